@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ModelFactory",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mf", targets: ["mf"]),
+        .library(name: "GitKit", targets: ["GitKit"]),
+        .library(name: "ModelFactory", targets: ["ModelFactory"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+        // The only code that calls libgit2.
+        .target(name: "GitKit", dependencies: ["CGit2"]),
+        // The framework: flow, and (later) manifest, pipeline, bundles, store, scaffold, reconciler.
+        .target(
+            name: "ModelFactory",
+            dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]
+        ),
+        // The thin command-line layer.
+        .executableTarget(
+            name: "mf",
+            dependencies: ["ModelFactory", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
+        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "GitKit"]),
+        // End-to-end tests run the built `mf` binary.
+        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
+}

@@ -1,0 +1,18 @@
+internal import CGit2
+
+/// libgit2 is initialised exactly once, the first time any part of GitKit needs it.
+///
+/// Swift runs the initialiser of a global `let` lazily and thread-safely, which is what
+/// `git_libgit2_init()` needs: every entry point touches `libgit2` before its first C call.
+/// libgit2 is never shut down; the process exit frees it.
+let libgit2: Void = {
+    _ = git_libgit2_init()
+}()
+
+/// The version of the libgit2 library GitKit runs against, such as "1.5.1".
+public var libgit2Version: String {
+    _ = libgit2
+    var major: Int32 = 0, minor: Int32 = 0, revision: Int32 = 0
+    _ = git_libgit2_version(&major, &minor, &revision)
+    return "\(major).\(minor).\(revision)"
+}

@@ -1,0 +1,51 @@
+internal import CGit2
+internal import Foundation
+
+extension Repository {
+    /// Fetches `refspecs` from `url` (a path, `file://`, or a network URL) into this repository,
+    /// pruning references the remote no longer has when `prune` is set.
+    public func fetch(from url: String, refspecs: [String], prune: Bool = false) throws(GitError) {
+        try withHandle { handle throws(GitError) in
+            var remote: OpaquePointer?
+            try check("git_remote_create_anonymous", "cannot fetch from '\(url)'") {
+                git_remote_create_anonymous(&remote, handle, url)
+            }
+            defer { git_remote_free(remote) }
+            var options = git_fetch_options()
+            try check("git_fetch_options_init", "cannot fetch from '\(url)'") {
+                git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+            }
+            options.prune = prune ? GIT_FETCH_PRUNE : GIT_FETCH_NO_PRUNE
+            options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+            try withStringArray(refspecs) { array throws(GitError) in
+                try check("git_remote_fetch", "cannot fetch from '\(url)'") {
+                    git_remote_fetch(remote, array, &options, "mf fetch")
+                }
+            }
+        }
+    }
+
+    /// Makes or updates a bare mirror of `url` at `path`: every branch and tag, with references the
+    /// remote has dropped removed. Works offline for local paths and `file://` URLs.
+    @discardableResult
+    public static func mirror(from url: String, to path: String) throws(GitError) -> Repository {
+        let repository: Repository
+        do {
+            repository = try Repository.open(at: path)
+        } catch where error.code == .notFound {
+            repository = try Repository.create(at: path, bare: true)
+        }
+        try repository.fetch(from: url, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], prune: true)
+        return repository
+    }
+}
+
+@discardableResult
+func withStringArray<T>(_ strings: [String], _ body: (UnsafeMutablePointer<git_strarray>) throws(GitError) -> T) throws(GitError) -> T {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    return try pointers.withUnsafeMutableBufferPointer { buffer throws(GitError) in
+        var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+        return try body(&array)
+    }
+}

@@ -1,0 +1,92 @@
+internal import GitKit
+
+// The JSON shapes of `mf versions --json`, `mf status --json` and `mf check --json`. Absent
+// values are written as `null`, never left out, so scripts can rely on every key.
+
+extension BranchHead: Encodable {
+    private enum Keys: String, CodingKey { case branch, commit }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(branch, forKey: .branch)
+        try container.encode(commit?.hex, forKey: .commit)
+    }
+}
+
+extension Release: Encodable {
+    private enum Keys: String, CodingKey {
+        case tag, version, model, commit, productionLine, hotfix, prerelease, annotated
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(tag, forKey: .tag)
+        try container.encode(version.description, forKey: .version)
+        try container.encode(model, forKey: .model)
+        try container.encode(commit.hex, forKey: .commit)
+        try container.encode(productionLine, forKey: .productionLine)
+        try container.encode(hotfix, forKey: .hotfix)
+        try container.encode(version.isPrerelease, forKey: .prerelease)
+        try container.encode(annotated, forKey: .annotated)
+    }
+}
+
+extension Violation: Encodable {
+    private enum Keys: String, CodingKey { case rule, message, refs, commits }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(rule, forKey: .rule)
+        try container.encode(message, forKey: .message)
+        try container.encode(refs, forKey: .refs)
+        try container.encode(commits.map(\.hex), forKey: .commits)
+    }
+}
+
+extension FlowConfiguration: Encodable {
+    private enum Keys: String, CodingKey { case production, development, prefixes, source }
+    private enum PrefixKeys: String, CodingKey { case feature, hotfix, release, versiontag }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(production, forKey: .production)
+        try container.encode(development, forKey: .development)
+        var prefixes = container.nestedContainer(keyedBy: PrefixKeys.self, forKey: .prefixes)
+        try prefixes.encode(featurePrefix, forKey: .feature)
+        try prefixes.encode(hotfixPrefix, forKey: .hotfix)
+        try prefixes.encode(releasePrefix, forKey: .release)
+        try prefixes.encode(versionTagPrefix, forKey: .versiontag)
+        try container.encode(source, forKey: .source)
+    }
+}
+
+extension Flow: Encodable {
+    private enum Keys: String, CodingKey {
+        case head, configuration, production, development, features, hotfixes, releases, other
+        case latestRelease, latestReleases, ignoredTags, violations
+    }
+
+    private enum HeadKeys: String, CodingKey { case branch, commit, detached, unborn }
+
+    /// The `mf status --json` object. `releases` are the `release/*` branches, as the other
+    /// roles; the version tags are `mf versions`' business.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        var headContainer = container.nestedContainer(keyedBy: HeadKeys.self, forKey: .head)
+        try headContainer.encode(head.branch.map(Reference.shortName(of:)), forKey: .branch)
+        try headContainer.encode(head.commit?.hex, forKey: .commit)
+        try headContainer.encode(head.branch == nil, forKey: .detached)
+        try headContainer.encode(head.branch != nil && head.commit == nil, forKey: .unborn)
+        try container.encode(configuration, forKey: .configuration)
+        try container.encode(production, forKey: .production)
+        try container.encode(development, forKey: .development)
+        try container.encode(features, forKey: .features)
+        try container.encode(hotfixes, forKey: .hotfixes)
+        try container.encode(releaseBranches, forKey: .releases)
+        try container.encode(other, forKey: .other)
+        try container.encode(latestRelease, forKey: .latestRelease)
+        try container.encode(latestReleases, forKey: .latestReleases)
+        try container.encode(ignoredTags, forKey: .ignoredTags)
+        try container.encode(violations, forKey: .violations)
+    }
+}

@@ -1,0 +1,170 @@
+public import GitKit
+
+/// A branch and the commit at its head.
+public struct BranchHead: Sendable, Hashable {
+    /// The branch's short name (`feature/x`); a remote-tracking branch keeps its remote (`origin/develop`).
+    public var branch: String
+    /// The head commit, nil when the branch is broken (see the violations).
+    public var commit: ObjectID?
+}
+
+/// A version tag and what the flow says about it.
+public struct Release: Sendable, Hashable {
+    /// The tag's short name (`v1.2.0`, `churn@v1.2.0`).
+    public var tag: String
+    public var version: Version
+    /// The model a `model@version` tag names; nil in a repository of one model.
+    public var model: String?
+    /// The tagged commit.
+    public var commit: ObjectID
+    /// True when the commit is reachable from the production line.
+    public var productionLine: Bool
+    /// True when this release patches the release before it on the production line.
+    public var hotfix: Bool
+    /// True for an annotated tag.
+    public var annotated: Bool
+}
+
+/// The branch flow of a repository as git says it is now: lines by role, releases, and every way
+/// the repository departs from the rules.
+///
+/// ```swift
+/// let flow = try Flow.read(Repository.open(at: "."))
+/// print(flow.latestRelease?.tag ?? "no release", flow.violations.count)
+/// ```
+public struct Flow: Sendable {
+    /// Where HEAD is.
+    public var head: Head
+    /// The names the flow was read with.
+    public var configuration: FlowConfiguration
+    public var production: BranchHead?
+    public var development: BranchHead?
+    public var features: [BranchHead] = []
+    public var hotfixes: [BranchHead] = []
+    /// `release/*` branches (release candidates on their way to the production line).
+    public var releaseBranches: [BranchHead] = []
+    public var other: [BranchHead] = []
+    /// Every version tag, oldest first: by model, then version, then tag name.
+    public var releases: [Release] = []
+    /// Tags that are not version tags, which the flow leaves alone.
+    public var ignoredTags: [String] = []
+    /// How the repository departs from the rules; empty when it follows them.
+    public var violations: [Violation] = []
+
+    /// The newest release on the production line of each model (pre-releases excluded).
+    public var latestReleases: [Release] {
+        var newest: [String: Release] = [:]
+        for release in releases where release.productionLine && !release.version.isPrerelease {
+            let key = release.model ?? ""
+            if let current = newest[key], current.version >= release.version { continue }
+            newest[key] = release
+        }
+        return newest.values.sorted { ($0.model ?? "") < ($1.model ?? "") }
+    }
+
+    /// The newest production release of a repository that holds one model; nil otherwise or
+    /// when there is none.
+    public var latestRelease: Release? {
+        latestReleases.first { $0.model == nil }
+    }
+
+    /// Reads the flow of `repository`. With `checkingRules`, also checks the rules that need
+    /// more history than the releases themselves (version order, branch fork points).
+    public static func read(_ repository: Repository, checkingRules: Bool = true) throws(FlowError) -> Flow {
+        guard !repository.isShallow else { throw .shallow(repository: repository.location) }
+        let references: [Reference]
+        let head: Head
+        do {
+            references = try repository.references()
+            head = try repository.head()
+        } catch {
+            throw .git(error)
+        }
+        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
+        var flow = Flow(head: head, configuration: configuration)
+        do {
+            try flow.assignRoles(references)
+            try flow.readReleases(references, repository: repository)
+            if checkingRules { try flow.checkRules(repository) }
+        } catch {
+            throw .git(error)
+        }
+        return flow
+    }
+
+    private mutating func assignRoles(_ references: [Reference]) throws(GitError) {
+        for reference in references where reference.problem != nil {
+            violations.append(.brokenReference(reference))
+        }
+        let branches = references.filter { $0.kind == .branch }
+        for reference in branches {
+            let name = reference.shortName
+            let head = BranchHead(branch: name, commit: reference.commit)
+            if name == configuration.production {
+                production = head
+            } else if name == configuration.development {
+                development = head
+            } else if name.hasPrefix(configuration.featurePrefix) {
+                features.append(head)
+            } else if name.hasPrefix(configuration.hotfixPrefix) {
+                hotfixes.append(head)
+            } else if name.hasPrefix(configuration.releasePrefix) {
+                releaseBranches.append(head)
+            } else {
+                other.append(head)
+            }
+        }
+        // A fresh clone has only its default branch locally: use origin's for the other line.
+        func remote(_ name: String?) -> BranchHead? {
+            guard let name else { return nil }
+            return references.first { $0.kind == .remoteBranch && $0.shortName == "origin/" + name }
+                .map { BranchHead(branch: $0.shortName, commit: $0.commit) }
+        }
+        if production == nil { production = remote(configuration.production) }
+        if development == nil { development = remote(configuration.development) }
+    }
+
+    private mutating func readReleases(_ references: [Reference], repository: Repository) throws(GitError) {
+        var candidates: [(Reference, String?, Version)] = []
+        for reference in references where reference.kind == .tag {
+            switch VersionTag.parse(reference.shortName, prefix: configuration.versionTagPrefix) {
+            case .notAVersion:
+                ignoredTags.append(reference.shortName)
+            case .malformed(let why):
+                violations.append(.notAVersion(reference, why: why))
+            case .version(let model, let version):
+                if let annotation = reference.annotation, annotation.targetKind == .tag {
+                    violations.append(.nestedTag(reference, inner: annotation.targetTagName))
+                }
+                guard reference.commit != nil else { continue }  // reported as a broken reference
+                candidates.append((reference, model, version))
+            }
+        }
+        let onProductionLine: Set<ObjectID>
+        if let head = production?.commit, !candidates.isEmpty {
+            onProductionLine = try repository.reachableCommits(from: [head])
+        } else {
+            onProductionLine = []
+        }
+        releases = candidates.map { reference, model, version in
+            Release(
+                tag: reference.shortName, version: version, model: model, commit: reference.commit!,
+                productionLine: onProductionLine.contains(reference.commit!), hotfix: false,
+                annotated: reference.annotation != nil)
+        }
+        releases.sort { left, right in
+            if left.model != right.model { return (left.model ?? "") < (right.model ?? "") }
+            if left.version != right.version { return left.version < right.version }
+            return left.tag < right.tag
+        }
+        // A hotfix patches the release before it on the production line.
+        var previous: [String: Version] = [:]
+        for index in releases.indices where releases[index].productionLine && !releases[index].version.isPrerelease {
+            let key = releases[index].model ?? ""
+            if let earlier = previous[key], releases[index].version.isPatch(of: earlier) {
+                releases[index].hotfix = true
+            }
+            if previous[key] != releases[index].version { previous[key] = releases[index].version }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+/// A release version: `MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD]`.
+///
+/// Versions order as semantic versions with missing parts read as 0, so `2`, `2.0` and `2.0.0`
+/// are the same version (and two tags for them are a conflict). `parts` remembers how many
+/// numbers were written, which decides what a hotfix of the version looks like.
+///
+/// ```swift
+/// Version("2.1")! < Version("2.1.1-rc.1")!   // true
+/// Version("2.1-rc.1")! < Version("2.1")!      // true: a pre-release comes before its release
+/// ```
+public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public var patch: Int
+    /// How many numbers were written: 1 (`v2`), 2 (`v2.1`) or 3 (`v2.1.0`).
+    public var parts: Int
+    /// The dot-separated pre-release identifiers (`rc`, `1` for `-rc.1`); empty for a release.
+    public var prerelease: [String]
+    /// Build metadata after `+`, which never affects ordering.
+    public var build: String?
+
+    public var isPrerelease: Bool { !prerelease.isEmpty }
+
+    /// Parses a version without any tag prefix; nil when `text` is not one.
+    public init?(_ text: String) {
+        var rest = Substring(text)
+        if let plus = rest.firstIndex(of: "+") {
+            let metadata = rest[rest.index(after: plus)...]
+            guard Version.validIdentifiers(metadata, numericRule: false) else { return nil }
+            build = String(metadata)
+            rest = rest[..<plus]
+        } else {
+            build = nil
+        }
+        if let dash = rest.firstIndex(of: "-") {
+            let identifiers = rest[rest.index(after: dash)...]
+            guard Version.validIdentifiers(identifiers, numericRule: true) else { return nil }
+            prerelease = identifiers.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            rest = rest[..<dash]
+        } else {
+            prerelease = []
+        }
+        let numbers = rest.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...3).contains(numbers.count) else { return nil }
+        var values: [Int] = []
+        for number in numbers {
+            guard !number.isEmpty, number.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                number == "0" || !number.hasPrefix("0"), let value = Int(number)
+            else { return nil }
+            values.append(value)
+        }
+        parts = values.count
+        major = values[0]
+        minor = values.count > 1 ? values[1] : 0
+        patch = values.count > 2 ? values[2] : 0
+    }
+
+    public init(major: Int, minor: Int = 0, patch: Int = 0, parts: Int = 3, prerelease: [String] = [], build: String? = nil) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.parts = parts
+        self.prerelease = prerelease
+        self.build = build
+    }
+
+    private static func validIdentifiers(_ text: Substring, numericRule: Bool) -> Bool {
+        let identifiers = text.split(separator: ".", omittingEmptySubsequences: false)
+        return !identifiers.isEmpty && identifiers.allSatisfy { identifier in
+            guard !identifier.isEmpty else { return false }
+            let allowed = identifier.utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D
+            }
+            guard allowed else { return false }
+            // SemVer: numeric pre-release identifiers carry no leading zero.
+            if numericRule, identifier.count > 1, identifier.hasPrefix("0"),
+                identifier.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+            {
+                return false
+            }
+            return true
+        }
+    }
+
+    /// The version as written, without prefix: `2.1`, `2.1.0-rc.1`.
+    public var description: String {
+        var text = [major, minor, patch].prefix(parts).map(String.init).joined(separator: ".")
+        if !prerelease.isEmpty { text += "-" + prerelease.joined(separator: ".") }
+        if let build { text += "+" + build }
+        return text
+    }
+
+    /// True when `self` would be a hotfix of `earlier`: the same major and minor for a
+    /// three-part version, the same major for a two-part one. One-part versions and
+    /// pre-releases are never hotfixes.
+    public func isPatch(of earlier: Version) -> Bool {
+        guard !isPrerelease, earlier < self else { return false }
+        switch parts {
+        case 3: return earlier.major == major && earlier.minor == minor
+        case 2: return earlier.major == major
+        default: return false
+        }
+    }
+
+    public static func == (lhs: Version, rhs: Version) -> Bool {
+        lhs.major == rhs.major && lhs.minor == rhs.minor && lhs.patch == rhs.patch && lhs.prerelease == rhs.prerelease
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(major)
+        hasher.combine(minor)
+        hasher.combine(patch)
+        hasher.combine(prerelease)
+    }
+
+    public static func < (lhs: Version, rhs: Version) -> Bool {
+        if lhs.major != rhs.major { return lhs.major < rhs.major }
+        if lhs.minor != rhs.minor { return lhs.minor < rhs.minor }
+        if lhs.patch != rhs.patch { return lhs.patch < rhs.patch }
+        // A pre-release comes before the release it leads to.
+        if lhs.prerelease.isEmpty || rhs.prerelease.isEmpty {
+            return !lhs.prerelease.isEmpty && rhs.prerelease.isEmpty
+        }
+        for (left, right) in zip(lhs.prerelease, rhs.prerelease) where left != right {
+            switch (Int(left), Int(right)) {
+            case let (l?, r?): return l < r
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return left.utf8.lexicographicallyPrecedes(right.utf8)
+            }
+        }
+        return lhs.prerelease.count < rhs.prerelease.count
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct MF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mf",
+        abstract: "Model Factory: turn model git repositories into deployable services.",
+        discussion: """
+            Git is the source of truth: branches say where a model is in its life (feature, \
+            development, production, hotfix), version tags say what is released. Every command \
+            reads the repository through libgit2 and never changes it unless it says so.
+
+            Exit status: 0 success; 1 the thing checked failed (rule violations); 2 an error \
+            (not a repository, unreadable objects, bad configuration); 64 bad usage.
+            """,
+        version: "0.1.0",
+        subcommands: [Versions.self, Status.self, Check.self, Demo.self]
+    )
+}
