@@ -32,10 +32,12 @@ let package = Package(
             name: "mf",
             dependencies: ["ModelFactory", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
-        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "GitKit"]),
+        // Temporary folders and `git` fixtures shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "GitKit", "TestSupport"]),
         // End-to-end tests run the built `mf` binary.
-        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit"]),
+        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "TestSupport"]),
     ]
 )
 

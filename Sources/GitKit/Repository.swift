@@ -139,4 +139,9 @@ public struct Head: Sendable, Equatable {
     public var branch: String?
     /// The commit HEAD resolves to, nil when its branch is unborn.
     public var commit: ObjectID?
+
+    public init(branch: String?, commit: ObjectID?) {
+        self.branch = branch
+        self.commit = commit
+    }
 }

@@ -1,0 +1,129 @@
+import Foundation
+import GitKit
+import TestSupport
+import Testing
+
+@Suite struct WritingTests {
+    let author = Signature(name: "Writer", email: "w@example.com", time: Date(timeIntervalSince1970: 1_767_225_600))
+
+    @Test func createsRepositoryCommitsBranchesAndTagsThatGitReads() throws {
+        let folder = TemporaryDirectory("write")
+        let repository = try Repository.create(at: folder.appending("new"), initialBranch: "master")
+        #expect(repository.isHeadUnborn)
+        let root = try repository.commit(
+            files: [
+                FileEntry(path: "README.md", text: "hello\n"),
+                FileEntry(path: "bin/run", text: "#!/bin/sh\n", mode: .executable),
+                FileEntry(path: "link", text: "README.md", mode: .symlink),
+            ],
+            parents: [], message: "root\n", author: author, updating: "refs/heads/master")
+        let next = try repository.commit(
+            files: [FileEntry(path: "README.md", text: "hello again\n")], parents: [root], message: "next\n",
+            author: author, updating: "refs/heads/master")
+        try repository.createBranch("development", at: root)
+        try repository.createTag("v1.0.0", at: next, message: "Release\n", tagger: author)
+        try repository.createTag("light", at: root)
+        let again = #expect(throws: GitError.self) { try repository.createTag("light", at: next) }
+        #expect(again?.code == .exists)
+
+        let git = { (arguments: [String]) throws -> String in
+            let result = try runProcess("/usr/bin/git", ["-C", folder.appending("new")] + arguments, environment: gitEnvironment(home: folder.path))
+            #expect(result.status == 0, "git \(arguments) failed: \(result.stderr)")
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try git(["rev-parse", "master"]) == next.hex)
+        #expect(try git(["rev-parse", "development"]) == root.hex)
+        #expect(try git(["rev-parse", "v1.0.0^{commit}"]) == next.hex)
+        #expect(try git(["cat-file", "-t", "v1.0.0"]) == "tag")
+        #expect(try git(["ls-tree", "-r", root.hex]).contains("100755 blob"))
+        #expect(try git(["ls-tree", "-r", root.hex]).contains("120000 blob"))
+        #expect(try git(["log", "--format=%an <%ae> %at", "-1", "master"]) == "Writer <w@example.com> 1767225600")
+        _ = try git(["fsck", "--strict"])
+    }
+
+    @Test func mergesTreesAndReportsConflicts() throws {
+        let folder = TemporaryDirectory("merge")
+        let repository = try Repository.create(at: folder.appending("r"))
+        let base = try repository.commit(files: [FileEntry(path: "a", text: "1\n"), FileEntry(path: "b", text: "1\n")], parents: [], message: "base", author: author)
+        let ours = try repository.commit(files: [FileEntry(path: "a", text: "2\n"), FileEntry(path: "b", text: "1\n")], parents: [base], message: "ours", author: author)
+        let theirs = try repository.commit(files: [FileEntry(path: "a", text: "1\n"), FileEntry(path: "b", text: "2\n")], parents: [base], message: "theirs", author: author)
+        let merged = try repository.mergeTree(ours: ours, theirs: theirs)
+        let commit = try repository.commit(tree: merged, parents: [ours, theirs], message: "merge", author: author)
+        #expect(try String(decoding: repository.file(at: "a", in: commit), as: UTF8.self) == "2\n")
+        #expect(try String(decoding: repository.file(at: "b", in: commit), as: UTF8.self) == "2\n")
+        let clash = try repository.commit(files: [FileEntry(path: "a", text: "3\n"), FileEntry(path: "b", text: "1\n")], parents: [base], message: "clash", author: author)
+        let error = #expect(throws: GitError.self) { try repository.mergeTree(ours: ours, theirs: clash) }
+        #expect(error?.description.contains("conflict") == true)
+    }
+
+    @Test func treeFromAFolderRoundTripsThroughExport() throws {
+        let source = TemporaryDirectory("source")
+        try source.write("src/model.py", "print('hi')\n")
+        try source.write("run.sh", "#!/bin/sh\n")
+        try runProcess("/bin/chmod", ["+x", source.appending("run.sh")])
+        try runProcess("/bin/ln", ["-s", "src/model.py", source.appending("link")])
+        try source.write(".git/ignored", "not part of the tree\n")
+        let store = TemporaryDirectory("store")
+        let repository = try Repository.create(at: store.appending("r.git"), bare: true)
+        let tree = try repository.writeTree(fromDirectory: source.path)
+        let commit = try repository.commit(tree: tree, parents: [], message: "import", author: author)
+        let out = store.appending("out")
+        let summary = try repository.export(commit: commit, to: out)
+        #expect(summary.files == 2 && summary.symlinks == 1 && summary.directories == 1)
+        #expect(FileManager.default.isExecutableFile(atPath: out + "/run.sh"))
+        #expect(try String(contentsOfFile: out + "/src/model.py", encoding: .utf8) == "print('hi')\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/link") == "src/model.py")
+        #expect(!FileManager.default.fileExists(atPath: out + "/.git"))
+    }
+
+    @Test func headAndCheckout() throws {
+        let folder = TemporaryDirectory("checkout")
+        let repository = try Repository.create(at: folder.appending("r"))
+        let first = try repository.commit(files: [FileEntry(path: "a", text: "1\n")], parents: [], message: "one", author: author, updating: "refs/heads/master")
+        let second = try repository.commit(files: [FileEntry(path: "a", text: "2\n")], parents: [first], message: "two", author: author, updating: "refs/heads/development")
+        try repository.setHead("refs/heads/development")
+        try repository.checkoutHead(force: true)
+        #expect(try String(contentsOfFile: folder.appending("r/a"), encoding: .utf8) == "2\n")
+        #expect(try repository.head() == Head(branch: "refs/heads/development", commit: second))
+        try repository.detachHead(at: first)
+        #expect(try repository.head() == Head(branch: nil, commit: first))
+    }
+
+    @Test func configuration() throws {
+        let folder = TemporaryDirectory("config")
+        let repository = try Repository.create(at: folder.appending("r"))
+        #expect(try repository.configValue("gitflow.branch.master") == nil)
+        try repository.setConfigValue("gitflow.branch.master", "main")
+        try repository.setConfigValue("gitflow.prefix.feature", "feat/")
+        #expect(try repository.configValue("gitflow.branch.master") == "main")
+        #expect(try repository.configValues(matching: "^gitflow\\.") == ["gitflow.branch.master": "main", "gitflow.prefix.feature": "feat/"])
+    }
+}
+
+@Suite struct FetchTests {
+    @Test(arguments: [false, true])
+    func mirrorsALocalRepositoryOffline(fileURL: Bool) throws {
+        let origin = try GitFixture("origin")
+        try origin.commit("first")
+        try origin.git(["branch", "feature/a"])
+        try origin.git(["tag", "-a", "-m", "r", "v1.0.0"])
+        let url = fileURL ? "file://" + origin.path : origin.path
+        let target = TemporaryDirectory("mirror").appending("m.git")
+        let mirror = try Repository.mirror(from: url, to: target)
+        #expect(mirror.isBare)
+        #expect(Set(try mirror.references().map(\.name)) == ["refs/heads/master", "refs/heads/feature/a", "refs/tags/v1.0.0"])
+
+        let second = try origin.commit("second")
+        try origin.git(["branch", "-D", "feature/a"])
+        let updated = try Repository.mirror(from: url, to: target)
+        let names = try updated.references().map(\.name)
+        #expect(Set(names) == ["refs/heads/master", "refs/tags/v1.0.0"])
+        #expect(try updated.reference(named: "master").commit?.hex == second)
+    }
+
+    @Test func unreachableRemoteIsAnError() throws {
+        let target = TemporaryDirectory("mirror").appending("m.git")
+        let error = #expect(throws: GitError.self) { try Repository.mirror(from: "/nonexistent/repository", to: target) }
+        #expect(error?.description.contains("cannot fetch from '/nonexistent/repository'") == true)
+    }
+}

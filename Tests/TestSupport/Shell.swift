@@ -1,0 +1,118 @@
+public import Foundation
+
+/// What a finished process said.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    /// True when the process ended by a signal (a crash), not by exiting.
+    public var signalled: Bool
+    public var stdout: String
+    public var stderr: String
+}
+
+public struct CommandFailed: Error, CustomStringConvertible {
+    public var command: String
+    public var result: ProcessResult
+    public var description: String { "\(command) exited \(result.status): \(result.stderr)" }
+}
+
+/// Runs an executable to the end and collects its output.
+@discardableResult
+public func runProcess(
+    _ executable: String, _ arguments: [String], in directory: String? = nil,
+    environment: [String: String]? = nil, input: Data? = nil
+) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe(), stdin = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(input) }
+    try stdin.fileHandleForWriting.close()
+    // Read both pipes before waiting, so a chatty process never blocks on a full pipe.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ProcessResult(
+        status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+        stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The environment fixtures run `git` in: no user or system config, fixed identity and dates,
+/// so commit ids repeat from run to run.
+public func gitEnvironment(home: String) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    environment["HOME"] = home
+    environment["GIT_CONFIG_NOSYSTEM"] = "1"
+    environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
+    environment["GIT_AUTHOR_NAME"] = "Test Author"
+    environment["GIT_AUTHOR_EMAIL"] = "author@example.com"
+    environment["GIT_COMMITTER_NAME"] = "Test Author"
+    environment["GIT_COMMITTER_EMAIL"] = "author@example.com"
+    environment["GIT_AUTHOR_DATE"] = "2026-01-01T00:00:00Z"
+    environment["GIT_COMMITTER_DATE"] = "2026-01-01T00:00:00Z"
+    return environment
+}
+
+/// A repository built with the real `git` command, as users make them.
+public final class GitFixture: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let path: String
+    private var tick = 0
+
+    /// Creates a work tree with `git init -b master` (and `bare` as asked).
+    public init(_ label: String = "repo", bare: Bool = false, initialBranch: String = "master") throws {
+        directory = TemporaryDirectory(label)
+        path = directory.appending("repo")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try git(["init", "-q", "-b", initialBranch] + (bare ? ["--bare"] : []))
+    }
+
+    /// Runs git in the repository; throws when git fails.
+    @discardableResult
+    public func git(_ arguments: [String], in directory: String? = nil) throws -> String {
+        tick += 1
+        var environment = gitEnvironment(home: self.directory.path)
+        // One minute per call, so commit times (and so ids) are fixed and ordered.
+        let stamp = "@\(1_767_225_600 + tick * 60) +0000"
+        environment["GIT_AUTHOR_DATE"] = stamp
+        environment["GIT_COMMITTER_DATE"] = stamp
+        let result = try runProcess("/usr/bin/git", arguments, in: directory ?? path, environment: environment)
+        guard result.status == 0 else { throw CommandFailed(command: "git \(arguments.joined(separator: " "))", result: result) }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes `file` and commits it on the current branch; returns the new commit id.
+    @discardableResult
+    public func commit(_ message: String, file: String? = nil, content: String? = nil) throws -> String {
+        let name = file ?? "file.txt"
+        let url = URL(fileURLWithPath: path + "/" + name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data((content ?? "\(message)\n").utf8).write(to: url)
+        try git(["add", "--", name])
+        try git(["commit", "-q", "-m", message])
+        return try git(["rev-parse", "HEAD"])
+    }
+
+    /// `git rev-parse REV`.
+    public func id(_ revision: String) throws -> String { try git(["rev-parse", revision]) }
+
+    /// Writes a file in the git folder, as a user or a broken tool might (`refs/heads/x`).
+    public func writeGitFile(_ relative: String, _ text: String) throws {
+        let gitDir = try git(["rev-parse", "--absolute-git-dir"])
+        let url = URL(fileURLWithPath: gitDir + "/" + relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+}
