@@ -6,6 +6,11 @@ public struct BranchHead: Sendable, Hashable {
     public var branch: String
     /// The head commit, nil when the branch is broken (see the violations).
     public var commit: ObjectID?
+
+    public init(branch: String, commit: ObjectID?) {
+        self.branch = branch
+        self.commit = commit
+    }
 }
 
 /// A version tag and what the flow says about it.
@@ -125,8 +130,9 @@ public struct Flow: Sendable {
     }
 
     private mutating func readReleases(_ references: [Reference], repository: Repository) throws(GitError) {
-        var candidates: [(Reference, String?, Version)] = []
-        for reference in references where reference.kind == .tag {
+        var candidates: [(reference: Reference, commit: ObjectID, model: String?, version: Version)] = []
+        // A tag with a problem is reported as a broken reference already.
+        for reference in references where reference.kind == .tag && reference.problem == nil {
             switch VersionTag.parse(reference.shortName, prefix: configuration.versionTagPrefix) {
             case .notAVersion:
                 ignoredTags.append(reference.shortName)
@@ -136,8 +142,8 @@ public struct Flow: Sendable {
                 if let annotation = reference.annotation, annotation.targetKind == .tag {
                     violations.append(.nestedTag(reference, inner: annotation.targetTagName))
                 }
-                guard reference.commit != nil else { continue }  // reported as a broken reference
-                candidates.append((reference, model, version))
+                guard let commit = reference.commit else { continue }
+                candidates.append((reference, commit, model, version))
             }
         }
         let onProductionLine: Set<ObjectID>
@@ -146,11 +152,11 @@ public struct Flow: Sendable {
         } else {
             onProductionLine = []
         }
-        releases = candidates.map { reference, model, version in
+        releases = candidates.map { candidate in
             Release(
-                tag: reference.shortName, version: version, model: model, commit: reference.commit!,
-                productionLine: onProductionLine.contains(reference.commit!), hotfix: false,
-                annotated: reference.annotation != nil)
+                tag: candidate.reference.shortName, version: candidate.version, model: candidate.model,
+                commit: candidate.commit, productionLine: onProductionLine.contains(candidate.commit), hotfix: false,
+                annotated: candidate.reference.annotation != nil)
         }
         releases.sort { left, right in
             if left.model != right.model { return (left.model ?? "") < (right.model ?? "") }
