@@ -1,0 +1,241 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct VersionsCommandTests {
+    @Test func jsonListsReleasesOldestFirst() throws {
+        let fixture = try releasedRepository()
+        let result = try mf(["versions", "--repo", fixture.path, "--json"])
+        #expect(result.status == 0)
+        #expect(result.stderr == "")
+        let releases = try #require(try json(result) as? [[String: Any]])
+        #expect(releases.map { $0["tag"] as? String } == ["v1.0.0", "v1.0.1"])
+        #expect(releases.map { $0["version"] as? String } == ["1.0.0", "1.0.1"])
+        #expect(releases.map { $0["hotfix"] as? Bool } == [false, true])
+        #expect(releases.map { $0["productionLine"] as? Bool } == [true, true])
+        #expect(releases.allSatisfy { $0["model"] is NSNull })
+        #expect(releases[0]["commit"] as? String == (try fixture.id("v1.0.0^{commit}")))
+        #expect(Set(releases[0].keys).isSuperset(of: ["tag", "version", "model", "commit", "productionLine", "hotfix"]))
+    }
+
+    @Test func textFromTheCurrentDirectory() throws {
+        let fixture = try releasedRepository()
+        let result = try mf(["versions"], in: fixture.path + "/")
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[2].hasPrefix("v1.0.1") && lines[2].hasSuffix("hotfix"))
+    }
+
+    @Test func emptyRepositoryHasNoReleases() throws {
+        let fixture = try GitFixture()
+        #expect(try mf(["versions", "--repo", fixture.path]).stdout == "No releases.\n")
+        let result = try mf(["versions", "--repo", fixture.path, "--json"])
+        #expect(result.status == 0)
+        #expect((try json(result) as? [Any])?.isEmpty == true)
+    }
+
+    @Test func brokenVersionTagsAreWarnedAbout() throws {
+        let fixture = try releasedRepository()
+        try fixture.git(["tag", "v2.0.0", "HEAD^{tree}"])
+        let result = try mf(["versions", "--repo", fixture.path, "--json"])
+        #expect(result.status == 0)
+        #expect((try json(result) as? [Any])?.count == 2)
+        #expect(result.stderr == "mf: warning: tag 'v2.0.0' points at a tree, not a commit\n")
+    }
+}
+
+@Suite struct StatusCommandTests {
+    @Test func jsonHasEveryRole() throws {
+        let fixture = try releasedRepository()
+        try fixture.git(["branch", "hotfix/1.0.2", "v1.0.1"])
+        try fixture.git(["branch", "release/1.1.0", "development"])
+        try fixture.git(["branch", "experiments", "development"])
+        let result = try mf(["status", "--repo", fixture.path, "--json"])
+        #expect(result.status == 0)
+        let status = try #require(try json(result) as? [String: Any])
+        #expect(Set(status.keys).isSuperset(of: ["production", "development", "features", "hotfixes", "releases", "other", "latestRelease"]))
+        let production = try #require(status["production"] as? [String: Any])
+        #expect(production["branch"] as? String == "master")
+        #expect(production["commit"] as? String == (try fixture.id("master")))
+        #expect((status["development"] as? [String: Any])?["branch"] as? String == "development")
+        func branches(_ key: String) -> [String] { (status[key] as? [[String: Any]] ?? []).compactMap { $0["branch"] as? String } }
+        #expect(branches("features") == ["feature/x"])
+        #expect(branches("hotfixes") == ["hotfix/1.0.2"])
+        #expect(branches("releases") == ["release/1.1.0"])
+        #expect(branches("other") == ["experiments"])
+        #expect((status["latestRelease"] as? [String: Any])?["tag"] as? String == "v1.0.1")
+        #expect((status["violations"] as? [Any])?.isEmpty == true)
+        #expect(status["ignoredTags"] as? [String] == ["experiment"])
+    }
+
+    @Test func emptyRepositoryHasNullLines() throws {
+        let fixture = try GitFixture()
+        let result = try mf(["status", "--repo", fixture.path, "--json"])
+        #expect(result.status == 0)
+        let status = try #require(try json(result) as? [String: Any])
+        #expect(status["production"] is NSNull && status["development"] is NSNull && status["latestRelease"] is NSNull)
+        #expect((status["head"] as? [String: Any])?["unborn"] as? Bool == true)
+    }
+
+    @Test func detachedHead() throws {
+        let fixture = try releasedRepository()
+        try fixture.git(["checkout", "-q", "--detach", "v1.0.0"])
+        let status = try #require(try json(try mf(["status", "--repo", fixture.path, "--json"])) as? [String: Any])
+        let head = try #require(status["head"] as? [String: Any])
+        #expect(head["detached"] as? Bool == true && head["branch"] is NSNull)
+        let text = try mf(["status", "--repo", fixture.path])
+        #expect(text.stdout.contains("HEAD:        detached at"))
+    }
+
+    @Test func oddBranchNamesSurviveJSON() throws {
+        let fixture = try releasedRepository()
+        let odd = "feature/ünïcode-$(rm${IFS}-rf);a&b|c'\"`<>"
+        try fixture.git(["branch", odd, "development"])
+        let status = try #require(try json(try mf(["status", "--repo", fixture.path, "--json"])) as? [String: Any])
+        let features = (status["features"] as? [[String: Any]] ?? []).compactMap { $0["branch"] as? String }
+        #expect(features.contains(odd))
+    }
+
+    @Test func textNamesViolations() throws {
+        let fixture = try releasedRepository()
+        try fixture.git(["tag", "v1.0", "v1.0.0"])
+        let result = try mf(["status", "--repo", fixture.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Rule violations (1):"))
+        #expect(result.stdout.contains("duplicate-version"))
+    }
+}
+
+@Suite struct CheckCommandTests {
+    @Test func exitsZeroWhenTheRulesHold() throws {
+        let fixture = try releasedRepository()
+        let result = try mf(["check", "--repo", fixture.path])
+        #expect(result.status == 0 && result.stdout == "No violations.\n")
+    }
+
+    @Test func exitsOneWithEachViolation() throws {
+        let fixture = try releasedRepository()
+        try fixture.git(["tag", "1.0.1"])  // a second tag for 1.0.1
+        try fixture.git(["checkout", "-q", "development"])
+        try fixture.commit("unreleased", file: "u.txt")
+        try fixture.git(["tag", "v1.1.0"])
+        let result = try mf(["check", "--repo", fixture.path, "--json"])
+        #expect(result.status == 1)
+        let violations = try #require(try json(result) as? [[String: Any]])
+        #expect(Set(violations.compactMap { $0["rule"] as? String }) == ["duplicate-version", "release-not-on-production-line"])
+        for violation in violations {
+            #expect(!(violation["refs"] as? [String] ?? []).isEmpty)
+            #expect(!(violation["commits"] as? [String] ?? []).isEmpty)
+        }
+        let text = try mf(["check", "--repo", fixture.path])
+        #expect(text.status == 1)
+        #expect(text.stdout.split(separator: "\n").count == 2)
+    }
+
+    @Test func emptyRepositoryHasNoProductionLine() throws {
+        let fixture = try GitFixture()
+        let result = try mf(["check", "--repo", fixture.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("no-production-line"))
+    }
+
+    @Test(arguments: ["tree", "blob", "nested", "dangling", "garbage", "space", "notVersion"])
+    func badReferencesAreViolations(kind: String) throws {
+        let fixture = try releasedRepository()
+        switch kind {
+        case "tree": try fixture.git(["tag", "v3.0.0", "HEAD^{tree}"])
+        case "blob": try fixture.git(["tag", "v3.0.0", "HEAD:fix.txt"])
+        case "nested":
+            try fixture.git(["tag", "-a", "-m", "inner", "inner"])
+            try fixture.git(["tag", "-a", "-m", "tag of a tag", "v3.0.0", "inner"])
+        case "dangling": try fixture.writeGitFile("refs/heads/gone", "0123456789012345678901234567890123456789\n")
+        case "garbage": try fixture.writeGitFile("refs/tags/v4.0.0", "not a reference\n")
+        case "space": try fixture.writeGitFile("refs/heads/with space", try fixture.id("HEAD") + "\n")
+        default: try fixture.git(["tag", "v3.x"])
+        }
+        let result = try mf(["check", "--repo", fixture.path])
+        #expect(result.status == 1, "\(kind): \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 1, "\(result.stdout)")
+        #expect(try mf(["versions", "--repo", fixture.path]).status == 0)
+    }
+}
+
+@Suite struct BadInputTests {
+    @Test(arguments: ["versions", "status", "check"])
+    func notARepository(command: String) throws {
+        let folder = TemporaryDirectory("plain")
+        let result = try mf([command, "--repo", folder.path])
+        expectOneLineError(result, containing: "cannot open repository")
+        #expect(result.stderr.contains(folder.path))
+    }
+
+    @Test(arguments: ["versions", "status", "check"])
+    func missingFolder(command: String) throws {
+        expectOneLineError(try mf([command, "--repo", "/nonexistent/place"]), containing: "/nonexistent/place")
+    }
+
+    @Test(arguments: ["versions", "status", "check"])
+    func shallowClone(command: String) throws {
+        let origin = try releasedRepository()
+        let clone = TemporaryDirectory("shallow")
+        try origin.git(["clone", "-q", "--depth", "1", "file://" + origin.path, clone.appending("c")], in: clone.path)
+        expectOneLineError(try mf([command, "--repo", clone.appending("c")]), containing: "shallow clone")
+    }
+
+    @Test func corruptObjectInHistory() throws {
+        let fixture = try releasedRepository()
+        let middle = try fixture.id("v1.0.0^{commit}")
+        let object = fixture.path + "/.git/objects/" + middle.prefix(2) + "/" + middle.dropFirst(2)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: object)
+        try Data("corrupt".utf8).write(to: URL(fileURLWithPath: object))
+        for command in ["versions", "status", "check"] {
+            let result = try mf([command, "--repo", fixture.path])
+            #expect(result.status == 1 || result.status == 2, "\(command): \(result.status)")
+            if result.status == 2 { expectOneLineError(result, containing: "failed to inflate loose object") }
+        }
+    }
+
+    @Test func invalidFlowFile() throws {
+        let fixture = try releasedRepository()
+        try fixture.commit("flow", file: ".mf/flow.yaml", content: "prefixes:\n  feature: [x]\n")
+        expectOneLineError(try mf(["status", "--repo", fixture.path]), containing: "prefixes.feature: expected a string")
+    }
+
+    @Test func unknownOptionIsAUsageError() throws {
+        let result = try mf(["versions", "--frobnicate"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--frobnicate"))
+    }
+}
+
+@Suite struct HelpAndDemoTests {
+    @Test func helpExplains() throws {
+        let root = try mf(["--help"])
+        #expect(root.status == 0)
+        for command in ["versions", "status", "check", "demo"] { #expect(root.stdout.contains(command)) }
+        for command in ["versions", "status", "check"] {
+            let help = try mf([command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("--repo <path>") && help.stdout.contains("--json"))
+        }
+        #expect(try mf(["check", "--help"]).stdout.contains("Exit status: 0 no violations, 1 violations"))
+    }
+
+    @Test func demoWalksTheFlow() throws {
+        let folder = TemporaryDirectory("demo")
+        let path = folder.appending("repo")
+        let result = try mf(["demo", "--path", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("v1.0.1  1.0.1"))
+        #expect(result.stdout.contains("Latest release: v1.0.1"))
+        #expect(result.stdout.contains("The repository follows the flow rules."))
+        #expect(try mf(["check", "--repo", path]).status == 0)
+        // The repository is an ordinary git repository.
+        let log = try runProcess("/usr/bin/git", ["-C", path, "tag", "--merged", "master"], environment: gitEnvironment(home: folder.path))
+        #expect(log.stdout == "v1.0.0\nv1.0.1\n")
+        // A second demo into the same place refuses rather than overwriting.
+        let again = try mf(["demo", "--path", path])
+        #expect(again.status == 2)
+    }
+}
