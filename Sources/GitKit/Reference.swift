@@ -83,7 +83,8 @@ public enum ObjectKind: String, Sendable, Hashable, Codable {
 public struct Annotation: Sendable, Hashable {
     /// The tag object's id.
     public var id: ObjectID
-    /// The kind of object the tag points at directly; `.tag` for a tag of a tag.
+    /// The kind of object the tag points at directly; `.tag` for a tag of a tag; `.unknown` when
+    /// the tag object was not read (see `Repository.references(readingTagObjects:)`).
     public var targetKind: ObjectKind
     /// The name of the tag this tag points at, for a tag of a tag.
     public var targetTagName: String?
@@ -91,4 +92,12 @@ public struct Annotation: Sendable, Hashable {
     public var message: String?
     /// Who made the tag, nil when the tag has no tagger.
     public var tagger: Signature?
+
+    public init(id: ObjectID, targetKind: ObjectKind, targetTagName: String? = nil, message: String? = nil, tagger: Signature? = nil) {
+        self.id = id
+        self.targetKind = targetKind
+        self.targetTagName = targetTagName
+        self.message = message
+        self.tagger = tagger
+    }
 }

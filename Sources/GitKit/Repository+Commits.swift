@@ -73,30 +73,6 @@ extension Repository {
         try walk(from: tips, hiding: hiding, firstParentOnly: false, sorted: true, limit: .max)
     }
 
-    /// The parents of every commit reachable from `tips`, for questions a single walk cannot
-    /// answer (where a merged commit joined a line, for instance).
-    public func commitGraph(from tips: [ObjectID]) throws(GitError) -> [ObjectID: [ObjectID]] {
-        try withHandle { handle throws(GitError) in
-            var graph: [ObjectID: [ObjectID]] = [:]
-            var pending = tips
-            while let id = pending.popLast() {
-                if graph[id] != nil { continue }
-                let commit = try lookupCommit(handle, id)
-                defer { git_commit_free(commit) }
-                let count = git_commit_parentcount(commit)
-                var parents: [ObjectID] = []
-                parents.reserveCapacity(Int(count))
-                for index in 0..<count {
-                    let parent = ObjectID(git_commit_parent_id(commit, index)!)
-                    parents.append(parent)
-                    if graph[parent] == nil { pending.append(parent) }
-                }
-                graph[id] = parents
-            }
-            return graph
-        }
-    }
-
     private func walk(
         from tips: [ObjectID], hiding: [ObjectID], firstParentOnly: Bool, sorted: Bool, limit: Int
     ) throws(GitError) -> [ObjectID] {

@@ -8,8 +8,16 @@ extension Repository {
     /// One bad reference never fails the listing: dangling references, tags of trees or blobs,
     /// names git would refuse, and loose reference files that cannot be parsed all come back with
     /// a `problem`. Only a repository whose reference store cannot be read at all throws.
-    public func references() throws(GitError) -> [Reference] {
+    ///
+    /// Without `readingTagObjects`, an annotated tag whose peeled commit is recorded in
+    /// `packed-refs` is not read: its `annotation` then has only its id (no message, no tagger,
+    /// `targetKind` `.unknown`), so a tag of a tag goes unnoticed. That skips one object read
+    /// per tag, for listings of thousands of releases.
+    public func references(readingTagObjects: Bool = true) throws(GitError) -> [Reference] {
         try withHandle { handle throws(GitError) in
+            var odb: OpaquePointer?
+            try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, handle) }
+            defer { git_odb_free(odb) }
             var iterator: OpaquePointer?
             try check("git_reference_iterator_new", "cannot list references") {
                 git_reference_iterator_new(&iterator, handle)
@@ -26,7 +34,7 @@ extension Repository {
                         operation: "cannot list references", repository: location)
                 }
                 defer { git_reference_free(pointer) }
-                references.append(read(handle, reference: pointer))
+                references.append(read(handle, odb: odb!, reference: pointer, readingTagObjects: readingTagObjects))
             }
             references += unreadableLooseReferences(known: Set(references.map(\.name)))
             return references.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
@@ -41,11 +49,16 @@ extension Repository {
                 git_reference_dwim(&pointer, handle, name)
             }
             defer { git_reference_free(pointer) }
-            return read(handle, reference: pointer!)
+            var odb: OpaquePointer?
+            try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, handle) }
+            defer { git_odb_free(odb) }
+            return read(handle, odb: odb!, reference: pointer!, readingTagObjects: true)
         }
     }
 
-    private func read(_ handle: OpaquePointer, reference pointer: OpaquePointer) -> Reference {
+    private func read(
+        _ handle: OpaquePointer, odb: OpaquePointer, reference pointer: OpaquePointer, readingTagObjects: Bool
+    ) -> Reference {
         let name = lenientString(git_reference_name(pointer), default: "")
         var reference = Reference(name: name, kind: Reference.kind(of: name))
         var valid: Int32 = 0
@@ -70,6 +83,31 @@ extension Repository {
         }
         let target = ObjectID(oid)
         reference.target = target
+        // Most references point at a commit: the object's header says so without inflating it.
+        switch objectKind(odb, target) {
+        case .success(.commit):
+            reference.commit = target
+            return reference
+        case .success(.tag) where !readingTagObjects:
+            if let peeled = git_reference_target_peel(direct) {
+                let commit = ObjectID(peeled)
+                reference.annotation = Annotation(id: target, targetKind: .unknown)
+                switch objectKind(odb, commit) {
+                case .success(.commit): reference.commit = commit
+                case .success(let kind): reference.problem = reference.problem ?? .notACommit(kind)
+                case .failure(let problem): reference.problem = reference.problem ?? problem
+                }
+                return reference
+            }
+        case .success(.tag), .success(.unknown):
+            break
+        case .success(let kind):
+            reference.problem = reference.problem ?? .notACommit(kind)
+            return reference
+        case .failure(let problem):
+            reference.problem = reference.problem ?? problem
+            return reference
+        }
         switch peel(handle, target) {
         case .success(let (commit, annotation)):
             reference.commit = commit
@@ -79,6 +117,24 @@ extension Repository {
             reference.problem = reference.problem ?? problem
         }
         return reference
+    }
+
+    /// The kind of an object from its header alone.
+    private enum Header {
+        case success(ObjectKind)
+        case failure(Reference.Problem)
+    }
+
+    private func objectKind(_ odb: OpaquePointer, _ id: ObjectID) -> Header {
+        var oid = id.oid
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        let result = git_odb_read_header(&size, &type, odb, &oid)
+        if result == GIT_ENOTFOUND.rawValue { return .failure(.dangling(target: id.hex)) }
+        guard result == 0 else {
+            return .failure(.unreadable(lastError(code: result, function: "", operation: "").message))
+        }
+        return .success(ObjectKind(type))
     }
 
     private enum Peeled {

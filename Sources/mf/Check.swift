@@ -19,7 +19,7 @@ struct Check: ParsableCommand {
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let flow = try reportingErrors { try Flow.read(options.openRepository()) }
+        let flow = try reportingErrors { try options.readFlow() }
         if options.json {
             try printJSON(flow.violations)
         } else if flow.violations.isEmpty {

@@ -11,8 +11,26 @@ struct RepositoryOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    var home: String?
+
     func openRepository() throws -> Repository {
         try Repository.open(at: repo)
+    }
+
+    /// The home folder: --home, else $MF_HOME, else ~/.mf.
+    var homeURL: URL {
+        if let home { return URL(fileURLWithPath: home) }
+        if let home = ProcessInfo.processInfo.environment["MF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
+    }
+
+    /// Where commit graphs are kept between runs.
+    var cacheURL: URL { homeURL.appendingPathComponent("cache") }
+
+    /// Reads the flow of the repository, with the graph cache of the home folder.
+    func readFlow(checkingRules: Bool = true) throws -> Flow {
+        try Flow.read(openRepository(), checkingRules: checkingRules, cache: cacheURL)
     }
 }
 
@@ -37,11 +55,7 @@ func printWarning(_ text: String) {
     FileHandle.standardError.write(Data("mf: warning: \(text)\n".utf8))
 }
 
-/// Writes `value` as pretty, key-sorted JSON on stdout.
+/// Writes `value` as JSON on stdout (keys in the order the type gives them).
 func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    var data = try encoder.encode(value)
-    data.append(0x0A)
-    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data(try JSONText.encode(value).utf8))
 }

@@ -22,7 +22,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let flow = try Flow.read(options.openRepository())
+            let flow = try options.readFlow()
             if options.json {
                 try printJSON(flow)
             } else {

@@ -21,7 +21,7 @@ struct Versions: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let flow = try Flow.read(options.openRepository(), checkingRules: false)
+            let flow = try options.readFlow(checkingRules: false)
             if options.json {
                 try printJSON(flow.releases)
             } else {

@@ -120,3 +120,28 @@ import Testing
         #expect(error?.code == .notFound)
     }
 }
+
+@Suite struct PackedTagTests {
+    @Test func packedAnnotatedTagsPeelWithoutReadingTagObjects() throws {
+        let fixture = try GitFixture()
+        let head = try fixture.commit("first", file: "a.txt")
+        try fixture.git(["tag", "-a", "-m", "release", "v1"])
+        try fixture.git(["tag", "-a", "-m", "tree", "tree-tag", "HEAD^{tree}"])
+        try fixture.git(["tag", "-a", "-m", "inner", "inner"])
+        try fixture.git(["tag", "-a", "-m", "outer", "outer", "inner"])
+        try fixture.git(["pack-refs", "--all"])
+        let repository = try Repository.open(at: fixture.path)
+        let fast = try repository.references(readingTagObjects: false)
+        let full = try repository.references()
+        func find(_ list: [Reference], _ name: String) -> Reference? { list.first { $0.shortName == name } }
+        for name in ["v1", "tree-tag", "inner", "outer"] {
+            #expect(find(fast, name)?.commit == find(full, name)?.commit, "\(name)")
+            #expect(find(fast, name)?.problem == find(full, name)?.problem, "\(name)")
+            #expect(find(fast, name)?.annotation?.id == find(full, name)?.annotation?.id)
+        }
+        #expect(find(fast, "v1")?.commit?.hex == head)
+        #expect(find(fast, "outer")?.annotation?.targetKind == .unknown)
+        #expect(find(full, "outer")?.annotation?.targetKind == .tag)
+        #expect(find(fast, "tree-tag")?.problem == .notACommit(.tree))
+    }
+}

@@ -18,10 +18,15 @@ let mfBinary: String = {
     return root.appendingPathComponent(".build/debug/mf").path
 }()
 
+/// The factory home the tests' `mf` runs share, away from the user's own.
+let testHome = FileManager.default.temporaryDirectory.appendingPathComponent("mf-tests-home-\(getpid())").path
+
 /// Runs `mf` and checks it ended by exiting, never by a signal.
 @discardableResult
 func mf(_ arguments: [String], in directory: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
-    let result = try runProcess(mfBinary, arguments, in: directory)
+    var environment = ProcessInfo.processInfo.environment
+    environment["MF_HOME"] = testHome
+    let result = try runProcess(mfBinary, arguments, in: directory, environment: environment)
     #expect(!result.signalled, "mf \(arguments) crashed: \(result.stderr)", sourceLocation: sourceLocation)
     return result
 }

@@ -1,4 +1,5 @@
 public import GitKit
+public import Foundation
 
 /// A branch and the commit at its head.
 public struct BranchHead: Sendable, Hashable {
@@ -75,12 +76,16 @@ public struct Flow: Sendable {
 
     /// Reads the flow of `repository`. With `checkingRules`, also checks the rules that need
     /// more history than the releases themselves (version order, branch fork points).
-    public static func read(_ repository: Repository, checkingRules: Bool = true) throws(FlowError) -> Flow {
+    ///
+    /// `cache` is a folder where the commit graph of the repository is kept between calls
+    /// (see `CommitGraph`); without it every call reads the history afresh.
+    public static func read(_ repository: Repository, checkingRules: Bool = true, cache: URL? = nil) throws(FlowError) -> Flow {
         guard !repository.isShallow else { throw .shallow(repository: repository.location) }
         let references: [Reference]
         let head: Head
         do {
-            references = try repository.references()
+            // Listing releases needs no tag object; checking the rules does (tags of tags).
+            references = try repository.references(readingTagObjects: checkingRules)
             head = try repository.head()
         } catch {
             throw .git(error)
@@ -88,16 +93,24 @@ public struct Flow: Sendable {
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
         var flow = Flow(head: head, configuration: configuration)
         do {
-            try flow.assignRoles(references)
-            try flow.readReleases(references, repository: repository)
-            if checkingRules { try flow.checkRules(repository) }
+            flow.assignRoles(references)
+            let versionTags = flow.versionTags(references)
+            // One graph answers every ancestry question; `mf versions` needs only the production line's.
+            var tips = [flow.production?.commit]
+            if checkingRules { tips += [flow.development?.commit] + (flow.features + flow.hotfixes).map(\.commit) }
+            let needed = tips.compactMap { $0 }
+            let graph = needed.isEmpty || (!checkingRules && versionTags.isEmpty)
+                ? CommitGraph() : try repository.commitGraph(from: needed, cache: cache)
+            let productionLine = flow.production?.commit.map { graph.ancestry(of: [$0]) }
+            flow.readReleases(versionTags, productionLine: productionLine)
+            if checkingRules { try flow.checkRules(repository, graph: graph, productionLine: productionLine) }
         } catch {
             throw .git(error)
         }
         return flow
     }
 
-    private mutating func assignRoles(_ references: [Reference]) throws(GitError) {
+    private mutating func assignRoles(_ references: [Reference]) {
         for reference in references where reference.problem != nil {
             violations.append(.brokenReference(reference))
         }
@@ -129,8 +142,12 @@ public struct Flow: Sendable {
         if development == nil { development = remote(configuration.development) }
     }
 
-    private mutating func readReleases(_ references: [Reference], repository: Repository) throws(GitError) {
-        var candidates: [(reference: Reference, commit: ObjectID, model: String?, version: Version)] = []
+    private typealias VersionTagged = (reference: Reference, commit: ObjectID, model: String?, version: Version)
+
+    /// The version tags among `references`; other tags are set aside and malformed or nested
+    /// ones reported.
+    private mutating func versionTags(_ references: [Reference]) -> [VersionTagged] {
+        var candidates: [VersionTagged] = []
         // A tag with a problem is reported as a broken reference already.
         for reference in references where reference.kind == .tag && reference.problem == nil {
             switch VersionTag.parse(reference.shortName, prefix: configuration.versionTagPrefix) {
@@ -146,17 +163,15 @@ public struct Flow: Sendable {
                 candidates.append((reference, commit, model, version))
             }
         }
-        let onProductionLine: Set<ObjectID>
-        if let head = production?.commit, !candidates.isEmpty {
-            onProductionLine = try repository.reachableCommits(from: [head])
-        } else {
-            onProductionLine = []
-        }
+        return candidates
+    }
+
+    private mutating func readReleases(_ candidates: [VersionTagged], productionLine: CommitGraph.Ancestry?) {
         releases = candidates.map { candidate in
             Release(
                 tag: candidate.reference.shortName, version: candidate.version, model: candidate.model,
-                commit: candidate.commit, productionLine: onProductionLine.contains(candidate.commit), hotfix: false,
-                annotated: candidate.reference.annotation != nil)
+                commit: candidate.commit, productionLine: productionLine?.contains(candidate.commit) ?? false,
+                hotfix: false, annotated: candidate.reference.annotation != nil)
         }
         releases.sort { left, right in
             if left.model != right.model { return (left.model ?? "") < (right.model ?? "") }

@@ -3,8 +3,10 @@ internal import GitKit
 extension Flow {
     /// Checks the rules of DESIGN.md "Flow" that need history: where releases sit on the
     /// production line, in what order, and where hotfix and feature branches fork.
-    mutating func checkRules(_ repository: Repository) throws(GitError) {
-        guard let production, let productionHead = production.commit else {
+    mutating func checkRules(
+        _ repository: Repository, graph: CommitGraph, productionLine: CommitGraph.Ancestry?
+    ) throws(GitError) {
+        guard let production, let productionHead = production.commit, let productionLine else {
             if production == nil {
                 let name = configuration.production.map { "'\($0)' (named by \(configuration.source.rawValue)) does not exist" }
                     ?? "there is no branch named master or main"
@@ -20,9 +22,9 @@ extension Flow {
                 message: "tag '\(release.tag)' (\(release.commit.short)) is not reachable from the production line '\(production.branch)' (\(productionHead.short))",
                 refs: ["refs/tags/" + release.tag, "refs/heads/" + production.branch], commits: [release.commit, productionHead]))
         }
-        try checkVersionOrder(repository, head: productionHead)
-        try checkHotfixes(repository, head: productionHead)
-        try checkFeatures(repository)
+        checkVersionOrder(graph, head: productionHead)
+        try checkHotfixes(repository, graph: graph, productionLine: productionLine)
+        checkFeatures(graph)
     }
 
     private mutating func checkDuplicates() {
@@ -39,27 +41,10 @@ extension Flow {
     /// Versions must grow along the production line. Each release is placed where it joined the
     /// first-parent history of the production line (a release-branch tip tagged before its
     /// `--no-ff` merge joins at the merge), and must not be lower than any release placed before.
-    private mutating func checkVersionOrder(_ repository: Repository, head: ObjectID) throws(GitError) {
+    private mutating func checkVersionOrder(_ graph: CommitGraph, head: ObjectID) {
         let onLine = releases.filter(\.productionLine)
         guard onLine.count > 1 else { return }
-        let graph = try repository.commitGraph(from: [head])
-        var chain: [ObjectID] = []
-        var cursor: ObjectID? = head
-        while let commit = cursor {
-            chain.append(commit)
-            cursor = graph[commit]?.first
-        }
-        chain.reverse()
-        var joined: [ObjectID: Int] = [:]
-        joined.reserveCapacity(graph.count)
-        for (index, commit) in chain.enumerated() {
-            var pending = [commit]
-            while let next = pending.popLast() {
-                guard joined[next] == nil else { continue }
-                joined[next] = index
-                pending.append(contentsOf: (graph[next] ?? []).filter { joined[$0] == nil })
-            }
-        }
+        let joined = graph.joinPositions(along: head)
         let byModel = Dictionary(grouping: onLine) { $0.model ?? "" }
         for (_, models) in byModel.sorted(by: { $0.key < $1.key }) {
             let ordered = models.sorted { (left: Release, right: Release) in
@@ -67,8 +52,8 @@ extension Flow {
                 if l != r { return l < r }
                 // Joined at the same point: the older commit first, else the lower version.
                 if left.commit != right.commit {
-                    if (try? repository.isAncestor(left.commit, of: right.commit)) == true { return true }
-                    if (try? repository.isAncestor(right.commit, of: left.commit)) == true { return false }
+                    if graph.isAncestor(left.commit, of: right.commit) { return true }
+                    if graph.isAncestor(right.commit, of: left.commit) { return false }
                 }
                 return left.version < right.version
             }
@@ -90,15 +75,18 @@ extension Flow {
     /// production line is a release commit (or a commit with a release's tree, as a `--no-ff`
     /// merge of a release makes), and it contains nothing of the development line that the
     /// production line lacks.
-    private mutating func checkHotfixes(_ repository: Repository, head: ObjectID) throws(GitError) {
-        guard let production else { return }
+    private mutating func checkHotfixes(
+        _ repository: Repository, graph: CommitGraph, productionLine: CommitGraph.Ancestry
+    ) throws(GitError) {
+        guard let production, let head = production.commit, !hotfixes.isEmpty else { return }
+        let developmentLine = development?.commit.map { graph.ancestry(of: [$0]) }
         let released = releases.filter(\.productionLine)
         let releaseCommits = Set(released.map(\.commit))
         var releaseTrees: Set<ObjectID>?
         for hotfix in hotfixes {
             guard let tip = hotfix.commit else { continue }
             let refs = ["refs/heads/" + hotfix.branch, "refs/heads/" + production.branch]
-            guard let base = try repository.mergeBase(tip, head) else {
+            guard let base = graph.mergeBase(tip, with: productionLine) else {
                 violations.append(Violation(
                     rule: .hotfixBase,
                     message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) shares no history with the production line '\(production.branch)'",
@@ -106,9 +94,7 @@ extension Flow {
                 continue
             }
             if base == tip { continue }  // merged into the production line already
-            if let development = development?.commit, let fork = try repository.mergeBase(tip, development),
-                !(try repository.isAncestor(fork, of: head))
-            {
+            if let developmentLine, let fork = graph.mergeBase(tip, with: developmentLine), !productionLine.contains(fork) {
                 violations.append(Violation(
                     rule: .hotfixBase,
                     message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) contains development commit \(fork.short), which is not released; start hotfixes from a release tag",
@@ -131,7 +117,7 @@ extension Flow {
 
     /// A feature branch must fork from the development line: where it meets the development
     /// line is on that line's own (first-parent) history, not on a branch merged into it.
-    private mutating func checkFeatures(_ repository: Repository) throws(GitError) {
+    private mutating func checkFeatures(_ graph: CommitGraph) {
         let tips = features.compactMap { feature in feature.commit.map { (feature.branch, $0) } }
         guard !tips.isEmpty else { return }
         guard let development, let line = development.commit else {
@@ -143,18 +129,19 @@ extension Flow {
             }
             return
         }
+        let developmentLine = graph.ancestry(of: [line])
         var firstParents: Set<ObjectID>?
         for (branch, tip) in tips {
             let refs = ["refs/heads/" + branch, "refs/heads/" + development.branch]
-            if try repository.isAncestor(tip, of: line) { continue }  // merged already
-            guard let base = try repository.mergeBase(tip, line) else {
+            if developmentLine.contains(tip) { continue }  // merged already
+            guard let base = graph.mergeBase(tip, with: developmentLine) else {
                 violations.append(Violation(
                     rule: .featureBase,
                     message: "feature branch '\(branch)' (\(tip.short)) shares no history with the development line '\(development.branch)'",
                     refs: refs, commits: [tip, line]))
                 continue
             }
-            if firstParents == nil { firstParents = Set(try repository.firstParentHistory(from: line)) }
+            if firstParents == nil { firstParents = Set(graph.firstParentHistory(from: line)) }
             if firstParents!.contains(base) { continue }
             violations.append(Violation(
                 rule: .featureBase,

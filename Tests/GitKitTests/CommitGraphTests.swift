@@ -1,0 +1,121 @@
+import Foundation
+import GitKit
+import TestSupport
+import Testing
+
+/// A history with merges, criss-crosses and an unrelated root, to hold the graph's answers
+/// against libgit2's and git's own.
+func tangledHistory() throws -> GitFixture {
+    let fixture = try GitFixture("tangle")
+    try fixture.commit("root")
+    try fixture.git(["branch", "b1"])
+    try fixture.git(["branch", "b2"])
+    try fixture.commit("m1", file: "m.txt")
+    try fixture.git(["checkout", "-q", "b1"])
+    try fixture.commit("b1-1", file: "b1.txt")
+    try fixture.git(["checkout", "-q", "b2"])
+    try fixture.commit("b2-1", file: "b2.txt")
+    try fixture.git(["merge", "-q", "--no-ff", "-m", "b2 takes b1", "b1"])
+    try fixture.git(["checkout", "-q", "b1"])
+    try fixture.git(["merge", "-q", "--no-ff", "-m", "b1 takes master", "master"])
+    try fixture.git(["checkout", "-q", "master"])
+    try fixture.git(["merge", "-q", "--no-ff", "-m", "master takes b2", "b2"])
+    try fixture.commit("m2", file: "m2.txt")
+    try fixture.git(["checkout", "-q", "--orphan", "lonely"])
+    try fixture.commit("lonely root", file: "l.txt")
+    try fixture.git(["checkout", "-q", "master"])
+    return fixture
+}
+
+@Suite struct CommitGraphTests {
+    @Test func agreesWithLibgit2AndGit() throws {
+        let fixture = try tangledHistory()
+        let repository = try Repository.open(at: fixture.path)
+        let tips = try ["master", "b1", "b2", "lonely"].map { try repository.resolveCommit($0) }
+        let graph = try repository.commitGraph(from: tips)
+        let all = try repository.commits(from: tips)
+        #expect(graph.count == all.count)
+        for id in all {
+            #expect(graph.parents(of: id) == (try repository.commit(id)).parents)
+        }
+        for tip in tips {
+            #expect(graph.reachable(from: [tip]) == (try repository.reachableCommits(from: [tip])))
+            #expect(graph.firstParentHistory(from: tip) == (try repository.firstParentHistory(from: tip)))
+            for other in tips {
+                // git exits 1 when there is no merge base.
+                let all = (try? fixture.git(["merge-base", "--all", tip.hex, other.hex]))?.split(separator: "\n").map(String.init) ?? []
+                let ours = graph.mergeBases(tip, with: graph.ancestry(of: [other])).map(\.hex)
+                #expect(Set(ours) == Set(all), "\(tip.short) \(other.short)")
+                if all.count == 1 { #expect(graph.mergeBase(tip, other) == (try repository.mergeBase(tip, other))) }
+                #expect(graph.isAncestor(tip, of: other) == (try repository.isAncestor(tip, of: other)))
+            }
+        }
+        for id in all {
+            #expect(graph.ancestry(of: [tips[0]]).contains(id) == (try repository.isAncestor(id, of: tips[0])))
+        }
+    }
+
+    @Test func joinPositionsPlaceMergedCommitsAtTheirMerge() throws {
+        let fixture = try GitFixture()
+        let root = try fixture.commit("root")
+        try fixture.git(["checkout", "-q", "-b", "side"])
+        let side = try fixture.commit("side", file: "s.txt")
+        try fixture.git(["checkout", "-q", "master"])
+        let main = try fixture.commit("main", file: "m.txt")
+        try fixture.git(["merge", "-q", "--no-ff", "-m", "merge", "side"])
+        let merge = try fixture.id("HEAD")
+        let repository = try Repository.open(at: fixture.path)
+        let graph = try repository.commitGraph(from: [ObjectID(hex: merge)!])
+        let positions = graph.joinPositions(along: ObjectID(hex: merge)!)
+        #expect(positions[ObjectID(hex: root)!] == 0)
+        #expect(positions[ObjectID(hex: main)!] == 1)
+        #expect(positions[ObjectID(hex: side)!] == 2)
+        #expect(positions[ObjectID(hex: merge)!] == 2)
+    }
+
+    @Test func cacheIsReusedGrownAndSurvivesDamage() throws {
+        let fixture = try GitFixture()
+        for index in 0..<5 { try fixture.commit("c\(index)") }
+        let cache = fixture.directory.appending("cache")
+        let cacheURL = URL(fileURLWithPath: cache)
+        let repository = try Repository.open(at: fixture.path)
+        let head = try repository.resolveCommit("HEAD")
+        #expect(try repository.commitGraph(from: [head], cache: cacheURL).count == 5)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache)
+        #expect(files.count == 1)
+        let file = cache + "/" + files[0]
+        let written = try Data(contentsOf: URL(fileURLWithPath: file))
+
+        // Unchanged history: the file is read, not rewritten.
+        #expect(try repository.commitGraph(from: [head], cache: cacheURL).count == 5)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == written)
+
+        // New commits: only they are read, and the file grows.
+        try fixture.commit("c5")
+        let newHead = try repository.resolveCommit("HEAD")
+        let grown = try repository.commitGraph(from: [newHead], cache: cacheURL)
+        #expect(grown.count == 6 && grown.parents(of: newHead) == [head])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)).count > written.count)
+
+        // A damaged file is ignored and replaced.
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: file))
+        damaged[damaged.count / 2] ^= 0xFF
+        try damaged.write(to: URL(fileURLWithPath: file))
+        let reread = try repository.commitGraph(from: [newHead], cache: cacheURL)
+        #expect(reread.count == 6 && reread.firstParentHistory(from: newHead).count == 6)
+        try Data("short".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try repository.commitGraph(from: [newHead], cache: cacheURL).count == 6)
+
+        // An unwritable cache folder is not an error.
+        #expect(try repository.commitGraph(from: [newHead], cache: URL(fileURLWithPath: "/proc/mf-cannot-write")).count == 6)
+    }
+
+    @Test func aTipThatIsNotACommitIsAnError() throws {
+        let fixture = try GitFixture()
+        try fixture.commit("one")
+        let repository = try Repository.open(at: fixture.path)
+        let tree = try ObjectID(hex: fixture.id("HEAD^{tree}"))!
+        let error = #expect(throws: GitError.self) { try repository.commitGraph(from: [tree]) }
+        #expect(error?.description.contains("not a commit") == true)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import ModelFactory
+import Testing
+
+@Suite struct JSONTextTests {
+    struct Sample: Encodable {
+        var name = "churn \"model\"\n\t\u{01}ü/"
+        var count: Int32 = -3
+        var ratio: Float = 0.5
+        var flag = true
+        var missing: String? = nil
+        var list: [UInt8] = [1, 2]
+        var empty: [String] = []
+        var nested: [String: Int] = ["a": 1]
+
+        enum CodingKeys: String, CodingKey { case name, count, ratio, flag, missing, list, empty, nested }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(count, forKey: .count)
+            try container.encode(ratio, forKey: .ratio)
+            try container.encode(flag, forKey: .flag)
+            try container.encode(missing, forKey: .missing)
+            try container.encode(list, forKey: .list)
+            try container.encode(empty, forKey: .empty)
+            try container.encode(nested, forKey: .nested)
+        }
+    }
+
+    @Test func keepsKeyOrderAndRoundTrips() throws {
+        let text = try JSONText.encode(Sample())
+        #expect(text == """
+            {
+              "name": "churn \\"model\\"\\n\\t\\u0001ü/",
+              "count": -3,
+              "ratio": 0.5,
+              "flag": true,
+              "missing": null,
+              "list": [
+                1,
+                2
+              ],
+              "empty": [],
+              "nested": {
+                "a": 1
+              }
+            }
+
+            """)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(parsed["name"] as? String == Sample().name)
+        #expect(parsed["missing"] is NSNull)
+    }
+
+    @Test func refusesNonFiniteNumbers() {
+        #expect(throws: EncodingError.self) { try JSONText.encode([Double.nan]) }
+    }
+}
