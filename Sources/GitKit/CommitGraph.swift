@@ -275,6 +275,12 @@ extension Repository {
         let file = cache.map { $0.appendingPathComponent("commit-graph-\(cacheKey).mfcg") }
         var graph = file.flatMap { try? Data(contentsOf: $0, options: .alwaysMapped) }.flatMap(CommitGraph.init(serialized:))
             ?? CommitGraph()
+        if !tips.allSatisfy(graph.contains), let fromGit = CommitGraph.readGitCommitGraph(objectsDirectory: objectsDirectory),
+            fromGit.count > graph.count
+        {
+            // git's own graph knows more: start from it (what the cache knew beyond it is read again).
+            graph = fromGit
+        }
         let added = try readParents(of: tips.filter { !graph.contains($0) }, known: graph)
         guard !added.isEmpty else { return graph }
         graph.add(added)
@@ -283,6 +289,11 @@ extension Repository {
             try? graph.serialized().write(to: file, options: .atomic)
         }
         return graph
+    }
+
+    /// The object folder (`.git/objects`), where git keeps its commit-graph.
+    private var objectsDirectory: String {
+        (gitDirectory.hasSuffix("/") ? gitDirectory : gitDirectory + "/") + "objects"
     }
 
     /// Names this repository's cache file: its git folder, hashed.
@@ -342,5 +353,103 @@ extension Repository {
             offset += 48
         }
         return parents
+    }
+}
+
+// MARK: git's own commit-graph file
+
+extension CommitGraph {
+    /// Reads git's commit-graph (`objects/info/commit-graph`, or the layers named by
+    /// `objects/info/commit-graphs/commit-graph-chain`), which `git gc` and `git commit-graph
+    /// write` keep. libgit2 1.5 does not use it when walking, so GitKit reads it itself.
+    /// Nil when there is none or it cannot be read; then commits are read one by one.
+    static func readGitCommitGraph(objectsDirectory: String) -> CommitGraph? {
+        let info = objectsDirectory + "/info"
+        var layers: [String] = []
+        if let chain = try? String(contentsOfFile: info + "/commit-graphs/commit-graph-chain", encoding: .utf8) {
+            layers = chain.split(separator: "\n").map { info + "/commit-graphs/graph-\($0).graph" }
+        } else if FileManager.default.fileExists(atPath: info + "/commit-graph") {
+            layers = [info + "/commit-graph"]
+        }
+        guard !layers.isEmpty else { return nil }
+        var ids: [ObjectID] = []
+        var parents: [[UInt32]] = []
+        for layer in layers {
+            guard let data = try? Data(contentsOf: URL(fileURLWithPath: layer), options: .alwaysMapped),
+                readLayer(data, into: &ids, parents: &parents)
+            else { return nil }
+        }
+        var graph = CommitGraph()
+        graph.ids = ids
+        graph.index.reserveCapacity(ids.count)
+        for (node, id) in ids.enumerated() { graph.index[id] = Int32(node) }
+        guard graph.index.count == ids.count else { return nil }
+        graph.parentStart.reserveCapacity(ids.count + 1)
+        for list in parents {
+            for parent in list {
+                guard parent < UInt32(ids.count) else { return nil }
+                graph.parentList.append(Int32(parent))
+            }
+            graph.parentStart.append(Int32(graph.parentList.count))
+        }
+        return graph
+    }
+
+    /// Appends one layer's commits: ids from OIDL, parents from CDAT (and EDGE for octopus
+    /// merges). Parent positions count across layers, base layers first.
+    private static func readLayer(_ data: Data, into ids: inout [ObjectID], parents: inout [[UInt32]]) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            guard raw.count >= 8, raw.load(as: UInt32.self) == UInt32(bigEndian: 0x4347_5048),  // "CGPH"
+                raw[4] == 1, raw[5] == 1  // version 1, SHA-1
+            else { return false }
+            func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+            func be64(_ offset: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            let chunkCount = Int(raw[6])
+            guard raw.count >= 8 + (chunkCount + 1) * 12 else { return false }
+            var chunks: [UInt32: (start: Int, end: Int)] = [:]
+            for chunk in 0..<chunkCount {
+                let entry = 8 + chunk * 12
+                let start = Int(be64(entry + 4)), end = Int(be64(entry + 16))
+                guard start <= end, end <= raw.count else { return false }
+                chunks[be32(entry)] = (start, end)
+            }
+            guard let fanout = chunks[0x4F49_4446], let oids = chunks[0x4F49_444C], let data = chunks[0x4344_4154],  // OIDF OIDL CDAT
+                fanout.end - fanout.start == 1024
+            else { return false }
+            let count = Int(be32(fanout.start + 255 * 4))
+            guard oids.end - oids.start == count * 20, data.end - data.start == count * 36 else { return false }
+            let edges = chunks[0x4544_4745]  // EDGE
+            let none: UInt32 = 0x7000_0000
+            ids.reserveCapacity(ids.count + count)
+            parents.reserveCapacity(parents.count + count)
+            for node in 0..<count {
+                var oid = git_oid()
+                withUnsafeMutableBytes(of: &oid.id) { target in
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(oids.start + node * 20)..<(oids.start + node * 20 + 20)]))
+                }
+                ids.append(ObjectID(oid))
+                let record = data.start + node * 36 + 20
+                var list: [UInt32] = []
+                let first = be32(record), second = be32(record + 4)
+                if first != none { list.append(first) }
+                if second != none {
+                    if second & 0x8000_0000 == 0 {
+                        list.append(second)
+                    } else {
+                        guard let edges else { return false }
+                        var offset = edges.start + Int(second & 0x7FFF_FFFF) * 4
+                        while true {
+                            guard offset + 4 <= edges.end else { return false }
+                            let edge = be32(offset)
+                            list.append(edge & 0x7FFF_FFFF)
+                            if edge & 0x8000_0000 != 0 { break }
+                            offset += 4
+                        }
+                    }
+                }
+                parents.append(list)
+            }
+            return true
+        }
     }
 }

@@ -119,3 +119,68 @@ func tangledHistory() throws -> GitFixture {
         #expect(error?.description.contains("not a commit") == true)
     }
 }
+
+@Suite struct GitCommitGraphFileTests {
+    /// A history with an octopus merge (parents past the second live in git's EDGE chunk).
+    func octopus() throws -> GitFixture {
+        let fixture = try GitFixture("octopus")
+        try fixture.commit("root")
+        for name in ["a", "b", "c"] {
+            try fixture.git(["checkout", "-q", "-b", name, "master"])
+            try fixture.commit(name, file: name + ".txt")
+        }
+        try fixture.git(["checkout", "-q", "master"])
+        try fixture.git(["merge", "-q", "-m", "octopus", "a", "b", "c"])
+        try fixture.commit("after", file: "after.txt")
+        try fixture.git(["checkout", "-q", "-b", "elsewhere", "a"])
+        try fixture.commit("elsewhere", file: "e.txt")
+        try fixture.git(["checkout", "-q", "master"])
+        return fixture
+    }
+
+    @Test(arguments: [false, true])
+    func readsGitsCommitGraph(split: Bool) throws {
+        let fixture = try octopus()
+        try fixture.git(["commit-graph", "write", "--reachable"] + (split ? ["--split"] : []))
+        if split {
+            // A second layer on top of the first.
+            try fixture.commit("newer", file: "n.txt")
+            try fixture.git(["commit-graph", "write", "--reachable", "--split=no-merge"])
+            #expect(FileManager.default.fileExists(atPath: fixture.path + "/.git/objects/info/commit-graphs/commit-graph-chain"))
+        }
+        let repository = try Repository.open(at: fixture.path)
+        let master = try repository.resolveCommit("master")
+        let graph = try repository.commitGraph(from: [master])
+        // Read from git's file, the graph also knows the branch that master does not reach.
+        #expect(graph.contains(try repository.resolveCommit("elsewhere")))
+        let all = try repository.commits(from: [master, repository.resolveCommit("elsewhere")])
+        #expect(graph.count == all.count)
+        for id in all { #expect(graph.parents(of: id) == (try repository.commit(id)).parents) }
+        let merge = try repository.resolveCommit(split ? "master~2" : "master~1")
+        #expect(graph.parents(of: merge)?.count == 3)  // git fast-forwards to a, then merges b and c
+    }
+
+    @Test func commitsNewerThanTheFileAreReadFromTheRepository() throws {
+        let fixture = try octopus()
+        try fixture.git(["commit-graph", "write", "--reachable"])
+        let newer = try fixture.commit("newer than the graph", file: "n.txt")
+        let repository = try Repository.open(at: fixture.path)
+        let graph = try repository.commitGraph(from: [ObjectID(hex: newer)!])
+        #expect(graph.parents(of: ObjectID(hex: newer)!) == [try repository.resolveCommit("master~1")])
+        #expect(graph.firstParentHistory(from: ObjectID(hex: newer)!).count == 5)
+    }
+
+    @Test func aDamagedFileIsIgnored() throws {
+        let fixture = try octopus()
+        try fixture.git(["commit-graph", "write", "--reachable"])
+        let file = fixture.path + "/.git/objects/info/commit-graph"
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        var data = try Data(contentsOf: URL(fileURLWithPath: file))
+        data = data.prefix(data.count / 2)
+        try data.write(to: URL(fileURLWithPath: file))
+        let repository = try Repository.open(at: fixture.path)
+        let master = try repository.resolveCommit("master")
+        let graph = try repository.commitGraph(from: [master])
+        #expect(graph.count == (try repository.commits(from: [master])).count)
+    }
+}
