@@ -148,7 +148,10 @@ func lastError(
 
 /// Decodes a C string that may not be UTF-8 (ref names, messages, paths) without trapping.
 func lenientString(_ pointer: UnsafePointer<CChar>) -> String {
-    String(decoding: UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)), as: UTF8.self)
+    let length = strlen(pointer)
+    return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
 }
 
 func lenientString(_ pointer: UnsafePointer<CChar>?, default fallback: String) -> String {

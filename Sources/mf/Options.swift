@@ -57,5 +57,5 @@ func printWarning(_ text: String) {
 
 /// Writes `value` as JSON on stdout (keys in the order the type gives them).
 func printJSON(_ value: some Encodable) throws {
-    FileHandle.standardOutput.write(Data(try JSONText.encode(value).utf8))
+    FileHandle.standardOutput.write(Data(try JSONText.encodeBytes(value)))
 }

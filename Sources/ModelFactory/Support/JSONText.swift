@@ -12,13 +12,18 @@
 public enum JSONText {
     /// Encodes `value` as pretty JSON, ending with a newline.
     public static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try encodeBytes(value), as: UTF8.self)
+    }
+
+    /// The same text as UTF-8 bytes, ready to write.
+    public static func encodeBytes(_ value: some Encodable) throws -> [UInt8] {
         let root = Node()
         try TreeEncoder(node: root, codingPath: []).encodeValue(value, into: root)
-        var text = ""
-        text.reserveCapacity(4096)
-        write(root, indent: 0, into: &text)
-        text.append("\n")
-        return text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 16)
+        write(root, indent: 0, into: &bytes)
+        bytes.append(0x0A)
+        return bytes
     }
 
     // MARK: The tree
@@ -41,64 +46,58 @@ public enum JSONText {
 
     // MARK: Writing
 
-    private static func write(_ node: Node, indent: Int, into text: inout String) {
+    private static func write(_ node: Node, indent: Int, into bytes: inout [UInt8]) {
         switch node.value {
-        case .null: text.append("null")
-        case .bool(let value): text.append(value ? "true" : "false")
-        case .number(let value): text.append(value)
-        case .string(let value): writeString(value, into: &text)
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let value): bytes.append(contentsOf: value.utf8)
+        case .string(let value): writeString(value, into: &bytes)
         case .array(let children):
-            guard !children.items.isEmpty else { return text.append("[]") }
-            text.append("[\n")
+            guard !children.items.isEmpty else { return bytes.append(contentsOf: "[]".utf8) }
+            bytes.append(contentsOf: "[\n".utf8)
             for (offset, child) in children.items.enumerated() {
-                text.append(String(repeating: " ", count: indent + 2))
-                write(child, indent: indent + 2, into: &text)
-                text.append(offset == children.items.count - 1 ? "\n" : ",\n")
+                bytes.append(contentsOf: repeatElement(0x20, count: indent + 2))
+                write(child, indent: indent + 2, into: &bytes)
+                if offset < children.items.count - 1 { bytes.append(0x2C) }
+                bytes.append(0x0A)
             }
-            text.append(String(repeating: " ", count: indent))
-            text.append("]")
+            bytes.append(contentsOf: repeatElement(0x20, count: indent))
+            bytes.append(0x5D)
         case .object(let members):
-            guard !members.items.isEmpty else { return text.append("{}") }
-            text.append("{\n")
+            guard !members.items.isEmpty else { return bytes.append(contentsOf: "{}".utf8) }
+            bytes.append(contentsOf: "{\n".utf8)
             for (offset, (key, child)) in members.items.enumerated() {
-                text.append(String(repeating: " ", count: indent + 2))
-                writeString(key, into: &text)
-                text.append(": ")
-                write(child, indent: indent + 2, into: &text)
-                text.append(offset == members.items.count - 1 ? "\n" : ",\n")
+                bytes.append(contentsOf: repeatElement(0x20, count: indent + 2))
+                writeString(key, into: &bytes)
+                bytes.append(0x3A)
+                bytes.append(0x20)
+                write(child, indent: indent + 2, into: &bytes)
+                if offset < members.items.count - 1 { bytes.append(0x2C) }
+                bytes.append(0x0A)
             }
-            text.append(String(repeating: " ", count: indent))
-            text.append("}")
+            bytes.append(contentsOf: repeatElement(0x20, count: indent))
+            bytes.append(0x7D)
         }
     }
 
-    static func writeString(_ value: String, into text: inout String) {
-        text.append("\"")
-        var plain = true
-        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            plain = false
-            break
-        }
-        if plain {
-            text.append(value)
-        } else {
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": text.append("\\\"")
-                case "\\": text.append("\\\\")
-                case "\n": text.append("\\n")
-                case "\r": text.append("\\r")
-                case "\t": text.append("\\t")
-                case "\u{08}": text.append("\\b")
-                case "\u{0C}": text.append("\\f")
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    text.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                default: text.unicodeScalars.append(scalar)
-                }
+    static func writeString(_ value: String, into bytes: inout [UInt8]) {
+        bytes.append(0x22)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0x08: bytes.append(0x5C); bytes.append(0x62)
+            case 0x0C: bytes.append(0x5C); bytes.append(0x66)
+            case 0..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+            default: bytes.append(byte)
             }
         }
-        text.append("\"")
+        bytes.append(0x22)
     }
 
     // MARK: The encoder
@@ -159,6 +158,15 @@ public enum JSONText {
 
         mutating func encodeNil(forKey key: Key) throws { _ = child(key) }
 
+        // Primitives are written straight into their node, without the generic path's casts.
+        mutating func encode(_ value: String, forKey key: Key) throws { child(key).value = .string(value) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).value = .bool(value) }
+        mutating func encode(_ value: Int, forKey key: Key) throws { child(key).value = .number(String(value)) }
+
+        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws {
+            child(key).value = value.map { .string($0) } ?? .null
+        }
+
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
             try TreeEncoder(node: Node(), codingPath: codingPath + [key]).encodeValue(value, into: child(key))
         }
@@ -192,6 +200,10 @@ public enum JSONText {
         }
 
         mutating func encodeNil() throws { _ = next() }
+
+        mutating func encode(_ value: String) throws { next().value = .string(value) }
+        mutating func encode(_ value: Bool) throws { next().value = .bool(value) }
+        mutating func encode(_ value: Int) throws { next().value = .number(String(value)) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
             try TreeEncoder(node: Node(), codingPath: codingPath).encodeValue(value, into: next())
