@@ -23,8 +23,11 @@ extension Repository {
         }
     }
 
-    /// The values of every key matching a regular expression (`^gitflow\.`), as key → value.
-    public func configValues(matching pattern: String) throws(GitError) -> [String: String] {
+    /// The values of every key that starts with `prefix` (`gitflow.`), as key → value.
+    ///
+    /// Keys are filtered here rather than by libgit2's glob iterator: in libgit2 1.5 its regex
+    /// matcher leaks the match data of every key that does not match.
+    public func configValues(withPrefix prefix: String) throws(GitError) -> [String: String] {
         try withHandle { handle throws(GitError) in
             var config: OpaquePointer?
             try check("git_repository_config_snapshot", "cannot read git configuration") {
@@ -32,14 +35,18 @@ extension Repository {
             }
             defer { git_config_free(config) }
             var iterator: OpaquePointer?
-            try check("git_config_iterator_glob_new", "cannot read git configuration") {
-                git_config_iterator_glob_new(&iterator, config, pattern)
+            try check("git_config_iterator_new", "cannot read git configuration") {
+                git_config_iterator_new(&iterator, config)
             }
             defer { git_config_iterator_free(iterator) }
             var values: [String: String] = [:]
             var entry: UnsafeMutablePointer<git_config_entry>?
+            let lowercasedPrefix = prefix.lowercased()
             while git_config_next(&entry, iterator) == 0, let entry {
-                values[lenientString(entry.pointee.name, default: "")] = lenientString(entry.pointee.value, default: "")
+                // git lowercases section and key names; compare the same way.
+                let name = lenientString(entry.pointee.name, default: "")
+                guard name.lowercased().hasPrefix(lowercasedPrefix) else { continue }
+                values[name] = lenientString(entry.pointee.value, default: "")
             }
             return values
         }

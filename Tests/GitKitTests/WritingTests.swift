@@ -96,7 +96,7 @@ import Testing
         try repository.setConfigValue("gitflow.branch.master", "main")
         try repository.setConfigValue("gitflow.prefix.feature", "feat/")
         #expect(try repository.configValue("gitflow.branch.master") == "main")
-        #expect(try repository.configValues(matching: "^gitflow\\.") == ["gitflow.branch.master": "main", "gitflow.prefix.feature": "feat/"])
+        #expect(try repository.configValues(withPrefix: "gitflow.") == ["gitflow.branch.master": "main", "gitflow.prefix.feature": "feat/"])
     }
 }
 

@@ -73,7 +73,7 @@ public struct FlowConfiguration: Sendable, Equatable {
 
         // git-flow's keys.
         let gitflow: [String: String]
-        do { gitflow = try repository.configValues(matching: "^gitflow\\.") } catch { throw .git(error) }
+        do { gitflow = try repository.configValues(withPrefix: "gitflow.") } catch { throw .git(error) }
         if !gitflow.isEmpty {
             configuration.source = .gitConfig
             if let value = gitflow["gitflow.branch.master"], !value.isEmpty { configuration.production = value }
