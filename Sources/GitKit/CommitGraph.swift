@@ -308,8 +308,7 @@ extension Repository {
     private func readParents(of tips: [ObjectID], known: CommitGraph) throws(GitError) -> [(ObjectID, [ObjectID])] {
         guard !tips.isEmpty else { return [] }
         return try withHandle { handle throws(GitError) in
-            var odb: OpaquePointer?
-            try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, handle) }
+            let odb = try objectDatabase(handle)
             defer { git_odb_free(odb) }
             var result: [(ObjectID, [ObjectID])] = []
             var visited = Set<ObjectID>()

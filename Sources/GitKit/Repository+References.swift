@@ -15,8 +15,7 @@ extension Repository {
     /// per tag, for listings of thousands of releases.
     public func references(readingTagObjects: Bool = true) throws(GitError) -> [Reference] {
         try withHandle { handle throws(GitError) in
-            var odb: OpaquePointer?
-            try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, handle) }
+            let odb = try objectDatabase(handle)
             defer { git_odb_free(odb) }
             var iterator: OpaquePointer?
             try check("git_reference_iterator_new", "cannot list references") {
@@ -34,7 +33,7 @@ extension Repository {
                         operation: "cannot list references", repository: location)
                 }
                 defer { git_reference_free(pointer) }
-                references.append(read(handle, odb: odb!, reference: pointer, readingTagObjects: readingTagObjects))
+                references.append(read(handle, odb: odb, reference: pointer, readingTagObjects: readingTagObjects))
             }
             references += unreadableLooseReferences(known: Set(references.map(\.name)))
             return references.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
@@ -49,10 +48,9 @@ extension Repository {
                 git_reference_dwim(&pointer, handle, name)
             }
             defer { git_reference_free(pointer) }
-            var odb: OpaquePointer?
-            try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, handle) }
+            let odb = try objectDatabase(handle)
             defer { git_odb_free(odb) }
-            return read(handle, odb: odb!, reference: pointer!, readingTagObjects: true)
+            return read(handle, odb: odb, reference: pointer!, readingTagObjects: true)
         }
     }
 

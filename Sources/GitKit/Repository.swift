@@ -121,6 +121,13 @@ public final class Repository: @unchecked Sendable {
         }
     }
 
+    /// The repository's object database; the caller frees it with `git_odb_free`.
+    func objectDatabase(_ handle: OpaquePointer) throws(GitError) -> OpaquePointer {
+        var odb: OpaquePointer?
+        try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, handle) }
+        return odb!
+    }
+
     func peelToCommit(_ handle: OpaquePointer, reference: OpaquePointer, name: String) throws(GitError)
         -> ObjectID
     {
