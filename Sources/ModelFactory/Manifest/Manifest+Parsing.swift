@@ -1,0 +1,325 @@
+internal import Foundation
+internal import Yams
+
+extension Manifest {
+    /// Parses and validates the text of a `model.yaml`. `file` names it in errors.
+    ///
+    /// Every problem is collected, not only the first, so one run shows all that needs fixing.
+    public static func parse(_ text: String, file: String = "model.yaml") throws(ManifestError) -> Manifest {
+        var reader = Reader()
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ManifestError(file: file, problems: [.init(path: "", message: "not valid YAML: \(error)")])
+        }
+        guard let node, let manifest = reader.manifest(node) else {
+            if node == nil { reader.problem("", "the file is empty; expected name, runtime, train, evaluate and schema") }
+            throw ManifestError(file: file, problems: reader.problems)
+        }
+        guard reader.problems.isEmpty else { throw ManifestError(file: file, problems: reader.problems) }
+        return manifest
+    }
+}
+
+/// Walks the YAML tree, keeping the path of where it is for each problem it finds.
+private struct Reader {
+    var problems: [ManifestError.Problem] = []
+
+    mutating func problem(_ path: String, _ message: String) {
+        problems.append(.init(path: path, message: message))
+    }
+
+    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    /// The mapping at `path`, with unknown keys reported.
+    mutating func mapping(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {
+        guard let mapping = node.mapping else {
+            problem(path, "expected a mapping with keys \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            let name = key.scalar?.string ?? "?"
+            if allowed.contains(name) {
+                result[name] = value
+            } else {
+                problem(join(path, name), "unknown key; expected one of \(allowed.joined(separator: ", "))")
+            }
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node?, _ path: String, required: Bool = true) -> String? {
+        guard let node else {
+            if required { problem(path, "missing; expected a string") }
+            return nil
+        }
+        guard let scalar = node.scalar, !scalar.string.isEmpty else {
+            problem(path, "expected a non-empty string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func number(_ node: Node?, _ path: String) -> Double? {
+        guard let node else { return nil }
+        guard let value = node.float ?? node.int.map(Double.init), value.isFinite else {
+            problem(path, "expected a number")
+            return nil
+        }
+        return value
+    }
+
+    mutating func strings(_ node: Node?, _ path: String, required: Bool) -> [String]? {
+        guard let node else {
+            if required { problem(path, "missing; expected a list of strings") }
+            return nil
+        }
+        if let scalar = node.scalar, !scalar.string.isEmpty { return [scalar.string] }
+        guard let sequence = node.sequence else {
+            problem(path, "expected a list of strings")
+            return nil
+        }
+        var values: [String] = []
+        for (index, item) in sequence.enumerated() {
+            if let value = string(item, "\(path)[\(index)]") { values.append(value) }
+        }
+        return values
+    }
+
+    mutating func manifest(_ node: Node) -> Manifest? {
+        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples"]
+        guard let fields = mapping(node, "", allowed: keys) else { return nil }
+        let name = string(fields["name"], "name")
+        if let name, !name.utf8.allSatisfy({ isNameByte($0) }) {
+            problem("name", "expected letters, digits, '-', '_' or '.', got '\(name)'")
+        }
+        var runtime: Manifest.Runtime?
+        if let text = string(fields["runtime"], "runtime") {
+            runtime = Manifest.Runtime(rawValue: text)
+            if runtime == nil {
+                problem("runtime", "expected one of \(Manifest.Runtime.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+            }
+        }
+        let build = strings(fields["build"], "build", required: false) ?? []
+        var run = strings(fields["run"], "run", required: runtime != .python)
+        if run == nil, runtime == .python { run = ["python3", "-u", "mf_runner.py"] }
+        let train = training(fields["train"])
+        let evaluate = evaluation(fields["evaluate"])
+        let schema = self.schema(fields["schema"])
+        let gates = self.gates(fields["gates"])
+        let examples = self.examples(fields["examples"], schema: schema)
+        guard let name, let runtime, let run, let train, let evaluate, let schema, let gates else { return nil }
+        return Manifest(
+            name: name, runtime: runtime, build: build, run: run, train: train, evaluate: evaluate,
+            schema: schema, gates: gates, examples: examples)
+    }
+
+    func isNameByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == 0x2D || byte == 0x2E || byte == 0x5F
+    }
+
+    mutating func training(_ node: Node?) -> Manifest.Training? {
+        guard let node else {
+            problem("train", "missing; expected a mapping with data (and seed)")
+            return nil
+        }
+        guard let fields = mapping(node, "train", allowed: ["data", "seed"]) else { return nil }
+        let data = string(fields["data"], "train.data")
+        var seed: Int?
+        if let node = fields["seed"] {
+            seed = node.int
+            if seed == nil { problem("train.seed", "expected a whole number") }
+        }
+        return data.map { Manifest.Training(data: $0, seed: seed) }
+    }
+
+    mutating func evaluation(_ node: Node?) -> Manifest.Evaluation? {
+        guard let node else {
+            problem("evaluate", "missing; expected a mapping with data")
+            return nil
+        }
+        guard let fields = mapping(node, "evaluate", allowed: ["data"]) else { return nil }
+        return string(fields["data"], "evaluate.data").map { Manifest.Evaluation(data: $0) }
+    }
+
+    mutating func schema(_ node: Node?) -> Manifest.Schema? {
+        guard let node else {
+            problem("schema", "missing; expected a mapping with inputs and outputs")
+            return nil
+        }
+        guard let fields = mapping(node, "schema", allowed: ["inputs", "outputs"]) else { return nil }
+        let inputs = self.fields(fields["inputs"], "schema.inputs")
+        let outputs = self.fields(fields["outputs"], "schema.outputs")
+        guard let inputs, let outputs else { return nil }
+        return Manifest.Schema(inputs: inputs, outputs: outputs)
+    }
+
+    mutating func fields(_ node: Node?, _ path: String) -> [Manifest.Field]? {
+        guard let sequence = node?.sequence, !sequence.isEmpty else {
+            problem(path, node == nil ? "missing; expected a list of fields" : "expected a non-empty list of fields")
+            return nil
+        }
+        var result: [Manifest.Field] = []
+        var seen = Set<String>()
+        for (index, item) in sequence.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            guard let fields = mapping(item, itemPath, allowed: ["name", "type", "min", "max", "values"]) else { continue }
+            let name = string(fields["name"], itemPath + ".name")
+            if let name, !seen.insert(name).inserted { problem(itemPath + ".name", "'\(name)' is named twice") }
+            var kind: Manifest.Field.Kind?
+            let kinds = Manifest.Field.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            if let text = fields["type"]?.scalar?.string {
+                kind = Manifest.Field.Kind(rawValue: text)
+                if kind == nil { problem(itemPath + ".type", "expected one of \(kinds), got '\(text)'") }
+            } else {
+                problem(itemPath + ".type", "missing; expected one of \(kinds)")
+            }
+            let minimum = number(fields["min"], itemPath + ".min")
+            let maximum = number(fields["max"], itemPath + ".max")
+            if let minimum, let maximum, minimum > maximum {
+                problem(itemPath + ".max", "must not be below min (\(minimum))")
+            }
+            if (minimum != nil || maximum != nil), let kind, kind != .double, kind != .int {
+                problem(itemPath + (minimum != nil ? ".min" : ".max"), "only double and int fields take bounds")
+            }
+            let values = strings(fields["values"], itemPath + ".values", required: false)
+            if values != nil, let kind, kind != .string {
+                problem(itemPath + ".values", "only string fields take a list of values")
+            }
+            if let name, let kind {
+                result.append(Manifest.Field(name: name, type: kind, min: minimum, max: maximum, values: values))
+            }
+        }
+        return result
+    }
+
+    mutating func gates(_ node: Node?) -> Manifest.Gates? {
+        guard let node else { return Manifest.Gates(thresholds: [], maxRegression: nil) }
+        guard let mapping = node.mapping else {
+            problem("gates", "expected a mapping of metric names to conditions such as \">= 0.75\"")
+            return nil
+        }
+        var gates = Manifest.Gates(thresholds: [], maxRegression: nil)
+        for (key, value) in mapping {
+            let metric = key.scalar?.string ?? "?"
+            let path = "gates." + metric
+            if metric == "max_regression" {
+                if let limit = number(value, path) {
+                    if limit < 0 { problem(path, "expected a number of at least 0") } else { gates.maxRegression = limit }
+                }
+                continue
+            }
+            guard let text = value.scalar?.string else {
+                problem(path, "expected a condition such as \">= 0.75\"")
+                continue
+            }
+            if let threshold = Self.threshold(metric: metric, text) {
+                gates.thresholds.append(threshold)
+            } else {
+                problem(path, "expected a condition such as \">= 0.75\" (>=, >, <=, <, == and a number), got '\(text)'")
+            }
+        }
+        return gates
+    }
+
+    static func threshold(metric: String, _ text: String) -> Manifest.Threshold? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // A bare number means "at least".
+        if let value = Double(trimmed), value.isFinite { return .init(metric: metric, comparison: .atLeast, value: value) }
+        for comparison in Manifest.Threshold.Comparison.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count })
+        where trimmed.hasPrefix(comparison.rawValue) {
+            let rest = trimmed.dropFirst(comparison.rawValue.count).trimmingCharacters(in: .whitespaces)
+            guard let value = Double(rest), value.isFinite else { return nil }
+            return .init(metric: metric, comparison: comparison, value: value)
+        }
+        return nil
+    }
+
+    mutating func examples(_ node: Node?, schema: Manifest.Schema?) -> [[String: Manifest.Value]] {
+        guard let node else { return [] }
+        guard let sequence = node.sequence else {
+            problem("examples", "expected a list of instances")
+            return []
+        }
+        var result: [[String: Manifest.Value]] = []
+        for (index, item) in sequence.enumerated() {
+            let path = "examples[\(index)]"
+            guard let mapping = item.mapping else {
+                problem(path, "expected a mapping of input names to values")
+                continue
+            }
+            var instance: [String: Manifest.Value] = [:]
+            for (key, value) in mapping {
+                let name = key.scalar?.string ?? "?"
+                instance[name] = Self.value(value)
+            }
+            if let schema {
+                for problem in schema.check(instance) { self.problem("\(path).\(problem.path)", problem.message) }
+            }
+            result.append(instance)
+        }
+        return result
+    }
+
+    static func value(_ node: Node) -> Manifest.Value {
+        guard let scalar = node.scalar else { return .null }
+        if node.null != nil { return .null }
+        if let flag = node.bool { return .bool(flag) }
+        if let number = node.int { return .int(number) }
+        if let number = node.float { return .double(number) }
+        return .string(scalar.string)
+    }
+}
+
+extension Manifest.Schema {
+    /// The problems of one instance against the inputs: unknown, missing, mistyped or
+    /// out-of-range fields, each with the field's name as its path.
+    public func check(_ instance: [String: Manifest.Value]) -> [ManifestError.Problem] {
+        var problems: [ManifestError.Problem] = []
+        let known = Set(inputs.map(\.name))
+        for name in instance.keys.sorted() where !known.contains(name) {
+            problems.append(.init(path: name, message: "unknown field; expected one of \(inputs.map(\.name).joined(separator: ", "))"))
+        }
+        for field in inputs {
+            guard let value = instance[field.name], value != .null else {
+                problems.append(.init(path: field.name, message: "missing; expected a \(field.type.rawValue)"))
+                continue
+            }
+            switch field.type {
+            case .double, .int:
+                let number: Double? = switch value {
+                case .int(let whole): Double(whole)
+                case .double(let real) where field.type == .double: real
+                default: nil
+                }
+                guard let number else {
+                    problems.append(.init(path: field.name, message: "expected a \(field.type.rawValue)"))
+                    continue
+                }
+                if let minimum = field.min, number < minimum {
+                    problems.append(.init(path: field.name, message: "\(number) is below the minimum \(minimum)"))
+                }
+                if let maximum = field.max, number > maximum {
+                    problems.append(.init(path: field.name, message: "\(number) is above the maximum \(maximum)"))
+                }
+            case .string:
+                guard case .string(let text) = value else {
+                    problems.append(.init(path: field.name, message: "expected a string"))
+                    continue
+                }
+                if let values = field.values, !values.contains(text) {
+                    problems.append(.init(path: field.name, message: "'\(text)' is not one of \(values.joined(separator: ", "))"))
+                }
+            case .bool:
+                guard case .bool = value else {
+                    problems.append(.init(path: field.name, message: "expected a bool"))
+                    continue
+                }
+            }
+        }
+        return problems
+    }
+}

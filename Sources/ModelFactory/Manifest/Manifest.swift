@@ -1,0 +1,128 @@
+/// A model plugin's `model.yaml`: what the model is called, how to build it and start a
+/// worker, where its data is, its input and output schema, its gates and its examples.
+///
+/// ```yaml
+/// name: churn
+/// runtime: swift            # swift | python | command
+/// build: ["swift build -c release --product churn"]
+/// run: [".build/release/churn"]
+/// train:    { data: data/train.csv, seed: 42 }
+/// evaluate: { data: data/test.csv }
+/// schema:
+///   inputs:  [{ name: tenure, type: double, min: 0 }, { name: contract, type: string, values: [monthly, yearly] }]
+///   outputs: [{ name: churn_probability, type: double }]
+/// gates: { auc: ">= 0.75", max_regression: 0.02 }
+/// examples: [{ tenure: 12, contract: monthly }]
+/// ```
+public struct Manifest: Sendable, Equatable {
+    /// How a plugin is built and run.
+    public enum Runtime: String, Sendable, CaseIterable, Codable {
+        case swift, python, command
+    }
+
+    /// The model's name: letters, digits, `-`, `_`, `.`.
+    public var name: String
+    public var runtime: Runtime
+    /// Shell commands that build the plugin, run in order in its folder.
+    public var build: [String]
+    /// The command (program and arguments) that starts one worker.
+    public var run: [String]
+    public var train: Training
+    public var evaluate: Evaluation
+    public var schema: Schema
+    public var gates: Gates
+    /// Instances every build predicts, to prove the worker answers.
+    public var examples: [[String: Value]]
+
+    /// What `train` is given.
+    public struct Training: Sendable, Equatable {
+        /// The training data, relative to the plugin's folder.
+        public var data: String
+        public var seed: Int?
+
+        public init(data: String, seed: Int? = nil) {
+            self.data = data
+            self.seed = seed
+        }
+    }
+
+    /// What `evaluate` is given.
+    public struct Evaluation: Sendable, Equatable {
+        public var data: String
+    }
+
+    /// The fields a prediction takes and gives.
+    public struct Schema: Sendable, Equatable {
+        public var inputs: [Field]
+        public var outputs: [Field]
+    }
+
+    /// One named field of the schema.
+    public struct Field: Sendable, Equatable {
+        public enum Kind: String, Sendable, CaseIterable, Codable {
+            case double, int, string, bool
+        }
+
+        public var name: String
+        public var type: Kind
+        public var min: Double?
+        public var max: Double?
+        /// The values a string field may take; nil for any.
+        public var values: [String]?
+
+        public init(name: String, type: Kind, min: Double? = nil, max: Double? = nil, values: [String]? = nil) {
+            self.name = name
+            self.type = type
+            self.min = min
+            self.max = max
+            self.values = values
+        }
+    }
+
+    /// The conditions a build must meet to pass.
+    public struct Gates: Sendable, Equatable {
+        /// Absolute conditions on metrics (`auc >= 0.75`).
+        public var thresholds: [Threshold]
+        /// How much worse than the previous release any metric may be; nil for no limit.
+        public var maxRegression: Double?
+    }
+
+    /// One condition on a metric.
+    public struct Threshold: Sendable, Equatable, CustomStringConvertible {
+        public enum Comparison: String, Sendable, CaseIterable {
+            case atLeast = ">=", above = ">", atMost = "<=", below = "<", equal = "=="
+        }
+
+        public var metric: String
+        public var comparison: Comparison
+        public var value: Double
+
+        public init(metric: String, comparison: Comparison, value: Double) {
+            self.metric = metric
+            self.comparison = comparison
+            self.value = value
+        }
+
+        /// True when `measured` meets the condition.
+        public func isMet(by measured: Double) -> Bool {
+            switch comparison {
+            case .atLeast: measured >= value
+            case .above: measured > value
+            case .atMost: measured <= value
+            case .below: measured < value
+            case .equal: measured == value
+            }
+        }
+
+        public var description: String { "\(metric) \(comparison.rawValue) \(value)" }
+    }
+
+    /// A JSON-like scalar in an example instance.
+    public enum Value: Sendable, Equatable, Hashable {
+        case null
+        case bool(Bool)
+        case int(Int)
+        case double(Double)
+        case string(String)
+    }
+}

@@ -1,0 +1,100 @@
+import ModelFactory
+import Testing
+
+@Suite struct ManifestTests {
+    let full = """
+        name: churn
+        runtime: swift
+        build: ["swift build -c release --product churn"]
+        run: [".build/release/churn", "--worker"]
+        train:    { data: data/train.csv, seed: 42 }
+        evaluate: { data: data/test.csv }
+        schema:
+          inputs:  [{ name: tenure, type: double, min: 0 }, { name: contract, type: string, values: [monthly, yearly] }, { name: seats, type: int, max: 10 }, { name: promo, type: bool }]
+          outputs: [{ name: churn_probability, type: double }]
+        gates: { auc: ">= 0.75", log_loss: "< 0.6", accuracy: 0.7, max_regression: 0.02 }
+        examples: [{ tenure: 12, contract: monthly, seats: 2, promo: false }, { tenure: 3.5, contract: yearly, seats: 1, promo: true }]
+        """
+
+    @Test func parsesTheDesignExample() throws {
+        let manifest = try Manifest.parse(full)
+        #expect(manifest.name == "churn" && manifest.runtime == .swift)
+        #expect(manifest.build == ["swift build -c release --product churn"])
+        #expect(manifest.run == [".build/release/churn", "--worker"])
+        #expect(manifest.train == .init(data: "data/train.csv", seed: 42))
+        #expect(manifest.evaluate.data == "data/test.csv")
+        #expect(manifest.schema.inputs.map(\.name) == ["tenure", "contract", "seats", "promo"])
+        #expect(manifest.schema.inputs[0].min == 0 && manifest.schema.inputs[1].values == ["monthly", "yearly"])
+        #expect(manifest.schema.outputs == [.init(name: "churn_probability", type: .double)])
+        #expect(Set(manifest.gates.thresholds.map(\.description)) == ["auc >= 0.75", "log_loss < 0.6", "accuracy >= 0.7"])
+        #expect(manifest.gates.maxRegression == 0.02)
+        #expect(manifest.examples[0] == ["tenure": .int(12), "contract": .string("monthly"), "seats": .int(2), "promo": .bool(false)])
+        #expect(manifest.examples[1]["tenure"] == .double(3.5))
+    }
+
+    @Test func pythonRunsTheRunnerByDefault() throws {
+        let manifest = try Manifest.parse("""
+            name: fraud
+            runtime: python
+            train: { data: train.csv }
+            evaluate: { data: test.csv }
+            schema: { inputs: [{ name: amount, type: double }], outputs: [{ name: fraud, type: bool }] }
+            """)
+        #expect(manifest.run == ["python3", "-u", "mf_runner.py"])
+        #expect(manifest.build == [] && manifest.gates.thresholds == [] && manifest.train.seed == nil)
+    }
+
+    @Test(arguments: [
+        ("runtime: java", "runtime: expected one of swift, python, command, got 'java'"),
+        ("schema: { inputs: [{ name: a, type: double }, { name: b, type: float }], outputs: [{ name: y, type: double }] }",
+         "schema.inputs[1].type: expected one of double, int, string, bool, got 'float'"),
+        ("colour: blue", "colour: unknown key; expected one of name, runtime"),
+        ("train: { data: x.csv, seed: lots }", "train.seed: expected a whole number"),
+        ("gates: { auc: \"about 0.7\" }", "gates.auc: expected a condition such as \">= 0.75\""),
+        ("gates: { max_regression: -1 }", "gates.max_regression: expected a number of at least 0"),
+        ("examples: [{ tenure: -1 }]", "examples[0].tenure: -1.0 is below the minimum 0.0"),
+        ("examples: [{ tenure: 1, extra: 2 }]", "examples[0].extra: unknown field; expected one of tenure"),
+        ("examples: [{ tenure: high }]", "examples[0].tenure: expected a double"),
+        ("examples: [{}]", "examples[0].tenure: missing; expected a double"),
+        ("name: \"my model\"", "name: expected letters, digits"),
+        ("schema: { inputs: [{ name: a, type: string, min: 1 }], outputs: [{ name: y, type: double }] }",
+         "schema.inputs[0].min: only double and int fields take bounds"),
+        ("schema: { inputs: [{ name: a, type: double }, { name: a, type: int }], outputs: [{ name: y, type: double }] }",
+         "schema.inputs[1].name: 'a' is named twice"),
+    ])
+    func reportsEachProblemWithItsPath(override: String, expected: String) {
+        let base: [String: String] = [
+            "name": "name: churn", "runtime": "runtime: command", "run": "run: [./worker]",
+            "train": "train: { data: train.csv }", "evaluate": "evaluate: { data: test.csv }",
+            "schema": "schema: { inputs: [{ name: tenure, type: double, min: 0 }], outputs: [{ name: y, type: double }] }",
+        ]
+        let key = String(override.prefix { $0 != ":" })
+        var lines = base
+        lines[key] = override
+        let text = lines.sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n")
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse(text, file: "model.yaml") }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "no error")")
+        #expect(error?.description.hasPrefix("invalid model.yaml") == true)
+    }
+
+    @Test func collectsEveryProblemAtOnce() {
+        let error = #expect(throws: ManifestError.self) {
+            try Manifest.parse("name: x\nruntime: cobol\nschema: { inputs: [], outputs: [{ name: y, type: tensor }] }\n")
+        }
+        let paths = error?.problems.map(\.path) ?? []
+        #expect(paths.contains("runtime") && paths.contains("train") && paths.contains("evaluate"))
+        #expect(paths.contains("schema.inputs") && paths.contains("schema.outputs[0].type") && paths.contains("run"))
+        #expect(error?.description.contains("problems)") == true)
+    }
+
+    @Test(arguments: ["", "just a string", "[1, 2]", "name: [unclosed"])
+    func refusesWhatIsNotAManifest(text: String) {
+        #expect(throws: ManifestError.self) { try Manifest.parse(text) }
+    }
+
+    @Test func thresholds() {
+        let gate = Manifest.Threshold(metric: "auc", comparison: .atLeast, value: 0.75)
+        #expect(gate.isMet(by: 0.75) && !gate.isMet(by: 0.74))
+        #expect(Manifest.Threshold(metric: "rmse", comparison: .below, value: 2).isMet(by: 1.9))
+    }
+}
