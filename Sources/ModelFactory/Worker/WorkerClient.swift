@@ -1,0 +1,225 @@
+public import Foundation
+
+/// A running model worker, spoken to in JSON-RPC 2.0: one request per line on its stdin, one
+/// answer per line on its stdout; its stderr is its log.
+///
+/// The client matches answers to requests by id, gives each call a time limit, and treats a
+/// worker that exits, hangs, or writes anything but a JSON-RPC answer as broken: every pending
+/// call fails with the reason and the worker's process group is stopped. Its process is always
+/// reaped, also when the client is dropped without `shutdown()`.
+///
+/// ```swift
+/// let worker = try WorkerClient(command: ["python3", "-u", "mf_runner.py"], directory: build)
+/// let answer = try await worker.call("predict", ["instances": [["tenure": 12]]], timeout: 5)
+/// await worker.shutdown()
+/// ```
+public final class WorkerClient: @unchecked Sendable {
+    private let process: WorkerProcess
+    private let lock = NSLock()
+    private var nextID = 1
+    private var pending: [Int: Pending] = [:]
+    private var broken: WorkerError?
+    private var logTail: [String] = []
+    private let logFile: FileHandle?
+
+    private struct Pending {
+        var method: String
+        var continuation: CheckedContinuation<JSONValue, any Error>
+    }
+
+    /// Starts a worker. `log` receives its stderr (and is kept in part for error messages).
+    public init(command: [String], directory: String? = nil, environment: [String: String]? = nil, log: URL? = nil) throws(WorkerError) {
+        process = try WorkerProcess(command: command, directory: directory, environment: environment)
+        if let log {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            logFile = try? FileHandle(forWritingTo: log)
+        } else {
+            logFile = nil
+        }
+        startReading()
+    }
+
+    deinit {
+        process.stop(grace: 0)
+        try? logFile?.close()
+    }
+
+    /// The worker's process id (its process group has the same id).
+    public var processID: Int32 { process.pid }
+
+    /// The last lines the worker wrote on stderr.
+    public var recentLog: String { lock.withLock { logTail.joined(separator: "\n") } }
+
+    /// Sends `method` with `params` and waits for the answer's `result`.
+    public func call(_ method: String, _ params: JSONValue = .object([:]), timeout seconds: Double) async throws(WorkerError) -> JSONValue {
+        let id: Int
+        let line: Data
+        do {
+            let registered: Int = try lock.withLock {
+                if let broken { throw brokenError(broken, method: method) }
+                defer { nextID += 1 }
+                return nextID
+            }
+            id = registered
+            let request: JSONValue = ["jsonrpc": "2.0", "id": .number(Double(id)), "method": .string(method), "params": params]
+            var data = try JSONEncoder().encode(request)
+            data.append(0x0A)
+            line = data
+        } catch let error as WorkerError {
+            throw error
+        } catch {
+            throw .protocolViolation(method: method, line: "cannot encode the request: \(error)")
+        }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: .seconds(seconds))
+            self?.fail(.timedOut(method: method, seconds: seconds))
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let failure: WorkerError? = lock.withLock {
+                    if let broken { return brokenError(broken, method: method) }
+                    pending[id] = Pending(method: method, continuation: continuation)
+                    return nil
+                }
+                if let failure { return continuation.resume(throwing: failure) }
+                if !writeAll(line) {
+                    // The worker has gone (or is going): give the waiter a moment to say how.
+                    _ = process.waitForExit(seconds: 2)
+                    fail(.exited(method: method, status: process.exitStatus ?? "closed its input", log: recentLog))
+                }
+            }
+        } catch let error as WorkerError {
+            throw error
+        } catch {
+            throw .stopped(method: method)
+        }
+    }
+
+    /// Asks the worker to shut down, then stops its process group if it has not ended within
+    /// `grace` seconds. Pending calls fail.
+    public func shutdown(grace: Double = 2) async {
+        let alive = lock.withLock { broken == nil }
+        if alive {
+            _ = try? await call("shutdown", timeout: grace)
+        }
+        fail(.stopped(method: "shutdown"), stopGrace: grace)
+    }
+
+    // MARK: Internals
+
+    private func brokenError(_ error: WorkerError, method: String) -> WorkerError {
+        if case .stopped = error { return .stopped(method: method) }
+        return error
+    }
+
+    /// Marks the worker broken (first reason wins), fails every pending call and stops it.
+    private func fail(_ error: WorkerError, stopGrace: Double = 0.5) {
+        let waiting: [Pending] = lock.withLock {
+            if broken == nil { broken = error }
+            defer { pending.removeAll() }
+            return Array(pending.values)
+        }
+        for call in waiting { call.continuation.resume(throwing: brokenError(error, method: call.method)) }
+        process.stop(grace: stopGrace)
+    }
+
+    private func writeAll(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(process.stdin, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return false }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    private func startReading() {
+        let output = Thread { [weak self, process] in
+            var reader = LineReader(descriptor: process.stdout)
+            while let line = reader.next() {
+                guard let self else { return }
+                self.handle(line)
+            }
+            guard let self else { return }
+            // stdout closed: the worker is gone (or going); say how it ended.
+            _ = process.waitForExit(seconds: 2)
+            let method = self.lock.withLock { self.pending.values.first?.method } ?? "?"
+            self.fail(.exited(method: method, status: process.exitStatus ?? "closed its output", log: self.recentLog))
+        }
+        output.name = "mf-worker-stdout-\(process.pid)"
+        output.start()
+        let errors = Thread { [weak self, process] in
+            var reader = LineReader(descriptor: process.stderr)
+            while let line = reader.next() {
+                guard let self else { return }
+                self.logFile?.write(line + Data([0x0A]))
+                let text = String(decoding: line, as: UTF8.self)
+                self.lock.withLock {
+                    self.logTail.append(text)
+                    if self.logTail.count > 20 { self.logTail.removeFirst(self.logTail.count - 20) }
+                }
+            }
+        }
+        errors.name = "mf-worker-stderr-\(process.pid)"
+        errors.start()
+    }
+
+    private func handle(_ line: Data) {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        let text = String(decoding: line, as: UTF8.self)
+        let current = lock.withLock { pending.values.first?.method } ?? "?"
+        guard let message = try? JSONDecoder().decode(JSONValue.self, from: line),
+            message["jsonrpc"] == .string("2.0"), let number = message["id"]?.numberValue,
+            message["result"] != nil || message["error"] != nil
+        else {
+            return fail(.protocolViolation(method: current, line: text))
+        }
+        let id = Int(number)
+        guard let call = lock.withLock({ pending.removeValue(forKey: id) }) else {
+            return fail(.protocolViolation(method: current, line: "an answer to request \(id), which is not waiting: \(text)"))
+        }
+        if let error = message["error"] {
+            let code = Int(error["code"]?.numberValue ?? 0)
+            let text = error["message"]?.stringValue ?? "no message"
+            call.continuation.resume(throwing: WorkerError.remote(method: call.method, code: code, message: text))
+        } else {
+            call.continuation.resume(returning: message["result"] ?? .null)
+        }
+    }
+}
+
+/// Splits what a descriptor yields into lines, without the newline.
+private struct LineReader {
+    let descriptor: Int32
+    private var buffer = Data()
+    private var finished = false
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    mutating func next() -> Data? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer.removeSubrange(buffer.startIndex...newline)
+                return Data(line)
+            }
+            if finished {
+                guard !buffer.isEmpty else { return nil }
+                defer { buffer.removeAll() }
+                return buffer
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = read(descriptor, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                finished = true
+            } else {
+                buffer.append(contentsOf: chunk[0..<count])
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Why a call to a worker failed.
+public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The worker could not be started (no such program, not executable...).
+    case cannotStart(command: [String], reason: String)
+    /// The worker ended, by exit status or signal, before answering.
+    case exited(method: String, status: String, log: String)
+    /// The worker did not answer within the time limit; it was stopped.
+    case timedOut(method: String, seconds: Double)
+    /// The worker wrote something on stdout that is not a JSON-RPC 2.0 answer; it was stopped.
+    case protocolViolation(method: String, line: String)
+    /// The worker answered with a JSON-RPC error.
+    case remote(method: String, code: Int, message: String)
+    /// The worker was stopped (shut down, or broken by an earlier call).
+    case stopped(method: String)
+
+    public var description: String {
+        switch self {
+        case .cannotStart(let command, let reason):
+            return "cannot start worker '\(command.joined(separator: " "))': \(reason)"
+        case .exited(let method, let status, let log):
+            let tail = log.isEmpty ? "" : "; its log ends: \(log)"
+            return "the worker \(status) during '\(method)'\(tail)"
+        case .timedOut(let method, let seconds):
+            return "the worker did not answer '\(method)' within \(Self.format(seconds)) s and was stopped"
+        case .protocolViolation(let method, let line):
+            return "the worker wrote something that is not a JSON-RPC answer during '\(method)' and was stopped: \(line.prefix(200))"
+        case .remote(let method, let code, let message):
+            return "the worker failed '\(method)': \(message) (error \(code))"
+        case .stopped(let method):
+            return "cannot call '\(method)': the worker is stopped"
+        }
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
