@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mf", targets: ["mf"]),
+        .library(name: "ModelKit", targets: ["ModelKit"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "ModelFactory", targets: ["ModelFactory"]),
     ],
@@ -22,10 +23,13 @@ let package = Package(
         ),
         // The only code that calls libgit2.
         .target(name: "GitKit", dependencies: ["CGit2"]),
-        // The framework: flow, and (later) manifest, pipeline, bundles, store, scaffold, reconciler.
+        // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast.
+        .target(name: "ModelKit"),
+        // The framework: flow, manifest, worker client, and (later) pipeline, bundles, store,
+        // scaffold, reconciler.
         .target(
             name: "ModelFactory",
-            dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]
+            dependencies: ["GitKit", "ModelKit", .product(name: "Yams", package: "Yams")]
         ),
         // The thin command-line layer.
         .executableTarget(
@@ -35,7 +39,8 @@ let package = Package(
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
-        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "GitKit", "TestSupport"]),
+        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "TestSupport"]),
+        .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         // End-to-end tests run the built `mf` binary.
         .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "TestSupport"]),
     ]

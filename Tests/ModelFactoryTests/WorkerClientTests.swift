@@ -1,5 +1,6 @@
 import Foundation
 import ModelFactory
+import ModelKit
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 public import Foundation
+public import ModelKit
 
 /// A running model worker, spoken to in JSON-RPC 2.0: one request per line on its stdin, one
 /// answer per line on its stdout; its stderr is its log.

@@ -1,4 +1,5 @@
 /// Any JSON value: what workers are sent and answer.
+/// Requests, answers, instances and predictions are all JSON values.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
