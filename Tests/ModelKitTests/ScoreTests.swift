@@ -70,6 +70,9 @@ import Testing
         #expect(first.test.rows.count == 3 && first.train.rows.count == 7)
         #expect(Set((first.test.rows + first.train.rows).map { $0[0] }) == Set((0..<10).map(String.init)))
         #expect(table.split(testFraction: 0.3, seed: 7).test != first.test)
+        // The Python runner's split of the same rows with the same seed (runtimes/python).
+        #expect(first.test.rows == [["0"], ["9"], ["5"]])
+        #expect(first.train.rows == [["8"], ["6"], ["4"], ["7"], ["2"], ["1"], ["3"]])
     }
 }
 
