@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
@@ -29,7 +31,11 @@ let package = Package(
         // scaffold, reconciler.
         .target(
             name: "ModelFactory",
-            dependencies: ["GitKit", "ModelKit", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "GitKit", "ModelKit", .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The thin command-line layer.
         .executableTarget(

@@ -248,3 +248,50 @@ extension UnsafeRawPointer {
         pointer.advanced(by: offset)
     }
 }
+
+/// One entry of a folder in a commit's tree.
+public struct TreeEntry: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case file, executable, symlink, folder, submodule }
+    public var name: String
+    public var kind: Kind
+}
+
+extension Repository {
+    /// The entries of the folder at `path` ("" for the root) in `commit`.
+    public func entries(at path: String, in commit: ObjectID) throws(GitError) -> [TreeEntry] {
+        try withHandle { handle throws(GitError) in
+            let root = try commitTree(handle, commit)
+            defer { git_tree_free(root) }
+            var tree: OpaquePointer? = root
+            var subtree: OpaquePointer?
+            defer { git_tree_free(subtree) }
+            if !path.isEmpty {
+                var entry: OpaquePointer?
+                try check("git_tree_entry_bypath", "no folder '\(path)' in commit \(commit.short)", reference: commit.hex, path: path) {
+                    git_tree_entry_bypath(&entry, root, path)
+                }
+                defer { git_tree_entry_free(entry) }
+                guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else {
+                    throw GitError(
+                        code: .notFound, operation: "cannot list '\(path)' in commit \(commit.short)",
+                        message: "it is a file, not a folder", repository: location, reference: commit.hex, path: path)
+                }
+                try check("git_tree_lookup", "cannot read folder '\(path)'", path: path) {
+                    git_tree_lookup(&subtree, handle, git_tree_entry_id(entry))
+                }
+                tree = subtree
+            }
+            return (0..<git_tree_entrycount(tree)).compactMap { index -> TreeEntry? in
+                guard let entry = git_tree_entry_byindex(tree, index) else { return nil }
+                let kind: TreeEntry.Kind = switch git_tree_entry_filemode(entry) {
+                case GIT_FILEMODE_TREE: .folder
+                case GIT_FILEMODE_BLOB_EXECUTABLE: .executable
+                case GIT_FILEMODE_LINK: .symlink
+                case GIT_FILEMODE_COMMIT: .submodule
+                default: .file
+                }
+                return TreeEntry(name: lenientString(git_tree_entry_name(entry), default: ""), kind: kind)
+            }
+        }
+    }
+}

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct MF: ParsableCommand {
+struct MF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mf",
         abstract: "Model Factory: turn model git repositories into deployable services.",
@@ -14,6 +14,6 @@ struct MF: ParsableCommand {
             (not a repository, unreadable objects, bad configuration); 64 bad usage.
             """,
         version: "0.1.0",
-        subcommands: [Versions.self, Status.self, Check.self, Demo.self]
+        subcommands: [Versions.self, Status.self, Check.self, Build.self, Sessions.self, Demo.self]
     )
 }

@@ -25,6 +25,11 @@ struct RepositoryOptions: ParsableArguments {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
     }
 
+    /// Opens the factory's store in the home folder.
+    func openStore() throws -> Store {
+        try Store(path: homeURL.appendingPathComponent("factory.sqlite").path)
+    }
+
     /// Where commit graphs are kept between runs.
     var cacheURL: URL { homeURL.appendingPathComponent("cache") }
 
@@ -38,6 +43,17 @@ struct RepositoryOptions: ParsableArguments {
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        printError(error)
+        throw ExitCode(2)
+    }
+}
+
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
     } catch let exit as ExitCode {
         throw exit
     } catch {

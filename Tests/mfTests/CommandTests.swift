@@ -239,3 +239,65 @@ import Testing
         #expect(again.status == 2)
     }
 }
+
+@Suite struct BuildCommandTests {
+    /// A Python model repository made with git, from the runner in runtimes/python.
+    func modelRepository(gate: String = ">= 0.9") throws -> GitFixture {
+        let fixture = try GitFixture("model")
+        let runner = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("runtimes/python/mf_runner.py")
+        try FileManager.default.copyItem(atPath: runner.path, toPath: fixture.path + "/mf_runner.py")
+        try fixture.directory.write("repo/model.py", """
+            from mf_runner import read_table, roc_auc
+            class Model:
+                def train(self, data, artifacts, seed): return {}
+                def load(self, artifacts): pass
+                def evaluate(self, data):
+                    columns, rows = read_table(data)
+                    return {"auc": roc_auc([int(r[1]) for r in rows], [float(r[0]) for r in rows])}
+                def predict(self, instances): return [{"label": int(i["x"] > 2.5)} for i in instances]
+            """)
+        try fixture.directory.write("repo/data.csv", "x,y\n1,0\n2,0\n3,1\n4,1\n")
+        try fixture.directory.write("repo/model.yaml", """
+            name: demo
+            runtime: python
+            train: { data: data.csv }
+            evaluate: { data: data.csv }
+            schema: { inputs: [{ name: x, type: double }], outputs: [{ name: label, type: int }] }
+            gates: { auc: "\(gate)" }
+            examples: [{ x: 1 }]
+            """)
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "model"])
+        return fixture
+    }
+
+    @Test func buildRecordsASessionAndReusesIt() throws {
+        let fixture = try modelRepository()
+        let home = TemporaryDirectory("home")
+        let first = try mf(["build", "--repo", fixture.path, "--home", home.path])
+        #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
+        #expect(first.stdout.contains("demo: train") && first.stdout.contains("demo: passed"))
+        #expect(first.stdout.contains("ok   auc >= 0.9: 1"))
+        let second = try mf(["build", "--repo", fixture.path, "--home", home.path, "--json"])
+        let reports = try #require(try json(second) as? [[String: Any]])
+        #expect(reports.first?["status"] as? String == "passed")
+        #expect(reports.first?["reusedFrom"] is String)
+        let sessions = try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
+        #expect(sessions.count == 2 && sessions.allSatisfy { $0["model"] as? String == "demo" })
+        #expect(FileManager.default.fileExists(atPath: home.appending("factory.sqlite")))
+    }
+
+    @Test func aFailingGateExitsOne() throws {
+        let fixture = try modelRepository(gate: "> 1")
+        let home = TemporaryDirectory("home")
+        let result = try mf(["build", "--repo", fixture.path, "--home", home.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("demo: FAILED: gates: auc > 1.0: 1, which fails"))
+    }
+
+    @Test func aMissingRevisionIsAnError() throws {
+        let fixture = try modelRepository()
+        expectOneLineError(try mf(["build", "nope", "--repo", fixture.path, "--home", TemporaryDirectory("home").path]), containing: "cannot find revision 'nope'")
+    }
+}

@@ -22,6 +22,8 @@ public final class WorkerClient: @unchecked Sendable {
     private var broken: WorkerError?
     private var logTail: [String] = []
     private let logFile: FileHandle?
+    /// Signalled when the worker's stderr has been read to its end.
+    private let logDone = DispatchSemaphore(value: 0)
 
     private struct Pending {
         var method: String
@@ -86,7 +88,7 @@ public final class WorkerClient: @unchecked Sendable {
                 if let failure { return continuation.resume(throwing: failure) }
                 if !writeAll(line) {
                     // The worker has gone (or is going): give the waiter a moment to say how.
-                    _ = process.waitForExit(seconds: 2)
+                    waitForLastWords()
                     fail(.exited(method: method, status: process.exitStatus ?? "closed its input", log: recentLog))
                 }
             }
@@ -110,8 +112,18 @@ public final class WorkerClient: @unchecked Sendable {
     // MARK: Internals
 
     private func brokenError(_ error: WorkerError, method: String) -> WorkerError {
-        if case .stopped = error { return .stopped(method: method) }
-        return error
+        switch error {
+        case .stopped: return .stopped(method: method)
+        case .exited("?", let status, let log): return .exited(method: method, status: status, log: log)
+        default: return error
+        }
+    }
+
+    /// Waits (briefly) until the worker has been reaped and its log read to the end, so an
+    /// error can say how it ended and what it said last.
+    private func waitForLastWords() {
+        _ = process.waitForExit(seconds: 2)
+        if logDone.wait(timeout: .now() + 1) == .success { logDone.signal() }
     }
 
     /// Marks the worker broken (first reason wins), fails every pending call and stops it.
@@ -147,7 +159,7 @@ public final class WorkerClient: @unchecked Sendable {
             }
             guard let self else { return }
             // stdout closed: the worker is gone (or going); say how it ended.
-            _ = process.waitForExit(seconds: 2)
+            self.waitForLastWords()
             let method = self.lock.withLock { self.pending.values.first?.method } ?? "?"
             self.fail(.exited(method: method, status: process.exitStatus ?? "closed its output", log: self.recentLog))
         }
@@ -164,6 +176,7 @@ public final class WorkerClient: @unchecked Sendable {
                     if self.logTail.count > 20 { self.logTail.removeFirst(self.logTail.count - 20) }
                 }
             }
+            self?.logDone.signal()
         }
         errors.name = "mf-worker-stderr-\(process.pid)"
         errors.start()

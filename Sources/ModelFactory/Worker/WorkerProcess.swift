@@ -18,7 +18,9 @@ final class WorkerProcess: @unchecked Sendable {
     /// SIGPIPE: ignored once, process-wide (children get the default back, see below).
     private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
-    init(command: [String], directory: String?, environment: [String: String]?) throws(WorkerError) {
+    /// Starts `command`. With `outputFile`, its stdout and stderr are appended to that file and
+    /// its stdin is empty (a build step); otherwise all three are pipes (a worker).
+    init(command: [String], directory: String?, environment: [String: String]?, outputFile: String? = nil) throws(WorkerError) {
         _ = Self.ignoreBrokenPipes
         guard !command.isEmpty else { throw .cannotStart(command: command, reason: "the command is empty") }
         if let directory, !FileManager.default.fileExists(atPath: directory) {
@@ -35,9 +37,15 @@ final class WorkerProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        if let outputFile {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+            posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        }
         for descriptor in input + output + errors { posix_spawn_file_actions_addclose(&actions, descriptor) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -1,0 +1,164 @@
+public import Foundation
+public import GitKit
+internal import Crypto
+internal import ModelKit
+
+/// What a build is asked to do.
+public struct BuildRequest: Sendable {
+    /// The revision to build (`HEAD`, a branch, a tag, a commit id).
+    public var revision: String
+    /// Run everything again, even for a tree and recipe that passed before.
+    public var force: Bool
+    /// What started the build (`cli`, `hook`, `reconcile`).
+    public var trigger: String
+    /// The longest a build command may run.
+    public var buildTimeLimit: Double
+    /// The longest one call to the worker may take.
+    public var callTimeLimit: Double
+
+    public init(revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600) {
+        self.revision = revision
+        self.force = force
+        self.trigger = trigger
+        self.buildTimeLimit = buildTimeLimit
+        self.callTimeLimit = callTimeLimit
+    }
+}
+
+/// What one model's session came to.
+public struct SessionReport: Sendable {
+    public var session: Session
+    public var model: String
+    public var steps: [Step]
+    public var metrics: [Metric]
+    /// Each gate with whether it held (`auc >= 0.75: 0.81`).
+    public var gates: [GateResult]
+}
+
+/// One gate and how it went.
+public struct GateResult: Sendable, Equatable, Codable {
+    public var gate: String
+    public var passed: Bool
+    public var detail: String
+}
+
+/// Hears about steps as they happen, to show progress.
+public protocol BuildObserver: Sendable {
+    func started(step: String, model: String)
+    func finished(_ step: Step, model: String)
+    func progress(_ line: String, model: String)
+}
+
+/// Builds a model plugin at a commit and drives it through the standard interface, recording
+/// everything as a session (DESIGN.md "Pipeline and sessions").
+///
+/// The tree is exported (never a work tree) into `builds/<key>` under the home folder, keyed by
+/// tree and recipe, so an unchanged tree is built once; a tree and recipe whose session passed
+/// is not trained again either (unless `force`).
+public struct Pipeline: Sendable {
+    public let store: Store
+    public let home: URL
+
+    public init(store: Store, home: URL) {
+        self.store = store
+        self.home = home
+    }
+
+    /// Builds every model of `repository` at `request.revision`.
+    public func build(_ repository: Repository, _ request: BuildRequest, observer: (any BuildObserver)? = nil) async throws -> [SessionReport] {
+        let commit = try repository.resolveCommit(request.revision)
+        let tree = try repository.treeID(of: commit)
+        let version = try versionTag(repository, commit: commit)
+        var reports: [SessionReport] = []
+        for location in try modelFolders(repository, commit: commit) {
+            var run = SessionRun(
+                pipeline: self, repository: repository, commit: commit, tree: tree, folder: location,
+                request: request, version: version, observer: observer)
+            reports.append(try await run.execute())
+        }
+        return reports
+    }
+
+    /// `model.yaml` at the root, else `models/<name>/model.yaml` for each folder that has one.
+    func modelFolders(_ repository: Repository, commit: ObjectID) throws -> [String] {
+        let root = try repository.entries(at: "", in: commit)
+        if root.contains(where: { $0.name == "model.yaml" }) { return [""] }
+        guard root.contains(where: { $0.name == "models" && $0.kind == .folder }) else { return [""] }
+        let folders = try repository.entries(at: "models", in: commit).filter { $0.kind == .folder }.map { "models/" + $0.name }
+        let withManifest = try folders.filter { folder in
+            try repository.entries(at: folder, in: commit).contains { $0.name == "model.yaml" }
+        }
+        return withManifest.isEmpty ? [""] : withManifest
+    }
+
+    /// The version a tag at `commit` names, for sessions of released commits.
+    func versionTag(_ repository: Repository, commit: ObjectID) throws -> String? {
+        let tags = try repository.references(readingTagObjects: false).filter { $0.kind == .tag && $0.commit == commit }
+        for tag in tags.sorted(by: { $0.name < $1.name }) {
+            if case .version(_, let version) = VersionTag.parse(tag.shortName, prefix: nil) { return version.description }
+        }
+        return nil
+    }
+
+    var buildsFolder: URL { home.appendingPathComponent("builds") }
+    var sessionsFolder: URL { home.appendingPathComponent("sessions") }
+
+    static func sha256(of file: URL) throws -> (size: Int64, digest: String) {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension SessionReport: Encodable {
+    private enum Keys: String, CodingKey { case session, model, status, commit, version, failure, reusedFrom, steps, metrics, gates }
+    private enum StepKeys: String, CodingKey { case name, status, seconds, message, log }
+
+    /// The `mf build --json` shape of one session.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(session.id, forKey: .session)
+        try container.encode(model, forKey: .model)
+        try container.encode(session.status.rawValue, forKey: .status)
+        try container.encode(session.commit, forKey: .commit)
+        try container.encode(session.version, forKey: .version)
+        try container.encode(session.failure, forKey: .failure)
+        try container.encode(session.reusedFrom, forKey: .reusedFrom)
+        var list = container.nestedUnkeyedContainer(forKey: .steps)
+        for step in steps {
+            var item = list.nestedContainer(keyedBy: StepKeys.self)
+            try item.encode(step.name, forKey: .name)
+            try item.encode(step.status.rawValue, forKey: .status)
+            try item.encode(step.seconds, forKey: .seconds)
+            try item.encode(step.message, forKey: .message)
+            try item.encode(step.logPath, forKey: .log)
+        }
+        var metricsContainer = container.nestedContainer(keyedBy: DynamicKey.self, forKey: .metrics)
+        for split in ["train", "evaluate"] {
+            var inner = metricsContainer.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(split))
+            for metric in metrics where metric.split == split {
+                try inner.encode(metric.value, forKey: DynamicKey(metric.name))
+            }
+        }
+        try container.encode(gates, forKey: .gates)
+    }
+}
+
+/// A coding key made at run time (metric names).
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

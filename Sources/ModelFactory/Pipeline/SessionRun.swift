@@ -1,0 +1,307 @@
+internal import Foundation
+internal import GitKit
+internal import ModelKit
+
+/// A step failed: which and why. Ends the session as failed.
+struct StepFailure: Error, CustomStringConvertible {
+    var step: String
+    var message: String
+    var description: String { "\(step): \(message)" }
+}
+
+/// One model's session: each step timed, recorded, and shown to the observer.
+struct SessionRun {
+    let pipeline: Pipeline
+    let repository: Repository
+    let commit: ObjectID
+    let tree: ObjectID
+    /// The model's folder in the tree ("" at the root).
+    let folder: String
+    let request: BuildRequest
+    let version: String?
+    let observer: (any BuildObserver)?
+
+    var session: Session!
+    var modelName = ""
+    var steps: [Step] = []
+    var gates: [GateResult] = []
+
+    init(
+        pipeline: Pipeline, repository: Repository, commit: ObjectID, tree: ObjectID, folder: String,
+        request: BuildRequest, version: String?, observer: (any BuildObserver)?
+    ) {
+        self.pipeline = pipeline
+        self.repository = repository
+        self.commit = commit
+        self.tree = tree
+        self.folder = folder
+        self.request = request
+        self.version = version
+        self.observer = observer
+    }
+
+    var store: Store { pipeline.store }
+
+    mutating func execute() async throws -> SessionReport {
+        // The manifest decides the model's name; a broken one still gets a session, under the
+        // folder's (or repository's) name, so the failure is on record.
+        let manifestPath = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
+        var manifest: Manifest?
+        var manifestProblem: String?
+        do {
+            let data = try repository.file(at: manifestPath, in: commit)
+            manifest = try Manifest.parse(String(decoding: data, as: UTF8.self), file: "\(manifestPath) at \(commit.short)")
+        } catch let error as GitError where error.code == .notFound {
+            manifestProblem = "there is no \(manifestPath) at \(commit.short)"
+        } catch {
+            manifestProblem = String(describing: error)
+        }
+        let fallbackName = folder.isEmpty ? URL(fileURLWithPath: repository.location).lastPathComponent : String(folder.dropFirst("models/".count))
+        modelName = manifest?.name ?? fallbackName
+        let recipe = manifest.map { "runtime=\($0.runtime.rawValue)\nbuild=\($0.build.joined(separator: "\n"))\nrun=\($0.run.joined(separator: " "))\nfolder=\(folder)" } ?? "invalid"
+        let modelID = try store.modelID(repository: repository.location, name: modelName)
+        session = Session(
+            id: UUID().uuidString.lowercased(), modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,
+            ref: request.revision, version: version, trigger: request.trigger, status: .running, startedAt: Date())
+        try store.insert(session)
+
+        do {
+            guard let manifest else { throw StepFailure(step: "manifest", message: manifestProblem ?? "unreadable") }
+            if !request.force, let earlier = try store.reusableSession(modelID: modelID, tree: tree.hex, recipe: recipe) {
+                try reuse(earlier)
+            } else {
+                try await run(manifest, recipe: recipe)
+            }
+            session.status = gates.allSatisfy(\.passed) ? .passed : .failed
+            if session.status == .failed {
+                session.failure = "gates: " + gates.filter { !$0.passed }.map(\.detail).joined(separator: "; ")
+            }
+        } catch {
+            session.status = .failed
+            session.failure = String(describing: error)
+        }
+        session.endedAt = Date()
+        try store.update(session)
+        return SessionReport(
+            session: session, model: modelName, steps: steps, metrics: try store.metrics(session: session.id), gates: gates)
+    }
+
+    /// Times `body` as the step `name` and records it, failed or not.
+    mutating func step<T>(_ name: String, log: URL? = nil, _ body: (inout SessionRun) async throws -> T) async throws -> T {
+        observer?.started(step: name, model: modelName)
+        let start = Date()
+        var record = Step(
+            id: nil, sessionId: session.id, name: name, status: .passed, startedAt: start, seconds: 0, logPath: log?.path)
+        do {
+            let value = try await body(&self)
+            record.seconds = Date().timeIntervalSince(start)
+            finish(record)
+            return value
+        } catch {
+            record.seconds = Date().timeIntervalSince(start)
+            record.status = .failed
+            let message = (error as? StepFailure)?.message ?? String(describing: error)
+            record.message = message
+            finish(record)
+            throw StepFailure(step: name, message: message)
+        }
+    }
+
+    private mutating func finish(_ record: Step) {
+        try? store.record(record)
+        steps.append(record)
+        observer?.finished(record, model: modelName)
+    }
+
+    /// The earlier session's build, artifacts and metrics stand for this one.
+    mutating func reuse(_ earlier: Session) throws {
+        session.reusedFrom = earlier.id
+        let metrics = try store.metrics(session: earlier.id).map {
+            Metric(sessionId: session.id, modelId: $0.modelId, name: $0.name, split: $0.split, value: $0.value)
+        }
+        try store.record(metrics)
+        let artifacts = try store.artifacts(session: earlier.id).map {
+            Artifact(sessionId: session.id, path: $0.path, size: $0.size, sha256: $0.sha256)
+        }
+        try store.record(artifacts)
+        let record = Step(
+            id: nil, sessionId: session.id, name: "reuse", status: .passed, startedAt: Date(), seconds: 0,
+            message: "tree \(tree.short) with this recipe passed in session \(earlier.id): nothing built or trained")
+        finish(record)
+        gates = [GateResult(gate: "reuse", passed: true, detail: "gates held in session \(earlier.id)")]
+    }
+
+    mutating func run(_ manifest: Manifest, recipe: String) async throws {
+        let sessionFolder = pipeline.sessionsFolder.appendingPathComponent(session.id)
+        let artifacts = sessionFolder.appendingPathComponent("artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let buildLog = sessionFolder.appendingPathComponent("build.log")
+        let workerLog = sessionFolder.appendingPathComponent("worker.log")
+
+        let buildFolder = try await step("build", log: buildLog) { run in try await run.prepareBuild(manifest, recipe: recipe, log: buildLog) }
+        let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
+        let worker = try await step("start", log: workerLog) { run in
+            try WorkerClient(command: run.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)
+        }
+        let limit = request.callTimeLimit
+        do {
+            _ = try await step("describe") { _ in try await worker.call("describe", timeout: limit) }
+            let dataPath = modelFolder.appendingPathComponent(manifest.train.data).path
+            let trained = try await step("train") { _ in
+                try await worker.call(
+                    "train", ["data": .string(dataPath), "artifacts": .string(artifacts.path), "seed": .number(Double(manifest.train.seed ?? 0))],
+                    timeout: limit)
+            }
+            try record(trained["metrics"], split: "train")
+            let evaluated = try await step("evaluate") { _ in
+                try await worker.call("evaluate", ["data": .string(modelFolder.appendingPathComponent(manifest.evaluate.data).path)], timeout: limit)
+            }
+            try record(evaluated["metrics"], split: "evaluate")
+            if !manifest.examples.isEmpty {
+                try await step("predict") { _ in
+                    let instances = JSONValue.array(manifest.examples.map { .object($0.mapValues(JSONValue.init)) })
+                    let answer = try await worker.call("predict", ["instances": instances], timeout: limit)
+                    guard let predictions = answer["predictions"]?.arrayValue, predictions.count == manifest.examples.count else {
+                        throw StepFailure(step: "predict", message: "expected \(manifest.examples.count) predictions, got \(answer)")
+                    }
+                    let outputs = Set(manifest.schema.outputs.map(\.name))
+                    for (index, prediction) in predictions.enumerated() {
+                        let keys = Set(prediction.objectValue?.keys.map { $0 } ?? [])
+                        guard keys.isSuperset(of: outputs) else {
+                            throw StepFailure(step: "predict", message: "prediction \(index) lacks \(outputs.subtracting(keys).sorted().joined(separator: ", "))")
+                        }
+                    }
+                }
+            }
+            await worker.shutdown()
+        } catch {
+            await worker.shutdown(grace: 0.5)
+            throw error
+        }
+        try await step("artifacts") { run in try run.recordArtifacts(in: artifacts) }
+        let measured = Dictionary(
+            try store.metrics(session: session.id).filter { $0.split == "evaluate" }.compactMap { metric in metric.value.map { (metric.name, $0) } },
+            uniquingKeysWith: { $1 })
+        gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: version)
+        let failedGates = gates.filter { !$0.passed }
+        let record = Step(
+            id: nil, sessionId: session.id, name: "gates", status: failedGates.isEmpty ? .passed : .failed, startedAt: Date(),
+            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))
+        finish(record)
+    }
+
+    func workerCommand(_ manifest: Manifest, in folder: URL) -> [String] {
+        var command = manifest.run
+        // A Python plugin runs in the virtual environment its build made.
+        let venvPython = folder.appendingPathComponent(".venv/bin/python").path
+        if manifest.runtime == .python, let first = command.first, first.hasPrefix("python"),
+            FileManager.default.isExecutableFile(atPath: venvPython)
+        {
+            command[0] = venvPython
+        }
+        return command
+    }
+
+    func workerEnvironment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["MF_SESSION"] = session.id
+        environment["MF_MODEL"] = modelName
+        environment["PYTHONUNBUFFERED"] = "1"
+        return environment
+    }
+
+    func record(_ metrics: JSONValue?, split: String) throws {
+        guard let object = metrics?.objectValue else { return }
+        try store.record(object.map { name, value in
+            Metric(sessionId: session.id, modelId: session.modelId, name: name, split: split, value: value.numberValue)
+        })
+    }
+
+    func recordArtifacts(in folder: URL) throws {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return }
+        var records: [Artifact] = []
+        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            let (size, digest) = try Pipeline.sha256(of: url)
+            let relative = String(url.standardizedFileURL.path.dropFirst(folder.standardizedFileURL.path.count + 1))
+            records.append(Artifact(sessionId: session.id, path: relative, size: size, sha256: digest))
+        }
+        try store.record(records)
+    }
+
+    /// The build folder for this tree and recipe: reused when complete, else exported and built
+    /// aside and renamed into place, so a half build is never mistaken for a whole one.
+    mutating func prepareBuild(_ manifest: Manifest, recipe: String, log: URL) async throws -> URL {
+        let key = Pipeline.sha256(tree.hex + "\n" + recipe).prefix(32)
+        let final = pipeline.buildsFolder.appendingPathComponent(String(key))
+        let marker = final.appendingPathComponent(".mf-build-complete")
+        if FileManager.default.fileExists(atPath: marker.path) {
+            try Data("reused build \(final.path)\n".utf8).write(to: log)
+            observer?.progress("reusing the build of tree \(tree.short)", model: modelName)
+            return final
+        }
+        let aside = pipeline.buildsFolder.appendingPathComponent("\(key).building-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: pipeline.buildsFolder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: aside) }
+        try repository.export(commit: commit, to: aside.path)
+        let workFolder = folder.isEmpty ? aside : aside.appendingPathComponent(folder)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        var commands = manifest.build
+        // A Python plugin with requirements gets a virtual environment of its own; one without
+        // runs on the system's python3 (creating an empty environment costs seconds).
+        if manifest.runtime == .python, FileManager.default.fileExists(atPath: workFolder.appendingPathComponent("requirements.txt").path) {
+            commands = [
+                "python3 -m venv .venv",
+                ".venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt",
+            ] + commands
+        }
+        for command in commands {
+            observer?.progress("$ \(command)", model: modelName)
+            try Data("$ \(command)\n".utf8).append(to: log)
+            let started = Date()
+            let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: workFolder.path, environment: nil, outputFile: log.path)
+            var finished = false
+            while !finished {
+                finished = process.waitForExit(seconds: 5)
+                let elapsed = Date().timeIntervalSince(started)
+                if !finished {
+                    if elapsed > request.buildTimeLimit {
+                        process.stop(grace: 2)
+                        throw StepFailure(step: "build", message: "'\(command)' ran past its limit of \(Int(request.buildTimeLimit)) s (log: \(log.path))")
+                    }
+                    observer?.progress("still building after \(Int(elapsed)) s: \(command)", model: modelName)
+                }
+            }
+            guard process.exitStatus == "exited with status 0" else {
+                throw StepFailure(step: "build", message: "'\(command)' \(process.exitStatus ?? "failed") (log: \(log.path))")
+            }
+        }
+        _ = FileManager.default.createFile(atPath: aside.appendingPathComponent(".mf-build-complete").path, contents: Data(recipe.utf8))
+        do {
+            try FileManager.default.moveItem(at: aside, to: final)
+        } catch where FileManager.default.fileExists(atPath: marker.path) {
+            // Another build of the same tree finished first: use it.
+        }
+        return final
+    }
+}
+
+extension Data {
+    func append(to file: URL) throws {
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: self)
+    }
+}
+
+extension JSONValue {
+    init(_ value: Manifest.Value) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .int(let number): self = .number(Double(number))
+        case .double(let number): self = .number(number)
+        case .string(let text): self = .string(text)
+        }
+    }
+}

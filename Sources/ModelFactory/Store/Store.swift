@@ -1,0 +1,241 @@
+public import Foundation
+public import GRDB
+
+/// The factory's record of every run: repositories, models, sessions with their steps, metrics
+/// and artifacts. SQLite through GRDB, in WAL mode, at `$MF_HOME/factory.sqlite`.
+///
+/// The schema (open it with `sqlite3 ~/.mf/factory.sqlite`):
+///
+/// | table | columns |
+/// | --- | --- |
+/// | `repositories` | `id`, `path` (unique), `createdAt` |
+/// | `models` | `id`, `repositoryId`, `name` (unique per repository) |
+/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger`, `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
+/// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
+/// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`), `value` |
+/// | `artifacts` | `sessionId`, `path`, `size`, `sha256` |
+///
+/// Migrations are registered by name and never edited once released.
+public struct Store: Sendable {
+    /// The database; exposed for queries the store does not offer.
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating and migrating) the store at `path`.
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A store in memory, for tests.
+    public static func inMemory() throws -> Store { try Store(writer: DatabaseQueue()) }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: repositories, models, sessions, steps, metrics, artifacts") { db in
+            try db.create(table: "repositories") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("path", .text).notNull().unique()
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "models") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.belongsTo("repository", onDelete: .cascade).notNull()
+                table.column("name", .text).notNull()
+                table.uniqueKey(["repositoryId", "name"])
+            }
+            try db.create(table: "sessions") { table in
+                table.primaryKey("id", .text)
+                table.belongsTo("model", onDelete: .cascade).notNull()
+                table.column("commit", .text).notNull()
+                table.column("tree", .text).notNull()
+                table.column("recipe", .text).notNull()
+                table.column("ref", .text)
+                table.column("version", .text)
+                table.column("trigger", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("endedAt", .datetime)
+                table.column("failure", .text)
+                table.column("reusedFrom", .text)
+            }
+            try db.create(index: "sessionsByModelTree", on: "sessions", columns: ["modelId", "tree", "recipe"])
+            try db.create(table: "steps") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.belongsTo("session", onDelete: .cascade).notNull()
+                table.column("name", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("seconds", .double).notNull()
+                table.column("logPath", .text)
+                table.column("message", .text)
+            }
+            try db.create(table: "metrics") { table in
+                table.belongsTo("session", onDelete: .cascade).notNull()
+                table.belongsTo("model", onDelete: .cascade).notNull()
+                table.column("name", .text).notNull()
+                table.column("split", .text).notNull()
+                table.column("value", .double)
+                table.primaryKey(["sessionId", "name", "split"])
+            }
+            try db.create(table: "artifacts") { table in
+                table.belongsTo("session", onDelete: .cascade).notNull()
+                table.column("path", .text).notNull()
+                table.column("size", .integer).notNull()
+                table.column("sha256", .text).notNull()
+                table.primaryKey(["sessionId", "path"])
+            }
+        }
+        return migrator
+    }
+}
+
+// MARK: Records
+
+/// One run of a model at a commit.
+public struct Session: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "sessions"
+
+    public enum Status: String, Codable, Sendable { case running, passed, failed }
+
+    public var id: String
+    public var modelId: Int64
+    public var commit: String
+    public var tree: String
+    /// What was built and how (runtime and build commands), so a changed recipe builds anew.
+    public var recipe: String
+    public var ref: String?
+    public var version: String?
+    /// What started it: `cli`, `hook`, `webhook`, `reconcile`.
+    public var trigger: String
+    public var status: Status
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var failure: String?
+    /// The session whose build, artifacts and metrics this one reused.
+    public var reusedFrom: String?
+}
+
+/// One step of a session (export, build, start, describe, train, evaluate, predict, gates).
+public struct Step: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "steps"
+    public var id: Int64?
+    public var sessionId: String
+    public var name: String
+    public var status: Session.Status
+    public var startedAt: Date
+    public var seconds: Double
+    public var logPath: String?
+    public var message: String?
+}
+
+/// One measured value.
+public struct Metric: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "metrics"
+    public var sessionId: String
+    public var modelId: Int64
+    public var name: String
+    /// `train` or `evaluate`.
+    public var split: String
+    public var value: Double?
+}
+
+/// A file a session produced.
+public struct Artifact: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "artifacts"
+    public var sessionId: String
+    public var path: String
+    public var size: Int64
+    public var sha256: String
+}
+
+/// A model, as the store knows it.
+public struct ModelRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "models"
+    public var id: Int64?
+    public var repositoryId: Int64
+    public var name: String
+}
+
+// MARK: Operations
+
+extension Store {
+    /// The id of the model `name` of the repository at `path`, created when new.
+    public func modelID(repository path: String, name: String) throws -> Int64 {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO repositories (path, createdAt) VALUES (?, ?)", arguments: [path, Date()])
+            let repository = try Int64.fetchOne(db, sql: "SELECT id FROM repositories WHERE path = ?", arguments: [path])!
+            try db.execute(sql: "INSERT OR IGNORE INTO models (repositoryId, name) VALUES (?, ?)", arguments: [repository, name])
+            return try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE repositoryId = ? AND name = ?", arguments: [repository, name])!
+        }
+    }
+
+    public func insert(_ session: Session) throws { try writer.write { db in try session.insert(db) } }
+
+    public func update(_ session: Session) throws { try writer.write { db in try session.update(db) } }
+
+    public func record(_ step: Step) throws { try writer.write { db in try step.insert(db) } }
+
+    public func record(_ metrics: [Metric]) throws {
+        try writer.write { db in for metric in metrics { try metric.upsert(db) } }
+    }
+
+    public func record(_ artifacts: [Artifact]) throws {
+        try writer.write { db in for artifact in artifacts { try artifact.upsert(db) } }
+    }
+
+    public func session(id: String) throws -> Session? {
+        try writer.read { db in try Session.fetchOne(db, key: id) }
+    }
+
+    /// Sessions, newest first, of one model name (any repository) or of all.
+    public func sessions(model: String? = nil, limit: Int = 100) throws -> [(session: Session, model: String)] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                WHERE ? IS NULL OR models.name = ? ORDER BY sessions.startedAt DESC, sessions.rowid DESC LIMIT ?
+                """, arguments: [model, model, limit])
+            return try rows.map { (try Session(row: $0), $0["modelName"] as String) }
+        }
+    }
+
+    public func steps(session: String) throws -> [Step] {
+        try writer.read { db in try Step.filter(Column("sessionId") == session).order(Column("id")).fetchAll(db) }
+    }
+
+    public func metrics(session: String) throws -> [Metric] {
+        try writer.read { db in
+            try Metric.filter(Column("sessionId") == session).order(Column("split"), Column("name")).fetchAll(db)
+        }
+    }
+
+    public func artifacts(session: String) throws -> [Artifact] {
+        try writer.read { db in try Artifact.filter(Column("sessionId") == session).order(Column("path")).fetchAll(db) }
+    }
+
+    /// The newest passed session of a model for the same tree and recipe: its work can be reused.
+    public func reusableSession(modelID: Int64, tree: String, recipe: String) throws -> Session? {
+        try writer.read { db in
+            try Session.filter(Column("modelId") == modelID && Column("tree") == tree && Column("recipe") == recipe
+                && Column("status") == Session.Status.passed.rawValue && Column("reusedFrom") == nil)
+                .order(Column("startedAt").desc).fetchOne(db)
+        }
+    }
+
+    /// Every passed session of a model that ran a released version, newest first: where the
+    /// previous release's metrics come from for `max_regression`.
+    public func releaseSessions(modelID: Int64) throws -> [Session] {
+        try writer.read { db in
+            try Session.filter(Column("modelId") == modelID && Column("status") == Session.Status.passed.rawValue
+                && Column("version") != nil)
+                .order(Column("startedAt").desc).fetchAll(db)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import ModelFactory
+
+struct Sessions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List recorded sessions, newest first.",
+        discussion: "--json prints an array of {id, model, commit, ref, version, trigger, status, startedAt, endedAt, failure, reusedFrom}."
+    )
+
+    @Option(help: "Only sessions of this model.")
+    var model: String?
+
+    @Option(help: "At most this many sessions.")
+    var limit: Int = 50
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() throws {
+        try reportingErrors {
+            let sessions = try options.openStore().sessions(model: model, limit: limit)
+            if options.json {
+                try printJSON(sessions.map { SessionSummary(session: $0.session, model: $0.model) })
+                return
+            }
+            guard !sessions.isEmpty else { return print("No sessions.") }
+            var rows = [["SESSION", "MODEL", "VERSION", "COMMIT", "STATUS", "STARTED"]]
+            for (session, model) in sessions {
+                rows.append([
+                    String(session.id.prefix(8)), model, session.version ?? "-", String(session.commit.prefix(7)),
+                    session.status.rawValue + (session.reusedFrom == nil ? "" : " (reused)"),
+                    ISO8601DateFormatter().string(from: session.startedAt),
+                ])
+            }
+            print(formatTable(rows))
+        }
+    }
+}
+
+/// A session as `mf sessions --json` prints it.
+struct SessionSummary: Encodable {
+    var session: Session
+    var model: String
+
+    enum Keys: String, CodingKey { case id, model, commit, ref, version, trigger, status, startedAt, endedAt, failure, reusedFrom }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(session.id, forKey: .id)
+        try container.encode(model, forKey: .model)
+        try container.encode(session.commit, forKey: .commit)
+        try container.encode(session.ref, forKey: .ref)
+        try container.encode(session.version, forKey: .version)
+        try container.encode(session.trigger, forKey: .trigger)
+        try container.encode(session.status.rawValue, forKey: .status)
+        try container.encode(ISO8601DateFormatter().string(from: session.startedAt), forKey: .startedAt)
+        try container.encode(session.endedAt.map { ISO8601DateFormatter().string(from: $0) }, forKey: .endedAt)
+        try container.encode(session.failure, forKey: .failure)
+        try container.encode(session.reusedFrom, forKey: .reusedFrom)
+    }
+}

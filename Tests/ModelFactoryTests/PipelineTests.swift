@@ -1,0 +1,180 @@
+import Foundation
+import GitKit
+import ModelFactory
+import ModelKit
+import TestSupport
+import Testing
+
+/// A model repository made through the git layer: the Python runner, `model.py`, data, and the
+/// given model.yaml (plus any extra files).
+func pluginRepository(_ yaml: String, model: String = thresholdModel, extra: [String: String] = [:], at folder: TemporaryDirectory) throws -> Repository {
+    let repository = try Repository.create(at: folder.appending("repo"))
+    var files = [
+        FileEntry(path: "model.yaml", text: yaml),
+        FileEntry(path: "model.py", text: model),
+        FileEntry(path: "mf_runner.py", contents: try Data(contentsOf: pythonRunner)),
+        FileEntry(path: "data/train.csv", text: "x,y\n1,0\n2,0\n3,1\n4,1\n"),
+        FileEntry(path: "data/test.csv", text: "x,y\n1.5,0\n3.5,1\n2.6,1\n"),
+    ]
+    for (path, text) in extra { files.append(FileEntry(path: path, text: text, mode: path.hasSuffix(".sh") ? .executable : .file)) }
+    try repository.commit(files: files, parents: [], message: "model", author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
+    return repository
+}
+
+let thresholdYAML = """
+    name: threshold
+    runtime: python
+    train: { data: data/train.csv, seed: 1 }
+    evaluate: { data: data/test.csv }
+    schema:
+      inputs: [{ name: x, type: double }]
+      outputs: [{ name: label, type: int }]
+    gates: { auc: ">= 0.9", accuracy: ">= 0.6" }
+    examples: [{ x: 1 }, { x: 5 }]
+    """
+
+struct Factory {
+    let home = TemporaryDirectory("home")
+    let store: Store
+    let pipeline: Pipeline
+
+    init() throws {
+        store = try Store(path: home.appending("factory.sqlite"))
+        pipeline = Pipeline(store: store, home: URL(fileURLWithPath: home.path))
+    }
+
+    func build(_ repository: Repository, _ request: BuildRequest = BuildRequest()) async throws -> SessionReport {
+        let reports = try await pipeline.build(repository, request)
+        #expect(reports.count == 1)
+        return reports[0]
+    }
+
+    func integrity() throws -> String {
+        try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+}
+
+@Suite struct PipelineTests {
+    @Test func buildsTrainsEvaluatesAndReuses() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let repository = try pluginRepository(thresholdYAML, at: folder)
+        let factory = try Factory()
+        let first = try await factory.build(repository)
+        #expect(first.session.status == .passed, "\(first.session.failure ?? "")")
+        #expect(first.steps.map(\.name) == ["build", "start", "describe", "train", "evaluate", "predict", "artifacts", "gates"])
+        #expect(first.metrics.filter { $0.split == "evaluate" }.map(\.name).sorted() == ["accuracy", "auc"])
+        #expect(first.gates.map(\.passed) == [true, true])
+        let artifacts = try factory.store.artifacts(session: first.session.id)
+        #expect(artifacts.map(\.path) == ["cut.json"] && artifacts[0].sha256.count == 64)
+
+        let second = try await factory.build(repository)
+        #expect(second.session.status == .passed && second.session.reusedFrom == first.session.id)
+        #expect(second.steps.map(\.name) == ["reuse"])
+        #expect(second.metrics.count == first.metrics.count)
+
+        let forced = try await factory.build(repository, BuildRequest(force: true))
+        #expect(forced.session.reusedFrom == nil && forced.steps.first?.name == "build")
+        #expect(try factory.store.sessions(model: "threshold").count == 3)
+        #expect(try factory.integrity() == "ok")
+    }
+
+    @Test func aFailedGateNamesTheMetricAndThreshold() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "auc: \">= 0.9\"", with: "auc: \"> 1\"")
+        let factory = try Factory()
+        let report = try await factory.build(pluginRepository(yaml, at: folder))
+        #expect(report.session.status == .failed)
+        #expect(report.session.failure == "gates: auc > 1.0: 1, which fails")
+        #expect(try factory.store.session(id: report.session.id)?.failure == report.session.failure)
+    }
+
+    @Test func anInvalidManifestIsAFailedSession() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let factory = try Factory()
+        let report = try await factory.build(pluginRepository("name: threshold\nruntime: cobol\n", at: folder))
+        #expect(report.session.status == .failed)
+        #expect(report.session.failure?.hasPrefix("manifest: invalid model.yaml at ") == true)
+        #expect(report.session.failure?.contains("runtime: expected one of swift, python, command, got 'cobol'") == true)
+    }
+
+    @Test(arguments: [
+        ("build: [\"echo building; exit 3\"]", "build: 'echo building; exit 3' exited with status 3"),
+        ("build: [\"sleep 30\"]", "build: 'sleep 30' ran past its limit of 1 s"),
+    ])
+    func buildFailures(line: String, expected: String) async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let factory = try Factory()
+        let report = try await factory.build(
+            pluginRepository(thresholdYAML + "\n" + line + "\n", at: folder), BuildRequest(buildTimeLimit: 1))
+        #expect(report.session.status == .failed)
+        #expect(report.session.failure?.hasPrefix(expected) == true, "\(report.session.failure ?? "")")
+        // Nothing half-built is left to be reused.
+        let builds = try FileManager.default.contentsOfDirectory(atPath: factory.home.appending("builds"))
+        #expect(builds.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("run: [\"sh\", \"-c\", \"echo dying >&2; exit 5\"]", "describe: the worker exited with status 5 during 'describe'; its log ends: dying"),
+        ("run: [\"sh\", \"-c\", \"read line; echo garbage; sleep 5\"]", "describe: the worker wrote something that is not a JSON-RPC answer during 'describe'"),
+        ("run: [\"sh\", \"-c\", \"sleep 30\"]", "describe: the worker did not answer 'describe' within 1 s"),
+    ])
+    func workerFaultsFailTheSession(run: String, expected: String) async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "runtime: python", with: "runtime: command\n" + run)
+        let factory = try Factory()
+        let report = try await factory.build(pluginRepository(yaml, at: folder), BuildRequest(callTimeLimit: 1))
+        #expect(report.session.status == .failed)
+        #expect(report.session.failure?.hasPrefix(expected) == true, "\(report.session.failure ?? "")")
+        #expect(try factory.integrity() == "ok")
+    }
+
+    @Test func predictionsMustHaveTheSchemasOutputs() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "name: label, type: int", with: "name: probability, type: double")
+        let factory = try Factory()
+        let report = try await factory.build(pluginRepository(yaml, at: folder))
+        #expect(report.session.failure == "predict: prediction 0 lacks probability")
+    }
+
+    @Test func maxRegressionComparesWithThePreviousRelease() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "accuracy: \">= 0.6\"", with: "max_regression: 0.1")
+        let repository = try pluginRepository(yaml, at: folder)
+        let author = Signature(name: "T", email: "t@example.com")
+        let first = try repository.resolveCommit("master")
+        try repository.createTag("v1.0.0", at: first)
+        let factory = try Factory()
+        #expect(try await factory.build(repository, BuildRequest(revision: "v1.0.0")).session.status == .passed)
+        // v1.1.0 evaluates on harder data: accuracy drops from 1 to 1/3.
+        var files = try ["model.yaml", "model.py", "mf_runner.py", "data/train.csv"].map { path in
+            FileEntry(path: path, contents: try repository.file(at: path, in: first))
+        }
+        files.append(FileEntry(path: "data/test.csv", text: "x,y\n1.5,1\n3.5,1\n2.6,0\n"))
+        let second = try repository.commit(files: files, parents: [first], message: "harder test data", author: author, updating: "refs/heads/master")
+        try repository.createTag("v1.1.0", at: second)
+        let report = try await factory.build(repository, BuildRequest(revision: "v1.1.0"))
+        #expect(report.session.version == "1.1.0")
+        #expect(report.session.status == .failed)
+        #expect(report.session.failure?.contains("accuracy within 0.1 of 1.0.0: 0.3333 against 1, a regression of 0.6667") == true, "\(report.session.failure ?? "")")
+    }
+
+    @Test func everyModelOfAMonorepo() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let repository = try Repository.create(at: folder.appending("repo"))
+        var files: [FileEntry] = []
+        for name in ["alpha", "beta"] {
+            files += [
+                FileEntry(path: "models/\(name)/model.yaml", text: thresholdYAML.replacingOccurrences(of: "name: threshold", with: "name: \(name)")),
+                FileEntry(path: "models/\(name)/model.py", text: thresholdModel),
+                FileEntry(path: "models/\(name)/mf_runner.py", contents: try Data(contentsOf: pythonRunner)),
+                FileEntry(path: "models/\(name)/data/train.csv", text: "x,y\n1,0\n2,0\n3,1\n4,1\n"),
+                FileEntry(path: "models/\(name)/data/test.csv", text: "x,y\n1.5,0\n3.5,1\n2.6,1\n"),
+            ]
+        }
+        try repository.commit(files: files, parents: [], message: "two models", author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
+        let factory = try Factory()
+        let reports = try await factory.pipeline.build(repository, BuildRequest())
+        #expect(reports.map(\.model) == ["alpha", "beta"])
+        #expect(reports.allSatisfy { $0.session.status == .passed }, "\(reports.map { $0.session.failure ?? "" })")
+    }
+}
