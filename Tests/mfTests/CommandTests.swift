@@ -301,3 +301,32 @@ import Testing
         expectOneLineError(try mf(["build", "nope", "--repo", fixture.path, "--home", TemporaryDirectory("home").path]), containing: "cannot find revision 'nope'")
     }
 }
+
+@Suite struct MetricsCommandTests {
+    @Test func showsAndComparesVersions() throws {
+        let fixture = try BuildCommandTests().modelRepository(gate: ">= 0")
+        let home = TemporaryDirectory("home")
+        try fixture.git(["tag", "v1.0.0"])
+        #expect(try mf(["build", "v1.0.0", "--repo", fixture.path, "--home", home.path]).status == 0)
+        try fixture.directory.write("repo/data.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n")
+        try fixture.git(["commit", "-q", "-am", "new data"])
+        try fixture.git(["tag", "v1.1.0"])
+        #expect(try mf(["build", "v1.1.0", "--repo", fixture.path, "--home", home.path]).status == 0)
+
+        let one = try mf(["metrics", "v1.1.0", "--home", home.path])
+        #expect(one.status == 0)
+        #expect(one.stdout.contains("(demo 1.1.0, passed)") && one.stdout.contains("auc     evaluate  0.75"))
+        let compared = try mf(["metrics", "--compare", "v1.0.0", "v1.1.0", "--home", home.path, "--json"])
+        let object = try #require(try json(compared) as? [String: Any])
+        let rows = try #require(object["metrics"] as? [[String: Any]])
+        let auc = try #require(rows.first { $0["name"] as? String == "auc" })
+        #expect(auc["a"] as? Double == 1 && auc["b"] as? Double == 0.75 && auc["difference"] as? Double == -0.25)
+        let text = try mf(["metrics", "--compare", "v1.0.0", "v1.1.0", "--home", home.path])
+        #expect(text.stdout.contains("auc     evaluate  1       0.75    -0.25"))
+
+        let sessionID = try #require((try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try mf(["metrics", String(sessionID.prefix(8)), "--home", home.path]).stdout.contains(sessionID))
+        expectOneLineError(try mf(["metrics", "v9.9.9", "--home", home.path]), containing: "no session or version 'v9.9.9'")
+        #expect(try mf(["metrics", "--compare", "v1.0.0", "--home", home.path]).status == 64)
+    }
+}

@@ -239,3 +239,40 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// The session a user names: a session id (or a unique prefix of at least four characters),
+    /// else a version (`1.2.0` or `v1.2.0`): the newest session of that version, passed ones first.
+    public func findSession(_ name: String, model: String? = nil) throws -> (session: Session, model: String) {
+        let candidates = try sessions(model: model, limit: 100_000)
+        if name.count >= 4 {
+            let byID = candidates.filter { $0.session.id.hasPrefix(name.lowercased()) }
+            if byID.count == 1 { return byID[0] }
+            if byID.count > 1 { throw StoreError.ambiguous(name, byID.map { String($0.session.id.prefix(12)) }) }
+        }
+        let wanted = Version(name.hasPrefix("v") ? String(name.dropFirst()) : name)
+        let byVersion = candidates.filter { candidate in
+            guard let wanted, let version = candidate.session.version.flatMap(Version.init) else { return false }
+            return version == wanted
+        }
+        if let found = byVersion.first(where: { $0.session.status == .passed }) ?? byVersion.first {
+            let models = Set(byVersion.map(\.model))
+            if models.count > 1 { throw StoreError.ambiguous(name, models.sorted().map { "--model \($0)" }) }
+            return found
+        }
+        throw StoreError.notFound(name)
+    }
+}
+
+/// Why the store cannot answer.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case notFound(String)
+    case ambiguous(String, [String])
+
+    public var description: String {
+        switch self {
+        case .notFound(let name): "no session or version '\(name)' in the store"
+        case .ambiguous(let name, let options): "'\(name)' names more than one session: \(options.joined(separator: ", "))"
+        }
+    }
+}

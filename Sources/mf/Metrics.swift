@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import ModelFactory
+
+struct Metrics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a session's metrics, or compare two versions side by side.",
+        discussion: """
+            A session is named by its id (or a prefix of at least four characters) or by a version \
+            (1.2.0 or v1.2.0: its newest passed session).
+
+              mf metrics v1.0.0
+              mf metrics --compare v1.0.0 v1.0.1
+
+            --json prints {session, model, version, metrics: [{name, split, value}]}, or with \
+            --compare {a, b, metrics: [{name, split, a, b, difference}]}.
+            """
+    )
+
+    @Argument(help: "A session id or a version.")
+    var session: String?
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Two sessions or versions to compare.", valueName: "a b"))
+    var compare: [String] = []
+
+    @Option(help: "The model, where versions of several models share a store.")
+    var model: String?
+
+    @OptionGroup var options: RepositoryOptions
+
+    func validate() throws {
+        if !compare.isEmpty && compare.count != 2 { throw ValidationError("--compare takes two sessions or versions") }
+        if compare.isEmpty && session == nil { throw ValidationError("name a session or version, or use --compare A B") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let store = try options.openStore()
+            if compare.count == 2 {
+                let a = try store.findSession(compare[0], model: model), b = try store.findSession(compare[1], model: model)
+                try show(MetricComparison(a: a.session, b: b.session, left: store.metrics(session: a.session.id), right: store.metrics(session: b.session.id)), names: compare)
+            } else if let session {
+                let found = try store.findSession(session, model: model)
+                let metrics = try store.metrics(session: found.session.id)
+                if options.json {
+                    try printJSON(SessionMetrics(session: found.session, model: found.model, metrics: metrics))
+                    return
+                }
+                print("session \(found.session.id) (\(found.model) \(found.session.version ?? String(found.session.commit.prefix(7))), \(found.session.status.rawValue))")
+                guard !metrics.isEmpty else { return print("No metrics.") }
+                print(formatTable([["METRIC", "SPLIT", "VALUE"]] + metrics.map { [$0.name, $0.split, format($0.value)] }))
+            }
+        }
+    }
+
+    func show(_ comparison: MetricComparison, names: [String]) throws {
+        if options.json { return try printJSON(comparison) }
+        var rows = [["METRIC", "SPLIT", names[0], names[1], "DIFFERENCE"]]
+        for row in comparison.rows {
+            rows.append([row.name, row.split, format(row.a), format(row.b), row.difference.map { String(format: "%+.4g", $0) } ?? "-"])
+        }
+        print(formatTable(rows))
+    }
+}
+
+func format(_ value: Double?) -> String { value.map { String(format: "%.4g", $0) } ?? "-" }
+
+struct SessionMetrics: Encodable {
+    var session: Session
+    var model: String
+    var metrics: [Metric]
+
+    enum Keys: String, CodingKey { case session, model, version, metrics }
+    enum MetricKeys: String, CodingKey { case name, split, value }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(session.id, forKey: .session)
+        try container.encode(model, forKey: .model)
+        try container.encode(session.version, forKey: .version)
+        var list = container.nestedUnkeyedContainer(forKey: .metrics)
+        for metric in metrics {
+            var item = list.nestedContainer(keyedBy: MetricKeys.self)
+            try item.encode(metric.name, forKey: .name)
+            try item.encode(metric.split, forKey: .split)
+            try item.encode(metric.value, forKey: .value)
+        }
+    }
+}
+
+/// Two sessions' metrics, matched by name and split.
+struct MetricComparison: Encodable {
+    struct Row: Encodable {
+        var name: String
+        var split: String
+        var a: Double?
+        var b: Double?
+        var difference: Double? { if let a, let b { b - a } else { nil } }
+
+        enum Keys: String, CodingKey { case name, split, a, b, difference }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(split, forKey: .split)
+            try container.encode(a, forKey: .a)
+            try container.encode(b, forKey: .b)
+            try container.encode(difference, forKey: .difference)
+        }
+    }
+
+    var a: Session
+    var b: Session
+    var rows: [Row]
+
+    init(a: Session, b: Session, left: [Metric], right: [Metric]) {
+        self.a = a
+        self.b = b
+        var keys: [String: (String, String)] = [:]
+        for metric in left + right { keys[metric.split + "/" + metric.name] = (metric.name, metric.split) }
+        rows = keys.values.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map { name, split in
+            Row(
+                name: name, split: split,
+                a: left.first { $0.name == name && $0.split == split }?.value ?? nil,
+                b: right.first { $0.name == name && $0.split == split }?.value ?? nil)
+        }
+    }
+
+    enum Keys: String, CodingKey { case a, b, metrics }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(a.id, forKey: .a)
+        try container.encode(b.id, forKey: .b)
+        try container.encode(rows, forKey: .metrics)
+    }
+}
