@@ -330,3 +330,29 @@ import Testing
         #expect(try mf(["metrics", "--compare", "v1.0.0", "--home", home.path]).status == 64)
     }
 }
+
+@Suite struct PredictCommandTests {
+    @Test func predictsChecksTheSchemaAndRefusesFailedModels() throws {
+        let fixture = try BuildCommandTests().modelRepository()
+        let home = TemporaryDirectory("home")
+        try fixture.directory.write("instances.json", #"{"instances": [{"x": 1}, {"x": 3.5}]}"#)
+        let result = try mf(["predict", "--input", fixture.directory.appending("instances.json"), "--repo", fixture.path, "--home", home.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let answer = try #require(try json(result) as? [String: Any])
+        #expect((answer["predictions"] as? [[String: Any]])?.map { $0["label"] as? Int } == [0, 1])
+
+        try fixture.directory.write("bad.json", #"[{"x": "high"}, {"y": 2}]"#)
+        expectOneLineError(
+            try mf(["predict", "--input", fixture.directory.appending("bad.json"), "--repo", fixture.path, "--home", home.path]),
+            containing: "instances[0].x: expected a double; instances[1].y: unknown field; expected one of x; instances[1].x: missing")
+        try fixture.directory.write("notjson.json", "{{")
+        expectOneLineError(
+            try mf(["predict", "--input", fixture.directory.appending("notjson.json"), "--repo", fixture.path, "--home", home.path]),
+            containing: "cannot read the input: it is not JSON")
+
+        let failing = try BuildCommandTests().modelRepository(gate: "> 1")
+        expectOneLineError(
+            try mf(["predict", "--input", fixture.directory.appending("instances.json"), "--repo", failing.path, "--home", home.path]),
+            containing: "its session")
+    }
+}

@@ -140,7 +140,8 @@ public enum JSONText {
                 guard number.isFinite else {
                     throw EncodingError.invalidValue(number, .init(codingPath: codingPath, debugDescription: "JSON has no \(number)"))
                 }
-                node.value = .number("\(number)")
+                // Whole numbers print as integers (a label of 1, not 1.0).
+                node.value = .number(number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)")
             default: try value.encode(to: TreeEncoder(node: node, codingPath: codingPath))
             }
         }

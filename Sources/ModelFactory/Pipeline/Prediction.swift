@@ -1,0 +1,107 @@
+public import Foundation
+public import GitKit
+public import ModelKit
+
+/// Why a prediction by hand cannot be made.
+public enum PredictionError: Error, CustomStringConvertible, Equatable {
+    /// The model's session at that revision failed, so there is nothing to predict with.
+    case sessionFailed(model: String, session: String, failure: String)
+    /// The revision holds no model of that name.
+    case noSuchModel(String, available: [String])
+    /// Instances that do not fit the schema: each problem with its instance and field.
+    case invalidInput([String])
+    /// The input is not a JSON array of objects (or `{"instances": [...]}`).
+    case unreadableInput(String)
+
+    public var description: String {
+        switch self {
+        case .sessionFailed(let model, let session, let failure):
+            "cannot predict with \(model): its session \(session) failed (\(failure))"
+        case .noSuchModel(let name, let available):
+            "no model '\(name)' at that revision; there is \(available.joined(separator: ", "))"
+        case .invalidInput(let problems):
+            "the input does not fit the schema: \(problems.joined(separator: "; "))"
+        case .unreadableInput(let why):
+            "cannot read the input: \(why)"
+        }
+    }
+}
+
+extension Pipeline {
+    /// Reads instances from JSON: an array of objects, or `{"instances": [...]}`.
+    public static func instances(fromJSON data: Data) throws -> [JSONValue] {
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw PredictionError.unreadableInput("it is not JSON")
+        }
+        guard let list = value.arrayValue ?? value["instances"]?.arrayValue, list.allSatisfy({ $0.objectValue != nil }) else {
+            throw PredictionError.unreadableInput("expected an array of objects, or {\"instances\": [...]}")
+        }
+        return list
+    }
+
+    /// Predicts `instances` with the model at `revision`: builds and trains it first unless a
+    /// session of that tree and recipe passed already, checks every instance against the
+    /// schema, then asks a worker loaded with that session's artifacts.
+    public func predict(
+        _ repository: Repository, revision: String, model name: String? = nil, instances: [JSONValue],
+        callTimeLimit: Double = 600
+    ) async throws -> [JSONValue] {
+        let reports = try await build(repository, BuildRequest(revision: revision, callTimeLimit: callTimeLimit))
+        guard let report = name.map({ wanted in reports.first { $0.model == wanted } }) ?? reports.first else {
+            throw PredictionError.noSuchModel(name ?? "", available: reports.map(\.model))
+        }
+        guard report.session.status == .passed else {
+            throw PredictionError.sessionFailed(model: report.model, session: report.session.id, failure: report.session.failure ?? "?")
+        }
+        let commit = try repository.resolveCommit(revision)
+        let folder = try modelFolders(repository, commit: commit).first { folder in
+            let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
+            return (try? Manifest.parse(String(decoding: repository.file(at: path, in: commit), as: UTF8.self)).name) == report.model
+        } ?? ""
+        let manifestPath = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
+        let manifest = try Manifest.parse(String(decoding: repository.file(at: manifestPath, in: commit), as: UTF8.self), file: manifestPath)
+
+        var problems: [String] = []
+        for (index, instance) in instances.enumerated() {
+            let values = (instance.objectValue ?? [:]).mapValues(Manifest.Value.init)
+            problems += manifest.schema.check(values).map { "instances[\(index)].\($0.path): \($0.message)" }
+        }
+        guard problems.isEmpty else { throw PredictionError.invalidInput(problems) }
+
+        let trained = report.session.reusedFrom ?? report.session.id
+        let artifacts = sessionsFolder.appendingPathComponent(trained).appendingPathComponent("artifacts")
+        let key = Pipeline.sha256(report.session.tree + "\n" + report.session.recipe).prefix(32)
+        let buildFolder = buildsFolder.appendingPathComponent(String(key))
+        let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
+        var command = manifest.run
+        let venvPython = modelFolder.appendingPathComponent(".venv/bin/python").path
+        if manifest.runtime == .python, command.first?.hasPrefix("python") == true, FileManager.default.isExecutableFile(atPath: venvPython) {
+            command[0] = venvPython
+        }
+        let worker = try WorkerClient(command: command, directory: modelFolder.path)
+        do {
+            _ = try await worker.call("load", ["artifacts": .string(artifacts.path)], timeout: callTimeLimit)
+            let answer = try await worker.call("predict", ["instances": .array(instances)], timeout: callTimeLimit)
+            await worker.shutdown()
+            guard let predictions = answer["predictions"]?.arrayValue else {
+                throw WorkerError.protocolViolation(method: "predict", line: "the answer has no predictions")
+            }
+            return predictions
+        } catch {
+            await worker.shutdown(grace: 0.5)
+            throw error
+        }
+    }
+}
+
+extension Manifest.Value {
+    init(_ value: JSONValue) {
+        switch value {
+        case .null, .array, .object: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .number(let number): self = number == number.rounded() && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
+        case .string(let text): self = .string(text)
+        }
+    }
+}
