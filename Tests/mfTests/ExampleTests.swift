@@ -1,0 +1,46 @@
+import Foundation
+import TestSupport
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Copies an example into a fresh git repository made with plain git.
+func exampleRepository(_ name: String) throws -> GitFixture {
+    let fixture = try GitFixture(name)
+    let source = repositoryRoot.appendingPathComponent("examples/\(name)").path
+    for item in try FileManager.default.contentsOfDirectory(atPath: source) {
+        try FileManager.default.copyItem(atPath: source + "/" + item, toPath: fixture.path + "/" + item)
+    }
+    try fixture.git(["add", "-A"])
+    try fixture.git(["commit", "-q", "-m", "example"])
+    return fixture
+}
+
+@Suite struct ExampleTests {
+    @Test func examplesShipTheCurrentPythonRunner() throws {
+        let runner = try Data(contentsOf: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py"))
+        #expect(try Data(contentsOf: repositoryRoot.appendingPathComponent("examples/churn-python/mf_runner.py")) == runner)
+    }
+
+    /// The scikit-learn example end to end: a virtual environment from requirements.txt (from
+    /// PyPI), training, evaluation, gates, then predictions by hand.
+    @Test(.timeLimit(.minutes(10)))
+    func pythonChurnExample() throws {
+        let fixture = try exampleRepository("churn-python")
+        let home = TemporaryDirectory("home")
+        let build = try mf(["build", "--repo", fixture.path, "--home", home.path, "--json"])
+        #expect(build.status == 0, "\(build.stdout)\n\(build.stderr)")
+        let report = try #require((try json(build) as? [[String: Any]])?.first)
+        #expect(report["status"] as? String == "passed", "\(report["failure"] ?? "")")
+        let metrics = try #require((report["metrics"] as? [String: Any])?["evaluate"] as? [String: Double])
+        #expect(Set(metrics.keys) == ["auc", "log_loss", "accuracy", "precision", "recall", "f1"])
+        #expect((metrics["auc"] ?? 0) >= 0.75)
+
+        try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}, {"tenure": 60, "contract": "yearly", "monthly_charges": 35}]"#)
+        let predicted = try mf(["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
+        let first = try #require(predictions.first?["churn_probability"]), second = try #require(predictions.last?["churn_probability"])
+        #expect(first > 0.5 && second < 0.5)
+    }
+}
