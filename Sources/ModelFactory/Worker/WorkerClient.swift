@@ -73,9 +73,13 @@ public final class WorkerClient: @unchecked Sendable {
         } catch {
             throw .protocolViolation(method: method, line: "cannot encode the request: \(error)")
         }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: .seconds(seconds))
-            self?.fail(.timedOut(method: method, seconds: seconds))
+        // The time limit runs on a Dispatch timer, not a task: the cooperative pool may be busy
+        // (it has one thread per core), and a limit must fire however busy it is.
+        let timer = DispatchWorkItem { [weak self] in
+            guard let self else { return }
+            // Only if this very call is still unanswered: an answer may have arrived while the
+            // waiting task had no thread to resume on.
+            if lock.withLock({ pending[id] != nil }) { fail(.timedOut(method: method, seconds: seconds)) }
         }
         defer { timer.cancel() }
         do {
@@ -86,6 +90,8 @@ public final class WorkerClient: @unchecked Sendable {
                     return nil
                 }
                 if let failure { return continuation.resume(throwing: failure) }
+                // The clock starts once the call is registered, so the timer always finds it.
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
                 if !writeAll(line) {
                     // The worker has gone (or is going): give the waiter a moment to say how.
                     waitForLastWords()
