@@ -22,6 +22,27 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect(try Data(contentsOf: repositoryRoot.appendingPathComponent("examples/churn-python/mf_runner.py")) == runner)
     }
 
+    /// The Swift example end to end: `swift build` of a package that takes ModelKit from this
+    /// checkout (MODELKIT_PATH), then the worker through the interface.
+    @Test(.timeLimit(.minutes(15)))
+    func swiftChurnExample() throws {
+        let fixture = try exampleRepository("churn-swift")
+        let home = TemporaryDirectory("home")
+        let build = try mf(
+            ["build", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        #expect(build.status == 0, "\(build.stdout)\n\(build.stderr)")
+        let report = try #require((try json(build) as? [[String: Any]])?.first)
+        #expect(report["status"] as? String == "passed", "\(report["failure"] ?? "")")
+        let metrics = try #require((report["metrics"] as? [String: Any])?["evaluate"] as? [String: Double])
+        #expect((metrics["auc"] ?? 0) >= 0.75)
+        try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}]"#)
+        let predicted = try mf(
+            ["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path],
+            environment: ["MODELKIT_PATH": repositoryRoot.path])
+        let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
+        #expect((predictions.first?["churn_probability"] ?? 0) > 0.5)
+    }
+
     /// The scikit-learn example end to end: a virtual environment from requirements.txt (from
     /// PyPI), training, evaluation, gates, then predictions by hand.
     @Test(.timeLimit(.minutes(10)))

@@ -1,0 +1,3 @@
+import ModelKit
+
+ModelWorker.run(Churn.self)
