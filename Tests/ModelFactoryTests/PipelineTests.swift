@@ -97,6 +97,19 @@ struct Factory {
         #expect(report.session.failure?.contains("runtime: expected one of swift, python, command, got 'cobol'") == true)
     }
 
+    @Test func aMissingManifestIsAFailedSession() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let repository = try Repository.create(at: folder.appending("repo"))
+        let head = try repository.commit(
+            files: [FileEntry(path: "README.md", text: "no model here\n")], parents: [], message: "empty",
+            author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
+        let factory = try Factory()
+        let report = try await factory.build(repository)
+        #expect(report.session.status == .failed && report.model == "repo")
+        #expect(report.session.failure == "manifest: there is no model.yaml at \(head.short)")
+        #expect(try factory.store.session(id: report.session.id)?.failure == report.session.failure)
+    }
+
     @Test(arguments: [
         ("build: [\"echo building; exit 3\"]", "build: 'echo building; exit 3' exited with status 3"),
         ("build: [\"sleep 30\"]", "build: 'sleep 30' ran past its limit of 1 s"),
