@@ -101,6 +101,24 @@ public struct Pipeline: Sendable {
     }
 
     var buildsFolder: URL { home.appendingPathComponent("builds") }
+
+    /// Where the build of a tree with a recipe lives: one folder per tree and recipe.
+    func buildFolder(tree: String, recipe: String) -> URL {
+        buildsFolder.appendingPathComponent(String(Pipeline.sha256(tree + "\n" + recipe).prefix(32)))
+    }
+
+    /// The command that starts a worker in `folder`; a Python plugin runs in the virtual
+    /// environment its build made, when it made one.
+    static func workerCommand(_ manifest: Manifest, in folder: URL) -> [String] {
+        var command = manifest.run
+        let venvPython = folder.appendingPathComponent(".venv/bin/python").path
+        if manifest.runtime == .python, command.first?.hasPrefix("python") == true,
+            FileManager.default.isExecutableFile(atPath: venvPython)
+        {
+            command[0] = venvPython
+        }
+        return command
+    }
     var sessionsFolder: URL { home.appendingPathComponent("sessions") }
 
     static func sha256(of file: URL) throws -> (size: Int64, digest: String) {

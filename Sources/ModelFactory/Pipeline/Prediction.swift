@@ -71,15 +71,9 @@ extension Pipeline {
 
         let trained = report.session.reusedFrom ?? report.session.id
         let artifacts = sessionsFolder.appendingPathComponent(trained).appendingPathComponent("artifacts")
-        let key = Pipeline.sha256(report.session.tree + "\n" + report.session.recipe).prefix(32)
-        let buildFolder = buildsFolder.appendingPathComponent(String(key))
-        let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
-        var command = manifest.run
-        let venvPython = modelFolder.appendingPathComponent(".venv/bin/python").path
-        if manifest.runtime == .python, command.first?.hasPrefix("python") == true, FileManager.default.isExecutableFile(atPath: venvPython) {
-            command[0] = venvPython
-        }
-        let worker = try WorkerClient(command: command, directory: modelFolder.path)
+        let built = buildFolder(tree: report.session.tree, recipe: report.session.recipe)
+        let modelFolder = folder.isEmpty ? built : built.appendingPathComponent(folder)
+        let worker = try WorkerClient(command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path)
         do {
             _ = try await worker.call("load", ["artifacts": .string(artifacts.path)], timeout: callTimeLimit)
             let answer = try await worker.call("predict", ["instances": .array(instances)], timeout: callTimeLimit)

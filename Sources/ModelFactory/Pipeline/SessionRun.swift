@@ -141,7 +141,7 @@ struct SessionRun {
         let buildFolder = try await step("build", log: buildLog) { run in try await run.prepareBuild(manifest, recipe: recipe, log: buildLog) }
         let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
         let worker = try await step("start", log: workerLog) { run in
-            try WorkerClient(command: run.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)
+            try WorkerClient(command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)
         }
         let limit = request.callTimeLimit
         do {
@@ -190,18 +190,6 @@ struct SessionRun {
         finish(record)
     }
 
-    func workerCommand(_ manifest: Manifest, in folder: URL) -> [String] {
-        var command = manifest.run
-        // A Python plugin runs in the virtual environment its build made.
-        let venvPython = folder.appendingPathComponent(".venv/bin/python").path
-        if manifest.runtime == .python, let first = command.first, first.hasPrefix("python"),
-            FileManager.default.isExecutableFile(atPath: venvPython)
-        {
-            command[0] = venvPython
-        }
-        return command
-    }
-
     func workerEnvironment() -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["MF_SESSION"] = session.id
@@ -231,15 +219,14 @@ struct SessionRun {
     /// The build folder for this tree and recipe: reused when complete, else exported and built
     /// aside and renamed into place, so a half build is never mistaken for a whole one.
     mutating func prepareBuild(_ manifest: Manifest, recipe: String, log: URL) async throws -> URL {
-        let key = Pipeline.sha256(tree.hex + "\n" + recipe).prefix(32)
-        let final = pipeline.buildsFolder.appendingPathComponent(String(key))
+        let final = pipeline.buildFolder(tree: tree.hex, recipe: recipe)
         let marker = final.appendingPathComponent(".mf-build-complete")
         if FileManager.default.fileExists(atPath: marker.path) {
             try Data("reused build \(final.path)\n".utf8).write(to: log)
             observer?.progress("reusing the build of tree \(tree.short)", model: modelName)
             return final
         }
-        let aside = pipeline.buildsFolder.appendingPathComponent("\(key).building-\(UUID().uuidString.prefix(8))")
+        let aside = pipeline.buildsFolder.appendingPathComponent("\(final.lastPathComponent).building-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: pipeline.buildsFolder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: aside) }
         try repository.export(commit: commit, to: aside.path)
