@@ -24,18 +24,8 @@ extension Repository {
     /// The contents of the file at `path` in `commit`; throws `.notFound` when there is none.
     public func file(at path: String, in commit: ObjectID) throws(GitError) -> Data {
         try withHandle { handle throws(GitError) in
-            let tree = try commitTree(handle, commit)
-            defer { git_tree_free(tree) }
-            var entry: OpaquePointer?
-            try check("git_tree_entry_bypath", "no file '\(path)' in commit \(commit.short)", reference: commit.hex, path: path) {
-                git_tree_entry_bypath(&entry, tree, path)
-            }
+            let entry = try entry(handle, at: path, in: commit, of: GIT_OBJECT_BLOB)
             defer { git_tree_entry_free(entry) }
-            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else {
-                throw GitError(
-                    code: .notFound, operation: "cannot read '\(path)' in commit \(commit.short)",
-                    message: "it is a folder, not a file", repository: location, reference: commit.hex, path: path)
-            }
             var blob: OpaquePointer?
             try check("git_blob_lookup", "cannot read '\(path)' in commit \(commit.short)", reference: commit.hex, path: path) {
                 git_blob_lookup(&blob, handle, git_tree_entry_id(entry))
@@ -96,6 +86,26 @@ extension Repository {
             }
             throw error
         }
+    }
+
+    /// The tree entry at `path` in `commit`, which must be a file (`GIT_OBJECT_BLOB`) or a folder
+    /// (`GIT_OBJECT_TREE`); the caller frees it.
+    func entry(_ handle: OpaquePointer, at path: String, in commit: ObjectID, of type: git_object_t) throws(GitError) -> OpaquePointer {
+        let tree = try commitTree(handle, commit)
+        defer { git_tree_free(tree) }
+        let noun = type == GIT_OBJECT_TREE ? "folder" : "file"
+        var entry: OpaquePointer?
+        try check("git_tree_entry_bypath", "no \(noun) '\(path)' in commit \(commit.short)", reference: commit.hex, path: path) {
+            git_tree_entry_bypath(&entry, tree, path)
+        }
+        guard git_tree_entry_type(entry) == type else {
+            git_tree_entry_free(entry)
+            throw GitError(
+                code: .notFound, operation: "cannot read '\(path)' in commit \(commit.short)",
+                message: type == GIT_OBJECT_TREE ? "it is a file, not a folder" : "it is a folder, not a file",
+                repository: location, reference: commit.hex, path: path)
+        }
+        return entry!
     }
 
     func commitTree(_ handle: OpaquePointer, _ commit: ObjectID) throws(GitError) -> OpaquePointer {
@@ -266,16 +276,8 @@ extension Repository {
             var subtree: OpaquePointer?
             defer { git_tree_free(subtree) }
             if !path.isEmpty {
-                var entry: OpaquePointer?
-                try check("git_tree_entry_bypath", "no folder '\(path)' in commit \(commit.short)", reference: commit.hex, path: path) {
-                    git_tree_entry_bypath(&entry, root, path)
-                }
+                let entry = try entry(handle, at: path, in: commit, of: GIT_OBJECT_TREE)
                 defer { git_tree_entry_free(entry) }
-                guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else {
-                    throw GitError(
-                        code: .notFound, operation: "cannot list '\(path)' in commit \(commit.short)",
-                        message: "it is a file, not a folder", repository: location, reference: commit.hex, path: path)
-                }
                 try check("git_tree_lookup", "cannot read folder '\(path)'", path: path) {
                     git_tree_lookup(&subtree, handle, git_tree_entry_id(entry))
                 }

@@ -53,6 +53,21 @@ import Testing
         #expect(parsed["missing"] is NSNull)
     }
 
+    struct Optional: Encodable {
+        var present: String? = "here"
+        var absent: String? = nil
+        enum CodingKeys: String, CodingKey { case present, absent }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(present, forKey: .present)
+            try container.encodeIfPresent(absent, forKey: .absent)
+        }
+    }
+
+    @Test func encodeIfPresentLeavesOutNil() throws {
+        #expect(try JSONText.encode(Optional()) == "{\n  \"present\": \"here\"\n}\n")
+    }
+
     @Test func refusesNonFiniteNumbers() {
         #expect(throws: EncodingError.self) { try JSONText.encode([Double.nan]) }
     }

@@ -171,6 +171,20 @@ struct Factory {
         #expect(report.session.failure?.contains("accuracy within 0.1 of 1.0.0: 0.3333 against 1, a regression of 0.6667") == true, "\(report.session.failure ?? "")")
     }
 
+    @Test func sessionsOfTaggedCommitsCarryTheVersionWithTheFlowsPrefix() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let repository = try pluginRepository(thresholdYAML, extra: [".mf/flow.yaml": "prefixes: { versiontag: rel- }\n"], at: folder)
+        let head = try repository.resolveCommit("master")
+        try repository.createTag("rel-2.0", at: head)
+        try repository.createTag("nightly", at: head)
+        let factory = try Factory()
+        let report = try await factory.build(repository)
+        #expect(report.session.version == "2.0")
+        #expect(try factory.store.findSession("v2.0").session.id == report.session.id)
+        #expect(try factory.store.findSession(String(report.session.id.prefix(6))).session.id == report.session.id)
+        #expect(throws: StoreError.notFound("9.9")) { try factory.store.findSession("9.9") }
+    }
+
     @Test func everyModelOfAMonorepo() async throws {
         let folder = TemporaryDirectory("pipeline")
         let repository = try Repository.create(at: folder.appending("repo"))

@@ -48,8 +48,7 @@ public enum DemoRepository {
         try repository.createTag("v1.0.0", at: master, message: "Release 1.0.0\n", tagger: tagger)
         try repository.deleteReference("refs/heads/feature/scaling")
 
-        files = files.merging(["model.sh": "#!/bin/sh\n# threshold=0.4\n"]) { $1 }
-        files["features.txt"] = "tenure\ncontract\nmonthly_charges\n"
+        files["model.sh"] = "#!/bin/sh\n# threshold=0.4\n"
         let fix = try commit("Lower the decision threshold", parents: [master], on: "hotfix/threshold")
         master = try merge(fix, into: master, branch: "master", message: "Merge branch 'hotfix/threshold' (1.0.1)")
         try repository.createTag("v1.0.1", at: master, message: "Hotfix 1.0.1\n", tagger: person())

@@ -68,12 +68,12 @@ public struct Pipeline: Sendable {
     public func build(_ repository: Repository, _ request: BuildRequest, observer: (any BuildObserver)? = nil) async throws -> [SessionReport] {
         let commit = try repository.resolveCommit(request.revision)
         let tree = try repository.treeID(of: commit)
-        let version = try versionTag(repository, commit: commit)
+        let versions = try versionTags(repository, commit: commit)
         var reports: [SessionReport] = []
         for location in try modelFolders(repository, commit: commit) {
             var run = SessionRun(
                 pipeline: self, repository: repository, commit: commit, tree: tree, folder: location,
-                request: request, version: version, observer: observer)
+                request: request, versions: versions, observer: observer)
             reports.append(try await run.execute())
         }
         return reports
@@ -91,13 +91,20 @@ public struct Pipeline: Sendable {
         return withManifest.isEmpty ? [""] : withManifest
     }
 
-    /// The version a tag at `commit` names, for sessions of released commits.
-    func versionTag(_ repository: Repository, commit: ObjectID) throws -> String? {
-        let tags = try repository.references(readingTagObjects: false).filter { $0.kind == .tag && $0.commit == commit }
-        for tag in tags.sorted(by: { $0.name < $1.name }) {
-            if case .version(_, let version) = VersionTag.parse(tag.shortName, prefix: nil) { return version.description }
+    /// The versions that tags at `commit` name, by model (nil for a plain `v1.2.0` tag), read
+    /// with the repository's own version-tag prefix.
+    func versionTags(_ repository: Repository, commit: ObjectID) throws -> [String?: String] {
+        let references = try repository.references(readingTagObjects: false)
+        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
+        var versions: [String?: String] = [:]
+        for tag in references.filter({ $0.kind == .tag && $0.commit == commit }).sorted(by: { $0.name < $1.name }) {
+            if case .version(let model, let version) = VersionTag.parse(tag.shortName, prefix: configuration.versionTagPrefix),
+                versions[model] == nil
+            {
+                versions[model] = version.description
+            }
         }
-        return nil
+        return versions
     }
 
     var buildsFolder: URL { home.appendingPathComponent("builds") }

@@ -18,7 +18,8 @@ struct SessionRun {
     /// The model's folder in the tree ("" at the root).
     let folder: String
     let request: BuildRequest
-    let version: String?
+    /// Versions tagged at the commit, by model name (nil: a tag without a model).
+    let versions: [String?: String]
     let observer: (any BuildObserver)?
 
     var session: Session!
@@ -28,7 +29,7 @@ struct SessionRun {
 
     init(
         pipeline: Pipeline, repository: Repository, commit: ObjectID, tree: ObjectID, folder: String,
-        request: BuildRequest, version: String?, observer: (any BuildObserver)?
+        request: BuildRequest, versions: [String?: String], observer: (any BuildObserver)?
     ) {
         self.pipeline = pipeline
         self.repository = repository
@@ -36,7 +37,7 @@ struct SessionRun {
         self.tree = tree
         self.folder = folder
         self.request = request
-        self.version = version
+        self.versions = versions
         self.observer = observer
     }
 
@@ -60,6 +61,7 @@ struct SessionRun {
         modelName = manifest?.name ?? fallbackName
         let recipe = manifest.map { "runtime=\($0.runtime.rawValue)\nbuild=\($0.build.joined(separator: "\n"))\nrun=\($0.run.joined(separator: " "))\nfolder=\(folder)" } ?? "invalid"
         let modelID = try store.modelID(repository: repository.location, name: modelName)
+        let version = versions[modelName] ?? versions[nil] ?? nil
         session = Session(
             id: UUID().uuidString.lowercased(), modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,
             ref: request.revision, version: version, trigger: request.trigger, status: .running, startedAt: Date())
@@ -182,7 +184,7 @@ struct SessionRun {
         let measured = Dictionary(
             try store.metrics(session: session.id).filter { $0.split == "evaluate" }.compactMap { metric in metric.value.map { (metric.name, $0) } },
             uniquingKeysWith: { $1 })
-        gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: version)
+        gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: session.version)
         let failedGates = gates.filter { !$0.passed }
         let record = Step(
             id: nil, sessionId: session.id, name: "gates", status: failedGates.isEmpty ? .passed : .failed, startedAt: Date(),
@@ -244,19 +246,9 @@ struct SessionRun {
         for command in commands {
             observer?.progress("$ \(command)", model: modelName)
             try Data("$ \(command)\n".utf8).append(to: log)
-            let started = Date()
             let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: workFolder.path, environment: nil, outputFile: log.path)
-            var finished = false
-            while !finished {
-                finished = process.waitForExit(seconds: 5)
-                let elapsed = Date().timeIntervalSince(started)
-                if !finished {
-                    if elapsed > request.buildTimeLimit {
-                        process.stop(grace: 2)
-                        throw StepFailure(step: "build", message: "'\(command)' ran past its limit of \(Int(request.buildTimeLimit)) s (log: \(log.path))")
-                    }
-                    observer?.progress("still building after \(Int(elapsed)) s: \(command)", model: modelName)
-                }
+            guard await waitForBuild(process, command: command) else {
+                throw StepFailure(step: "build", message: "'\(command)' ran past its limit of \(Int(request.buildTimeLimit)) s (log: \(log.path))")
             }
             guard process.exitStatus == "exited with status 0" else {
                 throw StepFailure(step: "build", message: "'\(command)' \(process.exitStatus ?? "failed") (log: \(log.path))")
@@ -269,6 +261,30 @@ struct SessionRun {
             // Another build of the same tree finished first: use it.
         }
         return final
+    }
+}
+
+extension SessionRun {
+    /// Waits for a build command on a Dispatch thread, not a cooperative one (a build may take
+    /// minutes, and the pool has one thread per core), saying every 5 s that it still runs.
+    /// False when it ran past the time limit; it is stopped then.
+    func waitForBuild(_ process: WorkerProcess, command: String) async -> Bool {
+        let limit = request.buildTimeLimit, observer = observer, model = modelName
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let started = Date()
+                while true {
+                    let elapsed = Date().timeIntervalSince(started)
+                    if process.waitForExit(seconds: max(0.05, min(5, limit - elapsed))) { return continuation.resume(returning: true) }
+                    let now = Date().timeIntervalSince(started)
+                    if now >= limit {
+                        process.stop(grace: 2)
+                        return continuation.resume(returning: false)
+                    }
+                    observer?.progress("still building after \(Int(now)) s: \(command)", model: model)
+                }
+            }
+        }
     }
 }
 

@@ -244,13 +244,26 @@ extension Store {
     /// The session a user names: a session id (or a unique prefix of at least four characters),
     /// else a version (`1.2.0` or `v1.2.0`): the newest session of that version, passed ones first.
     public func findSession(_ name: String, model: String? = nil) throws -> (session: Session, model: String) {
-        let candidates = try sessions(model: model, limit: 100_000)
+        // Ask SQLite for the few rows that can match rather than reading every session.
+        func find(_ condition: String, _ argument: String) throws -> [(session: Session, model: String)] {
+            try writer.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                    WHERE (? IS NULL OR models.name = ?) AND \(condition)
+                    ORDER BY sessions.startedAt DESC, sessions.rowid DESC
+                    """, arguments: [model, model, argument])
+                    .map { (try Session(row: $0), $0["modelName"] as String) }
+            }
+        }
         if name.count >= 4 {
-            let byID = candidates.filter { $0.session.id.hasPrefix(name.lowercased()) }
+            let pattern = name.lowercased().replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
+            let byID = try find("sessions.id LIKE ?", pattern).filter { $0.session.id.hasPrefix(name.lowercased()) }
             if byID.count == 1 { return byID[0] }
             if byID.count > 1 { throw StoreError.ambiguous(name, byID.map { String($0.session.id.prefix(12)) }) }
         }
         let wanted = Version(name.hasPrefix("v") ? String(name.dropFirst()) : name)
+        // Versions compare semantically (1.0 is 1.0.0), so fetch the versioned sessions and compare here.
+        let candidates = wanted == nil ? [] : try find("sessions.version IS NOT NULL AND sessions.version <> ?", "")
         let byVersion = candidates.filter { candidate in
             guard let wanted, let version = candidate.session.version.flatMap(Version.init) else { return false }
             return version == wanted

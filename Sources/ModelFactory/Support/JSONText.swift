@@ -164,10 +164,6 @@ public enum JSONText {
         mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).value = .bool(value) }
         mutating func encode(_ value: Int, forKey key: Key) throws { child(key).value = .number(String(value)) }
 
-        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws {
-            child(key).value = value.map { .string($0) } ?? .null
-        }
-
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
             try TreeEncoder(node: Node(), codingPath: codingPath + [key]).encodeValue(value, into: child(key))
         }
