@@ -25,6 +25,8 @@ let package = Package(
         ),
         // The only code that calls libgit2.
         .target(name: "GitKit", dependencies: ["CGit2"]),
+        // A Jinja renderer with cookiecutter's extensions, for `mf scaffold` (Foundation only).
+        .target(name: "Jinja"),
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast.
         .target(name: "ModelKit"),
         // The framework: flow, manifest, worker client, and (later) pipeline, bundles, store,
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", .product(name: "Yams", package: "Yams"),
+                "GitKit", "ModelKit", "Jinja", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "TestSupport"]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja"]),
         // End-to-end tests run the built `mf` binary.
         .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "TestSupport"]),
     ]

@@ -1,0 +1,220 @@
+import Foundation
+
+/// A value inside a template, with Python's semantics, since the templates we render were written
+/// for Jinja: `str()` and `repr()` print as Python does, truthiness is Python's, and `len` and
+/// indexing count code points.
+public enum Value: Sendable {
+    /// A name or key that does not exist; using it for anything but `is defined` or `default` is
+    /// an error (Jinja's `StrictUndefined`, as cookiecutter configures it).
+    case undefined(String)
+    case none
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case list([Value])
+    /// A Python tuple: a list that prints with parentheses (`(1, 2)`, dict items, `partition`).
+    case tuple([Value])
+    case dict(Dictionary)
+    /// A bound method or a global function.
+    case function(Function)
+
+    public struct Function: Sendable {
+        let name: String
+        let call: @Sendable (Arguments) throws -> Value
+    }
+
+    /// A dictionary that keeps insertion order (Python's `dict`).
+    public struct Dictionary: Sendable, Equatable {
+        public private(set) var keys: [String] = []
+        private var values: [String: Value] = [:]
+
+        public init() {}
+        public init(_ pairs: [(String, Value)]) { for (key, value) in pairs { self[key] = value } }
+
+        public subscript(key: String) -> Value? {
+            get { values[key] }
+            set {
+                if let newValue {
+                    if values.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+                } else if values.removeValue(forKey: key) != nil {
+                    keys.removeAll { $0 == key }
+                }
+            }
+        }
+
+        public var pairs: [(String, Value)] { keys.map { ($0, values[$0]!) } }
+        public var count: Int { keys.count }
+    }
+}
+
+/// Arguments of a call: positional, then keyword.
+public struct Arguments: Sendable {
+    public var positional: [Value]
+    public var keyword: [(String, Value)]
+    let function: String
+
+    /// The argument at `index` or named `name`, else `defaultValue`.
+    func value(_ index: Int, _ name: String, _ defaultValue: Value? = nil) throws -> Value {
+        if index < positional.count { return positional[index] }
+        if let found = keyword.first(where: { $0.0 == name }) { return found.1 }
+        if let defaultValue { return defaultValue }
+        throw TemplateError.type("\(function)() missing required argument '\(name)'")
+    }
+
+    func expectAtMost(_ count: Int) throws {
+        if positional.count > count {
+            throw TemplateError.type("\(function)() takes at most \(count) arguments (\(positional.count) given)")
+        }
+    }
+}
+
+extension Value {
+    /// Python's `str(value)`.
+    public func text() throws -> String {
+        switch self {
+        case .undefined(let name): throw TemplateError.undefined(name)
+        case .string(let string): return string
+        default: return try repr()
+        }
+    }
+
+    /// Python's `repr(value)`.
+    public func repr() throws -> String {
+        switch self {
+        case .undefined(let name): throw TemplateError.undefined(name)
+        case .none: return "None"
+        case .bool(let value): return value ? "True" : "False"
+        case .int(let value): return String(value)
+        case .double(let value): return Value.pythonFloat(value)
+        case .string(let string): return Value.pythonRepr(string)
+        case .list(let items): return "[" + (try items.map { try $0.repr() }).joined(separator: ", ") + "]"
+        case .tuple(let items):
+            return "(" + (try items.map { try $0.repr() }).joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
+        case .dict(let dict):
+            return "{" + (try dict.pairs.map { Value.pythonRepr($0.0) + ": " + (try $0.1.repr()) }).joined(separator: ", ") + "}"
+        case .function(let function): return "<built-in method \(function.name)>"
+        }
+    }
+
+    static func pythonFloat(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        // Swift's shortest round-trip form is Python's, apart from where exponents start.
+        var text = "\(value)"
+        if !text.contains("e"), !text.contains(".") { text += ".0" }
+        return text
+    }
+
+    static func pythonRepr(_ string: String) -> String {
+        let quote: Character = string.contains("'") && !string.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where Character(scalar) == quote: out += "\\" + String(quote)
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += String(format: "\\x%02x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + String(quote)
+    }
+
+    /// Python's truth value.
+    public func truth() throws -> Bool {
+        switch self {
+        case .undefined(let name): throw TemplateError.undefined(name)
+        case .none: return false
+        case .bool(let value): return value
+        case .int(let value): return value != 0
+        case .double(let value): return value != 0
+        case .string(let value): return !value.isEmpty
+        case .list(let items), .tuple(let items): return !items.isEmpty
+        case .dict(let dict): return dict.count > 0
+        case .function: return true
+        }
+    }
+
+    var isUndefined: Bool { if case .undefined = self { true } else { false } }
+
+    /// Python's type name, for error messages.
+    var typeName: String {
+        switch self {
+        case .undefined: "Undefined"
+        case .none: "NoneType"
+        case .bool: "bool"
+        case .int: "int"
+        case .double: "float"
+        case .string: "str"
+        case .list: "list"
+        case .tuple: "tuple"
+        case .dict: "dict"
+        case .function: "builtin_function_or_method"
+        }
+    }
+
+    /// The items a `for` loop or `join` walks: list items, dict keys, string characters.
+    func iterated() throws -> [Value] {
+        switch self {
+        case .undefined(let name): throw TemplateError.undefined(name)
+        case .list(let items), .tuple(let items): return items
+        case .dict(let dict): return dict.keys.map { .string($0) }
+        case .string(let string): return string.unicodeScalars.map { .string(String($0)) }
+        default: throw TemplateError.type("'\(typeName)' object is not iterable")
+        }
+    }
+
+    /// A number as a Double, for arithmetic that mixes ints and floats.
+    var number: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        case .bool(let value): value ? 1 : 0
+        default: nil
+        }
+    }
+
+    /// Python's `==`.
+    func equals(_ other: Value) throws -> Bool {
+        switch (self, other) {
+        case (.undefined(let name), _), (_, .undefined(let name)): throw TemplateError.undefined(name)
+        case (.none, .none): return true
+        case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
+            guard a.count == b.count else { return false }
+            for (x, y) in zip(a, b) where try !x.equals(y) { return false }
+            return true
+        case (.dict(let a), .dict(let b)):
+            guard a.count == b.count else { return false }
+            for (key, value) in a.pairs {
+                guard let match = b[key], try value.equals(match) else { return false }
+            }
+            return true
+        default:
+            if let a = number, let b = other.number { return a == b }
+            return false
+        }
+    }
+
+    /// Python's ordering, for `<` and sorting.
+    func less(than other: Value) throws -> Bool {
+        switch (self, other) {
+        case (.undefined(let name), _), (_, .undefined(let name)): throw TemplateError.undefined(name)
+        case (.string(let a), .string(let b)): return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
+            for (x, y) in zip(a, b) where try !x.equals(y) { return try x.less(than: y) }
+            return a.count < b.count
+        default:
+            if let a = number, let b = other.number { return a < b }
+            throw TemplateError.type("'<' not supported between instances of '\(typeName)' and '\(other.typeName)'")
+        }
+    }
+}
+
+extension Value: Equatable {
+    public static func == (lhs: Value, rhs: Value) -> Bool { (try? lhs.equals(rhs)) ?? false }
+}
