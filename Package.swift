@@ -42,7 +42,7 @@ let package = Package(
         // The thin command-line layer.
         .executableTarget(
             name: "mf",
-            dependencies: ["ModelFactory", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ModelFactory", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -3,8 +3,10 @@ internal import Foundation
 
 extension Repository {
     /// Fetches `refspecs` from `url` (a path, `file://`, or a network URL) into this repository,
-    /// pruning references the remote no longer has when `prune` is set.
-    public func fetch(from url: String, refspecs: [String], prune: Bool = false) throws(GitError) {
+    /// pruning references the remote no longer has when `prune` is set. Returns the branch the
+    /// remote's HEAD names (`refs/heads/main`), when it advertises one.
+    @discardableResult
+    public func fetch(from url: String, refspecs: [String], prune: Bool = false) throws(GitError) -> String? {
         try withHandle { handle throws(GitError) in
             var remote: OpaquePointer?
             try check("git_remote_create_anonymous", "cannot fetch from '\(url)'") {
@@ -22,11 +24,17 @@ extension Repository {
                     git_remote_fetch(remote, array, &options, "mf fetch")
                 }
             }
+            // The advertisement stays readable after the fetch disconnects.
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            guard git_remote_default_branch(&buffer, remote) == 0, let pointer = buffer.ptr else { return nil }
+            return String(cString: pointer)
         }
     }
 
     /// Makes or updates a bare mirror of `url` at `path`: every branch and tag, with references the
-    /// remote has dropped removed. Works offline for local paths and `file://` URLs.
+    /// remote has dropped removed, and HEAD on the remote's default branch. Works offline for local
+    /// paths and `file://` URLs.
     @discardableResult
     public static func mirror(from url: String, to path: String) throws(GitError) -> Repository {
         let repository: Repository
@@ -35,7 +43,9 @@ extension Repository {
         } catch where error.code == .notFound {
             repository = try Repository.create(at: path, bare: true)
         }
-        try repository.fetch(from: url, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], prune: true)
+        let defaultBranch = try repository.fetch(
+            from: url, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], prune: true)
+        if let defaultBranch { try repository.setHead(defaultBranch) }
         return repository
     }
 }

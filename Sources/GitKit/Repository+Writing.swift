@@ -74,8 +74,9 @@ extension Repository {
     }
 
     /// Writes the files under `folder` (skipping `.git`) as a tree, keeping executable bits and
-    /// symbolic links.
-    public func writeTree(fromDirectory folder: String) throws(GitError) -> ObjectID {
+    /// symbolic links. With `honoringIgnoreRules`, paths this repository's `.gitignore` files and
+    /// `info/exclude` ignore are left out, as `git add -A` leaves them (`folder` is then its work tree).
+    public func writeTree(fromDirectory folder: String, honoringIgnoreRules: Bool = false) throws(GitError) -> ObjectID {
         var entries: [FileEntry] = []
         let root = URL(fileURLWithPath: folder).standardizedFileURL
         let manager = FileManager.default
@@ -88,6 +89,14 @@ extension Repository {
                 continue
             }
             let path = root.path + "/" + relative
+            if honoringIgnoreRules {
+                var isFolder: ObjCBool = false
+                _ = manager.fileExists(atPath: path, isDirectory: &isFolder)
+                if try isIgnored(isFolder.boolValue ? relative + "/" : relative) {
+                    if isFolder.boolValue { walker.skipDescendants() }
+                    continue
+                }
+            }
             var info = stat()
             guard lstat(path, &info) == 0 else {
                 throw GitError(code: .io, operation: "cannot read folder", message: String(cString: strerror(errno)), path: path)
@@ -106,6 +115,18 @@ extension Repository {
             }
         }
         return try writeTree(entries)
+    }
+
+    /// Whether the ignore rules of this repository ignore `path` (relative to its work tree; a
+    /// folder ends with `/`).
+    public func isIgnored(_ path: String) throws(GitError) -> Bool {
+        try withHandle { handle throws(GitError) in
+            var ignored: Int32 = 0
+            try check("git_ignore_path_is_ignored", "cannot read the ignore rules", path: path) {
+                git_ignore_path_is_ignored(&ignored, handle, path)
+            }
+            return ignored != 0
+        }
     }
 
     /// Creates a commit of `tree` with `parents` and, when `branch` is given, moves that branch

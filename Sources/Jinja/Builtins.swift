@@ -20,8 +20,8 @@ enum Builtins {
                 guard (stop - start) / step < 100_000 else { throw TemplateError.type("range too big, maximum size is 100000") }
                 return .list(stride(from: start, to: stop, by: step).map { .int($0) })
             }
-        case "dict":
-            return function("dict") { arguments in .dict(Value.Dictionary(arguments.keyword)) }
+        case "dict", "namespace":
+            return function(name) { arguments in .dict(Value.Dictionary(arguments.keyword)) }
         case "uuid4":
             return function("uuid4") { _ in .string(UUID().uuidString.lowercased()) }
         case "random_ascii_string":

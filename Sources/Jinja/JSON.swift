@@ -257,7 +257,11 @@ public enum JSON {
                 if index == exponent { index = mark } else { isFloat = true }
             }
             let text = String(decoding: bytes[start ..< index], as: UTF8.self)
-            if !isFloat, let int = Int(text) { return .int(int) }
+            if !isFloat {
+                // Python's ints have no limit; one beyond 64 bits stays as its digits, which is
+                // what cookiecutter makes of any number in cookiecutter.json anyway (its str()).
+                return Int(text).map { .int($0) } ?? .string(text)
+            }
             return .double(Double(text) ?? .nan)
         }
     }

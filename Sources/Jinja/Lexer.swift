@@ -134,8 +134,9 @@ struct Lexer {
         while position + 1 < bytes.count {
             if bytes[position] == UInt8(ascii: "#"), bytes[position + 1] == UInt8(ascii: "}") {
                 let stripped = position > index && bytes[position - 1] == UInt8(ascii: "-")
+                let kept = position > index && bytes[position - 1] == UInt8(ascii: "+")
                 advance(to: position + 2)
-                afterTagEnd(stripped: stripped, trims: true)
+                afterTagEnd(stripped: stripped, trims: !kept)
                 return
             }
             position += 1
@@ -156,8 +157,6 @@ struct Lexer {
         advance(to: i + (stripAfter || bytes[i] == UInt8(ascii: "+") ? 3 : 2))
         if stripAfter {
             while let byte = peek(), Self.isSpace(byte) { advance(to: index + 1) }
-        } else if options.trimBlocks, peek() == 0x0A {
-            advance(to: index + 1)
         }
         // Find `{%[-+]? endraw [-+]?%}`.
         var search = index
@@ -201,7 +200,7 @@ struct Lexer {
                 if stripped || kept || (byte == close && peek(1) == UInt8(ascii: "}")) {
                     tokens.append(Token(kind: end, text: "", line: line))
                     advance(to: index + (stripped || kept ? 3 : 2))
-                    afterTagEnd(stripped: stripped, trims: end == .blockEnd)
+                    afterTagEnd(stripped: stripped, trims: end == .blockEnd && !kept)
                     return
                 }
             }

@@ -124,7 +124,15 @@ struct Parser {
             try expectEnd(of: .blockEnd)
             return .loop(targets: targets, iterable: iterable, condition: condition, body: body, otherwise: otherwise, line: line)
         case "set":
-            var targets = [try expectName()]
+            let first = try expectName()
+            if skip(operator: ".") {
+                let attribute = try expectName()
+                try expect(operator: "=")
+                let value = try tuple()
+                try expectEnd(of: .blockEnd)
+                return .assignAttribute(first, attribute, value, line: line)
+            }
+            var targets = [first]
             while skip(operator: ",") { targets.append(try expectName()) }
             if skip(operator: "=") {
                 let value = try tuple()

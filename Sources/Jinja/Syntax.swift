@@ -28,6 +28,8 @@ indirect enum Node: Sendable {
     case loop(targets: [String], iterable: Expression, condition: Expression?, body: [Node], otherwise: [Node], line: Int)
     case assign(targets: [String], Expression, line: Int)
     case assignBlock(String, [Node], line: Int)
+    /// `{% set ns.total = … %}` on a `namespace()`.
+    case assignAttribute(String, String, Expression, line: Int)
     case filterBlock(Expression, [Node], line: Int)
     case with([(String, Expression)], [Node], line: Int)
     /// cookiecutter's `{% now 'utc' [+|- 'days=1'], '%Y' %}`.

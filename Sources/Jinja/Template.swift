@@ -108,6 +108,15 @@ struct Renderer {
                 let value = try evaluate(expression)
                 try unpack(targets, value)
             } catch let error as TemplateError { throw error.at(line: line) }
+        case .assignAttribute(let name, let attribute, let expression, let line):
+            do {
+                let value = try evaluate(expression)
+                guard let position = scopes.lastIndex(where: { $0[name] != nil }), case .dict(var namespace) = scopes[position][name]! else {
+                    throw TemplateError.type("cannot assign attribute on non-namespace object '\(name)'")
+                }
+                namespace[attribute] = value
+                scopes[position][name] = .dict(namespace)
+            } catch let error as TemplateError { throw error.at(line: line) }
         case .assignBlock(let name, let body, _):
             var captured = ""
             try render(body, into: &captured)

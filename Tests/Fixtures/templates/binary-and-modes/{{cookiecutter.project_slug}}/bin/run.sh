@@ -1,0 +1,3 @@
+#!/bin/sh
+# rendered, and still executable
+echo "{{ cookiecutter.project_slug }}"

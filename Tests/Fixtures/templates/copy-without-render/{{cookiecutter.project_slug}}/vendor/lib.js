@@ -1,0 +1,1 @@
+vendored {{ cookiecutter.project_name }} {% if x %}{{ not_defined }}{% endif %}

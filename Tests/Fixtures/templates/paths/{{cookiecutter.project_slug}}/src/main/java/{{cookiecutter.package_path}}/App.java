@@ -1,0 +1,3 @@
+package {{ cookiecutter.package }};
+
+public class App {}

@@ -1,0 +1,1 @@
+from {{ cookiecutter.module_name }} import NAME

@@ -1,0 +1,1 @@
+NAME = "{{ cookiecutter.module_name }}"
