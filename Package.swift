@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "ModelKit", targets: ["ModelKit"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "ModelFactory", targets: ["ModelFactory"]),
+        // `swift package mf build` (and every other mf command) inside a model package that
+        // depends on this one.
+        .plugin(name: "MFCommand", targets: ["MFCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,6 +47,12 @@ let package = Package(
             name: "mf",
             dependencies: ["ModelFactory", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .plugin(
+            name: "MFCommand",
+            capability: .command(intent: .custom(verb: "mf", description: "Run Model Factory (mf) on this package.")),
+            dependencies: ["mf"],
+            path: "Plugins/MFCommand"
+        ),
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
@@ -55,7 +64,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("InternalImportsByDefault"),
