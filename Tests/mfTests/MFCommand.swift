@@ -24,13 +24,13 @@ let testHome = FileManager.default.temporaryDirectory.appendingPathComponent("mf
 /// Runs `mf` and checks it ended by exiting, never by a signal.
 @discardableResult
 func mf(
-    _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:],
+    _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:], input: Data? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> ProcessResult {
     var environment = ProcessInfo.processInfo.environment
     environment["MF_HOME"] = testHome
     environment.merge(extra) { $1 }
-    let result = try runProcess(mfBinary, arguments, in: directory, environment: environment)
+    let result = try runProcess(mfBinary, arguments, in: directory, environment: environment, input: input)
     #expect(!result.signalled, "mf \(arguments) crashed: \(result.stderr)", sourceLocation: sourceLocation)
     return result
 }

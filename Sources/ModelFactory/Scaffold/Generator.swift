@@ -46,7 +46,7 @@ public struct Generator: Sendable {
     }
 
     private func render(_ text: String, _ what: @autoclosure () -> String) throws(ScaffoldError) -> String {
-        do { return try Template(text, name: what(), environment: environment).render(context) } catch let error as TemplateError {
+        do { return try Template(text, environment: environment).render(context) } catch let error as TemplateError {
             throw .render(what: what(), error)
         } catch {
             throw .render(what: what(), TemplateError(.type, "\(error)"))
@@ -125,7 +125,7 @@ public struct Generator: Sendable {
                 guard let text = String(validating: data, as: UTF8.self) else {
                     throw .render(what: "the file '\(inPath)'", TemplateError(.type, "the file is not UTF-8 text"))
                 }
-                let rendered = try render(text, inPath)
+                let rendered = try render(text, "the file '\(inPath)'")
                 let newline = Self.newline(of: data, configured: try? answers["_new_lines"]?.text())
                 let written = newline == "\n" ? rendered : rendered.replacingOccurrences(of: "\n", with: newline)
                 items.append(Item(path: out, content: .file(Data(written.utf8), mode: mode)))

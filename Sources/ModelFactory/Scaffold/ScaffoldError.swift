@@ -29,7 +29,9 @@ public enum ScaffoldError: Error, Sendable, CustomStringConvertible {
         case .notATemplate(let path, let reason): "\(path) is not a cookiecutter template: \(reason)"
         case .invalidJSON(let file, let problem): "\(file) is not valid JSON: \(problem)"
         case .invalidAnswer(let variable, let problem): "invalid value for '\(variable)': \(problem)"
-        case .render(let what, let error): "cannot render \(what): \(error)"
+        case .render(let what, let error):
+            "cannot render \(what)" + (error.line.map { " (line \($0))" } ?? "") + ": "
+                + (error.kind == .syntax ? "syntax error: " : "") + error.message
         case .unsafePath(let template, let rendered, let problem): "the template path '\(template)' renders to '\(rendered)', which \(problem); nothing was written"
         case .outputExists(let path): "\(path) already exists; pass --overwrite-if-exists to render into it"
         case .hookFailed(let hook, let problem): "the \(hook) hook failed (\(problem)); the generated project was removed"
