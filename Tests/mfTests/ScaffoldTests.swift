@@ -1,0 +1,238 @@
+import Foundation
+import TestSupport
+import Testing
+
+let fixtureTemplates = repositoryRoot.appendingPathComponent("Tests/Fixtures/templates")
+let badTemplates = repositoryRoot.appendingPathComponent("Tests/Fixtures/bad-templates")
+
+/// Real cookiecutter, as `scripts/setup` installs it (or from PATH).
+let cookiecutter: String? = {
+    let local = repositoryRoot.appendingPathComponent(".build-tools/venv/bin/cookiecutter").path
+    if FileManager.default.isExecutableFile(atPath: local) { return local }
+    for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let path = String(folder) + "/cookiecutter"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}()
+
+/// Every file, folder and link under `root`: its bytes (or link target) and permission bits.
+func snapshot(_ root: String) throws -> [String: String] {
+    var entries: [String: String] = [:]
+    let manager = FileManager.default
+    guard let walker = manager.enumerator(atPath: root) else { return entries }
+    while let relative = walker.nextObject() as? String {
+        let path = root + "/" + relative
+        let attributes = try manager.attributesOfItem(atPath: path)
+        let mode = String((attributes[.posixPermissions] as? Int) ?? 0, radix: 8)
+        switch attributes[.type] as? FileAttributeType {
+        case .typeDirectory: entries[relative] = "folder \(mode)"
+        case .typeSymbolicLink: entries[relative] = "link -> " + (try manager.destinationOfSymbolicLink(atPath: path))
+        default: entries[relative] = "file \(mode) " + (try Data(contentsOf: URL(fileURLWithPath: path))).base64EncodedString()
+        }
+    }
+    return entries
+}
+
+/// Renders `template` with cookiecutter and with `mf scaffold` into the same output path, one
+/// after the other, and returns both trees.
+func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutter: [String: String], mf: [String: String]) {
+    let folder = TemporaryDirectory("render")
+    let output = folder.appending("out")
+    let cc = try #require(cookiecutter, "cookiecutter is missing: run scripts/setup")
+    let reference = try runProcess(
+        cc, ["--no-input", "--default-config", "-o", output, template] + extra,
+        environment: ProcessInfo.processInfo.environment.merging(["HOME": folder.path]) { $1 })
+    #expect(reference.status == 0, "cookiecutter failed: \(reference.stdout)\(reference.stderr)")
+    let expected = try snapshot(output)
+    try FileManager.default.removeItem(atPath: output)
+    let ours = try mf(["scaffold", "--no-input", "--no-git", "-o", output, template] + extra.flatMap { ["--set", $0] })
+    #expect(ours.status == 0, "mf scaffold failed: \(ours.stderr)")
+    return (expected, try snapshot(output))
+}
+
+@Suite struct ScaffoldTests {
+    static let fixtures = ((try? FileManager.default.contentsOfDirectory(atPath: fixtureTemplates.path)) ?? [])
+        .filter { !$0.hasSuffix(".md") && !$0.hasPrefix(".") }.sorted()
+
+    /// The renderer matches cookiecutter byte for byte (and mode for mode) on templates that
+    /// exercise each feature, and on the built-in templates.
+    @Test(arguments: fixtures.map { fixtureTemplates.appendingPathComponent($0).path }
+        + ["python-model", "swift-model"].map { repositoryRoot.appendingPathComponent("templates/\($0)").path })
+    func rendersLikeCookiecutter(_ template: String) throws {
+        let (expected, rendered) = try renderBoth(template)
+        #expect(!expected.isEmpty)
+        for key in Set(expected.keys).union(rendered.keys).sorted() where expected[key] != rendered[key] {
+            Issue.record("\(key) differs:\ncookiecutter: \(expected[key]?.prefix(300) ?? "missing")\nmf: \(rendered[key]?.prefix(300) ?? "missing")")
+        }
+    }
+
+    @Test func answersFromSetRenderLikeCookiecutterExtraContext() throws {
+        let template = repositoryRoot.appendingPathComponent("templates/python-model").path
+        let (expected, rendered) = try renderBoth(template, extra: ["model_name=Customer Churn", "algorithm=random_forest", "version_prefix="])
+        #expect(expected == rendered)
+        #expect(rendered.keys.contains("customer_churn/model.py"))
+    }
+
+    /// Each broken template: one sentence, exit 2, and nothing left in the output folder.
+    @Test(arguments: [
+        ("bad-json", "is not valid JSON: Expecting property name enclosed in double quotes: line 4 column 1"),
+        ("undefined-variable", "cannot render the file 'b-broken.txt' (line 2): 'dict object' has no attribute 'nope'"),
+        ("syntax-error", "cannot render the file 'b-broken.txt' (line 3): syntax error: Unexpected end of template"),
+        ("failing-hook", "the post_gen_project hook failed (post_gen_project.sh exited with status 1)"),
+        ("escaping-path", "which leaves the output folder; nothing was written"),
+        ("empty-dir-name", "which is empty; nothing was written"),
+        ("empty-subdir-name", "a folder name cannot render empty"),
+    ])
+    func badTemplatesFailCleanly(_ name: String, _ message: String) throws {
+        let folder = TemporaryDirectory("bad")
+        let output = folder.appending("out")
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let result = try mf(["scaffold", "--no-input", "-o", output, badTemplates.appendingPathComponent(name).path])
+        // A failing hook's own output comes first on stderr; the error is the last line.
+        let errorLine = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(result.status == 2)
+        #expect(errorLine.hasPrefix("mf: error: ") && errorLine.contains(message), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out"])
+    }
+
+    @Test func unknownTemplateAndMissingArgument() throws {
+        expectOneLineError(try mf(["scaffold", "--no-input", "no-such-template"]), containing: "no template 'no-such-template'")
+        #expect(try mf(["scaffold"]).status == 64)
+        let listed = try json(try mf(["scaffold", "--list", "--json"])) as? [[String: Any]]
+        #expect(listed?.compactMap { $0["name"] as? String } == ["python-model", "swift-model"])
+    }
+
+    /// The result is a repository on the branch flow: production and development at one first
+    /// commit, HEAD on development, flow.yaml and the answers committed, a clean work tree.
+    @Test func scaffoldsARepositoryOnTheFlow() throws {
+        let folder = TemporaryDirectory("flow")
+        let result = try mf(["scaffold", "python-model", "--no-input", "--set", "model_name=Fraud", "-o", folder.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try json(result) as? [String: Any])
+        let repository = try #require(report["repository"] as? [String: Any])
+        #expect(repository["production"] as? String == "master")
+        #expect(repository["development"] as? String == "development")
+        let project = folder.appending("fraud")
+        #expect(report["project"] as? String == project)
+        let git = { (arguments: [String]) throws -> String in
+            let run = try runProcess("/usr/bin/git", ["-C", project] + arguments, environment: gitEnvironment(home: folder.path))
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try git(["symbolic-ref", "HEAD"]) == "refs/heads/development")
+        #expect(try git(["rev-parse", "master"]) == git(["rev-parse", "development"]))
+        #expect(try git(["status", "--porcelain"]) == "")
+        let committed = try git(["ls-tree", "-r", "--name-only", "HEAD"]).split(separator: "\n").map(String.init)
+        #expect(committed.contains(".mf/flow.yaml") && committed.contains(".mf/scaffold.json") && committed.contains("model.py"))
+        let answers = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: project + "/.mf/scaffold.json"))) as? [String: Any]
+        #expect((answers?["cookiecutter"] as? [String: Any])?["model_name"] as? String == "Fraud")
+        let check = try mf(["check", "--repo", project])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let status = try json(try mf(["status", "--repo", project, "--json"])) as? [String: Any]
+        #expect((status?["head"] as? [String: Any])?["branch"] as? String == "development")
+        #expect((status?["configuration"] as? [String: Any])?["source"] as? String == "flow.yaml")
+    }
+
+    @Test func setChecksChoicesAndBooleans() throws {
+        let folder = TemporaryDirectory("set")
+        let template = fixtureTemplates.appendingPathComponent("context").path
+        expectOneLineError(
+            try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template, "--set", "license=WTFPL"]),
+            containing: "invalid value for 'license': 'WTFPL' is not one of the choices")
+        expectOneLineError(
+            try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template, "--set", "use_ci=perhaps"]),
+            containing: "invalid value for 'use_ci': 'perhaps' is not a yes/no answer")
+        let ignored = try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template, "--set", "nonsense=1"])
+        #expect(ignored.status == 0)
+        #expect(ignored.stderr.contains("mf: warning: the template has no variable 'nonsense'"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 1)
+    }
+
+    /// --replay answers as last time; --replay-file re-renders a project from its recorded answers.
+    @Test func replayAndReplayFile() throws {
+        let folder = TemporaryDirectory("replay")
+        let home = folder.appending("home")
+        let first = try mf(["scaffold", "python-model", "--no-input", "--set", "model_name=Replayed Model", "--set", "algorithm=random_forest",
+                            "-o", folder.appending("a"), "--home", home])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try mf(["scaffold", "python-model", "--replay", "-o", folder.appending("b"), "--home", home], input: Data())
+        #expect(second.status == 0, "\(second.stderr)")
+        let third = try mf(["scaffold", "python-model", "--replay-file", folder.appending("a/replayed_model/.mf/scaffold.json"),
+                            "-o", folder.appending("c"), "--home", home, "--no-git"], input: Data())
+        #expect(third.status == 0, "\(third.stderr)")
+        let a = try snapshot(folder.appending("a/replayed_model")).filter { !$0.key.hasPrefix(".git/") && $0.key != ".git" }
+        let b = try snapshot(folder.appending("b/replayed_model")).filter { !$0.key.hasPrefix(".git/") && $0.key != ".git" }
+        let c = try snapshot(folder.appending("c/replayed_model"))
+        #expect(a == b)
+        #expect(a.filter { $0.key != ".mf/scaffold.json" } == c)
+        #expect(try String(contentsOfFile: folder.appending("c/replayed_model/model.py"), encoding: .utf8).contains("RandomForest"))
+        expectOneLineError(try mf(["scaffold", "swift-model", "--replay", "-o", folder.appending("d"), "--home", folder.appending("empty")]),
+                           containing: "there are no recorded answers to replay")
+    }
+
+    /// An existing project folder is refused; with --overwrite-if-exists the template's files are
+    /// written again and nothing else is touched.
+    @Test func existingOutputIsRefusedUnlessOverwriting() throws {
+        let folder = TemporaryDirectory("exists")
+        let template = fixtureTemplates.appendingPathComponent("paths").path
+        #expect(try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template]).status == 0)
+        let project = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first)
+        try folder.write(project + "/mine.txt", "keep me")
+        let files = try snapshot(folder.path)
+        expectOneLineError(try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template]), containing: "already exists; pass --overwrite-if-exists")
+        #expect(try snapshot(folder.path) == files)
+        let again = try mf(["scaffold", "--no-input", "--no-git", "--overwrite-if-exists", "-o", folder.path, template])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try snapshot(folder.path) == files)
+    }
+
+    @Test func hooksRunOnlyWhenAccepted() throws {
+        let folder = TemporaryDirectory("hooks")
+        let template = fixtureTemplates.appendingPathComponent("hooks").path
+        #expect(try mf(["scaffold", "--no-input", "--no-git", "--accept-hooks", "no", "-o", folder.appending("no"), template]).status == 0)
+        #expect(try mf(["scaffold", "--no-input", "--no-git", "-o", folder.appending("yes"), template]).status == 0)
+        let without = try snapshot(folder.appending("no")), with = try snapshot(folder.appending("yes"))
+        #expect(with.count > without.count, "the hooks wrote nothing: \(with.keys.sorted())")
+        let failing = badTemplates.appendingPathComponent("failing-hook").path
+        let skipped = try mf(["scaffold", "--no-input", "--no-git", "--accept-hooks", "no", "-o", folder.appending("skip"), failing])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+    }
+
+    /// Without --no-input each variable is asked on stderr with its default; answers come from stdin.
+    @Test func promptsShowDefaultsAndChoices() throws {
+        let folder = TemporaryDirectory("prompt")
+        let answers = "Prompted Model\n\n\n\n2\n" + String(repeating: "\n", count: 20)
+        let result = try mf(["scaffold", "python-model", "--no-git", "-o", folder.path], input: Data(answers.utf8))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("[1/12] model_name (Churn): "))
+        #expect(result.stderr.contains("[2/12] model_slug (prompted_model): "))
+        #expect(result.stderr.contains("Select algorithm\n    1 - logistic_regression\n    2 - random_forest\n    Choose from [1/2] (1): "))
+        let model = try String(contentsOfFile: folder.appending("prompted_model/model.py"), encoding: .utf8)
+        #expect(model.contains("RandomForest"))
+    }
+
+    /// A template from a git URL, through the git layer: a tag with --checkout, a subfolder with
+    /// --directory, and the template's commit in the report.
+    @Test func gitTemplateWithCheckoutAndDirectory() throws {
+        let source = try GitFixture("template-repo")
+        let copy = try runProcess("/bin/cp", ["-R", fixtureTemplates.appendingPathComponent("paths").path, source.path + "/paths"])
+        #expect(copy.status == 0)
+        try source.git(["add", "-A"])
+        try source.git(["commit", "-q", "-m", "template"])
+        try source.git(["tag", "v1"])
+        try source.directory.write("repo/paths/cookiecutter.json", "not json any more")
+        try source.git(["commit", "-q", "-am", "break it"])
+        let folder = TemporaryDirectory("from-git")
+        let url = "file://" + source.path
+        let result = try mf(["scaffold", url, "--checkout", "v1", "--directory", "paths", "--no-input", "-o", folder.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try json(result) as? [String: Any])
+        let tagged = try source.git(["rev-parse", "v1^{commit}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(report["templateCommit"] as? String == tagged)
+        let broken = try mf(["scaffold", url, "--directory", "paths", "--no-input", "-o", folder.appending("head")])
+        expectOneLineError(broken, containing: "is not valid JSON")
+        expectOneLineError(try mf(["scaffold", url, "--checkout", "v9", "--no-input", "-o", folder.path]), containing: "v9")
+    }
+}
