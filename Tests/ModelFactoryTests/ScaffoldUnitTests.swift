@@ -1,0 +1,66 @@
+import Foundation
+import Jinja
+@testable import ModelFactory
+import Testing
+
+@Suite struct ScaffoldUnitTests {
+    @Test func fnmatchIsPythons() {
+        #expect(fnmatch("*.html", "docs/index.html"))          // * crosses /
+        #expect(fnmatch("docs/*", "docs/a/b.md"))
+        #expect(fnmatch("file?.txt", "file1.txt") && !fnmatch("file?.txt", "file10.txt"))
+        #expect(fnmatch("[ab]*", "beta") && !fnmatch("[!ab]*", "beta"))
+        #expect(fnmatch("{{cookiecutter.x}}/*.js", "{{cookiecutter.x}}/app.js"))
+        #expect(!fnmatch("*.html", "index.htm"))
+    }
+
+    @Test func newlineStyleIsWhatPythonReports() {
+        #expect(Generator.newline(of: Data("a\r\nb\r\n".utf8), configured: nil) == "\r\n")
+        #expect(Generator.newline(of: Data("a\rb\r".utf8), configured: nil) == "\r")
+        #expect(Generator.newline(of: Data("a\r\nb\n".utf8), configured: nil) == "\n")   // mixed: LF before CRLF
+        #expect(Generator.newline(of: Data("a\nb\r".utf8), configured: nil) == "\r")     // mixed: CR first
+        #expect(Generator.newline(of: Data("no newline".utf8), configured: nil) == "\n")
+        #expect(Generator.newline(of: Data("a\nb".utf8), configured: "\r\n") == "\r\n")
+    }
+
+    @Test func binaryDetection() {
+        #expect(Binary.isBinary(Data([0x89, 0x50, 0x4E, 0x47, 0, 0, 0, 0x0D]), name: "x"))
+        #expect(Binary.isBinary(Data("text".utf8), name: "logo.png"))
+        #expect(!Binary.isBinary(Data("plain text, ünïcode ✓\n".utf8), name: "x.txt"))
+        #expect(!Binary.isBinary(Data(), name: "empty"))
+        #expect(Binary.isBinary(Data([0x00, 0x01, 0x02, 0x03, 0x04, 0x05]), name: "blob"))
+    }
+
+    @Test func overridesFollowCookiecutter() throws {
+        let variables = try #require({ if case .dict(let d) = try JSON.parse(#"{"name": "x", "license": ["MIT", "BSD"], "ci": true, "d": {"a": {"b": 1, "c": 2}}}"#) { d } else { nil } }())
+        let (applied, ignored) = try Answers.applying([("license", "BSD"), ("ci", "no"), ("d", #"{"a": {"b": 9}}"#), ("zzz", "1")], to: variables)
+        #expect(applied["license"] == .list([.string("BSD"), .string("MIT")]))
+        #expect(applied["ci"] == .bool(false))
+        #expect(try applied["d"]?.repr() == "{'a': {'b': 9, 'c': 2}}")
+        #expect(ignored == ["zzz"])
+        #expect(throws: ScaffoldError.self) { try Answers.applying([("license", "GPL")], to: variables) }
+        #expect(throws: ScaffoldError.self) { try Answers.applying([("ci", "maybe")], to: variables) }
+    }
+
+    @Test func defaultsRenderAgainstEarlierAnswersAndDictsLast() throws {
+        let variables = try #require({ if case .dict(let d) = try JSON.parse(#"""
+            {"name": "My Model", "slug": "{{ cookiecutter.name|slugify }}", "meta": {"{{ cookiecutter.slug }}": "{{ cookiecutter.later }}"},
+             "later": "L", "port": 8080, "off": false, "none": null, "_raw": "{{ x }}", "__hidden": "{{ cookiecutter.slug }}!",
+             "__prompts__": {"name": "Name?"}}
+            """#) { d } else { nil } }())
+        let answers = try Answers.resolve(variables, environment: Jinja.Environment(), prompter: nil)
+        #expect(answers.keys == ["name", "slug", "later", "port", "off", "none", "_raw", "__hidden", "meta"])
+        #expect(answers["slug"] == .string("my-model"))
+        #expect(answers["port"] == .string("8080"))
+        #expect(answers["off"] == .bool(false) && answers["none"] == Value.none)
+        #expect(answers["_raw"] == .string("{{ x }}") && answers["__hidden"] == .string("my-model!"))
+        #expect(try answers["meta"]?.repr() == "{'my-model': 'L'}")
+    }
+
+    @Test func repositoryURLs() {
+        for url in ["https://github.com/a/b.git", "git@github.com:a/b.git", "file:///tmp/x", "ssh://host/x", "gh:a/b", "git+https://x/y"] {
+            #expect(Scaffolder.isRepositoryURL(url), "\(url)")
+        }
+        for path in ["templates/python-model", "./x", "/tmp/x", "python-model"] { #expect(!Scaffolder.isRepositoryURL(path), "\(path)") }
+        #expect(Scaffolder.expandAbbreviation("gh:owner/repo") == "https://github.com/owner/repo.git")
+    }
+}
