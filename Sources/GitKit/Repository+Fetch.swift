@@ -7,10 +7,19 @@ extension Repository {
     /// remote's HEAD names (`refs/heads/main`), when it advertises one.
     @discardableResult
     public func fetch(from url: String, refspecs: [String], prune: Bool = false) throws(GitError) -> String? {
-        try withHandle { handle throws(GitError) in
+        let resolved = try rewritingInsteadOf(url)
+        return try withHandle { handle throws(GitError) in
+            // libgit2 1.5 looks `url.*.insteadOf` up with its regex config iterator, which leaks
+            // for every key; the rewrite is done above instead, and skipped here.
+            var createOptions = git_remote_create_options()
+            try check("git_remote_create_options_init", "cannot fetch from '\(url)'") {
+                git_remote_create_options_init(&createOptions, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
+            }
+            createOptions.repository = handle
+            createOptions.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
             var remote: OpaquePointer?
-            try check("git_remote_create_anonymous", "cannot fetch from '\(url)'") {
-                git_remote_create_anonymous(&remote, handle, url)
+            try check("git_remote_create_with_opts", "cannot fetch from '\(url)'") {
+                git_remote_create_with_opts(&remote, resolved, &createOptions)
             }
             defer { git_remote_free(remote) }
             var options = git_fetch_options()
@@ -30,6 +39,17 @@ extension Repository {
             guard git_remote_default_branch(&buffer, remote) == 0, let pointer = buffer.ptr else { return nil }
             return String(cString: pointer)
         }
+    }
+
+    /// `url` with git's `url.<base>.insteadOf` rewriting applied (the longest match wins).
+    func rewritingInsteadOf(_ url: String) throws(GitError) -> String {
+        var best: (prefix: String, base: String)?
+        for (key, value) in try configValues(withPrefix: "url.") where key.lowercased().hasSuffix(".insteadof") {
+            let base = String(key.dropFirst("url.".count).dropLast(".insteadof".count))
+            if url.hasPrefix(value), value.count > (best?.prefix.count ?? -1) { best = (value, base) }
+        }
+        guard let best else { return url }
+        return best.base + url.dropFirst(best.prefix.count)
     }
 
     /// Makes or updates a bare mirror of `url` at `path`: every branch and tag, with references the

@@ -81,7 +81,7 @@ struct Scaffold: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let scaffolder = Scaffolder(builtInTemplates: builtInTemplates(), home: homeURL, hooks: HookRunner(output: json ? .standardError : .standardOutput))
+            let scaffolder = Scaffolder(builtInTemplates: builtInTemplates(), home: homeURL, hooks: HookRunner(output: json ? 2 : 1))
             if list {
                 let builtIns = scaffolder.builtIns()
                 if json { try printJSON(builtIns) } else {

@@ -121,6 +121,21 @@ import Testing
         #expect(try updated.reference(named: "master").commit?.hex == second)
     }
 
+    /// `url.<base>.insteadOf` rewrites a fetch URL (done by GitKit, as libgit2 1.5's own lookup
+    /// leaks), and a mirror's HEAD follows the remote's default branch.
+    @Test func insteadOfAndDefaultBranch() throws {
+        let origin = try GitFixture("origin", initialBranch: "main")
+        try origin.commit("first")
+        try origin.git(["branch", "other"])
+        let target = TemporaryDirectory("mirror").appending("m.git")
+        let repository = try Repository.create(at: target, bare: true)
+        try repository.setConfigValue("url.file://\(origin.path).insteadOf", "templates:")
+        let defaultBranch = try repository.fetch(from: "templates:", refspecs: ["+refs/heads/*:refs/heads/*"])
+        #expect(defaultBranch == "refs/heads/main")
+        let mirror = try Repository.mirror(from: origin.path, to: target)
+        #expect(try mirror.head().branch == "refs/heads/main")
+    }
+
     @Test func unreachableRemoteIsAnError() throws {
         let target = TemporaryDirectory("mirror").appending("m.git")
         let error = #expect(throws: GitError.self) { try Repository.mirror(from: "/nonexistent/repository", to: target) }

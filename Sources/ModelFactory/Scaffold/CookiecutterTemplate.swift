@@ -20,7 +20,7 @@ public struct CookiecutterTemplate: Sendable {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw .notATemplate(path: directory.path, reason: "it is not a folder")
         }
-        guard let data = FileManager.default.contents(atPath: file.path) else {
+        guard let data = Generator.read(file.path) else {
             throw .notATemplate(path: directory.path, reason: "it has no cookiecutter.json")
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -115,8 +115,7 @@ public struct Generator: Sendable {
                 let out = try safePath(try render(inPath, "the file name '\(inPath)'"), template: inPath)
                 // A name that renders empty names its folder: that is how templates leave a file out.
                 if folders.contains(out) { continue }
-                let data: Data
-                do { data = try Data(contentsOf: url) } catch { throw .io(path: url.path, problem: "the template file is not readable") }
+                guard let data = Self.read(url.path) else { throw .io(path: url.path, problem: "the template file is not readable") }
                 let mode = Self.mode(of: url)
                 if copyOnly(inPath) || Binary.isBinary(data, name: name) {
                     items.append(Item(path: out, content: .file(data, mode: mode)))
@@ -148,9 +147,7 @@ public struct Generator: Sendable {
             if isFolder.boolValue {
                 try copyTree(from: url, to: out + "/" + name, into: &items, folders: &folders)
             } else {
-                guard let data = FileManager.default.contents(atPath: url.path) else {
-                    throw .io(path: url.path, problem: "the template file is not readable")
-                }
+                guard let data = Self.read(url.path) else { throw .io(path: url.path, problem: "the template file is not readable") }
                 items.append(Item(path: out + "/" + name, content: .file(data, mode: Self.mode(of: url))))
             }
         }
@@ -213,6 +210,21 @@ public struct Generator: Sendable {
             return true
         }
         guard ok, fchmod(descriptor, mode & 0o7777) == 0 else { throw .io(path: path, problem: String(cString: strerror(errno))) }
+    }
+
+    /// A file's bytes, read with POSIX calls (Foundation's readers leak a buffer on empty files).
+    static func read(_ path: String) -> Data? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 { if errno == EINTR { continue }; return nil }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer[..<count])
+        }
     }
 
     static func mode(of url: URL) -> mode_t {

@@ -7,11 +7,11 @@ public import Jinja
 public struct HookRunner: Sendable {
     /// The interpreter for `.py` hooks.
     public var python: String
-    /// Where hooks' standard output goes (the command sends it to standard error, so that
-    /// `--json` output stays clean).
-    public var output: FileHandle
+    /// The descriptor hooks' standard output goes to (the command sends it to standard error
+    /// with `--json`, so that the JSON stays clean).
+    public var output: Int32
 
-    public init(python: String = "python3", output: FileHandle = .standardError) {
+    public init(python: String = "python3", output: Int32 = 2) {
         self.python = python
         self.output = output
     }
@@ -29,7 +29,7 @@ public struct HookRunner: Sendable {
         _ hook: String, template: CookiecutterTemplate, project: URL, context: Value.Dictionary, environment: Jinja.Environment
     ) throws(ScaffoldError) {
         for script in Self.scripts(hook, in: template) {
-            guard let data = FileManager.default.contents(atPath: script.path), let source = String(validating: data, as: UTF8.self) else {
+            guard let data = Generator.read(script.path), let source = String(validating: data, as: UTF8.self) else {
                 throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) is not readable UTF-8 text")
             }
             let rendered: String
@@ -46,26 +46,17 @@ public struct HookRunner: Sendable {
             } catch {
                 throw .hookFailed(hook: hook, problem: "cannot write the rendered script: \(error.localizedDescription)")
             }
-            let process = Process()
-            if file.pathExtension == "py" {
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [python, file.path]
-            } else {
-                process.executableURL = file
+            let command = file.pathExtension == "py" ? [python, file.path] : [file.path]
+            let process: WorkerProcess
+            do { process = try WorkerProcess(command: command, directory: project.path, environment: nil, passThrough: output) } catch {
+                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) could not start: \(error)")
             }
-            process.currentDirectoryURL = project
-            process.standardOutput = output
-            process.standardError = FileHandle.standardError
-            process.standardInput = FileHandle.nullDevice
-            do { try process.run() } catch {
-                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) could not start (a missing #! line?): \(error.localizedDescription)")
-            }
-            process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal {
-                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) was killed by signal \(process.terminationStatus)")
-            }
-            if process.terminationStatus != 0 {
-                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) exited with status \(process.terminationStatus)")
+            while !process.waitForExit(seconds: 3600) {}
+            switch process.exitStatus {
+            case "exited with status 0": break
+            case "exited with status 126", "exited with status 127":
+                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) could not run (a missing #! line or interpreter?)")
+            default: throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) \(process.exitStatus ?? "failed")")
             }
         }
     }

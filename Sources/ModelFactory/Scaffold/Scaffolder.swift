@@ -1,6 +1,6 @@
 public import Foundation
-public import GitKit
-public import Jinja
+internal import GitKit
+internal import Jinja
 internal import Yams
 
 /// What `mf scaffold` asks for.
@@ -189,7 +189,7 @@ public struct Scaffolder: Sendable {
             context = Value.Dictionary([("_cookiecutter", .dict(original))])
         case .last, .file:
             let file: URL = if case .file(let url) = request.replay { url } else { replayFile(for: template) }
-            guard let data = FileManager.default.contents(atPath: file.path) else { throw .replayNotFound(path: file.path) }
+            guard let data = Generator.read(file.path) else { throw .replayNotFound(path: file.path) }
             guard case .dict(let replayed)? = try? JSON.parse(String(decoding: data, as: UTF8.self)),
                   case .dict(let known)? = replayed["cookiecutter"] else {
                 throw .invalidJSON(file: file.path, problem: "a replay file is an object with a \"cookiecutter\" object")
@@ -245,7 +245,7 @@ public struct Scaffolder: Sendable {
     /// The branch names a `.mf/flow.yaml` in the project sets, else master and development.
     static func flowNames(_ project: URL) -> (production: String, development: String, file: String?) {
         let path = project.appendingPathComponent(FlowConfiguration.filePath).path
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = Generator.read(path), let text = String(data: data, encoding: .utf8) else {
             return ("master", "development", nil)
         }
         let fields = (try? Yams.load(yaml: text)) as? [String: Any]
