@@ -17,7 +17,8 @@ enum Builtins {
                 default: throw TemplateError.type("range expected 1 to 3 arguments, got \(numbers.count)")
                 }
                 guard step != 0 else { throw TemplateError.type("range() arg 3 must not be zero") }
-                guard (stop - start) / step < 100_000 else { throw TemplateError.type("range too big, maximum size is 100000") }
+                let (span, overflow) = stop.subtractingReportingOverflow(start)
+                guard !overflow, span / step < 100_000 else { throw TemplateError.type("range too big, maximum size is 100000") }
                 return .list(stride(from: start, to: stop, by: step).map { .int($0) })
             }
         case "dict", "namespace":
@@ -26,7 +27,7 @@ enum Builtins {
             return function("uuid4") { _ in .string(UUID().uuidString.lowercased()) }
         case "random_ascii_string":
             return function("random_ascii_string") { arguments in
-                let length = try integer(try arguments.value(0, "length"), "random_ascii_string")
+                let length = try checkedSize(try integer(try arguments.value(0, "length"), "random_ascii_string"), "random_ascii_string")
                 let punctuation = try arguments.value(1, "punctuation", .bool(false)).truth()
                 let corpus = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + (punctuation ? "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" : ""))
                 var generator = SystemRandomNumberGenerator()
@@ -138,9 +139,11 @@ enum Builtins {
         case "*":
             switch (left, right) {
             case (.string(let text), .int(let count)), (.int(let count), .string(let text)):
-                return .string(String(repeating: text, count: max(0, count)))
+                let times = count <= 0 ? 0 : try checkedSize(count.multipliedReportingOverflow(by: max(1, text.utf8.count)).overflow ? Int.max : count * max(1, text.utf8.count), "repeating a string") / max(1, text.utf8.count)
+                return .string(String(repeating: text, count: times))
             case (.list(let items), .int(let count)), (.int(let count), .list(let items)):
-                return .list(Array((0 ..< max(0, count)).map { _ in items }.joined()))
+                let times = count <= 0 ? 0 : try checkedSize(count.multipliedReportingOverflow(by: max(1, items.count)).overflow ? Int.max : count * max(1, items.count), "repeating a list") / max(1, items.count)
+                return .list(Array((0 ..< times).map { _ in items }.joined()))
             default: return try arithmetic(left, right, unsupported(), { $0.multipliedReportingOverflow(by: $1) }, *)
             }
         case "/":
@@ -151,7 +154,8 @@ enum Builtins {
             guard left.number != nil, let b = right.number else { throw unsupported() }
             guard b != 0 else { throw TemplateError.type("integer division or modulo by zero") }
             if case .int(let x) = left, case .int(let y) = right {
-                let quotient = x / y
+                let (quotient, overflow) = x.dividedReportingOverflow(by: y)
+                guard !overflow else { throw TemplateError.type("integer overflow in \(x) // \(y)") }
                 return .int((x % y != 0 && (x < 0) != (y < 0)) ? quotient - 1 : quotient)
             }
             return .double((left.number! / b).rounded(.down))
@@ -163,7 +167,7 @@ enum Builtins {
             guard left.number != nil, let b = right.number else { throw unsupported() }
             guard b != 0 else { throw TemplateError.type("integer division or modulo by zero") }
             if case .int(let x) = left, case .int(let y) = right {
-                let remainder = x % y
+                let remainder = x.remainderReportingOverflow(dividingBy: y).partialValue
                 return .int(remainder != 0 && (remainder < 0) != (y < 0) ? remainder + y : remainder)
             }
             let a = left.number!
@@ -171,11 +175,20 @@ enum Builtins {
             return .double(remainder != 0 && (remainder < 0) != (b < 0) ? remainder + b : remainder)
         case "**":
             if case .int(let x) = left, case .int(let y) = right, y >= 0 {
-                var result = 1
-                for _ in 0 ..< y {
-                    let (product, overflow) = result.multipliedReportingOverflow(by: x)
-                    guard !overflow else { return .double(pow(Double(x), Double(y))) }
-                    result = product
+                // By squaring: a huge exponent of 0, 1 or -1 ends at once, others overflow soon.
+                var result = 1, base = x, exponent = y
+                while exponent > 0 {
+                    if exponent & 1 == 1 {
+                        let (product, overflow) = result.multipliedReportingOverflow(by: base)
+                        guard !overflow else { return .double(pow(Double(x), Double(y))) }
+                        result = product
+                    }
+                    exponent >>= 1
+                    if exponent > 0 {
+                        let (square, overflow) = base.multipliedReportingOverflow(by: base)
+                        guard !overflow else { return .double(pow(Double(x), Double(y))) }
+                        base = square
+                    }
                 }
                 return .int(result)
             }
@@ -190,17 +203,20 @@ enum Builtins {
         _ left: Value, _ right: Value, _ unsupported: TemplateError,
         _ integers: (Int, Int) -> (partialValue: Int, overflow: Bool), _ doubles: (Double, Double) -> Double
     ) throws -> Value {
-        switch (left, right) {
-        case (.int(let a), .int(let b)):
+        // Booleans count as the ints 0 and 1, as in Python.
+        func asInt(_ value: Value) -> Int? {
+            switch value {
+            case .int(let number): number
+            case .bool(let flag): flag ? 1 : 0
+            default: nil
+            }
+        }
+        if let a = asInt(left), let b = asInt(right) {
             let (value, overflow) = integers(a, b)
             return overflow ? .double(doubles(Double(a), Double(b))) : .int(value)
-        default:
-            guard let a = left.number, let b = right.number else { throw unsupported }
-            if case .bool = left, case .bool = right { return .int(Int(doubles(a, b))) }
-            if case .double = left { return .double(doubles(a, b)) }
-            if case .double = right { return .double(doubles(a, b)) }
-            return .int(Int(doubles(a, b)))
         }
+        guard let a = left.number, let b = right.number else { throw unsupported }
+        return .double(doubles(a, b))
     }
 
     static func compare(_ op: String, _ left: Value, _ right: Value) throws -> Bool {
@@ -235,7 +251,8 @@ enum Builtins {
         }
     }
 
-    /// Python's `format % values` for the conversions templates use.
+    /// Python's `format % values` for the conversions templates use: flags, width and precision,
+    /// and `s r d i f e E g G x X o c %`. Anything else is an error, never handed to C's printf.
     static func percentFormat(_ format: String, _ values: [Value]) throws -> String {
         var out = "", remaining = values[...]
         var scalars = format.unicodeScalars.makeIterator()
@@ -248,22 +265,43 @@ enum Builtins {
                 spec.unicodeScalars.append(next)
             }
             guard let conversion else { throw TemplateError.type("incomplete format") }
-            if conversion == "%" { out += "%"; continue }
+            if conversion == "%", spec.isEmpty { out += "%"; continue }
+            guard spec.range(of: #"^[-+ 0#]*[0-9]{0,4}(\.[0-9]{1,4})?$"#, options: .regularExpression) != nil else {
+                throw TemplateError.type("unsupported format '%\(spec)\(conversion)'")
+            }
             guard let value = remaining.popFirst() else { throw TemplateError.type("not enough arguments for format string") }
+            let precision = spec.split(separator: ".").dropFirst().first.flatMap { Int($0) }
+            let layout = spec.split(separator: ".").first.map(String.init) ?? ""
             switch conversion {
-            case "s": out += pad(try value.text(), spec)
-            case "r": out += pad(try value.repr(), spec)
-            case "d", "i":
-                guard let number = value.number else { throw TemplateError.type("%d format: a real number is required, not \(value.typeName)") }
-                out += String(format: "%" + spec + "ld", Int(number.rounded(.towardZero)))
-            case "c": out += pad(try value.text(), spec)
+            case "s", "r", "c":
+                var text: String
+                if conversion == "c", case .int(let code) = value {
+                    guard let scalar = Unicode.Scalar(UInt32(clamping: max(0, code))) else { throw TemplateError.type("%c arg not in range") }
+                    text = String(scalar)
+                } else {
+                    text = conversion == "r" ? try value.repr() : try value.text()
+                }
+                if let precision { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(precision))) }
+                out += pad(text, layout)
+            case "d", "i", "x", "X", "o":
+                let integer: Int
+                switch value {
+                case .int(let number): integer = number
+                case .bool(let flag): integer = flag ? 1 : 0
+                case .double(let number):
+                    guard number.isFinite, abs(number) < 9.2e18 else { throw TemplateError.type("%\(conversion) format: \(number) is out of range") }
+                    integer = Int(number.rounded(.towardZero))
+                default: throw TemplateError.type("%\(conversion) format: a real number is required, not \(value.typeName)")
+                }
+                if conversion == "d" || conversion == "i" {
+                    out += String(format: "%" + spec + "ld", integer)
+                } else {
+                    let magnitude = String(format: "%" + spec + "l" + String(conversion), integer.magnitude)
+                    out += integer < 0 ? "-" + magnitude.trimmingCharacters(in: .whitespaces) : magnitude
+                }
             default:
                 guard let number = value.number else { throw TemplateError.type("must be real number, not \(value.typeName)") }
-                if "xXo".unicodeScalars.contains(conversion) {
-                    out += String(format: "%" + spec + "l" + String(conversion), Int(number))
-                } else {
-                    out += String(format: "%" + spec + String(conversion), number)
-                }
+                out += String(format: "%" + spec + String(conversion), number)
             }
         }
         if !remaining.isEmpty { throw TemplateError.type("not all arguments converted during string formatting") }
@@ -271,10 +309,9 @@ enum Builtins {
     }
 
     private static func pad(_ text: String, _ spec: String) -> String {
-        let left = spec.hasPrefix("-")
-        guard let width = Int(spec.drop { $0 == "-" }), width > text.unicodeScalars.count else { return text }
-        let padding = String(repeating: " ", count: width - text.unicodeScalars.count)
-        return left ? text + padding : padding + text
+        let left = spec.contains("-")
+        guard let width = Int(spec.drop { "-+ 0#".contains($0) }), width > text.unicodeScalars.count else { return text }
+        return Text.justify(text, width: width, fill: " ", how: left ? "ljust" : "rjust")
     }
 
     // MARK: Tests
@@ -306,7 +343,10 @@ enum Builtins {
         case "upper": if case .string(let text) = value { return text == text.uppercased() } else { return false }
         case "odd": return try integer(value, "odd") % 2 != 0
         case "even": return try integer(value, "even") % 2 == 0
-        case "divisibleby": return try integer(value, "divisibleby") % integer(try argument(), "divisibleby") == 0
+        case "divisibleby":
+            let divisor = try integer(try argument(), "divisibleby")
+            guard divisor != 0 else { throw TemplateError.type("integer division or modulo by zero") }
+            return try integer(value, "divisibleby").remainderReportingOverflow(dividingBy: divisor).partialValue == 0
         case "eq", "equalto", "==": return try value.equals(try argument())
         case "ne", "!=": return try !value.equals(try argument())
         case "lt", "lessthan", "<": return try value.less(than: try argument())
@@ -327,8 +367,4 @@ enum Builtins {
         "sequence", "iterable", "callable", "lower", "upper", "odd", "even", "divisibleby", "eq", "equalto", "ne",
         "lt", "lessthan", "le", "gt", "greaterthan", "ge", "in", "sameas", "filter", "test", "escaped",
     ]
-
-    static func filter(_ name: String, _ value: Value, _ arguments: Arguments, renderer: Renderer) throws -> Value {
-        try Filters.apply(name, value, arguments, renderer: renderer)
-    }
 }

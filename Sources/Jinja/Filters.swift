@@ -61,6 +61,7 @@ enum Filters {
         case "int":
             let fallback = try arguments.value(0, "default", .int(0))
             let base = try Builtins.integer(try arguments.value(1, "base", .int(10)), "int")
+            guard base == 0 || (2 ... 36).contains(base) else { throw TemplateError.type("int() base must be >= 2 and <= 36, or 0") }
             return toInt(value, base: base) ?? fallback
         case "float":
             let fallback = try arguments.value(0, "default", .double(0))
@@ -73,7 +74,7 @@ enum Filters {
             }
         case "abs":
             switch value {
-            case .int(let number): return .int(abs(number))
+            case .int(let number): return number == .min ? .double(-Double(number)) : .int(abs(number))
             case .double(let number): return .double(abs(number))
             case .bool(let flag): return .int(flag ? 1 : 0)
             default: throw TemplateError.type("bad operand type for abs(): '\(value.typeName)'")
@@ -81,6 +82,7 @@ enum Filters {
         case "round":
             let precision = try Builtins.integer(try arguments.value(0, "precision", .int(0)), "round")
             let method = try arguments.value(1, "method", .string("common")).text()
+            if case .int = value, method == "common", precision >= 0 { return value }
             guard let number = value.number else { throw TemplateError.type("round: '\(value.typeName)' is not a number") }
             let scale = pow(10, Double(precision))
             let rule: FloatingPointRoundingRule = switch method {
@@ -115,8 +117,9 @@ enum Filters {
         case "min", "max":
             let caseSensitive = try arguments.value(0, "case_sensitive", .bool(false)).truth()
             let attribute = try arguments.value(1, "attribute", Value.none)
-            let items = try sorted(try value.iterated(), caseSensitive: caseSensitive, attribute: attribute, reverse: false)
-            return (name == "min" ? items.first : items.last) ?? .undefined("No aggregated item, sequence was empty.")
+            // Python's min and max return the first of equal items.
+            let items = try sorted(try value.iterated(), caseSensitive: caseSensitive, attribute: attribute, reverse: name == "max")
+            return items.first ?? .undefined("No aggregated item, sequence was empty.")
         case "sum":
             var total = try arguments.value(1, "start", .int(0))
             var items = try value.iterated()
@@ -160,7 +163,7 @@ enum Filters {
             let width = try arguments.value(0, "width", .int(4))
             let first = try arguments.value(1, "first", .bool(false)).truth()
             let blank = try arguments.value(2, "blank", .bool(false)).truth()
-            let indentation = if case .string(let text) = width { text } else { String(repeating: " ", count: try Builtins.integer(width, "indent")) }
+            let indentation = if case .string(let text) = width { text } else { String(repeating: " ", count: try checkedSize(try Builtins.integer(width, "indent"), "indent")) }
             var lines = Text.splitLines(try value.text() + "\n", keepEnds: false)
             var out: String
             if blank {
@@ -171,7 +174,7 @@ enum Filters {
             }
             return .string(first ? indentation + out : out)
         case "center":
-            let width = try Builtins.integer(try arguments.value(0, "width", .int(80)), "center")
+            let width = try checkedSize(try Builtins.integer(try arguments.value(0, "width", .int(80)), "center"), "center")
             return .string(Text.justify(try value.text(), width: width, fill: " ", how: "center"))
         case "truncate":
             let text = Array(try value.text().unicodeScalars)
@@ -243,16 +246,27 @@ enum Filters {
 
     /// Python's `int(value)`, then `int(float(value))`, as Jinja's `int` filter tries them.
     static func toInt(_ value: Value, base: Int) -> Value? {
+        // An integral double beyond 64 bits has no Int; Python would keep it exactly.
+        func truncated(_ number: Double) -> Value? {
+            guard number.isFinite, abs(number) < 9.2e18 else { return nil }
+            return .int(Int(number.rounded(.towardZero)))
+        }
         switch value {
         case .int: return value
         case .bool(let flag): return .int(flag ? 1 : 0)
-        case .double(let number): return number.isFinite ? .int(Int(number.rounded(.towardZero))) : nil
+        case .double(let number): return truncated(number)
         case .string(let text):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "_", with: "")
-            var digits = trimmed
-            if base == 16 { digits = digits.replacingOccurrences(of: "0x", with: "").replacingOccurrences(of: "0X", with: "") }
-            if let number = Int(digits, radix: base) { return .int(number) }
-            if let number = Double(trimmed), number.isFinite { return .int(Int(number.rounded(.towardZero))) }
+            var digits = trimmed.lowercased(), radix = base
+            let negative = digits.hasPrefix("-")
+            if negative || digits.hasPrefix("+") { digits.removeFirst() }
+            for (prefix, prefixBase) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) && (base == 0 || base == prefixBase) {
+                digits.removeFirst(2)
+                radix = prefixBase
+            }
+            if radix == 0 { radix = 10 }
+            if let number = Int(digits, radix: radix), !digits.hasPrefix("-"), !digits.hasPrefix("+") { return .int(negative ? -number : number) }
+            if let number = Double(trimmed) { return truncated(number) }
             return nil
         default: return nil
         }

@@ -27,7 +27,7 @@ public enum JSON {
 
     private static func write(_ value: Value, indent: Int?, sortKeys: Bool, depth: Int, into out: inout String) throws {
         func newline(_ level: Int) {
-            if let indent { out += "\n" + String(repeating: " ", count: indent * level) }
+            if let indent { out += "\n" + String(repeating: " ", count: max(0, min(indent, 1000)) * level) }
         }
         let itemSeparator = indent == nil ? ", " : ","
         switch value {

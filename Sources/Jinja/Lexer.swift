@@ -172,7 +172,13 @@ struct Lexer {
                     let stripEnd = starts(with: "-%}", at: j)
                     if stripEnd || starts(with: "%}", at: j) || starts(with: "+%}", at: j) {
                         var upper = search
-                        if stripBefore { while upper > index, Self.isSpace(bytes[upper - 1]) { upper -= 1 } }
+                        if stripBefore {
+                            while upper > index, Self.isSpace(bytes[upper - 1]) { upper -= 1 }
+                        } else if options.lstripBlocks, bytes[search + 2] != UInt8(ascii: "+") {
+                            var start = upper
+                            while start > index, bytes[start - 1] == 0x20 || bytes[start - 1] == 0x09 { start -= 1 }
+                            if start == 0 || bytes[start - 1] == 0x0A { upper = start }
+                        }
                         if upper > index { tokens.append(Token(kind: .data, text: text(index ..< upper), line: line)) }
                         advance(to: j + (stripEnd || bytes[j] == UInt8(ascii: "+") ? 3 : 2))
                         afterTagEnd(stripped: stripEnd, trims: true)

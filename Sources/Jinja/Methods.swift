@@ -117,7 +117,7 @@ enum Methods {
             }
         case "zfill":
             return method { arguments in
-                let width = try Builtins.integer(try arguments.value(0, "width"), "zfill")
+                let width = try checkedSize(try Builtins.integer(try arguments.value(0, "width"), "zfill"), "zfill")
                 var scalars = Array(string.unicodeScalars)
                 guard width > scalars.count else { return .string(string) }
                 let sign = scalars.first == "-" || scalars.first == "+" ? [scalars.removeFirst()] : []
@@ -126,7 +126,7 @@ enum Methods {
             }
         case "center", "ljust", "rjust":
             return method { arguments in
-                let width = try Builtins.integer(try arguments.value(0, "width"), name)
+                let width = try checkedSize(try Builtins.integer(try arguments.value(0, "width"), name), name)
                 let fill = try arguments.value(1, "fillchar", .string(" ")).text()
                 return .string(Text.justify(string, width: width, fill: fill, how: name))
             }
@@ -197,16 +197,12 @@ enum Text {
         scalar.properties.isWhitespace || (0x1C ... 0x1F).contains(scalar.value)
     }
 
-    static func isCased(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isCased
-    }
-
     /// `str.title()`: a cased character after an uncased one starts a word.
     static func pythonTitle(_ string: String) -> String {
         var out = ""
         var previousCased = false
         for scalar in string.unicodeScalars {
-            if isCased(scalar) {
+            if scalar.properties.isCased {
                 out += previousCased ? scalar.properties.lowercaseMapping : scalar.properties.titlecaseMapping
                 previousCased = true
             } else {
@@ -260,7 +256,7 @@ enum Text {
 
     static func split(_ string: String, _ separator: String, limit: Int, fromEnd: Bool) -> [String] {
         var parts = string.components(separatedBy: separator)
-        guard limit >= 0, parts.count > limit + 1 else { return parts }
+        guard limit >= 0, parts.count - 1 > limit else { return parts }
         if fromEnd {
             let head = parts[..<(parts.count - limit)].joined(separator: separator)
             parts = [head] + parts[(parts.count - limit)...]

@@ -111,8 +111,9 @@ struct Parser {
             var targets = [try expectName()]
             while skip(operator: ",") { targets.append(try expectName()) }
             guard skip(name: "in") else { throw unexpected(expected: "'in'") }
-            let iterable = try conditionalFree()
-            let condition = skip(name: "if") ? try conditionalFree() : nil
+            // Without the inline `if`, which would swallow the loop's filter.
+            let iterable = try or()
+            let condition = skip(name: "if") ? try or() : nil
             _ = skip(name: "recursive")
             try expectEnd(of: .blockEnd)
             let (body, end) = try nodes(until: ["else", "endfor"])
@@ -205,9 +206,6 @@ struct Parser {
         }
         return value
     }
-
-    /// An expression without the inline `if` (a `for` loop's iterable and filter).
-    private mutating func conditionalFree() throws -> Expression { try or() }
 
     private mutating func or() throws -> Expression {
         var left = try and()
@@ -306,7 +304,10 @@ struct Parser {
             return .literal(.string(text))
         case .integer:
             index += 1
-            return .literal(.int(Int(token.text) ?? 0))
+            guard let number = Int(token.text) else {
+                throw TemplateError.syntax("the integer \(token.text) is beyond 64 bits, which this renderer does not support", line: token.line)
+            }
+            return .literal(.int(number))
         case .float:
             index += 1
             return .literal(.double(Double(token.text) ?? 0))

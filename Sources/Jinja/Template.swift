@@ -21,7 +21,8 @@ public struct Environment: Sendable {
             switch key {
             case "trim_blocks": trimBlocks = try value.truth()
             case "lstrip_blocks": lstripBlocks = try value.truth()
-            case "keep_trailing_newline", "autoescape", "optimized", "auto_reload", "cache_size": continue
+            case "keep_trailing_newline", "optimized", "auto_reload", "cache_size": continue
+            case "autoescape" where !(try value.truth()): continue
             default: throw TemplateError.type("the Jinja option '\(key)' in _jinja2_env_vars is not supported")
             }
         }
@@ -118,12 +119,10 @@ struct Renderer {
                 scopes[position][name] = .dict(namespace)
             } catch let error as TemplateError { throw error.at(line: line) }
         case .assignBlock(let name, let body, _):
-            var captured = ""
-            try render(body, into: &captured)
+            let captured = try capture(body)
             assign(name, .string(captured))
         case .filterBlock(let filter, let body, let line):
-            var captured = ""
-            try render(body, into: &captured)
+            let captured = try capture(body)
             scopes.append(Value.Dictionary([("", .string(captured))]))
             defer { scopes.removeLast() }
             do { out += try evaluate(filter).text() } catch let error as TemplateError { throw error.at(line: line) }
@@ -145,6 +144,15 @@ struct Renderer {
         }
     }
 
+    /// A block's output; what it sets stays inside it, as in Jinja.
+    private mutating func capture(_ body: [Node]) throws -> String {
+        scopes.append(Value.Dictionary())
+        defer { scopes.removeLast() }
+        var captured = ""
+        try render(body, into: &captured)
+        return captured
+    }
+
     private mutating func unpack(_ targets: [String], _ value: Value) throws {
         if targets.count == 1 { return assign(targets[0], value) }
         let items = try value.iterated()
@@ -161,23 +169,26 @@ struct Renderer {
     ) throws {
         var items: [Value]
         do { items = try evaluate(iterable).iterated() } catch let error as TemplateError { throw error.at(line: line) }
-        scopes.append(Value.Dictionary())
-        defer { scopes.removeLast() }
         if let condition {
             var kept: [Value] = []
             for item in items {
+                scopes.append(Value.Dictionary())
+                defer { scopes.removeLast() }
                 try unpack(targets, item)
                 do { if try evaluate(condition).truth() { kept.append(item) } } catch let error as TemplateError { throw error.at(line: line) }
             }
             items = kept
         }
         if items.isEmpty {
-            scopes.removeLast()
             scopes.append(Value.Dictionary())
+            defer { scopes.removeLast() }
             return try render(otherwise, into: &out)
         }
         let count = items.count
         for (position, item) in items.enumerated() {
+            // Each iteration starts from a fresh scope: what the body sets does not carry over.
+            scopes.append(Value.Dictionary())
+            defer { scopes.removeLast() }
             do { try unpack(targets, item) } catch let error as TemplateError { throw error.at(line: line) }
             var state = Value.Dictionary([
                 ("index", .int(position + 1)), ("index0", .int(position)),
@@ -225,14 +236,16 @@ struct Renderer {
             let value = try evaluate(base)
             let arguments = Arguments(
                 positional: try positional.map { try evaluate($0) }, keyword: try keyword.map { ($0.0, try evaluate($0.1)) }, function: name)
-            return try Builtins.filter(name, value, arguments, renderer: self)
+            return try Filters.apply(name, value, arguments, renderer: self)
         case .test(let base, let name, let arguments, let negated):
             let result = try Builtins.test(name, try evaluate(base), try arguments.map { try evaluate($0) }, renderer: self)
             return .bool(result != negated)
         case .not(let operand): return .bool(!(try evaluate(operand).truth()))
         case .negate(let operand):
             switch try evaluate(operand) {
-            case .int(let value): return .int(-value)
+            case .int(let value):
+                let (negated, overflow) = Int(0).subtractingReportingOverflow(value)
+                return overflow ? .double(-Double(value)) : .int(negated)
             case .double(let value): return .double(-value)
             case .bool(let value): return .int(value ? -1 : 0)
             case .undefined(let name): throw TemplateError.undefined(name)

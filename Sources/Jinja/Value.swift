@@ -48,6 +48,15 @@ public enum Value: Sendable {
     }
 }
 
+/// The largest string or list a template may make (`'x' * n`, `center(n)`, `range(n)`): beyond
+/// it rendering fails with an error instead of exhausting memory.
+let maximumSize = 10_000_000
+
+func checkedSize(_ count: Int, _ what: String) throws -> Int {
+    guard count <= maximumSize else { throw TemplateError.type("\(what) would make \(count) items; the limit is \(maximumSize)") }
+    return max(0, count)
+}
+
 /// Arguments of a call: positional, then keyword.
 public struct Arguments: Sendable {
     public var positional: [Value]
@@ -60,12 +69,6 @@ public struct Arguments: Sendable {
         if let found = keyword.first(where: { $0.0 == name }) { return found.1 }
         if let defaultValue { return defaultValue }
         throw TemplateError.type("\(function)() missing required argument '\(name)'")
-    }
-
-    func expectAtMost(_ count: Int) throws {
-        if positional.count > count {
-            throw TemplateError.type("\(function)() takes at most \(count) arguments (\(positional.count) given)")
-        }
     }
 }
 
@@ -100,9 +103,24 @@ extension Value {
     static func pythonFloat(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        // Swift's shortest round-trip form is Python's, apart from where exponents start.
+        // Swift's shortest round-trip digits are Python's; Python writes them without an exponent
+        // from 1e-4 up to 1e16, Swift only up to 2^53.
         var text = "\(value)"
-        if !text.contains("e"), !text.contains(".") { text += ".0" }
+        if let e = text.firstIndex(of: "e"), abs(value) >= 1e-4, abs(value) < 1e16, let exponent = Int(text[text.index(after: e)...]) {
+            let mantissa = text[..<e]
+            let negative = mantissa.first == "-"
+            let unsigned = negative ? mantissa.dropFirst() : mantissa
+            let integerDigits = unsigned.firstIndex(of: ".").map { unsigned.distance(from: unsigned.startIndex, to: $0) } ?? unsigned.count
+            let point = integerDigits + exponent
+            var whole = String(unsigned.filter { $0 != "." })
+            if point >= whole.count { whole += String(repeating: "0", count: point - whole.count) + ".0" } else if point > 0 {
+                whole.insert(".", at: whole.index(whole.startIndex, offsetBy: point))
+            } else {
+                whole = "0." + String(repeating: "0", count: -point) + whole
+            }
+            text = (negative ? "-" : "") + whole
+        }
+        if !text.contains("e"), !text.contains("."), !text.contains("n"), !text.contains("i") { text += ".0" }
         return text
     }
 

@@ -73,5 +73,11 @@ let referenceCases: [(template: String, expected: String?)] = [
     ("{{ cookiecutter.slug }}\n{# multi\n   line comment #}\nend", "my_churn\n\nend"),
     ("{% set ns = cookiecutter.tags|length %}{% for i in range(ns) %}{{ i }}{% endfor %} {{ loop is defined }}", "012 False"),
     ("{{ \"café\"|upper }} {{ \"ÉCOLE\"|lower }} {{ \"émile zola\"|title }} {{ \"ünïcode\"|slugify(allow_unicode=True) }}", "CAFÉ école Émile Zola ünïcode"),
-    ("{{ 10 / 4 }} {{ 10 // 4.0 }} {{ 2 ** -1 }} {{ 3 * \"-\" }} {{ 1 + true }} {{ 0.5 * 2 }} {{ 1/3 }}\n", "2.5 2.0 0.5 --- 2 1.0 0.3333333333333333\n"),
+    ("{{ 10 / 4 }} {{ 10 // 4.0 }} {{ 2 ** -1 }} {{ 3 * \"-\" }} {{ 1 + true }} {{ 0.5 * 2 }} {{ 1/3 }}", "2.5 2.0 0.5 --- 2 1.0 0.3333333333333333"),
+    ("{% for i in [1,2] %}{% if loop.first %}{% set t='a' %}{% endif %}{{ t|default('-') }}{% endfor %}|{% set a=1 %}{% for i in [1,2] %}{{a}}{% set a=2 %}{{a}}{% endfor %}{{a}}|{% set x %}{% set y = 1 %}b{% endset %}{{ y is defined }}{{ x }}|{% filter upper %}{% set z = 2 %}q{% endfilter %}{{ z is defined }}", "a-|12121|Falseb|QFalse"),
+    ("{{ 42|round }} {{ ['B','b']|max }} {{ ['b','B']|min }} {{ 9.1e15 }} {{ 1e16 }} {{ 123456789.125 }} {{ 0.0001 }} {{ 0.00001 }} {{ -2.5e15 }} {{ 1.5e-3 }}", "42 B b 9100000000000000.0 1e+16 123456789.125 0.0001 1e-05 -2500000000000000.0 0.0015"),
+    ("{{ '0x1f'|int(base=0) }} {{ '0b101'|int(0) }} {{ '-12'|int }} {{ ' 7 '|int }} {{ 'ff'|int(base=16) }} {{ '0xff'|int(base=16) }}", "31 0 -12 7 255 255"),
+    ("{{ 'a\\nb'|indent(-1) }} {{ {'a': 1}|jsonify(-1) }} {{ {'a': [1]}|jsonify(0) }}", "a\nb {\n\"a\": 1\n} {\n\"a\": [\n1\n]\n}"),
+    ("{{ '%5.2s|' % 'abc' }} {{ '%c' % 65 }} {{ '%x' % -255 }} {{ '%05d' % 42 }} {{ '%-6s|' % 'ab' }} {{ '%.3f' % 3.14159 }} {{ '%+d' % 5 }} {{ '%%' % () }} {{ '%s and %r' % ('a', 'b') }}", "   ab| A -ff 00042 ab    | 3.142 +5 % a and 'b'"),
+    ("{{ 1 ** 1000000000000 }} {{ (-1) ** 1000000000001 }} {{ 2 ** 62 }} {{ 0 ** 0 }} {{ true + 1 }} {{ true * 3.5 }}\n", "1 -1 4611686018427387904 1 2 3.5\n"),
 ]

@@ -16,6 +16,20 @@ import Testing
         #expect(try render(source) == "a\n    \n  b\n    \nc\n    x\nd")
     }
 
+    /// With lstrip_blocks an indented `{% endraw %}` loses its indentation too (Jinja 3.1.6).
+    @Test func lstripBlocksBeforeEndraw() throws {
+        var environment = Jinja.Environment()
+        environment.lstripBlocks = true
+        #expect(try render("{% raw %}\n  x\n  {% endraw %}\ny", environment: environment) == "\n  x\n\ny")
+        environment.trimBlocks = true
+        #expect(try render("{% raw %}\n  x\n  {% endraw %}\ny", environment: environment) == "\n  x\ny")
+    }
+
+    @Test func autoescapeIsRefused() throws {
+        #expect(throws: TemplateError.self) { try Jinja.Environment(options: Value.Dictionary([("autoescape", .bool(true))])) }
+        #expect(throws: Never.self) { try Jinja.Environment(options: Value.Dictionary([("autoescape", .bool(false))])) }
+    }
+
     @Test func newlinesInTheTemplateBecomeLineFeeds() throws {
         #expect(try render("a\r\nb\rc\n") == "a\nb\nc\n")
     }
@@ -69,7 +83,14 @@ import Testing
     @Test(arguments: ["{{", "{%", "{#", "{{ }}", "{% %}", "{{ ((((", "{{ [1, 2 }}", "{{ 'abc'[5:1:-1] }}", "{{ 1 // 0 }}",
                       "{{ 2 ** 100 }}", "{{ 9223372036854775807 + 1 }}", "{{ range(10000000) }}", "{{ 'x' * -1 }}", "{% set %}",
                       "{{ ''.join([1]) }}", "{{ {}.x.y }}", "{% for a, b in [1] %}{% endfor %}", "{{ -'a' }}", "{{ 1 < 'a' }}",
-                      "{% raw %}", "{{ '\\u12' }}", "{{ 'a' is nosuchtest }}", "{{ loop }}"])
+                      "{% raw %}", "{{ '\\u12' }}", "{{ 'a' is nosuchtest }}", "{{ loop }}",
+                      "{{ '%@d' % 1 }}", "{{ '%*d' % 5 }}", "{{ '%d' % 1e20 }}", "{{ '%(a)s' % 1 }}", "{{ range(-1, 9223372036854775807) }}",
+                      "{{ -(-9223372036854775807 - 1) }}", "{{ (-9223372036854775807 - 1) // -1 }}", "{{ (-9223372036854775807 - 1) % -1 }}",
+                      "{{ (-9223372036854775807 - 1)|abs }}", "{{ 'a,b'.split(',', 9223372036854775807) }}", "{% now 'utc' + 'years=1e20' %}",
+                      "{{ 'x' * 1000000000000 }}", "{{ [1] * 1000000000000 }}", "{{ 'x'.center(1000000000000) }}",
+                      "{{ random_ascii_string(1000000000000) }}", "{{ 99999999999999999999 }}", "{{ 3 is divisibleby 0 }}", "{{ 1e300|int }}",
+                      "{{ 'x'|int(base=99) }}", "{{ true + 9223372036854775807 }}", "{{ 'x'|indent(1000000000000) }}",
+                      "{{ {}|jsonify(-5) }}", "{{ '9'|int(base=1) }}", "{{ 'x'.zfill(1000000000000) }}"])
     func malformedTemplatesThrow(_ source: String) {
         do { _ = try render(source) } catch is TemplateError {} catch { Issue.record("unexpected error type: \(error)") }
     }

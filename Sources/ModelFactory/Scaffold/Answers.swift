@@ -13,6 +13,14 @@ public enum ScaffoldQuestion: Sendable {
     case dict(variable: String, prompt: String, default: Value)
 }
 
+extension ScaffoldQuestion {
+    public var variable: String {
+        switch self {
+        case .text(let variable, _, _), .choice(let variable, _, _, _), .yesNo(let variable, _, _), .dict(let variable, _, _): variable
+        }
+    }
+}
+
 /// Who answers questions: the command's terminal prompts, or nobody (`--no-input`).
 public protocol ScaffoldPrompter: Sendable {
     /// The answer: a `.string` for text, the chosen option's `.string` for a choice, a `.bool`
@@ -106,7 +114,7 @@ public enum Answers {
         func ask(_ question: ScaffoldQuestion) throws(ScaffoldError) -> Value {
             guard let prompter else { preconditionFailure("asked without a prompter") }
             do { return try prompter.ask(question, position: position, of: visible) } catch let error as ScaffoldError { throw error } catch {
-                throw .invalidAnswer(variable: "\(question)", problem: "\(error)")
+                throw .invalidAnswer(variable: question.variable, problem: "\(error)")
             }
         }
 

@@ -86,28 +86,37 @@ public struct Generator: Sendable {
                 throw .io(path: source.path, problem: "the template folder is not readable")
             }
             var subfolders: [String] = [], files: [String] = []
+            var linkedFolders: Set<String> = []
             for name in names {
                 let path = source.appendingPathComponent(name).path
-                var info = stat()
+                var info = stat(), link = stat()
                 guard stat(path, &info) == 0 else { throw .io(path: path, problem: "a broken symbolic link in the template") }
-                if info.st_mode & S_IFMT == S_IFDIR { subfolders.append(name) } else { files.append(name) }
+                guard info.st_mode & S_IFMT == S_IFDIR else { files.append(name); continue }
+                subfolders.append(name)
+                // os.walk lists a link to a folder but does not go into it: an empty folder.
+                if lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK { linkedFolders.insert(name) }
             }
-            let renderFolders = subfolders.filter { !copyOnly(join(relative, $0)) }
-            for name in subfolders where copyOnly(join(relative, name)) {
+            let copied = subfolders.filter { copyOnly(join(relative, $0)) }
+            for name in copied {
                 let inPath = join(relative, name)
                 let out = try safePath(try render(inPath, "the folder name '\(inPath)'"), template: inPath)
+                if linkedFolders.contains(name) {
+                    folders.insert(out)
+                    items.append(Item(path: out, content: .folder))
+                    continue
+                }
                 try copyTree(from: root.appendingPathComponent(inPath), to: out, into: &items, folders: &folders)
             }
             var renderedNames: [(String, String)] = []
-            for name in renderFolders {
+            for name in subfolders where !copied.contains(name) {
                 let inPath = join(relative, name)
                 let out = try safePath(try render(inPath, "the folder name '\(inPath)'"), template: inPath)
                 if folders.contains(out) {
-                    throw .unsafePath(template: inPath, rendered: out, problem: "is a folder that already exists (a folder name cannot render empty)")
+                    throw .unsafePath(template: inPath, rendered: out, problem: "names a folder already made (a folder name cannot render empty, or the same as another)")
                 }
                 folders.insert(out)
                 items.append(Item(path: out, content: .folder))
-                renderedNames.append((inPath, out))
+                if !linkedFolders.contains(name) { renderedNames.append((inPath, out)) }
             }
             for name in files {
                 let inPath = join(relative, name)
@@ -164,7 +173,7 @@ public struct Generator: Sendable {
         let exists = manager.fileExists(atPath: project.path)
         if exists, !overwrite { throw .outputExists(path: project.path) }
         do { try manager.createDirectory(at: project, withIntermediateDirectories: true) } catch {
-            throw .io(path: project.path, problem: "\(error.localizedDescription)")
+            throw .io(path: project.path, problem: "cannot create the folder: \(error.localizedDescription)")
         }
         let created = !exists
         do throws(ScaffoldError) {
@@ -175,7 +184,7 @@ public struct Generator: Sendable {
                 switch item.content {
                 case .folder:
                     do { try manager.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-                        throw ScaffoldError.io(path: url.path, problem: "\(error.localizedDescription)")
+                        throw ScaffoldError.io(path: url.path, problem: "cannot create the folder: \(error.localizedDescription)")
                     }
                 case .file(let data, let mode):
                     try Self.write(data, to: url, mode: mode)
@@ -195,10 +204,10 @@ public struct Generator: Sendable {
         let path = url.path
         var info = stat()
         if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK || info.st_mode & S_IFMT == S_IFDIR {
-            throw .io(path: path, problem: "a folder or symbolic link is in the way")
+            throw .io(path: path, problem: "cannot write the file: a folder or symbolic link is in the way")
         }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .io(path: path, problem: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw .io(path: path, problem: "cannot write the file: " + String(cString: strerror(errno))) }
         defer { close(descriptor) }
         let ok = data.withUnsafeBytes { buffer -> Bool in
             var offset = 0
@@ -209,7 +218,7 @@ public struct Generator: Sendable {
             }
             return true
         }
-        guard ok, fchmod(descriptor, mode & 0o7777) == 0 else { throw .io(path: path, problem: String(cString: strerror(errno))) }
+        guard ok, fchmod(descriptor, mode & 0o7777) == 0 else { throw .io(path: path, problem: "cannot write the file: " + String(cString: strerror(errno))) }
     }
 
     /// A file's bytes, read with POSIX calls (Foundation's readers leak a buffer on empty files).
@@ -283,29 +292,4 @@ func fnmatch(_ pattern: String, _ name: String) -> Bool {
     }
     expression += "$"
     return name.range(of: expression, options: .regularExpression) != nil
-}
-
-/// binaryornot's test, which cookiecutter uses to copy a file without rendering it: a known
-/// binary extension, or a first chunk that is mostly control bytes, or NUL/0xFF bytes in a
-/// chunk that is not UTF-8 text.
-enum Binary {
-    static let extensions: Set<String> = [
-        "png", "jpg", "jpeg", "gif", "bmp", "ico", "icns", "tif", "tiff", "webp", "pdf", "zip", "gz", "tgz", "bz2", "xz",
-        "7z", "rar", "tar", "jar", "war", "whl", "egg", "so", "dylib", "dll", "exe", "bin", "o", "a", "class", "pyc",
-        "pyo", "db", "sqlite", "sqlite3", "woff", "woff2", "ttf", "otf", "eot", "mp3", "mp4", "wav", "ogg", "avi",
-        "mov", "pkl", "pickle", "npy", "npz", "h5", "hdf5", "parquet", "onnx", "pt", "pth", "ckpt", "dat", "psd",
-    ]
-
-    static func isBinary(_ data: Data, name: String) -> Bool {
-        if let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()) { return true }
-        let chunk = data.prefix(1024)
-        if chunk.isEmpty { return false }
-        let decodable = String(data: chunk, encoding: .utf8) != nil || String(data: chunk.dropLast(3), encoding: .utf8) != nil
-        if decodable, !chunk.contains(0) { return false }
-        let control = chunk.filter { !(($0 >= 7 && $0 <= 13) || $0 == 27 || ($0 >= 32 && $0 <= 126)) && $0 < 127 }.count
-        let high = chunk.filter { $0 >= 127 }.count
-        let lowRatio = Double(control) / Double(chunk.count), highRatio = Double(high) / Double(chunk.count)
-        if (lowRatio > 0.3 && highRatio < 0.05) || (lowRatio > 0.8 && highRatio > 0.8) { return true }
-        return chunk.contains(0) || chunk.contains(0xFF)
-    }
 }

@@ -16,6 +16,9 @@ public struct HookRunner: Sendable {
         self.output = output
     }
 
+    /// Whether the template has a `pre_prompt` hook, which this scaffolder does not run.
+    public static func hasPrePrompt(_ template: CookiecutterTemplate) -> Bool { !scripts("pre_prompt", in: template).isEmpty }
+
     /// The scripts of `hook` in `template`, in name order.
     public static func scripts(_ hook: String, in template: CookiecutterTemplate) -> [URL] {
         let folder = template.directory.appendingPathComponent("hooks")

@@ -34,9 +34,9 @@ public enum ScaffoldError: Error, Sendable, CustomStringConvertible {
                 + (error.kind == .syntax ? "syntax error: " : "") + error.message
         case .unsafePath(let template, let rendered, let problem): "the template path '\(template)' renders to '\(rendered)', which \(problem); nothing was written"
         case .outputExists(let path): "\(path) already exists; pass --overwrite-if-exists to render into it"
-        case .hookFailed(let hook, let problem): "the \(hook) hook failed (\(problem)); the generated project was removed"
+        case .hookFailed(let hook, let problem): "the \(hook) hook failed (\(problem)); nothing of this run was kept"
         case .replayNotFound(let path): "there are no recorded answers to replay at \(path)"
-        case .io(let path, let problem): "cannot write \(path): \(problem)"
+        case .io(let path, let problem): "\(path): \(problem)"
         case .git(let error): "\(error)"
         }
     }

@@ -138,22 +138,24 @@ public struct Scaffolder: Sendable {
         // A git template: a bare mirror cached under $MF_HOME/templates, then the wanted commit's
         // tree exported to a scratch folder; all through the git layer.
         let url = Self.expandAbbreviation(request.template)
-        let cacheName = url.split(whereSeparator: { "/:@".contains($0) }).last.map(String.init) ?? "template"
-        let mirrorPath = home.appendingPathComponent("templates").appendingPathComponent(
-            "\(cacheName.hasSuffix(".git") ? String(cacheName.dropLast(4)) : cacheName)-\(stableHash(url)).git")
+        var name = url.split(whereSeparator: { "/:@".contains($0) }).last.map(String.init) ?? "template"
+        if name.hasSuffix(".git") { name.removeLast(4) }
+        let mirrorPath = home.appendingPathComponent("templates").appendingPathComponent("\(name)-\(stableHash(url)).git")
+        let scratch = home.appendingPathComponent("templates/checkouts/\(UUID().uuidString)")
         do {
             try manager.createDirectory(at: mirrorPath.deletingLastPathComponent(), withIntermediateDirectories: true)
             let mirror = try Repository.mirror(from: url, to: mirrorPath.path)
             let commit = try mirror.resolveCommit(request.checkout ?? "HEAD")
-            let scratch = home.appendingPathComponent("templates/checkouts/\(UUID().uuidString)")
-            let exported = scratch.appendingPathComponent(cacheName.hasSuffix(".git") ? String(cacheName.dropLast(4)) : cacheName)
+            let exported = scratch.appendingPathComponent(name)
             try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
             _ = try mirror.export(commit: commit, to: exported.path)
             return Source(folder: within(exported), repoDirectory: within(exported).path, temporary: scratch, commit: commit.hex)
         } catch let error as GitError {
+            try? manager.removeItem(at: scratch)
             throw .git(error)
         } catch {
-            throw .io(path: mirrorPath.path, problem: error.localizedDescription)
+            try? manager.removeItem(at: scratch)
+            throw .io(path: mirrorPath.path, problem: "cannot fetch the template: \(error.localizedDescription)")
         }
     }
 
@@ -172,6 +174,9 @@ public struct Scaffolder: Sendable {
         defer { if let temporary = source.temporary { try? FileManager.default.removeItem(at: temporary) } }
         let template = try CookiecutterTemplate.load(at: source.folder)
         let environment = try template.environment(now: request.now)
+        if request.acceptHooks, HookRunner.hasPrePrompt(template) {
+            throw .notATemplate(path: template.directory.path, reason: "its pre_prompt hook is not supported; pass --accept-hooks no to render without hooks")
+        }
 
         // The variables with `--set` applied, and what cookiecutter keeps as `_cookiecutter`.
         let (variables, ignored) = try Answers.applying(request.extraContext, to: template.variables)
@@ -199,8 +204,12 @@ public struct Scaffolder: Sendable {
             answers = known
             let resolved = try Answers.resolve(missing, environment: environment, prompter: request.prompter, known: known)
             for (key, value) in resolved.pairs { answers[key] = value }
+            // As cookiecutter: the replayed context, with `_cookiecutter` made from its answers.
             context = replayed
             context["_mf"] = nil
+            var replayedOriginal = Value.Dictionary()
+            for (key, value) in known.pairs where !key.hasPrefix("_") { replayedOriginal[key] = value }
+            context["_cookiecutter"] = .dict(replayedOriginal)
         }
         answers["_template"] = .string(request.template)
         answers["_output_dir"] = .string(request.outputDirectory.standardizedFileURL.path)
@@ -209,11 +218,16 @@ public struct Scaffolder: Sendable {
         context["cookiecutter"] = .dict(answers)
         if context["_cookiecutter"] == nil { context["_cookiecutter"] = .dict(original) }
 
-        try record(context, to: replayFile(for: template))
         let generator = Generator(template: template, context: context, environment: environment)
+        if request.makeRepository,
+           FileManager.default.fileExists(atPath: request.outputDirectory.appendingPathComponent(try generator.projectName()).appendingPathComponent(".git").path) {
+            throw .io(path: request.outputDirectory.appendingPathComponent(try generator.projectName()).path,
+                      problem: "it is already a git repository; scaffold into a new folder, or pass --no-git")
+        }
         let output = try generator.generate(
             into: request.outputDirectory, overwrite: request.overwriteIfExists, runHooks: request.acceptHooks, hookRunner: hooks)
 
+        try record(context, to: replayFile(for: template))
         var repository: ScaffoldResult.Repository?
         if request.makeRepository {
             do {
@@ -238,7 +252,7 @@ public struct Scaffolder: Sendable {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data((try JSON.dumps(.dict(context), indent: 2, sortKeys: false) + "\n").utf8).write(to: file, options: .atomic)
         } catch {
-            throw .io(path: file.path, problem: "\(error)")
+            throw .io(path: file.path, problem: "cannot write the answers: \(error)")
         }
     }
 
@@ -256,34 +270,30 @@ public struct Scaffolder: Sendable {
         _ project: URL, context: Value.Dictionary, request: ScaffoldRequest, templateCommit: String?
     ) throws(ScaffoldError) -> ScaffoldResult.Repository {
         let manager = FileManager.default
-        if manager.fileExists(atPath: project.appendingPathComponent(".git").path) {
-            throw .io(path: project.path, problem: "it is already a git repository; scaffold into a new folder, or pass --no-git")
-        }
         let (production, development, flowFile) = Self.flowNames(project)
+        // The answers, to render the template again later (`--replay-file .mf/scaffold.json`);
+        // without the paths of this machine.
+        var recorded = context
+        if case .dict(var answers)? = recorded["cookiecutter"] {
+            answers["_output_dir"] = nil
+            answers["_repo_dir"] = nil
+            recorded["cookiecutter"] = .dict(answers)
+        }
+        var source = Value.Dictionary([("template", .string(request.template))])
+        source["checkout"] = request.checkout.map { .string($0) } ?? Value.none
+        source["directory"] = request.directory.map { .string($0) } ?? Value.none
+        source["commit"] = templateCommit.map { .string($0) } ?? Value.none
+        recorded["_mf"] = .dict(source)
         do {
             if flowFile == nil {
                 try manager.createDirectory(at: project.appendingPathComponent(".mf"), withIntermediateDirectories: true)
                 let flow = "production: \(production)\ndevelopment: \(development)\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n"
                 try Data(flow.utf8).write(to: project.appendingPathComponent(FlowConfiguration.filePath))
             }
-            // The answers, to render the template again later (`--replay-file .mf/scaffold.json`);
-            // without the paths of this machine.
-            var recorded = context
-            if case .dict(var answers)? = recorded["cookiecutter"] {
-                answers["_output_dir"] = nil
-                answers["_repo_dir"] = nil
-                recorded["cookiecutter"] = .dict(answers)
-            }
-            var source = Value.Dictionary([("template", .string(request.template))])
-            source["checkout"] = request.checkout.map { .string($0) } ?? Value.none
-            source["directory"] = request.directory.map { .string($0) } ?? Value.none
-            source["commit"] = templateCommit.map { .string($0) } ?? Value.none
-            recorded["_mf"] = .dict(source)
-            try Data((try JSON.dumps(.dict(recorded), indent: 2, sortKeys: false) + "\n").utf8)
-                .write(to: project.appendingPathComponent(Self.answersPath))
         } catch {
-            throw .io(path: project.path, problem: "\(error)")
+            throw .io(path: project.path, problem: "cannot write .mf/flow.yaml: \(error)")
         }
+        try record(recorded, to: project.appendingPathComponent(Self.answersPath))
         do {
             let repository = try Repository.create(at: project.path, initialBranch: production)
             let name = (try? repository.configValue("user.name")) ?? nil

@@ -20,7 +20,7 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Starts `command`. With `outputFile`, its stdout and stderr are appended to that file and
     /// its stdin is empty (a build step); with `passThrough`, its stdout goes to that descriptor
-    /// of ours, its stderr to our stderr and its stdin is empty (a template hook); otherwise all
+    /// of ours, and stdin and stderr are ours (a template hook, which may ask questions); otherwise all
     /// three are pipes (a worker).
     init(
         command: [String], directory: String?, environment: [String: String]?, outputFile: String? = nil, passThrough: Int32? = nil
@@ -46,7 +46,6 @@ final class WorkerProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         } else if let passThrough {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             if passThrough != 1 { posix_spawn_file_actions_adddup2(&actions, passThrough, 1) }
         } else {
             posix_spawn_file_actions_adddup2(&actions, input[0], 0)
