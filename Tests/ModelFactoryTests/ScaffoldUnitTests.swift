@@ -22,14 +22,6 @@ import Testing
         #expect(Generator.newline(of: Data("a\nb".utf8), configured: "\r\n") == "\r\n")
     }
 
-    @Test func binaryDetection() {
-        #expect(Binary.isBinary(Data([0x89, 0x50, 0x4E, 0x47, 0, 0, 0, 0x0D]), name: "x"))
-        #expect(Binary.isBinary(Data("text".utf8), name: "logo.png"))
-        #expect(!Binary.isBinary(Data("plain text, ünïcode ✓\n".utf8), name: "x.txt"))
-        #expect(!Binary.isBinary(Data(), name: "empty"))
-        #expect(Binary.isBinary(Data([0x00, 0x01, 0x02, 0x03, 0x04, 0x05]), name: "blob"))
-    }
-
     @Test func overridesFollowCookiecutter() throws {
         let variables = try #require({ if case .dict(let d) = try JSON.parse(#"{"name": "x", "license": ["MIT", "BSD"], "ci": true, "d": {"a": {"b": 1, "c": 2}}}"#) { d } else { nil } }())
         let (applied, ignored) = try Answers.applying([("license", "BSD"), ("ci", "no"), ("d", #"{"a": {"b": 9}}"#), ("zzz", "1")], to: variables)
