@@ -26,6 +26,8 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
+        // zlib, for the bundles' reproducible .tar.gz (`scripts/setup` installs zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only code that calls libgit2.
         .target(name: "GitKit", dependencies: ["CGit2"]),
         // A Jinja renderer with cookiecutter's extensions, for `mf scaffold` (Foundation only).
@@ -37,7 +39,7 @@ let package = Package(
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", "Jinja", .product(name: "Yams", package: "Yams"),
+                "GitKit", "ModelKit", "Jinja", "CZlib", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,0 +1,204 @@
+public import Foundation
+internal import CZlib
+
+/// A reproducible `.tar.gz` of a folder: entries sorted by path, every time, owner and group
+/// fixed (0, no names), modes reduced to 0644/0755, and a gzip header without a time, so the
+/// same files give the same bytes on every machine and every run.
+public enum Archive {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let path: String
+        public let problem: String
+        public var description: String { "\(path): \(problem)" }
+    }
+
+    /// One entry of an archive.
+    public struct Entry: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable { case file, folder, symlink }
+        public var path: String
+        public var kind: Kind
+        public var executable: Bool
+        public var contents: Data
+        public var linkTarget: String
+    }
+
+    /// The entries of `folder` (relative paths, sorted), read without following links.
+    public static func entries(of folder: URL) throws(Failure) -> [Entry] {
+        let root = folder.standardizedFileURL.path
+        guard let walker = FileManager.default.enumerator(atPath: root) else {
+            throw Failure(path: root, problem: "the folder cannot be read")
+        }
+        var entries: [Entry] = []
+        while let relative = walker.nextObject() as? String {
+            let path = root + "/" + relative
+            var info = stat()
+            guard lstat(path, &info) == 0 else { throw Failure(path: path, problem: String(cString: strerror(errno))) }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                entries.append(Entry(path: relative, kind: .folder, executable: true, contents: Data(), linkTarget: ""))
+            case S_IFLNK:
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? ""
+                entries.append(Entry(path: relative, kind: .symlink, executable: false, contents: Data(), linkTarget: target))
+            case S_IFREG:
+                guard let data = FileManager.default.contents(atPath: path) else { throw Failure(path: path, problem: "the file cannot be read") }
+                entries.append(Entry(path: relative, kind: .file, executable: info.st_mode & 0o111 != 0, contents: data, linkTarget: ""))
+            default:
+                throw Failure(path: path, problem: "neither a file, a folder nor a symbolic link")
+            }
+        }
+        return entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// The `.tar.gz` bytes of `entries`, each under `prefix/` (the archive's top folder).
+    public static func tarGz(_ entries: [Entry], prefix: String) throws(Failure) -> Data {
+        var tar = Data()
+        let all = [Entry(path: "", kind: .folder, executable: true, contents: Data(), linkTarget: "")] + entries
+        for entry in all {
+            let name = entry.path.isEmpty ? prefix + "/" : prefix + "/" + entry.path + (entry.kind == .folder ? "/" : "")
+            tar.append(try header(name: name, entry: entry))
+            if entry.kind == .file {
+                tar.append(entry.contents)
+                let remainder = entry.contents.count % 512
+                if remainder != 0 { tar.append(Data(count: 512 - remainder)) }
+            }
+        }
+        tar.append(Data(count: 1024))
+        return try gzip(tar)
+    }
+
+    /// A ustar header; names longer than 100 bytes are split into prefix and name at a `/`.
+    static func header(name: String, entry: Entry) throws(Failure) -> Data {
+        var block = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int, width: Int) {
+            for (index, byte) in text.utf8.prefix(width).enumerated() { block[offset + index] = byte }
+        }
+        func octal(_ value: Int, at offset: Int, width: Int) {
+            let digits = String(value, radix: 8)
+            put(String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits, at: offset, width: width - 1)
+        }
+        let bytes = Array(name.utf8)
+        var head = "", tail = name
+        if bytes.count > 100 {
+            guard let split = bytes.indices.reversed().first(where: { bytes[$0] == UInt8(ascii: "/") && $0 <= 155 && bytes.count - $0 - 1 <= 100 && $0 < bytes.count - 1 }) else {
+                throw Failure(path: name, problem: "the path is too long for a tar archive (at most 255 bytes, with a / to split at)")
+            }
+            head = String(decoding: bytes[..<split], as: UTF8.self)
+            tail = String(decoding: bytes[(split + 1)...], as: UTF8.self)
+        }
+        if entry.kind == .symlink, entry.linkTarget.utf8.count > 100 {
+            throw Failure(path: name, problem: "the link target is too long for a tar archive")
+        }
+        put(tail, at: 0, width: 100)
+        octal(entry.kind == .file && !entry.executable ? 0o644 : 0o755, at: 100, width: 8)
+        octal(0, at: 108, width: 8)
+        octal(0, at: 116, width: 8)
+        octal(entry.kind == .file ? entry.contents.count : 0, at: 124, width: 12)
+        octal(0, at: 136, width: 12)
+        block[156] = entry.kind == .file ? UInt8(ascii: "0") : entry.kind == .folder ? UInt8(ascii: "5") : UInt8(ascii: "2")
+        put(entry.linkTarget, at: 157, width: 100)
+        put("ustar", at: 257, width: 6)
+        put("00", at: 263, width: 2)
+        put(head, at: 345, width: 155)
+        for index in 148 ..< 156 { block[index] = UInt8(ascii: " ") }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        octal(sum, at: 148, width: 7)
+        block[155] = UInt8(ascii: " ")
+        return Data(block)
+    }
+
+    /// gzip with zlib at level 9: the header has no name and no time.
+    static func gzip(_ data: Data) throws(Failure) -> Data {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw Failure(path: "", problem: "zlib could not start")
+        }
+        defer { deflateEnd(&stream) }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var input = [UInt8](data)
+        let result: Int32 = input.withUnsafeMutableBufferPointer { source in
+            stream.next_in = source.baseAddress
+            stream.avail_in = uInt(source.count)
+            var status: Int32 = Z_OK
+            repeat {
+                status = buffer.withUnsafeMutableBufferPointer { target in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    let status = deflate(&stream, Z_FINISH)
+                    output.append(target.baseAddress!, count: target.count - Int(stream.avail_out))
+                    return status
+                }
+            } while status == Z_OK
+            return status
+        }
+        guard result == Z_STREAM_END else { throw Failure(path: "", problem: "zlib failed (\(result))") }
+        return output
+    }
+
+    /// The entries of a `.tar.gz` written by `tarGz` (or any ustar/POSIX tar of files, folders
+    /// and links), with the top folder taken off their paths.
+    public static func read(tarGz data: Data) throws(Failure) -> [Entry] {
+        let tar = try gunzip(data)
+        var entries: [Entry] = []
+        var offset = 0
+        let bytes = [UInt8](tar)
+        func field(_ start: Int, _ width: Int) -> String {
+            let slice = bytes[(offset + start) ..< (offset + start + width)]
+            return String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        while offset + 512 <= bytes.count {
+            if bytes[offset ..< offset + 512].allSatisfy({ $0 == 0 }) { break }
+            var name = field(0, 100)
+            let prefix = field(345, 155)
+            if !prefix.isEmpty { name = prefix + "/" + name }
+            let size = Int(field(124, 12).trimmingCharacters(in: .whitespaces), radix: 8) ?? 0
+            let mode = Int(field(100, 8).trimmingCharacters(in: .whitespaces), radix: 8) ?? 0o644
+            let type = bytes[offset + 156]
+            let link = field(157, 100)
+            let start = offset + 512
+            guard start + size <= bytes.count else { throw Failure(path: name, problem: "the archive ends inside this file") }
+            let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+            if parts.contains("..") || name.hasPrefix("/") { throw Failure(path: name, problem: "an archive path that leaves its folder") }
+            let relative = parts.dropFirst().joined(separator: "/")
+            if !relative.isEmpty {
+                switch type {
+                case UInt8(ascii: "5"): entries.append(Entry(path: relative, kind: .folder, executable: true, contents: Data(), linkTarget: ""))
+                case UInt8(ascii: "2"): entries.append(Entry(path: relative, kind: .symlink, executable: false, contents: Data(), linkTarget: link))
+                case UInt8(ascii: "0"), 0:
+                    entries.append(Entry(path: relative, kind: .file, executable: mode & 0o111 != 0, contents: Data(bytes[start ..< start + size]), linkTarget: ""))
+                default:
+                    throw Failure(path: name, problem: "an archive entry that is not a file, folder or link")
+                }
+            }
+            offset = start + (size + 511) / 512 * 512
+        }
+        return entries
+    }
+
+    static func gunzip(_ data: Data) throws(Failure) -> Data {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw Failure(path: "", problem: "zlib could not start")
+        }
+        defer { inflateEnd(&stream) }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var input = [UInt8](data)
+        let result: Int32 = input.withUnsafeMutableBufferPointer { source in
+            stream.next_in = source.baseAddress
+            stream.avail_in = uInt(source.count)
+            var status: Int32 = Z_OK
+            repeat {
+                status = buffer.withUnsafeMutableBufferPointer { target in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    output.append(target.baseAddress!, count: target.count - Int(stream.avail_out))
+                    return status
+                }
+            } while status == Z_OK && output.count < 4 << 30
+            return status
+        }
+        guard result == Z_STREAM_END else { throw Failure(path: "", problem: "not a gzip stream, or a damaged one") }
+        return output
+    }
+}
