@@ -63,9 +63,9 @@ struct SessionRun {
         let modelID = try store.modelID(repository: repository.location, name: modelName)
         let version = versions[modelName] ?? versions[nil] ?? nil
         session = Session(
-            id: UUID().uuidString.lowercased(), modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,
+            id: "", modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,
             ref: request.revision, version: version, trigger: request.trigger, status: .running, startedAt: Date())
-        try store.insert(session)
+        try store.insertNumbered(&session, model: modelName)
 
         do {
             guard let manifest else { throw StepFailure(step: "manifest", message: manifestProblem ?? "unreadable") }

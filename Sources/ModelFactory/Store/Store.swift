@@ -93,6 +93,20 @@ public struct Store: Sendable {
                 table.primaryKey(["sessionId", "path"])
             }
         }
+        migrator.registerMigration("v2: bundles") { db in
+            try db.create(table: "bundles") { table in
+                table.belongsTo("model", onDelete: .cascade).notNull()
+                table.column("version", .text).notNull()
+                table.column("tag", .text).notNull()
+                table.column("commit", .text).notNull()
+                table.column("sessionId", .text).notNull()
+                table.column("path", .text).notNull()
+                table.column("archive", .text).notNull()
+                table.column("sha256", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.primaryKey(["modelId", "version"])
+            }
+        }
         return migrator
     }
 }
@@ -121,6 +135,31 @@ public struct Session: Codable, Sendable, Equatable, FetchableRecord, Persistabl
     public var failure: String?
     /// The session whose build, artifacts and metrics this one reused.
     public var reusedFrom: String?
+}
+
+extension Session {
+    /// A session id from what the session runs and its ordinal (UUID-shaped, from SHA-256).
+    static func id(model: String, commit: String, recipe: String, ordinal: Int) -> String {
+        let hex = Pipeline.sha256("\(model)\n\(commit)\n\(recipe)\n\(ordinal)")
+        let characters = Array(hex.prefix(32))
+        return [0 ..< 8, 8 ..< 12, 12 ..< 16, 16 ..< 20, 20 ..< 32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+}
+
+/// A published bundle.
+public struct BundleRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "bundles"
+    public var modelId: Int64
+    public var version: String
+    public var tag: String
+    public var commit: String
+    public var sessionId: String
+    /// The bundle's folder and its `.tar.gz`.
+    public var path: String
+    public var archive: String
+    /// The `.tar.gz`'s SHA-256.
+    public var sha256: String
+    public var createdAt: Date
 }
 
 /// One step of a session (export, build, start, describe, train, evaluate, predict, gates).
@@ -178,6 +217,46 @@ extension Store {
     }
 
     public func insert(_ session: Session) throws { try writer.write { db in try session.insert(db) } }
+
+    /// Inserts `session` with an id that depends only on what it runs: the model, commit and
+    /// recipe, and how many sessions of them came before (so the first session of a release is
+    /// the same id in every home, and a bundle that names it is the same bytes).
+    public func insertNumbered(_ session: inout Session, model: String) throws {
+        try writer.write { db in
+            var ordinal = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM sessions WHERE modelId = ? AND \"commit\" = ? AND recipe = ?",
+                arguments: [session.modelId, session.commit, session.recipe]) ?? 0
+            while true {
+                session.id = Session.id(model: model, commit: session.commit, recipe: session.recipe, ordinal: ordinal)
+                if try Session.exists(db, key: session.id) { ordinal += 1; continue }
+                try session.insert(db)
+                return
+            }
+        }
+    }
+
+    /// The first passed session of `modelID` at `commit`: the one a release's bundle packages.
+    public func firstPassedSession(modelID: Int64, commit: String) throws -> Session? {
+        try writer.read { db in
+            try Session.filter(Column("modelId") == modelID && Column("commit") == commit && Column("status") == Session.Status.passed.rawValue)
+                .order(Column("startedAt"), Column("rowid")).fetchOne(db)
+        }
+    }
+
+    public func record(_ bundle: BundleRecord) throws { try writer.write { db in try bundle.insert(db, onConflict: .ignore) } }
+
+    public func bundles() throws -> [(bundle: BundleRecord, model: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT bundles.*, models.name AS modelName FROM bundles JOIN models ON models.id = bundles.modelId
+                ORDER BY models.name, bundles.createdAt
+                """).map { (try BundleRecord(row: $0), $0["modelName"]) }
+        }
+    }
+
+    public func bundle(modelID: Int64, version: String) throws -> BundleRecord? {
+        try writer.read { db in try BundleRecord.filter(Column("modelId") == modelID && Column("version") == version).fetchOne(db) }
+    }
 
     public func update(_ session: Session) throws { try writer.write { db in try session.update(db) } }
 

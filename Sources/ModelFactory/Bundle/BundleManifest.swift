@@ -1,0 +1,155 @@
+public import Foundation
+internal import Crypto
+
+/// `bundle.json`: what a bundle is, where it came from, and every file's digest.
+public struct BundleManifest: Codable, Sendable, Equatable {
+    public struct File: Codable, Sendable, Equatable {
+        public var path: String
+        public var size: Int
+        public var sha256: String
+    }
+
+    public struct Field: Codable, Sendable, Equatable {
+        public var name: String
+        public var type: String
+        public var min: Double?
+        public var max: Double?
+        public var values: [String]?
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(type, forKey: .type)
+            try container.encodeIfPresent(min, forKey: .min)
+            try container.encodeIfPresent(max, forKey: .max)
+            try container.encodeIfPresent(values, forKey: .values)
+        }
+    }
+
+    public struct Schema: Codable, Sendable, Equatable {
+        public var inputs: [Field]
+        public var outputs: [Field]
+    }
+
+    /// The format of this file.
+    public var format = 1
+    public var model: String
+    public var version: String
+    public var tag: String
+    public var commit: String
+    public var tree: String
+    public var session: String
+    public var runtime: String
+    /// How to start a worker, from the bundle's `plugin/` folder.
+    public var run: [String]
+    /// The worker protocol the plugin speaks.
+    public var interface = "mf-worker/1 (JSON-RPC 2.0, one message per line on stdio)"
+    public var toolchain: SortedMap<String>
+    public var schema: Schema
+    /// The evaluation metrics of the session.
+    public var metrics: SortedMap<Double>
+    /// Each gate as the session checked it (`auc >= 0.75: 0.83`).
+    public var gates: [String]
+    public var files: [File]
+
+    public static let fileName = "bundle.json"
+
+    /// Every regular file under `folder` but `bundle.json`, with size and SHA-256, by path.
+    static func files(in folder: URL) throws -> [File] {
+        try Archive.entries(of: folder).filter { $0.kind == .file && $0.path != fileName }.map { entry in
+            File(path: entry.path, size: entry.contents.count, sha256: SHA256.hash(data: entry.contents).map { String(format: "%02x", $0) }.joined())
+        }
+    }
+}
+
+/// A string-keyed map that encodes its keys in sorted order, so the same map gives the same JSON
+/// bytes in every process (Swift's dictionaries iterate in a per-process order).
+public struct SortedMap<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var values: [String: Value]
+
+    public init(_ values: [String: Value]) { self.values = values }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        var values: [String: Value] = [:]
+        for key in container.allKeys { values[key.stringValue] = try container.decode(Value.self, forKey: key) }
+        self.values = values
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for key in values.keys.sorted() { try container.encode(values[key]!, forKey: Key(stringValue: key)) }
+    }
+}
+
+/// A way a bundle differs from its manifest.
+public struct BundleDifference: Sendable, Equatable, Encodable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Encodable { case changed, missing, extra }
+    public var kind: Kind
+    public var path: String
+    public var description: String {
+        switch kind {
+        case .changed: "\(path): its contents differ from bundle.json"
+        case .missing: "\(path): listed in bundle.json but missing"
+        case .extra: "\(path): present but not listed in bundle.json"
+        }
+    }
+}
+
+public enum BundleVerifier {
+    /// Checks a bundle folder or `.tar.gz` against its `bundle.json`: every listed file present
+    /// with its size and SHA-256, and nothing else.
+    public static func verify(_ path: URL) throws -> (manifest: BundleManifest, differences: [BundleDifference]) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isFolder) else {
+            throw BundleError.notABundle(path: path.path, reason: "it does not exist")
+        }
+        let entries: [Archive.Entry]
+        do {
+            entries = isFolder.boolValue ? try Archive.entries(of: path) : try Archive.read(tarGz: try Data(contentsOf: path))
+        } catch let failure as Archive.Failure {
+            throw BundleError.notABundle(path: path.path, reason: failure.problem)
+        }
+        guard let manifestEntry = entries.first(where: { $0.path == BundleManifest.fileName && $0.kind == .file }) else {
+            throw BundleError.notABundle(path: path.path, reason: "it has no bundle.json")
+        }
+        let manifest: BundleManifest
+        do { manifest = try JSONDecoder().decode(BundleManifest.self, from: manifestEntry.contents) } catch {
+            throw BundleError.notABundle(path: path.path, reason: "its bundle.json cannot be read: \(error)")
+        }
+        var actual: [String: String] = [:]
+        for entry in entries where entry.kind != .folder && entry.path != BundleManifest.fileName {
+            actual[entry.path] = entry.kind == .symlink ? "link" : SHA256.hash(data: entry.contents).map { String(format: "%02x", $0) }.joined()
+        }
+        var differences: [BundleDifference] = []
+        for file in manifest.files {
+            guard let digest = actual.removeValue(forKey: file.path) else { differences.append(BundleDifference(kind: .missing, path: file.path)); continue }
+            if digest != file.sha256 { differences.append(BundleDifference(kind: .changed, path: file.path)) }
+        }
+        differences += actual.keys.sorted().map { BundleDifference(kind: .extra, path: $0) }
+        return (manifest, differences.sorted { $0.path < $1.path })
+    }
+}
+
+public enum BundleError: Error, Sendable, CustomStringConvertible {
+    case notABundle(path: String, reason: String)
+    case notAVersionTag(String)
+    case gatesFailed(model: String, tag: String, failure: String)
+    case noModel(tag: String, model: String)
+
+    public var description: String {
+        switch self {
+        case .notABundle(let path, let reason): "\(path) is not a bundle: \(reason)"
+        case .notAVersionTag(let tag): "'\(tag)' is not a version tag of this repository"
+        case .gatesFailed(let model, let tag, let failure): "\(model) at \(tag) gets no bundle: its session failed (\(failure))"
+        case .noModel(let tag, let model): "\(tag) names the model '\(model)', which has no model.yaml at that commit"
+        }
+    }
+}

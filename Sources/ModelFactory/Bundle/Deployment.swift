@@ -1,0 +1,117 @@
+internal import Foundation
+
+/// The files that ship a bundle: a `Dockerfile` that runs it with `mf serve`, and Kubernetes
+/// manifests (a Deployment with a rolling update, probes on the server's health endpoints,
+/// resource requests and model/version labels, and a Service).
+enum Deployment {
+    /// A DNS-1123 label from any text (`churn`, `1-0-1`).
+    static func label(_ text: String) -> String {
+        var out = ""
+        for character in text.lowercased() {
+            if character.isASCII, character.isLetter || character.isNumber { out.append(character) } else if !out.hasSuffix("-") { out.append("-") }
+        }
+        let trimmed = out.trimmingCharacters(in: ["-"])
+        return String((trimmed.isEmpty ? "model" : trimmed).prefix(50)).trimmingCharacters(in: ["-"])
+    }
+
+    static func dockerfile(model: String, version: String, runtime: String) -> String {
+        let base = runtime == "python" ? "python:3.11-slim-bookworm" : "debian:bookworm-slim"
+        let install = runtime == "python"
+            ? "RUN test ! -s /bundle/requirements.lock || pip install --no-cache-dir -r /bundle/requirements.lock\n"
+            : "RUN apt-get update && apt-get install -y --no-install-recommends libgit2-1.5 libsqlite3-0 python3 && rm -rf /var/lib/apt/lists/*\n"
+        return """
+            # \(model) \(version), served by Model Factory. Build with the mf image that matches this
+            # bundle's toolchain (bundle.json), e.g.:
+            #   docker build --build-arg MF_IMAGE=ghcr.io/model-factory/mf:0.1.0 -t \(label(model)):\(version) .
+            ARG MF_IMAGE=ghcr.io/model-factory/mf:0.1.0
+            FROM ${MF_IMAGE} AS mf
+            FROM \(base)
+            COPY --from=mf /usr/local/bin/mf /usr/local/bin/mf
+            COPY . /bundle
+            \(install)RUN useradd --system --uid 10001 model
+            USER 10001
+            EXPOSE 8080
+            CMD ["mf", "serve", "/bundle", "--host", "0.0.0.0", "--port", "8080"]
+
+            """
+    }
+
+    static func deployment(model: String, version: String) -> String {
+        let name = label(model)
+        return """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: \(name)
+              labels:
+                app.kubernetes.io/name: \(name)
+                app.kubernetes.io/version: "\(version)"
+                app.kubernetes.io/managed-by: model-factory
+            spec:
+              replicas: 2
+              selector:
+                matchLabels:
+                  app.kubernetes.io/name: \(name)
+              strategy:
+                type: RollingUpdate
+                rollingUpdate:
+                  maxUnavailable: 0
+                  maxSurge: 1
+              template:
+                metadata:
+                  labels:
+                    app.kubernetes.io/name: \(name)
+                    app.kubernetes.io/version: "\(version)"
+                    app.kubernetes.io/managed-by: model-factory
+                spec:
+                  terminationGracePeriodSeconds: 30
+                  containers:
+                    - name: model
+                      image: \(name):\(version)
+                      ports:
+                        - name: http
+                          containerPort: 8080
+                      readinessProbe:
+                        httpGet:
+                          path: /v2/health/ready
+                          port: http
+                        periodSeconds: 5
+                        failureThreshold: 3
+                      livenessProbe:
+                        httpGet:
+                          path: /v2/health/live
+                          port: http
+                        initialDelaySeconds: 10
+                        periodSeconds: 10
+                      resources:
+                        requests:
+                          cpu: 250m
+                          memory: 512Mi
+                        limits:
+                          memory: 1Gi
+
+            """
+    }
+
+    static func service(model: String, version: String) -> String {
+        let name = label(model)
+        return """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: \(name)
+              labels:
+                app.kubernetes.io/name: \(name)
+                app.kubernetes.io/version: "\(version)"
+                app.kubernetes.io/managed-by: model-factory
+            spec:
+              selector:
+                app.kubernetes.io/name: \(name)
+              ports:
+                - name: http
+                  port: 80
+                  targetPort: http
+
+            """
+    }
+}

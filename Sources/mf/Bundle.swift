@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import ModelFactory
+
+struct BundleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Turn a release tag into an immutable, verified service bundle.",
+        discussion: """
+            Packages the release's session (running it first when none passed at that commit): \
+            the runnable plugin, the trained artifacts, model.yaml, a Dockerfile that runs it with \
+            `mf serve`, Kubernetes manifests in deploy/, and bundle.json (model, version, tag, \
+            commit, tree, session, toolchain, schema, metrics, gates, and the SHA-256 of every \
+            file). Published to $MF_HOME/bundles/MODEL/VERSION/ with MODEL-VERSION.tar.gz beside \
+            it; the same commit gives the same archive bytes. An existing bundle is never replaced.
+
+            --json prints an array of {model, version, tag, commit, session, path, archive, sha256, created}.
+            Exit status: 0 bundled (or already bundled), 1 the release's session failed its gates, 2 an error.
+            """
+    )
+
+    @Argument(help: "The release tag (v1.2.0, or churn@v1.2.0 in a repository of several models).")
+    var tag: String
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() async throws {
+        let results: [BundleResult]
+        do {
+            let repository = try options.openRepository()
+            let bundler = Bundler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL))
+            results = try await bundler.bundle(repository, tag: tag, observer: options.json ? nil : StepPrinter())
+        } catch let error as BundleError {
+            printError(error)
+            if case .gatesFailed = error { throw ExitCode(1) }
+            throw ExitCode(2)
+        } catch {
+            printError(error)
+            throw ExitCode(2)
+        }
+        if options.json { try printJSON(results); return }
+        for result in results {
+            print("\(result.model) \(result.version): \(result.created ? "bundled" : "already bundled") at \(result.path)")
+            print("  archive \(result.archive)\n  sha256  \(result.sha256)")
+        }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a bundle (folder or .tar.gz) against its bundle.json.",
+        discussion: """
+            Every file bundle.json lists must be there with its SHA-256, and no other file may be. \
+            Exit status: 0 intact, 1 it differs (each difference printed), 2 not a bundle.
+            """
+    )
+
+    @Argument(help: "A bundle folder or .tar.gz.")
+    var path: String
+
+    @Flag(help: "Print JSON: {model, version, intact, differences: [{kind, path}]}.")
+    var json = false
+
+    struct Report: Encodable {
+        let model: String
+        let version: String
+        let intact: Bool
+        let differences: [BundleDifference]
+    }
+
+    func run() throws {
+        let (manifest, differences) = try reportingErrors { try BundleVerifier.verify(URL(fileURLWithPath: path)) }
+        if json {
+            try printJSON(Report(model: manifest.model, version: manifest.version, intact: differences.isEmpty, differences: differences))
+        } else if differences.isEmpty {
+            print("\(manifest.model) \(manifest.version): intact (\(manifest.files.count) files)")
+        } else {
+            for difference in differences { print(difference.description) }
+        }
+        if !differences.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Bundles: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the published bundles.",
+        discussion: "--json prints an array of {model, version, tag, commit, session, path, archive, sha256}."
+    )
+
+    @OptionGroup var options: RepositoryOptions
+
+    struct Row: Encodable {
+        let model, version, tag, commit, session, path, archive, sha256: String
+    }
+
+    func run() throws {
+        let rows = try reportingErrors {
+            try options.openStore().bundles().map {
+                Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag, commit: $0.bundle.commit, session: $0.bundle.sessionId,
+                    path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
+            }
+        }
+        if options.json { try printJSON(rows); return }
+        guard !rows.isEmpty else { print("No bundles."); return }
+        for row in rows { print("\(row.model)  \(row.version)  \(row.tag)  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)") }
+    }
+}

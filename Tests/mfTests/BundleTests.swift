@@ -1,0 +1,106 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A small released Python model (no requirements, so no virtual environment): v1.0.0 on master.
+func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
+    let fixture = try GitFixture("bundle-model")
+    try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: fixture.path + "/mf_runner.py")
+    try fixture.directory.write("repo/model.py", """
+        import os
+        from mf_runner import read_table, roc_auc
+        class Model:
+            def train(self, data, artifacts, seed):
+                with open(os.path.join(artifacts, "weights.txt"), "w") as handle: handle.write("2.5\\n")
+                return {}
+            def load(self, artifacts): pass
+            def evaluate(self, data):
+                columns, rows = read_table(data)
+                return {"auc": roc_auc([int(r[1]) for r in rows], [float(r[0]) for r in rows])}
+            def predict(self, instances): return [{"label": int(i["x"] > 2.5)} for i in instances]
+        """)
+    try fixture.directory.write("repo/data.csv", "x,y\n1,0\n2,0\n3,1\n4,1\n")
+    try fixture.directory.write("repo/model.yaml", """
+        name: demo
+        runtime: python
+        train: { data: data.csv }
+        evaluate: { data: data.csv }
+        schema: { inputs: [{ name: x, type: double, min: 0 }], outputs: [{ name: label, type: int }] }
+        gates: { auc: "\(gate)" }
+        examples: [{ x: 1 }]
+        """)
+    try fixture.git(["add", "-A"])
+    try fixture.git(["commit", "-q", "-m", "model"])
+    try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+    return fixture
+}
+
+@Suite struct BundleTests {
+    /// The same tag in two fresh homes gives the same archive; bundling again makes nothing new;
+    /// the folder and the archive verify; `mf bundles` lists it.
+    @Test func bundlesAreReproducibleAndVerify() throws {
+        let fixture = try releasedModel()
+        let one = TemporaryDirectory("home"), two = TemporaryDirectory("home")
+        let first = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", one.path, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let result = try #require((try json(first) as? [[String: Any]])?.first)
+        let second = try #require((try json(try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", two.path, "--json"])) as? [[String: Any]])?.first)
+        #expect(result["sha256"] as? String == second["sha256"] as? String)
+        #expect(result["created"] as? Bool == true)
+        let again = try #require((try json(try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", one.path, "--json"])) as? [[String: Any]])?.first)
+        #expect(again["created"] as? Bool == false && again["sha256"] as? String == result["sha256"] as? String)
+
+        let folder = try #require(result["path"] as? String), archive = try #require(result["archive"] as? String)
+        let files = try snapshot(folder).keys
+        for expected in ["bundle.json", "model.yaml", "Dockerfile", "deploy/deployment.yaml", "deploy/service.yaml", "plugin/model.py", "plugin/mf_runner.py", "artifacts/weights.txt"] {
+            #expect(files.contains(expected), "\(expected) missing from \(files.sorted())")
+        }
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/bundle.json"))) as? [String: Any])
+        #expect(manifest["model"] as? String == "demo" && manifest["version"] as? String == "1.0.0" && manifest["tag"] as? String == "v1.0.0")
+        #expect((manifest["metrics"] as? [String: Double])?["auc"] == 1)
+        #expect(manifest["session"] as? String == result["session"] as? String)
+        for path in [folder, archive] {
+            let verified = try mf(["verify", path])
+            #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(verified.stdout)\(verified.stderr)")
+        }
+        let listed = try #require(try json(try mf(["bundles", "--home", one.path, "--json"])) as? [[String: Any]])
+        #expect(listed.count == 1 && listed.first?["tag"] as? String == "v1.0.0" && listed.first?["sha256"] as? String == result["sha256"] as? String)
+    }
+
+    /// One changed byte, a missing file, an extra file: each fails `mf verify` by name.
+    @Test func verifyNamesEachDifference() throws {
+        let fixture = try releasedModel()
+        let home = TemporaryDirectory("home")
+        let result = try #require((try json(try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"])) as? [[String: Any]])?.first)
+        let folder = try #require(result["path"] as? String)
+        let model = URL(fileURLWithPath: folder + "/plugin/model.py")
+        var bytes = try Data(contentsOf: model)
+        bytes[0] ^= 1
+        try bytes.write(to: model)
+        try FileManager.default.removeItem(atPath: folder + "/Dockerfile")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/extra.txt"))
+        let verified = try mf(["verify", folder, "--json"])
+        #expect(verified.status == 1)
+        let report = try #require(try json(verified) as? [String: Any])
+        let differences = (report["differences"] as? [[String: String]])?.map { "\($0["kind"]!) \($0["path"]!)" }
+        #expect(differences == ["missing Dockerfile", "extra extra.txt", "changed plugin/model.py"])
+        let archive = try #require(result["archive"] as? String)
+        let data = try Data(contentsOf: URL(fileURLWithPath: archive))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: home.appending("cut.tar.gz")))
+        expectOneLineError(try mf(["verify", home.appending("cut.tar.gz")]), containing: "cut.tar.gz")
+        expectOneLineError(try mf(["verify", home.appending("nothing")]), containing: "is not a bundle: it does not exist")
+    }
+
+    @Test func failedGatesAndNonVersionTagsGetNoBundle() throws {
+        let fixture = try releasedModel(gate: ">= 1.5")
+        let home = TemporaryDirectory("home")
+        let failed = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("demo at v1.0.0 gets no bundle: its session failed (gates: auc >= 1.5"), "\(failed.stderr)")
+        try fixture.git(["tag", "nightly"])
+        expectOneLineError(try mf(["bundle", "nightly", "--repo", fixture.path, "--home", home.path]), containing: "'nightly' is not a version tag")
+        let listed = try json(try mf(["bundles", "--home", home.path, "--json"])) as? [Any]
+        #expect(listed?.isEmpty == true)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles/demo"))) ?? []).isEmpty)
+    }
+}
