@@ -91,6 +91,25 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         expectOneLineError(try mf(["verify", home.appending("nothing")]), containing: "is not a bundle: it does not exist")
     }
 
+    /// The Kubernetes manifests are valid against the Kubernetes API schemas (kubernetes-validate,
+    /// strict: unknown fields are errors), and the validator does reject a broken one.
+    @Test func kubernetesManifestsAreValid() throws {
+        let validator = repositoryRoot.appendingPathComponent(".build-tools/venv/bin/kubernetes-validate").path
+        try #require(FileManager.default.isExecutableFile(atPath: validator), "kubernetes-validate is missing: run scripts/setup")
+        let fixture = try releasedModel()
+        let home = TemporaryDirectory("home")
+        let result = try #require((try json(try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"])) as? [[String: Any]])?.first)
+        let folder = try #require(result["path"] as? String)
+        let files = [folder + "/deploy/deployment.yaml", folder + "/deploy/service.yaml"]
+        let valid = try runProcess(validator, ["--strict", "-k", "1.31.0"] + files)
+        #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+        let deployment = try String(contentsOfFile: files[0], encoding: .utf8)
+        #expect(deployment.contains("/v2/health/ready") && deployment.contains("/v2/health/live") && deployment.contains("maxUnavailable: 0"))
+        #expect(deployment.contains("app.kubernetes.io/version: \"1.0.0\""))
+        try home.write("broken.yaml", deployment.replacingOccurrences(of: "containerPort: 8080", with: "containerPort: eighty"))
+        #expect(try runProcess(validator, ["--strict", "-k", "1.31.0", home.appending("broken.yaml")]).status != 0)
+    }
+
     @Test func failedGatesAndNonVersionTagsGetNoBundle() throws {
         let fixture = try releasedModel(gate: ">= 1.5")
         let home = TemporaryDirectory("home")
