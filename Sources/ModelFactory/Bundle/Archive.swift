@@ -112,6 +112,13 @@ public enum Archive {
             throw Failure(path: "", problem: "zlib could not start")
         }
         defer { deflateEnd(&stream) }
+        return try pump(data, through: &stream, failure: "zlib failed") { deflate(&$0, Z_FINISH) }
+    }
+
+    /// Runs `data` through a zlib stream until it ends, collecting the output (at most 4 GiB).
+    private static func pump(
+        _ data: Data, through stream: inout z_stream, failure: String, _ step: (inout z_stream) -> Int32
+    ) throws(Failure) -> Data {
         var output = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var input = [UInt8](data)
@@ -123,14 +130,14 @@ public enum Archive {
                 status = buffer.withUnsafeMutableBufferPointer { target in
                     stream.next_out = target.baseAddress
                     stream.avail_out = uInt(target.count)
-                    let status = deflate(&stream, Z_FINISH)
+                    let status = step(&stream)
                     output.append(target.baseAddress!, count: target.count - Int(stream.avail_out))
                     return status
                 }
-            } while status == Z_OK
+            } while status == Z_OK && output.count < 4 << 30
             return status
         }
-        guard result == Z_STREAM_END else { throw Failure(path: "", problem: "zlib failed (\(result))") }
+        guard result == Z_STREAM_END else { throw Failure(path: "", problem: failure) }
         return output
     }
 
@@ -180,25 +187,6 @@ public enum Archive {
             throw Failure(path: "", problem: "zlib could not start")
         }
         defer { inflateEnd(&stream) }
-        var output = Data()
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var input = [UInt8](data)
-        let result: Int32 = input.withUnsafeMutableBufferPointer { source in
-            stream.next_in = source.baseAddress
-            stream.avail_in = uInt(source.count)
-            var status: Int32 = Z_OK
-            repeat {
-                status = buffer.withUnsafeMutableBufferPointer { target in
-                    stream.next_out = target.baseAddress
-                    stream.avail_out = uInt(target.count)
-                    let status = inflate(&stream, Z_NO_FLUSH)
-                    output.append(target.baseAddress!, count: target.count - Int(stream.avail_out))
-                    return status
-                }
-            } while status == Z_OK && output.count < 4 << 30
-            return status
-        }
-        guard result == Z_STREAM_END else { throw Failure(path: "", problem: "not a gzip stream, or a damaged one") }
-        return output
+        return try pump(data, through: &stream, failure: "not a gzip stream, or a damaged one") { inflate(&$0, Z_NO_FLUSH) }
     }
 }
