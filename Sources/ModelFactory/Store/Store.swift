@@ -107,6 +107,19 @@ public struct Store: Sendable {
                 table.primaryKey(["modelId", "version"])
             }
         }
+        migrator.registerMigration("v3: environments") { db in
+            try db.create(table: "environments") { table in
+                table.column("repository", .text).notNull()
+                table.column("model", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("version", .text).notNull()
+                table.column("tag", .text).notNull()
+                table.column("commit", .text).notNull()
+                table.column("bundle", .text).notNull()
+                table.column("updatedAt", .datetime).notNull()
+                table.primaryKey(["repository", "model", "name"])
+            }
+        }
         return migrator
     }
 }
@@ -144,6 +157,20 @@ extension Session {
         let characters = Array(hex.prefix(32))
         return [0 ..< 8, 8 ..< 12, 12 ..< 16, 16 ..< 20, 20 ..< 32].map { String(characters[$0]) }.joined(separator: "-")
     }
+}
+
+/// What an environment runs: a bundle of a model, set by `mf reconcile`.
+public struct EnvironmentRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "environments"
+    public var repository: String
+    public var model: String
+    /// `production` or `staging`.
+    public var name: String
+    public var version: String
+    public var tag: String
+    public var commit: String
+    public var bundle: String
+    public var updatedAt: Date
 }
 
 /// A published bundle.
@@ -252,6 +279,29 @@ extension Store {
                 ORDER BY models.name, bundles.createdAt
                 """).map { (try BundleRecord(row: $0), $0["modelName"]) }
         }
+    }
+
+    /// Whether any session of the repository at `path` ran at `commit`.
+    public func hasSession(repository path: String, commit: String) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM sessions JOIN models ON models.id = sessions.modelId
+                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?)
+                """, arguments: [path, commit]) ?? false
+        }
+    }
+
+    /// The latest session of a model at a commit, passed or not.
+    public func latestSession(modelID: Int64, commit: String) throws -> Session? {
+        try writer.read { db in
+            try Session.filter(Column("modelId") == modelID && Column("commit") == commit).order(Column("startedAt").desc).fetchOne(db)
+        }
+    }
+
+    public func record(_ environment: EnvironmentRecord) throws { try writer.write { db in try environment.save(db) } }
+
+    public func environments(repository path: String) throws -> [EnvironmentRecord] {
+        try writer.read { db in try EnvironmentRecord.filter(Column("repository") == path).order(Column("model"), Column("name")).fetchAll(db) }
     }
 
     public func bundle(modelID: Int64, version: String) throws -> BundleRecord? {

@@ -1,0 +1,88 @@
+public import Foundation
+public import GitKit
+
+/// What one `mf reconcile` did.
+public struct ReconcileReport: Sendable, Encodable {
+    public struct Action: Sendable, Encodable {
+        /// `session`, `bundle` or `environment`.
+        public var kind: String
+        /// The ref, tag or environment acted on.
+        public var target: String
+        /// `done`, or `failed` with the reason in `detail`.
+        public var outcome: String
+        public var detail: String
+    }
+
+    public var actions: [Action] = []
+    public var environments: [EnvironmentRecord] = []
+}
+
+/// The level-triggered reconciler (DESIGN.md "GitOps"): from the refs it derives what should
+/// exist — a session for each feature and hotfix head, a bundle for each release tag whose
+/// session passes, `production` on the newest bundled release of the production line — and does
+/// only what is missing. Runs on one repository are serialised by a lock file in the home folder,
+/// so two at once do each piece of work once; everything it makes is published atomically, so a
+/// run killed at any moment is finished by the next.
+public struct Reconciler: Sendable {
+    public let pipeline: Pipeline
+
+    public init(pipeline: Pipeline) { self.pipeline = pipeline }
+
+    public func reconcile(_ repository: Repository, cache: URL? = nil) async throws -> ReconcileReport {
+        let lock = try Self.lock(pipeline.home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(repository.location).prefix(16)).lock"))
+        defer { close(lock) }
+        let flow = try Flow.read(repository, checkingRules: false, cache: cache)
+        var report = ReconcileReport()
+
+        for head in flow.features + flow.hotfixes {
+            guard let commit = head.commit, try !pipeline.store.hasSession(repository: repository.location, commit: commit.hex) else { continue }
+            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: "reconcile"))
+            for session in reports {
+                report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
+                                            detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? "")))
+            }
+        }
+
+        let bundler = Bundler(pipeline: pipeline)
+        var bundled: [String: [(Release, BundleResult)]] = [:]
+        for release in flow.releases {
+            do {
+                for result in try await bundler.bundle(repository, tag: release.tag) {
+                    if result.created { report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive)) }
+                    bundled[result.model, default: []].append((release, result))
+                }
+            } catch let error as BundleError {
+                report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description))
+            }
+        }
+
+        // production: the newest bundled release on the production line, per model.
+        for (model, releases) in bundled {
+            let candidates = releases.filter { $0.0.productionLine && !$0.0.version.isPrerelease }
+            guard let newest = candidates.max(by: { $0.0.version < $1.0.version }) else { continue }
+            let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == "production" }
+            let record = EnvironmentRecord(
+                repository: repository.location, model: model, name: "production", version: newest.1.version, tag: newest.1.tag,
+                commit: newest.1.commit, bundle: newest.1.path, updatedAt: Date())
+            if current?.version != record.version || current?.bundle != record.bundle {
+                try pipeline.store.record(record)
+                report.actions.append(.init(kind: "environment", target: "production", outcome: "done",
+                                            detail: "\(model) \(current?.version ?? "none") -> \(record.version)"))
+            }
+        }
+        report.environments = try pipeline.store.environments(repository: repository.location)
+        return report
+    }
+
+    /// An exclusive lock on `file`, waited for; released when the descriptor closes (or the
+    /// process dies).
+    static func lock(_ file: URL) throws -> Int32 {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw BundleError.notABundle(path: file.path, reason: "the lock file cannot be opened") }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { close(descriptor); throw BundleError.notABundle(path: file.path, reason: "the lock cannot be taken") }
+        }
+        return descriptor
+    }
+}
