@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GitKit
 import ModelFactory
 
@@ -14,7 +15,9 @@ struct Status: ParsableCommand {
             --json prints {head, configuration, production, development, features, hotfixes, \
             releases, other, latestRelease, latestReleases, ignoredTags, violations}; the branch \
             entries are {branch, commit}, `releases` are the release/* branches, and \
-            latestRelease is an object as in `mf versions --json`, or null.
+            latestRelease is an object as in `mf versions --json`, or null; environments are \
+            {name, model, desired, current, reason}: the release each environment should run, the \
+            one `mf reconcile` last set, and why they differ.
             """
     )
 
@@ -23,11 +26,32 @@ struct Status: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let flow = try options.readFlow()
+            // The store is read only when it exists: status never creates one.
+            let storePath = options.homeURL.appendingPathComponent("factory.sqlite").path
+            let environments = FileManager.default.fileExists(atPath: storePath)
+                ? try Reconciler.environments(flow: flow, repository: try options.openRepository(), store: try options.openStore()) : []
             if options.json {
-                try printJSON(flow)
+                try printJSON(Report(flow: flow, environments: environments))
             } else {
                 print(Status.render(flow))
+                for environment in environments {
+                    let model = environment.model.map { " (\($0))" } ?? ""
+                    print("Environment \(environment.name)\(model): desired \(environment.desired), current \(environment.current ?? "none")"
+                        + (environment.reason.map { " — \($0)" } ?? ""))
+                }
             }
+        }
+    }
+
+    /// The flow's JSON with the environments beside it.
+    struct Report: Encodable {
+        let flow: Flow
+        let environments: [EnvironmentStatus]
+        enum Keys: String, CodingKey { case environments }
+        func encode(to encoder: any Encoder) throws {
+            try flow.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(environments, forKey: .environments)
         }
     }
 

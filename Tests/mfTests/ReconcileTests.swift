@@ -51,6 +51,15 @@ func integrityCheck(_ home: String) throws -> String {
         #expect(failed?["outcome"] == "failed" && failed?["detail"]?.contains("gets no bundle") == true, "\(third)")
         let stays = (third["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "production" }
         #expect(stays?["version"] as? String == "1.0.1")
+
+        // `mf status` shows the environment's desired and current release, and why they differ.
+        let status = try #require(try json(try mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let environment = try #require((status["environments"] as? [[String: String]])?.first)
+        #expect(environment["name"] == "production" && environment["desired"] == "v1.1.0" && environment["current"] == "v1.0.1")
+        #expect(environment["reason"]?.contains("v1.1.0 has no bundle: its session") == true, "\(environment)")
+        #expect(environment["reason"]?.contains("gates: auc >= 1.5") == true, "\(environment)")
+        let text = try mf(["status", "--repo", fixture.path, "--home", home.path])
+        #expect(text.stdout.contains("Environment production: desired v1.1.0, current v1.0.1"), "\(text.stdout)")
     }
 
     /// Two reconciles at once do each piece of work once.

@@ -86,3 +86,36 @@ public struct Reconciler: Sendable {
         return descriptor
     }
 }
+
+/// An environment as git wants it and as the factory has it.
+public struct EnvironmentStatus: Sendable, Encodable {
+    public var name: String
+    /// The model of a `model@version` release; nil in a repository of one model.
+    public var model: String?
+    /// The release the environment should run (its tag), from the refs.
+    public var desired: String
+    /// The release it runs, as the last `mf reconcile` set it; nil when none.
+    public var current: String?
+    /// Why current is not desired, when it is not.
+    public var reason: String?
+}
+
+extension Reconciler {
+    /// `production` for each model: the newest release on the production line against what the
+    /// store says runs, and why they differ (the release's failed session, or no reconcile yet).
+    public static func environments(flow: Flow, repository: Repository, store: Store) throws -> [EnvironmentStatus] {
+        let records = try store.environments(repository: repository.location).filter { $0.name == "production" }
+        return try flow.latestReleases.map { release in
+            let current = records.first { release.model == nil || $0.model == release.model }
+            var reason: String?
+            if current?.tag != release.tag {
+                if let session = try store.latestSession(repository: repository.location, commit: release.commit.hex), session.status == .failed {
+                    reason = "\(release.tag) has no bundle: its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
+                } else {
+                    reason = "\(release.tag) is not bundled yet; run mf reconcile"
+                }
+            }
+            return EnvironmentStatus(name: "production", model: release.model, desired: release.tag, current: current?.tag, reason: reason)
+        }
+    }
+}

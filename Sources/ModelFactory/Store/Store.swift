@@ -291,6 +291,17 @@ extension Store {
         }
     }
 
+    /// The latest session of any model of the repository at `path` at `commit`.
+    public func latestSession(repository path: String, commit: String) throws -> Session? {
+        try writer.read { db in
+            try Session.fetchOne(db, sql: """
+                SELECT sessions.* FROM sessions JOIN models ON models.id = sessions.modelId
+                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
+                ORDER BY sessions.startedAt DESC LIMIT 1
+                """, arguments: [path, commit])
+        }
+    }
+
     /// The latest session of a model at a commit, passed or not.
     public func latestSession(modelID: Int64, commit: String) throws -> Session? {
         try writer.read { db in
