@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmark: `mf reconcile` on a repository whose 100 release tags are all bundled already (the
+# common case: a push that changes nothing the factory owns). Target: under 300 ms.
+#
+# The model is a small pure-Python plugin (no requirements); the 100 tags sit on 100 commits of
+# master with the same tree, so the first reconcile trains once and reuses that session for the
+# other 99 bundles. Then hyperfine times the reconcile that has nothing to do, and the time to
+# bundle one more release whose session is recorded, against copying and hashing its files.
+#
+#   benchmarks/reconcile.sh [--runs 20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=20
+[ "${1:-}" = "--runs" ] && runs=$2
+scripts/setup
+swift build -c release --product mf >&2
+mf=$(swift build -c release --show-bin-path)/mf
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export MF_HOME="$work/home"
+repo="$work/repo"
+git init -q -b master "$repo"
+cp runtimes/python/mf_runner.py "$repo/"
+cat > "$repo/model.py" <<'PY'
+import os
+class Model:
+    def train(self, data, artifacts, seed):
+        with open(os.path.join(artifacts, "weights.txt"), "w") as handle: handle.write("1\n")
+        return {}
+    def load(self, artifacts): pass
+    def evaluate(self, data): return {"auc": 1.0}
+    def predict(self, instances): return [{"y": 1} for _ in instances]
+PY
+printf 'x,y\n1,1\n' > "$repo/data.csv"
+printf 'name: bench\nruntime: python\ntrain: { data: data.csv }\nevaluate: { data: data.csv }\nschema: { inputs: [{ name: x, type: double }], outputs: [{ name: y, type: int }] }\ngates: { auc: ">= 0.5" }\nexamples: [{ x: 1 }]\n' > "$repo/model.yaml"
+git -C "$repo" add -A
+git -C "$repo" -c user.name=b -c user.email=b@b commit -qm model
+for i in $(seq 1 100); do
+  git -C "$repo" -c user.name=b -c user.email=b@b commit -q --allow-empty -m "release $i"
+  git -C "$repo" tag "v1.$i.0"
+done
+start=$(date +%s.%N)
+"$mf" reconcile --repo "$repo" >/dev/null
+echo "first reconcile (100 bundles, one training): $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+hyperfine --warmup 3 --runs "$runs" --style basic --export-json "$work/reconcile.json" \
+  -n "mf reconcile (100 tags, all bundled)" "$mf reconcile --repo $repo" >&2
+
+# One more release whose session is recorded: bundle it, against copying and hashing its files.
+git -C "$repo" -c user.name=b -c user.email=b@b commit -q --allow-empty -m "release 101"
+git -C "$repo" tag v2.0.0
+"$mf" build v2.0.0 --repo "$repo" >/dev/null
+bundle=$(ls -d "$MF_HOME"/bundles/bench/1.1.0)
+hyperfine --warmup 2 --runs "$runs" --style basic --export-json "$work/bundle.json" \
+  --prepare "rm -rf $MF_HOME/bundles/bench/2.0.0 $MF_HOME/bundles/bench/bench-2.0.0.tar.gz; sqlite3 $MF_HOME/factory.sqlite \"DELETE FROM bundles WHERE version = '2.0.0'\" 2>/dev/null || python3 -c \"import sqlite3; c = sqlite3.connect('$MF_HOME/factory.sqlite'); c.execute(\\\"DELETE FROM bundles WHERE version = '2.0.0'\\\"); c.commit()\"" \
+  -n "mf bundle v2.0.0 (session recorded)" "$mf bundle v2.0.0 --repo $repo" \
+  -n "cp -r + sha256sum of a bundle's files" "rm -rf $work/copy && cp -r $bundle $work/copy && find $work/copy -type f -exec sha256sum {} + >/dev/null && tar -czf $work/copy.tgz -C $work copy" >&2
+python3 - "$work/reconcile.json" "$work/bundle.json" <<'PY'
+import json, sys
+for path in sys.argv[1:]:
+    for r in json.load(open(path))["results"]:
+        print(f"{r['command']:44} median {r['median']*1000:8.1f} ms  min {r['min']*1000:8.1f} ms")
+PY
