@@ -30,6 +30,15 @@ public struct Bundler: Sendable {
     public func bundle(_ repository: Repository, tag: String, observer: (any BuildObserver)? = nil) async throws -> [BundleResult] {
         let references = try repository.references(readingTagObjects: false)
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
+        return try await bundle(repository, tag: tag, references: references, configuration: configuration, observer: observer)
+    }
+
+    /// The same, with the references and flow configuration read once by the caller (the
+    /// reconciler bundles every tag of a repository in one pass).
+    func bundle(
+        _ repository: Repository, tag: String, references: [Reference], configuration: FlowConfiguration,
+        observer: (any BuildObserver)? = nil
+    ) async throws -> [BundleResult] {
         let shortTag = tag.hasPrefix("refs/tags/") ? String(tag.dropFirst("refs/tags/".count)) : tag
         guard let reference = references.first(where: { $0.kind == .tag && $0.shortName == shortTag }), let commit = reference.commit,
               case .version(let taggedModel, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {

@@ -44,10 +44,11 @@ public struct Reconciler: Sendable {
         }
 
         let bundler = Bundler(pipeline: pipeline)
+        let references = try repository.references(readingTagObjects: false)
         var bundled: [String: [(Release, BundleResult)]] = [:]
         for release in flow.releases {
             do {
-                for result in try await bundler.bundle(repository, tag: release.tag) {
+                for result in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration) {
                     if result.created { report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive)) }
                     bundled[result.model, default: []].append((release, result))
                 }
