@@ -26,6 +26,11 @@ public struct Store: Sendable {
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Two processes opening a new store at once must not both create its tables: migrations
+        // run under an exclusive lock on a file beside the database.
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        defer { if lock >= 0 { close(lock) } }
+        if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
         try self.init(writer: DatabasePool(path: path, configuration: configuration))
     }
 
