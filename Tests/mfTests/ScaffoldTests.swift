@@ -8,12 +8,7 @@ let badTemplates = repositoryRoot.appendingPathComponent("Tests/Fixtures/bad-tem
 /// Real cookiecutter, as `scripts/setup` installs it (or from PATH).
 let cookiecutter: String? = {
     let local = repositoryRoot.appendingPathComponent(".build-tools/venv/bin/cookiecutter").path
-    if FileManager.default.isExecutableFile(atPath: local) { return local }
-    for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-        let path = String(folder) + "/cookiecutter"
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
+    return FileManager.default.isExecutableFile(atPath: local) ? local : Scaffold.onPath("cookiecutter")
 }()
 
 /// Every file, folder and link under `root`: its bytes (or link target) and permission bits.

@@ -143,6 +143,8 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
     case notAVersionTag(String)
     case gatesFailed(model: String, tag: String, failure: String)
     case noModel(tag: String, model: String)
+    /// A file or command the bundler needs failed (a lock, `pip freeze`, a tool's version).
+    case io(what: String, problem: String)
 
     public var description: String {
         switch self {
@@ -150,6 +152,7 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
         case .notAVersionTag(let tag): "'\(tag)' is not a version tag of this repository"
         case .gatesFailed(let model, let tag, let failure): "\(model) at \(tag) gets no bundle: its session failed (\(failure))"
         case .noModel(let tag, let model): "\(tag) names the model '\(model)', which has no model.yaml at that commit"
+        case .io(let what, let problem): "\(what): \(problem)"
         }
     }
 }

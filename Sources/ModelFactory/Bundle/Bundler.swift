@@ -184,14 +184,16 @@ public struct Bundler: Sendable {
         }
     }
 
-    /// A short command's standard output (tool versions, pip freeze).
+    /// A short command's standard output, without its standard error (so pip's warnings never
+    /// land in requirements.lock).
     static func output(_ command: [String]) throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mf-output-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = try WorkerProcess(command: command, directory: nil, environment: nil, outputFile: file.path)
+        let quiet = ["/bin/sh", "-c", "exec \"$@\" 2>/dev/null", "sh"] + command
+        let process = try WorkerProcess(command: quiet, directory: nil, environment: nil, outputFile: file.path)
         while !process.waitForExit(seconds: 600) {}
         guard process.exitStatus == "exited with status 0" else {
-            throw BundleError.notABundle(path: command.joined(separator: " "), reason: "the command \(process.exitStatus ?? "failed")")
+            throw BundleError.io(what: command.joined(separator: " "), problem: "the command \(process.exitStatus ?? "failed")")
         }
         return String(decoding: Generator.read(file.path) ?? Data(), as: UTF8.self)
     }

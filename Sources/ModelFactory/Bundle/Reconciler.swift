@@ -80,9 +80,9 @@ public struct Reconciler: Sendable {
     static func lock(_ file: URL) throws -> Int32 {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw BundleError.notABundle(path: file.path, reason: "the lock file cannot be opened") }
+        guard descriptor >= 0 else { throw BundleError.io(what: file.path, problem: "the lock file cannot be opened") }
         while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { close(descriptor); throw BundleError.notABundle(path: file.path, reason: "the lock cannot be taken") }
+            guard errno == EINTR else { close(descriptor); throw BundleError.io(what: file.path, problem: "the lock cannot be taken") }
         }
         return descriptor
     }

@@ -219,10 +219,9 @@ public struct Scaffolder: Sendable {
         if context["_cookiecutter"] == nil { context["_cookiecutter"] = .dict(original) }
 
         let generator = Generator(template: template, context: context, environment: environment)
-        if request.makeRepository,
-           FileManager.default.fileExists(atPath: request.outputDirectory.appendingPathComponent(try generator.projectName()).appendingPathComponent(".git").path) {
-            throw .io(path: request.outputDirectory.appendingPathComponent(try generator.projectName()).path,
-                      problem: "it is already a git repository; scaffold into a new folder, or pass --no-git")
+        let project = request.outputDirectory.appendingPathComponent(try generator.projectName())
+        if request.makeRepository, FileManager.default.fileExists(atPath: project.appendingPathComponent(".git").path) {
+            throw .io(path: project.path, problem: "it is already a git repository; scaffold into a new folder, or pass --no-git")
         }
         let output = try generator.generate(
             into: request.outputDirectory, overwrite: request.overwriteIfExists, runHooks: request.acceptHooks, hookRunner: hooks)
