@@ -14,7 +14,7 @@ struct BundleCommand: AsyncParsableCommand {
             file). Published to $MF_HOME/bundles/MODEL/VERSION/ with MODEL-VERSION.tar.gz beside \
             it; the same commit gives the same archive bytes. An existing bundle is never replaced.
 
-            --json prints an array of {model, version, tag, commit, session, path, archive, sha256, created}.
+            --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256, created}.
             Exit status: 0 bundled (or already bundled), 1 the release's session failed its gates, 2 an error.
             """
     )
@@ -84,24 +84,42 @@ struct Verify: ParsableCommand {
 struct Bundles: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the published bundles.",
-        discussion: "--json prints an array of {model, version, tag, commit, session, path, archive, sha256}."
+        discussion: """
+            --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256}; tag is null for \
+            a staging bundle (a pre-release of the development head, ref refs/heads/development).
+            """
     )
 
     @OptionGroup var options: RepositoryOptions
 
     struct Row: Encodable {
-        let model, version, tag, commit, session, path, archive, sha256: String
+        let model, version: String
+        /// Nil for a staging bundle (a pre-release of a branch head).
+        let tag: String?
+        let ref, commit, session, path, archive, sha256: String
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            for (key, value) in [(CodingKeys.model, model), (.version, version)] { try container.encode(value, forKey: key) }
+            try container.encode(tag, forKey: .tag)
+            for (key, value) in [(CodingKeys.ref, ref), (.commit, commit), (.session, session), (.path, path), (.archive, archive), (.sha256, sha256)] {
+                try container.encode(value, forKey: key)
+            }
+        }
+
+        enum CodingKeys: String, CodingKey { case model, version, tag, ref, commit, session, path, archive, sha256 }
     }
 
     func run() throws {
         let rows = try reportingErrors {
             try options.openStore().bundles().map {
-                Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag, commit: $0.bundle.commit, session: $0.bundle.sessionId,
+                Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag.isEmpty ? nil : $0.bundle.tag, ref: $0.bundle.ref,
+                    commit: $0.bundle.commit, session: $0.bundle.sessionId,
                     path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
             }
         }
         if options.json { try printJSON(rows); return }
         guard !rows.isEmpty else { print("No bundles."); return }
-        for row in rows { print("\(row.model)  \(row.version)  \(row.tag)  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)") }
+        for row in rows { print("\(row.model)  \(row.version)  \(row.tag ?? row.ref.replacingOccurrences(of: "refs/heads/", with: ""))  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)") }
     }
 }

@@ -36,7 +36,7 @@ struct Status: ParsableCommand {
                 print(Status.render(flow))
                 for environment in environments {
                     let model = environment.model.map { " (\($0))" } ?? ""
-                    print("Environment \(environment.name)\(model): desired \(environment.desired), current \(environment.current ?? "none")"
+                    print("Environment \(environment.name)\(model): desired \(environment.desired) (\(environment.ref)), current \(environment.current ?? "none")"
                         + (environment.reason.map { " — \($0)" } ?? ""))
                 }
             }

@@ -35,8 +35,13 @@ func integrityCheck(_ home: String) throws -> String {
         let actions = (report["actions"] as? [[String: String]] ?? []).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }
         #expect(actions.contains("session feature/tweak passed"))
         #expect(actions.contains("bundle v1.0.0 done") && actions.contains("bundle v1.0.1 done"))
+        #expect(actions.contains("bundle development done") && actions.contains("environment staging done"), "\(actions)")
         let production = (report["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "production" }
         #expect(production?["version"] as? String == "1.0.1")
+        // staging: the development head (v1.0.0's commit) as the pre-release after the newest release.
+        let development = try fixture.git(["rev-parse", "--short=7", "development"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let staging = (report["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" }
+        #expect(staging?["version"] as? String == "1.1.0-dev.g\(development)", "\(report)")
 
         let second = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
         #expect((second["actions"] as? [Any])?.isEmpty == true)
@@ -54,12 +59,56 @@ func integrityCheck(_ home: String) throws -> String {
 
         // `mf status` shows the environment's desired and current release, and why they differ.
         let status = try #require(try json(try mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
-        let environment = try #require((status["environments"] as? [[String: String]])?.first)
-        #expect(environment["name"] == "production" && environment["desired"] == "v1.1.0" && environment["current"] == "v1.0.1")
+        let environments = try #require(status["environments"] as? [[String: Any]])
+        let environment = try #require(environments.first { $0["name"] as? String == "production" }?.compactMapValues { $0 as? String })
+        #expect(environment["desired"] == "1.1.0" && environment["ref"] == "v1.1.0" && environment["current"] == "1.0.1")
         #expect(environment["reason"]?.contains("v1.1.0 has no bundle: its session") == true, "\(environment)")
         #expect(environment["reason"]?.contains("gates: auc >= 1.5") == true, "\(environment)")
+        // staging's desired version follows the newest release (now 1.1.0), so it is behind until the next reconcile.
+        let stagingStatus = try #require(environments.first { $0["name"] as? String == "staging" })
+        #expect(stagingStatus["desired"] as? String == "1.2.0-dev.g\(development)" && stagingStatus["ref"] as? String == "development")
         let text = try mf(["status", "--repo", fixture.path, "--home", home.path])
-        #expect(text.stdout.contains("Environment production: desired v1.1.0, current v1.0.1"), "\(text.stdout)")
+        #expect(text.stdout.contains("Environment production: desired 1.1.0 (v1.1.0), current 1.0.1"), "\(text.stdout)")
+    }
+
+    /// staging follows the development head: a new commit there gets a pre-release bundle and
+    /// staging moves to it; a head whose gates fail gets none, staging stays, and status says why.
+    @Test func stagingFollowsTheDevelopmentHead() throws {
+        let fixture = try reconcileRepository()
+        let home = TemporaryDirectory("home")
+        #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
+        try fixture.git(["checkout", "-q", "development"])
+        try fixture.git(["merge", "-q", "--no-ff", "-m", "merge feature/tweak", "feature/tweak"])
+        let merged = try fixture.git(["rev-parse", "--short=7", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let before = try #require(try json(try mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let behind = try #require((before["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" })
+        #expect(behind["desired"] as? String == "1.1.0-dev.g\(merged)", "\(behind)")
+        #expect((behind["reason"] as? String)?.contains("not bundled yet") == true, "\(behind)")
+
+        let report = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let staging = (report["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" }
+        #expect(staging?["version"] as? String == "1.1.0-dev.g\(merged)" && staging?["tag"] as? String == "", "\(report)")
+        let bundles = try #require(try json(try mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]])
+        let row = try #require(bundles.first { $0["version"] as? String == "1.1.0-dev.g\(merged)" })
+        #expect(row["tag"] is NSNull && row["ref"] as? String == "refs/heads/development", "\(row)")
+        #expect(try mf(["verify", row["archive"] as! String]).status == 0)
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (row["path"] as! String) + "/bundle.json"))) as? [String: Any])
+        #expect(manifest["tag"] == nil && manifest["ref"] as? String == "refs/heads/development")
+
+        // A development head that fails its gates: no staging bundle, staging stays, status says why.
+        try fixture.directory.write("repo/model.yaml", try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
+            .replacingOccurrences(of: ">= 0.9", with: ">= 1.5"))
+        try fixture.git(["commit", "-q", "-am", "stricter gate"])
+        let failing = try fixture.git(["rev-parse", "--short=7", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let third = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let failed = (third["actions"] as? [[String: String]])?.first { $0["target"] == "development" }
+        #expect(failed?["outcome"] == "failed" && failed?["detail"]?.contains("gets no bundle") == true, "\(third)")
+        let stays = (third["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" }
+        #expect(stays?["version"] as? String == "1.1.0-dev.g\(merged)")
+        let after = try #require(try json(try mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let reason = (after["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" }?["reason"] as? String
+        #expect(reason?.contains("development at \(failing) has no bundle: its session") == true, "\(String(describing: reason))")
     }
 
     /// Two reconciles at once do each piece of work once.
@@ -81,7 +130,7 @@ func integrityCheck(_ home: String) throws -> String {
             let report = try #require(try json(finished) as? [String: Any])
             return (report["actions"] as? [[String: String]] ?? []).filter { $0["kind"] == "bundle" }.map { $0["target"]! }
         }
-        #expect((bundleActions[0] + bundleActions[1]).sorted() == ["v1.0.0", "v1.0.1"])
+        #expect((bundleActions[0] + bundleActions[1]).sorted() == ["development", "v1.0.0", "v1.0.1"])
         let sessions = try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [[String: Any]])
         #expect(sessions.count == 3, "\(sessions.map { $0["ref"] ?? "" })")
         #expect(try integrityCheck(home.path) == "ok")
@@ -102,11 +151,8 @@ func integrityCheck(_ home: String) throws -> String {
         Thread.sleep(forTimeInterval: delay)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        for version in ["1.0.0", "1.0.1"] {
-            let folder = home.appending("bundles/demo/\(version)")
-            if FileManager.default.fileExists(atPath: folder) {
-                #expect(try mf(["verify", folder]).status == 0, "a partial bundle is visible at \(folder)")
-            }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles/demo"))) ?? [] {
+            #expect(try mf(["verify", home.appending("bundles/demo/\(name)")]).status == 0, "a partial bundle is visible at \(name)")
         }
         #expect(try integrityCheck(home.path) == "ok")
         let next = try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])

@@ -35,7 +35,10 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var format = 1
     public var model: String
     public var version: String
-    public var tag: String
+    /// The release tag; absent for a pre-release bundle of a branch head (staging).
+    public var tag: String?
+    /// The ref the bundle was made from: `refs/tags/v1.2.0` or `refs/heads/development`.
+    public var ref: String
     public var commit: String
     public var tree: String
     public var session: String

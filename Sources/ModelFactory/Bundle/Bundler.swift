@@ -6,7 +6,10 @@ internal import Crypto
 public struct BundleResult: Sendable, Encodable {
     public let model: String
     public let version: String
-    public let tag: String
+    /// The release tag; nil for a pre-release bundle of a branch head.
+    public let tag: String?
+    /// The ref it was made from (`refs/tags/v1.2.0`, `refs/heads/development`).
+    public let ref: String
     public let commit: String
     public let session: String
     public let path: String
@@ -14,6 +17,44 @@ public struct BundleResult: Sendable, Encodable {
     public let sha256: String
     /// False when the bundle existed already (bundles are never made twice).
     public let created: Bool
+
+    init(_ record: BundleRecord, model: String, created: Bool) {
+        self.init(
+            model: model, version: record.version, tag: record.tag.isEmpty ? nil : record.tag, ref: record.ref, commit: record.commit,
+            session: record.sessionId, path: record.path, archive: record.archive, sha256: record.sha256, created: created)
+    }
+
+    public init(
+        model: String, version: String, tag: String?, ref: String, commit: String, session: String, path: String, archive: String,
+        sha256: String, created: Bool
+    ) {
+        self.model = model
+        self.version = version
+        self.tag = tag
+        self.ref = ref
+        self.commit = commit
+        self.session = session
+        self.path = path
+        self.archive = archive
+        self.sha256 = sha256
+        self.created = created
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(model, forKey: .model)
+        try container.encode(version, forKey: .version)
+        try container.encode(tag, forKey: .tag)
+        try container.encode(ref, forKey: .ref)
+        try container.encode(commit, forKey: .commit)
+        try container.encode(session, forKey: .session)
+        try container.encode(path, forKey: .path)
+        try container.encode(archive, forKey: .archive)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(created, forKey: .created)
+    }
+
+    enum CodingKeys: String, CodingKey { case model, version, tag, ref, commit, session, path, archive, sha256, created }
 }
 
 /// Turns a release tag into an immutable bundle under `$MF_HOME/bundles/<model>/<version>/` and
@@ -44,40 +85,72 @@ public struct Bundler: Sendable {
               case .version(let taggedModel, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
             throw BundleError.notAVersionTag(tag)
         }
-        let tree = try repository.treeID(of: commit)
+        let source = Source(commit: commit, revision: shortTag, tag: shortTag, ref: "refs/tags/" + shortTag, model: taggedModel)
+        return try await bundle(repository, source, version: { _ in version }, observer: observer)
+    }
+
+    /// A pre-release bundle of a branch head (the staging bundle of the development line): its
+    /// version comes from `version`, given the model's name (DESIGN.md "GitOps").
+    public func bundle(
+        _ repository: Repository, branch: String, commit: ObjectID, version: (String) -> Version, observer: (any BuildObserver)? = nil
+    ) async throws -> [BundleResult] {
+        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: "refs/heads/" + branch, model: nil),
+                         version: version, observer: observer)
+    }
+
+    /// What a bundle is made from: a commit, named by a tag or a branch.
+    struct Source {
+        var commit: ObjectID
+        /// What the build is asked for (the tag, or the commit of a branch head).
+        var revision: String
+        var tag: String?
+        var ref: String
+        /// The one model a `model@version` tag names.
+        var model: String?
+        var name: String { tag ?? ref }
+    }
+
+    private func bundle(
+        _ repository: Repository, _ source: Source, version versionOf: (String) -> Version, observer: (any BuildObserver)?
+    ) async throws -> [BundleResult] {
+        let tree = try repository.treeID(of: source.commit)
         var results: [BundleResult] = []
-        for folder in try pipeline.modelFolders(repository, commit: commit) {
+        var reports: [SessionReport]?
+        for folder in try pipeline.modelFolders(repository, commit: source.commit) {
             let manifestPath = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
-            let manifest = try Manifest.parse(String(decoding: try repository.file(at: manifestPath, in: commit), as: UTF8.self), file: manifestPath)
-            if let taggedModel, taggedModel != manifest.name { continue }
+            let manifest = try Manifest.parse(String(decoding: try repository.file(at: manifestPath, in: source.commit), as: UTF8.self), file: manifestPath)
+            if let model = source.model, model != manifest.name { continue }
+            let version = versionOf(manifest.name).description
             let modelID = try pipeline.store.modelID(repository: repository.location, name: manifest.name)
-            if let existing = try pipeline.store.bundle(modelID: modelID, version: version.description),
+            if let existing = try pipeline.store.bundle(modelID: modelID, version: version),
                FileManager.default.fileExists(atPath: existing.path) {
-                results.append(BundleResult(
-                    model: manifest.name, version: existing.version, tag: existing.tag, commit: existing.commit, session: existing.sessionId,
-                    path: existing.path, archive: existing.archive, sha256: existing.sha256, created: false))
+                results.append(BundleResult(existing, model: manifest.name, created: false))
                 continue
             }
-            var session = try pipeline.store.firstPassedSession(modelID: modelID, commit: commit.hex)
+            var session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex)
             if session == nil {
-                let reports = try await pipeline.build(repository, BuildRequest(revision: shortTag, trigger: "bundle"), observer: observer)
-                guard let report = reports.first(where: { $0.model == manifest.name }) else { throw BundleError.noModel(tag: shortTag, model: manifest.name) }
+                if reports == nil {
+                    reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: "bundle"), observer: observer)
+                }
+                guard let report = reports?.first(where: { $0.model == manifest.name }) else {
+                    throw BundleError.noModel(tag: source.name, model: manifest.name)
+                }
                 guard report.session.status == .passed else {
-                    throw BundleError.gatesFailed(model: manifest.name, tag: shortTag, failure: report.session.failure ?? "failed")
+                    throw BundleError.gatesFailed(model: manifest.name, tag: source.name, failure: report.session.failure ?? "failed")
                 }
                 session = report.session
             }
             results.append(try assemble(
-                manifest: manifest, folder: folder, session: session!, modelID: modelID, version: version.description, tag: shortTag,
-                commit: commit.hex, tree: tree.hex))
+                manifest: manifest, folder: folder, session: session!, modelID: modelID, version: version, origin: source, tree: tree.hex))
         }
-        if results.isEmpty { throw BundleError.noModel(tag: shortTag, model: taggedModel ?? "?") }
+        if results.isEmpty { throw BundleError.noModel(tag: source.name, model: source.model ?? "?") }
         return results
     }
 
     private func assemble(
-        manifest: Manifest, folder: String, session: Session, modelID: Int64, version: String, tag: String, commit: String, tree: String
+        manifest: Manifest, folder: String, session: Session, modelID: Int64, version: String, origin: Source, tree: String
     ) throws -> BundleResult {
+        let commit = origin.commit.hex
         let manager = FileManager.default
         let name = "\(manifest.name)-\(version)"
         let aside = bundlesFolder.appendingPathComponent(".building-\(UUID().uuidString)")
@@ -119,7 +192,7 @@ public struct Bundler: Sendable {
             BundleManifest.Field(name: field.name, type: field.type.rawValue, min: field.min, max: field.max, values: field.values)
         }
         let description = BundleManifest(
-            model: manifest.name, version: version, tag: tag, commit: commit, tree: tree, session: session.id,
+            model: manifest.name, version: version, tag: origin.tag, ref: origin.ref, commit: commit, tree: tree, session: session.id,
             runtime: manifest.runtime.rawValue, run: manifest.run, toolchain: SortedMap(toolchain),
             schema: BundleManifest.Schema(inputs: manifest.schema.inputs.map(field), outputs: manifest.schema.outputs.map(field)),
             metrics: SortedMap(Dictionary(metrics.compactMap { metric in metric.value.map { (metric.name, $0) } }, uniquingKeysWith: { $1 })),
@@ -143,12 +216,10 @@ public struct Bundler: Sendable {
             created = rename(root.path, finalFolder.path) == 0
         }
         let record = BundleRecord(
-            modelId: modelID, version: version, tag: tag, commit: commit, sessionId: session.id, path: finalFolder.path,
-            archive: finalArchive.path, sha256: digest, createdAt: Date())
+            modelId: modelID, version: version, tag: origin.tag ?? "", ref: origin.ref, commit: commit, sessionId: session.id,
+            path: finalFolder.path, archive: finalArchive.path, sha256: digest, createdAt: Date())
         try pipeline.store.record(record)
-        return BundleResult(
-            model: manifest.name, version: version, tag: tag, commit: commit, session: session.id, path: finalFolder.path,
-            archive: finalArchive.path, sha256: digest, created: created)
+        return BundleResult(record, model: manifest.name, created: created)
     }
 
     /// The plugin's files: everything but build caches, environments and the build marker; from

@@ -61,18 +61,36 @@ public struct Reconciler: Sendable {
         for (model, releases) in bundled {
             let candidates = releases.filter { $0.0.productionLine && !$0.0.version.isPrerelease }
             guard let newest = candidates.max(by: { $0.0.version < $1.0.version }) else { continue }
-            let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == "production" }
-            let record = EnvironmentRecord(
-                repository: repository.location, model: model, name: "production", version: newest.1.version, tag: newest.1.tag,
-                commit: newest.1.commit, bundle: newest.1.path, updatedAt: Date())
-            if current?.version != record.version || current?.bundle != record.bundle {
-                try pipeline.store.record(record)
-                report.actions.append(.init(kind: "environment", target: "production", outcome: "done",
-                                            detail: "\(model) \(current?.version ?? "none") -> \(record.version)"))
+            try move("production", of: model, to: newest.1, repository: repository, report: &report)
+        }
+
+        // staging: a pre-release bundle of the development head.
+        if let development = flow.development, let commit = development.commit {
+            do {
+                let results = try await bundler.bundle(repository, branch: development.branch, commit: commit, version: { model in
+                    flow.stagingVersion(model: model, commit: commit)
+                })
+                for result in results {
+                    if result.created { report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive)) }
+                    try move("staging", of: result.model, to: result, repository: repository, report: &report)
+                }
+            } catch let error as BundleError {
+                report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: error.description))
             }
         }
         report.environments = try pipeline.store.environments(repository: repository.location)
         return report
+    }
+
+    /// Points environment `name` of `model` at `bundle`, when it is not there already.
+    private func move(_ name: String, of model: String, to bundle: BundleResult, repository: Repository, report: inout ReconcileReport) throws {
+        let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == name }
+        let record = EnvironmentRecord(
+            repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag ?? "",
+            commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
+        guard current?.version != record.version || current?.bundle != record.bundle else { return }
+        try pipeline.store.record(record)
+        report.actions.append(.init(kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)"))
     }
 
     /// An exclusive lock on `file`, waited for; released when the descriptor closes (or the
@@ -90,33 +108,64 @@ public struct Reconciler: Sendable {
 
 /// An environment as git wants it and as the factory has it.
 public struct EnvironmentStatus: Sendable, Encodable {
+    /// `production` or `staging`.
     public var name: String
     /// The model of a `model@version` release; nil in a repository of one model.
     public var model: String?
-    /// The release the environment should run (its tag), from the refs.
+    /// The version the environment should run, from the refs.
     public var desired: String
-    /// The release it runs, as the last `mf reconcile` set it; nil when none.
+    /// Where that version comes from: the release tag (production) or the branch (staging).
+    public var ref: String
+    /// The version it runs, as the last `mf reconcile` set it; nil when none.
     public var current: String?
     /// Why current is not desired, when it is not.
     public var reason: String?
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(model, forKey: .model)
+        try container.encode(desired, forKey: .desired)
+        try container.encode(ref, forKey: .ref)
+        try container.encode(current, forKey: .current)
+        try container.encode(reason, forKey: .reason)
+    }
+
+    enum CodingKeys: String, CodingKey { case name, model, desired, ref, current, reason }
 }
 
 extension Reconciler {
-    /// `production` for each model: the newest release on the production line against what the
-    /// store says runs, and why they differ (the release's failed session, or no reconcile yet).
+    /// `production` and `staging` for each model: what the refs want against what the store says
+    /// runs, and why they differ (a failed session, or no reconcile yet).
     public static func environments(flow: Flow, repository: Repository, store: Store) throws -> [EnvironmentStatus] {
-        let records = try store.environments(repository: repository.location).filter { $0.name == "production" }
-        return try flow.latestReleases.map { release in
-            let current = records.first { release.model == nil || $0.model == release.model }
-            var reason: String?
-            if current?.tag != release.tag {
-                if let session = try store.latestSession(repository: repository.location, commit: release.commit.hex), session.status == .failed {
-                    reason = "\(release.tag) has no bundle: its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
-                } else {
-                    reason = "\(release.tag) is not bundled yet; run mf reconcile"
-                }
-            }
-            return EnvironmentStatus(name: "production", model: release.model, desired: release.tag, current: current?.tag, reason: reason)
+        let records = try store.environments(repository: repository.location)
+        func current(_ name: String, model: String?) -> EnvironmentRecord? {
+            records.first { $0.name == name && (model == nil || $0.model == model) }
         }
+        func reason(_ what: String, commit: ObjectID) throws -> String {
+            if let session = try store.latestSession(repository: repository.location, commit: commit.hex), session.status == .failed {
+                return "\(what) has no bundle: its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
+            }
+            return "\(what) is not bundled yet; run mf reconcile"
+        }
+        var environments: [EnvironmentStatus] = []
+        for release in flow.latestReleases {
+            let running = current("production", model: release.model)
+            let desired = release.version.description
+            environments.append(EnvironmentStatus(
+                name: "production", model: release.model, desired: desired, ref: release.tag, current: running?.version,
+                reason: running?.version == desired ? nil : try reason(release.tag, commit: release.commit)))
+        }
+        if let development = flow.development, let commit = development.commit {
+            let models: [String?] = flow.latestReleases.isEmpty ? [nil] : flow.latestReleases.map(\.model)
+            for model in models {
+                let running = current("staging", model: model)
+                let desired = flow.stagingVersion(model: model, commit: commit).description
+                environments.append(EnvironmentStatus(
+                    name: "staging", model: model, desired: desired, ref: development.branch, current: running?.version,
+                    reason: running?.version == desired ? nil : try reason("\(development.branch) at \(commit.short)", commit: commit)))
+            }
+        }
+        return environments
     }
 }

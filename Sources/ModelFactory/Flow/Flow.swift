@@ -68,6 +68,16 @@ public struct Flow: Sendable {
         return newest.values.sorted { ($0.model ?? "") < ($1.model ?? "") }
     }
 
+    /// The pre-release version of a development-line commit for `model` (DESIGN.md "GitOps"):
+    /// the next minor version after the model's newest release, marked `dev` and the commit, so
+    /// `1.0.1` and commit `0eeac3d…` give `1.1.0-dev.g0eeac3d` (the `g` keeps a hex id that is all
+    /// digits a valid identifier); `0.1.0-dev.g…` before any release.
+    public func stagingVersion(model: String?, commit: ObjectID) -> Version {
+        let newest = releases.filter { !$0.version.isPrerelease && ($0.model == nil || $0.model == model) }.map(\.version).max()
+        let next = newest.map { Version(major: $0.major, minor: $0.minor + 1) } ?? Version(major: 0, minor: 1)
+        return Version(major: next.major, minor: next.minor, patch: 0, prerelease: ["dev", "g" + commit.short])
+    }
+
     /// The newest production release of a repository that holds one model; nil otherwise or
     /// when there is none.
     public var latestRelease: Release? {

@@ -125,6 +125,11 @@ public struct Store: Sendable {
                 table.primaryKey(["repository", "model", "name"])
             }
         }
+        migrator.registerMigration("v4: bundle refs") { db in
+            // The ref a bundle was made from; a staging bundle has a branch and no tag ('').
+            try db.alter(table: "bundles") { table in table.add(column: "ref", .text).notNull().defaults(to: "") }
+            try db.execute(sql: "UPDATE bundles SET ref = 'refs/tags/' || tag WHERE tag != ''")
+        }
         return migrator
     }
 }
@@ -183,7 +188,10 @@ public struct BundleRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public static let databaseTableName = "bundles"
     public var modelId: Int64
     public var version: String
+    /// The release tag; '' for a pre-release bundle of a branch head.
     public var tag: String
+    /// `refs/tags/v1.2.0` or `refs/heads/development`.
+    public var ref: String
     public var commit: String
     public var sessionId: String
     /// The bundle's folder and its `.tar.gz`.
