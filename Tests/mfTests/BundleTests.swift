@@ -67,6 +67,32 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         #expect(listed.count == 1 && listed.first?["tag"] as? String == "v1.0.0" && listed.first?["sha256"] as? String == result["sha256"] as? String)
     }
 
+    /// A Python model with requirements: the bundle pins what the build installed, with the hash
+    /// of the archive pip installed it from (pip's hash-checking format), and records the
+    /// environment's Python. Installs six 1.16.0 from PyPI.
+    @Test func pythonRequirementsArePinnedWithHashes() throws {
+        let fixture = try releasedModel()
+        try fixture.directory.write("repo/requirements.txt", "six==1.16.0\n")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "requirements"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.1.0"])
+        let home = TemporaryDirectory("home")
+        let made = try mf(["bundle", "v1.1.0", "--repo", fixture.path, "--home", home.path, "--json"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let folder = try #require((try json(made) as? [[String: Any]])?.first?["path"] as? String)
+        let lock = try String(contentsOfFile: folder + "/requirements.lock", encoding: .utf8)
+        #expect(lock.contains("six==1.16.0 \\\n    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n"), "\(lock)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/bundle.json"))) as? [String: Any])
+        let toolchain = try #require(manifest["toolchain"] as? [String: String])
+        #expect(toolchain["python"]?.hasPrefix("Python 3.") == true && toolchain["mf"] != nil, "\(toolchain)")
+        let files = try snapshot(folder).keys
+        #expect(!files.contains { $0.contains(".venv") || $0.contains(".mf-toolchain") }, "\(files.sorted())")
+        // The lock is what pip accepts in hash-checking mode (checked without installing).
+        let check = try runProcess("/usr/bin/env", ["python3", "-m", "pip", "install", "--dry-run", "--no-deps", "--disable-pip-version-check", "-q",
+                                                   "--require-hashes", "-r", folder + "/requirements.lock"])
+        #expect(check.status == 0, "\(check.stderr)")
+    }
+
     /// One changed byte, a missing file, an extra file: each fails `mf verify` by name.
     @Test func verifyNamesEachDifference() throws {
         let fixture = try releasedModel()

@@ -57,6 +57,27 @@ public struct BundleResult: Sendable, Encodable {
     enum CodingKeys: String, CodingKey { case model, version, tag, ref, commit, session, path, archive, sha256, created }
 }
 
+/// The versions of the tools a build used (`mf`, `python`, `swift`), as bundle.json records them.
+enum Toolchain {
+    /// Where a build folder keeps them, written when the build completes.
+    static let fileName = ".mf-toolchain.json"
+
+    static func versions(runtime: Manifest.Runtime, folder: URL) -> [String: String] {
+        var versions = ["mf": "0.1.0"]
+        switch runtime {
+        case .python:
+            let venv = folder.appendingPathComponent(".venv/bin/python")
+            let python = FileManager.default.isExecutableFile(atPath: venv.path) ? [venv.path] : ["/usr/bin/env", "python3"]
+            versions["python"] = (try? Bundler.output(python + ["--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .swift:
+            versions["swift"] = (try? Bundler.output(["/usr/bin/env", "swift", "--version"]))?.split(separator: "\n").first.map(String.init)
+        case .command:
+            break
+        }
+        return versions
+    }
+}
+
 /// Turns a release tag into an immutable bundle under `$MF_HOME/bundles/<model>/<version>/` and
 /// a reproducible `<model>-<version>.tar.gz` beside it (DESIGN.md "Bundles"). The bundle is
 /// assembled aside and renamed into place, so a reader sees all of it or nothing, and an
@@ -166,18 +187,19 @@ public struct Bundler: Sendable {
         let trained = pipeline.sessionsFolder.appendingPathComponent(session.reusedFrom ?? session.id).appendingPathComponent("artifacts")
         try copyTree(from: trained, to: root.appendingPathComponent("artifacts"))
         try manager.copyItem(at: source.appendingPathComponent("model.yaml"), to: root.appendingPathComponent("model.yaml"))
-        var toolchain = ["mf": "0.1.0"]
-        let venvPython = source.appendingPathComponent(".venv/bin/python")
-        if manager.isExecutableFile(atPath: venvPython.path) {
-            // Exactly what the build installed, to install it again in the container.
-            let frozen = try Self.output([venvPython.path, "-m", "pip", "freeze", "--disable-pip-version-check"])
+        let recorded = Generator.read(source.appendingPathComponent(Toolchain.fileName).path)
+        let toolchain = try recorded.map { try JSONDecoder().decode([String: String].self, from: $0) }
+            ?? Toolchain.versions(runtime: manifest.runtime, folder: source)
+        if let report = Generator.read(source.appendingPathComponent(RequirementsLock.reportPath).path) {
+            do {
+                try Data(try RequirementsLock.text(fromReport: report).utf8).write(to: root.appendingPathComponent("requirements.lock"))
+            } catch let error as DecodingError {
+                throw BundleError.io(what: source.appendingPathComponent(RequirementsLock.reportPath).path, problem: "pip's report cannot be read (\(error))")
+            }
+        } else if manager.isExecutableFile(atPath: source.appendingPathComponent(".venv/bin/python").path) {
+            // A build made before builds kept pip's report: exactly what it installed, without hashes.
+            let frozen = try Self.output([source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
             try Data(frozen.utf8).write(to: root.appendingPathComponent("requirements.lock"))
-            toolchain["python"] = try Self.output([venvPython.path, "--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if manifest.runtime == .python {
-            toolchain["python"] = (try? Self.output(["/usr/bin/env", "python3", "--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        if manifest.runtime == .swift {
-            toolchain["swift"] = (try? Self.output(["/usr/bin/env", "swift", "--version"]))?.split(separator: "\n").first.map(String.init)
         }
         try Data(Deployment.dockerfile(model: manifest.name, version: version, runtime: manifest.runtime.rawValue).utf8)
             .write(to: root.appendingPathComponent("Dockerfile"))
@@ -225,7 +247,7 @@ public struct Bundler: Sendable {
     /// The plugin's files: everything but build caches, environments and the build marker; from
     /// `.build/` only the file `run` starts.
     private func copyPlugin(from source: URL, to target: URL, keeping runPath: String?) throws {
-        let skipped: Set<String> = [".venv", ".build", "__pycache__", ".git", ".mf-build-complete", ".swiftpm"]
+        let skipped: Set<String> = [".venv", ".build", "__pycache__", ".git", ".mf-build-complete", ".swiftpm", Toolchain.fileName]
         for entry in try Archive.entries(of: source) {
             let parts = entry.path.split(separator: "/").map(String.init)
             let isRun = runPath.map { entry.path == $0 || entry.path == ($0.hasPrefix("./") ? String($0.dropFirst(2)) : $0) } ?? false

@@ -240,7 +240,7 @@ struct SessionRun {
         if manifest.runtime == .python, FileManager.default.fileExists(atPath: workFolder.appendingPathComponent("requirements.txt").path) {
             commands = [
                 "python3 -m venv .venv",
-                ".venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt",
+                ".venv/bin/python -m pip install --disable-pip-version-check -q --report \(RequirementsLock.reportPath) -r requirements.txt",
             ] + commands
         }
         for command in commands {
@@ -254,6 +254,9 @@ struct SessionRun {
                 throw StepFailure(step: "build", message: "'\(command)' \(process.exitStatus ?? "failed") (log: \(log.path))")
             }
         }
+        // What built it, read now so bundling later spawns nothing.
+        try Data(try JSONText.encodeBytes(SortedMap(Toolchain.versions(runtime: manifest.runtime, folder: workFolder))))
+            .write(to: workFolder.appendingPathComponent(Toolchain.fileName))
         _ = FileManager.default.createFile(atPath: aside.appendingPathComponent(".mf-build-complete").path, contents: Data(recipe.utf8))
         do {
             try FileManager.default.moveItem(at: aside, to: final)
