@@ -164,5 +164,10 @@ func integrityCheck(_ home: String) throws -> String {
         }
         let report = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
         #expect((report["actions"] as? [Any])?.isEmpty == true)
+        // Nothing half-made is left behind: the next run swept what the killed one was assembling.
+        for parent in ["bundles", "builds"] {
+            let left = ((try? FileManager.default.contentsOfDirectory(atPath: home.appending(parent))) ?? []).filter { $0.contains(".building-") }
+            #expect(left.isEmpty, "\(parent): \(left)")
+        }
     }
 }

@@ -174,9 +174,13 @@ public struct Bundler: Sendable {
         let commit = origin.commit.hex
         let manager = FileManager.default
         let name = "\(manifest.name)-\(version)"
+        let lock = try AsideFolders.enter(bundlesFolder)
         let aside = bundlesFolder.appendingPathComponent(".building-\(UUID().uuidString)")
         let root = aside.appendingPathComponent(name)
-        defer { try? manager.removeItem(at: aside) }
+        defer {
+            try? manager.removeItem(at: aside)
+            close(lock)
+        }
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
 
         // The runnable plugin: the built tree without caches and environments, plus what `run` starts.

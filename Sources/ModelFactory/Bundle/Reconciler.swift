@@ -31,6 +31,8 @@ public struct Reconciler: Sendable {
     public func reconcile(_ repository: Repository, cache: URL? = nil) async throws -> ReconcileReport {
         let lock = try Self.lock(pipeline.home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(repository.location).prefix(16)).lock"))
         defer { close(lock) }
+        // What a killed run left half-made goes first (only when no one else is making anything).
+        for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { close(try AsideFolders.enter(parent)) }
         let flow = try Flow.read(repository, checkingRules: false, cache: cache)
         var report = ReconcileReport()
 

@@ -228,9 +228,12 @@ struct SessionRun {
             observer?.progress("reusing the build of tree \(tree.short)", model: modelName)
             return final
         }
+        let lock = try AsideFolders.enter(pipeline.buildsFolder)
         let aside = pipeline.buildsFolder.appendingPathComponent("\(final.lastPathComponent).building-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: pipeline.buildsFolder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: aside) }
+        defer {
+            try? FileManager.default.removeItem(at: aside)
+            close(lock)
+        }
         try repository.export(commit: commit, to: aside.path)
         let workFolder = folder.isEmpty ? aside : aside.appendingPathComponent(folder)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)

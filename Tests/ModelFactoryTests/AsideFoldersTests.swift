@@ -1,0 +1,29 @@
+import Foundation
+@testable import ModelFactory
+import TestSupport
+import Testing
+
+@Suite struct AsideFoldersTests {
+    /// Orphans are swept when no one is assembling; while someone is, nothing is touched.
+    @Test func sweepsOrphansOnlyWhenNoOneIsAssembling() throws {
+        let directory = TemporaryDirectory("aside")
+        let parent = URL(fileURLWithPath: directory.path)
+        let orphan = parent.appendingPathComponent("abc.building-1234")
+        let bundle = parent.appendingPathComponent("kept")
+        for folder in [orphan, bundle] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+
+        let assembling = try AsideFolders.enter(parent)  // sweeps the orphan: no one else holds the lock
+        #expect(!FileManager.default.fileExists(atPath: orphan.path))
+        #expect(FileManager.default.fileExists(atPath: bundle.path))
+
+        let inProgress = parent.appendingPathComponent(".building-5678")
+        try FileManager.default.createDirectory(at: inProgress, withIntermediateDirectories: true)
+        close(try AsideFolders.enter(parent))  // another assembler is at work: its folder stays
+        #expect(FileManager.default.fileExists(atPath: inProgress.path))
+
+        close(assembling)
+        close(try AsideFolders.enter(parent))  // it died without cleaning up: now swept
+        #expect(!FileManager.default.fileExists(atPath: inProgress.path))
+        withExtendedLifetime(directory) {}
+    }
+}
