@@ -91,6 +91,16 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         let check = try runProcess("/usr/bin/env", ["python3", "-m", "pip", "install", "--dry-run", "--no-deps", "--disable-pip-version-check", "-q",
                                                    "--require-hashes", "-r", folder + "/requirements.lock"])
         #expect(check.status == 0, "\(check.stderr)")
+
+        // Changed code, same requirements: the environment is shared, not installed again.
+        try fixture.directory.write("repo/model.py", try String(contentsOfFile: fixture.path + "/model.py", encoding: .utf8) + "# tweak\n")
+        try fixture.git(["commit", "-q", "-am", "tweak"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.2.0"])
+        let next = try mf(["bundle", "v1.2.0", "--repo", fixture.path, "--home", home.path])
+        #expect(next.status == 0 && next.stderr.contains("reusing the Python environment"), "\(next.stdout)\n---\n\(next.stderr)")
+        let environments = try FileManager.default.contentsOfDirectory(atPath: home.appending("envs")).filter { !$0.hasSuffix(".lock") }
+        #expect(environments.count == 1, "\(environments)")
+        #expect(try String(contentsOfFile: home.appending("bundles/demo/1.2.0/requirements.lock"), encoding: .utf8) == lock)
     }
 
     /// One changed byte, a missing file, an extra file: each fails `mf verify` by name.

@@ -237,26 +237,13 @@ struct SessionRun {
         try repository.export(commit: commit, to: aside.path)
         let workFolder = folder.isEmpty ? aside : aside.appendingPathComponent(folder)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        var commands = manifest.build
-        // A Python plugin with requirements gets a virtual environment of its own; one without
-        // runs on the system's python3 (creating an empty environment costs seconds).
-        if manifest.runtime == .python, FileManager.default.fileExists(atPath: workFolder.appendingPathComponent("requirements.txt").path) {
-            commands = [
-                "python3 -m venv .venv",
-                ".venv/bin/python -m pip install --disable-pip-version-check -q --report \(RequirementsLock.reportPath) -r requirements.txt",
-            ] + commands
+        // A Python plugin with requirements runs in a virtual environment shared by every build
+        // with the same requirements and Python; one without runs on the system's python3.
+        if manifest.runtime == .python, let requirements = Generator.read(workFolder.appendingPathComponent("requirements.txt").path) {
+            let environment = try await pythonEnvironment(requirements: requirements, workFolder: workFolder, log: log)
+            try FileManager.default.createSymbolicLink(at: workFolder.appendingPathComponent(".venv"), withDestinationURL: environment)
         }
-        for command in commands {
-            observer?.progress("$ \(command)", model: modelName)
-            try Data("$ \(command)\n".utf8).append(to: log)
-            let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: workFolder.path, environment: nil, outputFile: log.path)
-            guard await waitForBuild(process, command: command) else {
-                throw StepFailure(step: "build", message: "'\(command)' ran past its limit of \(Int(request.buildTimeLimit)) s (log: \(log.path))")
-            }
-            guard process.exitStatus == "exited with status 0" else {
-                throw StepFailure(step: "build", message: "'\(command)' \(process.exitStatus ?? "failed") (log: \(log.path))")
-            }
-        }
+        try await run(manifest.build, in: workFolder, log: log)
         // What built it, read now so bundling later spawns nothing.
         try Data(try JSONText.encodeBytes(SortedMap(Toolchain.versions(runtime: manifest.runtime, folder: workFolder))))
             .write(to: workFolder.appendingPathComponent(Toolchain.fileName))
@@ -271,6 +258,53 @@ struct SessionRun {
 }
 
 extension SessionRun {
+    /// Runs build commands in `folder` with `sh -c`, their output appended to `log`; the first
+    /// that fails or passes the time limit fails the build.
+    func run(_ commands: [String], in folder: URL, log: URL) async throws {
+        for command in commands {
+            observer?.progress("$ \(command)", model: modelName)
+            try Data("$ \(command)\n".utf8).append(to: log)
+            let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: folder.path, environment: nil, outputFile: log.path)
+            guard await waitForBuild(process, command: command) else {
+                throw StepFailure(step: "build", message: "'\(command)' ran past its limit of \(Int(request.buildTimeLimit)) s (log: \(log.path))")
+            }
+            guard process.exitStatus == "exited with status 0" else {
+                throw StepFailure(step: "build", message: "'\(command)' \(process.exitStatus ?? "failed") (log: \(log.path))")
+            }
+        }
+    }
+
+    /// The virtual environment for `requirements` under the system's python3:
+    /// `$MF_HOME/envs/<hash of both>`, made once (under a lock, complete only with its marker)
+    /// and shared by every build that asks for the same, so changing a model's code does not
+    /// install its dependencies again. pip's report of what it installed stays in it, for the
+    /// bundle's `requirements.lock`.
+    func pythonEnvironment(requirements: Data, workFolder: URL, log: URL) async throws -> URL {
+        let python: String
+        do { python = try Bundler.output(["/usr/bin/env", "python3", "--version"]) } catch {
+            throw StepFailure(step: "build", message: "python3 cannot be run: \(error)")
+        }
+        let key = String(Pipeline.sha256(python + "\n" + String(decoding: requirements, as: UTF8.self)).prefix(32))
+        let folder = pipeline.home.appendingPathComponent("envs")
+        let environment = folder.appendingPathComponent(key)
+        let lock = try Reconciler.lock(folder.appendingPathComponent(key + ".lock"))
+        defer { close(lock) }
+        let marker = environment.appendingPathComponent(".mf-env-complete")
+        if FileManager.default.fileExists(atPath: marker.path) {
+            try Data("reused Python environment \(environment.path)\n".utf8).append(to: log)
+            observer?.progress("reusing the Python environment \(key.prefix(8)) for requirements.txt", model: modelName)
+            return environment
+        }
+        try? FileManager.default.removeItem(at: environment)  // what a killed build left
+        let quoted = "'" + environment.path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        try await run([
+            "python3 -m venv \(quoted)",
+            "\(quoted)/bin/python -m pip install --disable-pip-version-check -q --report \(quoted)/mf-pip-report.json -r requirements.txt",
+        ], in: workFolder, log: log)
+        _ = FileManager.default.createFile(atPath: marker.path, contents: Data(python.utf8))
+        return environment
+    }
+
     /// Waits for a build command on a Dispatch thread, not a cooperative one (a build may take
     /// minutes, and the pool has one thread per core), saying every 5 s that it still runs.
     /// False when it ran past the time limit; it is stopped then.
