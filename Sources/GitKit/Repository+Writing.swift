@@ -292,6 +292,17 @@ extension Repository {
             // In libgit2 1.5 a zero strategy is a dry run; always say what is wanted.
             options.checkout_strategy = force ? GIT_CHECKOUT_FORCE.rawValue : GIT_CHECKOUT_SAFE.rawValue
             try check("git_checkout_head", "cannot check out HEAD") { git_checkout_head(handle, &options) }
+            guard force else { return }
+            // libgit2 leaves an index entry alone when the work tree file already matches the
+            // target (a commit made from the work tree, not the index): make the index HEAD's tree.
+            var commit: OpaquePointer?
+            try check("git_revparse_single", "cannot read HEAD", reference: "HEAD") { git_revparse_single(&commit, handle, "HEAD^{tree}") }
+            defer { git_object_free(commit) }
+            var index: OpaquePointer?
+            try check("git_repository_index", "cannot open the index") { git_repository_index(&index, handle) }
+            defer { git_index_free(index) }
+            try check("git_index_read_tree", "cannot reset the index to HEAD") { git_index_read_tree(index, commit) }
+            try check("git_index_write", "cannot write the index") { git_index_write(index) }
         }
     }
 

@@ -59,15 +59,18 @@ struct Build: AsyncParsableCommand {
 
 /// Prints each step with its time, and progress lines on stderr.
 struct StepPrinter: BuildObserver {
+    /// Put before every line (the demo indents its transcript).
+    var indent = ""
+
     func started(step: String, model: String) {}
 
     func finished(_ step: Step, model: String) {
         let time = String(format: "%6.2f s", step.seconds)
         let status = step.status == .passed ? "" : "  FAILED: \(step.message ?? "")"
-        print("\(model): \(step.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(time)\(status)")
+        print("\(indent)\(model): \(step.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(time)\(status)")
     }
 
     func progress(_ line: String, model: String) {
-        FileHandle.standardError.write(Data("\(model): \(line)\n".utf8))
+        FileHandle.standardError.write(Data("\(indent)\(model): \(line)\n".utf8))
     }
 }

@@ -111,15 +111,23 @@ struct Bundles: ParsableCommand {
     }
 
     func run() throws {
-        let rows = try reportingErrors {
-            try options.openStore().bundles().map {
-                Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag.isEmpty ? nil : $0.bundle.tag, ref: $0.bundle.ref,
-                    commit: $0.bundle.commit, session: $0.bundle.sessionId,
-                    path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
-            }
-        }
+        let rows = try reportingErrors { try Self.rows(try options.openStore()) }
         if options.json { try printJSON(rows); return }
-        guard !rows.isEmpty else { print("No bundles."); return }
-        for row in rows { print("\(row.model)  \(row.version)  \(row.tag ?? row.ref.replacingOccurrences(of: "refs/heads/", with: ""))  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)") }
+        print(Self.render(rows))
+    }
+
+    static func rows(_ store: Store) throws -> [Row] {
+        try store.bundles().map {
+            Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag.isEmpty ? nil : $0.bundle.tag, ref: $0.bundle.ref,
+                commit: $0.bundle.commit, session: $0.bundle.sessionId,
+                path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
+        }
+    }
+
+    static func render(_ rows: [Row]) -> String {
+        guard !rows.isEmpty else { return "No bundles." }
+        return rows.map { row in
+            "\(row.model)  \(row.version)  \(row.tag ?? row.ref.replacingOccurrences(of: "refs/heads/", with: ""))  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)"
+        }.joined(separator: "\n")
     }
 }

@@ -125,33 +125,7 @@ struct Scaffold: ParsableCommand {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
     }
 
-    /// --templates, else $MF_TEMPLATES, else a `templates/` folder beside (or above) the mf
-    /// executable: a checkout's `.build/debug/mf` finds the checkout's templates, an
-    /// installation's `bin/mf` finds `share/model-factory/templates`.
-    func builtInTemplates() -> URL? {
-        if let templates { return URL(fileURLWithPath: templates) }
-        if let path = ProcessInfo.processInfo.environment["MF_TEMPLATES"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        if !CommandLine.arguments[0].contains("/"), let resolved = Self.onPath(CommandLine.arguments[0]) {
-            folder = resolved.resolvingSymlinksInPath().deletingLastPathComponent()
-        }
-        for _ in 0 ..< 6 {
-            for candidate in ["templates", "share/model-factory/templates"] {
-                let url = folder.appendingPathComponent(candidate)
-                if FileManager.default.fileExists(atPath: url.appendingPathComponent("python-model/cookiecutter.json").path) { return url }
-            }
-            folder.deleteLastPathComponent()
-        }
-        return nil
-    }
-
-    static func onPath(_ name: String) -> URL? {
-        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let url = URL(fileURLWithPath: String(folder)).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
-    }
+    func builtInTemplates() -> URL? { BuiltInTemplates.find(override: templates) }
 }
 
 /// Asks a template's questions on the terminal (prompts on stderr, answers from stdin); at the
@@ -194,5 +168,36 @@ struct TerminalPrompter: ScaffoldPrompter {
                 Self.write("    Please enter a JSON object.\n")
             }
         }
+    }
+}
+
+/// Where the built-in templates are.
+enum BuiltInTemplates {
+    /// --templates, else $MF_TEMPLATES, else a `templates/` folder beside (or above) the mf
+    /// executable: a checkout's `.build/debug/mf` finds the checkout's templates, an
+    /// installation's `bin/mf` finds `share/model-factory/templates`.
+    static func find(override templates: String?) -> URL? {
+        if let templates { return URL(fileURLWithPath: templates) }
+        if let path = ProcessInfo.processInfo.environment["MF_TEMPLATES"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        if !CommandLine.arguments[0].contains("/"), let resolved = Self.onPath(CommandLine.arguments[0]) {
+            folder = resolved.resolvingSymlinksInPath().deletingLastPathComponent()
+        }
+        for _ in 0 ..< 6 {
+            for candidate in ["templates", "share/model-factory/templates"] {
+                let url = folder.appendingPathComponent(candidate)
+                if FileManager.default.fileExists(atPath: url.appendingPathComponent("python-model/cookiecutter.json").path) { return url }
+            }
+            folder.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    static func onPath(_ name: String) -> URL? {
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let url = URL(fileURLWithPath: String(folder)).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
     }
 }

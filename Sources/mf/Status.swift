@@ -34,11 +34,7 @@ struct Status: ParsableCommand {
                 try printJSON(Report(flow: flow, environments: environments))
             } else {
                 print(Status.render(flow))
-                for environment in environments {
-                    let model = environment.model.map { " (\($0))" } ?? ""
-                    print("Environment \(environment.name)\(model): desired \(environment.desired) (\(environment.ref)), current \(environment.current ?? "none")"
-                        + (environment.reason.map { " — \($0)" } ?? ""))
-                }
+                if !environments.isEmpty { print(Status.render(environments)) }
             }
         }
     }
@@ -53,6 +49,14 @@ struct Status: ParsableCommand {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(environments, forKey: .environments)
         }
+    }
+
+    static func render(_ environments: [EnvironmentStatus]) -> String {
+        environments.map { environment in
+            let model = environment.model.map { " (\($0))" } ?? ""
+            return "Environment \(environment.name)\(model): desired \(environment.desired) (\(environment.ref)), current \(environment.current ?? "none")"
+                + (environment.reason.map { " — \($0)" } ?? "")
+        }.joined(separator: "\n")
     }
 
     static func render(_ flow: Flow) -> String {

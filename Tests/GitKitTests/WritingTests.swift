@@ -89,6 +89,22 @@ import Testing
         #expect(try repository.head() == Head(branch: nil, commit: first))
     }
 
+    /// A commit made from the work tree (not the index), then a forced checkout: the index is
+    /// HEAD's tree again, so git sees a clean work tree (libgit2 alone leaves the old entry).
+    @Test func forcedCheckoutResetsTheIndex() throws {
+        let folder = TemporaryDirectory("checkout")
+        let repository = try Repository.create(at: folder.appending("r"))
+        let first = try repository.commit(files: [FileEntry(path: "a", text: "1\n")], parents: [], message: "one", author: author, updating: "refs/heads/master")
+        try repository.setHead("refs/heads/master")
+        try repository.checkoutHead(force: true)
+        try Data("2\n".utf8).write(to: URL(fileURLWithPath: folder.appending("r/a")))
+        let tree = try repository.writeTree(fromDirectory: folder.appending("r"))
+        _ = try repository.commit(tree: tree, parents: [first], message: "two", author: author, updating: "refs/heads/master")
+        try repository.checkoutHead(force: true)
+        let status = try runProcess("/usr/bin/git", ["-C", folder.appending("r"), "status", "--porcelain"], environment: gitEnvironment(home: folder.path))
+        #expect(status.status == 0 && status.stdout.isEmpty, "\(status.stdout)")
+    }
+
     @Test func configuration() throws {
         let folder = TemporaryDirectory("config")
         let repository = try Repository.create(at: folder.appending("r"))

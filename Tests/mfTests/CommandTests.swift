@@ -225,7 +225,7 @@ import Testing
     @Test func demoWalksTheFlow() throws {
         let folder = TemporaryDirectory("demo")
         let path = folder.appending("repo")
-        let result = try mf(["demo", "--path", path])
+        let result = try mf(["demo", "--flow-only", "--path", path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("v1.0.1  1.0.1"))
         #expect(result.stdout.contains("Latest release: v1.0.1"))
@@ -235,7 +235,7 @@ import Testing
         let log = try runProcess("/usr/bin/git", ["-C", path, "tag", "--merged", "master"], environment: gitEnvironment(home: folder.path))
         #expect(log.stdout == "v1.0.0\nv1.0.1\n")
         // A second demo into the same place refuses rather than overwriting.
-        let again = try mf(["demo", "--path", path])
+        let again = try mf(["demo", "--flow-only", "--path", path])
         #expect(again.status == 2)
     }
 }

@@ -28,7 +28,7 @@ public struct Reconciler: Sendable {
 
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
-    public func reconcile(_ repository: Repository, cache: URL? = nil) async throws -> ReconcileReport {
+    public func reconcile(_ repository: Repository, cache: URL? = nil, observer: (any BuildObserver)? = nil) async throws -> ReconcileReport {
         let lock = try Self.lock(pipeline.home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(repository.location).prefix(16)).lock"))
         defer { close(lock) }
         // What a killed run left half-made goes first (only when no one else is making anything).
@@ -38,7 +38,7 @@ public struct Reconciler: Sendable {
 
         for head in flow.features + flow.hotfixes {
             guard let commit = head.commit, try !pipeline.store.hasSession(repository: repository.location, commit: commit.hex) else { continue }
-            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: "reconcile"))
+            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: "reconcile"), observer: observer)
             for session in reports {
                 report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
                                             detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? "")))
@@ -50,7 +50,7 @@ public struct Reconciler: Sendable {
         var bundled: [String: [(Release, BundleResult)]] = [:]
         for release in flow.releases {
             do {
-                for result in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration) {
+                for result in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration, observer: observer) {
                     if result.created { report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive)) }
                     bundled[result.model, default: []].append((release, result))
                 }
@@ -71,7 +71,7 @@ public struct Reconciler: Sendable {
             do {
                 let results = try await bundler.bundle(repository, branch: development.branch, commit: commit, version: { model in
                     flow.stagingVersion(model: model, commit: commit)
-                })
+                }, observer: observer)
                 for result in results {
                     if result.created { report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive)) }
                     try move("staging", of: result.model, to: result, repository: repository, report: &report)

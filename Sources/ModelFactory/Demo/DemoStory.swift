@@ -1,0 +1,152 @@
+public import Foundation
+public import GitKit
+
+/// The README's main job: a model's whole life in one run. It scaffolds a model repository from
+/// the `python-model` template, works on it as a data scientist would (a feature branch merged
+/// into development, release `v1.0.0`, a hotfix released as `v1.0.1` and merged back, a feature
+/// still open), every git step through GitKit on the work tree; the caller then reconciles and
+/// shows what the factory made.
+public struct DemoStory: Sendable {
+    /// Where the story happens: the repository is made in it (must not exist yet).
+    public let workspace: URL
+    /// The factory's home for the story.
+    public let home: URL
+    /// The built-in templates (the folder holding `python-model`).
+    public let templates: URL?
+
+    public init(workspace: URL, home: URL, templates: URL?) {
+        self.workspace = workspace
+        self.home = home
+        self.templates = templates
+    }
+
+    /// One step of the story, as a user would have done it by hand.
+    public struct Step: Sendable, Encodable {
+        public let title: String
+        /// The commands that do the same with git and mf.
+        public let commands: [String]
+        public let commit: String?
+    }
+
+    /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
+    /// is done.
+    public func walk(narrate: (Step) -> Void) throws -> Repository {
+        if FileManager.default.fileExists(atPath: workspace.path) {
+            throw ScaffoldError.outputExists(path: workspace.path)
+        }
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        var request = ScaffoldRequest(template: "python-model", outputDirectory: workspace)
+        request.extraContext = [("model_name", "Churn")]
+        let scaffolded = try Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
+        let repository = try Repository.open(at: scaffolded.project)
+        let git = WorkTree(repository: repository)
+        narrate(Step(
+            title: "Scaffold the model repository from the python-model template (master and development, one commit)",
+            commands: ["mf scaffold python-model --set model_name=Churn --no-input -o \(workspace.path)"],
+            commit: scaffolded.repository?.commit))
+
+        try git.branch("feature/regularise", from: "development")
+        let regularised = try git.commit("Regularise the classifier", on: "feature/regularise", editing: "model.py") {
+            $0.replacingOccurrences(of: "LogisticRegression(random_state=seed)", with: "LogisticRegression(C=0.5, random_state=seed)")
+        }
+        narrate(Step(
+            title: "Work on a feature branch: regularise the classifier",
+            commands: ["git checkout -b feature/regularise development", "$EDITOR model.py", "git commit -am 'Regularise the classifier'"],
+            commit: regularised.hex))
+
+        let developed = try git.merge("feature/regularise", into: "development", message: "Merge branch 'feature/regularise' into development")
+        try git.delete("feature/regularise")
+        narrate(Step(
+            title: "Merge the feature into development",
+            commands: ["git checkout development", "git merge --no-ff feature/regularise", "git branch -d feature/regularise"],
+            commit: developed.hex))
+
+        let released = try git.merge("development", into: "master", message: "Release 1.0.0")
+        try repository.createTag("v1.0.0", at: released, message: "Release 1.0.0\n", tagger: git.person())
+        narrate(Step(
+            title: "Release v1.0.0: development merged into master and tagged",
+            commands: ["git checkout master", "git merge --no-ff development -m 'Release 1.0.0'", "git tag -a v1.0.0 -m 'Release 1.0.0'"],
+            commit: released.hex))
+
+        try git.branch("hotfix/1.0.1", from: "master")
+        let fix = try git.commit("Refuse monthly charges above 10000", on: "hotfix/1.0.1", editing: "model.yaml") {
+            $0.replacingOccurrences(of: "{ name: monthly_charges, type: double, min: 0 }", with: "{ name: monthly_charges, type: double, min: 0, max: 10000 }")
+        }
+        let hotfixed = try git.merge("hotfix/1.0.1", into: "master", message: "Merge branch 'hotfix/1.0.1' (1.0.1)")
+        try repository.createTag("v1.0.1", at: hotfixed, message: "Hotfix 1.0.1\n", tagger: git.person())
+        let back = try git.merge("master", into: "development", message: "Merge tag 'v1.0.1' into development")
+        try git.delete("hotfix/1.0.1")
+        narrate(Step(
+            title: "Fix production on a hotfix branch, release it as v1.0.1, merge it back into development",
+            commands: [
+                "git checkout -b hotfix/1.0.1 master", "$EDITOR model.yaml", "git commit -am 'Refuse monthly charges above 10000'",
+                "git checkout master", "git merge --no-ff hotfix/1.0.1", "git tag -a v1.0.1 -m 'Hotfix 1.0.1'",
+                "git checkout development", "git merge --no-ff master", "git branch -d hotfix/1.0.1",
+            ],
+            commit: "\(fix.short) on the hotfix, \(hotfixed.short) tagged, \(back.short) on development"))
+
+        try git.branch("feature/balanced-classes", from: "development")
+        let open = try git.commit("Weigh the classes equally", on: "feature/balanced-classes", editing: "model.py") {
+            $0.replacingOccurrences(of: "LogisticRegression(C=0.5, random_state=seed)", with: "LogisticRegression(C=0.5, class_weight=\"balanced\", random_state=seed)")
+        }
+        try git.checkout("development")
+        narrate(Step(
+            title: "Start another feature, still open",
+            commands: ["git checkout -b feature/balanced-classes development", "$EDITOR model.py", "git commit -am 'Weigh the classes equally'"],
+            commit: open.hex))
+        return repository
+    }
+}
+
+/// Git on a work tree through GitKit, the way the demo's data scientist uses it.
+struct WorkTree {
+    let repository: Repository
+
+    var folder: String { repository.location }
+
+    func person() -> Signature { Signature(name: "Dana Modeller", email: "dana@example.com") }
+
+    func head(_ branch: String) throws -> ObjectID {
+        guard let commit = try repository.reference(named: "refs/heads/" + branch).commit else {
+            throw GitError(code: .notFound, operation: "cannot read branch \(branch)", message: "it points at no commit", repository: folder)
+        }
+        return commit
+    }
+
+    func checkout(_ branch: String) throws {
+        try repository.setHead("refs/heads/" + branch)
+        try repository.checkoutHead(force: true)
+    }
+
+    func branch(_ name: String, from base: String) throws {
+        try repository.createBranch(name, at: try head(base))
+        try checkout(name)
+    }
+
+    func delete(_ branch: String) throws { try repository.deleteReference("refs/heads/" + branch) }
+
+    /// Edits `path` in the work tree on `branch` and commits the work tree (ignore rules honoured).
+    func commit(_ message: String, on branch: String, editing path: String, _ edit: (String) -> String) throws -> ObjectID {
+        try checkout(branch)
+        let file = URL(fileURLWithPath: folder).appendingPathComponent(path)
+        let before = try String(contentsOf: file, encoding: .utf8)
+        let after = edit(before)
+        guard after != before else {
+            throw ScaffoldError.io(path: file.path, problem: "the demo's edit does not apply to this template")
+        }
+        try Data(after.utf8).write(to: file)
+        let tree = try repository.writeTree(fromDirectory: folder, honoringIgnoreRules: true)
+        let commit = try repository.commit(tree: tree, parents: [try head(branch)], message: message + "\n", author: person(), updating: "refs/heads/" + branch)
+        try repository.checkoutHead(force: true)
+        return commit
+    }
+
+    /// Merges `branch` into `target` with a merge commit (as `git merge --no-ff`), on the work tree.
+    func merge(_ branch: String, into target: String, message: String) throws -> ObjectID {
+        let ours = try head(target), theirs = try head(branch)
+        let tree = try repository.mergeTree(ours: ours, theirs: theirs)
+        let commit = try repository.commit(tree: tree, parents: [ours, theirs], message: message + "\n", author: person(), updating: "refs/heads/" + target)
+        try checkout(target)
+        return commit
+    }
+}
