@@ -16,6 +16,18 @@ import Testing
         examples: [{ tenure: 12, contract: monthly, seats: 2, promo: false }, { tenure: 3.5, contract: yearly, seats: 1, promo: true }]
         """
 
+    /// A Swift plugin without a build line gets the factory's reproducible release build; an
+    /// explicit one (even empty) is kept.
+    @Test func swiftPluginsDefaultToTheReproducibleBuild() throws {
+        let withoutBuild = full.replacingOccurrences(of: "build: [\"swift build -c release --product churn\"]\n", with: "")
+        #expect(try Manifest.parse(withoutBuild).build == [Manifest.swiftReleaseBuild])
+        #expect(Manifest.swiftReleaseBuild.contains("--static-swift-stdlib") && Manifest.swiftReleaseBuild.contains("-file-prefix-map"))
+        let emptyBuild = full.replacingOccurrences(of: "build: [\"swift build -c release --product churn\"]", with: "build: []")
+        #expect(try Manifest.parse(emptyBuild).build == [])
+        let python = withoutBuild.replacingOccurrences(of: "runtime: swift", with: "runtime: python")
+        #expect(try Manifest.parse(python).build == [])
+    }
+
     @Test func parsesTheDesignExample() throws {
         let manifest = try Manifest.parse(full)
         #expect(manifest.name == "churn" && manifest.runtime == .swift)

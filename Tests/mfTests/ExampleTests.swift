@@ -42,6 +42,26 @@ func exampleRepository(_ name: String) throws -> GitFixture {
             environment: ["MODELKIT_PATH": repositoryRoot.path])
         let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
         #expect((predictions.first?["churn_probability"] ?? 0) > 0.5)
+
+        // Bundled: the executable has the Swift runtime linked in, and (outside the sanitizer
+        // pass, which would build twice more) a second home builds the very same bytes.
+        try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+        let bundled = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+        let bundle = try #require((try json(bundled) as? [[String: Any]])?.first)
+        let executable = (bundle["path"] as! String) + "/plugin/.build/release/churn"
+        #expect(FileManager.default.isExecutableFile(atPath: executable))
+        let libraries = try runProcess("/usr/bin/ldd", [executable]).stdout
+        #expect(!libraries.contains("libswiftCore") && !libraries.contains("libFoundation"), "\(libraries)")
+        guard ProcessInfo.processInfo.environment["MF_BINARY"] == nil else { return }
+        let other = TemporaryDirectory("home")
+        let again = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", other.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        let second = try #require((try json(again) as? [[String: Any]])?.first)
+        #expect(second["sha256"] as? String == bundle["sha256"] as? String)
+        let one = try Data(contentsOf: URL(fileURLWithPath: executable))
+        let two = try Data(contentsOf: URL(fileURLWithPath: (second["path"] as! String) + "/plugin/.build/release/churn"))
+        #expect(one == two, "the two homes built different executables")
     }
 
     /// The scikit-learn example end to end: a virtual environment from requirements.txt (from

@@ -21,8 +21,9 @@ public enum Archive {
         public var linkTarget: String
     }
 
-    /// The entries of `folder` (relative paths, sorted), read without following links.
-    public static func entries(of folder: URL) throws(Failure) -> [Entry] {
+    /// The entries of `folder` (relative paths, sorted), read without following links; files and
+    /// folders named in `skipping` are left out with all they hold (never read).
+    public static func entries(of folder: URL, skipping: Set<String> = []) throws(Failure) -> [Entry] {
         let root = folder.standardizedFileURL.path
         guard let walker = FileManager.default.enumerator(atPath: root) else {
             throw Failure(path: root, problem: "the folder cannot be read")
@@ -32,6 +33,10 @@ public enum Archive {
             let path = root + "/" + relative
             var info = stat()
             guard lstat(path, &info) == 0 else { throw Failure(path: path, problem: String(cString: strerror(errno))) }
+            if !skipping.isEmpty, let name = relative.split(separator: "/").last, skipping.contains(String(name)) {
+                if info.st_mode & S_IFMT == S_IFDIR { walker.skipDescendants() }
+                continue
+            }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
                 entries.append(Entry(path: relative, kind: .folder, executable: true, contents: Data(), linkTarget: ""))

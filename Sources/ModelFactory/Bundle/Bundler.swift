@@ -249,16 +249,21 @@ public struct Bundler: Sendable {
     }
 
     /// The plugin's files: everything but build caches, environments and the build marker; from
-    /// `.build/` only the file `run` starts.
+    /// `.build/` only the file `run` starts, as a regular file at the path `run` names (SwiftPM's
+    /// `.build/release` is a link into a platform folder).
     private func copyPlugin(from source: URL, to target: URL, keeping runPath: String?) throws {
         let skipped: Set<String> = [".venv", ".build", "__pycache__", ".git", ".mf-build-complete", ".swiftpm", Toolchain.fileName]
-        for entry in try Archive.entries(of: source) {
-            let parts = entry.path.split(separator: "/").map(String.init)
-            let isRun = runPath.map { entry.path == $0 || entry.path == ($0.hasPrefix("./") ? String($0.dropFirst(2)) : $0) } ?? false
-            if !isRun, parts.contains(where: skipped.contains) { continue }
-            let url = target.appendingPathComponent(entry.path)
-            try write(entry, to: url)
+        for entry in try Archive.entries(of: source, skipping: skipped) {
+            try write(entry, to: target.appendingPathComponent(entry.path))
         }
+        guard let runPath, !runPath.hasPrefix("/") else { return }
+        let relative = runPath.hasPrefix("./") ? String(runPath.dropFirst(2)) : runPath
+        guard relative.split(separator: "/").contains(where: { skipped.contains(String($0)) }) else { return }
+        let resolved = source.appendingPathComponent(relative).resolvingSymlinksInPath()
+        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let contents = Generator.read(resolved.path) else {
+            throw BundleError.io(what: source.appendingPathComponent(relative).path, problem: "the file run starts is not in the build")
+        }
+        try write(Archive.Entry(path: relative, kind: .file, executable: true, contents: contents, linkTarget: ""), to: target.appendingPathComponent(relative))
     }
 
     private func copyTree(from source: URL, to target: URL) throws {

@@ -102,7 +102,8 @@ private struct Reader {
                 problem("runtime", "expected one of \(Manifest.Runtime.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
             }
         }
-        let build = strings(fields["build"], "build", required: false) ?? []
+        var build = strings(fields["build"], "build", required: false) ?? []
+        if fields["build"] == nil, runtime == .swift { build = [Manifest.swiftReleaseBuild] }
         var run = strings(fields["run"], "run", required: runtime != .python)
         if run == nil, runtime == .python { run = ["python3", "-u", "mf_runner.py"] }
         let train = training(fields["train"])

@@ -4,8 +4,7 @@
 /// ```yaml
 /// name: churn
 /// runtime: swift            # swift | python | command
-/// build: ["swift build -c release --product churn"]
-/// run: [".build/release/churn"]
+/// run: [".build/release/churn"]   # build: left out, so the factory's reproducible release build
 /// train:    { data: data/train.csv, seed: 42 }
 /// evaluate: { data: data/test.csv }
 /// schema:
@@ -23,7 +22,8 @@ public struct Manifest: Sendable, Equatable {
     /// The model's name: letters, digits, `-`, `_`, `.`.
     public var name: String
     public var runtime: Runtime
-    /// Shell commands that build the plugin, run in order in its folder.
+    /// Shell commands that build the plugin, run in order in its folder. Left out for a Swift
+    /// plugin, it is `Manifest.swiftReleaseBuild`.
     public var build: [String]
     /// The command (program and arguments) that starts one worker.
     public var run: [String]
@@ -33,6 +33,18 @@ public struct Manifest: Sendable, Equatable {
     public var gates: Gates
     /// Instances every build predicts, to prove the worker answers.
     public var examples: [[String: Value]]
+
+    /// The build of a Swift plugin that gives the same executable from the same commit in any
+    /// folder (DESIGN.md "Bundles"): a release build with the Swift runtime linked in statically,
+    /// source paths mapped to `/mf/plugin` (`#filePath`, C sources), no debug information (its
+    /// clang module cache folder and module signatures derive from the absolute build path,
+    /// which prefix maps do not reach), and no incremental LLVM code generation (its
+    /// `.swift_modhash` section hashes bitcode that names the absolute source file).
+    public static let swiftReleaseBuild = """
+        swift build -c release --static-swift-stdlib \
+        -Xswiftc -file-prefix-map -Xswiftc "$PWD=/mf/plugin" -Xswiftc -debug-prefix-map -Xswiftc "$PWD=/mf/plugin" \
+        -Xcc -ffile-prefix-map="$PWD=/mf/plugin" -Xswiftc -gnone -Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen
+        """
 
     /// What `train` is given.
     public struct Training: Sendable, Equatable {

@@ -53,7 +53,10 @@ struct Churn: Model {
             bias -= 0.5 * gradientBias / Double(x.count)
         }
         let parameters: [String: [Double]] = ["means": means, "scales": scales, "weights": weights, "bias": [bias]]
-        try JSONEncoder().encode(parameters).write(to: request.artifacts.appendingPathComponent("model.json"))
+        // Sorted keys: the same training writes the same bytes (bundles are reproducible).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(parameters).write(to: request.artifacts.appendingPathComponent("model.json"))
         return metrics(x, y)
     }
 
