@@ -22,10 +22,14 @@ repo="$work/repo"
 git init -q -b master "$repo"
 cp runtimes/python/mf_runner.py "$repo/"
 cat > "$repo/model.py" <<'PY'
-import os
+import os, random
 class Model:
     def train(self, data, artifacts, seed):
         with open(os.path.join(artifacts, "weights.txt"), "w") as handle: handle.write("1\n")
+        # A release with size.txt gets that many bytes of weights (seeded, so reproducible).
+        if os.path.exists("size.txt"):
+            with open(os.path.join(artifacts, "weights.bin"), "wb") as handle:
+                handle.write(random.Random(seed).randbytes(int(open("size.txt").read())))
         return {}
     def load(self, artifacts): pass
     def evaluate(self, data): return {"auc": 1.0}
@@ -54,7 +58,20 @@ hyperfine --warmup 2 --runs "$runs" --style basic --export-json "$work/bundle.js
   --prepare "rm -rf $MF_HOME/bundles/bench/2.0.0 $MF_HOME/bundles/bench/bench-2.0.0.tar.gz; sqlite3 $MF_HOME/factory.sqlite \"DELETE FROM bundles WHERE version = '2.0.0'\" 2>/dev/null || python3 -c \"import sqlite3; c = sqlite3.connect('$MF_HOME/factory.sqlite'); c.execute(\\\"DELETE FROM bundles WHERE version = '2.0.0'\\\"); c.commit()\"" \
   -n "mf bundle v2.0.0 (session recorded)" "$mf bundle v2.0.0 --repo $repo" \
   -n "cp -r + sha256sum of a bundle's files" "rm -rf $work/copy && cp -r $bundle $work/copy && find $work/copy -type f -exec sha256sum {} + >/dev/null && tar -czf $work/copy.tgz -C $work copy" >&2
-python3 - "$work/reconcile.json" "$work/bundle.json" <<'PY'
+# The same with 32 MiB of trained weights (incompressible), where the per-byte work dominates.
+echo 33554432 > "$repo/size.txt"
+git -C "$repo" add size.txt
+git -C "$repo" -c user.name=b -c user.email=b@b commit -qm "big weights"
+git -C "$repo" tag v3.0.0
+"$mf" build v3.0.0 --repo "$repo" >/dev/null
+"$mf" bundle v3.0.0 --repo "$repo" >/dev/null
+big="$MF_HOME/bundles/bench/3.0.0"
+cp -r "$big" "$work/big-bundle"
+hyperfine --warmup 1 --runs "$runs" --style basic --export-json "$work/big.json" \
+  --prepare "rm -rf $MF_HOME/bundles/bench/3.0.0 $MF_HOME/bundles/bench/bench-3.0.0.tar.gz; python3 -c \"import sqlite3; c = sqlite3.connect('$MF_HOME/factory.sqlite'); c.execute(\\\"DELETE FROM bundles WHERE version = '3.0.0'\\\"); c.commit()\"" \
+  -n "mf bundle v3.0.0 (32 MiB weights, session recorded)" "$mf bundle v3.0.0 --repo $repo" \
+  -n "cp -r + sha256sum + tar -czf of its files" "rm -rf $work/copy && cp -r $work/big-bundle $work/copy && find $work/copy -type f -exec sha256sum {} + >/dev/null && tar -czf $work/copy.tgz -C $work copy" >&2
+python3 - "$work/reconcile.json" "$work/bundle.json" "$work/big.json" <<'PY'
 import json, sys
 for path in sys.argv[1:]:
     for r in json.load(open(path))["results"]:

@@ -57,9 +57,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 
     public static let fileName = "bundle.json"
 
-    /// Every regular file under `folder` but `bundle.json`, with size and SHA-256, by path.
-    static func files(in folder: URL) throws -> [File] {
-        try Archive.entries(of: folder).filter { $0.kind == .file && $0.path != fileName }.map { entry in
+    /// Every regular file among `entries` but `bundle.json`, with size and SHA-256, by path.
+    static func files(of entries: [Archive.Entry]) -> [File] {
+        entries.filter { $0.kind == .file && $0.path != fileName }.map { entry in
             File(path: entry.path, size: entry.contents.count, sha256: SHA256.hash(data: entry.contents).map { String(format: "%02x", $0) }.joined())
         }
     }

@@ -78,6 +78,37 @@ enum Toolchain {
     }
 }
 
+/// A bundle's files and folders by path, in memory; every file's parent folders are entries too.
+struct BundleContents {
+    private var entries: [String: Archive.Entry] = [:]
+
+    mutating func folder(_ path: String) {
+        var parts = path.split(separator: "/").map(String.init)
+        while !parts.isEmpty {
+            let folder = parts.joined(separator: "/")
+            if entries[folder] != nil { return }
+            entries[folder] = Archive.Entry(path: folder, kind: .folder, executable: true, contents: Data(), linkTarget: "")
+            parts.removeLast()
+        }
+    }
+
+    mutating func add(_ entry: Archive.Entry, under prefix: String) {
+        var entry = entry
+        entry.path = prefix + "/" + entry.path
+        if entry.kind == .folder { return folder(entry.path) }
+        folder((entry.path as NSString).deletingLastPathComponent)
+        entries[entry.path] = entry
+    }
+
+    mutating func file(_ path: String, _ data: Data, executable: Bool = false) {
+        folder((path as NSString).deletingLastPathComponent)
+        entries[path] = Archive.Entry(path: path, kind: .file, executable: executable, contents: data, linkTarget: "")
+    }
+
+    /// Sorted by path bytes, as `Archive.entries(of:)` gives them.
+    var sorted: [Archive.Entry] { entries.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) } }
+}
+
 /// Turns a release tag into an immutable bundle under `$MF_HOME/bundles/<model>/<version>/` and
 /// a reproducible `<model>-<version>.tar.gz` beside it (DESIGN.md "Bundles"). The bundle is
 /// assembled aside and renamed into place, so a reader sees all of it or nothing, and an
@@ -181,35 +212,38 @@ public struct Bundler: Sendable {
             try? manager.removeItem(at: aside)
             close(lock)
         }
-        try manager.createDirectory(at: root, withIntermediateDirectories: true)
-
-        // The runnable plugin: the built tree without caches and environments, plus what `run` starts.
+        // The bundle is put together in memory (each source file read once), then written out,
+        // described and archived from the same entries.
+        var contents = BundleContents()
         let built = pipeline.buildFolder(tree: session.tree, recipe: session.recipe)
         let source = folder.isEmpty ? built : built.appendingPathComponent(folder)
-        let plugin = root.appendingPathComponent("plugin")
-        try copyPlugin(from: source, to: plugin, keeping: manifest.run.first)
+        try addPlugin(from: source, to: &contents, keeping: manifest.run.first)
+        contents.folder("artifacts")
         let trained = pipeline.sessionsFolder.appendingPathComponent(session.reusedFrom ?? session.id).appendingPathComponent("artifacts")
-        try copyTree(from: trained, to: root.appendingPathComponent("artifacts"))
-        try manager.copyItem(at: source.appendingPathComponent("model.yaml"), to: root.appendingPathComponent("model.yaml"))
+        if manager.fileExists(atPath: trained.path) {
+            for entry in try Archive.entries(of: trained) { contents.add(entry, under: "artifacts") }
+        }
+        guard let manifestBytes = Generator.read(source.appendingPathComponent("model.yaml").path) else {
+            throw BundleError.io(what: source.appendingPathComponent("model.yaml").path, problem: "the built model.yaml cannot be read")
+        }
+        contents.file("model.yaml", manifestBytes)
         let recorded = Generator.read(source.appendingPathComponent(Toolchain.fileName).path)
         let toolchain = try recorded.map { try JSONDecoder().decode([String: String].self, from: $0) }
             ?? Toolchain.versions(runtime: manifest.runtime, folder: source)
         if let report = Generator.read(source.appendingPathComponent(RequirementsLock.reportPath).path) {
             do {
-                try Data(try RequirementsLock.text(fromReport: report).utf8).write(to: root.appendingPathComponent("requirements.lock"))
+                contents.file("requirements.lock", Data(try RequirementsLock.text(fromReport: report).utf8))
             } catch let error as DecodingError {
                 throw BundleError.io(what: source.appendingPathComponent(RequirementsLock.reportPath).path, problem: "pip's report cannot be read (\(error))")
             }
         } else if manager.isExecutableFile(atPath: source.appendingPathComponent(".venv/bin/python").path) {
             // A build made before builds kept pip's report: exactly what it installed, without hashes.
             let frozen = try Self.output([source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
-            try Data(frozen.utf8).write(to: root.appendingPathComponent("requirements.lock"))
+            contents.file("requirements.lock", Data(frozen.utf8))
         }
-        try Data(Deployment.dockerfile(model: manifest.name, version: version, runtime: manifest.runtime.rawValue).utf8)
-            .write(to: root.appendingPathComponent("Dockerfile"))
-        try manager.createDirectory(at: root.appendingPathComponent("deploy"), withIntermediateDirectories: true)
-        try Data(Deployment.deployment(model: manifest.name, version: version).utf8).write(to: root.appendingPathComponent("deploy/deployment.yaml"))
-        try Data(Deployment.service(model: manifest.name, version: version).utf8).write(to: root.appendingPathComponent("deploy/service.yaml"))
+        contents.file("Dockerfile", Data(Deployment.dockerfile(model: manifest.name, version: version, runtime: manifest.runtime.rawValue).utf8))
+        contents.file("deploy/deployment.yaml", Data(Deployment.deployment(model: manifest.name, version: version).utf8))
+        contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 
         let metrics = try pipeline.store.metrics(session: session.id).filter { $0.split == "evaluate" }
         let gates = try pipeline.store.steps(session: session.id).first { $0.name == "gates" }?.message?
@@ -222,10 +256,13 @@ public struct Bundler: Sendable {
             runtime: manifest.runtime.rawValue, run: manifest.run, toolchain: SortedMap(toolchain),
             schema: BundleManifest.Schema(inputs: manifest.schema.inputs.map(field), outputs: manifest.schema.outputs.map(field)),
             metrics: SortedMap(Dictionary(metrics.compactMap { metric in metric.value.map { (metric.name, $0) } }, uniquingKeysWith: { $1 })),
-            gates: gates, files: try BundleManifest.files(in: root))
-        try Data(try JSONText.encodeBytes(description)).write(to: root.appendingPathComponent(BundleManifest.fileName))
+            gates: gates, files: BundleManifest.files(of: contents.sorted))
+        contents.file(BundleManifest.fileName, Data(try JSONText.encodeBytes(description)))
+        let entries = contents.sorted
+        try manager.createDirectory(at: root, withIntermediateDirectories: true)
+        for entry in entries { try write(entry, to: root.appendingPathComponent(entry.path)) }
 
-        let archiveData = try Archive.tarGz(try Archive.entries(of: root), prefix: name)
+        let archiveData = try Archive.tarGz(entries, prefix: name)
         let digest = SHA256.hash(data: archiveData).map { String(format: "%02x", $0) }.joined()
         try archiveData.write(to: aside.appendingPathComponent(name + ".tar.gz"))
 
@@ -248,28 +285,21 @@ public struct Bundler: Sendable {
         return BundleResult(record, model: manifest.name, created: created)
     }
 
-    /// The plugin's files: everything but build caches, environments and the build marker; from
-    /// `.build/` only the file `run` starts, as a regular file at the path `run` names (SwiftPM's
-    /// `.build/release` is a link into a platform folder).
-    private func copyPlugin(from source: URL, to target: URL, keeping runPath: String?) throws {
+    /// The plugin's files under `plugin/`: everything but build caches, environments and the
+    /// build marker; from `.build/` only the file `run` starts, as a regular file at the path
+    /// `run` names (SwiftPM's `.build/release` is a link into a platform folder).
+    private func addPlugin(from source: URL, to contents: inout BundleContents, keeping runPath: String?) throws {
         let skipped: Set<String> = [".venv", ".build", "__pycache__", ".git", ".mf-build-complete", ".swiftpm", Toolchain.fileName]
-        for entry in try Archive.entries(of: source, skipping: skipped) {
-            try write(entry, to: target.appendingPathComponent(entry.path))
-        }
+        contents.folder("plugin")
+        for entry in try Archive.entries(of: source, skipping: skipped) { contents.add(entry, under: "plugin") }
         guard let runPath, !runPath.hasPrefix("/") else { return }
         let relative = runPath.hasPrefix("./") ? String(runPath.dropFirst(2)) : runPath
         guard relative.split(separator: "/").contains(where: { skipped.contains(String($0)) }) else { return }
         let resolved = source.appendingPathComponent(relative).resolvingSymlinksInPath()
-        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let contents = Generator.read(resolved.path) else {
+        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let executable = Generator.read(resolved.path) else {
             throw BundleError.io(what: source.appendingPathComponent(relative).path, problem: "the file run starts is not in the build")
         }
-        try write(Archive.Entry(path: relative, kind: .file, executable: true, contents: contents, linkTarget: ""), to: target.appendingPathComponent(relative))
-    }
-
-    private func copyTree(from source: URL, to target: URL) throws {
-        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-        guard FileManager.default.fileExists(atPath: source.path) else { return }
-        for entry in try Archive.entries(of: source) { try write(entry, to: target.appendingPathComponent(entry.path)) }
+        contents.file("plugin/" + relative, executable, executable: true)
     }
 
     private func write(_ entry: Archive.Entry, to url: URL) throws {
