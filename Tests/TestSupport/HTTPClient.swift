@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An HTTP/1.1 answer.
 public struct HTTPAnswer: Sendable {
