@@ -45,6 +45,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
     public var numberValue: Double? { if case .number(let number) = self { number } else { nil } }
+    public var boolValue: Bool? { if case .bool(let flag) = self { flag } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let array) = self { array } else { nil } }
     public var objectValue: [String: JSONValue]? { if case .object(let object) = self { object } else { nil } }
 }

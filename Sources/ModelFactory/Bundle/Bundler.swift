@@ -260,7 +260,7 @@ public struct Bundler: Sendable {
         contents.file(BundleManifest.fileName, Data(try JSONText.encodeBytes(description)))
         let entries = contents.sorted
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
-        for entry in entries { try write(entry, to: root.appendingPathComponent(entry.path)) }
+        for entry in entries { try Self.write(entry, to: root.appendingPathComponent(entry.path)) }
 
         let archiveData = try Archive.tarGz(entries, prefix: name)
         let digest = SHA256.hash(data: archiveData).map { String(format: "%02x", $0) }.joined()
@@ -302,7 +302,7 @@ public struct Bundler: Sendable {
         contents.file("plugin/" + relative, executable, executable: true)
     }
 
-    private func write(_ entry: Archive.Entry, to url: URL) throws {
+    static func write(_ entry: Archive.Entry, to url: URL) throws {
         let manager = FileManager.default
         switch entry.kind {
         case .folder: try manager.createDirectory(at: url, withIntermediateDirectories: true)

@@ -90,11 +90,25 @@ extension Pipeline {
 }
 
 extension Manifest.Value {
-    init(_ value: JSONValue) {
+    /// A JSON scalar as a manifest value (whole numbers as ints); arrays and objects are null.
+    public init(_ value: JSONValue) {
         switch value {
         case .null, .array, .object: self = .null
         case .bool(let flag): self = .bool(flag)
         case .number(let number): self = number == number.rounded() && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
+        case .string(let text): self = .string(text)
+        }
+    }
+}
+
+extension JSONValue {
+    /// A manifest value as JSON.
+    public init(_ value: Manifest.Value) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .int(let number): self = .number(Double(number))
+        case .double(let number): self = .number(number)
         case .string(let text): self = .string(text)
         }
     }

@@ -274,35 +274,13 @@ extension SessionRun {
         }
     }
 
-    /// The virtual environment for `requirements` under the system's python3:
-    /// `$MF_HOME/envs/<hash of both>`, made once (under a lock, complete only with its marker)
-    /// and shared by every build that asks for the same, so changing a model's code does not
-    /// install its dependencies again. pip's report of what it installed stays in it, for the
-    /// bundle's `requirements.lock`.
+    /// The shared virtual environment for the plugin's requirements.txt (see `PythonEnvironments`).
     func pythonEnvironment(requirements: Data, workFolder: URL, log: URL) async throws -> URL {
-        let python: String
-        do { python = try Bundler.output(["/usr/bin/env", "python3", "--version"]) } catch {
-            throw StepFailure(step: "build", message: "python3 cannot be run: \(error)")
-        }
-        let key = String(Pipeline.sha256(python + "\n" + String(decoding: requirements, as: UTF8.self)).prefix(32))
-        let folder = pipeline.home.appendingPathComponent("envs")
-        let environment = folder.appendingPathComponent(key)
-        let lock = try Reconciler.lock(folder.appendingPathComponent(key + ".lock"))
-        defer { close(lock) }
-        let marker = environment.appendingPathComponent(".mf-env-complete")
-        if FileManager.default.fileExists(atPath: marker.path) {
-            try Data("reused Python environment \(environment.path)\n".utf8).append(to: log)
-            observer?.progress("reusing the Python environment \(key.prefix(8)) for requirements.txt", model: modelName)
-            return environment
-        }
-        try? FileManager.default.removeItem(at: environment)  // what a killed build left
-        let quoted = "'" + environment.path.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        try await run([
-            "python3 -m venv \(quoted)",
-            "\(quoted)/bin/python -m pip install --disable-pip-version-check -q --report \(quoted)/mf-pip-report.json -r requirements.txt",
-        ], in: workFolder, log: log)
-        _ = FileManager.default.createFile(atPath: marker.path, contents: Data(python.utf8))
-        return environment
+        let observer = observer, model = modelName
+        return try await PythonEnvironments(home: pipeline.home).environment(
+            requirements: requirements, file: "requirements.txt", in: workFolder, log: log,
+            reused: { key in observer?.progress("reusing the Python environment \(key.prefix(8)) for requirements.txt", model: model) },
+            run: { commands in try await run(commands, in: workFolder, log: log) })
     }
 
     /// Waits for a build command on a Dispatch thread, not a cooperative one (a build may take
@@ -337,14 +315,3 @@ extension Data {
     }
 }
 
-extension JSONValue {
-    init(_ value: Manifest.Value) {
-        switch value {
-        case .null: self = .null
-        case .bool(let flag): self = .bool(flag)
-        case .int(let number): self = .number(Double(number))
-        case .double(let number): self = .number(number)
-        case .string(let text): self = .string(text)
-        }
-    }
-}

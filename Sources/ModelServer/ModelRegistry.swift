@@ -1,0 +1,170 @@
+public import ModelFactory
+public import Foundation
+internal import Logging
+internal import Synchronization
+
+/// How one model's traffic is split between its loaded versions.
+public struct TrafficPolicy: Sendable, Codable, Equatable {
+    /// Weighted A/B: version → weight. Empty: every request goes to the current version.
+    public var weights: [String: Int] = [:]
+    /// A version that gets a copy of every request; its answer is compared and recorded, never returned.
+    public var shadow: String?
+    /// The request header whose value keeps one client on one version (sticky A/B).
+    public var stickyHeader: String?
+
+    public init(weights: [String: Int] = [:], shadow: String? = nil, stickyHeader: String? = nil) {
+        self.weights = weights
+        self.shadow = shadow
+        self.stickyHeader = stickyHeader
+    }
+}
+
+/// The models a server hosts: their loaded versions, the current one, and the traffic policy.
+public final class ModelRegistry: Sendable {
+    struct Entry {
+        var versions: [String: ModelVersion] = [:]
+        /// Where traffic goes without an A/B policy: the last version made current.
+        var current: String?
+        var policy = TrafficPolicy()
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    let metrics: ServerMetrics
+    let options: PoolOptions
+    let home: URL
+    let python: RunnableBundle.PythonPackages
+    let logger: Logger
+
+    init(metrics: ServerMetrics, options: PoolOptions, home: URL, python: RunnableBundle.PythonPackages, logger: Logger) {
+        self.metrics = metrics
+        self.options = options
+        self.home = home
+        self.python = python
+        self.logger = logger
+    }
+
+    /// Opens, verifies and starts a bundle (workers up, warmed on its examples), then adds it;
+    /// with `makeCurrent` traffic moves to it. An already loaded version is left as it is.
+    @discardableResult
+    public func load(_ path: URL, makeCurrent: Bool = true) async throws -> ModelVersion {
+        let bundle = try await RunnableBundle.open(path, home: home, python: python)
+        if let loaded = version(bundle.name, bundle.version) {
+            if makeCurrent { entries.withLock { $0[bundle.name]?.current = bundle.version } }
+            return loaded
+        }
+        let version = ModelVersion(bundle: bundle, options: options, metrics: metrics, logger: logger)
+        do { try await version.start() } catch {
+            await version.drain()
+            throw error
+        }
+        entries.withLock { entries in
+            entries[bundle.name, default: Entry()].versions[bundle.version] = version
+            if makeCurrent || entries[bundle.name]?.current == nil { entries[bundle.name]?.current = bundle.version }
+        }
+        logger.info("serving \(bundle.name) \(bundle.version) from \(bundle.folder.path)")
+        return version
+    }
+
+    /// Takes a version out of service: no new requests reach it, queued ones finish, its
+    /// workers stop. The current version cannot be unloaded while it is the only one.
+    public func unload(_ model: String, _ version: String) async throws {
+        let removed: ModelVersion = try entries.withLock { entries in
+            guard var entry = entries[model], let loaded = entry.versions[version] else { throw ServeError.notFound(model: model, version: version) }
+            entry.versions[version] = nil
+            if entry.current == version { entry.current = entry.versions.keys.sorted { Version($0) ?? Version(major: 0) < Version($1) ?? Version(major: 0) }.last }
+            entry.policy.weights[version] = nil
+            if entry.policy.shadow == version { entry.policy.shadow = nil }
+            entries[model] = entry.versions.isEmpty ? nil : entry
+            return loaded
+        }
+        await removed.drain()
+        logger.info("unloaded \(model) \(version)")
+    }
+
+    /// Moves traffic to `version` (already loaded) and drains the versions it replaces that no
+    /// policy names any more.
+    public func promote(_ model: String, to version: String, drainingOthers: Bool) async throws {
+        let replaced: [String] = try entries.withLock { entries in
+            guard var entry = entries[model], entry.versions[version] != nil else { throw ServeError.notFound(model: model, version: version) }
+            entry.current = version
+            entries[model] = entry
+            return entry.versions.keys.filter { $0 != version && entry.policy.weights[$0] == nil && entry.policy.shadow != $0 }
+        }
+        if drainingOthers { for old in replaced { try? await unload(model, old) } }
+    }
+
+    public func setPolicy(_ policy: TrafficPolicy, for model: String) throws(ServeError) {
+        try entries.withLock { entries throws(ServeError) in
+            guard var entry = entries[model] else { throw ServeError.notFound(model: model) }
+            for version in policy.weights.keys where entry.versions[version] == nil { throw ServeError.notFound(model: model, version: version) }
+            if let shadow = policy.shadow, entry.versions[shadow] == nil { throw ServeError.notFound(model: model, version: shadow) }
+            if policy.weights.values.contains(where: { $0 < 0 }) || (!policy.weights.isEmpty && policy.weights.values.reduce(0, +) == 0) {
+                throw ServeError(.badRequest, "weights must be non-negative and not all zero")
+            }
+            entry.policy = policy
+            entries[model] = entry
+        }
+    }
+
+    public func policy(for model: String) -> TrafficPolicy? { entries.withLock { $0[model]?.policy } }
+
+    func version(_ model: String, _ version: String) -> ModelVersion? { entries.withLock { $0[model]?.versions[version] } }
+
+    /// Every model with its versions (oldest first) and current version.
+    public func models() -> [(name: String, versions: [ModelVersion], current: String?)] {
+        entries.withLock { entries in
+            entries.keys.sorted().map { name in
+                let entry = entries[name]!
+                let versions = entry.versions.values.sorted { (Version($0.version) ?? Version(major: 0)) < (Version($1.version) ?? Version(major: 0)) }
+                return (name, versions, entry.current)
+            }
+        }
+    }
+
+    /// Which version answers a request (and which gets a shadow copy): the version asked for;
+    /// else by the A/B weights, sticky on `key` when the policy names a header; else current.
+    func route(_ model: String, version: String?, header: (String) -> String?) throws(ServeError) -> (primary: ModelVersion, shadow: ModelVersion?) {
+        try entries.withLock { entries throws(ServeError) in
+            guard let entry = entries[model] else { throw ServeError.notFound(model: model) }
+            if let version {
+                guard let chosen = entry.versions[version] else { throw ServeError.notFound(model: model, version: version) }
+                return (chosen, nil)
+            }
+            var chosen = entry.current.flatMap { entry.versions[$0] }
+            let weighted = entry.policy.weights.filter { $0.value > 0 && entry.versions[$0.key] != nil }.sorted { $0.key < $1.key }
+            if !weighted.isEmpty {
+                let total = weighted.reduce(0) { $0 + $1.value }
+                let point: Int
+                if let name = entry.policy.stickyHeader, let key = header(name) {
+                    point = Int(Self.fnv1a(key) % UInt64(total))
+                } else {
+                    point = Int.random(in: 0 ..< total)
+                }
+                var running = 0
+                for (version, weight) in weighted {
+                    running += weight
+                    if point < running { chosen = entry.versions[version]; break }
+                }
+            }
+            guard let chosen else { throw ServeError.notFound(model: model) }
+            let shadow = entry.policy.shadow.flatMap { $0 == chosen.version ? nil : entry.versions[$0] }
+            return (chosen, shadow)
+        }
+    }
+
+    /// Stops every version (graceful shutdown, after the HTTP server has drained).
+    func drainAll() async {
+        let all = entries.withLock { entries in entries.values.flatMap { $0.versions.values } }
+        for version in all { await version.drain() }
+    }
+
+    /// FNV-1a, 64 bits: a stable hash of a sticky key (Swift's Hasher is seeded per process).
+    static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,287 @@
+public import ModelFactory
+public import ModelKit
+internal import Foundation
+internal import Logging
+internal import Synchronization
+
+/// How a model version is served: its pool of workers and how requests are grouped.
+public struct PoolOptions: Sendable {
+    /// Workers per bundle.
+    public var workers = 2
+    /// The most instances one worker call carries.
+    public var maxBatch = 64
+    /// How long a worker that found one request waits for more before calling (0: it takes what
+    /// is queued and goes; requests still group while every worker is busy).
+    public var batchWait: Duration = .zero
+    /// A worker call that takes longer fails with 504 and the worker is replaced.
+    public var callTimeout: Double = 30
+    /// How long a worker may take to start and load its artifacts.
+    public var startTimeout: Double = 120
+
+    public init() {}
+}
+
+/// One loaded bundle: a pool of workers speaking the standard interface, fed from one queue.
+///
+/// Requests are queued; each worker runs a loop that takes everything queued (up to `maxBatch`
+/// instances, waiting up to `batchWait` for more) and sends it as one `predict`, so concurrent
+/// requests share worker calls (adaptive batching: no wait when idle, large batches under load).
+/// A worker that dies is replaced and the requests it held are tried once more on another; a
+/// call past its time limit answers 504 and the worker is replaced.
+public final class ModelVersion: Sendable {
+    public let bundle: RunnableBundle
+    let options: PoolOptions
+    let metrics: ServerMetrics
+    let queue = BatchQueue()
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    struct State {
+        var ready = 0
+        var loops: [Task<Void, Never>] = []
+        var workers: [Int: WorkerClient] = [:]
+        var startFailure: String?
+    }
+
+    public var name: String { bundle.name }
+    public var version: String { bundle.version }
+    public var isReady: Bool { state.withLock { $0.ready > 0 } }
+
+    init(bundle: RunnableBundle, options: PoolOptions, metrics: ServerMetrics, logger: Logger) {
+        self.bundle = bundle
+        self.options = options
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Starts every worker and waits until they have loaded the artifacts, then predicts the
+    /// manifest's examples through the queue (the warm-up) and checks the answer. Throws when
+    /// no worker can start or the examples fail.
+    func start() async throws {
+        let started = await withTaskGroup(of: (Int, Result<WorkerClient, any Error>).self) { group in
+            for slot in 0 ..< options.workers {
+                group.addTask {
+                    do { return (slot, .success(try await self.startWorker(slot))) } catch { return (slot, .failure(error)) }
+                }
+            }
+            var results: [(Int, Result<WorkerClient, any Error>)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        var failures: [String] = []
+        for (slot, result) in started.sorted(by: { $0.0 < $1.0 }) {
+            switch result {
+            case .success(let client):
+                let loop = Task.detached { [self] in await self.serve(slot: slot, client: client) }
+                state.withLock {
+                    $0.workers[slot] = client
+                    $0.loops.append(loop)
+                    $0.ready += 1
+                }
+            case .failure(let error):
+                failures.append("\(error)")
+            }
+        }
+        guard failures.count < options.workers else {
+            throw ServeError(.serviceUnavailable, "\(name) \(version): no worker could start: \(failures.first ?? "?")")
+        }
+        let examples = bundle.model.examples.map { JSONValue.object($0.mapValues(JSONValue.init)) }
+        if !examples.isEmpty {
+            let answers = try await predict(examples)
+            guard answers.count == examples.count else {
+                throw ServeError(.serviceUnavailable, "\(name) \(version): the warm-up answered \(answers.count) predictions for \(examples.count) examples")
+            }
+        }
+    }
+
+    /// Predictions for `instances`, in order.
+    public func predict(_ instances: [JSONValue]) async throws -> [JSONValue] {
+        try await queue.submit(instances)
+    }
+
+    /// Stops taking requests, lets the queued ones finish, and stops the workers.
+    func drain() async {
+        queue.close()
+        let loops = state.withLock { $0.loops }
+        for loop in loops { await loop.value }
+    }
+
+    /// The process ids of the running workers (tests kill them).
+    public var workerProcessIDs: [Int32] { state.withLock { $0.workers.values.map(\.processID).sorted() } }
+
+    // MARK: Workers
+
+    private func startWorker(_ slot: Int) async throws -> WorkerClient {
+        let client = try WorkerClient(command: bundle.command, directory: bundle.directory.path)
+        do {
+            _ = try await client.call("load", ["artifacts": .string(bundle.artifacts.path)], timeout: options.startTimeout)
+        } catch {
+            await client.shutdown(grace: 0.5)
+            throw ServeError(.serviceUnavailable, "\(name) \(version): a worker failed to load: \(error)")
+        }
+        return client
+    }
+
+    /// One worker's loop: take a batch, call, answer; replace the worker when it breaks.
+    private func serve(slot: Int, client first: WorkerClient) async {
+        var client: WorkerClient? = first
+        while let batch = await queue.nextBatch(maxInstances: options.maxBatch, wait: options.batchWait) {
+            if client == nil {
+                client = await restart(slot)
+                if client == nil {
+                    queue.retryOrFail(batch, error: ServeError(.serviceUnavailable, "\(name) \(version): no worker is available"))
+                    continue
+                }
+            }
+            let instances = batch.flatMap(\.instances)
+            metrics.batch(model: name, version: version, size: instances.count)
+            do {
+                let answer = try await client!.call("predict", ["instances": .array(instances)], timeout: options.callTimeout)
+                guard let predictions = answer["predictions"]?.arrayValue, predictions.count == instances.count else {
+                    let message = "\(name) \(version): the worker answered \(answer["predictions"]?.arrayValue?.count ?? 0) predictions for \(instances.count) instances"
+                    for item in batch { item.fail(ServeError(.internalServerError, message)) }
+                    continue
+                }
+                var offset = 0
+                for item in batch {
+                    item.succeed(Array(predictions[offset ..< offset + item.instances.count]))
+                    offset += item.instances.count
+                }
+            } catch {
+                switch error {
+                case .timedOut:
+                    for item in batch {
+                        item.fail(ServeError(.gatewayTimeout, "\(name) \(version): the worker did not answer within \(options.callTimeout) s"))
+                    }
+                case .remote(_, _, let message):
+                    // The model raised: the worker is fine, the request is not.
+                    for item in batch { item.fail(ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)")) }
+                    continue
+                default:
+                    queue.retryOrFail(batch, error: ServeError(.serviceUnavailable, "\(name) \(version): the worker failed: \(error)"))
+                }
+                logger.warning("\(name) \(version): replacing worker \(slot): \(error)")
+                await client?.shutdown(grace: 0.5)
+                client = await restart(slot)
+            }
+        }
+        state.withLock { $0.workers[slot] = nil }
+        await client?.shutdown()
+    }
+
+    /// A new worker for `slot`, or nil when it cannot start (the next batch tries again).
+    private func restart(_ slot: Int) async -> WorkerClient? {
+        metrics.workerRestart(model: name, version: version)
+        do {
+            let client = try await startWorker(slot)
+            state.withLock { $0.workers[slot] = client }
+            return client
+        } catch {
+            logger.error("\(name) \(version): worker \(slot) cannot start: \(error)")
+            state.withLock { $0.workers[slot] = nil }
+            try? await Task.sleep(for: .milliseconds(200))
+            return nil
+        }
+    }
+}
+
+/// The requests waiting for a worker. Worker loops take from it; a loop that finds it empty
+/// waits until a request arrives.
+final class BatchQueue: Sendable {
+    final class Item: Sendable {
+        let instances: [JSONValue]
+        private let continuation: Mutex<CheckedContinuation<[JSONValue], any Error>?>
+        let attempts: Int
+
+        init(instances: [JSONValue], continuation: CheckedContinuation<[JSONValue], any Error>, attempts: Int = 1) {
+            self.instances = instances
+            self.continuation = Mutex(continuation)
+            self.attempts = attempts
+        }
+
+        func succeed(_ predictions: [JSONValue]) { continuation.withLock { $0.take() }?.resume(returning: predictions) }
+        func fail(_ error: any Error) { continuation.withLock { $0.take() }?.resume(throwing: error) }
+        /// The same request for another try (the first answer never came).
+        func again() -> Item? {
+            guard let taken = continuation.withLock({ $0.take() }) else { return nil }
+            return Item(instances: instances, continuation: taken, attempts: attempts + 1)
+        }
+    }
+
+    private struct State {
+        var items: [Item] = []
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    func submit(_ instances: [JSONValue]) async throws -> [JSONValue] {
+        try await withCheckedThrowingContinuation { continuation in
+            let item = Item(instances: instances, continuation: continuation)
+            let (accepted, waiter): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
+                guard !state.closed else { return (false, nil) }
+                state.items.append(item)
+                return (true, state.waiting.isEmpty ? nil : state.waiting.removeFirst())
+            }
+            if !accepted { item.fail(ServeError(.serviceUnavailable, "the model version is shutting down")) }
+            waiter?.resume()
+        }
+    }
+
+    /// The next batch: waits for a first request, then (with `wait`) a little for more; nil when
+    /// closed and empty.
+    func nextBatch(maxInstances: Int, wait: Duration) async -> [Item]? {
+        while true {
+            let status: (empty: Bool, closed: Bool, queued: Int) = state.withLock { state in
+                (state.items.isEmpty, state.closed, state.items.reduce(0) { $0 + $1.instances.count })
+            }
+            if status.empty {
+                if status.closed { return nil }
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state in
+                        if !state.items.isEmpty || state.closed { return true }
+                        state.waiting.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+                continue
+            }
+            if wait > .zero, status.queued < maxInstances { try? await Task.sleep(for: wait) }
+            let batch: [Item] = state.withLock { state in
+                var taken: [Item] = [], count = 0
+                while let first = state.items.first, taken.isEmpty || count + first.instances.count <= maxInstances {
+                    taken.append(state.items.removeFirst())
+                    count += first.instances.count
+                }
+                return taken
+            }
+            if !batch.isEmpty { return batch }
+        }
+    }
+
+    /// Requests whose worker broke: each goes back to the front for one more try, or fails.
+    func retryOrFail(_ batch: [Item], error: ServeError) {
+        var again: [Item] = []
+        for item in batch {
+            if item.attempts < 2, let retry = item.again() { again.append(retry) } else { item.fail(error) }
+        }
+        guard !again.isEmpty else { return }
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.items.insert(contentsOf: again, at: 0)
+            return state.waiting.isEmpty ? nil : state.waiting.removeFirst()
+        }
+        waiter?.resume()
+    }
+
+    /// No new requests; the loops finish what is queued, then stop.
+    func close() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

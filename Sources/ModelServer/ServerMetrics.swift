@@ -1,0 +1,76 @@
+internal import Foundation
+internal import Prometheus
+
+/// The server's Prometheus metrics (`GET /metrics`), all under `mf_`: requests, errors and
+/// latency per model, version and API; worker restarts; input-check failures per field; batch
+/// sizes; shadow agreement and latency.
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    private static let latencyBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    private func descriptor(_ name: String, _ unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "mf", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// One answered request.
+    func request(model: String, version: String, api: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: descriptor("requests", "total", "Requests answered, by model, version, API and HTTP status."),
+            labels: [("model", model), ("version", version), ("api", api), ("status", String(status))]
+        ).increment()
+        if status >= 400 {
+            registry.makeCounter(
+                descriptor: descriptor("request_errors", "total", "Requests answered with an error status."),
+                labels: [("model", model), ("version", version), ("api", api)]
+            ).increment()
+        }
+        registry.makeDurationHistogram(
+            descriptor: descriptor("request_duration", "seconds", "Time from a request's arrival to its answer."),
+            labels: [("model", model), ("version", version)], buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    func workerRestart(model: String, version: String) {
+        registry.makeCounter(
+            descriptor: descriptor("worker_restarts", "total", "Workers replaced after they died, hung or failed to start."),
+            labels: [("model", model), ("version", version)]
+        ).increment()
+    }
+
+    func inputCheckFailure(model: String, field: String) {
+        registry.makeCounter(
+            descriptor: descriptor("input_check_failures", "total", "Instances refused by the schema check, by field."),
+            labels: [("model", model), ("field", field)]
+        ).increment()
+    }
+
+    func batch(model: String, version: String, size: Int) {
+        registry.makeValueHistogram(
+            descriptor: descriptor("batch_size", "", "Instances per worker call."),
+            labels: [("model", model), ("version", version)], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        ).record(Double(size))
+    }
+
+    func shadow(model: String, primary: String, candidate: String, agreed: Bool, duration: Duration) {
+        registry.makeCounter(
+            descriptor: descriptor("shadow_comparisons", "total", "Shadow requests to a candidate version, by whether it agreed with the served answer."),
+            labels: [("model", model), ("primary", primary), ("candidate", candidate), ("agreed", agreed ? "true" : "false")]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: descriptor("shadow_duration", "seconds", "Time the candidate took to answer a shadow request."),
+            labels: [("model", model), ("candidate", candidate)], buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// The text exposition format.
+    func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import ModelFactory
+import ModelServer
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve bundles over HTTP: the Open Inference Protocol v2, a v1 predict API, metrics.",
+        discussion: """
+            Every BUNDLE (a folder or .tar.gz made by mf bundle) is verified, gets a pool of \
+            --workers workers speaking the standard interface, and is warmed on its examples \
+            before the server answers. Requests to one model are grouped into worker calls (up to \
+            --max-batch instances, waiting up to --batch-wait-ms for more).
+
+            Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/M[/versions/V][/ready]; \
+            POST /v2/models/M[/versions/V]/infer (JSON, and the binary tensor data extension); \
+            POST /v1/models/M:predict with {"instances": [...]} answering {"predictions": [...]}; \
+            GET /v1/models, /v1/models/M; GET /metrics (Prometheus). Every answer names the version \
+            that served it in X-Model-Version. Inputs are checked against the schema first (422 on \
+            v1, 400 on v2, naming every bad field); bodies over --max-body-bytes get 413.
+
+            Traffic: --ab churn=1.0.0:90,1.1.0:10 splits by weight (sticky on --sticky-header), \
+            --shadow churn=1.1.0 copies every request to a candidate whose answers are only \
+            compared (mf_shadow_comparisons_total). With --admin-token (or $MF_ADMIN_TOKEN) the \
+            admin API under /admin changes the policy and loads, promotes and unloads bundles.
+
+            --follow ENV serves what the environment (production or staging) of --repo names in \
+            the store, and swaps to each new version as mf reconcile moves it: the new bundle is \
+            started and warmed before traffic moves, and the old one drains.
+
+            The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
+            picks a free port), and stops gracefully on SIGTERM or SIGINT.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Bundles to serve: folders or .tar.gz archives.", valueName: "bundle"))
+    var bundles: [String] = []
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0: a free one).")
+    var port = 8080
+
+    @Option(help: "Workers per bundle.")
+    var workers = 2
+
+    @Option(help: "The most instances one worker call carries.")
+    var maxBatch = 64
+
+    @Option(help: "How long a worker with a request waits for more before calling, in milliseconds.")
+    var batchWaitMs = 0
+
+    @Option(help: "Seconds a worker call may take before the request answers 504 and the worker is replaced.")
+    var timeout: Double = 30
+
+    @Option(help: "The largest request body, in bytes.")
+    var maxBodyBytes = 10 << 20
+
+    @Option(help: ArgumentHelp("The admin API's bearer token (default: $MF_ADMIN_TOKEN; none: the admin API is off).", valueName: "token"))
+    var adminToken: String?
+
+    @Option(help: ArgumentHelp("Python packages: 'lock' (an environment from the bundle's requirements.lock) or 'system' (python3 as it is, as in the container).", valueName: "lock|system"))
+    var python = "lock"
+
+    @Option(name: .customLong("ab"), help: ArgumentHelp("A/B weights for a model: MODEL=VERSION:WEIGHT,VERSION:WEIGHT.", valueName: "spec"))
+    var abTests: [String] = []
+
+    @Option(name: .customLong("shadow"), help: ArgumentHelp("A shadow candidate: MODEL=VERSION.", valueName: "spec"))
+    var shadows: [String] = []
+
+    @Option(help: ArgumentHelp("The request header that keeps a client on one A/B version.", valueName: "name"))
+    var stickyHeader: String?
+
+    @Option(help: ArgumentHelp("Serve what this environment names, and follow it: production or staging.", valueName: "env"))
+    var follow: String?
+
+    @OptionGroup var repository: RepositoryOptions
+
+    func validate() throws {
+        guard !bundles.isEmpty || follow != nil else { throw ValidationError("name at least one bundle, or --follow an environment") }
+        guard workers >= 1, maxBatch >= 1, batchWaitMs >= 0, timeout > 0, maxBodyBytes > 0 else {
+            throw ValidationError("--workers, --max-batch, --timeout and --max-body-bytes must be positive, --batch-wait-ms not negative")
+        }
+        guard python == "lock" || python == "system" else { throw ValidationError("--python takes 'lock' or 'system'") }
+    }
+
+    func run() async throws {
+        var options = ServeOptions(home: repository.homeURL)
+        options.host = host
+        options.port = port
+        options.pool.workers = workers
+        options.pool.maxBatch = maxBatch
+        options.pool.batchWait = .milliseconds(batchWaitMs)
+        options.pool.callTimeout = timeout
+        options.maxBodyBytes = maxBodyBytes
+        options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MF_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        options.python = python == "system" ? .system : .lock
+        let server = ModelServer(options: options)
+        try await reportingErrors {
+            for bundle in bundles { try await server.registry.load(URL(fileURLWithPath: bundle)) }
+            var services: [any Service] = []
+            if let follow {
+                let follower = EnvironmentFollower(
+                    registry: server.registry, store: try repository.openStore(), repository: try repository.openRepository().location,
+                    environment: follow)
+                try await follower.catchUp()
+                guard !server.registry.models().isEmpty else {
+                    throw ServeError(.notFound, "the environment '\(follow)' names no bundle yet; run mf reconcile first")
+                }
+                services.append(follower)
+            }
+            for spec in abTests {
+                let (model, versions) = try Self.parse(spec, flag: "--ab")
+                var weights: [String: Int] = [:]
+                for part in versions.split(separator: ",") {
+                    let pieces = part.split(separator: ":")
+                    guard pieces.count == 2, let weight = Int(pieces[1]) else { throw ValidationError("--ab \(spec): expected VERSION:WEIGHT pairs") }
+                    weights[String(pieces[0])] = weight
+                }
+                var policy = server.registry.policy(for: model) ?? TrafficPolicy()
+                policy.weights = weights
+                policy.stickyHeader = stickyHeader
+                try server.registry.setPolicy(policy, for: model)
+            }
+            for spec in shadows {
+                let (model, version) = try Self.parse(spec, flag: "--shadow")
+                var policy = server.registry.policy(for: model) ?? TrafficPolicy()
+                policy.shadow = version
+                try server.registry.setPolicy(policy, for: model)
+            }
+            let host = self.host
+            try await server.run(services: services) { port in
+                let served = server.registry.models().map { "\($0.name) \($0.current ?? "?")" }.joined(separator: ", ")
+                FileHandle.standardOutput.write(Data("listening on http://\(host):\(port) serving \(served)\n".utf8))
+            }
+        }
+    }
+
+    static func parse(_ spec: String, flag: String) throws -> (String, String) {
+        let parts = spec.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("\(flag) \(spec): expected MODEL=…") }
+        return (String(parts[0]), String(parts[1]))
+    }
+}
