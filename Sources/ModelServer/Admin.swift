@@ -79,17 +79,18 @@ struct BearerToken<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token else { throw ServeError(.forbidden, "the admin API is off; start mf serve with --admin-token") }
         let given = request.headers[.authorization] ?? ""
-        guard Self.equal(Array(given.utf8), Array("Bearer \(token)".utf8)) else {
+        guard constantTimeEqual(Array(given.utf8), Array("Bearer \(token)".utf8)) else {
             throw ServeError(.unauthorized, "the admin API needs Authorization: Bearer <token>")
         }
         return try await next(request, context)
     }
+}
 
-    static func equal(_ one: [UInt8], _ other: [UInt8]) -> Bool {
-        var difference = UInt8(one.count == other.count ? 0 : 1)
-        for index in 0 ..< max(one.count, other.count) {
-            difference |= (index < one.count ? one[index] : 0) ^ (index < other.count ? other[index] : 0)
-        }
-        return difference == 0
+/// Whether two byte strings are equal, in time that depends only on their lengths.
+func constantTimeEqual(_ one: [UInt8], _ other: [UInt8]) -> Bool {
+    var difference = UInt8(one.count == other.count ? 0 : 1)
+    for index in 0 ..< max(one.count, other.count) {
+        difference |= (index < one.count ? one[index] : 0) ^ (index < other.count ? other[index] : 0)
     }
+    return difference == 0
 }
