@@ -126,6 +126,12 @@ public final class ModelVersion: Sendable {
     private func serve(slot: Int, client first: WorkerClient) async {
         var client: WorkerClient? = first
         while let batch = await queue.nextBatch(maxInstances: options.maxBatch, wait: options.batchWait) {
+            if client?.isBroken == true {
+                // It died while idle (killed, crashed): replace it before it gets the batch.
+                logger.warning("\(name) \(version): worker \(slot) ended while idle; replacing it")
+                await client?.shutdown(grace: 0)
+                client = nil
+            }
             if client == nil {
                 client = await restart(slot)
                 if client == nil {
@@ -261,11 +267,12 @@ final class BatchQueue: Sendable {
         }
     }
 
-    /// Requests whose worker broke: each goes back to the front for one more try, or fails.
+    /// Requests whose worker broke: each goes back to the front to be tried again (three tries in
+    /// all: another worker may have died at the same moment), or fails.
     func retryOrFail(_ batch: [Item], error: ServeError) {
         var again: [Item] = []
         for item in batch {
-            if item.attempts < 2, let retry = item.again() { again.append(retry) } else { item.fail(error) }
+            if item.attempts < 3, let retry = item.again() { again.append(retry) } else { item.fail(error) }
         }
         guard !again.isEmpty else { return }
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in

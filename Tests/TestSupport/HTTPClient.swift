@@ -13,6 +13,7 @@ public struct HTTPAnswer: Sendable {
 
 public struct HTTPClientError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// A small blocking HTTP/1.1 client over a loopback socket, for tests that must see exactly what

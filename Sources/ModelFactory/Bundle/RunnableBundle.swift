@@ -75,20 +75,11 @@ public struct RunnableBundle: Sendable {
             if case .failure(let failure) = read { throw BundleError.notABundle(path: archive.path, reason: failure.problem) }
             return target
         }
-        // Every entry sits under one top folder (`churn-1.0.0/`); take it off.
-        let tops = Set(entries.compactMap { $0.path.split(separator: "/").first.map(String.init) })
-        guard tops.count == 1, let top = tops.first else {
-            throw BundleError.notABundle(path: archive.path, reason: "it does not hold exactly one top folder")
-        }
+        // `Archive.read` takes the top folder (`churn-1.0.0/`) off and refuses paths that leave it.
         var contents = BundleContents()
-        for entry in entries where entry.path != top {
-            var inner = entry
-            inner.path = String(entry.path.dropFirst(top.count + 1))
-            guard !inner.path.isEmpty, !inner.path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
-                throw BundleError.notABundle(path: archive.path, reason: "it holds an unsafe path '\(entry.path)'")
-            }
+        for entry in entries {
             guard entry.kind != .symlink else { throw BundleError.notABundle(path: archive.path, reason: "it holds a symbolic link '\(entry.path)'") }
-            if inner.kind == .folder { contents.folder(inner.path) } else { contents.file(inner.path, inner.contents, executable: inner.executable) }
+            if entry.kind == .folder { contents.folder(entry.path) } else { contents.file(entry.path, entry.contents, executable: entry.executable) }
         }
         let lock = try AsideFolders.enter(cache)
         let aside = cache.appendingPathComponent(".building-\(UUID().uuidString)")

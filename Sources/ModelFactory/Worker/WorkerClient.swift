@@ -50,6 +50,9 @@ public final class WorkerClient: @unchecked Sendable {
     /// The worker's process id (its process group has the same id).
     public var processID: Int32 { process.pid }
 
+    /// Whether the worker has ended or been stopped (its next call would fail at once).
+    public var isBroken: Bool { lock.withLock { broken != nil } }
+
     /// The last lines the worker wrote on stderr.
     public var recentLog: String { lock.withLock { logTail.joined(separator: "\n") } }
 

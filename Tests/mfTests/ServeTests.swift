@@ -1,0 +1,331 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A pure-Python model (no requirements) released as v1.0.0 and v1.1.0. Its predict sleeps 60 s
+/// for x == 777 (a hung worker) and 1.5 s for x == 555 (a slow call to kill a worker under).
+func servedModel() throws -> GitFixture {
+    let fixture = try GitFixture("served")
+    try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: fixture.path + "/mf_runner.py")
+    try fixture.directory.write("repo/model.py", """
+        import os, time
+        class Model:
+            def train(self, data, artifacts, seed):
+                with open(os.path.join(artifacts, "weights.txt"), "w") as handle: handle.write("2.5\\n")
+                self.threshold = 2.5
+                return {}
+            def load(self, artifacts):
+                with open(os.path.join(artifacts, "weights.txt")) as handle: self.threshold = float(handle.read())
+            def evaluate(self, data): return {"auc": 1.0}
+            def predict(self, instances):
+                answers = []
+                for instance in instances:
+                    x = instance["x"]
+                    if x == 777: time.sleep(60)
+                    if x == 555: time.sleep(1.5)
+                    answers.append({"label": int(x > self.threshold)})
+                return answers
+        """)
+    try fixture.directory.write("repo/data.csv", "x,y\n1,0\n4,1\n")
+    try fixture.directory.write("repo/model.yaml", """
+        name: demo
+        runtime: python
+        train: { data: data.csv }
+        evaluate: { data: data.csv }
+        schema:
+          inputs: [{ name: x, type: double, min: 0 }, { name: kind, type: string, values: [a, b] }]
+          outputs: [{ name: label, type: int }]
+        gates: { auc: ">= 0.9" }
+        examples: [{ x: 1, kind: a }]
+        """)
+    try fixture.git(["add", "-A"])
+    try fixture.git(["commit", "-q", "-m", "model"])
+    try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+    try fixture.directory.write("repo/notes.txt", "second release\n")
+    try fixture.git(["add", "-A"])
+    try fixture.git(["commit", "-q", "-m", "notes"])
+    try fixture.git(["tag", "-a", "-m", "release", "v1.1.0"])
+    return fixture
+}
+
+/// `mf serve` as a child process, on a free port.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+    var port = 0
+    private var lines: [String] = []
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: mfBinary)
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(120)
+        while port == 0, Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(text[range].split(separator: ":").last!)!
+            }
+        }
+        guard port != 0 else {
+            process.terminate()
+            throw HTTPClientError(description: "mf serve did not start: \(String(decoding: buffer, as: UTF8.self))")
+        }
+    }
+
+    /// The worker processes (children of the server).
+    var workers: [Int32] {
+        let listed = (try? runProcess("/usr/bin/pgrep", ["-P", String(process.processIdentifier)]))?.stdout ?? ""
+        return listed.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    func stop() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+}
+
+func bundled(_ fixture: GitFixture, _ tags: [String], home: TemporaryDirectory) throws -> [String] {
+    try tags.map { tag in
+        let made = try mf(["bundle", tag, "--repo", fixture.path, "--home", home.path, "--json"])
+        guard made.status == 0 else { throw HTTPClientError(description: made.stderr) }
+        return ((try json(made) as? [[String: Any]])?.first?["path"] as? String) ?? ""
+    }
+}
+
+func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.data(withJSONObject: ["instances": instances]) }
+
+@Suite(.serialized) struct ServeTests {
+    /// Every endpoint, every bad input, a hung worker, a killed worker, and SIGTERM, through real HTTP.
+    @Test(.timeLimit(.minutes(5)))
+    func endpointsFaultsAndShutdown() throws {
+        let fixture = try servedModel()
+        let home = TemporaryDirectory("home")
+        let paths = try bundled(fixture, ["v1.0.0"], home: home)
+        let archive = home.appending("bundles/demo/demo-1.0.0.tar.gz")
+        let server = try ServerProcess([archive, "--home", home.path, "--workers", "2", "--timeout", "2", "--max-body-bytes", "4096"])
+        let port = server.port
+        _ = paths
+
+        // Health and metadata.
+        #expect(try http("GET", port: port, "/v2/health/live").status == 200)
+        let ready = try http("GET", port: port, "/v2/health/ready")
+        #expect(ready.status == 200 && ready.text == #"{"ready":true}"#)
+        let server2 = try http("GET", port: port, "/v2").json() as? [String: Any]
+        #expect(server2?["name"] as? String == "model-factory" && (server2?["extensions"] as? [String])?.contains("binary_tensor_data") == true)
+        let metadata = try #require(try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])
+        #expect(metadata["name"] as? String == "demo" && metadata["versions"] as? [String] == ["1.0.0"])
+        #expect((metadata["inputs"] as? [[String: Any]])?.map { $0["datatype"] as? String } == ["FP64", "BYTES"])
+        #expect((metadata["outputs"] as? [[String: Any]])?.first?["datatype"] as? String == "INT64")
+        #expect(try http("GET", port: port, "/v2/models/demo/versions/1.0.0").status == 200)
+        #expect(try http("GET", port: port, "/v2/models/demo/versions/9.9.9").status == 404)
+        #expect(try http("GET", port: port, "/v2/models/demo/ready").status == 200)
+        #expect(try http("GET", port: port, "/v2/models/demo/versions/1.0.0/ready").status == 200)
+        #expect(try http("GET", port: port, "/v2/models/nope/ready").status == 404)
+        #expect(try http("GET", port: port, "/v1/models").text == #"{"models":["demo"]}"#)
+        #expect(try http("GET", port: port, "/v1/models/demo").status == 200)
+
+        // v2 infer: JSON, with and without a version, and binary.
+        let request: [String: Any] = ["id": "a1", "inputs": [
+            ["name": "x", "datatype": "FP64", "shape": [2], "data": [1.0, 4.0]],
+            ["name": "kind", "datatype": "BYTES", "shape": [2], "data": ["a", "b"]],
+        ]]
+        for path in ["/v2/models/demo/infer", "/v2/models/demo/versions/1.0.0/infer"] {
+            let answer = try http("POST", port: port, path, json: request)
+            #expect(answer.status == 200 && answer.headers["x-model-version"] == "1.0.0", "\(answer.text)")
+            let outputs = (try answer.json() as? [String: Any])?["outputs"] as? [[String: Any]]
+            #expect(outputs?.first?["data"] as? [Int] == [0, 1] && outputs?.first?["shape"] as? [Int] == [2])
+            #expect((try answer.json() as? [String: Any])?["id"] as? String == "a1")
+        }
+        var binary = Data()
+        for value in [1.0, 4.0] { withUnsafeBytes(of: value.bitPattern.littleEndian) { binary.append(contentsOf: $0) } }
+        for text in ["a", "b"] { binary.append(contentsOf: [1, 0, 0, 0]); binary.append(contentsOf: text.utf8) }
+        let header = try JSONSerialization.data(withJSONObject: ["inputs": [
+            ["name": "x", "datatype": "FP64", "shape": [2], "parameters": ["binary_data_size": 16]],
+            ["name": "kind", "datatype": "BYTES", "shape": [2], "parameters": ["binary_data_size": 10]],
+        ], "outputs": [["name": "label", "parameters": ["binary_data": true]]]])
+        let binaryAnswer = try http("POST", port: port, "/v2/models/demo/infer",
+                                    headers: ["Inference-Header-Content-Length": String(header.count)], body: header + binary)
+        #expect(binaryAnswer.status == 200, "\(binaryAnswer.text)")
+        let length = try #require(binaryAnswer.headers["inference-header-content-length"].flatMap { Int($0) })
+        #expect(binaryAnswer.body.count == length + 16 && [UInt8](binaryAnswer.body.suffix(16)) == [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+
+        // v1 predict.
+        let predicted = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]]))
+        #expect(predicted.status == 200 && predicted.text == #"{"predictions":[{"label":1}]}"#, "\(predicted.text)")
+        #expect(predicted.headers["x-model-version"] == "1.0.0")
+
+        // Bad input: every bad field named (422 v1, 400 v2), bad JSON 400, too large 413, unknown 404.
+        let bad = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": -1, "kind": "c", "extra": 1], ["kind": "a"]]))
+        #expect(bad.status == 422, "\(bad.text)")
+        let fields = ((try bad.json() as? [String: Any])?["problems"] as? [[String: String]])?.compactMap { $0["field"] } ?? []
+        #expect(Set(fields) == ["instances[0].x", "instances[0].kind", "instances[0].extra", "instances[1].x"], "\(fields)")
+        let badV2 = try http("POST", port: port, "/v2/models/demo/infer", json: ["inputs": [["name": "x", "datatype": "BYTES", "shape": [1], "data": ["1"]]]])
+        #expect(badV2.status == 400 && badV2.text.contains("\"error\""), "\(badV2.text)")
+        let outOfRange = try http("POST", port: port, "/v2/models/demo/infer", json: ["inputs": [
+            ["name": "x", "datatype": "FP64", "shape": [1], "data": [-5]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["z"]],
+        ]])
+        #expect(outOfRange.status == 400 && outOfRange.text.contains("x[0]") && outOfRange.text.contains("kind[0]"), "\(outOfRange.text)")
+        for garbage in ["{", "[1,2]", "null", "{\"instances\": 3}", "{\"instances\": []}", "\u{00}\u{ff}"] {
+            let answer = try http("POST", port: port, "/v1/models/demo:predict", body: Data(garbage.utf8))
+            #expect(answer.status == 400 && answer.text.hasPrefix("{\"error\""), "\(garbage): \(answer.status) \(answer.text)")
+        }
+        let huge = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody(Array(repeating: ["x": 1, "kind": "a"], count: 500)))
+        #expect(huge.status == 413, "\(huge.status)")
+        #expect(try http("POST", port: port, "/v1/models/nope:predict", body: predictBody([["x": 1]])).status == 404)
+        let unknownRoute = try http("GET", port: port, "/v3/whatever")
+        #expect(unknownRoute.status == 404 && unknownRoute.text.hasPrefix("{\"error\""))
+
+        // A hung worker: 504, the worker is replaced, the next request is answered.
+        let hung = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 777, "kind": "a"]]))
+        #expect(hung.status == 504, "\(hung.status) \(hung.text)")
+        #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 1, "kind": "a"]])).status == 200)
+
+        // A worker killed mid-request: the request is answered by its replacement.
+        let before = server.workers
+        #expect(before.count == 2, "\(before)")
+        nonisolated(unsafe) var slow: HTTPAnswer?
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            slow = try? http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 555, "kind": "a"]]))
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        for pid in before { kill(pid, SIGKILL) }
+        done.wait()
+        #expect(slow?.status == 200 && slow?.text == #"{"predictions":[{"label":1}]}"#, "\(slow?.status ?? 0) \(slow?.text ?? "")")
+        #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 3, "kind": "b"]])).status == 200)
+
+        // Metrics: requests by status, latency, input-check failures by field, worker restarts.
+        let metrics = try http("GET", port: port, "/metrics").text
+        for line in [#"mf_requests_total{model="demo",version="1.0.0",api="v1",status="200"}"#, #"status="422""#, #"status="504""#,
+                     "mf_request_duration_seconds_bucket", #"mf_input_check_failures_total{model="demo",field="kind"}"#,
+                     #"mf_worker_restarts_total{model="demo",version="1.0.0"}"#, "mf_batch_size_bucket"] {
+            #expect(metrics.contains(line), "\(line) missing from /metrics")
+        }
+
+        // SIGTERM: the request in flight is answered, then the server and its workers end.
+        nonisolated(unsafe) var last: HTTPAnswer?
+        DispatchQueue.global().async {
+            last = try? http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 555, "kind": "b"]]))
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let workers = server.workers
+        #expect(server.stop() == 0)
+        done.wait()
+        #expect(last?.status == 200, "\(last?.status ?? 0)")
+        Thread.sleep(forTimeInterval: 0.5)
+        for pid in workers { #expect(kill(pid, 0) != 0, "worker \(pid) outlived the server") }
+    }
+
+    /// Weighted A/B sticky on a header, shadow copies that never answer, and the admin API.
+    @Test(.timeLimit(.minutes(5)))
+    func abShadowAndAdmin() throws {
+        let fixture = try servedModel()
+        let home = TemporaryDirectory("home")
+        let paths = try bundled(fixture, ["v1.0.0", "v1.1.0"], home: home)
+        let server = try ServerProcess(
+            paths + ["--home", home.path, "--workers", "1", "--ab", "demo=1.0.0:50,1.1.0:50", "--sticky-header", "X-Customer",
+                     "--admin-token", "s3cret"])
+        let port = server.port
+        let body = predictBody([["x": 1, "kind": "a"]])
+        var seen: [String: Set<String>] = [:]
+        for customer in 0 ..< 20 {
+            for _ in 0 ..< 3 {
+                let answer = try http("POST", port: port, "/v1/models/demo:predict", headers: ["X-Customer": "c\(customer)"], body: body)
+                #expect(answer.status == 200)
+                seen["c\(customer)", default: []].insert(answer.headers["x-model-version"] ?? "?")
+            }
+        }
+        #expect(seen.values.allSatisfy { $0.count == 1 }, "a customer saw two versions: \(seen)")
+        #expect(Set(seen.values.flatMap { $0 }) == ["1.0.0", "1.1.0"], "\(seen)")
+        // A version asked for is the version served.
+        #expect(try http("POST", port: port, "/v2/models/demo/versions/1.0.0/infer", json: ["inputs": [
+            ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
+        ]]).headers["x-model-version"] == "1.0.0")
+
+        // The admin API needs the token.
+        #expect(try http("GET", port: port, "/admin/models").status == 401)
+        #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        let auth = ["Authorization": "Bearer s3cret"]
+        let models = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]])
+        #expect((models.first?["versions"] as? [Any])?.count == 2)
+        // Shadow: every request answered by 1.0.0, a copy to 1.1.0 compared and counted.
+        let policy = try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": [String: Int](), "shadow": "1.1.0"], headers: auth)
+        #expect(policy.status == 200, "\(policy.text)")
+        #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["9.9.9": 1]], headers: auth).status == 404)
+        #expect(try http("POST", port: port, "/admin/models/demo/versions/1.0.0/promote", headers: auth).status == 200)
+        for _ in 0 ..< 10 {
+            let answer = try http("POST", port: port, "/v1/models/demo:predict", body: body)
+            #expect(answer.status == 200 && answer.headers["x-model-version"] == "1.0.0")
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let metrics = try http("GET", port: port, "/metrics").text
+        #expect(metrics.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="true"}"#), "\(metrics)")
+        // Unload the candidate: it is gone from the API.
+        #expect(try http("DELETE", port: port, "/admin/models/demo/versions/1.1.0", headers: auth).status == 200)
+        #expect(try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404)
+        #expect(server.stop() == 0)
+    }
+
+    /// `--follow production`: a release reconciled while a client sends requests without pause
+    /// moves the traffic to the new version, and not one request fails.
+    @Test(.timeLimit(.minutes(5)))
+    func hotSwapUnderLoadFailsNothing() throws {
+        let fixture = try servedModel()
+        try fixture.git(["tag", "-d", "v1.1.0"])
+        let home = TemporaryDirectory("home")
+        #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
+        let server = try ServerProcess(["--follow", "production", "--repo", fixture.path, "--home", home.path, "--workers", "2"])
+        let port = server.port
+
+        final class Tally: @unchecked Sendable {
+            let lock = NSLock()
+            var statuses: [Int: Int] = [:]
+            var versions: Set<String> = []
+            var stop = false
+        }
+        let tally = Tally()
+        let group = DispatchGroup()
+        for client in 0 ..< 2 {
+            group.enter()
+            DispatchQueue.global().async {
+                defer { group.leave() }
+                guard let connection = try? HTTPConnection(port: port) else { return }
+                while !tally.lock.withLock({ tally.stop }) {
+                    let answer = try? connection.send("POST", "/v1/models/demo:predict", body: predictBody([["x": Double(client), "kind": "a"]]))
+                    tally.lock.withLock {
+                        tally.statuses[answer?.status ?? -1, default: 0] += 1
+                        if let version = answer?.headers["x-model-version"] { tally.versions.insert(version) }
+                    }
+                }
+            }
+        }
+        Thread.sleep(forTimeInterval: 1)
+        try fixture.git(["tag", "-a", "-m", "release", "v1.1.0", "master"])
+        #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !tally.lock.withLock({ tally.versions.contains("1.1.0") }) { Thread.sleep(forTimeInterval: 0.2) }
+        Thread.sleep(forTimeInterval: 1)
+        tally.lock.withLock { tally.stop = true }
+        group.wait()
+        let statuses = tally.lock.withLock { tally.statuses }
+        #expect(tally.versions == ["1.0.0", "1.1.0"], "\(tally.versions)")
+        #expect(statuses.keys.sorted() == [200], "answers by status: \(statuses)")
+        #expect((statuses[200] ?? 0) > 50, "\(statuses)")
+        // The old version was drained and unloaded.
+        let metadata = try http("GET", port: port, "/v2/models/demo").json() as? [String: Any]
+        #expect(metadata?["versions"] as? [String] == ["1.1.0"], "\(String(describing: metadata))")
+        #expect(server.stop() == 0)
+    }
+}
