@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "ModelServer",
             dependencies: [
-                "ModelFactory", "ModelKit", .product(name: "Hummingbird", package: "hummingbird"),
+                "ModelFactory", "ModelKit", "GitKit", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

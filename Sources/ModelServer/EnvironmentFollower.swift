@@ -1,5 +1,7 @@
 public import ModelFactory
 internal import Foundation
+internal import GitKit
+internal import Synchronization
 public import Logging
 public import ServiceLifecycle
 
@@ -7,6 +9,10 @@ public import ServiceLifecycle
 /// loads the new one (workers started, warmed on the examples, health-checked), moves the
 /// traffic to it, and drains the one it replaces. Requests keep being answered by the old
 /// version until the new one is ready, so a swap fails none.
+///
+/// It also applies the traffic policy declared in git (`.mf/traffic.yaml` at the head of the
+/// production line, see `TrafficDeclaration`): the versions it names are loaded from their
+/// bundles, the policy is set, and versions no longer named (nor current) are drained.
 public struct EnvironmentFollower: Service {
     let registry: ModelRegistry
     let store: Store
@@ -14,6 +20,13 @@ public struct EnvironmentFollower: Service {
     let environment: String
     let interval: Duration
     let logger: Logger
+    private let applied = Applied()
+
+    /// The declaration applied last (shared by the copies of this service).
+    final class Applied: Sendable {
+        let value = Mutex<TrafficDeclaration?>(nil)
+        func withLock<T>(_ body: (inout TrafficDeclaration?) -> T) -> T { value.withLock { body(&$0) } }
+    }
 
     public init(registry: ModelRegistry, store: Store, repository: String, environment: String, interval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "mf.serve.follow")) {
@@ -34,6 +47,34 @@ public struct EnvironmentFollower: Service {
             let loaded = try await registry.load(URL(fileURLWithPath: record.bundle), makeCurrent: false)
             try await registry.promote(loaded.name, to: loaded.version, drainingOthers: true)
         }
+        try await applyDeclaredTraffic()
+    }
+
+    /// Reads `.mf/traffic.yaml` on the production line and applies it when it changed.
+    func applyDeclaredTraffic() async throws {
+        let repository = try Repository.open(at: self.repository)
+        let flow = try Flow.read(repository, checkingRules: false)
+        var declaration = TrafficDeclaration()
+        if let head = flow.production?.commit, let data = try? repository.file(at: TrafficDeclaration.path, in: head) {
+            declaration = try TrafficDeclaration.parse(String(decoding: data, as: UTF8.self))
+        }
+        guard applied.withLock({ $0 }) != declaration else { return }
+        let served = Set(registry.models().map(\.name))
+        for name in served.union(declaration.models.keys).sorted() {
+            let declared = declaration.models[name] ?? TrafficDeclaration.Model()
+            let modelID = try store.modelID(repository: self.repository, name: name)
+            for version in Set(declared.weights.keys).union(declared.shadow.map { [$0] } ?? []) where registry.version(name, version) == nil {
+                guard let bundle = try store.bundle(modelID: modelID, version: version) else {
+                    throw ServeError(.notFound, "\(TrafficDeclaration.path) names \(name) \(version), which has no bundle; run mf reconcile")
+                }
+                try await registry.load(URL(fileURLWithPath: bundle.path), makeCurrent: false)
+            }
+            guard served.contains(name) || registry.models().contains(where: { $0.name == name }) else { continue }
+            try registry.setPolicy(TrafficPolicy(weights: declared.weights, shadow: declared.shadow, stickyHeader: declared.stickyHeader), for: name)
+            try await registry.prune(name)
+            logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: weights \(declared.weights), shadow \(declared.shadow ?? "none")")
+        }
+        applied.withLock { $0 = declaration }
     }
 
     public func run() async throws {

@@ -93,6 +93,15 @@ public final class ModelRegistry: Sendable {
         if drainingOthers { for old in replaced { try? await unload(model, old) } }
     }
 
+    /// Drains the versions of `model` that are neither current nor named by its policy.
+    func prune(_ model: String) async throws {
+        let unused: [String] = entries.withLock { entries in
+            guard let entry = entries[model] else { return [] }
+            return entry.versions.keys.filter { $0 != entry.current && entry.policy.weights[$0] == nil && entry.policy.shadow != $0 }
+        }
+        for version in unused { try await unload(model, version) }
+    }
+
     public func setPolicy(_ policy: TrafficPolicy, for model: String) throws(ServeError) {
         try entries.withLock { entries throws(ServeError) in
             guard var entry = entries[model] else { throw ServeError.notFound(model: model) }

@@ -278,6 +278,69 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(server.stop() == 0)
     }
 
+    /// An A/B test declared in git: a commit of `.mf/traffic.yaml` on the production line starts
+    /// it under `--follow`, a commit removing it ends it (the extra version drains).
+    @Test(.timeLimit(.minutes(3)))
+    func trafficDeclaredInGitIsApplied() throws {
+        let fixture = try servedModel()
+        let home = TemporaryDirectory("home")
+        #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
+        let server = try ServerProcess(["--follow", "production", "--repo", fixture.path, "--home", home.path, "--workers", "1"])
+        let port = server.port
+        func versions() throws -> [String: String] {
+            var seen: [String: String] = [:]
+            for customer in 0 ..< 30 {
+                let answer = try http("POST", port: port, "/v1/models/demo:predict", headers: ["X-Customer": "c\(customer)"],
+                                      body: predictBody([["x": 1, "kind": "a"]]))
+                seen["c\(customer)"] = answer.headers["x-model-version"] ?? "\(answer.status)"
+            }
+            return seen
+        }
+        #expect(Set(try versions().values) == ["1.1.0"])
+        try fixture.directory.write("repo/.mf/traffic.yaml", "demo:\n  weights: { \"1.0.0\": 50, \"1.1.0\": 50 }\n  sticky_header: X-Customer\n")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "A/B test 1.0.0 against 1.1.0"])
+        var seen: [String: String] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            seen = try versions()
+            if Set(seen.values) == ["1.0.0", "1.1.0"] { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(Set(seen.values) == ["1.0.0", "1.1.0"], "\(seen)")
+        #expect(try versions() == seen, "sticky customers moved")
+
+        try fixture.git(["rm", "-q", ".mf/traffic.yaml"])
+        try fixture.git(["commit", "-q", "-m", "end the A/B test"])
+        let ended = Date().addingTimeInterval(30)
+        while Date() < ended, (try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] != ["1.1.0"] {
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(Set(try versions().values) == ["1.1.0"])
+        #expect((try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"])
+        #expect(server.stop() == 0)
+    }
+
+    /// The bundle's Dockerfile runs `mf serve` with arguments that work: its CMD, with the bundle's
+    /// folder for /bundle and a free port, serves both APIs.
+    @Test(.timeLimit(.minutes(3)))
+    func theDockerfileCommandServes() throws {
+        let fixture = try servedModel()
+        let home = TemporaryDirectory("home")
+        let path = try #require(try bundled(fixture, ["v1.0.0"], home: home).first)
+        let dockerfile = try String(contentsOfFile: path + "/Dockerfile", encoding: .utf8)
+        let line = try #require(dockerfile.split(separator: "\n").first { $0.hasPrefix("CMD ") })
+        let command = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(4).utf8)) as? [String])
+        #expect(command.prefix(2) == ["mf", "serve"] && command.contains("--python"), "\(command)")
+        var arguments = Array(command.dropFirst(2)).map { $0 == "/bundle" ? path : $0 }
+        if let index = arguments.firstIndex(of: "--port") { arguments.removeSubrange(index ... index + 1) }
+        if let index = arguments.firstIndex(of: "--host") { arguments.removeSubrange(index ... index + 1) }
+        let server = try ServerProcess(arguments + ["--home", home.path])
+        #expect(try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]])).status == 200)
+        #expect(try http("GET", port: server.port, "/v2/health/ready").status == 200)
+        #expect(server.stop() == 0)
+    }
+
     /// `--follow production`: a release reconciled while a client sends requests without pause
     /// moves the traffic to the new version, and not one request fails.
     @Test(.timeLimit(.minutes(5)))

@@ -31,7 +31,7 @@ enum Deployment {
             \(install)RUN useradd --system --uid 10001 model
             USER 10001
             EXPOSE 8080
-            CMD ["mf", "serve", "/bundle", "--host", "0.0.0.0", "--port", "8080"]
+            CMD ["mf", "serve", "/bundle", "--host", "0.0.0.0", "--port", "8080"\(runtime == "python" ? ", \"--python\", \"system\"" : "")]
 
             """
     }

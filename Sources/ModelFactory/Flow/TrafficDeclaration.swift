@@ -1,0 +1,83 @@
+public import Foundation
+internal import Yams
+
+/// The traffic policy declared in git: `.mf/traffic.yaml` on the production line, so starting or
+/// ending an A/B test or a shadow is a reviewed commit that `mf serve --follow` applies.
+///
+/// ```yaml
+/// churn:
+///   weights: { "1.0.0": 90, "1.1.0": 10 }
+///   sticky_header: X-Customer
+///   shadow: "1.2.0"
+/// ```
+public struct TrafficDeclaration: Sendable, Equatable {
+    public struct Model: Sendable, Equatable {
+        public var weights: [String: Int] = [:]
+        public var shadow: String?
+        public var stickyHeader: String?
+
+        public init(weights: [String: Int] = [:], shadow: String? = nil, stickyHeader: String? = nil) {
+            self.weights = weights
+            self.shadow = shadow
+            self.stickyHeader = stickyHeader
+        }
+    }
+
+    public init() {}
+
+    public static let path = ".mf/traffic.yaml"
+
+    /// By model name.
+    public var models: [String: Model] = [:]
+
+    /// Parses the file; throws `ManifestError` naming each problem.
+    public static func parse(_ text: String) throws -> TrafficDeclaration {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw ManifestError(file: path, problems: [.init(path: "", message: "not valid YAML: \(error)")])
+        }
+        guard let node else { return TrafficDeclaration() }
+        guard let mapping = node.mapping else {
+            throw ManifestError(file: path, problems: [.init(path: "", message: "expected a mapping of model names")])
+        }
+        var declaration = TrafficDeclaration()
+        var problems: [ManifestError.Problem] = []
+        for (key, value) in mapping {
+            guard let name = key.string, let fields = value.mapping else {
+                problems.append(.init(path: key.string ?? "?", message: "expected a mapping with weights, shadow, sticky_header"))
+                continue
+            }
+            var model = Model()
+            for (field, setting) in fields {
+                switch field.string {
+                case "weights":
+                    guard let weights = setting.mapping else { problems.append(.init(path: "\(name).weights", message: "expected version: weight")); continue }
+                    for (version, weight) in weights {
+                        guard let version = version.string, let value = weight.int, value >= 0 else {
+                            problems.append(.init(path: "\(name).weights", message: "expected version: a non-negative whole weight"))
+                            continue
+                        }
+                        model.weights[version] = value
+                    }
+                case "shadow":
+                    guard let version = setting.string else { problems.append(.init(path: "\(name).shadow", message: "expected a version")); continue }
+                    model.shadow = version
+                case "sticky_header":
+                    guard let header = setting.string, !header.isEmpty else {
+                        problems.append(.init(path: "\(name).sticky_header", message: "expected a header name"))
+                        continue
+                    }
+                    model.stickyHeader = header
+                default:
+                    problems.append(.init(path: "\(name).\(field.string ?? "?")", message: "unknown setting; expected weights, shadow or sticky_header"))
+                }
+            }
+            if !model.weights.isEmpty, model.weights.values.reduce(0, +) == 0 {
+                problems.append(.init(path: "\(name).weights", message: "the weights are all zero"))
+            }
+            declaration.models[name] = model
+        }
+        guard problems.isEmpty else { throw ManifestError(file: path, problems: problems) }
+        return declaration
+    }
+}

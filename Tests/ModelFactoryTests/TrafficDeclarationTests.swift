@@ -1,0 +1,32 @@
+import ModelFactory
+import Testing
+
+@Suite struct TrafficDeclarationTests {
+    @Test func parsesWeightsShadowAndStickyHeader() throws {
+        let declaration = try TrafficDeclaration.parse("""
+            churn:
+              weights: { "1.0.0": 90, "1.1.0": 10 }
+              sticky_header: X-Customer
+              shadow: "1.2.0"
+            fraud:
+              shadow: "2.0.1"
+            """)
+        #expect(declaration.models["churn"] == .init(weights: ["1.0.0": 90, "1.1.0": 10], shadow: "1.2.0", stickyHeader: "X-Customer"))
+        #expect(declaration.models["fraud"] == .init(weights: [:], shadow: "2.0.1", stickyHeader: nil))
+        #expect(try TrafficDeclaration.parse("") == TrafficDeclaration())
+    }
+
+    @Test func namesEveryProblem() {
+        let error = #expect(throws: ManifestError.self) {
+            try TrafficDeclaration.parse("""
+                churn:
+                  weights: { "1.0.0": -1 }
+                  colour: blue
+                fraud: 3
+                """)
+        }
+        #expect(Set(error?.problems.map(\.path) ?? []) == ["churn.weights", "churn.colour", "fraud"], "\(String(describing: error))")
+        #expect(throws: ManifestError.self) { try TrafficDeclaration.parse("churn: { weights: { a: 0 } }") }
+        #expect(throws: ManifestError.self) { try TrafficDeclaration.parse("[1, 2]") }
+    }
+}
