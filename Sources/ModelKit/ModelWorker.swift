@@ -14,7 +14,7 @@ public enum ModelWorker {
         while let line = readLine(strippingNewline: true) {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             let (answer, stop) = handle(line, model: &model)
-            var data = (try? JSONEncoder().encode(answer)) ?? Data(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"cannot encode the answer"}}"#.utf8)
+            var data = answer.jsonData()
             data.append(0x0A)
             answers.write(data)
             if stop { break }
@@ -23,7 +23,7 @@ public enum ModelWorker {
 
     /// Answers one request line; `stop` is true after `shutdown`.
     static func handle<M: Model>(_ line: String, model: inout M) -> (answer: JSONValue, stop: Bool) {
-        guard let request = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)),
+        guard let request = try? JSONValue(json: Data(line.utf8)),
             case .string(let method)? = request["method"]
         else {
             return (error(id: .null, code: -32700, message: "not a JSON-RPC request"), false)

@@ -49,7 +49,7 @@ public enum OpenInference {
         }
         guard headerSize > 0 else { throw ServeError(.badRequest, "raw binary requests (Inference-Header-Content-Length: 0) are not supported") }
         let header: JSONValue
-        do { header = try JSONDecoder().decode(JSONValue.self, from: body.prefix(headerSize)) } catch {
+        do { header = try JSONValue(json: body.prefix(headerSize)) } catch {
             throw ServeError(.badRequest, "the request body is not valid JSON")
         }
         guard case .object(let fields) = header else { throw ServeError(.badRequest, "the request must be a JSON object") }
@@ -255,9 +255,7 @@ public enum OpenInference {
         }
         var answer: [String: JSONValue] = ["model_name": .string(model), "model_version": .string(version), "outputs": .array(outputs)]
         if let id = request.id { answer["id"] = .string(id) }
-        guard var body = try? JSONEncoder().encode(JSONValue.object(answer)) else {
-            throw ServeError(.internalServerError, "the answer cannot be encoded as JSON")
-        }
+        var body = JSONValue.object(answer).jsonData()
         guard !binary.isEmpty || wanted.contains(where: \.binary) else { return (body, nil) }
         let headerLength = body.count
         body.append(binary)

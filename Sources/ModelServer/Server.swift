@@ -161,7 +161,7 @@ public final class ModelServer: Sendable {
         do {
             let body = try await Self.body(request, limit: limit)
             let value: JSONValue
-            do { value = try JSONDecoder().decode(JSONValue.self, from: body) } catch {
+            do { value = try JSONValue(json: body) } catch {
                 throw ServeError(.badRequest, "the request body is not valid JSON")
             }
             guard let instances = value["instances"]?.arrayValue else {
@@ -171,7 +171,7 @@ public final class ModelServer: Sendable {
             try check(instances, model: primary, prefix: "instances", status: .unprocessableContent)
             let predictions = try await primary.predict(instances)
             if let shadow { self.shadow(instances, primary: primary, answer: predictions, candidate: shadow) }
-            let data = (try? JSONEncoder().encode(JSONValue.object(["predictions": .array(predictions)]))) ?? Data()
+            let data = JSONValue.object(["predictions": .array(predictions)]).jsonData()
             return jsonResponse(.ok, data: data, headers: [Self.versionHeader: primary.version])
         } catch let error as ServeError {
             status = Int(error.status.code)

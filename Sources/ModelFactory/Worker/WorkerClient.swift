@@ -68,7 +68,7 @@ public final class WorkerClient: @unchecked Sendable {
             }
             id = registered
             let request: JSONValue = ["jsonrpc": "2.0", "id": .number(Double(id)), "method": .string(method), "params": params]
-            var data = try JSONEncoder().encode(request)
+            var data = request.jsonData()
             data.append(0x0A)
             line = data
         } catch let error as WorkerError {
@@ -195,7 +195,7 @@ public final class WorkerClient: @unchecked Sendable {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         let text = String(decoding: line, as: UTF8.self)
         let current = lock.withLock { pending.values.first?.method } ?? "?"
-        guard let message = try? JSONDecoder().decode(JSONValue.self, from: line),
+        guard let message = try? JSONValue(json: line),
             message["jsonrpc"] == .string("2.0"), let number = message["id"]?.numberValue,
             message["result"] != nil || message["error"] != nil
         else {
