@@ -132,11 +132,13 @@ public final class ModelRegistry: Sendable {
 
     /// Which version answers a request (and which gets a shadow copy): the version asked for;
     /// else by the A/B weights, sticky on `key` when the policy names a header; else current.
+    /// Both are entered (`ModelVersion.enter`); the caller leaves them when done.
     func route(_ model: String, version: String?, header: (String) -> String?) throws(ServeError) -> (primary: ModelVersion, shadow: ModelVersion?) {
         try entries.withLock { entries throws(ServeError) in
             guard let entry = entries[model] else { throw ServeError.notFound(model: model) }
             if let version {
                 guard let chosen = entry.versions[version] else { throw ServeError.notFound(model: model, version: version) }
+                chosen.enter()
                 return (chosen, nil)
             }
             var chosen = entry.current.flatMap { entry.versions[$0] }
@@ -157,6 +159,8 @@ public final class ModelRegistry: Sendable {
             }
             guard let chosen else { throw ServeError.notFound(model: model) }
             let shadow = entry.policy.shadow.flatMap { $0 == chosen.version ? nil : entry.versions[$0] }
+            chosen.enter()
+            shadow?.enter()
             return (chosen, shadow)
         }
     }

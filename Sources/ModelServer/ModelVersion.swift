@@ -34,6 +34,9 @@ public final class ModelVersion: Sendable {
     let metrics: ServerMetrics
     let queue = BatchQueue()
     private let state = Mutex(State())
+    /// Requests routed here and not answered yet: draining waits for them, so a request that
+    /// was given this version just before it left the routing table is still answered.
+    private let users = Mutex(0)
     private let logger: Logger
 
     struct State {
@@ -99,8 +102,13 @@ public final class ModelVersion: Sendable {
         try await queue.submit(instances)
     }
 
-    /// Stops taking requests, lets the queued ones finish, and stops the workers.
+    func enter() { users.withLock { $0 += 1 } }
+    func leave() { users.withLock { $0 -= 1 } }
+
+    /// Waits for the requests routed here, lets the queued ones finish, and stops the workers.
+    /// Call it once the version is out of the routing table.
     func drain() async {
+        while users.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(5)) }
         queue.close()
         let loops = state.withLock { $0.loops }
         for loop in loops { await loop.value }

@@ -156,8 +156,12 @@ public final class ModelServer: Sendable {
         let started = ContinuousClock.now
         let name = try context.parameters.require("model")
         let (primary, shadow) = try registry.route(name, version: nil) { request.headers[HTTPField.Name($0) ?? .userAgent] }
-        var status = 200
-        defer { metrics.request(model: name, version: primary.version, api: "v1", status: status, duration: started.duration(to: .now)) }
+        var status = 200, shadowed = false
+        defer {
+            primary.leave()
+            if !shadowed { shadow?.leave() }
+            metrics.request(model: name, version: primary.version, api: "v1", status: status, duration: started.duration(to: .now))
+        }
         do {
             let body = try await Self.body(request, limit: limit)
             let value: JSONValue
@@ -170,7 +174,10 @@ public final class ModelServer: Sendable {
             guard !instances.isEmpty else { throw ServeError(.badRequest, "'instances' is empty") }
             try check(instances, model: primary, prefix: "instances", status: .unprocessableContent)
             let predictions = try await primary.predict(instances)
-            if let shadow { self.shadow(instances, primary: primary, answer: predictions, candidate: shadow) }
+            if let shadow {
+                shadowed = true
+                self.shadow(instances, primary: primary, answer: predictions, candidate: shadow)
+            }
             let data = JSONValue.object(["predictions": .array(predictions)]).jsonData()
             return jsonResponse(.ok, data: data, headers: [Self.versionHeader: primary.version])
         } catch let error as ServeError {
@@ -183,8 +190,12 @@ public final class ModelServer: Sendable {
         let started = ContinuousClock.now
         let name = try context.parameters.require("model")
         let (primary, shadow) = try registry.route(name, version: version) { request.headers[HTTPField.Name($0) ?? .userAgent] }
-        var status = 200
-        defer { metrics.request(model: name, version: primary.version, api: "v2", status: status, duration: started.duration(to: .now)) }
+        var status = 200, shadowed = false
+        defer {
+            primary.leave()
+            if !shadowed { shadow?.leave() }
+            metrics.request(model: name, version: primary.version, api: "v2", status: status, duration: started.duration(to: .now))
+        }
         do {
             let body = try await Self.body(request, limit: options.maxBodyBytes)
             let headerLength = request.headers[HTTPField.Name("Inference-Header-Content-Length")!].flatMap { Int($0) }
@@ -193,7 +204,10 @@ public final class ModelServer: Sendable {
             guard !instances.isEmpty else { throw ServeError(.badRequest, "the inputs hold no instances") }
             try check(instances, model: primary, prefix: "", status: .badRequest)
             let predictions = try await primary.predict(instances)
-            if let shadow { self.shadow(instances, primary: primary, answer: predictions, candidate: shadow) }
+            if let shadow {
+                shadowed = true
+                self.shadow(instances, primary: primary, answer: predictions, candidate: shadow)
+            }
             let answer = try OpenInference.answer(
                 model: name, version: primary.version, request: parsed, predictions: predictions, schema: primary.bundle.model.schema)
             var headers: HTTPFields = [Self.versionHeader: primary.version]
@@ -229,9 +243,11 @@ public final class ModelServer: Sendable {
     }
 
     /// Sends a copy to the shadow version, compares, records; never delays or changes the answer.
+    /// Leaves the candidate (entered by the routing) when done.
     func shadow(_ instances: [JSONValue], primary: ModelVersion, answer: [JSONValue], candidate: ModelVersion) {
         let metrics = self.metrics
         Task.detached {
+            defer { candidate.leave() }
             let started = ContinuousClock.now
             let theirs = try? await candidate.predict(instances)
             let agreed = theirs.map { Self.agree(answer, $0) } ?? false

@@ -56,6 +56,12 @@ public final class HTTPConnection {
         return try readAnswer(method: method)
     }
 
+    /// Sends bytes as they are (a request in pieces: its head now, its body later).
+    public func send(raw data: Data) throws { try write(data) }
+
+    /// Reads the next answer.
+    public func receive(method: String = "POST") throws -> HTTPAnswer { try readAnswer(method: method) }
+
     private func write(_ data: Data) throws {
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             var offset = 0

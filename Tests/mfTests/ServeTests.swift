@@ -272,8 +272,27 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         Thread.sleep(forTimeInterval: 0.5)
         let metrics = try http("GET", port: port, "/metrics").text
         #expect(metrics.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="true"}"#), "\(metrics)")
-        // Unload the candidate: it is gone from the API.
-        #expect(try http("DELETE", port: port, "/admin/models/demo/versions/1.1.0", headers: auth).status == 200)
+        // A request routed to a version that is then unloaded is still answered by it: the head
+        // arrives (the handler routes it), the version is unloaded (which waits for it), then
+        // the body arrives.
+        let v2Body = try JSONSerialization.data(withJSONObject: ["inputs": [
+            ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
+        ]])
+        let slowClient = try HTTPConnection(port: port)
+        try slowClient.send(raw: Data("POST /v2/models/demo/versions/1.1.0/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(v2Body.count)\r\n\r\n".utf8))
+        Thread.sleep(forTimeInterval: 0.3)
+        nonisolated(unsafe) var unloaded: HTTPAnswer?
+        let unloading = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            unloaded = try? http("DELETE", port: port, "/admin/models/demo/versions/1.1.0", headers: auth)
+            unloading.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        try slowClient.send(raw: v2Body)
+        let late = try slowClient.receive()
+        unloading.wait()
+        #expect(late.status == 200 && late.headers["x-model-version"] == "1.1.0", "\(late.status) \(late.text)")
+        #expect(unloaded?.status == 200)
         #expect(try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404)
         #expect(server.stop() == 0)
     }
