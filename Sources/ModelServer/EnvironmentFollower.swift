@@ -70,7 +70,7 @@ public struct EnvironmentFollower: Service {
                 try await registry.load(URL(fileURLWithPath: bundle.path), makeCurrent: false)
             }
             guard served.contains(name) || registry.models().contains(where: { $0.name == name }) else { continue }
-            try registry.setPolicy(TrafficPolicy(weights: declared.weights, shadow: declared.shadow, stickyHeader: declared.stickyHeader), for: name)
+            try registry.setPolicy(declared, for: name)
             try await registry.prune(name)
             logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: weights \(declared.weights), shadow \(declared.shadow ?? "none")")
         }

@@ -3,21 +3,10 @@ public import Foundation
 internal import Logging
 internal import Synchronization
 
-/// How one model's traffic is split between its loaded versions.
-public struct TrafficPolicy: Sendable, Codable, Equatable {
-    /// Weighted A/B: version → weight. Empty: every request goes to the current version.
-    public var weights: [String: Int] = [:]
-    /// A version that gets a copy of every request; its answer is compared and recorded, never returned.
-    public var shadow: String?
-    /// The request header whose value keeps one client on one version (sticky A/B).
-    public var stickyHeader: String?
-
-    public init(weights: [String: Int] = [:], shadow: String? = nil, stickyHeader: String? = nil) {
-        self.weights = weights
-        self.shadow = shadow
-        self.stickyHeader = stickyHeader
-    }
-}
+/// How one model's traffic is split between its loaded versions: the same policy
+/// `.mf/traffic.yaml` declares (weights for A/B, a shadow, a sticky header), as the admin API's
+/// JSON (`{"weights": {...}, "shadow": ..., "stickyHeader": ...}`).
+public typealias TrafficPolicy = TrafficDeclaration.Model
 
 /// The models a server hosts: their loaded versions, the current one, and the traffic policy.
 public final class ModelRegistry: Sendable {

@@ -11,7 +11,9 @@ internal import Yams
 ///   shadow: "1.2.0"
 /// ```
 public struct TrafficDeclaration: Sendable, Equatable {
-    public struct Model: Sendable, Equatable {
+    /// One model's policy (also what `mf serve`'s admin API reads and writes as JSON).
+    public struct Model: Sendable, Equatable, Codable {
+        /// Weighted A/B: version → weight; empty sends everything to the current version.
         public var weights: [String: Int] = [:]
         public var shadow: String?
         public var stickyHeader: String?
