@@ -49,6 +49,23 @@ public func runProcess(
         stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 
+/// The same, for async tests: the process is waited for on a thread of its own, not on one of
+/// the few cooperative threads (one per core) that every other test needs. A test that runs a
+/// long build must be async and use this, or it starves the whole suite while it waits.
+@discardableResult
+public func runProcess(
+    _ executable: String, _ arguments: [String], in directory: String? = nil,
+    environment: [String: String]? = nil, input: Data? = nil
+) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result {
+                try runProcess(executable, arguments, in: directory, environment: environment, input: input) as ProcessResult
+            })
+        }
+    }
+}
+
 /// The environment fixtures run `git` in: no user or system config, fixed identity and dates,
 /// so commit ids repeat from run to run.
 public func gitEnvironment(home: String) -> [String: String] {

@@ -5,10 +5,10 @@ import Testing
 /// The README's main job, end to end: `mf demo` scaffolds, walks the flow, reconciles, and shows
 /// bundles and environments. Installs scikit-learn from PyPI once (pip's cache makes reruns quick).
 @Suite struct DemoTests {
-    @Test func theWholeStoryRuns() throws {
+    @Test func theWholeStoryRuns() async throws {
         let folder = TemporaryDirectory("demo")
         let workspace = folder.appending("story")
-        let result = try mf(["demo", "--path", workspace, "--json"])
+        let result = try await mf(["demo", "--path", workspace, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try json(result) as? [String: Any])
         let repository = try #require(report["repository"] as? String), home = try #require(report["home"] as? String)
@@ -16,21 +16,21 @@ import Testing
 
         // git agrees with the story: the releases on master, the hotfix merged back, one open feature.
         let environment = gitEnvironment(home: folder.path)
-        let tags = try runProcess("/usr/bin/git", ["-C", repository, "tag", "--merged", "master"], environment: environment).stdout
+        let tags = try await runProcess("/usr/bin/git", ["-C", repository, "tag", "--merged", "master"], environment: environment).stdout
         #expect(tags == "v1.0.0\nv1.0.1\n")
-        let merged = try runProcess("/usr/bin/git", ["-C", repository, "merge-base", "--is-ancestor", "v1.0.1", "development"], environment: environment)
+        let merged = try await runProcess("/usr/bin/git", ["-C", repository, "merge-base", "--is-ancestor", "v1.0.1", "development"], environment: environment)
         #expect(merged.status == 0)
-        let branches = try runProcess("/usr/bin/git", ["-C", repository, "branch", "--format=%(refname:short)"], environment: environment).stdout
+        let branches = try await runProcess("/usr/bin/git", ["-C", repository, "branch", "--format=%(refname:short)"], environment: environment).stdout
         #expect(branches.split(separator: "\n").sorted() == ["development", "feature/balanced-classes", "master"])
-        #expect(try runProcess("/usr/bin/git", ["-C", repository, "status", "--porcelain"], environment: environment).stdout.isEmpty)
-        #expect(try mf(["check", "--repo", repository]).status == 0)
+        #expect(try await runProcess("/usr/bin/git", ["-C", repository, "status", "--porcelain"], environment: environment).stdout.isEmpty)
+        #expect(try await mf(["check", "--repo", repository]).status == 0)
 
         // What the factory made: two release bundles and a staging one, production on the hotfix.
-        let development = try runProcess("/usr/bin/git", ["-C", repository, "rev-parse", "--short=7", "development"], environment: environment)
+        let development = try await runProcess("/usr/bin/git", ["-C", repository, "rev-parse", "--short=7", "development"], environment: environment)
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let bundles = try #require(report["bundles"] as? [[String: Any]])
         #expect(bundles.compactMap { $0["version"] as? String }.sorted() == ["1.0.0", "1.0.1", "1.1.0-dev.g\(development)"], "\(bundles)")
-        for bundle in bundles { #expect(try mf(["verify", bundle["archive"] as! String]).status == 0) }
+        for bundle in bundles { #expect(try await mf(["verify", bundle["archive"] as! String]).status == 0) }
         let environments = try #require(report["environments"] as? [[String: Any]])
         let production = environments.first { $0["name"] as? String == "production" }
         let staging = environments.first { $0["name"] as? String == "staging" }
@@ -44,13 +44,13 @@ import Testing
         #expect(try !String(contentsOfFile: home + "/bundles/churn/1.0.0/model.yaml", encoding: .utf8).contains("max: 10000"))
 
         // The same story told to a person (in the same home, so the Python environment is reused).
-        let text = try mf(["demo", "--path", folder.appending("again"), "--home", home])
+        let text = try await mf(["demo", "--path", folder.appending("again"), "--home", home])
         #expect(text.status == 0, "\(text.stderr)")
         for line in ["== 4. Release v1.0.0", "$ mf reconcile", "Environment production: desired 1.0.1 (v1.0.1), current 1.0.1", "churn 1.0.1: intact"] {
             #expect(text.stdout.contains(line), "\(line) missing from\n\(text.stdout)")
         }
         // It refuses a folder that exists rather than touching it.
-        let again = try mf(["demo", "--path", workspace])
+        let again = try await mf(["demo", "--path", workspace])
         #expect(again.status == 2 && again.stderr.contains("already exists"), "\(again.stderr)")
     }
 }

@@ -26,10 +26,10 @@ func exampleRepository(_ name: String) throws -> GitFixture {
     /// The Swift example end to end: `swift build` of a package that takes ModelKit from this
     /// checkout (MODELKIT_PATH), then the worker through the interface.
     @Test(.timeLimit(.minutes(15)))
-    func swiftChurnExample() throws {
+    func swiftChurnExample() async throws {
         let fixture = try exampleRepository("churn-swift")
         let home = TemporaryDirectory("home")
-        let build = try mf(
+        let build = try await mf(
             ["build", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
         #expect(build.status == 0, "\(build.stdout)\n\(build.stderr)")
         let report = try #require((try json(build) as? [[String: Any]])?.first)
@@ -37,7 +37,7 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         let metrics = try #require((report["metrics"] as? [String: Any])?["evaluate"] as? [String: Double])
         #expect((metrics["auc"] ?? 0) >= 0.75)
         try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}]"#)
-        let predicted = try mf(
+        let predicted = try await mf(
             ["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path],
             environment: ["MODELKIT_PATH": repositoryRoot.path])
         let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
@@ -46,16 +46,16 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         // Bundled: the executable has the Swift runtime linked in, and (outside the sanitizer
         // pass, which would build twice more) a second home builds the very same bytes.
         try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
-        let bundled = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        let bundled = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
         #expect(bundled.status == 0, "\(bundled.stderr)")
         let bundle = try #require((try json(bundled) as? [[String: Any]])?.first)
         let executable = (bundle["path"] as! String) + "/plugin/.build/release/churn"
         #expect(FileManager.default.isExecutableFile(atPath: executable))
-        let libraries = try runProcess("/usr/bin/ldd", [executable]).stdout
+        let libraries = try await runProcess("/usr/bin/ldd", [executable]).stdout
         #expect(!libraries.contains("libswiftCore") && !libraries.contains("libFoundation"), "\(libraries)")
         guard ProcessInfo.processInfo.environment["MF_BINARY"] == nil else { return }
         let other = TemporaryDirectory("home")
-        let again = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", other.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        let again = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", other.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
         #expect(again.status == 0, "\(again.stderr)")
         let second = try #require((try json(again) as? [[String: Any]])?.first)
         #expect(second["sha256"] as? String == bundle["sha256"] as? String)
@@ -67,10 +67,10 @@ func exampleRepository(_ name: String) throws -> GitFixture {
     /// The scikit-learn example end to end: a virtual environment from requirements.txt (from
     /// PyPI), training, evaluation, gates, then predictions by hand.
     @Test(.timeLimit(.minutes(10)))
-    func pythonChurnExample() throws {
+    func pythonChurnExample() async throws {
         let fixture = try exampleRepository("churn-python")
         let home = TemporaryDirectory("home")
-        let build = try mf(["build", "--repo", fixture.path, "--home", home.path, "--json"])
+        let build = try await mf(["build", "--repo", fixture.path, "--home", home.path, "--json"])
         #expect(build.status == 0, "\(build.stdout)\n\(build.stderr)")
         let report = try #require((try json(build) as? [[String: Any]])?.first)
         #expect(report["status"] as? String == "passed", "\(report["failure"] ?? "")")
@@ -79,7 +79,7 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect((metrics["auc"] ?? 0) >= 0.75)
 
         try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}, {"tenure": 60, "contract": "yearly", "monthly_charges": 35}]"#)
-        let predicted = try mf(["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path])
+        let predicted = try await mf(["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path])
         #expect(predicted.status == 0, "\(predicted.stderr)")
         let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
         let first = try #require(predictions.first?["churn_probability"]), second = try #require(predictions.last?["churn_probability"])

@@ -35,6 +35,20 @@ func mf(
     return result
 }
 
+/// The same, for async tests: waits off the cooperative pool (see `runProcess`).
+@discardableResult
+func mf(
+    _ arguments: [String], in directory: String? = nil, environment extra: [String: String] = [:], input: Data? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> ProcessResult {
+    var environment = ProcessInfo.processInfo.environment
+    environment["MF_HOME"] = testHome
+    environment.merge(extra) { $1 }
+    let result = try await runProcess(mfBinary, arguments, in: directory, environment: environment, input: input)
+    #expect(!result.signalled, "mf \(arguments) crashed: \(result.stderr)", sourceLocation: sourceLocation)
+    return result
+}
+
 /// Parses stdout as JSON.
 func json(_ result: ProcessResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
     do {

@@ -7,26 +7,26 @@ import Testing
 @Suite struct TemplateProjectTests {
     /// python-model: pytest in a virtual environment from requirements-dev.txt, then `mf build`.
     @Test(.timeLimit(.minutes(15)))
-    func pythonModelPassesItsTestsAndBuild() throws {
+    func pythonModelPassesItsTestsAndBuild() async throws {
         let folder = TemporaryDirectory("python-model")
-        let scaffold = try mf(["scaffold", "python-model", "--no-input", "--set", "model_name=Retention", "-o", folder.path])
+        let scaffold = try await mf(["scaffold", "python-model", "--no-input", "--set", "model_name=Retention", "-o", folder.path])
         #expect(scaffold.status == 0, "\(scaffold.stderr)")
         let project = folder.appending("retention")
         let venv = folder.appending("venv")
-        let made = try runProcess("/usr/bin/env", ["python3", "-m", "venv", venv])
+        let made = try await runProcess("/usr/bin/env", ["python3", "-m", "venv", venv])
         #expect(made.status == 0, "\(made.stderr)")
-        let installed = try runProcess(venv + "/bin/pip", ["install", "-q", "--disable-pip-version-check", "-r", "requirements-dev.txt"], in: project)
+        let installed = try await runProcess(venv + "/bin/pip", ["install", "-q", "--disable-pip-version-check", "-r", "requirements-dev.txt"], in: project)
         #expect(installed.status == 0, "\(installed.stderr)")
-        let tests = try runProcess(venv + "/bin/python", ["-m", "pytest", "-p", "no:cacheprovider"], in: project)
+        let tests = try await runProcess(venv + "/bin/python", ["-m", "pytest", "-p", "no:cacheprovider"], in: project)
         #expect(tests.status == 0, "\(tests.stdout)\(tests.stderr)")
         #expect(tests.stdout.contains("passed"))
 
         let home = folder.appending("home")
-        let build = try mf(["build", "--repo", project, "--home", home, "--json"])
+        let build = try await mf(["build", "--repo", project, "--home", home, "--json"])
         #expect(build.status == 0, "\(build.stdout)\(build.stderr)")
         let report = try #require((try json(build) as? [[String: Any]])?.first)
         #expect(report["status"] as? String == "passed", "\(report["failure"] ?? "")")
-        let sessions = try mf(["sessions", "--repo", project, "--home", home, "--json"])
+        let sessions = try await mf(["sessions", "--repo", project, "--home", home, "--json"])
         #expect((try json(sessions) as? [[String: Any]])?.count == 1)
     }
 
@@ -34,19 +34,19 @@ import Testing
     /// SwiftPM command plugin, with ModelKit (and the plugin) from this checkout. Not repeated in
     /// the AddressSanitizer pass: the plugin builds its own mf.
     @Test(.timeLimit(.minutes(30)), .disabled(if: ProcessInfo.processInfo.environment["MF_BINARY"] != nil))
-    func swiftModelPassesItsTestsAndBuildsThroughThePlugin() throws {
+    func swiftModelPassesItsTestsAndBuildsThroughThePlugin() async throws {
         let folder = TemporaryDirectory("swift-model")
-        let scaffold = try mf(["scaffold", "swift-model", "--no-input", "--set", "model_name=Retention", "-o", folder.path])
+        let scaffold = try await mf(["scaffold", "swift-model", "--no-input", "--set", "model_name=Retention", "-o", folder.path])
         #expect(scaffold.status == 0, "\(scaffold.stderr)")
         let project = folder.appending("retention")
         var environment = ProcessInfo.processInfo.environment
         environment["MODELKIT_PATH"] = repositoryRoot.path
         environment["MF_HOME"] = folder.appending("home")
         let swift = try #require(Scaffold.onPath("swift"), "swift is not on PATH")
-        let tests = try runProcess(swift, ["test"], in: project, environment: environment)
+        let tests = try await runProcess(swift, ["test"], in: project, environment: environment)
         #expect(tests.status == 0, "\(tests.stdout.suffix(3000))\(tests.stderr.suffix(3000))")
 
-        let build = try runProcess(swift, ["package", "mf", "build", "--json"], in: project, environment: environment)
+        let build = try await runProcess(swift, ["package", "mf", "build", "--json"], in: project, environment: environment)
         #expect(build.status == 0, "\(build.stdout.suffix(3000))\(build.stderr.suffix(3000))")
         let start = try #require(build.stdout.firstIndex(of: "["), "no JSON in: \(build.stdout.suffix(2000))")
         let reports = try JSONSerialization.jsonObject(with: Data(build.stdout[start...].utf8)) as? [[String: Any]]
