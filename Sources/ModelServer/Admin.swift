@@ -2,6 +2,7 @@ internal import Foundation
 internal import Hummingbird
 internal import HTTPTypes
 internal import ModelKit
+internal import ModelFactory
 
 /// The admin API, under `/admin`, for a caller holding the bearer token (`--admin-token`):
 /// the traffic policy of a model, and loading, promoting and unloading bundles.
@@ -84,13 +85,4 @@ struct BearerToken<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
-}
-
-/// Whether two byte strings are equal, in time that depends only on their lengths.
-func constantTimeEqual(_ one: [UInt8], _ other: [UInt8]) -> Bool {
-    var difference = UInt8(one.count == other.count ? 0 : 1)
-    for index in 0 ..< max(one.count, other.count) {
-        difference |= (index < one.count ? one[index] : 0) ^ (index < other.count ? other[index] : 0)
-    }
-    return difference == 0
 }

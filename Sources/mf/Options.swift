@@ -75,3 +75,10 @@ func printWarning(_ text: String) {
 func printJSON(_ value: some Encodable) throws {
     FileHandle.standardOutput.write(Data(try JSONText.encodeBytes(value)))
 }
+
+/// `value` as one line of JSON (for commands that print a stream of JSON objects).
+func jsonLine(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}

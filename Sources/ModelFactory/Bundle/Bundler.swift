@@ -115,6 +115,8 @@ struct BundleContents {
 /// existing bundle is never overwritten.
 public struct Bundler: Sendable {
     public let pipeline: Pipeline
+    /// What a session the bundler has to run is marked with.
+    public var trigger = "bundle"
 
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
@@ -182,7 +184,7 @@ public struct Bundler: Sendable {
             var session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex)
             if session == nil {
                 if reports == nil {
-                    reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: "bundle"), observer: observer)
+                    reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: trigger), observer: observer)
                 }
                 guard let report = reports?.first(where: { $0.model == manifest.name }) else {
                     throw BundleError.noModel(tag: source.name, model: manifest.name)

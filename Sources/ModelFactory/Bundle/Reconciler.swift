@@ -11,6 +11,21 @@ public struct ReconcileReport: Sendable, Encodable {
         /// `done`, or `failed` with the reason in `detail`.
         public var outcome: String
         public var detail: String
+        /// The model and version a bundle or environment action is about.
+        public var model: String?
+        public var version: String?
+        /// The ref a bundle was made from (`refs/tags/v1.2.0` for a release).
+        public var ref: String?
+
+        public init(kind: String, target: String, outcome: String, detail: String, model: String? = nil, version: String? = nil, ref: String? = nil) {
+            self.ref = ref
+            self.kind = kind
+            self.target = target
+            self.outcome = outcome
+            self.detail = detail
+            self.model = model
+            self.version = version
+        }
     }
 
     public var actions: [Action] = []
@@ -28,30 +43,42 @@ public struct Reconciler: Sendable {
 
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
-    public func reconcile(_ repository: Repository, cache: URL? = nil, observer: (any BuildObserver)? = nil) async throws -> ReconcileReport {
+    /// The triggers of sessions only a reconcile makes (under the repository's lock).
+    public static let triggers = ["reconcile", "enqueue", "hook", "webhook", "watch"]
+
+    /// Reconciles `repository`; its sessions are marked with `trigger` (what woke the factory).
+    public func reconcile(
+        _ repository: Repository, cache: URL? = nil, trigger: String = "reconcile", observer: (any BuildObserver)? = nil
+    ) async throws -> ReconcileReport {
         let lock = try Self.lock(pipeline.home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(repository.location).prefix(16)).lock"))
         defer { close(lock) }
-        // What a killed run left half-made goes first (only when no one else is making anything).
+        // What a killed run left half-made goes first (only when no one else is making anything):
+        // folders set aside, and sessions still marked running (their work is done again).
         for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { close(try AsideFolders.enter(parent)) }
+        try pipeline.store.interruptStaleSessions(repository: repository.location, triggers: Self.triggers)
         let flow = try Flow.read(repository, checkingRules: false, cache: cache)
         var report = ReconcileReport()
 
         for head in flow.features + flow.hotfixes {
             guard let commit = head.commit, try !pipeline.store.hasSession(repository: repository.location, commit: commit.hex) else { continue }
-            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: "reconcile"), observer: observer)
+            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: trigger), observer: observer)
             for session in reports {
                 report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
-                                            detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? "")))
+                                            detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),
+                                            model: session.model, version: session.session.version))
             }
         }
 
-        let bundler = Bundler(pipeline: pipeline)
+        var bundler = Bundler(pipeline: pipeline)
+        bundler.trigger = trigger
         let references = try repository.references(readingTagObjects: false)
         var bundled: [String: [(Release, BundleResult)]] = [:]
         for release in flow.releases {
             do {
                 for result in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration, observer: observer) {
-                    if result.created { report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive)) }
+                    if result.created {
+                        report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                    }
                     bundled[result.model, default: []].append((release, result))
                 }
             } catch let error as BundleError {
@@ -73,7 +100,9 @@ public struct Reconciler: Sendable {
                     flow.stagingVersion(model: model, commit: commit)
                 }, observer: observer)
                 for result in results {
-                    if result.created { report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive)) }
+                    if result.created {
+                        report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                    }
                     try move("staging", of: result.model, to: result, repository: repository, report: &report)
                 }
             } catch let error as BundleError {
@@ -92,7 +121,8 @@ public struct Reconciler: Sendable {
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
-        report.actions.append(.init(kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)"))
+        report.actions.append(.init(kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
+                                      model: model, version: record.version))
     }
 
     /// An exclusive lock on `file`, waited for; released when the descriptor closes (or the

@@ -14,6 +14,10 @@ public import GRDB
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
 /// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`), `value` |
 /// | `artifacts` | `sessionId`, `path`, `size`, `sha256` |
+/// | `bundles` | `modelId`, `version`, `tag`, `ref`, `commit`, `sessionId`, `path`, `archive`, `sha256`, `createdAt` |
+/// | `environments` | `repository`, `model`, `name` (`production`, `staging`), `version`, `tag`, `commit`, `bundle`, `updatedAt` |
+/// | `jobs` | `id`, `repository`, `trigger`, `refs` (JSON array), `state` (`queued`, `running`, `done`, `failed`), `attempts`, `maxAttempts`, `notBefore`, `leaseOwner`, `leaseExpiresAt`, `createdAt`, `startedAt`, `endedAt`, `lastError`, `summary` |
+/// | `deliveries` | `key` (a forge's delivery id, or a digest of a push), `jobId`, `receivedAt` |
 ///
 /// Migrations are registered by name and never edited once released.
 public struct Store: Sendable {
@@ -130,6 +134,31 @@ public struct Store: Sendable {
             try db.alter(table: "bundles") { table in table.add(column: "ref", .text).notNull().defaults(to: "") }
             try db.execute(sql: "UPDATE bundles SET ref = 'refs/tags/' || tag WHERE tag != ''")
         }
+        migrator.registerMigration("v5: jobs and deliveries") { db in
+            try db.create(table: "jobs") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("repository", .text).notNull()
+                table.column("trigger", .text).notNull()
+                table.column("refs", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("maxAttempts", .integer).notNull()
+                table.column("notBefore", .datetime).notNull()
+                table.column("leaseOwner", .text)
+                table.column("leaseExpiresAt", .datetime)
+                table.column("createdAt", .datetime).notNull()
+                table.column("startedAt", .datetime)
+                table.column("endedAt", .datetime)
+                table.column("lastError", .text)
+                table.column("summary", .text)
+            }
+            try db.create(index: "jobsByState", on: "jobs", columns: ["state", "repository"])
+            try db.create(table: "deliveries") { table in
+                table.primaryKey("key", .text)
+                table.column("jobId", .integer).notNull()
+                table.column("receivedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }
@@ -150,7 +179,8 @@ public struct Session: Codable, Sendable, Equatable, FetchableRecord, Persistabl
     public var recipe: String
     public var ref: String?
     public var version: String?
-    /// What started it: `cli`, `hook`, `webhook`, `reconcile`.
+    /// What started it: `cli` (mf build), `bundle`, `reconcile`, or the trigger of the job that ran
+    /// the reconcile (`enqueue`, `hook`, `webhook`, `watch`).
     public var trigger: String
     public var status: Status
     public var startedAt: Date
@@ -161,6 +191,9 @@ public struct Session: Codable, Sendable, Equatable, FetchableRecord, Persistabl
 }
 
 extension Session {
+    /// How the failure of a session cut short by a killed run begins.
+    public static let interrupted = "interrupted"
+
     /// A session id from what the session runs and its ordinal (UUID-shaped, from SHA-256).
     static func id(model: String, commit: String, recipe: String, ordinal: Int) -> String {
         let hex = Pipeline.sha256("\(model)\n\(commit)\n\(recipe)\n\(ordinal)")
@@ -294,13 +327,58 @@ extension Store {
         }
     }
 
-    /// Whether any session of the repository at `path` ran at `commit`.
+    /// Bundles of the repository at `path` published at or after `date`, oldest first.
+    public func bundles(repository path: String, since date: Date) throws -> [(bundle: BundleRecord, model: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT bundles.*, models.name AS modelName FROM bundles JOIN models ON models.id = bundles.modelId
+                JOIN repositories ON repositories.id = models.repositoryId
+                WHERE repositories.path = ? AND bundles.createdAt >= ? ORDER BY bundles.createdAt
+                """, arguments: [path, date]).map { (try BundleRecord(row: $0), $0["modelName"]) }
+        }
+    }
+
+    /// Whether any session of the repository at `path` ran at `commit` (and was not cut short by
+    /// a killed run: that work is still to do).
     public func hasSession(repository path: String, commit: String) throws -> Bool {
         try writer.read { db in
             try Bool.fetchOne(db, sql: """
                 SELECT EXISTS (SELECT 1 FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?)
+                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
+                AND NOT (sessions.status = 'failed' AND sessions.failure LIKE '\(Session.interrupted)%'))
                 """, arguments: [path, commit]) ?? false
+        }
+    }
+
+    /// Ends as failed ("interrupted") the sessions of the repository at `path` still marked
+    /// running with one of `triggers`: called by the one run allowed to make them (it holds the
+    /// repository's lock), so they belong to a run that was killed. Returns their ids.
+    @discardableResult
+    public func interruptStaleSessions(repository path: String, triggers: [String]) throws -> [String] {
+        try writer.write { db in
+            let marks = databaseQuestionMarks(count: triggers.count)
+            let ids = try String.fetchAll(db, sql: """
+                SELECT sessions.id FROM sessions JOIN models ON models.id = sessions.modelId
+                JOIN repositories ON repositories.id = models.repositoryId
+                WHERE repositories.path = ? AND sessions.status = 'running' AND sessions.trigger IN (\(marks))
+                """, arguments: StatementArguments([path] + triggers))
+            for id in ids {
+                try db.execute(sql: "UPDATE sessions SET status = 'failed', failure = ?, endedAt = ? WHERE id = ?", arguments: [
+                    "\(Session.interrupted): the run making it was stopped before it ended", Date(), id,
+                ])
+            }
+            return ids
+        }
+    }
+
+    /// Sessions of the repository at `path` started at or after `date`, oldest first.
+    public func sessions(repository path: String, since date: Date) throws -> [(session: Session, model: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                JOIN repositories ON repositories.id = models.repositoryId
+                WHERE repositories.path = ? AND sessions.startedAt >= ? ORDER BY sessions.startedAt, sessions.rowid
+                """, arguments: [path, date]).map { (try Session(row: $0), $0["modelName"] as String) }
         }
     }
 

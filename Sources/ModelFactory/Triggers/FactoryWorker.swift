@@ -1,0 +1,145 @@
+public import Foundation
+internal import GitKit
+internal import Synchronization
+
+/// What the worker tells whoever runs it, as things happen.
+public protocol FactoryWorkerObserver: Sendable {
+    func took(_ job: Job)
+    func finished(_ job: Job, report: ReconcileReport?, error: String?)
+    func warning(_ text: String)
+}
+
+/// Takes jobs from the queue and runs the reconciler on each (DESIGN.md "GitOps"): up to
+/// `concurrency` repositories at once, one job per repository at a time, each job under a lease
+/// renewed while it runs. After a job it writes a report page for every session the job ran and
+/// sends the notifications. `stop()` (SIGTERM) ends it gracefully: no new job is taken, and the
+/// jobs in hand are finished.
+public final class FactoryWorker: Sendable {
+    public struct Options: Sendable {
+        public var concurrency = 2
+        /// Seconds a job is held without renewal; a dead worker's job is taken up this long after.
+        public var lease: TimeInterval = 60
+        /// Seconds between looks at the queue when it is empty.
+        public var poll: TimeInterval = 1
+        /// End when no job is queued or running (for cron jobs and tests).
+        public var untilIdle = false
+        public var notifier: Notifier?
+
+        public init() {}
+    }
+
+    public let pipeline: Pipeline
+    public let queue: JobQueue
+    public let options: Options
+    /// Who this worker is in the queue's leases: host, process and a random part.
+    public let identity: String
+    private let observer: (any FactoryWorkerObserver)?
+    private let stopping = Mutex(false)
+
+    public init(pipeline: Pipeline, queue: JobQueue, options: Options, observer: (any FactoryWorkerObserver)? = nil) {
+        self.pipeline = pipeline
+        self.queue = queue
+        self.options = options
+        self.observer = observer
+        identity = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Asks the worker to stop after the jobs it holds.
+    public func stop() { stopping.withLock { $0 = true } }
+
+    var isStopping: Bool { stopping.withLock { $0 } }
+
+    /// Runs until `stop()` (or, with `untilIdle`, until the queue is empty).
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            var busy: Set<String> = []
+            var ticking = false
+            while true {
+                if !isStopping {
+                    while busy.count < max(1, options.concurrency),
+                          let job = try queue.claim(worker: identity, lease: options.lease, busy: busy) {
+                        busy.insert(job.repository)
+                        observer?.took(job)
+                        group.addTask { await self.process(job); return job.repository }
+                    }
+                }
+                if busy.isEmpty, try isStopping || (options.untilIdle && !queue.hasPendingWork()) {
+                    group.cancelAll()
+                    return
+                }
+                // Wake when a job ends or at the next look at the queue, whichever comes first.
+                if !ticking {
+                    ticking = true
+                    group.addTask { try? await Task.sleep(for: .seconds(self.options.poll)); return nil }
+                }
+                guard let next = try await group.next() else { return }
+                if let repository = next { busy.remove(repository) } else { ticking = false }
+            }
+        }
+    }
+
+    /// Runs one job: the reconciler under a renewed lease, then the pages and notifications.
+    func process(_ job: Job) async {
+        guard let id = job.id else { return }
+        // Everything since the job was first taken is its work, an earlier attempt's included.
+        let started = job.startedAt ?? Date()
+        let renewal = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(max(0.2, options.lease / 3)))
+                if Task.isCancelled { return }
+                if (try? queue.renew(id, worker: identity, lease: options.lease)) == false {
+                    observer?.warning("job \(id): the lease was lost to another worker")
+                    return
+                }
+            }
+        }
+        var report: ReconcileReport?
+        var failure: (message: String, retry: Bool)?
+        var location = job.repository
+        do {
+            let repository = try Repository.open(at: job.repository)
+            location = repository.location
+            report = try await Reconciler(pipeline: pipeline).reconcile(
+                repository, cache: pipeline.home.appendingPathComponent("cache"), trigger: job.trigger)
+        } catch let error as GitError {
+            // A repository that is not there (or not one) will not become one by waiting.
+            failure = (String(describing: error), error.code != .notFound)
+        } catch {
+            failure = (String(describing: error), true)
+        }
+        renewal.cancel()
+
+        for session in (try? pipeline.store.sessions(repository: location, since: started)) ?? [] {
+            do {
+                try SessionPage(store: pipeline.store).write(session: session.session.id, to: SessionPage.path(home: pipeline.home, session: session.session.id))
+            } catch {
+                observer?.warning("the report of session \(session.session.id) could not be written: \(error)")
+            }
+        }
+        let summary = report.map { report in
+            report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
+        }
+        let ended: Job?
+        do {
+            ended = try queue.finish(id, worker: identity, error: failure?.message, retry: failure?.retry ?? false, summary: summary)
+        } catch {
+            observer?.warning("job \(id) could not be recorded as finished: \(error)")
+            ended = nil
+        }
+        var notifications: [Notification] = []
+        do {
+            notifications = try Notification.since(started, repository: location, store: pipeline.store)
+        } catch {
+            observer?.warning("job \(id): what to notify could not be read: \(error)")
+        }
+        if let ended, ended.state == .failed {
+            notifications.append(Notification(
+                kind: .jobFailed, repository: job.repository,
+                text: "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(ended.attempts) attempts — \(ended.lastError ?? "")"))
+        }
+        if let notifier = options.notifier, !notifications.isEmpty {
+            for warning in await notifier.send(notifications) { observer?.warning(warning) }
+        }
+        observer?.finished(ended ?? job, report: report, error: failure?.message)
+    }
+}

@@ -1,0 +1,91 @@
+public import Foundation
+#if canImport(FoundationNetworking)
+internal import FoundationNetworking
+#endif
+
+/// Something a team wants to hear about after a job.
+public struct Notification: Sendable, Equatable, Encodable {
+    public enum Kind: String, Sendable, Encodable {
+        case sessionFailed = "session-failed"
+        case releaseBundled = "release-bundled"
+        case environmentChanged = "environment-changed"
+        case jobFailed = "job-failed"
+    }
+
+    public var kind: Kind
+    public var repository: String
+    /// One line a person reads in the channel.
+    public var text: String
+
+    /// What a team hears about the work done on `repository` since `date` (when the job was
+    /// first taken, so the work of an attempt whose worker was killed is told too): each failed
+    /// session (not one cut short by a killed run), each new release bundle, each environment
+    /// that moved. Read from the store, not from one attempt's report.
+    public static func since(_ date: Date, repository: String, store: Store) throws -> [Notification] {
+        let name = URL(fileURLWithPath: repository).lastPathComponent
+        var notifications: [Notification] = []
+        for (session, model) in try store.sessions(repository: repository, since: date)
+        where session.status == .failed && !(session.failure ?? "").hasPrefix(Session.interrupted) {
+            let what = session.version.map { "\(model) \($0)" } ?? "\(model) at \(session.ref ?? String(session.commit.prefix(8)))"
+            notifications.append(Notification(
+                kind: .sessionFailed, repository: repository,
+                text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))"))
+        }
+        for (bundle, model) in try store.bundles(repository: repository, since: date) where !bundle.tag.isEmpty {
+            notifications.append(Notification(
+                kind: .releaseBundled, repository: repository,
+                text: "📦 \(name): \(model) \(bundle.version) is bundled from \(bundle.tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
+        }
+        for environment in try store.environments(repository: repository) where environment.updatedAt >= date {
+            notifications.append(Notification(
+                kind: .environmentChanged, repository: repository,
+                text: "🚀 \(name): \(environment.name) now runs \(environment.model) \(environment.version)"
+                    + (environment.tag.isEmpty ? "" : " (\(environment.tag))")))
+        }
+        return notifications
+    }
+}
+
+/// Sends notifications as incoming-webhook JSON (`{"text": …}`, the shape Slack and Microsoft
+/// Teams incoming webhooks accept) to every configured URL. Sending never throws: a channel that
+/// is down must not fail the factory's work; failures come back as warnings.
+public struct Notifier: Sendable {
+    public var urls: [URL]
+    public var timeout: TimeInterval
+
+    public init(urls: [URL], timeout: TimeInterval = 5) {
+        self.urls = urls
+        self.timeout = timeout
+    }
+
+    /// Posts each notification to each URL; returns one warning per delivery that failed.
+    public func send(_ notifications: [Notification]) async -> [String] {
+        var warnings: [String] = []
+        for notification in notifications {
+            for url in urls {
+                if let problem = await post(notification, to: url) { warnings.append("notification to \(url.host ?? url.absoluteString) failed: \(problem)") }
+            }
+        }
+        return warnings
+    }
+
+    struct Payload: Encodable {
+        var text: String
+        /// What a program listening on the webhook (not a chat) can use.
+        var mf: Notification
+    }
+
+    private func post(_ notification: Notification, to url: URL) async -> String? {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try? JSONEncoder().encode(Payload(text: notification.text, mf: notification))
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            guard let status = (response as? HTTPURLResponse)?.statusCode else { return "no HTTP answer" }
+            return (200 ..< 300).contains(status) ? nil : "HTTP \(status)"
+        } catch {
+            return error.localizedDescription
+        }
+    }
+}

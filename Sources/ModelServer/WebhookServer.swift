@@ -1,0 +1,63 @@
+public import Foundation
+public import ModelFactory
+internal import Hummingbird
+internal import HTTPTypes
+public import Logging
+internal import NIOCore
+internal import ServiceLifecycle
+
+/// `mf webhook`: an HTTP endpoint for push events from GitHub, GitLab and Gitea. `POST /webhook`
+/// (also `/`) takes a delivery; `GET /health` answers 200. A delivery is answered once the push
+/// is fetched into the mirror and queued (202), or refused with the reason (401 for a bad or
+/// missing signature, nothing queued).
+public final class WebhookServer: Sendable {
+    public let receiver: WebhookReceiver
+    let host: String
+    let port: Int
+    let maxBodyBytes: Int
+    let logger: Logger
+
+    public init(receiver: WebhookReceiver, host: String, port: Int, maxBodyBytes: Int = 25 << 20, logger: Logger = Logger(label: "mf.webhook")) {
+        self.receiver = receiver
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT; `onListening` hears the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router(context: BasicRequestContext.self)
+        let receiver = self.receiver, limit = maxBodyBytes, logger = self.logger
+        router.get("/health") { _, _ in Self.json(200, WebhookAnswer(status: 200, outcome: "live")) }
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limit)
+            } catch {
+                return Self.json(413, WebhookAnswer(status: 413, outcome: "refused", error: "the body is over \(limit) bytes"))
+            }
+            let answer = await receiver.receive(headers: headers, body: Data(body.readableBytesView))
+            logger.info("delivery \(answer.outcome) (\(answer.status))\(answer.error.map { ": \($0)" } ?? "")")
+            return Self.json(answer.status, answer)
+        }
+        router.post("/webhook", use: handler)
+        router.post("/", use: handler)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "model-factory-webhook"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func json(_ status: Int, _ answer: WebhookAnswer) -> Response {
+        let data = (try? JSONText.encodeBytes(answer)) ?? Array("{}".utf8)
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,244 @@
+import ArgumentParser
+import Foundation
+import GitKit
+import ModelFactory
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Take jobs from the factory's queue and reconcile their repositories.",
+        discussion: """
+            Jobs come from pushes (mf hook install), webhooks (mf webhook), mf watch and mf enqueue. \
+            Up to --concurrency repositories are reconciled at once, one job per repository at a time. \
+            A job is held under a lease the worker renews; a worker that dies (kill -9) loses its \
+            lease, and the next worker takes the job up again after at most --lease seconds. A \
+            failure that may pass (a busy store, a fetch) is retried with a growing wait (2, 4, 8 \
+            s …) up to --max-attempts; one that will not (the repository is gone) fails at once.
+
+            After each job the worker writes an HTML report of every session it ran to \
+            $MF_HOME/reports/SESSION.html and posts notifications (failed sessions, new release \
+            bundles, environment changes, a job given up) to each --notify URL as \
+            {"text": ...}, the shape Slack and Teams incoming webhooks take. A notification that \
+            cannot be sent is a warning, never a failed job.
+
+            SIGTERM or SIGINT: no new job is taken; the jobs in hand are finished, then it exits 0.
+            --json prints one JSON object per line: {event: took|finished|warning, job, ...}.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    var home: String?
+
+    @Option(help: "How many repositories to reconcile at once.")
+    var concurrency = 2
+
+    @Option(help: ArgumentHelp("Seconds a job is held without renewal before another worker may take it.", valueName: "seconds"))
+    var lease: Double = 60
+
+    @Option(help: ArgumentHelp("Seconds between looks at an empty queue.", valueName: "seconds"))
+    var poll: Double = 1
+
+    @Option(name: .customLong("max-attempts"), help: "Attempts before a job that keeps failing is given up.")
+    var maxAttempts = 5
+
+    @Option(name: .customLong("notify"), help: ArgumentHelp("An incoming-webhook URL to post notifications to (repeatable).", valueName: "url"))
+    var notify: [String] = []
+
+    @Flag(name: .customLong("until-idle"), help: "Exit once no job is queued or running (for cron and tests).")
+    var untilIdle = false
+
+    @Flag(help: "Print one JSON object per line instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        guard poll > 0 else { throw ValidationError("--poll must be above 0") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        for url in notify {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
+                throw ValidationError("--notify \(url): expected an http or https URL")
+            }
+        }
+    }
+
+    func run() async throws {
+        let homeURL = Home.url(home)
+        let store = try reportingErrors { try Home.store(homeURL) }
+        var options = FactoryWorker.Options()
+        options.concurrency = concurrency
+        options.lease = lease
+        options.poll = poll
+        options.untilIdle = untilIdle
+        options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
+        let worker = FactoryWorker(
+            pipeline: Pipeline(store: store, home: homeURL), queue: JobQueue(store: store, maxAttempts: maxAttempts), options: options,
+            observer: WorkerPrinter(json: json))
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { worker.stop() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        WorkerPrinter(json: json).line(["event": "started", "worker": worker.identity], text: "worker \(worker.identity) started")
+        try await reportingErrors { try await worker.run() }
+        WorkerPrinter(json: json).line(["event": "stopped", "worker": worker.identity], text: "worker \(worker.identity) stopped")
+    }
+}
+
+/// Prints what the worker does, as text or JSON lines.
+struct WorkerPrinter: FactoryWorkerObserver {
+    let json: Bool
+
+    func took(_ job: Job) {
+        line(["event": "took", "job": job.id.map(String.init) ?? "", "repository": job.repository, "attempt": String(job.attempts)],
+             text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
+    }
+
+    func finished(_ job: Job, report: ReconcileReport?, error: String?) {
+        let actions = report?.actions.map { "\($0.kind) \($0.target): \($0.outcome)" } ?? []
+        line(["event": "finished", "job": job.id.map(String.init) ?? "", "repository": job.repository, "state": job.state.rawValue,
+              "summary": job.summary ?? "", "error": error ?? ""],
+             text: "job \(job.id ?? 0): \(job.state.rawValue)" + (error.map { " — \($0)" } ?? "")
+                 + (actions.isEmpty ? "" : "\n  " + actions.joined(separator: "\n  ")))
+    }
+
+    func warning(_ text: String) {
+        if json { line(["event": "warning", "message": text], text: "") } else { printWarning(text) }
+    }
+
+    func line(_ fields: [String: String], text: String) {
+        let output = json ? jsonLine(fields.filter { !$0.value.isEmpty }) : text
+        FileHandle.standardOutput.write(Data((output + "\n").utf8))
+    }
+}
+
+/// The home folder and store for commands that take no repository.
+enum Home {
+    static func url(_ option: String?) -> URL {
+        if let option { return URL(fileURLWithPath: option) }
+        if let home = ProcessInfo.processInfo.environment["MF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
+    }
+
+    static func store(_ home: URL) throws -> Store { try Store(path: home.appendingPathComponent("factory.sqlite").path) }
+}
+
+struct Enqueue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Queue a reconcile of a repository for mf worker.",
+        discussion: """
+            What the post-receive hook runs; also for scripts. With --stdin it reads a hook's input \
+            (one "OLD NEW REF" line per pushed ref). A repository that already has a job waiting \
+            gets the refs added to that job instead of a second one; with --delivery KEY, a KEY \
+            seen before queues nothing (a redelivered push).
+
+            --json prints {job, outcome: queued|merged|duplicate, repository}.
+            """
+    )
+
+    @OptionGroup var options: RepositoryOptions
+
+    @Option(name: .customLong("ref"), help: ArgumentHelp("A ref the push updated (repeatable).", valueName: "ref"))
+    var refs: [String] = []
+
+    @Flag(help: "Read the pushed refs as post-receive gets them, from standard input.")
+    var stdin = false
+
+    @Option(help: "What asked for the job (recorded on its sessions): enqueue, hook, webhook or watch.")
+    var trigger = "enqueue"
+
+    @Option(help: ArgumentHelp("An id of this delivery; one seen before queues nothing.", valueName: "key"))
+    var delivery: String?
+
+    func validate() throws {
+        guard ["enqueue", "hook", "webhook", "watch"].contains(trigger) else {
+            throw ValidationError("--trigger takes enqueue, hook, webhook or watch")
+        }
+    }
+
+    struct Output: Encodable {
+        let job: Int64
+        let outcome: Enqueued.Outcome
+        let repository: String
+    }
+
+    func run() throws {
+        var pushed = refs
+        if stdin {
+            pushed += PushedRefs.parse(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self))
+        }
+        let output = try reportingErrors {
+            let location = try options.openRepository().location
+            let enqueued = try JobQueue(store: try options.openStore()).enqueue(repository: location, refs: pushed, trigger: trigger, delivery: delivery)
+            return Output(job: enqueued.job, outcome: enqueued.outcome, repository: location)
+        }
+        if options.json { try printJSON(output) } else { print("job \(output.job): \(output.outcome.rawValue) for \(output.repository)") }
+    }
+}
+
+struct Jobs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the factory's jobs, newest first.",
+        discussion: """
+            --json prints an array of {id, repository, trigger, refs, state, attempts, maxAttempts, notBefore, \
+            leaseOwner, leaseExpiresAt, createdAt, startedAt, endedAt, lastError, summary}.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    var home: String?
+
+    @Option(help: "How many jobs to show.")
+    var limit = 50
+
+    @Flag(help: "Print JSON for scripts instead of text.")
+    var json = false
+
+    func run() throws {
+        let jobs = try reportingErrors { try JobQueue(store: try Home.store(Home.url(home))).jobs(limit: limit) }
+        if json {
+            FileHandle.standardOutput.write(Data(try JSONText.encodeBytes(jobs.map(JobRow.init))))
+            return
+        }
+        if jobs.isEmpty { print("No jobs."); return }
+        for job in jobs {
+            print("\(job.id ?? 0)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)  \(job.trigger)  \(job.repository)"
+                  + (job.lastError.map { "  — \($0)" } ?? "") + (job.summary.map { "  (\($0))" } ?? ""))
+        }
+    }
+}
+
+/// A job as `mf jobs --json` shows it (refs as an array, dates in ISO 8601).
+struct JobRow: Encodable {
+    let id: Int64
+    let repository, trigger: String
+    let refs: [String]
+    let state: String
+    let attempts, maxAttempts: Int
+    let notBefore: String
+    let leaseOwner, leaseExpiresAt: String?
+    let createdAt: String
+    let startedAt, endedAt, lastError, summary: String?
+
+    init(_ job: Job) {
+        let format = ISO8601DateFormatter()
+        id = job.id ?? 0
+        repository = job.repository
+        trigger = job.trigger
+        refs = job.refList
+        state = job.state.rawValue
+        attempts = job.attempts
+        maxAttempts = job.maxAttempts
+        notBefore = format.string(from: job.notBefore)
+        leaseOwner = job.leaseOwner
+        leaseExpiresAt = job.leaseExpiresAt.map(format.string)
+        createdAt = format.string(from: job.createdAt)
+        startedAt = job.startedAt.map(format.string)
+        endedAt = job.endedAt.map(format.string)
+        lastError = job.lastError
+        summary = job.summary
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+@testable import ModelFactory
+import Testing
+
+@Suite struct JobQueueTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func aWaitingJobTakesLaterPushesAndADeliveryCountsOnce() throws {
+        let queue = JobQueue(store: try .inMemory())
+        let first = try queue.enqueue(repository: "/r", refs: ["refs/heads/feature/a"], trigger: "hook", delivery: "github:1", now: start)
+        #expect(first.outcome == .queued)
+        let second = try queue.enqueue(repository: "/r", refs: ["refs/tags/v1.0.0"], trigger: "hook", delivery: "github:2", now: start)
+        #expect(second == Enqueued(job: first.job, outcome: .merged))
+        let again = try queue.enqueue(repository: "/r", refs: ["refs/heads/other"], trigger: "hook", delivery: "github:1", now: start)
+        #expect(again == Enqueued(job: first.job, outcome: .duplicate))
+        let jobs = try queue.jobs()
+        #expect(jobs.count == 1)
+        #expect(jobs[0].refList == ["refs/heads/feature/a", "refs/tags/v1.0.0"])
+        #expect(try queue.seen(delivery: "github:2") && !queue.seen(delivery: "github:3"))
+    }
+
+    @Test func oneRepositoryAtATimeOthersInParallel() throws {
+        let queue = JobQueue(store: try .inMemory())
+        try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let a = try #require(try queue.claim(worker: "w1", lease: 30, now: start))
+        // A push while /a is being reconciled queues a new job (the running one may have read the refs already)…
+        #expect(try queue.enqueue(repository: "/a", refs: ["refs/heads/x"], trigger: "hook", now: start).outcome == .queued)
+        // …which waits for the first to end, while another repository's job goes ahead.
+        #expect(try queue.claim(worker: "w2", lease: 30, now: start) == nil)
+        try queue.enqueue(repository: "/b", refs: [], trigger: "hook", now: start)
+        #expect(try queue.claim(worker: "w2", lease: 30, now: start)?.repository == "/b")
+        #expect(try queue.finish(a.id!, worker: "w1", now: start)?.state == .done)
+        #expect(try queue.claim(worker: "w2", lease: 30, now: start)?.repository == "/a")
+    }
+
+    @Test func aDeadWorkersLeaseRunsOutAndTheJobIsTakenAgain() throws {
+        let queue = JobQueue(store: try .inMemory(), maxAttempts: 2)
+        try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let taken = try #require(try queue.claim(worker: "w1", lease: 10, now: start))
+        #expect(try queue.renew(taken.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(5)))
+        #expect(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(12)) == nil, "the renewed lease still holds")
+        let again = try #require(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(16)))
+        #expect(again.id == taken.id && again.attempts == 2 && again.lastError?.contains("lease of w1 ran out") == true)
+        // The first worker, back from the dead, can neither renew nor finish it.
+        #expect(try !queue.renew(taken.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(17)))
+        #expect(try queue.finish(taken.id!, worker: "w1", now: start.addingTimeInterval(17)) == nil)
+        // A job that kills every worker that takes it is given up after its attempts.
+        #expect(try queue.claim(worker: "w3", lease: 10, now: start.addingTimeInterval(40)) == nil)
+        let failed = try #require(try queue.job(taken.id!))
+        #expect(failed.state == .failed && failed.lastError?.contains("stopped 2 times") == true)
+    }
+
+    @Test func failuresThatMayPassAreRetriedWithBackoffOthersFailAtOnce() throws {
+        let queue = JobQueue(store: try .inMemory(), maxAttempts: 3)
+        try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        var now = start
+        for attempt in 1 ... 3 {
+            let job = try #require(try queue.claim(worker: "w", lease: 30, now: now), "attempt \(attempt)")
+            #expect(job.attempts == attempt)
+            let ended = try #require(try queue.finish(job.id!, worker: "w", error: "database is locked", now: now))
+            if attempt < 3 {
+                #expect(ended.state == .queued && ended.notBefore == now.addingTimeInterval(JobQueue.backoff(attempt: attempt)))
+                #expect(try queue.claim(worker: "w", lease: 30, now: now.addingTimeInterval(1)) == nil, "not before the backoff")
+                now = ended.notBefore
+            } else {
+                #expect(ended.state == .failed && ended.lastError == "database is locked")
+            }
+        }
+        #expect(JobQueue.backoff(attempt: 1) == 2 && JobQueue.backoff(attempt: 3) == 8 && JobQueue.backoff(attempt: 20) == 300)
+
+        try queue.enqueue(repository: "/gone", refs: [], trigger: "hook", now: start)
+        let job = try #require(try queue.claim(worker: "w", lease: 30, now: start))
+        #expect(try queue.finish(job.id!, worker: "w", error: "not a repository", retry: false, now: start)?.state == .failed)
+        #expect(try !queue.hasPendingWork())
+    }
+
+    @Test func postReceiveInputNamesTheRefs() {
+        let input = """
+            0000000000000000000000000000000000000000 1111111111111111111111111111111111111111 refs/heads/feature/a
+            2222222222222222222222222222222222222222 3333333333333333333333333333333333333333 refs/tags/v1.0.0
+
+            """
+        #expect(PushedRefs.parse(input) == ["refs/heads/feature/a", "refs/tags/v1.0.0"])
+    }
+}
+
+@Suite struct WebhookVerifierTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/webhooks")
+
+    func payload(_ forge: Forge) throws -> Data { try Data(contentsOf: Self.fixtures.appendingPathComponent("\(forge.rawValue)-push.json")) }
+
+    /// GitHub's documented example ("Validating webhook deliveries").
+    @Test func signsAsGitHubDocuments() {
+        #expect(WebhookVerifier.signature(Data("Hello, World!".utf8), secret: "It's a Secret to Everybody")
+            == "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+    }
+
+    @Test(arguments: Forge.allCases)
+    func acceptsAGoodDeliveryAndReadsThePush(forge: Forge) throws {
+        let body = try payload(forge)
+        let verifier = WebhookVerifier(secret: "s3cret")
+        let push = try #require(try verifier.push(headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: "d-1"), body: body))
+        #expect(push.forge == forge && push.delivery == "d-1" && push.repository == "team/churn" && push.refs == ["refs/tags/v1.0.0"])
+        #expect(push.cloneURL?.hasSuffix("team/churn.git") == true)
+    }
+
+    @Test(arguments: Forge.allCases)
+    func refusesABadOrMissingSignature(forge: Forge) throws {
+        let body = try payload(forge)
+        let verifier = WebhookVerifier(secret: "s3cret")
+        var wrong = WebhookVerifier.signedHeaders(forge, body: body, secret: "guess", delivery: "d-1")
+        #expect(throws: WebhookError.self) { try verifier.push(headers: wrong, body: body) }
+        // A signature of other bytes.
+        wrong = WebhookVerifier.signedHeaders(forge, body: Data("{}".utf8), secret: "s3cret", delivery: "d-1")
+        if forge != .gitlab { #expect(throws: WebhookError.self) { try verifier.push(headers: wrong, body: body) } }
+        var missing = WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: "d-1")
+        missing = missing.filter { !["x-hub-signature-256", "x-gitea-signature", "x-gitlab-token"].contains($0.key.lowercased()) }
+        do {
+            _ = try verifier.push(headers: missing, body: body)
+            Issue.record("a delivery without a signature was accepted")
+        } catch {
+            #expect(error.status == 401 && error.description.contains("missing"))
+        }
+    }
+
+    @Test func aPingIsNotAPushAndGarbageIsRefused() throws {
+        let verifier = WebhookVerifier(secret: "s3cret")
+        let ping = Data(#"{"zen": "Keep it logically awesome.", "hook_id": 1}"#.utf8)
+        var headers = WebhookVerifier.signedHeaders(.github, body: ping, secret: "s3cret", delivery: "p")
+        headers["X-GitHub-Event"] = "ping"
+        #expect(try verifier.push(headers: headers, body: ping) == nil)
+        let garbage = Data("not json".utf8)
+        #expect(throws: WebhookError.malformed("the body is not a JSON object")) {
+            try verifier.push(headers: WebhookVerifier.signedHeaders(.github, body: garbage, secret: "s3cret", delivery: "g"), body: garbage)
+        }
+        #expect(throws: WebhookError.self) { try verifier.push(headers: ["Content-Type": "application/json"], body: garbage) }
+    }
+
+    @Test func mirrorNamesStayInsideTheMirrorsFolder() {
+        let mirrors = Mirrors(home: URL(fileURLWithPath: "/home/mf"))
+        #expect(mirrors.path(for: "team/churn") == "/home/mf/mirrors/team/churn.git")
+        #expect(mirrors.path(for: "../../etc/passwd") == "/home/mf/mirrors/__/__/etc/passwd.git")
+        #expect(mirrors.path(for: "a/./b") == "/home/mf/mirrors/a/b.git")
+    }
+}

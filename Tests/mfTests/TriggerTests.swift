@@ -1,0 +1,392 @@
+import Foundation
+import GitKit
+import ModelFactory
+import TestSupport
+import Testing
+
+/// A quick pure-Python model. `train` sleeps as long as `sleep.txt` says (to kill a worker under),
+/// and `evaluate` reports the AUC written in `auc.txt` (to fail a gate on purpose).
+func writeTriggerModel(in folder: String) throws {
+    let manager = FileManager.default
+    try manager.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: folder + "/mf_runner.py")
+    try Data("""
+        import os, time
+        HERE = os.path.dirname(os.path.abspath(__file__))
+        def read(name, default):
+            path = os.path.join(HERE, name)
+            return open(path).read().strip() if os.path.exists(path) else default
+        class Model:
+            def train(self, data, artifacts, seed):
+                time.sleep(float(read("sleep.txt", "0")))
+                with open(os.path.join(artifacts, "weights.txt"), "w") as handle: handle.write("2.5\\n")
+                self.threshold = 2.5
+                return {"loss": 0.1}
+            def load(self, artifacts): self.threshold = 2.5
+            def evaluate(self, data): return {"auc": float(read("auc.txt", "0.9"))}
+            def predict(self, instances): return [{"label": int(i["x"] > self.threshold)} for i in instances]
+        """.utf8).write(to: URL(fileURLWithPath: folder + "/model.py"))
+    try Data("x,y\n1,0\n4,1\n".utf8).write(to: URL(fileURLWithPath: folder + "/data.csv"))
+    try Data("""
+        name: churn
+        runtime: python
+        train: { data: data.csv }
+        evaluate: { data: data.csv }
+        schema:
+          inputs: [{ name: x, type: double }]
+          outputs: [{ name: label, type: int }]
+        gates: { auc: ">= 0.8" }
+        examples: [{ x: 1 }]
+        """.utf8).write(to: URL(fileURLWithPath: folder + "/model.yaml"))
+}
+
+/// `mf` running in the background, its standard output collected line by line.
+final class BackgroundMF: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var text = ""
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: mfBinary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let handle = output.fileHandleForReading
+        Thread.detachNewThread { [weak self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return }
+                guard let self else { return }
+                self.lock.withLock { self.text += String(decoding: chunk, as: UTF8.self) }
+            }
+        }
+    }
+
+    var output: String { lock.withLock { text } }
+
+    /// Waits (up to `seconds`) for `condition` on the output; returns the output.
+    @discardableResult
+    func wait(seconds: Double = 120, for condition: (String) -> Bool) async throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(output) { return output }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return output
+    }
+
+    func terminate(signal number: Int32 = SIGTERM) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, number) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+}
+
+/// Polls until `condition` holds (or `seconds` pass); returns whether it did.
+func eventually(seconds: Double = 120, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    return try condition()
+}
+
+/// A tiny HTTP listener (Python's http.server) that records every POST body, one per line.
+final class Listener: @unchecked Sendable {
+    let process = Process()
+    let file: String
+    var port = 0
+
+    init(directory: TemporaryDirectory) throws {
+        file = directory.appending("received.jsonl")
+        let script = """
+            import http.server, sys
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                    with open(sys.argv[1], "ab") as out: out.write(body.replace(b"\\n", b" ") + b"\\n")
+                    self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+                def log_message(self, *args): pass
+            server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+            print(server.server_port, flush=True)
+            server.serve_forever()
+            """
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, file]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    var received: [[String: Any]] {
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    // SIGKILL: the listener was seen to outlive SIGTERM when started from the test runner.
+    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+}
+
+@Suite(.serialized) struct TriggerTests {
+    /// A bare repository with the hook installed, pushed to with `git push` from a clone: a
+    /// feature push gives a session, a merge to development a staging bundle, a pushed tag a
+    /// release bundle and production, all by a worker running in the background.
+    @Test(.timeLimit(.minutes(5)))
+    func pushesReachTheFactoryThroughTheHook() async throws {
+        let origin = try GitFixture("origin", bare: true)
+        let home = TemporaryDirectory("home")
+        let hooks = origin.path + "/hooks"
+        try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        let existing = "#!/bin/sh\ncat >> \"$(dirname \"$0\")/../chained.log\"\necho 'existing hook ran'\n"
+        try Data(existing.utf8).write(to: URL(fileURLWithPath: hooks + "/post-receive"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hooks + "/post-receive")
+
+        let installed = try await mf(["hook", "install", "--repo", origin.path, "--home", home.path, "--json"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        let outcome = try #require(try json(installed) as? [String: Any])
+        #expect(outcome["action"] as? String == "installed" && (outcome["chained"] as? String)?.hasSuffix("post-receive.before-mf") == true)
+        #expect(try await mf(["hook", "install", "--repo", origin.path, "--home", home.path, "--json"]).stdout.contains("\"updated\""))
+
+        // A clone, as a modeller has it.
+        let work = origin.directory.appending("work")
+        try origin.git(["clone", "-q", origin.path, work], in: origin.directory.path)
+        func git(_ arguments: [String]) throws -> String { try origin.git(arguments, in: work) }
+        try git(["checkout", "-q", "-b", "master"])
+        try writeTriggerModel(in: work)
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", "model"])
+        try git(["branch", "development"])
+        let pushed = try await runProcess("/usr/bin/git", ["-C", work, "push", "-q", "origin", "master", "development"], environment: gitEnvironment(home: origin.directory.path))
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(pushed.stderr.contains("existing hook ran") && !pushed.stderr.contains("mf: "), "\(pushed.stderr)")
+
+        let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "10", "--json"])
+        let store = try Store(path: home.appending("factory.sqlite"))
+
+        // A feature branch pushed: a session of its head.
+        try git(["checkout", "-q", "-b", "feature/threshold", "development"])
+        try Data("4.5\n".utf8).write(to: URL(fileURLWithPath: work + "/notes.txt"))
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", "feature"])
+        let feature = try git(["rev-parse", "HEAD"])
+        try git(["push", "-q", "origin", "feature/threshold"])
+        #expect(try await eventually { try store.sessions(limit: 50).contains { $0.session.commit == feature && $0.session.status == .passed } },
+                "no session of the feature head: \(worker.output)")
+        let session = try #require(try store.sessions(limit: 50).first { $0.session.commit == feature }?.session)
+        #expect(session.trigger == "hook")
+        #expect(FileManager.default.fileExists(atPath: home.appending("reports/\(session.id).html")), "the worker wrote no report")
+
+        // Merged into development: a staging bundle of the development head.
+        try git(["checkout", "-q", "development"])
+        try git(["merge", "-q", "--no-ff", "-m", "merge feature", "feature/threshold"])
+        let development = try git(["rev-parse", "HEAD"])
+        try git(["push", "-q", "origin", "development"])
+        #expect(try await eventually { try store.bundles().contains { $0.bundle.ref == "refs/heads/development" && $0.bundle.commit == development } },
+                "no staging bundle: \(worker.output)")
+
+        // Released: a tag on master gives a release bundle and moves production.
+        try git(["checkout", "-q", "master"])
+        try git(["merge", "-q", "--no-ff", "-m", "release", "development"])
+        try git(["tag", "-a", "-m", "release", "v1.0.0"])
+        try git(["push", "-q", "origin", "master", "v1.0.0"])
+        #expect(try await eventually {
+            try store.bundles().contains { $0.bundle.tag == "v1.0.0" }
+                && store.environments(repository: origin.path).contains { $0.name == "production" && $0.version == "1.0.0" }
+        }, "no release: \(worker.output)")
+
+        #expect(worker.terminate() == 0, "\(worker.output)")
+        #expect(worker.output.contains("\"event\":\"stopped\""), "\(worker.output)")
+        let jobs = try JobQueue(store: store).jobs()
+        #expect(!jobs.isEmpty && jobs.allSatisfy { $0.state == .done }, "\(jobs)")
+        // The hook that was there saw every push.
+        let chained = try String(contentsOfFile: origin.path + "/chained.log", encoding: .utf8)
+        for ref in ["refs/heads/master", "refs/heads/development", "refs/heads/feature/threshold", "refs/tags/v1.0.0"] {
+            #expect(chained.contains(ref), "\(ref) not in \(chained)")
+        }
+
+        // Uninstalled: the hook that was there is back, byte for byte.
+        #expect(try await mf(["hook", "uninstall", "--repo", origin.path]).status == 0)
+        #expect(try String(contentsOfFile: hooks + "/post-receive", encoding: .utf8) == existing)
+        expectOneLineError(try await mf(["hook", "uninstall", "--repo", origin.path]), containing: "was not installed by mf")
+    }
+
+    /// A worker killed (kill -9) in the middle of a session: the next worker takes the job up
+    /// after the lease, finishes it, and nothing is done twice. Notifications go out, a channel
+    /// that is down fails nothing, and the report of each session is written.
+    @Test(.timeLimit(.minutes(5)))
+    func aKilledWorkersJobIsFinishedByTheNext() async throws {
+        let fixture = try GitFixture("killed")
+        let home = TemporaryDirectory("home")
+        try writeTriggerModel(in: fixture.path)
+        try fixture.directory.write("repo/sleep.txt", "4")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "model"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+        // A feature whose evaluation fails its gate: a failed session to hear about.
+        try fixture.git(["checkout", "-q", "-b", "development"])
+        try fixture.git(["checkout", "-q", "-b", "feature/worse"])
+        try fixture.directory.write("repo/auc.txt", "0.5")
+        try fixture.directory.write("repo/sleep.txt", "0")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "worse"])
+        try fixture.git(["checkout", "-q", "master"])
+        let tagged = try fixture.id("v1.0.0^{commit}")
+
+        let queued = try await mf(["enqueue", "--repo", fixture.path, "--home", home.path, "--json"])
+        #expect(queued.status == 0, "\(queued.stderr)")
+        #expect((try json(queued) as? [String: Any])?["outcome"] as? String == "queued")
+        let store = try Store(path: home.appending("factory.sqlite"))
+        let first = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "2"])
+        // Killed while the release's session trains (it sleeps four seconds).
+        #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == tagged && $0.session.status == .running } })
+        try await Task.sleep(for: .milliseconds(500))
+        _ = first.terminate(signal: SIGKILL)
+        #expect(try JobQueue(store: store).jobs().first?.state == .running, "the killed worker's job is still held")
+
+        let listener = try Listener(directory: fixture.directory)
+        let second = try await mf([
+            "worker", "--home", home.path, "--poll", "0.2", "--lease", "2", "--until-idle",
+            "--notify", "http://127.0.0.1:\(listener.port)/hook", "--notify", "http://127.0.0.1:1/down",
+        ])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("notification to 127.0.0.1 failed"), "\(second.stderr)")
+        let job = try #require(try JobQueue(store: store).jobs().first)
+        #expect(job.state == .done && job.attempts == 2, "\(job)")
+
+        // Nothing lost, nothing twice: one passed session of the release, the killed one marked.
+        let sessions = try store.sessions(limit: 50).map(\.session).filter { $0.commit == tagged }
+        #expect(sessions.filter { $0.status == .passed }.count == 1, "\(sessions)")
+        #expect(sessions.filter { $0.failure?.hasPrefix("interrupted") == true }.count == 1, "\(sessions)")
+        let bundles = try store.bundles().filter { $0.bundle.tag == "v1.0.0" }
+        #expect(bundles.count == 1)
+        #expect(try await mf(["verify", bundles[0].bundle.archive]).status == 0)
+
+        // What the team hears.
+        let texts = listener.received.compactMap { $0["text"] as? String }
+        let kinds = Set(listener.received.compactMap { ($0["mf"] as? [String: Any])?["kind"] as? String })
+        #expect(kinds.isSuperset(of: ["release-bundled", "environment-changed", "session-failed"]), "\(texts)")
+        #expect(texts.contains { $0.contains("1.0.0") && $0.contains("v1.0.0") }, "\(texts)")
+
+        // A report of each session the second worker ran, and one on demand.
+        let passed = try #require(sessions.first { $0.status == .passed })
+        #expect(FileManager.default.fileExists(atPath: home.appending("reports/\(passed.id).html")))
+        let page = fixture.directory.appending("report.html")
+        let written = try await mf(["report", "v1.0.0", "--home", home.path, "--output", page, "--json"])
+        #expect(written.status == 0, "\(written.stderr)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        for part in ["<h2>Steps</h2>", ">train<", ">auc<", "All gates held.", "<svg", "v1.0.0", passed.id] {
+            #expect(html.contains(part), "\(part) is not in the report")
+        }
+        #expect(!html.contains("<script") && !html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        expectOneLineError(try await mf(["report", "nosuch", "--home", home.path]), containing: "no session or version 'nosuch'")
+    }
+
+    /// Deliveries as GitHub, GitLab and Gitea send them: a good one is fetched into a mirror and
+    /// queued; a redelivery does nothing; a bad or missing signature is 401 and queues nothing;
+    /// the worker then makes the release from the mirror.
+    @Test(.timeLimit(.minutes(5)))
+    func webhookDeliveriesFromEachForge() async throws {
+        let origin = try GitFixture("forge")
+        try writeTriggerModel(in: origin.path)
+        try origin.git(["add", "-A"])
+        try origin.git(["commit", "-q", "-m", "model"])
+        try origin.git(["tag", "-a", "-m", "release", "v1.0.0"])
+        let home = TemporaryDirectory("home")
+        let server = try BackgroundMF(["webhook", "--port", "0", "--home", home.path], environment: ["MF_WEBHOOK_SECRET": "s3cret"])
+        let started = try await server.wait(seconds: 60) { $0.contains("/webhook\n") }
+        let port = try #require(started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
+            Int(started[$0].dropFirst().dropLast("/webhook".count))!
+        }, "mf webhook did not start: \(started)")
+        let queue = JobQueue(store: try Store(path: home.appending("factory.sqlite")))
+
+        for (index, forge) in Forge.allCases.enumerated() {
+            var payload = try JSONSerialization.jsonObject(with: Data(contentsOf: WebhookFixtures.folder.appendingPathComponent("\(forge.rawValue)-push.json"))) as! [String: Any]
+            // The forge's clone URL, pointed at the local repository.
+            if forge == .gitlab {
+                var project = payload["project"] as! [String: Any]
+                project["git_http_url"] = origin.path
+                payload["project"] = project
+            } else {
+                var repository = payload["repository"] as! [String: Any]
+                repository["clone_url"] = origin.path
+                payload["repository"] = repository
+            }
+            let body = try JSONSerialization.data(withJSONObject: payload)
+            let delivery = "delivery-\(index)"
+            let before = try queue.jobs().count
+
+            let forged = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "wrong", delivery: delivery), body: body)
+            #expect(forged.status == 401, "\(forge): \(forged.text)")
+            var unsigned = WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery)
+            unsigned = unsigned.filter { !["X-Hub-Signature-256", "X-Gitea-Signature", "X-Gitlab-Token"].contains($0.key) }
+            #expect(try http("POST", port: port, "/webhook", headers: unsigned, body: body).status == 401)
+            #expect(try queue.jobs().count == before, "\(forge): a refused delivery queued a job")
+
+            let good = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery), body: body)
+            #expect(good.status == 202, "\(forge): \(good.text)")
+            let answer = try #require(try JSONSerialization.jsonObject(with: good.body) as? [String: Any])
+            #expect(["queued", "merged"].contains(answer["outcome"] as? String), "\(answer)")
+            let mirror = try #require(answer["repository"] as? String)
+            #expect(mirror.hasPrefix(home.appending("mirrors/team/churn.git")))
+            #expect(try Repository.open(at: mirror).resolveCommit("v1.0.0").hex == origin.id("v1.0.0^{commit}"))
+
+            let again = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery), body: body)
+            #expect(again.status == 200 && again.text.contains("\"duplicate\""), "\(forge): \(again.text)")
+        }
+        #expect(try queue.jobs().count == 1, "three deliveries of one repository before any worker: one job")
+        #expect(try http("GET", port: port, "/health").status == 200)
+        #expect(server.terminate() == 0)
+
+        let worked = try await mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle"])
+        #expect(worked.status == 0, "\(worked.stdout)\(worked.stderr)")
+        let bundles = try #require((try json(try await mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]]))
+        #expect(bundles.contains { $0["tag"] as? String == "v1.0.0" }, "\(bundles)")
+    }
+
+    /// Polling for teams without webhooks: a change queues a job, no change queues none.
+    @Test func watchQueuesWhenRefsMove() async throws {
+        let origin = try GitFixture("watched", bare: true)
+        let work = try GitFixture("work")
+        try work.commit("first")
+        try work.git(["push", "-q", origin.path, "master"])
+        let home = TemporaryDirectory("home")
+        let first = try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let look = try #require(try json(first) as? [String: Any])
+        #expect(look["outcome"] as? String == "queued" && (look["changed"] as? [String]) == ["refs/heads/master"])
+        let still = try #require(try json(try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])) as? [String: Any])
+        #expect((still["changed"] as? [String])?.isEmpty == true && still["job"] == nil)
+        try work.commit("second")
+        try work.git(["tag", "v1.0.0"])
+        try work.git(["push", "-q", origin.path, "master", "v1.0.0"])
+        let moved = try #require(try json(try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])) as? [String: Any])
+        #expect((moved["changed"] as? [String]) == ["refs/heads/master", "refs/tags/v1.0.0"] && moved["outcome"] as? String == "merged")
+        expectOneLineError(try await mf(["watch", "/nonexistent/repo.git", "--once", "--home", home.path]), containing: "could not be fetched")
+    }
+
+    @Test func badInputIsOneSentence() async throws {
+        let home = TemporaryDirectory("home")
+        expectOneLineError(try await mf(["enqueue", "--repo", "/nonexistent", "--home", home.path]), containing: "/nonexistent")
+        expectOneLineError(try await mf(["hook", "install", "--repo", "/nonexistent", "--home", home.path]), containing: "/nonexistent")
+        let noSecret = try await mf(["webhook", "--home", home.path], environment: ["MF_WEBHOOK_SECRET": ""])
+        #expect(noSecret.status != 0 && noSecret.stderr.contains("no secret"), "\(noSecret.stderr)")
+        let badURL = try await mf(["worker", "--home", home.path, "--notify", "ftp://x"])
+        #expect(badURL.status == 64 && badURL.stderr.contains("--notify"), "\(badURL.stderr)")
+    }
+}
+
+enum WebhookFixtures {
+    static let folder = repositoryRoot.appendingPathComponent("Tests/Fixtures/webhooks")
+}
