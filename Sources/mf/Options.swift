@@ -19,11 +19,7 @@ struct RepositoryOptions: ParsableArguments {
     }
 
     /// The home folder: --home, else $MF_HOME, else ~/.mf.
-    var homeURL: URL {
-        if let home { return URL(fileURLWithPath: home) }
-        if let home = ProcessInfo.processInfo.environment["MF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
-    }
+    var homeURL: URL { Home.url(home) }
 
     /// Opens the factory's store in the home folder.
     func openStore() throws -> Store {
@@ -37,6 +33,19 @@ struct RepositoryOptions: ParsableArguments {
     func readFlow(checkingRules: Bool = true) throws -> Flow {
         try Flow.read(openRepository(), checkingRules: checkingRules, cache: cacheURL)
     }
+}
+
+/// Options of commands that work on the factory's home rather than one repository.
+struct HomeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    var home: String?
+
+    @Flag(name: .long, help: "Print JSON for scripts instead of text.")
+    var json = false
+
+    var homeURL: URL { Home.url(home) }
+
+    func openStore() throws -> Store { try Home.store(homeURL) }
 }
 
 /// Runs a command body; any error is printed as one sentence on stderr and exits with 2.

@@ -25,7 +25,7 @@ struct Report: ParsableCommand {
     @Option(help: "The model, when a version names several.")
     var model: String?
 
-    @OptionGroup var options: RepositoryOptions
+    @OptionGroup var options: HomeOptions
 
     struct Written: Encodable {
         let session, model, path: String

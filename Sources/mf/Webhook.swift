@@ -16,12 +16,15 @@ struct Webhook: AsyncParsableCommand {
             {outcome: queued|merged, job, repository}. A delivery id seen before (X-GitHub-Delivery, \
             X-Gitea-Delivery, GitLab's Idempotency-Key or X-Gitlab-Event-UUID) does nothing: 200 \
             {outcome: duplicate}. Events that are not pushes (a ping) are 200 {outcome: ignored}. A \
-            fetch that fails is 502, so the forge shows it and can redeliver.
+            fetch that fails is 502, so the forge shows it and can redeliver. The answer comes \
+            after the fetch (an existing mirror fetches only what is new).
 
             With --repository NAME=URL (repeatable) only those repositories are served, fetched \
-            from URL; without, the clone URL of the verified payload is fetched.
-            The secret comes from --secret-file or $MF_WEBHOOK_SECRET. The server prints \
-            "listening on http://HOST:PORT" once it accepts deliveries; SIGTERM stops it.
+            from URL (any URL or path git takes) into mirrors/NAME.git; without, the network \
+            clone URL of the verified payload (http, https, ssh, git) is fetched into \
+            mirrors/FORGE/NAME.git. The secret comes from --secret-file or $MF_WEBHOOK_SECRET. \
+            The server prints "listening on http://HOST:PORT/webhook" once it accepts deliveries; \
+            SIGTERM stops it.
             """
     )
 
@@ -79,10 +82,12 @@ struct Watch: AsyncParsableCommand {
         discussion: """
             For teams without webhooks: every --interval seconds the remote is fetched through \
             libgit2 into a bare mirror ($MF_HOME/mirrors/NAME.git, NAME from --name or the URL), \
-            and when any branch or tag moved, a reconcile of the mirror is queued for mf worker, \
-            as a webhook would. --once fetches and queues once, then exits. SIGTERM stops it.
+            and when any branch or tag moved since what was last queued, a reconcile of the mirror \
+            is queued for mf worker, as a webhook would. What was queued is kept beside the mirror \
+            (NAME.git.watched), so a run stopped between fetching and queueing queues the change \
+            next time. --once fetches and queues once, then exits. SIGTERM stops it.
 
-            --json prints one line per look: {repository, changed, job, outcome, refs}.
+            --json prints one line per look: {repository, changed, job, outcome}.
             """
     )
 
@@ -121,16 +126,18 @@ struct Watch: AsyncParsableCommand {
         let mirrorName = name ?? Self.name(of: remote)
         let path = mirrors.path(for: mirrorName)
         let queue = try reportingErrors { JobQueue(store: try Home.store(homeURL)) }
-        var known = Self.refs(at: path)
+        let watched = URL(fileURLWithPath: path + ".watched")
         while true {
             do {
+                let known = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: watched))) ?? [:]
                 let mirror = try await mirrors.update(path, from: remote)
                 let changed = Set(mirror.refs.keys).union(known.keys).filter { mirror.refs[$0] != known[$0] }.sorted()
                 var look = Look(repository: mirror.location, changed: changed, job: nil, outcome: nil)
                 if !changed.isEmpty {
                     let enqueued = try queue.enqueue(repository: mirror.location, refs: changed, trigger: "watch")
                     look = Look(repository: mirror.location, changed: changed, job: enqueued.job, outcome: enqueued.outcome.rawValue)
-                    known = mirror.refs
+                    // Only once the job is queued: a run stopped before then sees the change again.
+                    try JSONEncoder().encode(mirror.refs).write(to: watched, options: .atomic)
                 }
                 if json {
                     print(jsonLine(look))
@@ -146,14 +153,6 @@ struct Watch: AsyncParsableCommand {
             if once { return }
             try await Task.sleep(for: .seconds(interval))
         }
-    }
-
-    /// The refs of an existing mirror (none when it is new).
-    static func refs(at path: String) -> [String: String] {
-        guard let repository = try? Repository.open(at: path), let references = try? repository.references(readingTagObjects: false) else { return [:] }
-        var refs: [String: String] = [:]
-        for reference in references { if let target = reference.target { refs[reference.name] = target.hex } }
-        return refs
     }
 
     /// `team/churn` from `https://forge/team/churn.git`, `git@forge:team/churn.git` or a path.

@@ -12,8 +12,10 @@ struct WorkerCommand: AsyncParsableCommand {
             Up to --concurrency repositories are reconciled at once, one job per repository at a time. \
             A job is held under a lease the worker renews; a worker that dies (kill -9) loses its \
             lease, and the next worker takes the job up again after at most --lease seconds. A \
-            failure that may pass (a busy store, a fetch) is retried with a growing wait (2, 4, 8 \
-            s …) up to --max-attempts; one that will not (the repository is gone) fails at once.
+            failure that may pass (a busy store, an unreadable object, a build that could not \
+            start) is retried with a growing wait (2, 4, 8 s …) up to --max-attempts (this \
+            worker's policy, whatever the job was queued with); one that will not (the \
+            repository is gone) fails at once.
 
             After each job the worker writes an HTML report of every session it ran to \
             $MF_HOME/reports/SESSION.html and posts notifications (failed sessions, new release \
@@ -188,18 +190,14 @@ struct Jobs: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
-    var home: String?
+    @OptionGroup var options: HomeOptions
 
     @Option(help: "How many jobs to show.")
     var limit = 50
 
-    @Flag(help: "Print JSON for scripts instead of text.")
-    var json = false
-
     func run() throws {
-        let jobs = try reportingErrors { try JobQueue(store: try Home.store(Home.url(home))).jobs(limit: limit) }
-        if json {
+        let jobs = try reportingErrors { try JobQueue(store: try options.openStore()).jobs(limit: limit) }
+        if options.json {
             FileHandle.standardOutput.write(Data(try JSONText.encodeBytes(jobs.map(JobRow.init))))
             return
         }

@@ -22,30 +22,31 @@ import Testing
     @Test func oneRepositoryAtATimeOthersInParallel() throws {
         let queue = JobQueue(store: try .inMemory())
         try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
-        let a = try #require(try queue.claim(worker: "w1", lease: 30, now: start))
+        let a = try #require(try queue.claim(worker: "w1", lease: 30, now: start).job)
         // A push while /a is being reconciled queues a new job (the running one may have read the refs already)…
         #expect(try queue.enqueue(repository: "/a", refs: ["refs/heads/x"], trigger: "hook", now: start).outcome == .queued)
         // …which waits for the first to end, while another repository's job goes ahead.
-        #expect(try queue.claim(worker: "w2", lease: 30, now: start) == nil)
+        #expect(try queue.claim(worker: "w2", lease: 30, now: start).job == nil)
         try queue.enqueue(repository: "/b", refs: [], trigger: "hook", now: start)
-        #expect(try queue.claim(worker: "w2", lease: 30, now: start)?.repository == "/b")
+        #expect(try queue.claim(worker: "w2", lease: 30, now: start).job?.repository == "/b")
         #expect(try queue.finish(a.id!, worker: "w1", now: start)?.state == .done)
-        #expect(try queue.claim(worker: "w2", lease: 30, now: start)?.repository == "/a")
+        #expect(try queue.claim(worker: "w2", lease: 30, now: start).job?.repository == "/a")
     }
 
     @Test func aDeadWorkersLeaseRunsOutAndTheJobIsTakenAgain() throws {
         let queue = JobQueue(store: try .inMemory(), maxAttempts: 2)
         try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
-        let taken = try #require(try queue.claim(worker: "w1", lease: 10, now: start))
+        let taken = try #require(try queue.claim(worker: "w1", lease: 10, now: start).job)
         #expect(try queue.renew(taken.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(5)))
-        #expect(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(12)) == nil, "the renewed lease still holds")
-        let again = try #require(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(16)))
+        #expect(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(12)).job == nil, "the renewed lease still holds")
+        let again = try #require(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(16)).job)
         #expect(again.id == taken.id && again.attempts == 2 && again.lastError?.contains("lease of w1 ran out") == true)
         // The first worker, back from the dead, can neither renew nor finish it.
         #expect(try !queue.renew(taken.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(17)))
         #expect(try queue.finish(taken.id!, worker: "w1", now: start.addingTimeInterval(17)) == nil)
         // A job that kills every worker that takes it is given up after its attempts.
-        #expect(try queue.claim(worker: "w3", lease: 10, now: start.addingTimeInterval(40)) == nil)
+        let given = try queue.claim(worker: "w3", lease: 10, now: start.addingTimeInterval(40))
+        #expect(given.job == nil && given.givenUp.map(\.id) == [taken.id])
         let failed = try #require(try queue.job(taken.id!))
         #expect(failed.state == .failed && failed.lastError?.contains("stopped 2 times") == true)
     }
@@ -55,12 +56,12 @@ import Testing
         try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
         var now = start
         for attempt in 1 ... 3 {
-            let job = try #require(try queue.claim(worker: "w", lease: 30, now: now), "attempt \(attempt)")
+            let job = try #require(try queue.claim(worker: "w", lease: 30, now: now).job, "attempt \(attempt)")
             #expect(job.attempts == attempt)
             let ended = try #require(try queue.finish(job.id!, worker: "w", error: "database is locked", now: now))
             if attempt < 3 {
                 #expect(ended.state == .queued && ended.notBefore == now.addingTimeInterval(JobQueue.backoff(attempt: attempt)))
-                #expect(try queue.claim(worker: "w", lease: 30, now: now.addingTimeInterval(1)) == nil, "not before the backoff")
+                #expect(try queue.claim(worker: "w", lease: 30, now: now.addingTimeInterval(1)).job == nil, "not before the backoff")
                 now = ended.notBefore
             } else {
                 #expect(ended.state == .failed && ended.lastError == "database is locked")
@@ -69,9 +70,19 @@ import Testing
         #expect(JobQueue.backoff(attempt: 1) == 2 && JobQueue.backoff(attempt: 3) == 8 && JobQueue.backoff(attempt: 20) == 300)
 
         try queue.enqueue(repository: "/gone", refs: [], trigger: "hook", now: start)
-        let job = try #require(try queue.claim(worker: "w", lease: 30, now: start))
+        let job = try #require(try queue.claim(worker: "w", lease: 30, now: start).job)
         #expect(try queue.finish(job.id!, worker: "w", error: "not a repository", retry: false, now: start)?.state == .failed)
         #expect(try !queue.hasPendingWork())
+    }
+
+    /// A job queued with the default attempts follows the policy of the worker that takes it.
+    @Test func theWorkersAttemptsWin() throws {
+        let store = try Store.inMemory()
+        try JobQueue(store: store, maxAttempts: 5).enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let worker = JobQueue(store: store, maxAttempts: 1)
+        let job = try #require(try worker.claim(worker: "w", lease: 30, now: start).job)
+        #expect(job.maxAttempts == 1)
+        #expect(try worker.finish(job.id!, worker: "w", error: "database is locked", now: start)?.state == .failed)
     }
 
     @Test func postReceiveInputNamesTheRefs() {
@@ -134,6 +145,23 @@ import Testing
             try verifier.push(headers: WebhookVerifier.signedHeaders(.github, body: garbage, secret: "s3cret", delivery: "g"), body: garbage)
         }
         #expect(throws: WebhookError.self) { try verifier.push(headers: ["Content-Type": "application/json"], body: garbage) }
+    }
+
+    /// Without a list of repositories, only a network clone URL is fetched, into the forge's mirror.
+    @Test func theForgesURLMustBeANetworkOne() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("mf-receiver-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let queue = JobQueue(store: try .inMemory())
+        let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: Mirrors(home: home))
+        for url in ["/srv/git/churn.git", "file:///srv/git/churn.git", "../churn"] {
+            var payload = try JSONSerialization.jsonObject(with: payload(.github)) as! [String: Any]
+            payload["repository"] = ["full_name": "team/churn", "clone_url": url]
+            let body = try JSONSerialization.data(withJSONObject: payload)
+            let answer = await receiver.receive(headers: WebhookVerifier.signedHeaders(.github, body: body, secret: "s", delivery: url), body: body)
+            #expect(answer.status == 400 && answer.error?.contains("not an http(s), ssh or git URL") == true, "\(url): \(answer)")
+        }
+        #expect(try queue.jobs().isEmpty)
+        #expect(WebhookReceiver.isNetworkURL("https://github.com/team/churn.git") && WebhookReceiver.isNetworkURL("git@github.com:team/churn.git"))
     }
 
     @Test func mirrorNamesStayInsideTheMirrorsFolder() {

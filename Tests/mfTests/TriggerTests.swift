@@ -44,6 +44,7 @@ final class BackgroundMF: @unchecked Sendable {
     let process = Process()
     private let lock = NSLock()
     private var text = ""
+    private let closed = DispatchSemaphore(value: 0)
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: mfBinary)
@@ -54,12 +55,11 @@ final class BackgroundMF: @unchecked Sendable {
         process.standardError = output
         try process.run()
         let handle = output.fileHandleForReading
-        Thread.detachNewThread { [weak self] in
+        Thread.detachNewThread { [self] in
             while true {
                 let chunk = handle.availableData
-                if chunk.isEmpty { return }
-                guard let self else { return }
-                self.lock.withLock { self.text += String(decoding: chunk, as: UTF8.self) }
+                if chunk.isEmpty { closed.signal(); return }
+                lock.withLock { text += String(decoding: chunk, as: UTF8.self) }
             }
         }
     }
@@ -77,9 +77,12 @@ final class BackgroundMF: @unchecked Sendable {
         return output
     }
 
+    /// Signals the process and waits for it to end and for the last of its output.
     func terminate(signal number: Int32 = SIGTERM) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, number) }
         process.waitUntilExit()
+        // A killed worker's Python workers may hold the pipe a little longer; do not wait for them.
+        _ = closed.wait(timeout: .now() + (number == SIGKILL ? 0 : 10))
         return process.terminationStatus
     }
 
@@ -186,7 +189,7 @@ final class Listener: @unchecked Sendable {
                 "no session of the feature head: \(worker.output)")
         let session = try #require(try store.sessions(limit: 50).first { $0.session.commit == feature }?.session)
         #expect(session.trigger == "hook")
-        #expect(FileManager.default.fileExists(atPath: home.appending("reports/\(session.id).html")), "the worker wrote no report")
+        #expect(try await eventually { FileManager.default.fileExists(atPath: home.appending("reports/\(session.id).html")) }, "the worker wrote no report")
 
         // Merged into development: a staging bundle of the development head.
         try git(["checkout", "-q", "development"])
@@ -304,7 +307,8 @@ final class Listener: @unchecked Sendable {
         try origin.git(["commit", "-q", "-m", "model"])
         try origin.git(["tag", "-a", "-m", "release", "v1.0.0"])
         let home = TemporaryDirectory("home")
-        let server = try BackgroundMF(["webhook", "--port", "0", "--home", home.path], environment: ["MF_WEBHOOK_SECRET": "s3cret"])
+        let server = try BackgroundMF(
+            ["webhook", "--port", "0", "--home", home.path, "--repository", "team/churn=\(origin.path)"], environment: ["MF_WEBHOOK_SECRET": "s3cret"])
         let started = try await server.wait(seconds: 60) { $0.contains("/webhook\n") }
         let port = try #require(started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
             Int(started[$0].dropFirst().dropLast("/webhook".count))!
@@ -312,18 +316,8 @@ final class Listener: @unchecked Sendable {
         let queue = JobQueue(store: try Store(path: home.appending("factory.sqlite")))
 
         for (index, forge) in Forge.allCases.enumerated() {
-            var payload = try JSONSerialization.jsonObject(with: Data(contentsOf: WebhookFixtures.folder.appendingPathComponent("\(forge.rawValue)-push.json"))) as! [String: Any]
-            // The forge's clone URL, pointed at the local repository.
-            if forge == .gitlab {
-                var project = payload["project"] as! [String: Any]
-                project["git_http_url"] = origin.path
-                payload["project"] = project
-            } else {
-                var repository = payload["repository"] as! [String: Any]
-                repository["clone_url"] = origin.path
-                payload["repository"] = repository
-            }
-            let body = try JSONSerialization.data(withJSONObject: payload)
+            // As the forge sent it; --repository maps team/churn to the local repository.
+            let body = try Data(contentsOf: WebhookFixtures.folder.appendingPathComponent("\(forge.rawValue)-push.json"))
             let delivery = "delivery-\(index)"
             let before = try queue.jobs().count
 
@@ -346,6 +340,12 @@ final class Listener: @unchecked Sendable {
             #expect(again.status == 200 && again.text.contains("\"duplicate\""), "\(forge): \(again.text)")
         }
         #expect(try queue.jobs().count == 1, "three deliveries of one repository before any worker: one job")
+        // A repository the endpoint does not serve.
+        var other = try JSONSerialization.jsonObject(with: Data(contentsOf: WebhookFixtures.folder.appendingPathComponent("github-push.json"))) as! [String: Any]
+        other["repository"] = ["full_name": "team/other", "clone_url": "https://example.com/team/other.git"]
+        let otherBody = try JSONSerialization.data(withJSONObject: other)
+        let unknown = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: otherBody, secret: "s3cret", delivery: "o"), body: otherBody)
+        #expect(unknown.status == 404 && unknown.text.contains("team/other"), "\(unknown.text)")
         #expect(try http("GET", port: port, "/health").status == 200)
         #expect(server.terminate() == 0)
 

@@ -16,8 +16,8 @@ public import GRDB
 /// | `artifacts` | `sessionId`, `path`, `size`, `sha256` |
 /// | `bundles` | `modelId`, `version`, `tag`, `ref`, `commit`, `sessionId`, `path`, `archive`, `sha256`, `createdAt` |
 /// | `environments` | `repository`, `model`, `name` (`production`, `staging`), `version`, `tag`, `commit`, `bundle`, `updatedAt` |
-/// | `jobs` | `id`, `repository`, `trigger`, `refs` (JSON array), `state` (`queued`, `running`, `done`, `failed`), `attempts`, `maxAttempts`, `notBefore`, `leaseOwner`, `leaseExpiresAt`, `createdAt`, `startedAt`, `endedAt`, `lastError`, `summary` |
-/// | `deliveries` | `key` (a forge's delivery id, or a digest of a push), `jobId`, `receivedAt` |
+/// | `jobs` | `id`, `repository`, `trigger`, `refs` (JSON array), `state` (`queued`, `running`, `done`, `failed`), `attempts`, `maxAttempts`, `notBefore`, `leaseOwner`, `leaseExpiresAt`, `createdAt`, `startedAt`, `endedAt`, `lastError`, `summary`, `notifiedAt` |
+/// | `deliveries` | `key` (a forge's delivery id, else a digest of the delivery's body), `jobId`, `receivedAt` |
 ///
 /// Migrations are registered by name and never edited once released.
 public struct Store: Sendable {
@@ -151,6 +151,7 @@ public struct Store: Sendable {
                 table.column("endedAt", .datetime)
                 table.column("lastError", .text)
                 table.column("summary", .text)
+                table.column("notifiedAt", .datetime)
             }
             try db.create(index: "jobsByState", on: "jobs", columns: ["state", "repository"])
             try db.create(table: "deliveries") { table in

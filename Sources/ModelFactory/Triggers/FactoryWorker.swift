@@ -49,21 +49,30 @@ public final class FactoryWorker: Sendable {
 
     var isStopping: Bool { stopping.withLock { $0 } }
 
-    /// Runs until `stop()` (or, with `untilIdle`, until the queue is empty).
+    /// Runs until `stop()` (or, with `untilIdle`, until the queue is empty). A store that cannot
+    /// answer (busy past its timeout) is a warning; the worker looks again at the next poll.
     public func run() async throws {
-        try await withThrowingTaskGroup(of: String?.self) { group in
+        await withTaskGroup(of: String?.self) { group in
             var busy: Set<String> = []
             var ticking = false
             while true {
-                if !isStopping {
-                    while busy.count < max(1, options.concurrency),
-                          let job = try queue.claim(worker: identity, lease: options.lease, busy: busy) {
-                        busy.insert(job.repository)
-                        observer?.took(job)
-                        group.addTask { await self.process(job); return job.repository }
+                var idle = false
+                do {
+                    if !isStopping {
+                        while busy.count < max(1, options.concurrency) {
+                            let claim = try queue.claim(worker: identity, lease: options.lease, busy: busy)
+                            for job in claim.givenUp { await gaveUp(job) }
+                            guard let job = claim.job else { break }
+                            busy.insert(job.repository)
+                            observer?.took(job)
+                            group.addTask { await self.process(job); return job.repository }
+                        }
                     }
+                    idle = try busy.isEmpty && (isStopping || (options.untilIdle && !queue.hasPendingWork()))
+                } catch {
+                    observer?.warning("the queue could not be read (trying again): \(error)")
                 }
-                if busy.isEmpty, try isStopping || (options.untilIdle && !queue.hasPendingWork()) {
+                if idle || (busy.isEmpty && isStopping) {
                     group.cancelAll()
                     return
                 }
@@ -72,16 +81,18 @@ public final class FactoryWorker: Sendable {
                     ticking = true
                     group.addTask { try? await Task.sleep(for: .seconds(self.options.poll)); return nil }
                 }
-                guard let next = try await group.next() else { return }
+                guard let next = await group.next() else { return }
                 if let repository = next { busy.remove(repository) } else { ticking = false }
             }
         }
     }
 
-    /// Runs one job: the reconciler under a renewed lease, then the pages and notifications.
+    /// Runs one job: the reconciler under a renewed lease, then the pages and notifications, then
+    /// its end is recorded (so a worker killed before that tells the work again rather than never).
     func process(_ job: Job) async {
         guard let id = job.id else { return }
-        // Everything since the job was first taken is its work, an earlier attempt's included.
+        // Everything since the job was first taken is its work, an earlier attempt's included;
+        // what an earlier attempt already told is not told again.
         let started = job.startedAt ?? Date()
         let renewal = Task {
             while !Task.isCancelled {
@@ -93,6 +104,7 @@ public final class FactoryWorker: Sendable {
                 }
             }
         }
+        defer { renewal.cancel() }
         var report: ReconcileReport?
         var failure: (message: String, retry: Bool)?
         var location = job.repository
@@ -107,7 +119,6 @@ public final class FactoryWorker: Sendable {
         } catch {
             failure = (String(describing: error), true)
         }
-        renewal.cancel()
 
         for session in (try? pipeline.store.sessions(repository: location, since: started)) ?? [] {
             do {
@@ -116,30 +127,38 @@ public final class FactoryWorker: Sendable {
                 observer?.warning("the report of session \(session.session.id) could not be written: \(error)")
             }
         }
+        let told = Date()
+        await notify { try Notification.since(job.notifiedAt ?? started, repository: location, store: pipeline.store) }
         let summary = report.map { report in
             report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
         }
-        let ended: Job?
+        var ended: Job?
         do {
-            ended = try queue.finish(id, worker: identity, error: failure?.message, retry: failure?.retry ?? false, summary: summary)
+            ended = try queue.finish(id, worker: identity, error: failure?.message, retry: failure?.retry ?? false, summary: summary, notifiedAt: told)
         } catch {
             observer?.warning("job \(id) could not be recorded as finished: \(error)")
-            ended = nil
         }
-        var notifications: [Notification] = []
-        do {
-            notifications = try Notification.since(started, repository: location, store: pipeline.store)
-        } catch {
-            observer?.warning("job \(id): what to notify could not be read: \(error)")
-        }
-        if let ended, ended.state == .failed {
-            notifications.append(Notification(
-                kind: .jobFailed, repository: job.repository,
-                text: "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(ended.attempts) attempts — \(ended.lastError ?? "")"))
-        }
-        if let notifier = options.notifier, !notifications.isEmpty {
-            for warning in await notifier.send(notifications) { observer?.warning(warning) }
-        }
+        if let ended, ended.state == .failed { await gaveUp(ended) }
         observer?.finished(ended ?? job, report: report, error: failure?.message)
+    }
+
+    /// Tells the team a job was given up.
+    func gaveUp(_ job: Job) async {
+        await notify {
+            [Notification(
+                kind: .jobFailed, repository: job.repository,
+                text: "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(job.attempts) attempts — \(job.lastError ?? "")")]
+        }
+    }
+
+    private func notify(_ notifications: () throws -> [Notification]) async {
+        guard let notifier = options.notifier else { return }
+        do {
+            let list = try notifications()
+            guard !list.isEmpty else { return }
+            for warning in await notifier.send(list) { observer?.warning(warning) }
+        } catch {
+            observer?.warning("what to notify could not be read: \(error)")
+        }
     }
 }

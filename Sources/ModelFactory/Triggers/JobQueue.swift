@@ -38,10 +38,20 @@ public struct Job: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
     public var lastError: String?
     /// What the finished job did, one line.
     public var summary: String?
+    /// Until when its work has been told (notifications); an attempt taken up again tells only
+    /// what came after.
+    public var notifiedAt: Date?
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     public var refList: [String] { (try? JSONDecoder().decode([String].self, from: Data(refs.utf8))) ?? [] }
+}
+
+/// What `claim` did: the job it took, and the jobs it gave up on the way (their workers kept
+/// dying while holding them).
+public struct Claim: Sendable {
+    public var job: Job?
+    public var givenUp: [Job] = []
 }
 
 /// What `enqueue` did.
@@ -64,8 +74,8 @@ public struct Enqueued: Sendable, Equatable {
 ///
 /// - A job for a repository that already has one waiting is merged into it (the reconciler is
 ///   level-triggered: one run does what both pushes asked).
-/// - A delivery key (a forge's delivery id, or a digest of the pushed refs) is remembered, so the
-///   same push delivered twice does nothing the second time.
+/// - A delivery key (a forge's delivery id, else a digest of the delivery's body) is remembered,
+///   so the same push delivered twice does nothing the second time.
 /// - A worker leases the job it takes and renews the lease while it works; a lease that runs out
 ///   (the worker died) makes the job claimable again, and counts as an attempt.
 /// - Jobs of one repository run one at a time; of different repositories, in parallel.
@@ -113,8 +123,9 @@ public struct JobQueue: Sendable {
 
     /// Takes the oldest job that is due, whose repository no live lease holds (and that is not in
     /// `busy`), leasing it to `worker` for `lease` seconds. A job whose lease ran out is taken
-    /// again; one that has used its attempts that way fails for good instead.
-    public func claim(worker: String, lease: TimeInterval, busy: Set<String> = [], now: Date = Date()) throws -> Job? {
+    /// again; one that has used its attempts that way (this queue's `maxAttempts`: the worker's
+    /// policy) fails for good instead.
+    public func claim(worker: String, lease: TimeInterval, busy: Set<String> = [], now: Date = Date()) throws -> Claim {
         try immediate { db in
             let candidates = try Job.fetchAll(db, sql: """
                 SELECT * FROM jobs
@@ -122,13 +133,16 @@ public struct JobQueue: Sendable {
                 AND repository NOT IN (SELECT repository FROM jobs WHERE state = 'running' AND leaseExpiresAt >= ?)
                 ORDER BY id
                 """, arguments: [now, now, now])
+            var claim = Claim()
             for var job in candidates where !busy.contains(job.repository) {
+                job.maxAttempts = maxAttempts
                 if job.state == .running && job.attempts >= job.maxAttempts {
                     job.state = .failed
                     job.endedAt = now
                     job.lastError = "its worker stopped \(job.attempts) times while holding it" + (job.lastError.map { "; last error: \($0)" } ?? "")
                     job.leaseOwner = nil
                     try job.update(db)
+                    claim.givenUp.append(job)
                     continue
                 }
                 if job.state == .running {
@@ -140,9 +154,10 @@ public struct JobQueue: Sendable {
                 job.leaseExpiresAt = now.addingTimeInterval(lease)
                 job.startedAt = job.startedAt ?? now
                 try job.update(db)
-                return job
+                claim.job = job
+                return claim
             }
-            return nil
+            return claim
         }
     }
 
@@ -160,9 +175,13 @@ public struct JobQueue: Sendable {
     /// seconds, at most five minutes) until `maxAttempts`; one that will not (`retry` false)
     /// fails at once. Does nothing when `worker` no longer holds the lease.
     @discardableResult
-    public func finish(_ id: Int64, worker: String, error: String? = nil, retry: Bool = true, summary: String? = nil, now: Date = Date()) throws -> Job? {
+    public func finish(
+        _ id: Int64, worker: String, error: String? = nil, retry: Bool = true, summary: String? = nil, notifiedAt: Date? = nil, now: Date = Date()
+    ) throws -> Job? {
         try immediate { db in
             guard var job = try Job.fetchOne(db, key: id), job.leaseOwner == worker, job.state == .running else { return nil }
+            job.notifiedAt = notifiedAt ?? job.notifiedAt
+            job.maxAttempts = maxAttempts
             job.leaseOwner = nil
             job.leaseExpiresAt = nil
             job.summary = summary

@@ -100,7 +100,9 @@ public struct PostReceiveHook: Sendable {
         return String(decoding: data.prefix(512), as: UTF8.self).contains(marker)
     }
 
-    /// The hook: runs the hook it replaced (if any) with the same input, then queues the push.
+    /// The hook: runs the hook it replaced (if any) with the same input, then queues the push of
+    /// the repository git runs it in (so a hooks folder shared through `core.hooksPath` queues
+    /// each repository that uses it).
     /// Its exit status is the replaced hook's; a push is never refused by it (post-receive
     /// cannot refuse), and a queueing failure is said to the pusher as one `remote:` line.
     func script() -> String {
@@ -115,8 +117,11 @@ public struct PostReceiveHook: Sendable {
         if [ -x "$chained" ]; then
             printf '%s\\n' "$refs" | "$chained" "$@" || status=$?
         fi
-        printf '%s\\n' "$refs" | MF_HOME=\(Self.quote(home.path)) \(Self.quote(executable)) enqueue --repo \(Self.quote(repository.location)) --trigger hook --stdin >/dev/null \\
-            || echo "mf: this push was not queued for the factory; run mf reconcile --repo \(repository.location.replacingOccurrences(of: "\"", with: "")) by hand" >&2
+        # The repository that received the push (git runs hooks in it, with GIT_DIR set).
+        repository=$(cd "${GIT_DIR:-.}" && pwd)
+        if ! printf '%s\\n' "$refs" | MF_HOME=\(Self.quote(home.path)) \(Self.quote(executable)) enqueue --repo "$repository" --trigger hook --stdin >/dev/null; then
+            printf 'mf: this push was not queued for the factory; run mf reconcile --repo %s\\n' "$repository" >&2
+        fi
         exit $status
 
         """

@@ -78,7 +78,10 @@ public struct WebhookVerifier: Sendable {
             event = name
             delivery = lowered["idempotency-key"] ?? lowered["x-gitlab-event-uuid"]
             guard let token = lowered["x-gitlab-token"] else { throw .unauthorized("X-Gitlab-Token is missing") }
-            guard constantTimeEqual(Array(token.utf8), secret) else { throw .unauthorized("X-Gitlab-Token does not match the secret") }
+            // Digests compared, so not even the secret's length shows in the time taken.
+            guard constantTimeEqual(Array(SHA256.hash(data: Data(token.utf8))), Array(SHA256.hash(data: secret))) else {
+                throw .unauthorized("X-Gitlab-Token does not match the secret")
+            }
         } else if let name = lowered["x-github-event"] {
             forge = .github
             event = name
@@ -87,7 +90,7 @@ public struct WebhookVerifier: Sendable {
         } else {
             throw .unauthorized("no X-GitHub-Event, X-Gitlab-Event or X-Gitea-Event header: not a webhook delivery from a known forge")
         }
-        let pushes = forge == .gitlab ? ["Push Hook", "Tag Push Hook", "System Hook"] : ["push"]
+        let pushes = forge == .gitlab ? ["Push Hook", "Tag Push Hook"] : ["push"]
         guard pushes.contains(event) else { return nil }
         return try Self.parse(body, forge: forge, delivery: delivery)
     }
@@ -232,8 +235,9 @@ public struct WebhookReceiver: Sendable {
     public let verifier: WebhookVerifier
     public let queue: JobQueue
     public let mirrors: Mirrors
-    /// The repositories served, by forge name → fetch URL. Empty: any repository a verified
-    /// delivery names, fetched from the URL the forge gives.
+    /// The repositories served, by forge name → fetch URL (any URL or path git takes). Empty: any
+    /// repository a verified delivery names, fetched from the network URL the forge gives into
+    /// `mirrors/FORGE/NAME.git`.
     public let remotes: [String: String]
 
     public init(verifier: WebhookVerifier, queue: JobQueue, mirrors: Mirrors, remotes: [String: String] = [:]) {
@@ -241,6 +245,12 @@ public struct WebhookReceiver: Sendable {
         self.queue = queue
         self.mirrors = mirrors
         self.remotes = remotes
+    }
+
+    static func isNetworkURL(_ url: String) -> Bool {
+        let lowered = url.lowercased()
+        return ["https://", "http://", "ssh://", "git://"].contains { lowered.hasPrefix($0) }
+            || (lowered.range(of: #"^[a-z0-9._-]+@[a-z0-9.-]+:"#, options: .regularExpression) != nil)
     }
 
     public func receive(headers: [String: String], body: Data) async -> WebhookAnswer {
@@ -254,15 +264,20 @@ public struct WebhookReceiver: Sendable {
             if (try? queue.seen(delivery: delivery)) == true {
                 return WebhookAnswer(status: 200, outcome: Enqueued.Outcome.duplicate.rawValue, repository: push.repository)
             }
-            let url: String
+            let url: String, path: String
             if remotes.isEmpty {
-                guard let given = push.cloneURL, !given.isEmpty else { throw WebhookError.malformed("it gives no clone URL") }
+                // The forge's own URL: only a network one (never a path or file:// on this
+                // machine), and the mirror is the forge's, so two forges never share one.
+                guard let given = push.cloneURL, Self.isNetworkURL(given) else {
+                    throw WebhookError.malformed("its clone URL is not an http(s), ssh or git URL: \(push.cloneURL ?? "none")")
+                }
                 url = given
+                path = mirrors.path(for: "\(push.forge.rawValue)/\(push.repository)")
             } else {
                 guard let mapped = remotes[push.repository] else { throw WebhookError.unknownRepository(push.repository) }
                 url = mapped
+                path = mirrors.path(for: push.repository)
             }
-            let path = mirrors.path(for: push.repository)
             let mirror = try await mirrors.update(path, from: url)
             do {
                 let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: "webhook", delivery: delivery)
