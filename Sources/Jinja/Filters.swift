@@ -196,18 +196,7 @@ enum Filters {
             }
             return .int(count)
         case "escape", "e":
-            var out = ""
-            for scalar in try value.text().unicodeScalars {
-                switch scalar {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&#34;"
-                case "'": out += "&#39;"
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return .string(out)
+            return .string(htmlEscaped(try value.text()))
         case "urlencode":
             let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-~/")
             return .string(try value.text().addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
@@ -309,4 +298,22 @@ enum Filters {
         if let failure { throw failure }
         return ordered.map(\.element.1)
     }
+}
+
+/// `text` safe to put in HTML text or a quoted attribute, as markupsafe (and so Jinja's `escape`
+/// filter) writes it: `&`, `<`, `>`, `"`, `'` as `&amp;`, `&lt;`, `&gt;`, `&#34;`, `&#39;`.
+public func htmlEscaped(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&#34;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }

@@ -1,4 +1,5 @@
 public import Foundation
+internal import Jinja
 
 /// A session as one self-contained HTML page (no scripts, no links out; styles and charts
 /// inline): what ran, step by step with timings and logs, the metrics, the gates, and a chart of
@@ -147,21 +148,7 @@ public struct SessionPage: Sendable {
         return (start > 0 ? "… (the first \(start) bytes left out)\n" : "") + String(decoding: data, as: UTF8.self)
     }
 
-    func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
-    }
+    func escape(_ text: String) -> String { htmlEscaped(text) }
 
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.4g", value)
