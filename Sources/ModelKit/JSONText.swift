@@ -174,7 +174,7 @@ extension JSONValue {
                 guard digits() > 0 else { throw failure("expected digits in the exponent") }
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< index]), as: UTF8.self)
-            guard let value = Double(text) else { throw failure("a number out of range") }
+            guard let value = Double(text), value.isFinite else { throw failure("a number out of range") }
             return value
         }
 

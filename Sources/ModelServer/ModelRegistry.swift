@@ -96,8 +96,9 @@ public final class ModelRegistry: Sendable {
             guard var entry = entries[model] else { throw ServeError.notFound(model: model) }
             for version in policy.weights.keys where entry.versions[version] == nil { throw ServeError.notFound(model: model, version: version) }
             if let shadow = policy.shadow, entry.versions[shadow] == nil { throw ServeError.notFound(model: model, version: shadow) }
-            if policy.weights.values.contains(where: { $0 < 0 }) || (!policy.weights.isEmpty && policy.weights.values.reduce(0, +) == 0) {
-                throw ServeError(.badRequest, "weights must be non-negative and not all zero")
+            if policy.weights.values.contains(where: { !(0 ... TrafficPolicy.maxWeight).contains($0) })
+                || (!policy.weights.isEmpty && policy.weights.values.reduce(0, +) == 0) {
+                throw ServeError(.badRequest, "weights must be between 0 and \(TrafficPolicy.maxWeight) and not all zero")
             }
             entry.policy = policy
             entries[model] = entry

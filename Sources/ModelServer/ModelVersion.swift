@@ -26,8 +26,10 @@ public struct PoolOptions: Sendable {
 /// Requests are queued; each worker runs a loop that takes everything queued (up to `maxBatch`
 /// instances, waiting up to `batchWait` for more) and sends it as one `predict`, so concurrent
 /// requests share worker calls (adaptive batching: no wait when idle, large batches under load).
-/// A worker that dies is replaced and the requests it held are tried once more on another; a
-/// call past its time limit answers 504 and the worker is replaced.
+/// A worker that dies is replaced (also while idle: a watchdog wakes idle loops every second to
+/// look) and the requests it held are tried again on another, each on its own so that one
+/// request that kills workers cannot take the others with it; a call past its time limit answers
+/// 504 and the worker is replaced. The version is ready while at least one worker is alive.
 public final class ModelVersion: Sendable {
     public let bundle: RunnableBundle
     let options: PoolOptions
@@ -40,15 +42,17 @@ public final class ModelVersion: Sendable {
     private let logger: Logger
 
     struct State {
-        var ready = 0
         var loops: [Task<Void, Never>] = []
+        var watchdog: Task<Void, Never>?
         var workers: [Int: WorkerClient] = [:]
         var startFailure: String?
     }
 
     public var name: String { bundle.name }
     public var version: String { bundle.version }
-    public var isReady: Bool { state.withLock { $0.ready > 0 } }
+    /// At least one worker is alive (a version whose workers all died and cannot start again is
+    /// not ready, so `/v2/health/ready` answers 503).
+    public var isReady: Bool { state.withLock { $0.workers.values.contains { !$0.isBroken } } }
 
     init(bundle: RunnableBundle, options: PoolOptions, metrics: ServerMetrics, logger: Logger) {
         self.bundle = bundle
@@ -79,7 +83,6 @@ public final class ModelVersion: Sendable {
                 state.withLock {
                     $0.workers[slot] = client
                     $0.loops.append(loop)
-                    $0.ready += 1
                 }
             case .failure(let error):
                 failures.append("\(error)")
@@ -88,6 +91,8 @@ public final class ModelVersion: Sendable {
         guard failures.count < options.workers else {
             throw ServeError(.serviceUnavailable, "\(name) \(version): no worker could start: \(failures.first ?? "?")")
         }
+        let watchdog = Task.detached { [self] in await self.watch() }
+        state.withLock { $0.watchdog = watchdog }
         let examples = bundle.model.examples.map { JSONValue.object($0.mapValues(JSONValue.init)) }
         if !examples.isEmpty {
             let answers = try await predict(examples)
@@ -110,8 +115,21 @@ public final class ModelVersion: Sendable {
     func drain() async {
         while users.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(5)) }
         queue.close()
-        let loops = state.withLock { $0.loops }
+        let (loops, watchdog) = state.withLock { ($0.loops, $0.watchdog) }
+        watchdog?.cancel()
         for loop in loops { await loop.value }
+    }
+
+    /// Every second: when a worker has died or a slot has none, wakes the idle loops so they
+    /// replace it before a request needs it.
+    private func watch() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let missing = state.withLock { state in
+                state.workers.count < options.workers || state.workers.values.contains { $0.isBroken }
+            }
+            if missing { queue.wakeIdle() }
+        }
     }
 
     /// The process ids of the running workers (tests kill them).
@@ -134,6 +152,7 @@ public final class ModelVersion: Sendable {
     private func serve(slot: Int, client first: WorkerClient) async {
         var client: WorkerClient? = first
         while let batch = await queue.nextBatch(maxInstances: options.maxBatch, wait: options.batchWait) {
+            if batch.isEmpty, client?.isBroken != true, client != nil { continue }  // woken, nothing to replace
             if client?.isBroken == true {
                 // It died while idle (killed, crashed): replace it before it gets the batch.
                 logger.warning("\(name) \(version): worker \(slot) ended while idle; replacing it")
@@ -147,6 +166,7 @@ public final class ModelVersion: Sendable {
                     continue
                 }
             }
+            if batch.isEmpty { continue }
             let instances = batch.flatMap(\.instances)
             metrics.batch(model: name, version: version, size: instances.count)
             do {
@@ -168,8 +188,13 @@ public final class ModelVersion: Sendable {
                         item.fail(ServeError(.gatewayTimeout, "\(name) \(version): the worker did not answer within \(options.callTimeout) s"))
                     }
                 case .remote(_, _, let message):
-                    // The model raised: the worker is fine, the request is not.
-                    for item in batch { item.fail(ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)")) }
+                    // The model raised: the worker is fine, a request is not. Alone, each
+                    // request gets its own answer; together, try them again one by one.
+                    if batch.count == 1 {
+                        batch[0].fail(ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)"))
+                    } else {
+                        queue.retryOrFail(batch, error: ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)"))
+                    }
                     continue
                 default:
                     queue.retryOrFail(batch, error: ServeError(.serviceUnavailable, "\(name) \(version): the worker failed: \(error)"))
@@ -206,6 +231,8 @@ final class BatchQueue: Sendable {
         let instances: [JSONValue]
         private let continuation: Mutex<CheckedContinuation<[JSONValue], any Error>?>
         let attempts: Int
+        /// A request tried again goes to a worker in a call of its own.
+        var alone: Bool { attempts > 1 }
 
         init(instances: [JSONValue], continuation: CheckedContinuation<[JSONValue], any Error>, attempts: Int = 1) {
             self.instances = instances
@@ -226,6 +253,8 @@ final class BatchQueue: Sendable {
         var items: [Item] = []
         var waiting: [CheckedContinuation<Void, Never>] = []
         var closed = false
+        /// How often `wakeIdle` was called.
+        var wakes = 0
     }
 
     private let state = Mutex(State())
@@ -244,30 +273,33 @@ final class BatchQueue: Sendable {
     }
 
     /// The next batch: waits for a first request, then (with `wait`) a little for more; nil when
-    /// closed and empty.
+    /// closed and empty; empty when `wakeIdle` woke the waiting loop.
     func nextBatch(maxInstances: Int, wait: Duration) async -> [Item]? {
         while true {
-            let status: (empty: Bool, closed: Bool, queued: Int) = state.withLock { state in
-                (state.items.isEmpty, state.closed, state.items.reduce(0) { $0 + $1.instances.count })
+            let status: (empty: Bool, closed: Bool, queued: Int, wakes: Int) = state.withLock { state in
+                (state.items.isEmpty, state.closed, state.items.reduce(0) { $0 + $1.instances.count }, state.wakes)
             }
             if status.empty {
                 if status.closed { return nil }
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state in
-                        if !state.items.isEmpty || state.closed { return true }
+                        if !state.items.isEmpty || state.closed || state.wakes != status.wakes { return true }
                         state.waiting.append(continuation)
                         return false
                     }
                     if resumeNow { continuation.resume() }
                 }
+                let woken = state.withLock { $0.items.isEmpty && !$0.closed && $0.wakes != status.wakes }
+                if woken { return [] }
                 continue
             }
             if wait > .zero, status.queued < maxInstances { try? await Task.sleep(for: wait) }
             let batch: [Item] = state.withLock { state in
                 var taken: [Item] = [], count = 0
-                while let first = state.items.first, taken.isEmpty || count + first.instances.count <= maxInstances {
+                while let first = state.items.first, taken.isEmpty || (!first.alone && count + first.instances.count <= maxInstances) {
                     taken.append(state.items.removeFirst())
                     count += first.instances.count
+                    if first.alone { break }
                 }
                 return taken
             }
@@ -288,6 +320,17 @@ final class BatchQueue: Sendable {
             return state.waiting.isEmpty ? nil : state.waiting.removeFirst()
         }
         waiter?.resume()
+    }
+
+    /// Wakes every loop waiting for a request, with an empty batch (so it can replace a worker
+    /// that died while idle).
+    func wakeIdle() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.wakes += 1
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// No new requests; the loops finish what is queued, then stop.

@@ -37,6 +37,8 @@ public enum OpenInference {
 
     static let integerTypes: Set<String> = ["INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"]
     static let floatTypes: Set<String> = ["FP16", "FP32", "FP64", "BF16"]
+    /// The most elements one input tensor may have.
+    static let maxElements = 1_000_000
 
     // MARK: Requests
 
@@ -68,12 +70,19 @@ public enum OpenInference {
                   shape.count == shapeList.count, !shape.isEmpty else {
                 throw ServeError(.badRequest, "input '\(name)' has no valid shape (a list of non-negative integers)")
             }
-            let count = shape.reduce(1, *)
-            guard count <= 1_000_000 else { throw ServeError(.badRequest, "input '\(name)' has \(count) elements; the limit is 1000000") }
+            // Multiplied with a check: three dimensions under 1e9 each overflow Int.
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= maxElements else {
+                    throw ServeError(.badRequest, "input '\(name)' has shape \(shape), more than \(maxElements) elements")
+                }
+                count = product
+            }
             let values: [JSONValue]
             if let size = tensor["parameters"]?["binary_data_size"]?.numberValue {
                 guard tensor["data"] == nil else { throw ServeError(.badRequest, "input '\(name)' has both data and binary_data_size") }
-                guard size >= 0, size == size.rounded(), Int(size) <= binary.count else {
+                guard size >= 0, size == size.rounded(), size <= Double(binary.count) else {
                     throw ServeError(.badRequest, "input '\(name)' says binary_data_size \(size), but \(binary.count) bytes of binary data are left")
                 }
                 values = try decodeBinary(Data(binary.prefix(Int(size))), datatype: datatype, count: count, name: name)
@@ -98,7 +107,7 @@ public enum OpenInference {
         }
         let id: String? = switch fields["id"] {
         case .string(let text)?: text
-        case .number(let number)?: number == number.rounded() ? String(Int(number)) : String(number)
+        case .number(let number)?: number == number.rounded() && abs(number) < 9e15 ? String(Int(number)) : String(number)
         default: nil
         }
         return Request(id: id, inputs: tensors, outputs: outputs, binaryOutput: binaryOutput)

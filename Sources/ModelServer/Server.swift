@@ -6,6 +6,7 @@ internal import HTTPTypes
 public import Logging
 internal import NIOCore
 public import ServiceLifecycle
+internal import Synchronization
 
 /// What `mf serve` is asked for.
 public struct ServeOptions: Sendable {
@@ -20,6 +21,9 @@ public struct ServeOptions: Sendable {
     public var python = RunnableBundle.PythonPackages.lock
     /// Graceful shutdown waits this long for in-flight requests.
     public var shutdownGrace: Duration = .seconds(30)
+    /// Shadow copies waiting for their candidate at once; past this, copies are dropped (and
+    /// counted), so a slow candidate never piles up work.
+    public var maxShadowInFlight = 64
 
     public init(home: URL) { self.home = home }
 }
@@ -30,6 +34,8 @@ public final class ModelServer: Sendable {
     let metrics: ServerMetrics
     let options: ServeOptions
     let logger: Logger
+    /// Shadow copies sent and not answered yet.
+    private let shadowsInFlight = Atomic(0)
 
     public init(options: ServeOptions, logger: Logger = Logger(label: "mf.serve")) {
         self.options = options
@@ -56,7 +62,9 @@ public final class ModelServer: Sendable {
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) } + [.init(service: WorkersService(registry: registry)), .init(service: app)],
+            // Stopped in reverse: the server stops accepting first, then the followers (so none loads
+            // a version while the workers drain), then the workers.
+            services: [.init(service: WorkersService(registry: registry))] + services.map { .init(service: $0) } + [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
         try await ServiceGroup(configuration: configuration).run()
@@ -200,7 +208,12 @@ public final class ModelServer: Sendable {
             let body = try await Self.body(request, limit: options.maxBodyBytes)
             let headerLength = request.headers[HTTPField.Name("Inference-Header-Content-Length")!].flatMap { Int($0) }
             let parsed = try OpenInference.parse(body, headerLength: headerLength)
-            let instances = try OpenInference.instances(parsed, schema: primary.bundle.model.schema)
+            let instances: [JSONValue]
+            do { instances = try OpenInference.instances(parsed, schema: primary.bundle.model.schema) } catch {
+                // Tensors unknown, missing or of the wrong datatype are input-check failures too.
+                for problem in error.problems { countInputFailure(primary, field: problem.field) }
+                throw error
+            }
             guard !instances.isEmpty else { throw ServeError(.badRequest, "the inputs hold no instances") }
             try check(instances, model: primary, prefix: "", status: .badRequest)
             let predictions = try await primary.predict(instances)
@@ -223,6 +236,13 @@ public final class ModelServer: Sendable {
         }
     }
 
+    /// Counts an input-check failure; names a client made up share one label, so they cannot
+    /// grow the metrics without end.
+    func countInputFailure(_ model: ModelVersion, field: String) {
+        let known = model.bundle.model.schema.inputs.contains { $0.name == field }
+        metrics.inputCheckFailure(model: model.name, field: known ? field : ServerMetrics.unknownField)
+    }
+
     /// The schema check, before any worker sees the request: every bad field named.
     func check(_ instances: [JSONValue], model: ModelVersion, prefix: String, status: HTTPResponse.Status) throws {
         var problems: [ServeError.Problem] = []
@@ -231,8 +251,8 @@ public final class ModelServer: Sendable {
                 problems.append(.init(field: "\(prefix)[\(index)]", problem: "expected an object"))
                 continue
             }
-            for problem in model.bundle.model.schema.check(fields.mapValues(Manifest.Value.init)) {
-                metrics.inputCheckFailure(model: model.name, field: problem.path)
+            for problem in model.bundle.model.schema.check(fields) {
+                countInputFailure(model, field: problem.path)
                 let place = prefix.isEmpty ? "\(problem.path)[\(index)]" : "\(prefix)[\(index)].\(problem.path)"
                 problems.append(.init(field: place, problem: problem.message))
             }
@@ -246,8 +266,17 @@ public final class ModelServer: Sendable {
     /// Leaves the candidate (entered by the routing) when done.
     func shadow(_ instances: [JSONValue], primary: ModelVersion, answer: [JSONValue], candidate: ModelVersion) {
         let metrics = self.metrics
-        Task.detached {
-            defer { candidate.leave() }
+        guard shadowsInFlight.add(1, ordering: .relaxed).newValue <= options.maxShadowInFlight else {
+            shadowsInFlight.subtract(1, ordering: .relaxed)
+            candidate.leave()
+            metrics.shadowDropped(model: primary.name, candidate: candidate.version)
+            return
+        }
+        Task.detached { [self] in
+            defer {
+                shadowsInFlight.subtract(1, ordering: .relaxed)
+                candidate.leave()
+            }
             let started = ContinuousClock.now
             let theirs = try? await candidate.predict(instances)
             let agreed = theirs.map { Self.agree(answer, $0) } ?? false

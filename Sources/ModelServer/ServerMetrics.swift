@@ -41,6 +41,9 @@ final class ServerMetrics: Sendable {
         ).increment()
     }
 
+    /// The `field` label of input-check failures for fields the schema does not have.
+    static let unknownField = "_unknown"
+
     func inputCheckFailure(model: String, field: String) {
         registry.makeCounter(
             descriptor: descriptor("input_check_failures", "total", "Instances refused by the schema check, by field."),
@@ -64,6 +67,13 @@ final class ServerMetrics: Sendable {
             descriptor: descriptor("shadow_duration", "seconds", "Time the candidate took to answer a shadow request."),
             labels: [("model", model), ("candidate", candidate)], buckets: Self.latencyBuckets
         ).record(duration)
+    }
+
+    func shadowDropped(model: String, candidate: String) {
+        registry.makeCounter(
+            descriptor: descriptor("shadow_dropped", "total", "Shadow copies not sent because too many were waiting for the candidate."),
+            labels: [("model", model), ("candidate", candidate)]
+        ).increment()
     }
 
     /// The text exposition format.

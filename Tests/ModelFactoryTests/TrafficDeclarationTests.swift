@@ -16,7 +16,7 @@ import Testing
         #expect(try TrafficDeclaration.parse("") == TrafficDeclaration())
     }
 
-    @Test func namesEveryProblem() {
+    @Test func namesEveryProblem() throws {
         let error = #expect(throws: ManifestError.self) {
             try TrafficDeclaration.parse("""
                 churn:
@@ -28,5 +28,8 @@ import Testing
         #expect(Set(error?.problems.map(\.path) ?? []) == ["churn.weights", "churn.colour", "fraud"], "\(String(describing: error))")
         #expect(throws: ManifestError.self) { try TrafficDeclaration.parse("churn: { weights: { a: 0 } }") }
         #expect(throws: ManifestError.self) { try TrafficDeclaration.parse("[1, 2]") }
+        // Weights big enough to overflow their sum are refused.
+        #expect(throws: ManifestError.self) { try TrafficDeclaration.parse("churn: { weights: { a: 9223372036854775807, b: 1 } }") }
+        #expect(try TrafficDeclaration.parse("churn: { weights: { a: 1000000 } }").models["churn"]?.weights == ["a": 1_000_000])
     }
 }

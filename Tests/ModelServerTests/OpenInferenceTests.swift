@@ -60,6 +60,12 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1000000000000], \"data\": [1]}]}", "no valid shape"),
         ("{\"inputs\": [{\"name\": \"tenure\", \"shape\": [1], \"data\": [1]}]}", "has no datatype"),
         ("{\"inputs\": [{\"datatype\": \"INT64\", \"shape\": [1], \"data\": [1]}]}", "has no name"),
+        // Dimensions each under 1e9 whose product overflows Int.
+        ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [999999999, 999999999, 999999999], \"data\": [1]}]}",
+         "more than 1000000 elements"),
+        ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1], \"parameters\": {\"binary_data_size\": 1e300}}]}",
+         "binary_data_size"),
+        ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1], \"data\": [1e400]}]}", "not valid JSON"),
     ])
     func malformedRequestsAreRefused(body text: String, expected: String) {
         let error = serveError { _ = try OpenInference.parse(Data(text.utf8), headerLength: nil) }
@@ -147,5 +153,26 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         #expect(!ModelServer.agree([["p": 0.5]], [["p": 0.6]]))
         #expect(!ModelServer.agree([["p": 0.5]], [["q": 0.5]]))
         #expect(!ModelServer.agree([["p": 0.5]], []))
+    }
+
+    /// A huge numeric id is echoed as a number's text instead of trapping in Int().
+    @Test func hugeNumericIDs() throws {
+        let request = try OpenInference.parse(body(["id": 1e300, "inputs": [tensor("tenure", "INT64", [1])]]), headerLength: nil)
+        #expect(request.id == String(1e300))
+        #expect(try OpenInference.parse(body(["id": 42, "inputs": [tensor("tenure", "INT64", [1])]]), headerLength: nil).id == "42")
+    }
+
+    /// NaN (which a binary FP64 tensor can carry) passes no range check: it is refused by name.
+    @Test func notANumberIsRefused() throws {
+        var nan = Data()
+        withUnsafeBytes(of: Double.nan.bitPattern.littleEndian) { nan.append(contentsOf: $0) }
+        let header = body(["inputs": [
+            ["name": "charges", "datatype": "FP64", "shape": [1], "parameters": ["binary_data_size": 8]],
+            tensor("tenure", "INT64", [1]), tensor("contract", "BYTES", ["monthly"]), tensor("promo", "BOOL", [true]),
+        ]])
+        let request = try OpenInference.parse(header + nan, headerLength: header.count)
+        let instances = try OpenInference.instances(request, schema: schema)
+        let problems = schema.check(instances[0].objectValue ?? [:])
+        #expect(problems.map(\.path) == ["charges"] && problems.first?.message.contains("not a finite number") == true, "\(problems)")
     }
 }

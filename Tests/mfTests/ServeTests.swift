@@ -3,7 +3,10 @@ import TestSupport
 import Testing
 
 /// A pure-Python model (no requirements) released as v1.0.0 and v1.1.0. Its predict sleeps 60 s
-/// for x == 777 (a hung worker) and 1.5 s for x == 555 (a slow call to kill a worker under).
+/// for x == 777 (a hung worker) and 1.5 s for x == 555 (a slow call to kill a worker under), and
+/// its worker exits for x == 666 (a request that kills workers); v1.1.0 answers 0 for x == 3
+/// where v1.0.0 answers 1 (a candidate that disagrees). Its load fails while the file named by
+/// DEMO_BROKEN exists (workers that cannot start again).
 func servedModel() throws -> GitFixture {
     let fixture = try GitFixture("served")
     try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: fixture.path + "/mf_runner.py")
@@ -15,7 +18,10 @@ func servedModel() throws -> GitFixture {
                 self.threshold = 2.5
                 return {}
             def load(self, artifacts):
+                broken = os.environ.get("DEMO_BROKEN")
+                if broken and os.path.exists(broken): raise RuntimeError("broken on purpose")
                 with open(os.path.join(artifacts, "weights.txt")) as handle: self.threshold = float(handle.read())
+                self.second = os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.txt"))
             def evaluate(self, data): return {"auc": 1.0}
             def predict(self, instances):
                 answers = []
@@ -23,7 +29,8 @@ func servedModel() throws -> GitFixture {
                     x = instance["x"]
                     if x == 777: time.sleep(60)
                     if x == 555: time.sleep(1.5)
-                    answers.append({"label": int(x > self.threshold)})
+                    if x == 666: os._exit(3)
+                    answers.append({"label": 0 if x == 3 and getattr(self, "second", False) else int(x > self.threshold)})
                 return answers
         """)
     try fixture.directory.write("repo/data.csv", "x,y\n1,0\n4,1\n")
@@ -171,6 +178,21 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(Set(fields) == ["instances[0].x", "instances[0].kind", "instances[0].extra", "instances[1].x"], "\(fields)")
         let badV2 = try http("POST", port: port, "/v2/models/demo/infer", json: ["inputs": [["name": "x", "datatype": "BYTES", "shape": [1], "data": ["1"]]]])
         #expect(badV2.status == 400 && badV2.text.contains("\"error\""), "\(badV2.text)")
+        let badV2Fields = ((try badV2.json() as? [String: Any])?["problems"] as? [[String: String]])?.compactMap { $0["field"] } ?? []
+        #expect(Set(badV2Fields) == ["x", "kind"], "\(badV2.text)")
+        // An array where a number belongs is the wrong type, not a missing field.
+        let nested = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": [1], "kind": "a"]]))
+        #expect(nested.status == 422 && nested.text.contains("expected a double, got an array"), "\(nested.text)")
+        // Numbers and shapes that overflow: refused, and the server lives on.
+        for hostile in [
+            #"{"inputs":[{"name":"x","datatype":"FP64","shape":[999999999,999999999,999999999],"data":[1]}]}"#,
+            #"{"inputs":[{"name":"x","datatype":"FP64","shape":[1],"parameters":{"binary_data_size":1e300}}]}"#,
+            #"{"id":1e300,"inputs":[{"name":"x","datatype":"FP64","shape":[1],"data":[1e400]},{"name":"kind","datatype":"BYTES","shape":[1],"data":["a"]}]}"#,
+        ] {
+            let answer = try http("POST", port: port, "/v2/models/demo/infer", body: Data(hostile.utf8))
+            #expect(answer.status == 400 && answer.text.hasPrefix("{\"error\""), "\(hostile): \(answer.status) \(answer.text)")
+        }
+        #expect(try http("GET", port: port, "/v2/health/live").status == 200)
         let outOfRange = try http("POST", port: port, "/v2/models/demo/infer", json: ["inputs": [
             ["name": "x", "datatype": "FP64", "shape": [1], "data": [-5]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["z"]],
         ]])
@@ -209,6 +231,7 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         let metrics = try http("GET", port: port, "/metrics").text
         for line in [#"mf_requests_total{model="demo",version="1.0.0",api="v1",status="200"}"#, #"status="422""#, #"status="504""#,
                      "mf_request_duration_seconds_bucket", #"mf_input_check_failures_total{model="demo",field="kind"}"#,
+                     #"mf_input_check_failures_total{model="demo",field="_unknown"}"#,
                      #"mf_worker_restarts_total{model="demo",version="1.0.0"}"#, "mf_batch_size_bucket"] {
             #expect(metrics.contains(line), "\(line) missing from /metrics")
         }
@@ -264,6 +287,8 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         let policy = try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": [String: Int](), "shadow": "1.1.0"], headers: auth)
         #expect(policy.status == 200, "\(policy.text)")
         #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["9.9.9": 1]], headers: auth).status == 404)
+        // Weights whose sum would overflow are refused, and the server lives on.
+        #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": Int.max, "1.1.0": Int.max]], headers: auth).status == 400)
         #expect(try http("POST", port: port, "/admin/models/demo/versions/1.0.0/promote", headers: auth).status == 200)
         for _ in 0 ..< 10 {
             let answer = try http("POST", port: port, "/v1/models/demo:predict", body: body)
@@ -272,6 +297,20 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         Thread.sleep(forTimeInterval: 0.5)
         let metrics = try http("GET", port: port, "/metrics").text
         #expect(metrics.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="true"}"#), "\(metrics)")
+        #expect(!metrics.contains(#"agreed="false""#), "\(metrics)")
+        // A candidate that answers otherwise (1.1.0 says 0 for x == 3): the client still gets
+        // 1.0.0's answer, and the disagreement is counted.
+        for _ in 0 ..< 5 {
+            let answer = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 3, "kind": "a"]]))
+            #expect(answer.status == 200 && answer.text == #"{"predictions":[{"label":1}]}"# && answer.headers["x-model-version"] == "1.0.0", "\(answer.text)")
+        }
+        #expect(try http("POST", port: port, "/v2/models/demo/versions/1.1.0/infer", json: ["inputs": [
+            ["name": "x", "datatype": "FP64", "shape": [1], "data": [3]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
+        ]]).text.contains(#""data":[0]"#), "the candidate should disagree")
+        Thread.sleep(forTimeInterval: 0.5)
+        let afterDisagreeing = try http("GET", port: port, "/metrics").text
+        #expect(afterDisagreeing.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"} 5"#), "\(afterDisagreeing)")
+        #expect(afterDisagreeing.contains(#"mf_shadow_duration_seconds_count{model="demo",candidate="1.1.0"}"#))
         // A request routed to a version that is then unloaded is still answered by it: the head
         // arrives (the handler routes it), the version is unloaded (which waits for it), then
         // the body arrives.
@@ -294,6 +333,75 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(late.status == 200 && late.headers["x-model-version"] == "1.1.0", "\(late.status) \(late.text)")
         #expect(unloaded?.status == 200)
         #expect(try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404)
+        #expect(server.stop() == 0)
+    }
+
+    /// Adaptive batching, a request that kills workers, and readiness: concurrent requests share
+    /// worker calls; a request that kills its worker fails alone while those batched with it are
+    /// answered; a version whose workers died and cannot start again is not ready (503), and is
+    /// ready again, with no request sent, once a worker can start.
+    @Test(.timeLimit(.minutes(5)))
+    func batchingPoisonAndReadiness() throws {
+        let fixture = try servedModel()
+        let home = TemporaryDirectory("home")
+        let paths = try bundled(fixture, ["v1.0.0"], home: home)
+        let flag = home.appending("broken")
+        let server = try ServerProcess(paths + ["--home", home.path, "--workers", "1", "--batch-wait-ms", "300"], environment: ["DEMO_BROKEN": flag])
+        let port = server.port
+        /// Sends every body on a connection of its own before reading any answer.
+        func together(_ xs: [Int]) throws -> [HTTPAnswer] {
+            let connections = try xs.map { _ in try HTTPConnection(port: port) }
+            for (connection, x) in zip(connections, xs) {
+                let body = predictBody([["x": x, "kind": "a"]])
+                try connection.send(raw: Data("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            }
+            return try connections.map { try $0.receive() }
+        }
+        func batches() throws -> (calls: Int, instances: Int) {
+            let text = try http("GET", port: port, "/metrics").text
+            func value(_ name: String) -> Int {
+                let line = text.split(separator: "\n").first { $0.hasPrefix(#"\#(name){model="demo",version="1.0.0"}"#) }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+            }
+            return (value("mf_batch_size_count"), value("mf_batch_size_sum"))
+        }
+
+        let before = try batches()
+        let answers = try together(Array(0 ..< 8))
+        #expect(answers.map(\.status) == Array(repeating: 200, count: 8), "\(answers.map(\.text))")
+        #expect(answers.map(\.text) == (0 ..< 8).map { #"{"predictions":[{"label":\#($0 > 2 ? 1 : 0)}]}"# })
+        let after = try batches()
+        #expect(after.instances - before.instances == 8)
+        #expect(after.calls - before.calls <= 4, "8 concurrent requests took \(after.calls - before.calls) worker calls")
+
+        // x == 666 kills the worker that gets it; the three sent with it are answered.
+        let poisoned = try together([1, 666, 4, 2])
+        #expect(poisoned[1].status == 503, "\(poisoned[1].status) \(poisoned[1].text)")
+        #expect([0, 2, 3].map { poisoned[$0].status } == [200, 200, 200], "\(poisoned.map(\.text))")
+        #expect([0, 2, 3].map { poisoned[$0].text } == [#"{"predictions":[{"label":0}]}"#, #"{"predictions":[{"label":1}]}"#, #"{"predictions":[{"label":0}]}"#])
+
+        // Workers that die while idle and cannot start again: not ready.
+        #expect(try http("GET", port: port, "/v2/health/ready").status == 200)
+        #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
+        for pid in server.workers { kill(pid, SIGKILL) }
+        var ready = try http("GET", port: port, "/v2/health/ready")
+        let deadline = Date().addingTimeInterval(20)
+        while ready.status == 200, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            ready = try http("GET", port: port, "/v2/health/ready")
+        }
+        #expect(ready.status == 503 && ready.text == #"{"ready":false}"#, "\(ready.status) \(ready.text)")
+        #expect(try http("GET", port: port, "/v2/models/demo/ready").text.contains(#""ready":false"#))
+        #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 1, "kind": "a"]])).status == 503)
+        // Once a worker can start, the version is ready again without a request to wake it.
+        try FileManager.default.removeItem(atPath: flag)
+        let recovered = Date().addingTimeInterval(20)
+        while ready.status != 200, Date() < recovered {
+            Thread.sleep(forTimeInterval: 0.2)
+            ready = try http("GET", port: port, "/v2/health/ready")
+        }
+        #expect(ready.status == 200, "\(ready.status) \(ready.text)")
+        #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]])).status == 200)
         #expect(server.stop() == 0)
     }
 

@@ -165,7 +165,7 @@ final class Listener: @unchecked Sendable {
         // A clone, as a modeller has it.
         let work = origin.directory.appending("work")
         try origin.git(["clone", "-q", origin.path, work], in: origin.directory.path)
-        func git(_ arguments: [String]) throws -> String { try origin.git(arguments, in: work) }
+        @discardableResult func git(_ arguments: [String]) throws -> String { try origin.git(arguments, in: work) }
         try git(["checkout", "-q", "-b", "master"])
         try writeTriggerModel(in: work)
         try git(["add", "-A"])

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import Yams
 
 /// The traffic policy declared in git: `.mf/traffic.yaml` on the production line, so starting or
@@ -13,6 +13,8 @@ internal import Yams
 public struct TrafficDeclaration: Sendable, Equatable {
     /// One model's policy (also what `mf serve`'s admin API reads and writes as JSON).
     public struct Model: Sendable, Equatable, Codable {
+        /// The largest weight (so the weights of any number of versions add up without overflow).
+        public static let maxWeight = 1_000_000
         /// Weighted A/B: version → weight; empty sends everything to the current version.
         public var weights: [String: Int] = [:]
         public var shadow: String?
@@ -55,8 +57,8 @@ public struct TrafficDeclaration: Sendable, Equatable {
                 case "weights":
                     guard let weights = setting.mapping else { problems.append(.init(path: "\(name).weights", message: "expected version: weight")); continue }
                     for (version, weight) in weights {
-                        guard let version = version.string, let value = weight.int, value >= 0 else {
-                            problems.append(.init(path: "\(name).weights", message: "expected version: a non-negative whole weight"))
+                        guard let version = version.string, let value = weight.int, (0 ... Model.maxWeight).contains(value) else {
+                            problems.append(.init(path: "\(name).weights", message: "expected version: a whole weight from 0 to \(Model.maxWeight)"))
                             continue
                         }
                         model.weights[version] = value

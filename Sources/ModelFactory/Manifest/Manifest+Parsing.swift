@@ -300,6 +300,11 @@ extension Manifest.Schema {
                     problems.append(.init(path: field.name, message: "expected a \(field.type.rawValue)"))
                     continue
                 }
+                guard number.isFinite else {
+                    // NaN passes every comparison below; a binary FP tensor can carry one.
+                    problems.append(.init(path: field.name, message: "\(number) is not a finite number"))
+                    continue
+                }
                 if let minimum = field.min, number < minimum {
                     problems.append(.init(path: field.name, message: "\(number) is below the minimum \(minimum)"))
                 }

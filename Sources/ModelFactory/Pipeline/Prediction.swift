@@ -64,8 +64,7 @@ extension Pipeline {
 
         var problems: [String] = []
         for (index, instance) in instances.enumerated() {
-            let values = (instance.objectValue ?? [:]).mapValues(Manifest.Value.init)
-            problems += manifest.schema.check(values).map { "instances[\(index)].\($0.path): \($0.message)" }
+            problems += manifest.schema.check(instance.objectValue ?? [:]).map { "instances[\(index)].\($0.path): \($0.message)" }
         }
         guard problems.isEmpty else { throw PredictionError.invalidInput(problems) }
 
@@ -97,6 +96,24 @@ extension Manifest.Value {
         case .bool(let flag): self = .bool(flag)
         case .number(let number): self = number == number.rounded() && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
         case .string(let text): self = .string(text)
+        }
+    }
+}
+
+extension Manifest.Schema {
+    /// The problems of one JSON instance against the inputs, as `check` on its values finds
+    /// them, except that an array or object where a field's value belongs is named as the wrong
+    /// type (a manifest value has no such case, so it would read as missing).
+    public func check(_ instance: [String: JSONValue]) -> [ManifestError.Problem] {
+        let problems = check(instance.mapValues(Manifest.Value.init))
+        return problems.map { problem in
+            switch instance[problem.path] {
+            case .array?, .object?:
+                let kind = inputs.first { $0.name == problem.path }?.type.rawValue ?? "scalar"
+                return .init(path: problem.path, message: "expected a \(kind), got \(instance[problem.path]?.arrayValue == nil ? "an object" : "an array")")
+            default:
+                return problem
+            }
         }
     }
 }
