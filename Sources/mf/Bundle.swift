@@ -32,8 +32,10 @@ struct BundleCommand: AsyncParsableCommand {
             results = try await bundler.bundle(repository, tag: tag, observer: options.json ? nil : StepPrinter())
         } catch let error as BundleError {
             printError(error)
-            if case .gatesFailed = error { throw ExitCode(1) }
-            throw ExitCode(2)
+            switch error {
+            case .gatesFailed, .failedBefore: throw ExitCode(1)
+            default: throw ExitCode(2)
+            }
         } catch {
             printError(error)
             throw ExitCode(2)

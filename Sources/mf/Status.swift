@@ -17,7 +17,8 @@ struct Status: ParsableCommand {
             entries are {branch, commit}, `releases` are the release/* branches, and \
             latestRelease is an object as in `mf versions --json`, or null; environments are \
             {name, model, desired, current, reason}: the release each environment should run, the \
-            one `mf reconcile` last set, and why they differ.
+            one `mf reconcile` last set, and why they differ; unbundled lists {tag, version, model, \
+            session, reason} for every release tag whose session failed (it gets no bundle).
             """
     )
 
@@ -28,13 +29,18 @@ struct Status: ParsableCommand {
             let flow = try options.readFlow()
             // The store is read only when it exists: status never creates one.
             let storePath = options.homeURL.appendingPathComponent("factory.sqlite").path
-            let environments = FileManager.default.fileExists(atPath: storePath)
-                ? try Reconciler.environments(flow: flow, repository: try options.openRepository(), store: try options.openStore()) : []
+            var environments: [EnvironmentStatus] = [], unbundled: [UnbundledRelease] = []
+            if FileManager.default.fileExists(atPath: storePath) {
+                let repository = try options.openRepository(), store = try options.openStore()
+                environments = try Reconciler.environments(flow: flow, repository: repository, store: store)
+                unbundled = try Reconciler.unbundled(flow: flow, repository: repository, store: store)
+            }
             if options.json {
-                try printJSON(Report(flow: flow, environments: environments))
+                try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled))
             } else {
                 print(Status.render(flow))
                 if !environments.isEmpty { print(Status.render(environments)) }
+                for release in unbundled { print("Release \(release.tag) has no bundle: \(release.reason)") }
             }
         }
     }
@@ -43,11 +49,13 @@ struct Status: ParsableCommand {
     struct Report: Encodable {
         let flow: Flow
         let environments: [EnvironmentStatus]
-        enum Keys: String, CodingKey { case environments }
+        let unbundled: [UnbundledRelease]
+        enum Keys: String, CodingKey { case environments, unbundled }
         func encode(to encoder: any Encoder) throws {
             try flow.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(environments, forKey: .environments)
+            try container.encode(unbundled, forKey: .unbundled)
         }
     }
 

@@ -65,6 +65,58 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         }
         let listed = try #require(try json(try mf(["bundles", "--home", one.path, "--json"])) as? [[String: Any]])
         #expect(listed.count == 1 && listed.first?["tag"] as? String == "v1.0.0" && listed.first?["sha256"] as? String == result["sha256"] as? String)
+
+        // A release of the same tree reuses the session (nothing trained) and still records the
+        // gates it passed.
+        let gates = try #require(manifest["gates"] as? [String])
+        #expect(gates.contains { $0.hasPrefix("auc >= 0.9") }, "\(gates)")
+        try fixture.git(["commit", "-q", "--allow-empty", "-m", "same tree"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.0.1"])
+        let reused = try #require((try json(try mf(["bundle", "v1.0.1", "--repo", fixture.path, "--home", one.path, "--json"])) as? [[String: Any]])?.first)
+        let reusedManifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (reused["path"] as! String) + "/bundle.json"))) as? [String: Any])
+        #expect(reusedManifest["gates"] as? [String] == gates, "\(reusedManifest)")
+    }
+
+    /// A symbolic link in the model is part of the bundle (with its target) and verifies; a
+    /// changed target does not.
+    @Test func linksAreBundledAndVerified() throws {
+        let fixture = try releasedModel()
+        try fixture.directory.write("repo/data/train.csv", "x,y\n1,0\n")
+        try FileManager.default.createSymbolicLink(atPath: fixture.path + "/latest.csv", withDestinationPath: "data/train.csv")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "a link"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.0.1"])
+        let home = TemporaryDirectory("home")
+        let result = try #require((try json(try mf(["bundle", "v1.0.1", "--repo", fixture.path, "--home", home.path, "--json"])) as? [[String: Any]])?.first)
+        let folder = try #require(result["path"] as? String)
+        for path in [folder, try #require(result["archive"] as? String)] {
+            let verified = try mf(["verify", path])
+            #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        }
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/bundle.json"))) as? [String: Any])
+        let link = (manifest["files"] as? [[String: Any]])?.first { $0["path"] as? String == "plugin/latest.csv" }
+        #expect(link?["link"] as? String == "data/train.csv", "\(String(describing: link))")
+        try FileManager.default.removeItem(atPath: folder + "/plugin/latest.csv")
+        try FileManager.default.createSymbolicLink(atPath: folder + "/plugin/latest.csv", withDestinationPath: "model.py")
+        let changed = try mf(["verify", folder, "--json"])
+        #expect(changed.status == 1 && changed.stdout.contains("plugin/latest.csv"), "\(changed.stdout)")
+    }
+
+    /// Two repositories with one model name and version cannot share a bundle's place: the second
+    /// is refused by name, and the first stays as it was.
+    @Test func anotherCommitCannotTakeABundlesPlace() throws {
+        let one = try releasedModel(), other = try releasedModel()
+        try other.directory.write("repo/notes.txt", "another repository\n")
+        try other.git(["add", "-A"])
+        try other.git(["commit", "-q", "-m", "notes"])
+        try other.git(["tag", "-f", "-a", "-m", "release", "v1.0.0"])
+        let home = TemporaryDirectory("home")
+        #expect(try mf(["bundle", "v1.0.0", "--repo", one.path, "--home", home.path]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: home.appending("bundles/demo/1.0.0/bundle.json")))
+        expectOneLineError(try mf(["bundle", "v1.0.0", "--repo", other.path, "--home", home.path, "--json"]), containing: "already holds demo 1.0.0 from commit")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: home.appending("bundles/demo/1.0.0/bundle.json"))) == before)
+        let listed = try #require(try json(try mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]])
+        #expect(listed.count == 1, "\(listed)")
     }
 
     /// A Python model with requirements: the bundle pins what the build installed, with the hash
@@ -152,6 +204,10 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         let failed = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("demo at v1.0.0 gets no bundle: its session failed (gates: auc >= 1.5"), "\(failed.stderr)")
+        // Asked again, it says so without training again, and how to try once more.
+        let again = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path])
+        #expect(again.status == 1 && again.stderr.contains("mf build --force v1.0.0"), "\(again.stderr)")
+        #expect(try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [Any]).count == 1)
         try fixture.git(["tag", "nightly"])
         expectOneLineError(try mf(["bundle", "nightly", "--repo", fixture.path, "--home", home.path]), containing: "'nightly' is not a version tag")
         let listed = try json(try mf(["bundles", "--home", home.path, "--json"])) as? [Any]

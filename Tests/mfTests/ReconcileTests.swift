@@ -56,6 +56,13 @@ func integrityCheck(_ home: String) throws -> String {
         #expect(failed?["outcome"] == "failed" && failed?["detail"]?.contains("gets no bundle") == true, "\(third)")
         let stays = (third["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "production" }
         #expect(stays?["version"] as? String == "1.0.1")
+        // The failed tag is not trained again by the next run: nothing is left to do.
+        let sessionsBefore = try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [Any]).count
+        let fourth = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let redone = (fourth["actions"] as? [[String: String]] ?? []).filter { $0["outcome"] != "failed" }
+        #expect(redone.isEmpty, "\(fourth)")
+        #expect((fourth["actions"] as? [[String: String]])?.first { $0["target"] == "v1.1.0" }?["detail"]?.contains("mf build --force v1.1.0") == true)
+        #expect(try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [Any]).count == sessionsBefore)
 
         // `mf status` shows the environment's desired and current release, and why they differ.
         let status = try #require(try json(try mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
@@ -67,8 +74,11 @@ func integrityCheck(_ home: String) throws -> String {
         // staging's desired version follows the newest release (now 1.1.0), so it is behind until the next reconcile.
         let stagingStatus = try #require(environments.first { $0["name"] as? String == "staging" })
         #expect(stagingStatus["desired"] as? String == "1.2.0-dev.g\(development)" && stagingStatus["ref"] as? String == "development")
+        let unbundled = try #require(status["unbundled"] as? [[String: Any]])
+        #expect(unbundled.map { $0["tag"] as? String } == ["v1.1.0"] && (unbundled.first?["reason"] as? String)?.contains("gates: auc >= 1.5") == true)
         let text = try mf(["status", "--repo", fixture.path, "--home", home.path])
         #expect(text.stdout.contains("Environment production: desired 1.1.0 (v1.1.0), current 1.0.1"), "\(text.stdout)")
+        #expect(text.stdout.contains("Release v1.1.0 has no bundle: its session"), "\(text.stdout)")
     }
 
     /// staging follows the development head: a new commit there gets a pre-release bundle and

@@ -3,10 +3,13 @@ internal import Crypto
 
 /// `bundle.json`: what a bundle is, where it came from, and every file's digest.
 public struct BundleManifest: Codable, Sendable, Equatable {
+    /// A regular file; or a symbolic link, whose `link` is its target and whose size and
+    /// digest are the target's text.
     public struct File: Codable, Sendable, Equatable {
         public var path: String
         public var size: Int
         public var sha256: String
+        public var link: String?
     }
 
     public struct Field: Codable, Sendable, Equatable {
@@ -57,12 +60,15 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 
     public static let fileName = "bundle.json"
 
-    /// Every regular file among `entries` but `bundle.json`, with size and SHA-256, by path.
+    /// Every file and link among `entries` but `bundle.json`, with size and SHA-256, by path.
     static func files(of entries: [Archive.Entry]) -> [File] {
-        entries.filter { $0.kind == .file && $0.path != fileName }.map { entry in
-            File(path: entry.path, size: entry.contents.count, sha256: SHA256.hash(data: entry.contents).map { String(format: "%02x", $0) }.joined())
+        entries.filter { $0.kind != .folder && $0.path != fileName }.map { entry in
+            let bytes = entry.kind == .symlink ? Data(entry.linkTarget.utf8) : entry.contents
+            return File(path: entry.path, size: bytes.count, sha256: digest(bytes), link: entry.kind == .symlink ? entry.linkTarget : nil)
         }
     }
+
+    static func digest(_ bytes: Data) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
 }
 
 /// A string-keyed map that encodes its keys in sorted order, so the same map gives the same JSON
@@ -127,14 +133,16 @@ public enum BundleVerifier {
         do { manifest = try JSONDecoder().decode(BundleManifest.self, from: manifestEntry.contents) } catch {
             throw BundleError.notABundle(path: path.path, reason: "its bundle.json cannot be read: \(error)")
         }
+        // A link is its target: "link:" and the target's digest, so a file in a link's place
+        // (or a link in a file's) differs too.
         var actual: [String: String] = [:]
         for entry in entries where entry.kind != .folder && entry.path != BundleManifest.fileName {
-            actual[entry.path] = entry.kind == .symlink ? "link" : SHA256.hash(data: entry.contents).map { String(format: "%02x", $0) }.joined()
+            actual[entry.path] = entry.kind == .symlink ? "link:" + BundleManifest.digest(Data(entry.linkTarget.utf8)) : BundleManifest.digest(entry.contents)
         }
         var differences: [BundleDifference] = []
         for file in manifest.files {
             guard let digest = actual.removeValue(forKey: file.path) else { differences.append(BundleDifference(kind: .missing, path: file.path)); continue }
-            if digest != file.sha256 { differences.append(BundleDifference(kind: .changed, path: file.path)) }
+            if digest != (file.link == nil ? "" : "link:") + file.sha256 { differences.append(BundleDifference(kind: .changed, path: file.path)) }
         }
         differences += actual.keys.sorted().map { BundleDifference(kind: .extra, path: $0) }
         return (manifest, differences.sorted { $0.path < $1.path })
@@ -145,6 +153,10 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
     case notABundle(path: String, reason: String)
     case notAVersionTag(String)
     case gatesFailed(model: String, tag: String, failure: String)
+    /// The commit's last session failed; reconciling does not train it again.
+    case failedBefore(model: String, tag: String, session: String, failure: String)
+    /// The bundle's place holds one of another commit (two repositories with one model name).
+    case taken(path: String, model: String, version: String, commit: String)
     case noModel(tag: String, model: String)
     /// A file or command the bundler needs failed (a lock, `pip freeze`, a tool's version).
     case io(what: String, problem: String)
@@ -154,6 +166,10 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
         case .notABundle(let path, let reason): "\(path) is not a bundle: \(reason)"
         case .notAVersionTag(let tag): "'\(tag)' is not a version tag of this repository"
         case .gatesFailed(let model, let tag, let failure): "\(model) at \(tag) gets no bundle: its session failed (\(failure))"
+        case .failedBefore(let model, let tag, let session, let failure):
+            "\(model) at \(tag) gets no bundle: its session \(session.prefix(8)) failed (\(failure)); `mf build --force \(tag)` runs it again"
+        case .taken(let path, let model, let version, let commit):
+            "\(path) already holds \(model) \(version) from commit \(commit.prefix(8)), another commit (a model name and version are one bundle per MF_HOME)"
         case .noModel(let tag, let model): "\(tag) names the model '\(model)', which has no model.yaml at that commit"
         case .io(let what, let problem): "\(what): \(problem)"
         }

@@ -182,6 +182,12 @@ public struct Bundler: Sendable {
                 continue
             }
             var session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex)
+            // A commit whose session failed (its gates, its build) is not trained again on every
+            // run: that is asked for with `mf build --force`. A session a killed run cut short is.
+            if session == nil, let latest = try pipeline.store.latestSession(modelID: modelID, commit: source.commit.hex),
+               latest.status == .failed, !(latest.failure ?? "").hasPrefix(Session.interrupted) {
+                throw BundleError.failedBefore(model: manifest.name, tag: source.name, session: latest.id, failure: latest.failure ?? "failed")
+            }
             if session == nil {
                 if reports == nil {
                     reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: trigger), observer: observer)
@@ -248,7 +254,8 @@ public struct Bundler: Sendable {
         contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 
         let metrics = try pipeline.store.metrics(session: session.id).filter { $0.split == "evaluate" }
-        let gates = try pipeline.store.steps(session: session.id).first { $0.name == "gates" }?.message?
+        // A reused session's gates are those of the session it reused.
+        let gates = try pipeline.store.steps(session: session.reusedFrom ?? session.id).first { $0.name == "gates" }?.message?
             .split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
         let field = { (field: Manifest.Field) in
             BundleManifest.Field(name: field.name, type: field.type.rawValue, min: field.min, max: field.max, values: field.values)
@@ -279,6 +286,15 @@ public struct Bundler: Sendable {
                 _ = rename(aside.appendingPathComponent(name + ".tar.gz").path, finalArchive.path)
             }
             created = rename(root.path, finalFolder.path) == 0
+        }
+        if !created {
+            // Someone published this model and version first: the same commit (another run, a
+            // clone of the repository) is this bundle; another commit is refused, not recorded.
+            let theirs = (try? Data(contentsOf: finalFolder.appendingPathComponent(BundleManifest.fileName)))
+                .flatMap { try? JSONDecoder().decode(BundleManifest.self, from: $0) }
+            if let theirs, theirs.commit != commit {
+                throw BundleError.taken(path: finalFolder.path, model: manifest.name, version: version, commit: theirs.commit)
+            }
         }
         let record = BundleRecord(
             modelId: modelID, version: version, tag: origin.tag ?? "", ref: origin.ref, commit: commit, sessionId: session.id,

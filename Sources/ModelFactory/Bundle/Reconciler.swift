@@ -1,5 +1,6 @@
 public import Foundation
 public import GitKit
+internal import GRDB
 
 /// What one `mf reconcile` did.
 public struct ReconcileReport: Sendable, Encodable {
@@ -81,8 +82,8 @@ public struct Reconciler: Sendable {
                     }
                     bundled[result.model, default: []].append((release, result))
                 }
-            } catch let error as BundleError {
-                report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description))
+            } catch where !(error is DatabaseError || error is CancellationError) {
+                report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error)))
             }
         }
 
@@ -105,8 +106,8 @@ public struct Reconciler: Sendable {
                     }
                     try move("staging", of: result.model, to: result, repository: repository, report: &report)
                 }
-            } catch let error as BundleError {
-                report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: error.description))
+            } catch where !(error is DatabaseError || error is CancellationError) {
+                report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error)))
             }
         }
         report.environments = try pipeline.store.environments(repository: repository.location)
@@ -166,7 +167,27 @@ public struct EnvironmentStatus: Sendable, Encodable {
     enum CodingKeys: String, CodingKey { case name, model, desired, ref, current, reason }
 }
 
+/// A release tag that has no bundle because its session failed.
+public struct UnbundledRelease: Sendable, Encodable {
+    public var tag: String
+    public var version: String
+    public var model: String?
+    public var session: String
+    public var reason: String
+}
+
 extension Reconciler {
+    /// Every release whose latest session failed (and was not cut short by a killed run): the
+    /// tags that get no bundle, and why.
+    public static func unbundled(flow: Flow, repository: Repository, store: Store) throws -> [UnbundledRelease] {
+        try flow.releases.compactMap { release in
+            guard let session = try store.latestSession(repository: repository.location, commit: release.commit.hex), session.status == .failed,
+                  !(session.failure ?? "").hasPrefix(Session.interrupted) else { return nil }
+            return UnbundledRelease(tag: release.tag, version: release.version.description, model: release.model, session: session.id,
+                                    reason: "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))")
+        }
+    }
+
     /// `production` and `staging` for each model: what the refs want against what the store says
     /// runs, and why they differ (a failed session, or no reconcile yet).
     public static func environments(flow: Flow, repository: Repository, store: Store) throws -> [EnvironmentStatus] {
