@@ -147,9 +147,10 @@ func integrityCheck(_ home: String) throws -> String {
     }
 
     /// Killed at any moment (kill -9), a reconcile leaves no partial bundle in place and an
-    /// intact store, and the next run finishes the work.
-    @Test(arguments: [0.2, 0.5, 0.9, 1.4])
-    func killedMidwayTheNextRunFinishes(after delay: Double) throws {
+    /// intact store, and the next run finishes the work. The last case kills it the moment a
+    /// bundle is being assembled (its folder set aside appears).
+    @Test(arguments: [0.1, 0.25, 0.5, 0.9, nil])
+    func killedMidwayTheNextRunFinishes(after delay: Double?) throws {
         let fixture = try reconcileRepository()
         let home = TemporaryDirectory("home")
         let process = Process()
@@ -158,9 +159,18 @@ func integrityCheck(_ home: String) throws -> String {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: delay)
+        if let delay {
+            Thread.sleep(forTimeInterval: delay)
+        } else {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, process.isRunning,
+                  !((try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles"))) ?? []).contains(where: { $0.hasPrefix(".building-") }) {
+                usleep(500)
+            }
+        }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        if delay ?? 0 < 0.4 { #expect(process.terminationReason == .uncaughtSignal, "the run ended before it was killed") }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles/demo"))) ?? [] {
             #expect(try mf(["verify", home.appending("bundles/demo/\(name)")]).status == 0, "a partial bundle is visible at \(name)")
         }
