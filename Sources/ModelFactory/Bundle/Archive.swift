@@ -110,14 +110,21 @@ public enum Archive {
         return Data(block)
     }
 
-    /// gzip with zlib at level 6 (gzip's default: level 9 costs three times the time for 1-2 % less): the header has no name and no time.
+    /// gzip with zlib at level 6 (gzip's default: level 9 costs three times the time for 1-2 % less): the header has no name and no time,
+    /// and names Unix as its system whatever zlib was built for (zlib 1.2.12 and later write 19 on macOS).
     static func gzip(_ data: Data) throws(Failure) -> Data {
         var stream = z_stream()
         guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw Failure(path: "", problem: "zlib could not start")
         }
         defer { deflateEnd(&stream) }
-        return try pump(data, through: &stream, failure: "zlib failed") { deflate(&$0, Z_FINISH) }
+        var header = gz_header()
+        header.os = 3
+        // zlib keeps the header's address until it has written it, during the first deflate.
+        return try withUnsafeMutablePointer(to: &header) { header throws(Failure) in
+            guard deflateSetHeader(&stream, header) == Z_OK else { throw Failure(path: "", problem: "zlib refused the gzip header") }
+            return try pump(data, through: &stream, failure: "zlib failed") { deflate(&$0, Z_FINISH) }
+        }
     }
 
     /// Runs `data` through a zlib stream until it ends, collecting the output (at most 4 GiB).
