@@ -249,7 +249,8 @@ public struct Bundler: Sendable {
             let frozen = try Self.output([source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
             contents.file("requirements.lock", Data(frozen.utf8))
         }
-        contents.file("Dockerfile", Data(Deployment.dockerfile(model: manifest.name, version: version, runtime: manifest.runtime.rawValue).utf8))
+        contents.file("Dockerfile", Data(Deployment.dockerfile(
+            model: manifest.name, version: version, runtime: manifest.runtime.rawValue, python: toolchain["python"]).utf8))
         contents.file("deploy/deployment.yaml", Data(Deployment.deployment(model: manifest.name, version: version).utf8))
         contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 

@@ -14,11 +14,23 @@ enum Deployment {
         return String((trimmed.isEmpty ? "model" : trimmed).prefix(50)).trimmingCharacters(in: ["-"])
     }
 
-    static func dockerfile(model: String, version: String, runtime: String) -> String {
-        let base = runtime == "python" ? "python:3.11-slim-bookworm" : "debian:bookworm-slim"
-        let install = runtime == "python"
-            ? "RUN test ! -s /bundle/requirements.lock || pip install --no-cache-dir -r /bundle/requirements.lock\n"
-            : "RUN apt-get update && apt-get install -y --no-install-recommends libgit2-1.5 libsqlite3-0 python3 && rm -rf /var/lib/apt/lists/*\n"
+    /// The Debian packages `mf` needs at run time (it links libgit2, SQLite, zlib and, through
+    /// FoundationNetworking, libcurl; the Swift runtime is linked in statically).
+    static let runtimePackages = "libgit2-1.5 libsqlite3-0 zlib1g libcurl4 ca-certificates"
+
+    /// `python` is the build's `python3 --version` (`Python 3.11.7`): the image has the same
+    /// minor version, so the wheels requirements.lock pins by hash fit it.
+    static func dockerfile(model: String, version: String, runtime: String, python: String? = nil) -> String {
+        let minor = python.flatMap { text -> String? in
+            let parts = text.split(separator: " ").last?.split(separator: ".") ?? []
+            return parts.count >= 2 && parts.prefix(2).allSatisfy({ $0.allSatisfy(\.isNumber) }) ? parts.prefix(2).joined(separator: ".") : nil
+        } ?? "3.11"
+        let base = runtime == "python" ? "python:\(minor)-slim-bookworm" : "debian:bookworm-slim"
+        let packages = runtime == "python" ? runtimePackages : runtimePackages + " python3"
+        var install = "RUN apt-get update && apt-get install -y --no-install-recommends \(packages) && rm -rf /var/lib/apt/lists/*\n"
+        if runtime == "python" {
+            install += "RUN test ! -s /bundle/requirements.lock || pip install --no-cache-dir -r /bundle/requirements.lock\n"
+        }
         return """
             # \(model) \(version), served by Model Factory. Build with the mf image that matches this
             # bundle's toolchain (bundle.json), e.g.:
