@@ -174,6 +174,10 @@ final class Listener: @unchecked Sendable {
         let pushed = try await runProcess("/usr/bin/git", ["-C", work, "push", "-q", "origin", "master", "development"], environment: gitEnvironment(home: origin.directory.path))
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(pushed.stderr.contains("existing hook ran") && !pushed.stderr.contains("mf: "), "\(pushed.stderr)")
+        // The push returned with the work queued and none of it done: no worker runs yet.
+        let waiting = try JobQueue(store: try Store(path: home.appending("factory.sqlite"))).jobs()
+        #expect(waiting.map(\.state) == [.queued] && waiting.first?.trigger == "hook", "\(waiting)")
+        #expect(try Store(path: home.appending("factory.sqlite")).sessions(limit: 10).isEmpty)
 
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "10", "--json"])
         let store = try Store(path: home.appending("factory.sqlite"))
@@ -292,8 +296,72 @@ final class Listener: @unchecked Sendable {
         for part in ["<h2>Steps</h2>", ">train<", ">auc<", "All gates held.", "<svg", "v1.0.0", passed.id] {
             #expect(html.contains(part), "\(part) is not in the report")
         }
-        #expect(!html.contains("<script") && !html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        // Self-contained: no script, and nothing loaded from elsewhere (the SVG namespace is a name, not a load).
+        #expect(!html.contains("<script"))
+        let outside = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
+        for loader in ["http://", "https://", "src=", "href=", "url(", "@import"] { #expect(!outside.contains(loader), "the report loads \(loader)") }
         expectOneLineError(try await mf(["report", "nosuch", "--home", home.path]), containing: "no session or version 'nosuch'")
+    }
+
+    /// SIGTERM while a job runs: the worker takes no new job, finishes the one in hand (its
+    /// session passes, its bundle is made) and exits 0; the other repository's job stays queued.
+    @Test(.timeLimit(.minutes(3)))
+    func sigtermFinishesTheJobInHand() async throws {
+        let home = TemporaryDirectory("home")
+        var fixtures: [GitFixture] = []
+        for name in ["slow", "next"] {
+            let fixture = try GitFixture(name)
+            try writeTriggerModel(in: fixture.path)
+            try fixture.directory.write("repo/sleep.txt", name == "slow" ? "3" : "0")
+            try fixture.git(["add", "-A"])
+            try fixture.git(["commit", "-q", "-m", "model"])
+            try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+            #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
+            fixtures.append(fixture)
+        }
+        let store = try Store(path: home.appending("factory.sqlite"))
+        let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--concurrency", "1", "--json"])
+        let slow = try fixtures[0].id("v1.0.0^{commit}")
+        #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == slow && $0.session.status == .running } })
+        #expect(worker.terminate() == 0, "\(worker.output)")
+        let jobs = try JobQueue(store: store).jobs().sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+        #expect(jobs.map(\.state) == [.done, .queued], "\(jobs)")
+        #expect(try store.sessions(limit: 10).filter { $0.session.commit == slow }.map(\.session.status) == [.passed])
+        #expect(try store.bundles().map(\.bundle.commit) == [slow])
+    }
+
+    /// A failure that may pass (here: the repository's lock cannot be opened) is tried again after
+    /// a wait, then given up with one notification; a broken flow configuration fails at once.
+    @Test(.timeLimit(.minutes(3)))
+    func failuresAreRetriedThenGivenUpOrFinalAtOnce() async throws {
+        let home = TemporaryDirectory("home")
+        let locked = try GitFixture("locked")
+        try writeTriggerModel(in: locked.path)
+        try locked.git(["add", "-A"])
+        try locked.git(["commit", "-q", "-m", "model"])
+        let location = try Repository.open(at: locked.path).location
+        // A folder where the lock file belongs: opening it fails on every attempt.
+        try FileManager.default.createDirectory(
+            at: Reconciler.lockFile(home: URL(fileURLWithPath: home.path), repository: location), withIntermediateDirectories: true)
+        let broken = try GitFixture("broken")
+        try writeTriggerModel(in: broken.path)
+        try broken.directory.write("repo/.mf/flow.yaml", "production: [not, a, branch]\n")
+        try broken.git(["add", "-A"])
+        try broken.git(["commit", "-q", "-m", "model"])
+        for fixture in [locked, broken] { #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0) }
+
+        let listener = try Listener(directory: locked.directory)
+        let worked = try await mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
+                                   "--notify", "http://127.0.0.1:\(listener.port)/hook"])
+        #expect(worked.status == 0, "\(worked.stdout)\(worked.stderr)")
+        let jobs = try JobQueue(store: try Store(path: home.appending("factory.sqlite"))).jobs()
+        let retried = try #require(jobs.first { $0.repository == location })
+        #expect(retried.state == .failed && retried.attempts == 2 && retried.lastError?.contains("lock") == true, "\(retried)")
+        let final = try #require(jobs.first { $0.repository != location })
+        #expect(final.state == .failed && final.attempts == 1 && final.lastError?.contains("flow.yaml") == true, "\(final)")
+        let gaveUp = listener.received.filter { ($0["mf"] as? [String: Any])?["kind"] as? String == "job-failed" }
+        #expect(gaveUp.count == 2, "\(listener.received)")
+        #expect(gaveUp.contains { ($0["text"] as? String)?.contains("after 2 attempts") == true }, "\(gaveUp)")
     }
 
     /// Deliveries as GitHub, GitLab and Gitea send them: a good one is fetched into a mirror and

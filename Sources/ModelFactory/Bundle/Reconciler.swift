@@ -51,7 +51,7 @@ public struct Reconciler: Sendable {
     public func reconcile(
         _ repository: Repository, cache: URL? = nil, trigger: String = "reconcile", observer: (any BuildObserver)? = nil
     ) async throws -> ReconcileReport {
-        let lock = try Self.lock(pipeline.home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(repository.location).prefix(16)).lock"))
+        let lock = try Self.lock(Self.lockFile(home: pipeline.home, repository: repository.location))
         defer { close(lock) }
         // What a killed run left half-made goes first (only when no one else is making anything):
         // folders set aside, and sessions still marked running (their work is done again).
@@ -124,6 +124,11 @@ public struct Reconciler: Sendable {
         try pipeline.store.record(record)
         report.actions.append(.init(kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
                                       model: model, version: record.version))
+    }
+
+    /// The file whose lock serialises runs on the repository at `location`.
+    public static func lockFile(home: URL, repository location: String) -> URL {
+        home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(location).prefix(16)).lock")
     }
 
     /// An exclusive lock on `file`, waited for; released when the descriptor closes (or the

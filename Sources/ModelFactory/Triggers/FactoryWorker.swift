@@ -94,12 +94,14 @@ public final class FactoryWorker: Sendable {
         // Everything since the job was first taken is its work, an earlier attempt's included;
         // what an earlier attempt already told is not told again.
         let started = job.startedAt ?? Date()
+        let lost = Mutex(false)
         let renewal = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(max(0.2, options.lease / 3)))
                 if Task.isCancelled { return }
                 if (try? queue.renew(id, worker: identity, lease: options.lease)) == false {
                     observer?.warning("job \(id): the lease was lost to another worker")
+                    lost.withLock { $0 = true }
                     return
                 }
             }
@@ -116,6 +118,11 @@ public final class FactoryWorker: Sendable {
         } catch let error as GitError {
             // A repository that is not there (or not one) will not become one by waiting.
             failure = (String(describing: error), error.code != .notFound)
+        } catch let error as FlowError {
+            // Nor does a broken .mf/flow.yaml mend itself: the push that mends it queues anew.
+            failure = (String(describing: error), false)
+        } catch let error as ManifestError {
+            failure = (String(describing: error), false)
         } catch {
             failure = (String(describing: error), true)
         }
@@ -126,6 +133,11 @@ public final class FactoryWorker: Sendable {
             } catch {
                 observer?.warning("the report of session \(session.session.id) could not be written: \(error)")
             }
+        }
+        // The worker that took the job over tells what happened; this one would tell it twice.
+        if lost.withLock({ $0 }) {
+            observer?.finished(job, report: report, error: "the lease was lost to another worker, which finishes the job")
+            return
         }
         let told = Date()
         await notify { try Notification.since(job.notifiedAt ?? started, repository: location, store: pipeline.store) }
