@@ -32,7 +32,7 @@ cp -r examples/churn-python/. "$work/clone/"
 git -C "$work/clone" checkout -q -b master
 git -C "$work/clone" add -A
 git -C "$work/clone" commit -q -m "churn model"
-"$mf" worker --poll 0.05 --lease 30 > "$work/worker.log" 2>&1 &
+"$mf" worker --lease 30 > "$work/worker.log" 2>&1 &
 worker=$!
 
 bundles_of() {

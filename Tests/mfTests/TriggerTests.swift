@@ -330,6 +330,27 @@ final class Listener: @unchecked Sendable {
         #expect(try store.bundles().map(\.bundle.commit) == [slow])
     }
 
+    /// A job queued while the worker waits is taken at once, not at the next poll: the worker
+    /// watches the store for commits.
+    @Test(.timeLimit(.minutes(3)))
+    func aQueuedJobWakesTheWorker() async throws {
+        let home = TemporaryDirectory("home")
+        let fixture = try GitFixture("woken")
+        try writeTriggerModel(in: fixture.path)
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "model"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+        // The store exists before the worker starts, so what the worker waits on is there.
+        #expect(try await mf(["jobs", "--home", home.path]).status == 0)
+        let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "60", "--json"])
+        try await worker.wait(seconds: 30) { $0.contains("\"started\"") }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
+        let store = try Store(path: home.appending("factory.sqlite"))
+        #expect(try await eventually(seconds: 20) { try store.bundles().contains { $0.bundle.tag == "v1.0.0" } }, "\(worker.output)")
+        #expect(worker.terminate() == 0)
+    }
+
     /// A failure that may pass (here: the repository's lock cannot be opened) is tried again after
     /// a wait, then given up with one notification; a broken flow configuration fails at once.
     @Test(.timeLimit(.minutes(3)))

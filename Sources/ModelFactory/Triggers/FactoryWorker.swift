@@ -19,7 +19,8 @@ public final class FactoryWorker: Sendable {
         public var concurrency = 2
         /// Seconds a job is held without renewal; a dead worker's job is taken up this long after.
         public var lease: TimeInterval = 60
-        /// Seconds between looks at the queue when it is empty.
+        /// Seconds between looks at the queue when it is empty. The worker also looks as soon as
+        /// the store changes (a hook or webhook queued a job), checked every 50 ms.
         public var poll: TimeInterval = 1
         /// End when no job is queued or running (for cron jobs and tests).
         public var untilIdle = false
@@ -79,11 +80,30 @@ public final class FactoryWorker: Sendable {
                 // Wake when a job ends or at the next look at the queue, whichever comes first.
                 if !ticking {
                     ticking = true
-                    group.addTask { try? await Task.sleep(for: .seconds(self.options.poll)); return nil }
+                    group.addTask { await self.waitForWork(); return nil }
                 }
                 guard let next = await group.next() else { return }
                 if let repository = next { busy.remove(repository) } else { ticking = false }
             }
+        }
+    }
+
+    /// Returns after `poll` seconds, or sooner when another process may have queued work: any
+    /// commit to the store grows or touches its write-ahead log, whose size and time are looked
+    /// at every 50 ms (a `stat`, no query), so a push is picked up at once without polling
+    /// SQLite. A stop (SIGTERM) also ends the wait.
+    func waitForWork() async {
+        let log = queue.store.writer.path + "-wal"
+        func stamp() -> [Int] {
+            var info = stat()
+            guard stat(log, &info) == 0 else { return [] }
+            return [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
+        }
+        let first = stamp()
+        let deadline = ContinuousClock.now + .seconds(options.poll)
+        while !Task.isCancelled, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
+            if isStopping || stamp() != first { return }
         }
     }
 
