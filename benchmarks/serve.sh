@@ -49,9 +49,12 @@ PY
 cores=$(nproc)
 (cd "$work" && "$work/flask/bin/gunicorn" -w "$cores" -b 127.0.0.1:18081 --log-level warning app:app) &
 "$mf" serve "$bundle" --port 18082 --workers "$cores" > "$work/serve.out" 2>/dev/null &
+# One Python worker: adaptive batching gives it twice the instances per call, and the core it
+# leaves free goes to the server.
+"$mf" serve "$bundle" --port 18083 --workers 1 > "$work/serve1.out" 2>/dev/null &
 for _ in $(seq 1 120); do
   curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"instances":[{"tenure":2,"contract":"monthly","monthly_charges":95.5}]}' http://127.0.0.1:18081/predict \
-    && grep -q listening "$work/serve.out" && break
+    && grep -q listening "$work/serve.out" && grep -q listening "$work/serve1.out" && break
   sleep 1
 done
 
@@ -78,3 +81,5 @@ echo "one instance per request, $connections connections, ${duration}s each, $co
 run "flask+gunicorn (-w $cores)" http://127.0.0.1:18081/predict
 run "mf serve (--workers $cores)" http://127.0.0.1:18082/v1/models/churn:predict
 curl -s http://127.0.0.1:18082/metrics | grep -E '^mf_batch_size_(sum|count)' | sed 's/{.*}//' >&2
+run "mf serve (--workers 1)" http://127.0.0.1:18083/v1/models/churn:predict
+curl -s http://127.0.0.1:18083/metrics | grep -E '^mf_batch_size_(sum|count)' | sed 's/{.*}//' >&2

@@ -1,11 +1,31 @@
 internal import Foundation
 internal import Prometheus
+internal import Synchronization
 
 /// The server's Prometheus metrics (`GET /metrics`), all under `mf_`: requests, errors and
 /// latency per model, version and API; worker restarts; input-check failures per field; batch
 /// sizes; shadow agreement and latency.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+
+    /// The handles of one model, version, API and status: the registry checks names, labels and
+    /// help text on every `make…`, so each set is made once and kept.
+    private struct RequestKey: Hashable {
+        let model: String, version: String, api: String, status: Int
+    }
+
+    private struct RequestHandles {
+        let requests: Counter
+        let errors: Counter?
+        let duration: DurationHistogram
+    }
+
+    private struct VersionKey: Hashable {
+        let model: String, version: String
+    }
+
+    private let requestHandles = Mutex<[RequestKey: RequestHandles]>([:])
+    private let batchHandles = Mutex<[VersionKey: ValueHistogram]>([:])
 
     private static let latencyBuckets: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -16,22 +36,28 @@ final class ServerMetrics: Sendable {
         MetricNameDescriptor(namespace: "mf", metricName: name, unitName: unit, helpText: help)
     }
 
-    /// One answered request.
+    /// One answered request. (Model, version and status come from the server's own routing,
+    /// never from a client's text, so the handles stay few.)
     func request(model: String, version: String, api: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: descriptor("requests", "total", "Requests answered, by model, version, API and HTTP status."),
-            labels: [("model", model), ("version", version), ("api", api), ("status", String(status))]
-        ).increment()
-        if status >= 400 {
-            registry.makeCounter(
-                descriptor: descriptor("request_errors", "total", "Requests answered with an error status."),
-                labels: [("model", model), ("version", version), ("api", api)]
-            ).increment()
+        let key = RequestKey(model: model, version: version, api: api, status: status)
+        let handles = requestHandles.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = RequestHandles(
+                requests: registry.makeCounter(
+                    descriptor: descriptor("requests", "total", "Requests answered, by model, version, API and HTTP status."),
+                    labels: [("model", model), ("version", version), ("api", api), ("status", String(status))]),
+                errors: status < 400 ? nil : registry.makeCounter(
+                    descriptor: descriptor("request_errors", "total", "Requests answered with an error status."),
+                    labels: [("model", model), ("version", version), ("api", api)]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: descriptor("request_duration", "seconds", "Time from a request's arrival to its answer."),
+                    labels: [("model", model), ("version", version)], buckets: Self.latencyBuckets))
+            cache[key] = made
+            return made
         }
-        registry.makeDurationHistogram(
-            descriptor: descriptor("request_duration", "seconds", "Time from a request's arrival to its answer."),
-            labels: [("model", model), ("version", version)], buckets: Self.latencyBuckets
-        ).record(duration)
+        handles.requests.increment()
+        handles.errors?.increment()
+        handles.duration.record(duration)
     }
 
     func workerRestart(model: String, version: String) {
@@ -52,10 +78,16 @@ final class ServerMetrics: Sendable {
     }
 
     func batch(model: String, version: String, size: Int) {
-        registry.makeValueHistogram(
-            descriptor: descriptor("batch_size", "", "Instances per worker call."),
-            labels: [("model", model), ("version", version)], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
-        ).record(Double(size))
+        let key = VersionKey(model: model, version: version)
+        let histogram = batchHandles.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = registry.makeValueHistogram(
+                descriptor: descriptor("batch_size", "", "Instances per worker call."),
+                labels: [("model", model), ("version", version)], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+            cache[key] = made
+            return made
+        }
+        histogram.record(Double(size))
     }
 
     func shadow(model: String, primary: String, candidate: String, agreed: Bool, duration: Duration) {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ModelFactory
+import TestSupport
 import Testing
 
 @Suite struct JobQueueTests {
@@ -145,6 +146,71 @@ import Testing
             try verifier.push(headers: WebhookVerifier.signedHeaders(.github, body: garbage, secret: "s3cret", delivery: "g"), body: garbage)
         }
         #expect(throws: WebhookError.self) { try verifier.push(headers: ["Content-Type": "application/json"], body: garbage) }
+    }
+
+    /// Headers written out as each forge's documentation shows them (not built by
+    /// `signedHeaders`), for a branch push: GitLab's `Push Hook` with its token, GitHub's
+    /// `sha256=` HMAC, Gitea's bare HMAC.
+    @Test func headersAsTheForgesDocumentThem() throws {
+        let secret = "It's a Secret to Everybody"
+        let verifier = WebhookVerifier(secret: secret)
+        let gitlab = Data(#"{"object_kind":"push","ref":"refs/heads/feature/x","project":{"path_with_namespace":"team/churn","git_http_url":"https://gitlab.example.com/team/churn.git"}}"#.utf8)
+        let fromGitLab = try #require(try verifier.push(headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret, "X-Gitlab-Event-UUID": "u-1"], body: gitlab))
+        #expect(fromGitLab.refs == ["refs/heads/feature/x"] && fromGitLab.delivery == "u-1" && fromGitLab.repository == "team/churn")
+        // GitHub's documented pair: "Hello, World!" signed with this secret.
+        let hello = Data("Hello, World!".utf8)
+        let documented = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+        #expect(throws: WebhookError.malformed("the body is not a JSON object")) {
+            try verifier.push(headers: ["X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=" + documented], body: hello)
+        }
+        #expect(throws: WebhookError.malformed("the body is not a JSON object")) {
+            try verifier.push(headers: ["X-Gitea-Event": "push", "X-Gitea-Signature": documented], body: hello)
+        }
+    }
+
+    /// Hostile or broken deliveries: each refused with its reason, none crashes.
+    @Test func hostileDeliveriesAreRefused() throws {
+        let verifier = WebhookVerifier(secret: "s3cret")
+        let body = try payload(.github)
+        let good = WebhookVerifier.signature(body, secret: "s3cret")
+        for signature in ["sha1=" + good.prefix(40), "sha256=" + good.dropLast(), "sha256=" + good + "0", "sha256=" + String(repeating: "zz", count: 32),
+                          "sha256=" + String(repeating: "é", count: 64), "sha256=", good] {
+            do {
+                _ = try verifier.push(headers: ["X-GitHub-Event": "push", "X-Hub-Signature-256": signature], body: body)
+                Issue.record("\(signature) was accepted")
+            } catch {
+                #expect(error.status == 401, "\(signature): \(error)")
+            }
+        }
+        for text in ["[1, 2]", "{}", #"{"ref": 3}"#, #"{"ref": "main", "repository": {"full_name": "a/b"}}"#, #"{"ref": "refs/heads/x"}"#,
+                     #"{"ref": "refs/heads/x", "repository": {"full_name": ""}}"#, String(repeating: "[", count: 100_000)] {
+            let data = Data(text.utf8)
+            do {
+                _ = try verifier.push(headers: WebhookVerifier.signedHeaders(.github, body: data, secret: "s3cret", delivery: "h"), body: data)
+                Issue.record("\(text.prefix(40)) was accepted")
+            } catch {
+                #expect(error.status == 400, "\(text.prefix(40)): \(error)")
+            }
+        }
+    }
+
+    /// A delivery without an id (GitLab before 17.4) is known again by its body.
+    @Test func aRedeliveryWithoutAnIDIsKnownByItsBody() async throws {
+        let origin = try GitFixture("gitlab-origin")
+        try origin.directory.write("repo/README", "x\n")
+        try origin.git(["add", "-A"])
+        try origin.git(["commit", "-q", "-m", "first"])
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("mf-receiver-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let queue = JobQueue(store: try .inMemory())
+        let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: Mirrors(home: home), remotes: ["team/churn": origin.path])
+        let body = Data(#"{"ref":"refs/heads/master","project":{"path_with_namespace":"team/churn"}}"#.utf8)
+        let headers = ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "s"]
+        let first = await receiver.receive(headers: headers, body: body)
+        #expect(first.status == 202, "\(first)")
+        let again = await receiver.receive(headers: headers, body: body)
+        #expect(again.status == 200 && again.outcome == "duplicate", "\(again)")
+        #expect(try queue.jobs().count == 1)
     }
 
     /// Without a list of repositories, only a network clone URL is fetched, into the forge's mirror.
