@@ -191,6 +191,9 @@ public final class ModelServer: Sendable {
         } catch let error as ServeError {
             status = Int(error.status.code)
             throw ServeError(error.status, error.message, problems: error.problems, version: primary.version)
+        } catch {
+            status = 500
+            throw error
         }
     }
 
@@ -233,6 +236,9 @@ public final class ModelServer: Sendable {
         } catch let error as ServeError {
             status = Int(error.status.code)
             throw ServeError(error.status, error.message, problems: error.problems, version: primary.version)
+        } catch {
+            status = 500
+            throw error
         }
     }
 

@@ -43,8 +43,13 @@ import Testing
         #expect(hotfix.contains("max: 10000"))
         #expect(try !String(contentsOfFile: home + "/bundles/churn/1.0.0/model.yaml", encoding: .utf8).contains("max: 10000"))
 
-        // The same story told to a person (in the same home, so the Python environment is reused).
-        let text = try await mf(["demo", "--path", folder.appending("again"), "--home", home])
+        // The same story told to a person, in a home of its own (the story's repository is new, so
+        // its releases are other commits: one home refuses a second bundle of churn 1.0.0) that
+        // shares the Python environments, so scikit-learn is not installed again.
+        let secondHome = folder.appending("second-home")
+        try FileManager.default.createDirectory(atPath: secondHome, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: secondHome + "/envs", withDestinationPath: home + "/envs")
+        let text = try await mf(["demo", "--path", folder.appending("again"), "--home", secondHome])
         #expect(text.status == 0, "\(text.stderr)")
         for line in ["== 4. Release v1.0.0", "$ mf reconcile", "Environment production: desired 1.0.1 (v1.0.1), current 1.0.1", "churn 1.0.1: intact"] {
             #expect(text.stdout.contains(line), "\(line) missing from\n\(text.stdout)")

@@ -121,6 +121,25 @@ func integrityCheck(_ home: String) throws -> String {
         #expect(reason?.contains("development at \(failing) has no bundle: its session") == true, "\(String(describing: reason))")
     }
 
+    /// A hotfix branch's head gets a session, as a feature's does; released, it replaces production.
+    @Test func hotfixHeadsGetSessions() throws {
+        let fixture = try reconcileRepository()
+        try fixture.git(["checkout", "-q", "-b", "hotfix/1.0.2", "v1.0.1"])
+        try fixture.directory.write("repo/fix.txt", "second fix\n")
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "second fix"])
+        let home = TemporaryDirectory("home")
+        let report = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let actions = (report["actions"] as? [[String: String]] ?? []).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }
+        #expect(actions.contains("session hotfix/1.0.2 passed"), "\(actions)")
+        try fixture.git(["checkout", "-q", "master"])
+        try fixture.git(["merge", "-q", "--no-ff", "-m", "hotfix 1.0.2", "hotfix/1.0.2"])
+        try fixture.git(["tag", "-a", "-m", "hotfix", "v1.0.2"])
+        let released = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
+        let production = (released["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "production" }
+        #expect(production?["version"] as? String == "1.0.2", "\(released)")
+    }
+
     /// Two reconciles at once do each piece of work once.
     @Test func concurrentRunsDoEachThingOnce() throws {
         let fixture = try reconcileRepository()

@@ -176,6 +176,10 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(bad.status == 422, "\(bad.text)")
         let fields = ((try bad.json() as? [String: Any])?["problems"] as? [[String: String]])?.compactMap { $0["field"] } ?? []
         #expect(Set(fields) == ["instances[0].x", "instances[0].kind", "instances[0].extra", "instances[1].x"], "\(fields)")
+        let mistyped = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": "four", "kind": true]]))
+        #expect(mistyped.status == 422 && mistyped.text.contains("expected a double") && mistyped.text.contains("expected a string"), "\(mistyped.text)")
+        // Without --admin-token the admin API is off.
+        #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer anything"]).status == 403)
         let badV2 = try http("POST", port: port, "/v2/models/demo/infer", json: ["inputs": [["name": "x", "datatype": "BYTES", "shape": [1], "data": ["1"]]]])
         #expect(badV2.status == 400 && badV2.text.contains("\"error\""), "\(badV2.text)")
         let badV2Fields = ((try badV2.json() as? [String: Any])?["problems"] as? [[String: String]])?.compactMap { $0["field"] } ?? []
@@ -232,6 +236,7 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         for line in [#"mf_requests_total{model="demo",version="1.0.0",api="v1",status="200"}"#, #"status="422""#, #"status="504""#,
                      "mf_request_duration_seconds_bucket", #"mf_input_check_failures_total{model="demo",field="kind"}"#,
                      #"mf_input_check_failures_total{model="demo",field="_unknown"}"#,
+                     #"mf_request_errors_total{model="demo",version="1.0.0",api="v1"}"#,
                      #"mf_worker_restarts_total{model="demo",version="1.0.0"}"#, "mf_batch_size_bucket"] {
             #expect(metrics.contains(line), "\(line) missing from /metrics")
         }
@@ -333,6 +338,11 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(late.status == 200 && late.headers["x-model-version"] == "1.1.0", "\(late.status) \(late.text)")
         #expect(unloaded?.status == 200)
         #expect(try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404)
+        // Loaded again through the admin API: started and warmed, then current.
+        let loaded = try http("POST", port: port, "/admin/bundles", json: ["path": paths[1], "current": true], headers: auth)
+        #expect(loaded.status == 200 && loaded.text.contains("1.1.0"), "\(loaded.text)")
+        #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
+        #expect(try http("POST", port: port, "/admin/bundles", json: ["path": "/nowhere"], headers: auth).status >= 400)
         #expect(server.stop() == 0)
     }
 
