@@ -75,21 +75,21 @@ public final class ModelVersion: Sendable {
             for await result in group { results.append(result) }
             return results
         }
-        var failures: [String] = []
-        for (slot, result) in started.sorted(by: { $0.0 < $1.0 }) {
-            switch result {
-            case .success(let client):
-                let loop = Task.detached { [self] in await self.serve(slot: slot, client: client) }
-                state.withLock {
-                    $0.workers[slot] = client
-                    $0.loops.append(loop)
-                }
-            case .failure(let error):
-                failures.append("\(error)")
-            }
+        let failures = started.compactMap { _, result -> String? in
+            if case .failure(let error) = result { "\(error)" } else { nil }
         }
         guard failures.count < options.workers else {
             throw ServeError(.serviceUnavailable, "\(name) \(version): no worker could start: \(failures.first ?? "?")")
+        }
+        // A slot whose worker failed to start gets a loop too: it starts one when the watchdog
+        // wakes it (or a request arrives).
+        for (slot, result) in started.sorted(by: { $0.0 < $1.0 }) {
+            let client = try? result.get()
+            let loop = Task.detached { [self] in await self.serve(slot: slot, client: client) }
+            state.withLock {
+                $0.workers[slot] = client
+                $0.loops.append(loop)
+            }
         }
         let watchdog = Task.detached { [self] in await self.watch() }
         state.withLock { $0.watchdog = watchdog }
@@ -149,8 +149,8 @@ public final class ModelVersion: Sendable {
     }
 
     /// One worker's loop: take a batch, call, answer; replace the worker when it breaks.
-    private func serve(slot: Int, client first: WorkerClient) async {
-        var client: WorkerClient? = first
+    private func serve(slot: Int, client first: WorkerClient?) async {
+        var client = first
         while let batch = await queue.nextBatch(maxInstances: options.maxBatch, wait: options.batchWait) {
             if batch.isEmpty, client?.isBroken != true, client != nil { continue }  // woken, nothing to replace
             if client?.isBroken == true {
@@ -315,11 +315,14 @@ final class BatchQueue: Sendable {
             if item.attempts < 3, let retry = item.again() { again.append(retry) } else { item.fail(error) }
         }
         guard !again.isEmpty else { return }
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        // Each goes to a worker alone, so wake as many idle loops as there are requests.
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.items.insert(contentsOf: again, at: 0)
-            return state.waiting.isEmpty ? nil : state.waiting.removeFirst()
+            let woken = Array(state.waiting.prefix(again.count))
+            state.waiting.removeFirst(woken.count)
+            return woken
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Wakes every loop waiting for a request, with an empty batch (so it can replace a worker

@@ -166,6 +166,17 @@ import Testing
         #expect(throws: WebhookError.malformed("the body is not a JSON object")) {
             try verifier.push(headers: ["X-Gitea-Event": "push", "X-Gitea-Signature": documented], body: hello)
         }
+        // The same signatures over other bytes are refused before the body is read.
+        let other = Data("Hello, World?".utf8)
+        for headers in [["X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=" + documented], ["X-Gitea-Event": "push", "X-Gitea-Signature": documented],
+                        ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret + "!"]] {
+            do {
+                _ = try verifier.push(headers: headers, body: other)
+                Issue.record("\(headers) was accepted for other bytes")
+            } catch {
+                #expect(error.status == 401, "\(error)")
+            }
+        }
     }
 
     /// Hostile or broken deliveries: each refused with its reason, none crashes.

@@ -175,4 +175,15 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         let problems = schema.check(instances[0].objectValue ?? [:])
         #expect(problems.map(\.path) == ["charges"] && problems.first?.message.contains("not a finite number") == true, "\(problems)")
     }
+
+    /// An array or object where a declared field's value belongs is the wrong type; under a name
+    /// the schema does not have, it is an unknown field.
+    @Test func compoundValuesAreWrongTypesNotMissing() {
+        let problems = schema.check(["tenure": .array([1]), "contract": .object([:]), "charges": 1, "promo": true, "extra": .array([])])
+        let byPath = Dictionary(problems.map { ($0.path, $0.message) }, uniquingKeysWith: { one, _ in one })
+        #expect(byPath["tenure"] == "expected a int, got an array", "\(problems)")
+        #expect(byPath["contract"] == "expected a string, got an object", "\(problems)")
+        #expect(byPath["extra"]?.hasPrefix("unknown field") == true, "\(problems)")
+        #expect(problems.count == 3)
+    }
 }

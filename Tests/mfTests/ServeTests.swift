@@ -4,7 +4,7 @@ import Testing
 
 /// A pure-Python model (no requirements) released as v1.0.0 and v1.1.0. Its predict sleeps 60 s
 /// for x == 777 (a hung worker) and 1.5 s for x == 555 (a slow call to kill a worker under), and
-/// its worker exits for x == 666 (a request that kills workers); v1.1.0 answers 0 for x == 3
+/// its worker exits for x == 666 (a request that kills workers) and it raises for x == 444; v1.1.0 answers 0 for x == 3
 /// where v1.0.0 answers 1 (a candidate that disagrees). Its load fails while the file named by
 /// DEMO_BROKEN exists (workers that cannot start again).
 func servedModel() throws -> GitFixture {
@@ -30,6 +30,7 @@ func servedModel() throws -> GitFixture {
                     if x == 777: time.sleep(60)
                     if x == 555: time.sleep(1.5)
                     if x == 666: os._exit(3)
+                    if x == 444: raise ValueError("444 is refused")
                     answers.append({"label": 0 if x == 3 and getattr(self, "second", False) else int(x > self.threshold)})
                 return answers
         """)
@@ -389,6 +390,11 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(poisoned[1].status == 503, "\(poisoned[1].status) \(poisoned[1].text)")
         #expect([0, 2, 3].map { poisoned[$0].status } == [200, 200, 200], "\(poisoned.map(\.text))")
         #expect([0, 2, 3].map { poisoned[$0].text } == [#"{"predictions":[{"label":0}]}"#, #"{"predictions":[{"label":1}]}"#, #"{"predictions":[{"label":0}]}"#])
+
+        // x == 444 makes the model raise: that request fails (500), the two batched with it do not.
+        let raising = try together([1, 444, 4])
+        #expect(raising.map(\.status) == [200, 500, 200], "\(raising.map(\.text))")
+        #expect(raising[1].text.contains("444 is refused"), "\(raising[1].text)")
 
         // Workers that die while idle and cannot start again: not ready.
         #expect(try http("GET", port: port, "/v2/health/ready").status == 200)

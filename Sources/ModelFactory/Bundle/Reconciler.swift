@@ -176,21 +176,29 @@ public struct EnvironmentStatus: Sendable, Encodable {
 public struct UnbundledRelease: Sendable, Encodable {
     public var tag: String
     public var version: String
-    public var model: String?
+    public var model: String
     public var session: String
     public var reason: String
 }
 
 extension Reconciler {
-    /// Every release whose latest session failed (and was not cut short by a killed run): the
-    /// tags that get no bundle, and why.
+    /// Every release of a model whose latest session failed (not cut short by a killed run) and
+    /// that has neither a bundle nor a passed session to make one from: the tags that get no
+    /// bundle, and why. Per model, as the bundler decides (a `model@version` tag names one).
     public static func unbundled(flow: Flow, repository: Repository, store: Store) throws -> [UnbundledRelease] {
-        try flow.releases.compactMap { release in
-            guard let session = try store.latestSession(repository: repository.location, commit: release.commit.hex), session.status == .failed,
-                  !(session.failure ?? "").hasPrefix(Session.interrupted) else { return nil }
-            return UnbundledRelease(tag: release.tag, version: release.version.description, model: release.model, session: session.id,
-                                    reason: "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))")
+        var unbundled: [UnbundledRelease] = []
+        for release in flow.releases {
+            for (session, model) in try store.latestSessions(repository: repository.location, commit: release.commit.hex)
+            where release.model == nil || release.model == model {
+                guard session.status == .failed, !(session.failure ?? "").hasPrefix(Session.interrupted),
+                      try store.bundle(modelID: session.modelId, version: release.version.description) == nil,
+                      try store.firstPassedSession(modelID: session.modelId, commit: release.commit.hex) == nil else { continue }
+                unbundled.append(UnbundledRelease(
+                    tag: release.tag, version: release.version.description, model: model, session: session.id,
+                    reason: "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"))
+            }
         }
+        return unbundled
     }
 
     /// `production` and `staging` for each model: what the refs want against what the store says

@@ -107,12 +107,11 @@ extension Manifest.Schema {
     public func check(_ instance: [String: JSONValue]) -> [ManifestError.Problem] {
         let problems = check(instance.mapValues(Manifest.Value.init))
         return problems.map { problem in
+            guard let field = inputs.first(where: { $0.name == problem.path }) else { return problem }  // unknown stays unknown
             switch instance[problem.path] {
-            case .array?, .object?:
-                let kind = inputs.first { $0.name == problem.path }?.type.rawValue ?? "scalar"
-                return .init(path: problem.path, message: "expected a \(kind), got \(instance[problem.path]?.arrayValue == nil ? "an object" : "an array")")
-            default:
-                return problem
+            case .array?: return .init(path: problem.path, message: "expected a \(field.type.rawValue), got an array")
+            case .object?: return .init(path: problem.path, message: "expected a \(field.type.rawValue), got an object")
+            default: return problem
             }
         }
     }

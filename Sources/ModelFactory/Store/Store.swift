@@ -383,6 +383,20 @@ extension Store {
         }
     }
 
+    /// The latest session of each model of the repository at `path` at `commit`, by model name.
+    public func latestSessions(repository path: String, commit: String) throws -> [(session: Session, model: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
+                ORDER BY sessions.startedAt DESC, sessions.rowid DESC
+                """, arguments: [path, commit]).reduce(into: [(session: Session, model: String)]()) { latest, row in
+                let model: String = row["modelName"]
+                if !latest.contains(where: { $0.model == model }) { latest.append((try Session(row: row), model)) }
+            }
+        }
+    }
+
     /// The latest session of any model of the repository at `path` at `commit`.
     public func latestSession(repository path: String, commit: String) throws -> Session? {
         try writer.read { db in

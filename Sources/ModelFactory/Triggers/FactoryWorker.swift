@@ -97,7 +97,12 @@ public final class FactoryWorker: Sendable {
         func stamp() -> [Int] {
             var info = stat()
             guard stat(log, &info) == 0 else { return [] }
-            return [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
+            #if canImport(Darwin)
+            let time = info.st_mtimespec
+            #else
+            let time = info.st_mtim
+            #endif
+            return [Int(info.st_size), Int(time.tv_sec), Int(time.tv_nsec)]
         }
         let first = stamp()
         let deadline = ContinuousClock.now + .seconds(options.poll)
@@ -155,7 +160,8 @@ public final class FactoryWorker: Sendable {
             }
         }
         // The worker that took the job over tells what happened; this one would tell it twice.
-        if lost.withLock({ $0 }) {
+        // (Asked again here: a process paused past its lease may not have renewed since.)
+        if lost.withLock({ $0 }) || (try? queue.renew(id, worker: identity, lease: options.lease)) == false {
             observer?.finished(job, report: report, error: "the lease was lost to another worker, which finishes the job")
             return
         }
