@@ -28,8 +28,8 @@ public struct PoolOptions: Sendable {
 /// requests share worker calls (adaptive batching: no wait when idle, large batches under load).
 /// A worker that dies is replaced (also while idle: a watchdog wakes idle loops every second to
 /// look) and the requests it held are tried again on another, each on its own so that one
-/// request that kills workers cannot take the others with it; a call past its time limit answers
-/// 504 and the worker is replaced. The version is ready while at least one worker is alive.
+/// request that kills workers, hangs or makes the model raise cannot take the others with it; a
+/// call past its time limit answers 504 and the worker is replaced. The version is ready while at least one worker is alive.
 public final class ModelVersion: Sendable {
     public let bundle: RunnableBundle
     let options: PoolOptions
@@ -184,9 +184,10 @@ public final class ModelVersion: Sendable {
             } catch {
                 switch error {
                 case .timedOut:
-                    for item in batch {
-                        item.fail(ServeError(.gatewayTimeout, "\(name) \(version): the worker did not answer within \(options.callTimeout) s"))
-                    }
+                    // Alone, the request is the one that hangs; together, each is tried again
+                    // alone, so only that one answers 504 (after a second time limit).
+                    let timeout = ServeError(.gatewayTimeout, "\(name) \(version): the worker did not answer within \(options.callTimeout) s")
+                    if batch.count == 1 { batch[0].fail(timeout) } else { queue.retryOrFail(batch, error: timeout) }
                 case .remote(_, _, let message):
                     // The model raised: the worker is fine, a request is not. Alone, each
                     // request gets its own answer; together, try them again one by one.

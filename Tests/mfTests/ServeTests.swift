@@ -348,8 +348,8 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
     }
 
     /// Adaptive batching, a request that kills workers, and readiness: concurrent requests share
-    /// worker calls; a request that kills its worker fails alone while those batched with it are
-    /// answered; a version whose workers died and cannot start again is not ready (503), and is
+    /// worker calls; a request that kills its worker, makes the model raise or hangs fails alone
+    /// while those batched with it are answered; a version whose workers died and cannot start again is not ready (503), and is
     /// ready again, with no request sent, once a worker can start.
     @Test(.timeLimit(.minutes(5)))
     func batchingPoisonAndReadiness() throws {
@@ -357,7 +357,7 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         let home = TemporaryDirectory("home")
         let paths = try bundled(fixture, ["v1.0.0"], home: home)
         let flag = home.appending("broken")
-        let server = try ServerProcess(paths + ["--home", home.path, "--workers", "1", "--batch-wait-ms", "300"], environment: ["DEMO_BROKEN": flag])
+        let server = try ServerProcess(paths + ["--home", home.path, "--workers", "1", "--batch-wait-ms", "300", "--timeout", "2"], environment: ["DEMO_BROKEN": flag])
         let port = server.port
         /// Sends every body on a connection of its own before reading any answer.
         func together(_ xs: [Int]) throws -> [HTTPAnswer] {
@@ -396,7 +396,14 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(raising.map(\.status) == [200, 500, 200], "\(raising.map(\.text))")
         #expect(raising[1].text.contains("444 is refused"), "\(raising[1].text)")
 
-        // Workers that die while idle and cannot start again: not ready.
+        // x == 777 hangs: after the time limit the three are tried alone, and only it answers 504.
+        let hanging = try together([1, 777, 4])
+        #expect(hanging.map(\.status) == [200, 504, 200], "\(hanging.map(\.text))")
+
+        // Workers that die while idle and cannot start again: not ready. (First the worker that
+        // replaces the hung one is up: while it starts, no worker is alive.)
+        let replaced = Date().addingTimeInterval(20)
+        while try http("GET", port: port, "/v2/health/ready").status != 200, Date() < replaced { Thread.sleep(forTimeInterval: 0.1) }
         #expect(try http("GET", port: port, "/v2/health/ready").status == 200)
         #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
         for pid in server.workers { kill(pid, SIGKILL) }
