@@ -278,6 +278,26 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         }
         #expect(seen.values.allSatisfy { $0.count == 1 }, "a customer saw two versions: \(seen)")
         #expect(Set(seen.values.flatMap { $0 }) == ["1.0.0", "1.1.0"], "\(seen)")
+        // The same under load: four clients at once, every answer 200, every customer still on one version.
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var versions: [String: Set<String>] = [:]
+            var statuses: [Int: Int] = [:]
+        }
+        let underLoad = Seen()
+        DispatchQueue.concurrentPerform(iterations: 4) { client in
+            guard let connection = try? HTTPConnection(port: port) else { return }
+            for round in 0 ..< 40 {
+                let customer = "c\((client * 40 + round) % 20)"
+                let answer = try? connection.send("POST", "/v1/models/demo:predict", headers: ["X-Customer": customer], body: body)
+                underLoad.lock.withLock {
+                    underLoad.statuses[answer?.status ?? -1, default: 0] += 1
+                    underLoad.versions[customer, default: []].insert(answer?.headers["x-model-version"] ?? "?")
+                }
+            }
+        }
+        #expect(underLoad.statuses == [200: 160], "\(underLoad.statuses)")
+        #expect(underLoad.versions.allSatisfy { seen[$0.key] == $0.value }, "customers moved under load: \(underLoad.versions) against \(seen)")
         // A version asked for is the version served.
         #expect(try http("POST", port: port, "/v2/models/demo/versions/1.0.0/infer", json: ["inputs": [
             ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
