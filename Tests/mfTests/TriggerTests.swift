@@ -330,6 +330,66 @@ final class Listener: @unchecked Sendable {
         #expect(try store.bundles().map(\.bundle.commit) == [slow])
     }
 
+    /// Work on different repositories runs in parallel up to --concurrency; work on one
+    /// repository never overlaps, even with two worker processes.
+    @Test(.timeLimit(.minutes(3)))
+    func repositoriesInParallelOneRepositoryAtATime() async throws {
+        let home = TemporaryDirectory("home")
+        var fixtures: [GitFixture] = []
+        for name in ["left", "right"] {
+            let fixture = try GitFixture(name)
+            try writeTriggerModel(in: fixture.path)
+            try fixture.directory.write("repo/sleep.txt", "2")
+            try fixture.git(["add", "-A"])
+            try fixture.git(["commit", "-q", "-m", "model"])
+            try fixture.git(["checkout", "-q", "-b", "feature/a"])
+            try fixture.directory.write("repo/a.txt", "a\n")
+            try fixture.git(["add", "-A"])
+            try fixture.git(["commit", "-q", "-m", "a"])
+            try fixture.git(["checkout", "-q", "-b", "feature/b", "master"])
+            try fixture.directory.write("repo/b.txt", "b\n")
+            try fixture.git(["add", "-A"])
+            try fixture.git(["commit", "-q", "-m", "b"])
+            fixtures.append(fixture)
+        }
+        // Two repositories, one worker with --concurrency 2: their sessions overlap in time.
+        for fixture in fixtures { #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0) }
+        async let one = mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--concurrency", "2"])
+        async let two = mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--concurrency", "2"])
+        let (first, second) = try await (one, two)
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
+        let store = try Store(path: home.appending("factory.sqlite"))
+        let sessions = try store.sessions(limit: 20)
+        #expect(sessions.count == 4, "\(sessions.map(\.session.ref))")
+        func spans(_ fixture: GitFixture) throws -> [(Date, Date)] {
+            let location = try Repository.open(at: fixture.path).location
+            return try store.sessions(repository: location, since: .distantPast).map { ($0.session.startedAt, $0.session.endedAt ?? .distantFuture) }
+        }
+        let left = try spans(fixtures[0]), right = try spans(fixtures[1])
+        func overlap(_ a: (Date, Date), _ b: (Date, Date)) -> Bool { a.0 < b.1 && b.0 < a.1 }
+        #expect(left.count == 2 && right.count == 2)
+        #expect(left.contains { l in right.contains { overlap(l, $0) } }, "the two repositories were not worked on in parallel")
+
+        // One repository, two worker processes: a job queued while another of the same
+        // repository runs waits for it, whichever worker takes it.
+        try fixtures[0].git(["checkout", "-q", "-b", "feature/c", "master"])
+        try fixtures[0].directory.write("repo/c.txt", "c\n")
+        try fixtures[0].git(["add", "-A"])
+        try fixtures[0].git(["commit", "-q", "-m", "c"])
+        let head = try fixtures[0].id("HEAD")
+        #expect(try await mf(["enqueue", "--repo", fixtures[0].path, "--home", home.path]).status == 0)
+        let busy = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--until-idle"])
+        #expect(try await eventually(seconds: 60) { try store.sessions(limit: 20).contains { $0.session.commit == head && $0.session.status == .running } })
+        #expect(try await mf(["enqueue", "--repo", fixtures[0].path, "--home", home.path]).status == 0)
+        let other = try await mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle"])
+        #expect(other.status == 0 && busy.terminate() == 0)
+        let jobs = try JobQueue(store: store).jobs().filter { $0.repository == (try? Repository.open(at: fixtures[0].path).location) }
+            .sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+        let (earlier, later) = (try #require(jobs.dropLast().last), try #require(jobs.last))
+        #expect(earlier.state == .done && later.state == .done, "\(jobs)")
+        #expect(try #require(later.startedAt) >= (try #require(earlier.endedAt)), "two jobs of one repository ran at once: \(jobs)")
+    }
+
     /// A job queued while the worker waits is taken at once, not at the next poll: the worker
     /// watches the store for commits.
     @Test(.timeLimit(.minutes(3)))
