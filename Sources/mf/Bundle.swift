@@ -53,6 +53,9 @@ struct Verify: ParsableCommand {
         abstract: "Check a bundle (folder or .tar.gz) against its bundle.json.",
         discussion: """
             Every file bundle.json lists must be there with its SHA-256, and no other file may be. \
+            When the home's store recorded this bundle (by its folder or archive path), the bundle \
+            must also be, as a whole, the archive the factory published, so a changed bundle.json \
+            is found too (kind "unpublished"). \
             Exit status: 0 intact, 1 it differs (each difference printed), 2 not a bundle.
             """
     )
@@ -60,22 +63,34 @@ struct Verify: ParsableCommand {
     @Argument(help: "A bundle folder or .tar.gz.")
     var path: String
 
-    @Flag(help: "Print JSON: {model, version, intact, differences: [{kind, path}]}.")
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    var home: String?
+
+    @Flag(help: "Print JSON: {model, version, intact, published, differences: [{kind, path}]}; published is whether the store recorded it.")
     var json = false
 
     struct Report: Encodable {
         let model: String
         let version: String
         let intact: Bool
+        let published: Bool
         let differences: [BundleDifference]
     }
 
     func run() throws {
-        let (manifest, differences) = try reportingErrors { try BundleVerifier.verify(URL(fileURLWithPath: path)) }
+        let (manifest, differences, published) = try reportingErrors {
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            // The store is read only when it exists: verify never creates one.
+            let homeURL = Home.url(home)
+            let record = FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path)
+                ? try Home.store(homeURL).bundles().map(\.bundle).first { [$0.path, $0.archive].contains(url.path) } : nil
+            let (manifest, differences) = try BundleVerifier.verify(url, published: record?.sha256)
+            return (manifest, differences, record != nil)
+        }
         if json {
-            try printJSON(Report(model: manifest.model, version: manifest.version, intact: differences.isEmpty, differences: differences))
+            try printJSON(Report(model: manifest.model, version: manifest.version, intact: differences.isEmpty, published: published, differences: differences))
         } else if differences.isEmpty {
-            print("\(manifest.model) \(manifest.version): intact (\(manifest.files.count) files)")
+            print("\(manifest.model) \(manifest.version): intact (\(manifest.files.count) files\(published ? ", as published" : ""))")
         } else {
             for difference in differences { print(difference.description) }
         }

@@ -173,6 +173,23 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         let differences = (report["differences"] as? [[String: String]])?.map { "\($0["kind"]!) \($0["path"]!)" }
         #expect(differences == ["missing Dockerfile", "extra extra.txt", "changed plugin/model.py"])
         let archive = try #require(result["archive"] as? String)
+        // bundle.json itself changed (a better AUC claimed): every file still matches it, but the
+        // bundle is not the one the factory published, which the home's store knows.
+        let untouched = try mf(["verify", archive, "--home", home.path, "--json"])
+        let untouchedReport = try json(untouched) as? [String: Any]
+        #expect(untouched.status == 0 && untouchedReport?["published"] as? Bool == true, "\(untouched.stdout)")
+        let second = TemporaryDirectory("home")
+        let fresh = try #require((try json(try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", second.path, "--json"])) as? [[String: Any]])?.first)
+        let freshFolder = try #require(fresh["path"] as? String)
+        #expect(try mf(["verify", freshFolder, "--home", second.path]).stdout.contains("as published"))
+        let manifestFile = URL(fileURLWithPath: freshFolder + "/bundle.json")
+        let claimed = try String(contentsOf: manifestFile, encoding: .utf8).replacingOccurrences(of: "\"auc\": 1", with: "\"auc\": 0.99")
+        #expect(claimed != (try String(contentsOf: manifestFile, encoding: .utf8)), "the fixture's bundle.json has no \"auc\": 1")
+        try claimed.write(to: manifestFile, atomically: true, encoding: .utf8)
+        let tampered = try mf(["verify", freshFolder, "--home", second.path, "--json"])
+        #expect(tampered.status == 1, "\(tampered.stdout)")
+        let kinds = ((try json(tampered) as? [String: Any])?["differences"] as? [[String: String]])?.map { "\($0["kind"]!) \($0["path"]!)" }
+        #expect(kinds == ["unpublished bundle.json"], "\(tampered.stdout)")
         let data = try Data(contentsOf: URL(fileURLWithPath: archive))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: home.appending("cut.tar.gz")))
         expectOneLineError(try mf(["verify", home.appending("cut.tar.gz")]), containing: "cut.tar.gz")

@@ -100,7 +100,9 @@ public struct SortedMap<Value: Codable & Sendable & Equatable>: Codable, Sendabl
 
 /// A way a bundle differs from its manifest.
 public struct BundleDifference: Sendable, Equatable, Encodable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Encodable { case changed, missing, extra }
+    /// `unpublished`: every file matches bundle.json, but the bundle is not the one the factory
+    /// published (bundle.json itself, or a file's mode, was changed).
+    public enum Kind: String, Sendable, Encodable { case changed, missing, extra, unpublished }
     public var kind: Kind
     public var path: String
     public var description: String {
@@ -108,14 +110,17 @@ public struct BundleDifference: Sendable, Equatable, Encodable, CustomStringConv
         case .changed: "\(path): its contents differ from bundle.json"
         case .missing: "\(path): listed in bundle.json but missing"
         case .extra: "\(path): present but not listed in bundle.json"
+        case .unpublished: "\(path): not the bundle the factory published (bundle.json or a file's mode was changed)"
         }
     }
 }
 
 public enum BundleVerifier {
     /// Checks a bundle folder or `.tar.gz` against its `bundle.json`: every listed file present
-    /// with its size and SHA-256, and nothing else.
-    public static func verify(_ path: URL) throws -> (manifest: BundleManifest, differences: [BundleDifference]) {
+    /// with its size and SHA-256, and nothing else. With `published`, the SHA-256 of the archive
+    /// the factory published (the store's record), the bundle as a whole must be that archive
+    /// (a folder is archived again, reproducibly, to compare), which covers `bundle.json` too.
+    public static func verify(_ path: URL, published: String? = nil) throws -> (manifest: BundleManifest, differences: [BundleDifference]) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isFolder) else {
             throw BundleError.notABundle(path: path.path, reason: "it does not exist")
@@ -145,6 +150,15 @@ public enum BundleVerifier {
             if digest != (file.link == nil ? "" : "link:") + file.sha256 { differences.append(BundleDifference(kind: .changed, path: file.path)) }
         }
         differences += actual.keys.sorted().map { BundleDifference(kind: .extra, path: $0) }
+        if let published, differences.isEmpty {
+            let archive: Data
+            do {
+                archive = isFolder.boolValue ? try Archive.tarGz(entries, prefix: "\(manifest.model)-\(manifest.version)") : try Data(contentsOf: path)
+            } catch {
+                throw BundleError.notABundle(path: path.path, reason: "it cannot be archived to compare: \(error)")
+            }
+            if BundleManifest.digest(archive) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
+        }
         return (manifest, differences.sorted { $0.path < $1.path })
     }
 }
