@@ -279,6 +279,14 @@ final class Listener: @unchecked Sendable {
         let bundles = try store.bundles().filter { $0.bundle.tag == "v1.0.0" }
         #expect(bundles.count == 1)
         #expect(try await mf(["verify", bundles[0].bundle.archive]).status == 0)
+        // The kill left no trace in the bundle: a fresh home makes the same bytes (the session
+        // that did the work again has the id a fresh home gives; the killed one was renamed).
+        let interrupted = try #require(sessions.first { $0.failure?.hasPrefix("interrupted") == true })
+        #expect(interrupted.id.contains("-interrupted-"), "\(interrupted.id)")
+        let fresh = TemporaryDirectory("home")
+        let again = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", fresh.path, "--json"])
+        let freshBundle = try #require((try json(again) as? [[String: Any]])?.first, "\(again.stderr)")
+        #expect(freshBundle["sha256"] as? String == bundles[0].bundle.sha256, "a bundle made after a kill differs from a fresh home's")
 
         // What the team hears.
         let texts = listener.received.compactMap { $0["text"] as? String }

@@ -56,7 +56,13 @@ public struct Reconciler: Sendable {
         // What a killed run left half-made goes first (only when no one else is making anything):
         // folders set aside, and sessions still marked running (their work is done again).
         for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { close(try AsideFolders.enter(parent)) }
-        try pipeline.store.interruptStaleSessions(repository: repository.location, triggers: Self.triggers)
+        for (old, new) in try pipeline.store.interruptStaleSessions(repository: repository.location, triggers: Self.triggers) {
+            // Their logs and partial artifacts go with them (the record already names the new folder).
+            let folder = pipeline.sessionsFolder.appendingPathComponent(old)
+            if FileManager.default.fileExists(atPath: folder.path) {
+                try? FileManager.default.moveItem(at: folder, to: pipeline.sessionsFolder.appendingPathComponent(new))
+            }
+        }
         let flow = try Flow.read(repository, checkingRules: false, cache: cache)
         var report = ReconcileReport()
 

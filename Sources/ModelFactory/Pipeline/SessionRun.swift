@@ -136,6 +136,9 @@ struct SessionRun {
     mutating func run(_ manifest: Manifest, recipe: String) async throws {
         let sessionFolder = pipeline.sessionsFolder.appendingPathComponent(session.id)
         let artifacts = sessionFolder.appendingPathComponent("artifacts")
+        // A folder already at this id is a killed run's that could not be moved aside with its
+        // session: nothing of it may reach this session's artifacts.
+        try? FileManager.default.removeItem(at: sessionFolder)
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let buildLog = sessionFolder.appendingPathComponent("build.log")
         let workerLog = sessionFolder.appendingPathComponent("worker.log")

@@ -297,8 +297,13 @@ extension Store {
     /// the same id in every home, and a bundle that names it is the same bytes).
     public func insertNumbered(_ session: inout Session, model: String) throws {
         try writer.write { db in
+            // Sessions a killed run left behind do not count (they were given other ids when they
+            // were marked), so the run that does their work again gets the id a fresh home gives.
             var ordinal = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM sessions WHERE modelId = ? AND \"commit\" = ? AND recipe = ?",
+                db, sql: """
+                    SELECT COUNT(*) FROM sessions WHERE modelId = ? AND "commit" = ? AND recipe = ?
+                    AND NOT (status = 'failed' AND failure LIKE '\(Session.interrupted)%')
+                    """,
                 arguments: [session.modelId, session.commit, session.recipe]) ?? 0
             while true {
                 session.id = Session.id(model: model, commit: session.commit, recipe: session.recipe, ordinal: ordinal)
@@ -353,9 +358,11 @@ extension Store {
 
     /// Ends as failed ("interrupted") the sessions of the repository at `path` still marked
     /// running with one of `triggers`: called by the one run allowed to make them (it holds the
-    /// repository's lock), so they belong to a run that was killed. Returns their ids.
+    /// repository's lock), so they belong to a run that was killed. Each gets a new id (its
+    /// steps, metrics and artifacts follow), so the session that does the work again can have
+    /// the id it would have had without the kill. Returns the old and new ids.
     @discardableResult
-    public func interruptStaleSessions(repository path: String, triggers: [String]) throws -> [String] {
+    public func interruptStaleSessions(repository path: String, triggers: [String]) throws -> [(old: String, new: String)] {
         try writer.write { db in
             let marks = databaseQuestionMarks(count: triggers.count)
             let ids = try String.fetchAll(db, sql: """
@@ -363,12 +370,22 @@ extension Store {
                 JOIN repositories ON repositories.id = models.repositoryId
                 WHERE repositories.path = ? AND sessions.status = 'running' AND sessions.trigger IN (\(marks))
                 """, arguments: StatementArguments([path] + triggers))
+            guard !ids.isEmpty else { return [] }
+            // The children are moved to the new id before the commit checks the references.
+            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+            var moved: [(old: String, new: String)] = []
             for id in ids {
-                try db.execute(sql: "UPDATE sessions SET status = 'failed', failure = ?, endedAt = ? WHERE id = ?", arguments: [
-                    "\(Session.interrupted): the run making it was stopped before it ended", Date(), id,
+                let new = "\(id)-interrupted-\(UUID().uuidString.prefix(8).lowercased())"
+                try db.execute(sql: "UPDATE sessions SET id = ?, status = 'failed', failure = ?, endedAt = ? WHERE id = ?", arguments: [
+                    new, "\(Session.interrupted): the run making it was stopped before it ended", Date(), id,
                 ])
+                try db.execute(sql: "UPDATE steps SET sessionId = ?, logPath = REPLACE(logPath, ?, ?) WHERE sessionId = ?", arguments: [new, id, new, id])
+                for table in ["metrics", "artifacts"] {
+                    try db.execute(sql: "UPDATE \(table) SET sessionId = ? WHERE sessionId = ?", arguments: [new, id])
+                }
+                moved.append((id, new))
             }
-            return ids
+            return moved
         }
     }
 
