@@ -29,7 +29,8 @@ public struct PoolOptions: Sendable {
 /// A worker that dies is replaced (also while idle: a watchdog wakes idle loops every second to
 /// look) and the requests it held are tried again on another, each on its own so that one
 /// request that kills workers, hangs or makes the model raise cannot take the others with it; a
-/// call past its time limit answers 504 and the worker is replaced. The version is ready while at least one worker is alive.
+/// call past its time limit answers 504 and the worker is replaced. The version is ready while
+/// at least one worker is alive.
 public final class ModelVersion: Sendable {
     public let bundle: RunnableBundle
     let options: PoolOptions
@@ -152,7 +153,7 @@ public final class ModelVersion: Sendable {
     private func serve(slot: Int, client first: WorkerClient?) async {
         var client = first
         while let batch = await queue.nextBatch(maxInstances: options.maxBatch, wait: options.batchWait) {
-            if batch.isEmpty, client?.isBroken != true, client != nil { continue }  // woken, nothing to replace
+            if batch.isEmpty, let client, !client.isBroken { continue }  // woken, nothing to replace
             if client?.isBroken == true {
                 // It died while idle (killed, crashed): replace it before it gets the batch.
                 logger.warning("\(name) \(version): worker \(slot) ended while idle; replacing it")
@@ -184,18 +185,11 @@ public final class ModelVersion: Sendable {
             } catch {
                 switch error {
                 case .timedOut:
-                    // Alone, the request is the one that hangs; together, each is tried again
-                    // alone, so only that one answers 504 (after a second time limit).
-                    let timeout = ServeError(.gatewayTimeout, "\(name) \(version): the worker did not answer within \(options.callTimeout) s")
-                    if batch.count == 1 { batch[0].fail(timeout) } else { queue.retryOrFail(batch, error: timeout) }
+                    // Only the request that hangs answers 504 (after a second time limit, alone).
+                    fail(batch, ServeError(.gatewayTimeout, "\(name) \(version): the worker did not answer within \(options.callTimeout) s"))
                 case .remote(_, _, let message):
-                    // The model raised: the worker is fine, a request is not. Alone, each
-                    // request gets its own answer; together, try them again one by one.
-                    if batch.count == 1 {
-                        batch[0].fail(ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)"))
-                    } else {
-                        queue.retryOrFail(batch, error: ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)"))
-                    }
+                    // The model raised: the worker is fine, a request is not.
+                    fail(batch, ServeError(.internalServerError, "\(name) \(version): the model failed: \(message)"))
                     continue
                 default:
                     queue.retryOrFail(batch, error: ServeError(.serviceUnavailable, "\(name) \(version): the worker failed: \(error)"))
@@ -207,6 +201,13 @@ public final class ModelVersion: Sendable {
         }
         state.withLock { $0.workers[slot] = nil }
         await client?.shutdown()
+    }
+
+    /// A call of `batch` failed with `error` because of one of its requests (it hung, or the
+    /// model raised): alone, the request gets the error; together, each is tried again alone,
+    /// so only the one at fault gets it.
+    private func fail(_ batch: [BatchQueue.Item], _ error: ServeError) {
+        if batch.count == 1 { batch[0].fail(error) } else { queue.retryOrFail(batch, error: error) }
     }
 
     /// A new worker for `slot`, or nil when it cannot start (the next batch tries again).

@@ -106,9 +106,7 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
     /// is refused by name, and the first stays as it was.
     @Test func anotherCommitCannotTakeABundlesPlace() throws {
         let one = try releasedModel(), other = try releasedModel()
-        try other.directory.write("repo/notes.txt", "another repository\n")
-        try other.git(["add", "-A"])
-        try other.git(["commit", "-q", "-m", "notes"])
+        try other.commit("notes", file: "notes.txt", content: "another repository\n")
         try other.git(["tag", "-f", "-a", "-m", "release", "v1.0.0"])
         let home = TemporaryDirectory("home")
         #expect(try mf(["bundle", "v1.0.0", "--repo", one.path, "--home", home.path]).status == 0)

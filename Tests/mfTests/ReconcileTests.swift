@@ -125,9 +125,7 @@ func integrityCheck(_ home: String) throws -> String {
     @Test func hotfixHeadsGetSessions() throws {
         let fixture = try reconcileRepository()
         try fixture.git(["checkout", "-q", "-b", "hotfix/1.0.2", "v1.0.1"])
-        try fixture.directory.write("repo/fix.txt", "second fix\n")
-        try fixture.git(["add", "-A"])
-        try fixture.git(["commit", "-q", "-m", "second fix"])
+        try fixture.commit("second fix", file: "fix.txt")
         let home = TemporaryDirectory("home")
         let report = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
         let actions = (report["actions"] as? [[String: String]] ?? []).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }

@@ -367,10 +367,10 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(server.stop() == 0)
     }
 
-    /// Adaptive batching, a request that kills workers, and readiness: concurrent requests share
-    /// worker calls; a request that kills its worker, makes the model raise or hangs fails alone
-    /// while those batched with it are answered; a version whose workers died and cannot start again is not ready (503), and is
-    /// ready again, with no request sent, once a worker can start.
+    /// Adaptive batching, bad requests in a batch, and readiness: concurrent requests share worker
+    /// calls; a request that kills its worker, makes the model raise or hangs fails alone while
+    /// those batched with it are answered; a version whose workers died and cannot start again is
+    /// not ready (503), and is ready again, with no request sent, once a worker can start.
     @Test(.timeLimit(.minutes(5)))
     func batchingPoisonAndReadiness() throws {
         let fixture = try servedModel()

@@ -39,6 +39,18 @@ func writeTriggerModel(in folder: String) throws {
         """.utf8).write(to: URL(fileURLWithPath: folder + "/model.yaml"))
 }
 
+/// A repository with the trigger model committed on master, `files` written with it
+/// (`sleep.txt`, `.mf/flow.yaml` …), tagged `tag` when one is given.
+func triggerRepository(_ name: String, files: [String: String] = [:], tag: String? = "v1.0.0") throws -> GitFixture {
+    let fixture = try GitFixture(name)
+    try writeTriggerModel(in: fixture.path)
+    for (path, text) in files { try fixture.directory.write("repo/" + path, text) }
+    try fixture.git(["add", "-A"])
+    try fixture.git(["commit", "-q", "-m", "model"])
+    if let tag { try fixture.git(["tag", "-a", "-m", "release", tag]) }
+    return fixture
+}
+
 /// `mf` running in the background, its standard output collected line by line.
 final class BackgroundMF: @unchecked Sendable {
     let process = Process()
@@ -318,12 +330,7 @@ final class Listener: @unchecked Sendable {
         let home = TemporaryDirectory("home")
         var fixtures: [GitFixture] = []
         for name in ["slow", "next"] {
-            let fixture = try GitFixture(name)
-            try writeTriggerModel(in: fixture.path)
-            try fixture.directory.write("repo/sleep.txt", name == "slow" ? "3" : "0")
-            try fixture.git(["add", "-A"])
-            try fixture.git(["commit", "-q", "-m", "model"])
-            try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+            let fixture = try triggerRepository(name, files: ["sleep.txt": name == "slow" ? "3" : "0"])
             #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
             fixtures.append(fixture)
         }
@@ -338,26 +345,18 @@ final class Listener: @unchecked Sendable {
         #expect(try store.bundles().map(\.bundle.commit) == [slow])
     }
 
-    /// Work on different repositories runs in parallel up to --concurrency; work on one
-    /// repository never overlaps, even with two worker processes.
+    /// Work on different repositories runs in parallel up to --concurrency; two jobs of one
+    /// repository never run at once, even with two worker processes.
     @Test(.timeLimit(.minutes(3)))
     func repositoriesInParallelOneRepositoryAtATime() async throws {
         let home = TemporaryDirectory("home")
         var fixtures: [GitFixture] = []
         for name in ["left", "right"] {
-            let fixture = try GitFixture(name)
-            try writeTriggerModel(in: fixture.path)
-            try fixture.directory.write("repo/sleep.txt", "2")
-            try fixture.git(["add", "-A"])
-            try fixture.git(["commit", "-q", "-m", "model"])
+            let fixture = try triggerRepository(name, files: ["sleep.txt": "2"], tag: nil)
             try fixture.git(["checkout", "-q", "-b", "feature/a"])
-            try fixture.directory.write("repo/a.txt", "a\n")
-            try fixture.git(["add", "-A"])
-            try fixture.git(["commit", "-q", "-m", "a"])
+            try fixture.commit("a", file: "a.txt")
             try fixture.git(["checkout", "-q", "-b", "feature/b", "master"])
-            try fixture.directory.write("repo/b.txt", "b\n")
-            try fixture.git(["add", "-A"])
-            try fixture.git(["commit", "-q", "-m", "b"])
+            try fixture.commit("b", file: "b.txt")
             fixtures.append(fixture)
         }
         // Two repositories, one worker with --concurrency 2: their sessions overlap in time.
@@ -381,10 +380,7 @@ final class Listener: @unchecked Sendable {
         // One repository, two worker processes: a job queued while another of the same
         // repository runs waits for it, whichever worker takes it.
         try fixtures[0].git(["checkout", "-q", "-b", "feature/c", "master"])
-        try fixtures[0].directory.write("repo/c.txt", "c\n")
-        try fixtures[0].git(["add", "-A"])
-        try fixtures[0].git(["commit", "-q", "-m", "c"])
-        let head = try fixtures[0].id("HEAD")
+        let head = try fixtures[0].commit("c", file: "c.txt")
         #expect(try await mf(["enqueue", "--repo", fixtures[0].path, "--home", home.path]).status == 0)
         let busy = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--until-idle"])
         #expect(try await eventually(seconds: 60) { try store.sessions(limit: 20).contains { $0.session.commit == head && $0.session.status == .running } })
@@ -403,11 +399,7 @@ final class Listener: @unchecked Sendable {
     @Test(.timeLimit(.minutes(3)))
     func aQueuedJobWakesTheWorker() async throws {
         let home = TemporaryDirectory("home")
-        let fixture = try GitFixture("woken")
-        try writeTriggerModel(in: fixture.path)
-        try fixture.git(["add", "-A"])
-        try fixture.git(["commit", "-q", "-m", "model"])
-        try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+        let fixture = try triggerRepository("woken")
         // The store exists before the worker starts, so what the worker waits on is there.
         #expect(try await mf(["jobs", "--home", home.path]).status == 0)
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "60", "--json"])
@@ -424,19 +416,12 @@ final class Listener: @unchecked Sendable {
     @Test(.timeLimit(.minutes(3)))
     func failuresAreRetriedThenGivenUpOrFinalAtOnce() async throws {
         let home = TemporaryDirectory("home")
-        let locked = try GitFixture("locked")
-        try writeTriggerModel(in: locked.path)
-        try locked.git(["add", "-A"])
-        try locked.git(["commit", "-q", "-m", "model"])
+        let locked = try triggerRepository("locked", tag: nil)
         let location = try Repository.open(at: locked.path).location
         // A folder where the lock file belongs: opening it fails on every attempt.
         try FileManager.default.createDirectory(
             at: Reconciler.lockFile(home: URL(fileURLWithPath: home.path), repository: location), withIntermediateDirectories: true)
-        let broken = try GitFixture("broken")
-        try writeTriggerModel(in: broken.path)
-        try broken.directory.write("repo/.mf/flow.yaml", "production: [not, a, branch]\n")
-        try broken.git(["add", "-A"])
-        try broken.git(["commit", "-q", "-m", "model"])
+        let broken = try triggerRepository("broken", files: [".mf/flow.yaml": "production: [not, a, branch]\n"], tag: nil)
         for fixture in [locked, broken] { #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0) }
 
         let listener = try Listener(directory: locked.directory)

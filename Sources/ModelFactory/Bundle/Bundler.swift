@@ -184,8 +184,7 @@ public struct Bundler: Sendable {
             var session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex)
             // A commit whose session failed (its gates, its build) is not trained again on every
             // run: that is asked for with `mf build --force`. A session a killed run cut short is.
-            if session == nil, let latest = try pipeline.store.latestSession(modelID: modelID, commit: source.commit.hex),
-               latest.status == .failed, !(latest.failure ?? "").hasPrefix(Session.interrupted) {
+            if session == nil, let latest = try pipeline.store.latestSession(modelID: modelID, commit: source.commit.hex), latest.failedForGood {
                 throw BundleError.failedBefore(model: manifest.name, tag: source.name, session: latest.id, failure: latest.failure ?? "failed")
             }
             if session == nil {

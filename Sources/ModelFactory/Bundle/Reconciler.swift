@@ -196,8 +196,7 @@ extension Reconciler {
         for release in flow.releases {
             for (session, model) in try store.latestSessions(repository: repository.location, commit: release.commit.hex)
             where release.model == nil || release.model == model {
-                guard session.status == .failed, !(session.failure ?? "").hasPrefix(Session.interrupted),
-                      try store.bundle(modelID: session.modelId, version: release.version.description) == nil,
+                guard session.failedForGood, try store.bundle(modelID: session.modelId, version: release.version.description) == nil,
                       try store.firstPassedSession(modelID: session.modelId, commit: release.commit.hex) == nil else { continue }
                 unbundled.append(UnbundledRelease(
                     tag: release.tag, version: release.version.description, model: model, session: session.id,

@@ -195,6 +195,15 @@ extension Session {
     /// How the failure of a session cut short by a killed run begins.
     public static let interrupted = "interrupted"
 
+    /// A failed session that a killed run cut short: its work is still to do.
+    public var wasInterrupted: Bool { status == .failed && (failure ?? "").hasPrefix(Self.interrupted) }
+
+    /// A failure that stands: the session ran to its end and failed (a gate, a step).
+    public var failedForGood: Bool { status == .failed && !wasInterrupted }
+
+    /// `wasInterrupted` as SQL, negated, for queries over `sessions`.
+    static let notInterruptedSQL = "NOT (sessions.status = 'failed' AND sessions.failure LIKE '\(interrupted)%')"
+
     /// A session id from what the session runs and its ordinal (UUID-shaped, from SHA-256).
     static func id(model: String, commit: String, recipe: String, ordinal: Int) -> String {
         let hex = Pipeline.sha256("\(model)\n\(commit)\n\(recipe)\n\(ordinal)")
@@ -302,7 +311,7 @@ extension Store {
             var ordinal = try Int.fetchOne(
                 db, sql: """
                     SELECT COUNT(*) FROM sessions WHERE modelId = ? AND "commit" = ? AND recipe = ?
-                    AND NOT (status = 'failed' AND failure LIKE '\(Session.interrupted)%')
+                    AND \(Session.notInterruptedSQL)
                     """,
                 arguments: [session.modelId, session.commit, session.recipe]) ?? 0
             while true {
@@ -351,7 +360,7 @@ extension Store {
             try Bool.fetchOne(db, sql: """
                 SELECT EXISTS (SELECT 1 FROM sessions JOIN models ON models.id = sessions.modelId
                 JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
-                AND NOT (sessions.status = 'failed' AND sessions.failure LIKE '\(Session.interrupted)%'))
+                AND \(Session.notInterruptedSQL))
                 """, arguments: [path, commit]) ?? false
         }
     }

@@ -143,10 +143,8 @@ public final class FactoryWorker: Sendable {
         } catch let error as GitError {
             // A repository that is not there (or not one) will not become one by waiting.
             failure = (String(describing: error), error.code != .notFound)
-        } catch let error as FlowError {
-            // Nor does a broken .mf/flow.yaml mend itself: the push that mends it queues anew.
-            failure = (String(describing: error), false)
-        } catch let error as ManifestError {
+        } catch where error is FlowError || error is ManifestError {
+            // Nor does a broken .mf/flow.yaml or model.yaml mend itself: the push that mends it queues anew.
             failure = (String(describing: error), false)
         } catch {
             failure = (String(describing: error), true)

@@ -25,7 +25,7 @@ public struct Notification: Sendable, Equatable, Encodable {
         let name = URL(fileURLWithPath: repository).lastPathComponent
         var notifications: [Notification] = []
         for (session, model) in try store.sessions(repository: repository, since: date)
-        where session.status == .failed && !(session.failure ?? "").hasPrefix(Session.interrupted) {
+        where session.failedForGood {
             let what = session.version.map { "\(model) \($0)" } ?? "\(model) at \(session.ref ?? String(session.commit.prefix(8)))"
             notifications.append(Notification(
                 kind: .sessionFailed, repository: repository,
