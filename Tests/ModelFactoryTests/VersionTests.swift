@@ -1,3 +1,4 @@
+import GitKit
 import ModelFactory
 import Testing
 
@@ -38,13 +39,59 @@ import Testing
     }
 
     @Test(arguments: [
-        ("2.1.1", "2.1.0", true), ("2.1.5", "2.1.1", true), ("2.2.0", "2.1.9", false), ("3.0.0", "2.9.9", false),
-        ("2.1", "2", true), ("2.1", "2.0", true), ("3.1", "2.9", false), ("2", "1", false),
+        ("2.1.1", "2.1.0", true), ("2.1.5", "2.1.0", true), ("2.2.0", "2.1.0", false), ("3.0.0", "2.9.9", false),
+        ("2.1", "2", true), ("2.2", "2", true), ("2.1.1", "2", true), ("3", "2", false), ("3.1", "2", false),
+        ("0.2.1", "0.2", true), ("0.2", "0.1", false), ("0.3", "0.2", false), ("2.1", "2.0", false),
         ("2.1.1-rc.1", "2.1.0", false), ("2.1.0", "2.1.0", false), ("2.0.1", "2.1.0", false),
+        ("1.0.1", "1.0.0-rc.1", false),
     ])
-    func hotfixIsAPatchOfTheEarlierRelease(version: String, earlier: String, expected: Bool) {
-        #expect(Version(version)!.isPatch(of: Version(earlier)!) == expected)
+    func hotfixAgreesWithItsBaseAndWritesMoreParts(version: String, base: String, expected: Bool) {
+        #expect(Version(version)!.isHotfix(of: Version(base)!) == expected)
     }
+}
+
+/// The hotfix rule over whole release histories: each case lists tags in the order they arrived
+/// (`~` marks a tag off the production line) and the tags that are hotfixes.
+@Suite struct HotfixRuleTests {
+    @Test(arguments: [
+        // git-flow's own numbering: only the three-part tags patch a release.
+        ("0.1 0.2 0.2.1 0.3 0.4 0.4.1", "0.2.1 0.4.1"),
+        ("v1.0.0 v1.0.1 v1.0.2 v1.1.0 v1.1.1 v2.0.0", "v1.0.1 v1.0.2 v1.1.1"),
+        // KPN's branching scheme (background 001): V2 is a release, V2.1 and V2.2 patch it.
+        ("V2 V2.1 V2.2 V3 V3.1", "V2.1 V2.2 V3.1"),
+        ("v2 v2.1 v2.1.1 v3", "v2.1 v2.1.1"),
+        // Two-part after two-part with the same major is a release, not a hotfix.
+        ("v2.0 v2.1 v2.2", ""),
+        // Out of order: 1.0.1 tagged after 1.1.0 still patches 1.0.0; order of arrival is irrelevant.
+        ("v1.0.0 v1.1.0 v1.0.1", "v1.0.1"),
+        ("0.2.1 0.4.1 0.1 0.4 0.2 0.3", "0.2.1 0.4.1"),
+        // Pre-releases are never a base and never a hotfix.
+        ("v1.0.0 v1.1.0-rc.1 v1.1.0-rc.2 v1.0.1", "v1.0.1"),
+        ("v2.0.0-rc.1 v2.0.1", ""),
+        // Off the production line: neither a base nor a hotfix.
+        ("v1.0.0 ~v1.1.0 v1.0.1 ~v1.0.2", "v1.0.1"),
+        ("~v1.0.0 v1.0.1", ""),
+        // Monorepo tags: each model has its own history.
+        ("churn@v1.2.0 fraud@v1.2.0 churn@v1.2.1 fraud@v1.3.0 churn@v1.3.0 fraud@v1.3.1", "churn@v1.2.1 fraud@v1.3.1"),
+        ("churn@0.1 upsell@0.1.1 churn@0.1.1", "churn@0.1.1"),
+        // Two tags of one version: the second is not a hotfix of the first.
+        ("v2 v2.0.0 v2.0.1", "v2.0.1"),
+    ])
+    func marksHotfixes(tags: String, hotfixes: String) throws {
+        let commit = try #require(ObjectID(hex: String(repeating: "a", count: 40)))
+        var releases = try tags.split(separator: " ").map { word -> Release in
+            let name = String(word.drop { $0 == "~" })
+            guard case .version(let model, let version) = VersionTag.parse(name, prefix: name.hasPrefix("V") ? "V" : nil)
+            else { throw VersionTagError(name: name) }
+            return Release(
+                tag: name, version: version, model: model, commit: commit, productionLine: !word.hasPrefix("~"),
+                annotated: false)
+        }
+        Release.markHotfixes(&releases)
+        #expect(releases.filter(\.hotfix).map(\.tag).sorted() == hotfixes.split(separator: " ").map(String.init).sorted())
+    }
+
+    private struct VersionTagError: Error { var name: String }
 }
 
 @Suite struct VersionTagTests {

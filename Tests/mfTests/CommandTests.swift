@@ -18,6 +18,20 @@ import Testing
         #expect(Set(releases[0].keys).isSuperset(of: ["tag", "version", "model", "commit", "productionLine", "hotfix"]))
     }
 
+    /// git-flow's own numbering, tagged out of order: only the three-part patches are hotfixes.
+    @Test func gitFlowNumberingHasTwoHotfixes() throws {
+        let fixture = try GitFixture()
+        for version in ["0.1", "0.2", "0.3", "0.4", "0.4.1", "0.2.1"] {
+            try fixture.commit("release \(version)")
+            try fixture.git(["tag", version])
+        }
+        let result = try mf(["versions", "--repo", fixture.path, "--json"])
+        #expect(result.status == 0)
+        let releases = try #require(try json(result) as? [[String: Any]])
+        #expect(releases.map { $0["tag"] as? String } == ["0.1", "0.2", "0.2.1", "0.3", "0.4", "0.4.1"])
+        #expect(releases.map { $0["hotfix"] as? Bool } == [false, false, true, false, false, true])
+    }
+
     @Test func textFromTheCurrentDirectory() throws {
         let fixture = try releasedRepository()
         let result = try mf(["versions"], in: fixture.path + "/")

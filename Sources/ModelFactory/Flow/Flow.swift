@@ -25,10 +25,24 @@ public struct Release: Sendable, Hashable {
     public var commit: ObjectID
     /// True when the commit is reachable from the production line.
     public var productionLine: Bool
-    /// True when this release patches the release before it on the production line.
+    /// True when this release patches the newest earlier non-hotfix release of its model on the
+    /// production line (see `Release.markHotfixes`).
     public var hotfix: Bool
     /// True for an annotated tag.
     public var annotated: Bool
+
+    public init(
+        tag: String, version: Version, model: String?, commit: ObjectID, productionLine: Bool, hotfix: Bool = false,
+        annotated: Bool
+    ) {
+        self.tag = tag
+        self.version = version
+        self.model = model
+        self.commit = commit
+        self.productionLine = productionLine
+        self.hotfix = hotfix
+        self.annotated = annotated
+    }
 }
 
 /// The branch flow of a repository as git says it is now: lines by role, releases, and every way
@@ -188,14 +202,28 @@ public struct Flow: Sendable {
             if left.version != right.version { return left.version < right.version }
             return left.tag < right.tag
         }
-        // A hotfix patches the release before it on the production line.
-        var previous: [String: Version] = [:]
-        for index in releases.indices where releases[index].productionLine && !releases[index].version.isPrerelease {
-            let key = releases[index].model ?? ""
-            if let earlier = previous[key], releases[index].version.isPatch(of: earlier) {
+        Release.markHotfixes(&releases)
+    }
+}
+
+extension Release {
+    /// Sets `hotfix` on every release that patches the newest earlier non-hotfix release of the
+    /// same model on the production line (see `Version.isHotfix(of:)`). "Earlier" and "newest"
+    /// are in version order, whatever order the tags arrived in; releases off the production
+    /// line and pre-releases are never a base and never a hotfix.
+    public static func markHotfixes(_ releases: inout [Release]) {
+        let order = releases.indices.sorted { (releases[$0].version, $0) < (releases[$1].version, $1) }
+        var base: [String: Version] = [:]
+        for index in order {
+            releases[index].hotfix = false
+            guard releases[index].productionLine, !releases[index].version.isPrerelease else { continue }
+            let model = releases[index].model ?? ""
+            let version = releases[index].version
+            if let earlier = base[model], version.isHotfix(of: earlier) {
                 releases[index].hotfix = true
+            } else if base[model].map({ $0 < version }) ?? true {
+                base[model] = version
             }
-            if previous[key] != releases[index].version { previous[key] = releases[index].version }
         }
     }
 }

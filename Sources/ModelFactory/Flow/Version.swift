@@ -90,16 +90,15 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         return text
     }
 
-    /// True when `self` would be a hotfix of `earlier`: the same major and minor for a
-    /// three-part version, the same major for a two-part one. One-part versions and
-    /// pre-releases are never hotfixes.
-    public func isPatch(of earlier: Version) -> Bool {
-        guard !isPrerelease, earlier < self else { return false }
-        switch parts {
-        case 3: return earlier.major == major && earlier.minor == minor
-        case 2: return earlier.major == major
-        default: return false
-        }
+    /// True when `self` would be a hotfix of `base`, the newest earlier release that is not a
+    /// hotfix itself: it agrees with `base` on base's first k = min(parts written in base, 2)
+    /// numbers and writes more than k. So `1.0.0 → 1.0.1`, `0.2 → 0.2.1`, `2 → 2.1` are
+    /// hotfixes, and `0.1 → 0.2`, `1.0.0 → 1.1.0`, `2 → 3` are not. Pre-releases never are.
+    public func isHotfix(of base: Version) -> Bool {
+        guard !isPrerelease, !base.isPrerelease, base < self else { return false }
+        let shared = min(base.parts, 2)
+        let numbers = [major, minor, patch], baseNumbers = [base.major, base.minor, base.patch]
+        return parts > shared && numbers.prefix(shared) == baseNumbers.prefix(shared)
     }
 
     public static func == (lhs: Version, rhs: Version) -> Bool {
