@@ -9,9 +9,6 @@ let package = Package(
         .library(name: "ModelKit", targets: ["ModelKit"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "ModelFactory", targets: ["ModelFactory"]),
-        // `swift package mf build` (and every other mf command) inside a model package that
-        // depends on this one.
-        .plugin(name: "MFCommand", targets: ["MFCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,7 +33,8 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CGit2"]),
         // A Jinja renderer with cookiecutter's extensions, for `mf scaffold` (Foundation only).
         .target(name: "Jinja"),
-        // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast.
+        // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model
+        // resolves it from the copy `mf` materialises (ModelKitPackage), never from here.
         .target(name: "ModelKit"),
         // The framework: flow, manifest, worker client, and (later) pipeline, bundles, store,
         // scaffold, reconciler.
@@ -62,16 +60,13 @@ let package = Package(
         .executableTarget(
             name: "mf",
             dependencies: [
-                "ModelFactory", "ModelServer", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelFactory", "ModelServer", "ModelKit", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .plugin(
-            name: "MFCommand",
-            capability: .command(intent: .custom(verb: "mf", description: "Run Model Factory (mf) on this package.")),
-            dependencies: ["mf"],
-            path: "Plugins/MFCommand"
-        ),
+        // Plugins/MFCommand (`swift package mf …`) is not a target here: a Swift model depends
+        // on ModelKit alone, and `mf` ships the plugin inside the ModelKit package it
+        // materialises for them (ModelKitPackage).
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),

@@ -34,8 +34,9 @@ struct Build: AsyncParsableCommand {
     func run() async throws {
         let reports = try await reportingErrors {
             let repository = try options.openRepository()
-            let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL)
-            let request = BuildRequest(revision: ref, force: force, buildTimeLimit: buildTimeout, callTimeLimit: callTimeout)
+            let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit)
+            let request = BuildRequest(
+                revision: ref, force: force, buildTimeLimit: buildTimeout, callTimeLimit: callTimeout, label: ref == "HEAD" ? nil : ref)
             return try await pipeline.build(repository, request, observer: options.json ? nil : StepPrinter())
         }
         if options.json {

@@ -28,7 +28,7 @@ struct BundleCommand: AsyncParsableCommand {
         let results: [BundleResult]
         do {
             let repository = try options.openRepository()
-            let bundler = Bundler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL))
+            let bundler = Bundler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit))
             results = try await bundler.bundle(repository, tag: tag, observer: options.json ? nil : StepPrinter())
         } catch let error as BundleError {
             printError(error)

@@ -14,6 +14,6 @@ struct MF: AsyncParsableCommand {
             (not a repository, unreadable objects, bad configuration); 64 bad usage.
             """,
         version: "0.1.0",
-        subcommands: [Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self, Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self, Demo.self]
+        subcommands: [Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self, Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self, ModelKitCommand.self, Demo.self]
     )
 }

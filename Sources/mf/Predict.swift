@@ -29,7 +29,7 @@ struct Predict: AsyncParsableCommand {
         let predictions = try await reportingErrors {
             let data = input == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: input))
             let instances = try Pipeline.instances(fromJSON: data)
-            let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL)
+            let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit)
             return try await pipeline.predict(options.openRepository(), revision: ref, model: model, instances: instances)
         }
         try printJSON(["predictions": predictions])

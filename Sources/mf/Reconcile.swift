@@ -23,7 +23,7 @@ struct Reconcile: AsyncParsableCommand {
 
     func run() async throws {
         let report = try await reportingErrors {
-            let reconciler = Reconciler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL))
+            let reconciler = Reconciler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit))
             return try await reconciler.reconcile(try options.openRepository(), cache: options.cacheURL)
         }
         if options.json { try printJSON(report); return }

@@ -107,6 +107,13 @@ struct Scaffold: ParsableCommand {
             }
             let result = try scaffolder.scaffold(request)
             for key in result.ignoredKeys { printWarning("the template has no variable '\(key)'; --set \(key)=… was ignored") }
+            // A Swift package on ModelKit builds by hand at once: ModelKit's mirror is set up.
+            let project = URL(fileURLWithPath: result.project)
+            var modelKitMirror: URL?
+            if ModelKitPackage.isDependency(of: project) {
+                guard let modelKit = Installation.modelKit else { throw ModelKitError.notInstalled }
+                modelKitMirror = try modelKit.configureMirror(for: project, home: homeURL)
+            }
             if json {
                 try printJSON(result)
             } else {
@@ -115,6 +122,7 @@ struct Scaffold: ParsableCommand {
                     print("A git repository: \(repository.production) and \(repository.development) at \(repository.commit.prefix(8)), HEAD on \(repository.head).")
                     print("Next: cd \(result.project) && git switch -c feature/first-change && mf build")
                 }
+                if let modelKitMirror { print("ModelKit resolves offline from \(modelKitMirror.path) (.swiftpm/configuration/mirrors.json).") }
             }
         }
     }
@@ -171,26 +179,47 @@ struct TerminalPrompter: ScaffoldPrompter {
     }
 }
 
-/// Where the built-in templates are.
-enum BuiltInTemplates {
-    /// --templates, else $MF_TEMPLATES, else a `templates/` folder beside (or above) the mf
-    /// executable: a checkout's `.build/debug/mf` finds the checkout's templates, an
-    /// installation's `bin/mf` finds `share/model-factory/templates`.
-    static func find(override templates: String?) -> URL? {
-        if let templates { return URL(fileURLWithPath: templates) }
-        if let path = ProcessInfo.processInfo.environment["MF_TEMPLATES"], !path.isEmpty { return URL(fileURLWithPath: path) }
+/// Where this mf's own files are: the built-in templates, the Python runtime and ModelKit's
+/// sources. A checkout's `.build/debug/mf` finds the checkout; an installation's `bin/mf`
+/// (`scripts/install PREFIX`) finds `PREFIX/share/model-factory`, which has the same layout.
+enum Installation {
+    /// The folder holding `templates/`, `runtimes/` and `Sources/ModelKit`, found beside (or
+    /// above) the mf executable.
+    static let root: URL? = {
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        if !CommandLine.arguments[0].contains("/"), let resolved = Self.onPath(CommandLine.arguments[0]) {
+        if !CommandLine.arguments[0].contains("/"), let resolved = BuiltInTemplates.onPath(CommandLine.arguments[0]) {
             folder = resolved.resolvingSymlinksInPath().deletingLastPathComponent()
         }
         for _ in 0 ..< 6 {
-            for candidate in ["templates", "share/model-factory/templates"] {
-                let url = folder.appendingPathComponent(candidate)
-                if FileManager.default.fileExists(atPath: url.appendingPathComponent("python-model/cookiecutter.json").path) { return url }
+            for candidate in ["", "share/model-factory"] {
+                let url = candidate.isEmpty ? folder : folder.appendingPathComponent(candidate)
+                if FileManager.default.fileExists(atPath: url.appendingPathComponent("templates/python-model/cookiecutter.json").path) {
+                    return url
+                }
             }
             folder.deleteLastPathComponent()
         }
         return nil
+    }()
+
+    /// ModelKit as this mf ships it, for Swift models (nil when the installation lacks it).
+    static var modelKit: ModelKitPackage? {
+        guard let root else { return nil }
+        let sources = root.appendingPathComponent("Sources/ModelKit")
+        guard FileManager.default.fileExists(atPath: sources.path) else { return nil }
+        let plugin = root.appendingPathComponent("Plugins/MFCommand")
+        return ModelKitPackage(
+            sources: sources, commandPlugin: FileManager.default.fileExists(atPath: plugin.appendingPathComponent("plugin.swift").path) ? plugin : nil)
+    }
+}
+
+/// Where the built-in templates are.
+enum BuiltInTemplates {
+    /// --templates, else $MF_TEMPLATES, else the `templates/` folder of this installation.
+    static func find(override templates: String?) -> URL? {
+        if let templates { return URL(fileURLWithPath: templates) }
+        if let path = ProcessInfo.processInfo.environment["MF_TEMPLATES"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        return Installation.root?.appendingPathComponent("templates")
     }
 
     static func onPath(_ name: String) -> URL? {

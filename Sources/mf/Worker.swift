@@ -74,7 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.untilIdle = untilIdle
         options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
         let worker = FactoryWorker(
-            pipeline: Pipeline(store: store, home: homeURL), queue: JobQueue(store: store, maxAttempts: maxAttempts), options: options,
+            pipeline: Pipeline(store: store, home: homeURL, modelKit: Installation.modelKit), queue: JobQueue(store: store, maxAttempts: maxAttempts), options: options,
             observer: WorkerPrinter(json: json))
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)

@@ -23,14 +23,15 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect(try Data(contentsOf: repositoryRoot.appendingPathComponent("templates/python-model/{{cookiecutter.model_slug}}/mf_runner.py")) == runner)
     }
 
-    /// The Swift example end to end: `swift build` of a package that takes ModelKit from this
-    /// checkout (MODELKIT_PATH), then the worker through the interface.
+    /// The Swift example end to end, copied out of the checkout: `mf build` answers its ModelKit
+    /// dependency with mf's own copy (no MODELKIT_PATH, no network), then the worker through
+    /// the interface, then a bundle that two homes build byte for byte.
     @Test(.timeLimit(.minutes(15)))
     func swiftChurnExample() async throws {
         let fixture = try exampleRepository("churn-swift")
         let home = TemporaryDirectory("home")
         let build = try await mf(
-            ["build", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+            ["build", "--repo", fixture.path, "--home", home.path, "--json"])
         #expect(build.status == 0, "\(build.stdout)\n\(build.stderr)")
         let report = try #require((try json(build) as? [[String: Any]])?.first)
         #expect(report["status"] as? String == "passed", "\(report["failure"] ?? "")")
@@ -38,15 +39,14 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect((metrics["auc"] ?? 0) >= 0.75)
         try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}]"#)
         let predicted = try await mf(
-            ["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path],
-            environment: ["MODELKIT_PATH": repositoryRoot.path])
+            ["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path])
         let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
         #expect((predictions.first?["churn_probability"] ?? 0) > 0.5)
 
         // Bundled: the executable has the Swift runtime linked in, and (outside the sanitizer
         // pass, which would build twice more) a second home builds the very same bytes.
         try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
-        let bundled = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        let bundled = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", home.path, "--json"])
         #expect(bundled.status == 0, "\(bundled.stderr)")
         let bundle = try #require((try json(bundled) as? [[String: Any]])?.first)
         let executable = (bundle["path"] as! String) + "/plugin/.build/release/churn"
@@ -55,7 +55,7 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect(!libraries.contains("libswiftCore") && !libraries.contains("libFoundation"), "\(libraries)")
         guard ProcessInfo.processInfo.environment["MF_BINARY"] == nil else { return }
         let other = TemporaryDirectory("home")
-        let again = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", other.path, "--json"], environment: ["MODELKIT_PATH": repositoryRoot.path])
+        let again = try await mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", other.path, "--json"])
         #expect(again.status == 0, "\(again.stderr)")
         let second = try #require((try json(again) as? [[String: Any]])?.first)
         #expect(second["sha256"] as? String == bundle["sha256"] as? String)

@@ -162,6 +162,10 @@ public struct Bundler: Sendable {
         /// The one model a `model@version` tag names.
         var model: String?
         var name: String { tag ?? ref }
+        /// What progress calls it: the tag, else the branch (`v1.0.0`, `development`).
+        var label: String {
+            tag ?? (ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : ref)
+        }
     }
 
     private func bundle(
@@ -189,7 +193,7 @@ public struct Bundler: Sendable {
             }
             if session == nil {
                 if reports == nil {
-                    reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: trigger), observer: observer)
+                    reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: trigger, label: source.label), observer: observer)
                 }
                 guard let report = reports?.first(where: { $0.model == manifest.name }) else {
                     throw BundleError.noModel(tag: source.name, model: manifest.name)

@@ -68,7 +68,7 @@ public struct Reconciler: Sendable {
 
         for head in flow.features + flow.hotfixes {
             guard let commit = head.commit, try !pipeline.store.hasSession(repository: repository.location, commit: commit.hex) else { continue }
-            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: trigger), observer: observer)
+            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: trigger, label: head.branch), observer: observer)
             for session in reports {
                 report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
                                             detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),

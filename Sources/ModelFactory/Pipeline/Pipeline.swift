@@ -15,13 +15,20 @@ public struct BuildRequest: Sendable {
     public var buildTimeLimit: Double
     /// The longest one call to the worker may take.
     public var callTimeLimit: Double
+    /// What progress calls the build beside the model's name (`v1.0.0`, `feature/x`); nil: the
+    /// name alone.
+    public var label: String?
 
-    public init(revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600) {
+    public init(
+        revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
+        label: String? = nil
+    ) {
         self.revision = revision
         self.force = force
         self.trigger = trigger
         self.buildTimeLimit = buildTimeLimit
         self.callTimeLimit = callTimeLimit
+        self.label = label
     }
 }
 
@@ -58,10 +65,14 @@ public protocol BuildObserver: Sendable {
 public struct Pipeline: Sendable {
     public let store: Store
     public let home: URL
+    /// The ModelKit a Swift model is built against (this mf's own sources); nil when this mf
+    /// has none, and then a model that depends on ModelKit fails to build with why.
+    public let modelKit: ModelKitPackage?
 
-    public init(store: Store, home: URL) {
+    public init(store: Store, home: URL, modelKit: ModelKitPackage? = nil) {
         self.store = store
         self.home = home
+        self.modelKit = modelKit
     }
 
     /// Builds every model of `repository` at `request.revision`.

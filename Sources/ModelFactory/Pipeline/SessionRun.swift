@@ -59,7 +59,11 @@ struct SessionRun {
         }
         let fallbackName = folder.isEmpty ? URL(fileURLWithPath: repository.location).lastPathComponent : String(folder.dropFirst("models/".count))
         modelName = manifest?.name ?? fallbackName
-        let recipe = manifest.map { "runtime=\($0.runtime.rawValue)\nbuild=\($0.build.joined(separator: "\n"))\nrun=\($0.run.joined(separator: " "))\nfolder=\(folder)" } ?? "invalid"
+        var recipe = manifest.map { "runtime=\($0.runtime.rawValue)\nbuild=\($0.build.joined(separator: "\n"))\nrun=\($0.run.joined(separator: " "))\nfolder=\(folder)" } ?? "invalid"
+        // A Swift model is built against this mf's ModelKit: another ModelKit is another build.
+        if manifest?.runtime == .swift, let modelKit = try? pipeline.modelKit?.digest() {
+            recipe += "\nmodelkit=\(modelKit.prefix(16))"
+        }
         let modelID = try store.modelID(repository: repository.location, name: modelName)
         let version = versions[modelName] ?? versions[nil] ?? nil
         session = Session(
@@ -88,9 +92,13 @@ struct SessionRun {
             session: session, model: modelName, steps: steps, metrics: try store.metrics(session: session.id), gates: gates)
     }
 
+    /// The model as progress names it: with what is built when the request says
+    /// (`churn v1.0.0`, `churn feature/x`), so a reconcile's steps say what they belong to.
+    var shownName: String { request.label.map { "\(modelName) \($0)" } ?? modelName }
+
     /// Times `body` as the step `name` and records it, failed or not.
     mutating func step<T>(_ name: String, log: URL? = nil, _ body: (inout SessionRun) async throws -> T) async throws -> T {
-        observer?.started(step: name, model: modelName)
+        observer?.started(step: name, model: shownName)
         let start = Date()
         var record = Step(
             id: nil, sessionId: session.id, name: name, status: .passed, startedAt: start, seconds: 0, logPath: log?.path)
@@ -112,7 +120,7 @@ struct SessionRun {
     private mutating func finish(_ record: Step) {
         try? store.record(record)
         steps.append(record)
-        observer?.finished(record, model: modelName)
+        observer?.finished(record, model: shownName)
     }
 
     /// The earlier session's build, artifacts and metrics stand for this one.
@@ -228,7 +236,7 @@ struct SessionRun {
         let marker = final.appendingPathComponent(".mf-build-complete")
         if FileManager.default.fileExists(atPath: marker.path) {
             try Data("reused build \(final.path)\n".utf8).write(to: log)
-            observer?.progress("reusing the build of tree \(tree.short)", model: modelName)
+            observer?.progress("reusing the build of tree \(tree.short)", model: shownName)
             return final
         }
         let lock = try AsideFolders.enter(pipeline.buildsFolder)
@@ -245,6 +253,12 @@ struct SessionRun {
         if manifest.runtime == .python, let requirements = Generator.read(workFolder.appendingPathComponent("requirements.txt").path) {
             let environment = try await pythonEnvironment(requirements: requirements, workFolder: workFolder, log: log)
             try FileManager.default.createSymbolicLink(at: workFolder.appendingPathComponent(".venv"), withDestinationURL: environment)
+        }
+        // A Swift model names ModelKit by its URL; this mf's own copy answers it, offline.
+        if manifest.runtime == .swift, ModelKitPackage.isDependency(of: workFolder) {
+            guard let modelKit = pipeline.modelKit else { throw ModelKitError.notInstalled }
+            let mirror = try modelKit.configureMirror(for: workFolder, home: pipeline.home)
+            try Data("ModelKit \(ModelKitPackage.version) from \(mirror.path)\n".utf8).append(to: log)
         }
         try await run(manifest.build, in: workFolder, log: log)
         // What built it, read now so bundling later spawns nothing.
@@ -265,7 +279,7 @@ extension SessionRun {
     /// that fails or passes the time limit fails the build.
     func run(_ commands: [String], in folder: URL, log: URL) async throws {
         for command in commands {
-            observer?.progress("$ \(command)", model: modelName)
+            observer?.progress("$ \(command)", model: shownName)
             try Data("$ \(command)\n".utf8).append(to: log)
             let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: folder.path, environment: nil, outputFile: log.path)
             guard await waitForBuild(process, command: command) else {
@@ -279,7 +293,7 @@ extension SessionRun {
 
     /// The shared virtual environment for the plugin's requirements.txt (see `PythonEnvironments`).
     func pythonEnvironment(requirements: Data, workFolder: URL, log: URL) async throws -> URL {
-        let observer = observer, model = modelName
+        let observer = observer, model = shownName
         return try await PythonEnvironments(home: pipeline.home).environment(
             requirements: requirements, file: "requirements.txt", in: workFolder, log: log,
             reused: { key in observer?.progress("reusing the Python environment \(key.prefix(8)) for requirements.txt", model: model) },
@@ -290,7 +304,7 @@ extension SessionRun {
     /// minutes, and the pool has one thread per core), saying every 5 s that it still runs.
     /// False when it ran past the time limit; it is stopped then.
     func waitForBuild(_ process: WorkerProcess, command: String) async -> Bool {
-        let limit = request.buildTimeLimit, observer = observer, model = modelName
+        let limit = request.buildTimeLimit, observer = observer, model = shownName
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let started = Date()

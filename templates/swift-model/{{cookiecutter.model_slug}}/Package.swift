@@ -1,29 +1,29 @@
 // swift-tools-version:6.0
-import Foundation
 import PackageDescription
 
-// ModelKit, Model Factory's SDK for Swift models, comes from a local checkout of Model Factory
-// when MODELKIT_PATH names one (offline), else from the published package.
-//
-//   MODELKIT_PATH=/path/to/model-factory swift build
-let localCheckout = ProcessInfo.processInfo.environment["MODELKIT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
-let modelFactory: Package.Dependency = localCheckout.map { .package(path: $0) }
-    ?? .package(url: "https://github.com/model-factory/model-factory.git", from: "{{ cookiecutter.mf_version }}")
-let modelFactoryIdentity = localCheckout.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "model-factory"
-let modelKit = Target.Dependency.product(name: "ModelKit", package: modelFactoryIdentity)
-
+// ModelKit, Model Factory's SDK for Swift models, is this package's one dependency. `mf` answers
+// its URL with its own copy, offline: `mf build` does it for its builds, and `mf modelkit` (run by
+// `mf scaffold` already) points this folder's SwiftPM mirror at it for `swift build` by hand.
 let package = Package(
     name: "{{ cookiecutter.model_slug }}",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "{{ cookiecutter.model_slug }}", targets: ["{{ cookiecutter.model_slug }}"]),
     ],
-    dependencies: [modelFactory],
+    dependencies: [
+        .package(url: "https://github.com/model-factory/modelkit.git", from: "{{ cookiecutter.modelkit_version }}"),
+    ],
     targets: [
         // The model itself: training, evaluation, prediction. A library, so the tests reach it.
-        .target(name: "{{ cookiecutter.type_name }}Model", dependencies: [modelKit]),
+        .target(name: "{{ cookiecutter.type_name }}Model", dependencies: [.product(name: "ModelKit", package: "modelkit")]),
         // The worker Model Factory starts (model.yaml's `run`): ModelWorker serving the model.
-        .executableTarget(name: "{{ cookiecutter.model_slug }}", dependencies: ["{{ cookiecutter.type_name }}Model", modelKit]),
-        .testTarget(name: "{{ cookiecutter.type_name }}ModelTests", dependencies: ["{{ cookiecutter.type_name }}Model", modelKit]),
+        .executableTarget(
+            name: "{{ cookiecutter.model_slug }}",
+            dependencies: ["{{ cookiecutter.type_name }}Model", .product(name: "ModelKit", package: "modelkit")]
+        ),
+        .testTarget(
+            name: "{{ cookiecutter.type_name }}ModelTests",
+            dependencies: ["{{ cookiecutter.type_name }}Model", .product(name: "ModelKit", package: "modelkit")]
+        ),
     ]
 )
