@@ -2,24 +2,30 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
+import ModelKit
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Walk a model through its whole life: scaffold, feature, release, hotfix, reconcile, bundles.",
+        abstract: "Walk a model through its whole life: scaffold, feature, release, hotfix, reconcile, bundles, serving.",
         discussion: """
             In a new folder (--path, default a temporary one) with its own factory home \
             (--home, default PATH/home): scaffolds a repository from the python-model template, \
             works on a feature branch and merges it into development, releases v1.0.0 on master, \
             fixes it on a hotfix branch released as v1.0.1 and merged back, starts another \
             feature, then runs mf reconcile and shows the bundles, the environments and a \
-            verified bundle. Every git step goes through libgit2; the commands a person would \
-            type are printed beside each. The first run installs scikit-learn from PyPI into the \
-            factory's shared environment (about 30 s).
+            verified bundle. Then it serves production (mf serve --follow production on a free \
+            loopback port), asks it for one v1 prediction and one v2 inference (shown as curl \
+            lines to copy), releases v1.1.0 through the flow, reconciles while a client keeps \
+            sending requests, shows the server swapping to 1.1.0 with none failed, and stops the \
+            server (also on an error or ^C). Every git step goes through libgit2; the commands a \
+            person would type are printed beside each. The first run installs scikit-learn from \
+            PyPI into the factory's shared environment (about 30 s).
 
             --flow-only makes only the small sample repository of the branch flow (no build) at \
             --path and shows mf versions and mf status for it.
 
-            --json prints {workspace, repository, home, steps, reconcile, bundles, environments}.
+            --json prints {workspace, repository, home, steps, reconcile, bundles, environments, \
+            serve: {url, v1, v2, swap: {requests, failed, versions}}}; reconcile is the first run's.
             """
     )
 
@@ -45,42 +51,142 @@ struct Demo: AsyncParsableCommand {
         let home = home.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? target.appendingPathComponent("home")
         try await reportingErrors {
             let story = DemoStory(workspace: target, home: home, templates: BuiltInTemplates.find(override: templates))
-            var steps: [DemoStory.Step] = []
-            let repository = try story.walk { step in
-                steps.append(step)
-                guard !json else { return }
-                print("== \(steps.count). \(step.title)")
-                for command in step.commands { print("   $ \(command)") }
-                if let commit = step.commit { print("   -> \(commit.count == 40 ? String(commit.prefix(8)) : commit)") }
-                print()
-            }
+            let transcript = Transcript(quiet: json)
+            let repository = try story.walk(narrate: transcript.narrate)
             let store = try Store(path: home.appendingPathComponent("factory.sqlite").path)
-            let reconciler = Reconciler(pipeline: Pipeline(store: store, home: home))
+            let reconciler = Reconciler(pipeline: Pipeline(store: store, home: home, modelKit: Installation.modelKit))
+            let cache = home.appendingPathComponent("cache")
             let shown = "--repo \(repository.location) --home \(home.path)"
-            if !json { print("== \(steps.count + 1). Let the factory converge on what git says\n   $ mf reconcile \(shown)") }
-            let report = try await reconciler.reconcile(repository, cache: home.appendingPathComponent("cache"), observer: json ? nil : StepPrinter(indent: "   "))
-            let flow = try Flow.read(repository, checkingRules: false, cache: home.appendingPathComponent("cache"))
+            let reconcile = { (title: String) async throws -> ReconcileReport in
+                transcript.begin(DemoStory.Step(title: title, commands: ["mf reconcile \(shown)"], commit: nil))
+                let report = try await reconciler.reconcile(repository, cache: cache, observer: json ? nil : StepPrinter(indent: "   "))
+                if !json { for action in report.actions { print("   \(action.kind) \(action.target): \(action.outcome) \(action.detail)") } }
+                return report
+            }
+            let report = try await reconcile("Let the factory converge on what git says")
+            let flow = try Flow.read(repository, checkingRules: false, cache: cache)
             let environments = try Reconciler.environments(flow: flow, repository: repository, store: store)
             let bundles = try Bundles.rows(store)
-            if json {
-                try printJSON(Report(
-                    workspace: target.path, repository: repository.location, home: home.path, steps: steps, reconcile: report,
-                    bundles: bundles, environments: environments))
-                return
+            if !json { print() }
+            transcript.begin(DemoStory.Step(title: "What the factory made", commands: ["mf bundles --home \(home.path)"], commit: nil))
+            if !json {
+                print(Bundles.render(bundles).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+                print("\n   $ mf status \(shown)")
+                print(Status.render(environments).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
             }
-            for action in report.actions { print("   \(action.kind) \(action.target): \(action.outcome) \(action.detail)") }
-            print("\n== \(steps.count + 2). What the factory made\n   $ mf bundles --home \(home.path)")
-            print(Bundles.render(bundles).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
-            print("\n   $ mf status \(shown)")
-            print(Status.render(environments).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
-            if let production = environments.first(where: { $0.name == "production" }),
-               let bundle = bundles.first(where: { $0.version == production.current }) {
+            guard let production = environments.first(where: { $0.name == "production" }),
+                let bundle = bundles.first(where: { $0.version == production.current })
+            else {
+                throw DemoError.serverDidNotStart(log: "-", why: "the production environment names no bundle after mf reconcile")
+            }
+            if !json {
                 let (manifest, differences) = try BundleVerifier.verify(URL(fileURLWithPath: bundle.archive))
                 print("\n   $ mf verify \(bundle.archive)")
-                print("   \(manifest.model) \(manifest.version): \(differences.isEmpty ? "intact" : "DIFFERS") (\(manifest.files.count) files)")
+                print("   \(manifest.model) \(manifest.version): \(differences.isEmpty ? "intact" : "DIFFERS") (\(manifest.files.count) files)\n")
             }
-            print("\nEverything is kept in \(target.path): try `mf sessions \(shown)` or `mf metrics --compare 1.0.0 1.0.1 \(shown)`.")
+            let served = try await serve(
+                story: story, repository: repository, home: home, bundle: URL(fileURLWithPath: bundle.path), transcript: transcript,
+                reconcile: reconcile)
+            if json {
+                try printJSON(Report(
+                    workspace: target.path, repository: repository.location, home: home.path, steps: transcript.steps, reconcile: report,
+                    bundles: bundles, environments: environments, serve: served))
+                return
+            }
+            print("\nEverything is kept in \(target.path): try `mf sessions \(shown)`, `mf metrics --compare 1.0.1 1.1.0 \(shown)`, or `mf serve --follow production \(shown)`.")
         }
+    }
+
+    /// The served part of the story: production served, asked on both APIs, swapped to the next
+    /// release under a client that never pauses, then stopped.
+    func serve(
+        story: DemoStory, repository: Repository, home: URL, bundle: URL, transcript: Transcript,
+        reconcile: (String) async throws -> ReconcileReport
+    ) async throws -> Served {
+        let executable = Bundle.main.executableURL?.path ?? CommandLine.arguments[0]
+        let log = URL(fileURLWithPath: repository.location).deletingLastPathComponent().appendingPathComponent("serve.log")
+        let server = try await DemoServer.start(mf: executable, repository: repository.location, home: home, log: log)
+        // Whatever happens from here (an error, ^C), the server is stopped before the demo ends.
+        let interrupts = StopOnSignals { server.stop() }
+        defer {
+            server.stop()
+            interrupts.cancel()
+        }
+        let title = "Serve production, as a user would, and ask it for predictions"
+        let requests = try DemoRequests(bundle: bundle)
+        let v1 = try await server.post(requests.v1Path, json: requests.v1)
+        let v2 = try await server.post(requests.v2Path, json: requests.v2)
+        guard v1.status == 200, v2.status == 200 else {
+            throw DemoError.serverDidNotStart(log: log.path, why: "it answered \(v1.status) and \(v2.status): \(v1.body) \(v2.body)")
+        }
+        let curl = { (path: String, body: Data) in
+            "curl -s \(server.url.absoluteString)\(path) -H 'Content-Type: application/json' -d '\(String(decoding: body, as: UTF8.self))'"
+        }
+        transcript.begin(DemoStory.Step(title: title, commands: [server.command.joined(separator: " ") + " &"], commit: nil))
+        transcript.record(commands: [curl(requests.v1Path, requests.v1), curl(requests.v2Path, requests.v2)])
+        if !json {
+            print("   listening on \(server.url.absoluteString) (log: \(log.path))\n")
+            print("   $ \(curl(requests.v1Path, requests.v1))")
+            print("   \(v1.body)   (X-Model-Version: \(v1.version ?? "?"))\n")
+            print("   $ \(curl(requests.v2Path, requests.v2))")
+            print("   \(v2.body)\n")
+        }
+        if !json { print() }
+        try story.releaseNext(repository, narrate: transcript.narrate)
+        let before = v1.version ?? "?"
+        let next = "1.1.0"
+        let swap = try await server.watchSwap(to: next, path: requests.v1Path, body: requests.v1) {
+            _ = try await reconcile("Reconcile while a client keeps asking: production moves to \(next) with no failed request")
+        }
+        if !json {
+            let counts = swap.versions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            print("   client: \(swap.requests) requests while production moved \(before) -> \(next), \(swap.failed) failed (answered by \(counts))")
+            if let failure = swap.firstFailure { print("   first failure: \(failure)") }
+        }
+        server.stop()
+        if !json { print("\n   server stopped (SIGTERM: it finished what it had in hand)") }
+        guard swap.failed == 0 else {
+            throw DemoError.noSwap(version: "\(next) without failures (\(swap.failed) of \(swap.requests) failed: \(swap.firstFailure ?? "")", log: log.path)
+        }
+        return Served(
+            url: server.url.absoluteString, v1: try? JSONValue(json: Data(v1.body.utf8)), v2: try? JSONValue(json: Data(v2.body.utf8)),
+            swap: swap)
+    }
+
+    /// The story's steps as they are told: numbered, with their commands, on stdout unless quiet.
+    final class Transcript {
+        private(set) var steps: [DemoStory.Step] = []
+        let quiet: Bool
+
+        init(quiet: Bool) { self.quiet = quiet }
+
+        /// A whole step, done: title, commands, and the commit it made.
+        func narrate(_ step: DemoStory.Step) {
+            begin(step)
+            if let commit = step.commit, !quiet { print("   -> \(commit.count == 40 ? String(commit.prefix(8)) : commit)") }
+            if !quiet { print() }
+        }
+
+        /// A step whose output follows.
+        func begin(_ step: DemoStory.Step) {
+            steps.append(step)
+            guard !quiet else { return }
+            print("== \(steps.count). \(step.title)")
+            for command in step.commands { print("   $ \(command)") }
+        }
+
+        /// Commands of the current step that were shown with their output.
+        func record(commands: [String]) {
+            guard let last = steps.indices.last else { return }
+            steps[last] = DemoStory.Step(title: steps[last].title, commands: steps[last].commands + commands, commit: steps[last].commit)
+        }
+    }
+
+    struct Served: Encodable {
+        let url: String
+        let v1: JSONValue?
+        let v2: JSONValue?
+        let swap: DemoServer.Swap
     }
 
     struct Report: Encodable {
@@ -89,6 +195,7 @@ struct Demo: AsyncParsableCommand {
         let reconcile: ReconcileReport
         let bundles: [Bundles.Row]
         let environments: [EnvironmentStatus]
+        let serve: Served
     }
 
     func showFlow(at target: String) throws {
@@ -102,5 +209,31 @@ struct Demo: AsyncParsableCommand {
             print("\n$ mf status --repo \(repository.location)")
             print(Status.render(flow))
         }
+    }
+}
+
+/// Runs `stop` on SIGINT or SIGTERM, then exits as the signal asks (130 or 143), so a child the
+/// command started does not outlive it; `cancel()` gives the signals back.
+final class StopOnSignals: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ stop: @escaping @Sendable () -> Void) {
+        for signal in [SIGINT, SIGTERM] {
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler {
+                stop()
+                exit(128 + signal)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        sources = []
+        Foundation.signal(SIGINT, SIG_DFL)
+        Foundation.signal(SIGTERM, SIG_DFL)
     }
 }

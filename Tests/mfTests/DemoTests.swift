@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The README's main job, end to end: `mf demo` scaffolds, walks the flow, reconciles, and shows
-/// bundles and environments. Installs scikit-learn from PyPI once (pip's cache makes reruns quick).
+/// The README's main job, end to end: `mf demo` scaffolds, walks the flow, reconciles, shows
+/// bundles and environments, serves production, and swaps it to the next release under load.
+/// Installs scikit-learn from PyPI once (pip's cache makes reruns quick).
 @Suite struct DemoTests {
     @Test func theWholeStoryRuns() async throws {
         let folder = TemporaryDirectory("demo")
@@ -17,16 +18,17 @@ import Testing
         // git agrees with the story: the releases on master, the hotfix merged back, one open feature.
         let environment = gitEnvironment(home: folder.path)
         let tags = try await runProcess("/usr/bin/git", ["-C", repository, "tag", "--merged", "master"], environment: environment).stdout
-        #expect(tags == "v1.0.0\nv1.0.1\n")
+        #expect(tags == "v1.0.0\nv1.0.1\nv1.1.0\n")
         let merged = try await runProcess("/usr/bin/git", ["-C", repository, "merge-base", "--is-ancestor", "v1.0.1", "development"], environment: environment)
         #expect(merged.status == 0)
         let branches = try await runProcess("/usr/bin/git", ["-C", repository, "branch", "--format=%(refname:short)"], environment: environment).stdout
-        #expect(branches.split(separator: "\n").sorted() == ["development", "feature/balanced-classes", "master"])
+        #expect(branches.split(separator: "\n").sorted() == ["development", "master"])
         #expect(try await runProcess("/usr/bin/git", ["-C", repository, "status", "--porcelain"], environment: environment).stdout.isEmpty)
         #expect(try await mf(["check", "--repo", repository]).status == 0)
 
-        // What the factory made: two release bundles and a staging one, production on the hotfix.
-        let development = try await runProcess("/usr/bin/git", ["-C", repository, "rev-parse", "--short=7", "development"], environment: environment)
+        // What the first reconcile made: two release bundles and a staging one of the development
+        // head before v1.1.0 merged the feature (development's first parent now), production on the hotfix.
+        let development = try await runProcess("/usr/bin/git", ["-C", repository, "rev-parse", "--short=7", "development^1"], environment: environment)
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let bundles = try #require(report["bundles"] as? [[String: Any]])
         #expect(bundles.compactMap { $0["version"] as? String }.sorted() == ["1.0.0", "1.0.1", "1.1.0-dev.g\(development)"], "\(bundles)")
@@ -43,6 +45,24 @@ import Testing
         #expect(hotfix.contains("max: 10000"))
         #expect(try !String(contentsOfFile: home + "/bundles/churn/1.0.0/model.yaml", encoding: .utf8).contains("max: 10000"))
 
+        // Served: one v1 prediction, one v2 inference, and the swap to 1.1.0 with none failed.
+        let serve = try #require(report["serve"] as? [String: Any])
+        #expect((serve["url"] as? String)?.hasPrefix("http://127.0.0.1:") == true, "\(serve)")
+        let v1 = try #require((serve["v1"] as? [String: Any])?["predictions"] as? [[String: Any]], "\(serve)")
+        #expect(v1.count == 1 && v1[0]["churn_probability"] is Double)
+        let outputs = try #require((serve["v2"] as? [String: Any])?["outputs"] as? [[String: Any]], "\(serve)")
+        #expect(outputs.map { $0["name"] as? String } == ["churn_probability"])
+        let swap = try #require(serve["swap"] as? [String: Any])
+        #expect(swap["failed"] as? Int == 0, "\(swap)")
+        let versions = try #require(swap["versions"] as? [String: Int])
+        #expect((swap["requests"] as? Int ?? 0) >= 50 && (versions["1.1.0"] ?? 0) >= 50 && (versions["1.0.1"] ?? 0) > 0, "\(swap)")
+        #expect(try await mf(["bundles", "--home", home, "--json"]).stdout.contains("\"1.1.0\""))
+        let status = try await mf(["status", "--repo", repository, "--home", home])
+        #expect(status.stdout.contains("Environment production: desired 1.1.0 (v1.1.0), current 1.1.0"), "\(status.stdout)")
+        // The server is stopped: nothing listens on its port any more.
+        let port = try #require(Int((serve["url"] as? String)?.split(separator: ":").last ?? ""))
+        #expect(throws: (any Error).self) { try http("GET", port: port, "/v2/health/live") }
+
         // The same story told to a person, in a home of its own (the story's repository is new, so
         // its releases are other commits: one home refuses a second bundle of churn 1.0.0) that
         // shares the Python environments, so scikit-learn is not installed again.
@@ -51,7 +71,12 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: secondHome + "/envs", withDestinationPath: home + "/envs")
         let text = try await mf(["demo", "--path", folder.appending("again"), "--home", secondHome])
         #expect(text.status == 0, "\(text.stderr)")
-        for line in ["== 4. Release v1.0.0", "$ mf reconcile", "Environment production: desired 1.0.1 (v1.0.1), current 1.0.1", "churn 1.0.1: intact"] {
+        for line in [
+            "== 4. Release v1.0.0", "$ mf reconcile", "Environment production: desired 1.0.1 (v1.0.1), current 1.0.1", "churn 1.0.1: intact",
+            "churn v1.0.0: train", "churn feature/balanced-classes: build", "$ curl -s http://127.0.0.1:", "/v1/models/churn:predict",
+            "/v2/models/churn/infer", "{\"predictions\":[{\"churn_probability\":", "Release v1.1.0", "environment production: done churn 1.0.1 -> 1.1.0",
+            "0 failed", "server stopped",
+        ] {
             #expect(text.stdout.contains(line), "\(line) missing from\n\(text.stdout)")
         }
         // It refuses a folder that exists rather than touching it.

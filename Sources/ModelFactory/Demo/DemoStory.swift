@@ -26,6 +26,12 @@ public struct DemoStory: Sendable {
         /// The commands that do the same with git and mf.
         public let commands: [String]
         public let commit: String?
+
+        public init(title: String, commands: [String], commit: String?) {
+            self.title = title
+            self.commands = commands
+            self.commit = commit
+        }
     }
 
     /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
@@ -95,6 +101,27 @@ public struct DemoStory: Sendable {
             commands: ["git checkout -b feature/balanced-classes development", "$EDITOR model.py", "git commit -am 'Weigh the classes equally'"],
             commit: open.hex))
         return repository
+    }
+}
+
+extension DemoStory {
+    /// The next release, while production is being served: the open feature is merged into
+    /// development, development into master, and the merge tagged `v1.1.0`.
+    public func releaseNext(_ repository: Repository, narrate: (Step) -> Void) throws {
+        let git = WorkTree(repository: repository)
+        let developed = try git.merge(
+            "feature/balanced-classes", into: "development", message: "Merge branch 'feature/balanced-classes' into development")
+        try git.delete("feature/balanced-classes")
+        let released = try git.merge("development", into: "master", message: "Release 1.1.0")
+        try repository.createTag("v1.1.0", at: released, message: "Release 1.1.0\n", tagger: git.person())
+        try git.checkout("development")
+        narrate(Step(
+            title: "Release v1.1.0 while production is served: the feature into development, development into master, tagged",
+            commands: [
+                "git checkout development", "git merge --no-ff feature/balanced-classes", "git branch -d feature/balanced-classes",
+                "git checkout master", "git merge --no-ff development -m 'Release 1.1.0'", "git tag -a v1.1.0 -m 'Release 1.1.0'",
+            ],
+            commit: "\(developed.short) on development, \(released.short) tagged"))
     }
 }
 

@@ -1,0 +1,209 @@
+public import Foundation
+internal import Synchronization
+#if canImport(FoundationNetworking)
+internal import FoundationNetworking
+#endif
+
+/// The end of the demo's story: `mf serve --follow production` as a user starts it, asked for
+/// predictions the way a user would (the `curl` lines it shows are the requests it sends), and
+/// watched while the environment moves to a new release under a steady stream of requests.
+///
+/// The server is a child process in a process group of its own, its output in a log file; `stop()`
+/// ends it (SIGTERM, then SIGKILL), and so does dropping the value.
+public final class DemoServer: Sendable {
+    /// The server's base URL (`http://127.0.0.1:PORT`).
+    public let url: URL
+    /// The command that started it, as a user would type it.
+    public let command: [String]
+    /// Where its output goes.
+    public let log: URL
+    private let process: WorkerProcess
+
+    private init(url: URL, command: [String], log: URL, process: WorkerProcess) {
+        self.url = url
+        self.command = command
+        self.log = log
+        self.process = process
+    }
+
+    /// Starts `mf serve --follow ENVIRONMENT` on a free loopback port and waits (up to `timeout`
+    /// seconds) until it listens. `mf` is the path of the executable to run.
+    public static func start(
+        mf: String, repository: String, home: URL, environment: String = "production", log: URL, timeout: Double = 120
+    ) async throws -> DemoServer {
+        let command = [
+            mf, "serve", "--follow", environment, "--repo", repository, "--home", home.path, "--port", "0", "--workers", "1",
+        ]
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = try WorkerProcess(command: command, directory: nil, environment: nil, outputFile: log.path)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = output.range(of: "listening on http://") {
+                let address = output[range.upperBound...].prefix { !$0.isWhitespace }
+                if let url = URL(string: "http://\(address)") {
+                    return DemoServer(url: url, command: ["mf"] + command.dropFirst(), log: log, process: process)
+                }
+            }
+            if process.exitStatus != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.stop(grace: 5)
+        let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: " / ")
+        throw DemoError.serverDidNotStart(log: log.path, why: process.exitStatus.map { "it \($0): \(tail)" } ?? "it did not listen within \(Int(timeout)) s")
+    }
+
+    /// Stops the server gracefully (SIGTERM; SIGKILL after 10 s) and waits for it.
+    public func stop() {
+        process.stop(grace: 10)
+    }
+
+    deinit { if process.exitStatus == nil { process.stop(grace: 10) } }
+
+    /// One answer from the server.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: String
+        /// The version that answered (`X-Model-Version`).
+        public var version: String?
+    }
+
+    /// Sends `body` (JSON) to `path` with POST.
+    public func post(_ path: String, json body: Data) async throws -> Answer {
+        var request = URLRequest(url: url.appendingPathComponent(path))
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return Answer(
+            status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self),
+            version: http?.value(forHTTPHeaderField: "X-Model-Version"))
+    }
+
+    /// What a client saw while the server swapped versions.
+    public struct Swap: Sendable, Encodable {
+        /// Requests sent while the swap happened.
+        public var requests: Int
+        /// Those answered other than 200, or not at all.
+        public var failed: Int
+        /// How many each version answered.
+        public var versions: [String: Int]
+        /// The first failure's status and body (or error), when there was one.
+        public var firstFailure: String?
+    }
+
+    /// Runs `change` (which moves the environment to `version`) while one client keeps sending
+    /// `path` requests without pause, and goes on until `version` has answered `settle` requests
+    /// (or `timeout` seconds pass: an error). Returns what the client saw.
+    public func watchSwap(
+        to version: String, path: String, body: Data, settle: Int = 50, timeout: Double = 120,
+        during change: () async throws -> Void
+    ) async throws -> Swap {
+        let state = SwapClient()
+        let client = Task { [self] in
+            while !state.stopping.withLock({ $0 }) {
+                var answer: Answer?
+                var failure: String?
+                do {
+                    answer = try await post(path, json: body)
+                    if answer?.status != 200 { failure = "\(answer?.status ?? 0) \(answer?.body ?? "")" }
+                } catch {
+                    failure = "\(error)"
+                }
+                state.seen.withLock { swap in
+                    swap.requests += 1
+                    if let failure {
+                        swap.failed += 1
+                        if swap.firstFailure == nil { swap.firstFailure = failure }
+                    } else if let version = answer?.version {
+                        swap.versions[version, default: 0] += 1
+                    }
+                }
+            }
+        }
+        var failure: (any Error)?
+        do {
+            try await change()
+            let deadline = Date().addingTimeInterval(timeout)
+            while state.seen.withLock({ $0.versions[version] ?? 0 }) < settle {
+                guard Date() < deadline else { throw DemoError.noSwap(version: version, log: log.path) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        } catch {
+            failure = error
+        }
+        state.stopping.withLock { $0 = true }
+        _ = await client.value
+        if let failure { throw failure }
+        return state.seen.withLock { $0 }
+    }
+}
+
+/// What the swap's client shares with the one watching it.
+private final class SwapClient: Sendable {
+    let seen = Mutex(DemoServer.Swap(requests: 0, failed: 0, versions: [:]))
+    /// A flag, not task cancellation: Foundation's URLSession on Linux may never finish a
+    /// request whose task was cancelled while it ran (seen here: the demo hung).
+    let stopping = Mutex(false)
+}
+
+/// The requests the demo sends a served bundle: its manifest's first example, as a v1
+/// `predict` body and as a v2 `infer` body (one `[1]` tensor per schema input, typed by the
+/// schema), with keys sorted so the `curl` lines read the same every run.
+public struct DemoRequests: Sendable {
+    public let v1Path: String
+    public let v1: Data
+    public let v2Path: String
+    public let v2: Data
+
+    /// Reads `model.yaml` in a bundle folder.
+    public init(bundle: URL) throws {
+        let text = try String(contentsOf: bundle.appendingPathComponent("model.yaml"), encoding: .utf8)
+        try self.init(manifest: Manifest.parse(text, file: bundle.appendingPathComponent("model.yaml").path))
+    }
+
+    public init(manifest: Manifest) throws {
+        guard let example = manifest.examples.first else { throw DemoError.noExample(model: manifest.name) }
+        let plain = { (value: Manifest.Value) -> Any in
+            switch value {
+            case .null: NSNull()
+            case .bool(let flag): flag
+            case .int(let number): number
+            case .double(let number): number
+            case .string(let text): text
+            }
+        }
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        v1Path = "/v1/models/\(manifest.name):predict"
+        v1 = try JSONSerialization.data(withJSONObject: ["instances": [example.mapValues(plain)]], options: options)
+        v2Path = "/v2/models/\(manifest.name)/infer"
+        let inputs: [[String: Any]] = manifest.schema.inputs.compactMap { field in
+            guard let value = example[field.name] else { return nil }
+            let datatype = switch field.type {
+            case .int: "INT64"
+            case .double: "FP64"
+            case .string: "BYTES"
+            case .bool: "BOOL"
+            }
+            return ["name": field.name, "shape": [1], "datatype": datatype, "data": [plain(value)]]
+        }
+        v2 = try JSONSerialization.data(withJSONObject: ["inputs": inputs], options: options)
+    }
+}
+
+/// What went wrong in the demo's serving part.
+public enum DemoError: Error, CustomStringConvertible {
+    case serverDidNotStart(log: String, why: String)
+    case noSwap(version: String, log: String)
+    case noExample(model: String)
+
+    public var description: String {
+        switch self {
+        case .serverDidNotStart(let log, let why): "mf serve did not start: \(why) (log: \(log))"
+        case .noSwap(let version, let log): "the server did not swap to \(version) in time (log: \(log))"
+        case .noExample(let model): "\(model)'s model.yaml has no examples to ask the server with"
+        }
+    }
+}
