@@ -193,7 +193,7 @@ public enum OpenInference {
             case .bool: tensor.datatype == "BOOL"
             }
             if !fits {
-                problems.append(.init(field: tensor.name, problem: "datatype \(tensor.datatype) does not fit a \(field.type.rawValue); send \(datatype(of: field.type))"))
+                problems.append(.init(field: tensor.name, problem: "datatype \(tensor.datatype) does not fit \(field.type.withArticle); send \(datatype(of: field.type))"))
             }
             if tensor.shape.count > 2 || (tensor.shape.count == 2 && tensor.shape[1] != 1) {
                 problems.append(.init(field: tensor.name, problem: "shape \(tensor.shape); expected [N] (or [N, 1]): one element per instance"))
@@ -201,7 +201,7 @@ public enum OpenInference {
             byName[tensor.name] = tensor
         }
         for field in schema.inputs where byName[field.name] == nil {
-            problems.append(.init(field: field.name, problem: "missing input; expected a \(datatype(of: field.type)) tensor of shape [N]"))
+            problems.append(.init(field: field.name, problem: "missing input; expected \(field.type == .int || field.type == .double ? "an" : "a") \(datatype(of: field.type)) tensor of shape [N]"))
         }
         let counts = Set(byName.values.map(\.values.count))
         if counts.count > 1 {
