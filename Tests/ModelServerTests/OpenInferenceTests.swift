@@ -206,6 +206,25 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         }
     }
 
+    /// An empty body is named as one (no header said anything about raw binary requests), and a
+    /// header length that is not a number is named with what it said.
+    @Test func emptyBodiesAndBadHeaderLengths() throws {
+        let empty = serveError { _ = try OpenInference.parse(Data(), headerLength: nil) }
+        #expect(empty?.status == .badRequest && empty?.message.contains("the request body is empty") == true, "\(empty?.message ?? "no error")")
+        #expect(empty?.message.contains("Inference-Header-Content-Length") == false)
+        #expect(try OpenInference.headerLength(nil) == nil)
+        #expect(try OpenInference.headerLength("42") == 42)
+        #expect(try OpenInference.headerLength(" 0 ") == 0)
+        for bad in ["abc", "-5", "1.5", "+7", "", "99999999999999999999999", "0x10"] {
+            let error = serveError { _ = try OpenInference.headerLength(bad) }
+            #expect(error?.status == .badRequest && error?.message.hasPrefix("Inference-Header-Content-Length is '\(bad)'") == true,
+                    "\(bad): \(error?.message ?? "taken")")
+        }
+        // Said 0 with a body: the one case that is a raw binary request.
+        let raw = serveError { _ = try OpenInference.parse(Data([1, 2, 3]), headerLength: 0) }
+        #expect(raw?.message.contains("raw binary requests") == true)
+    }
+
     /// An array or object where a declared field's value belongs is the wrong type; under a name
     /// the schema does not have, it is an unknown field.
     @Test func compoundValuesAreWrongTypesNotMissing() {
