@@ -19,6 +19,8 @@ public struct ServeError: HTTPResponseError, CustomStringConvertible {
     public var problems: [Problem] = []
     /// The version that answered, sent as `X-Model-Version`.
     public var version: String?
+    /// More header fields of the answer (`WWW-Authenticate` of a 401).
+    var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String, problems: [Problem] = []) {
         self.status = status
@@ -34,7 +36,7 @@ public struct ServeError: HTTPResponseError, CustomStringConvertible {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers: HTTPFields = [:]
+        var headers = headers
         if let version { headers[HTTPField.Name("X-Model-Version")!] = version }
         return jsonResponse(status, Body(error: message, problems: problems.isEmpty ? nil : problems), headers: headers)
     }

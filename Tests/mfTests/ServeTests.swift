@@ -373,10 +373,20 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
             ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
         ]]).headers["x-model-version"] == "1.0.0")
 
-        // The admin API needs the token.
-        #expect(try http("GET", port: port, "/admin/models").status == 401)
-        #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        // The admin API needs the token, under the Bearer scheme in any case (RFC 9110); a 401
+        // says which scheme it wants.
+        for refused in [try http("GET", port: port, "/admin/models"), try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"])] {
+            #expect(refused.status == 401 && refused.headers["www-authenticate"] == "Bearer" && refused.text.hasPrefix("{\"error\""),
+                    "\(refused.status) \(refused.headers) \(refused.text)")
+        }
+        for scheme in ["bearer", "BEARER", "Bearer "] {
+            #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "\(scheme) s3cret"]).status == 200, "\(scheme)")
+        }
         let auth = ["Authorization": "Bearer s3cret"]
+        // A fractional weight is named as one, not as bad JSON.
+        let fractional = try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": 87.5, "1.1.0": 12.5]], headers: auth)
+        #expect(fractional.status == 400 && fractional.text.contains("the weight of 1.1.0 is 12.5; a weight is a whole number")
+                && !fractional.text.contains("JSON"), "\(fractional.text)")
         let models = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]])
         #expect((models.first?["versions"] as? [Any])?.count == 2)
         // Shadow: every request answered by 1.0.0, a copy to 1.1.0 compared and counted.
@@ -434,6 +444,20 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(loaded.status == 200 && loaded.text.contains("1.1.0"), "\(loaded.text)")
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
         #expect(try http("POST", port: port, "/admin/bundles", json: ["path": "/nowhere"], headers: auth).status >= 400)
+        // An A/B split whose current version is unloaded: the version left takes all the traffic,
+        // as current, and the policy names no version that is gone.
+        #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": 90, "1.1.0": 10]], headers: auth).status == 200)
+        #expect(try http("POST", port: port, "/admin/models/demo/versions/1.0.0/promote", headers: auth).status == 200)
+        let dropped = try http("DELETE", port: port, "/admin/models/demo/versions/1.0.0", headers: auth)
+        let droppedAnswer = try dropped.json() as? [String: Any]
+        #expect(dropped.status == 200 && droppedAnswer?["current"] as? String == "1.1.0", "\(dropped.text)")
+        #expect((droppedAnswer?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:], "\(dropped.text)")
+        let listed = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]]).first
+        #expect(listed?["current"] as? String == "1.1.0" && (listed?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:],
+                "\(String(describing: listed))")
+        for _ in 0 ..< 5 {
+            #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
+        }
         #expect(server.stop() == 0)
     }
 
