@@ -54,19 +54,26 @@ extension Repository {
 
     /// Makes or updates a bare mirror of `url` at `path`: every branch and tag, with references the
     /// remote has dropped removed, and HEAD on the remote's default branch. Works offline for local
-    /// paths and `file://` URLs.
+    /// paths and `file://` URLs. When the fetch fails, a mirror this call made is removed again
+    /// (no empty repository is left to look like a mirror); one that was there stays as it was.
     @discardableResult
     public static func mirror(from url: String, to path: String) throws(GitError) -> Repository {
-        let repository: Repository
-        do {
-            repository = try Repository.open(at: path)
-        } catch where error.code == .notFound {
-            repository = try Repository.create(at: path, bare: true)
+        let existed = FileManager.default.fileExists(atPath: path)
+        do throws(GitError) {
+            let repository: Repository
+            do {
+                repository = try Repository.open(at: path)
+            } catch where error.code == .notFound {
+                repository = try Repository.create(at: path, bare: true)
+            }
+            let defaultBranch = try repository.fetch(
+                from: url, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], prune: true)
+            if let defaultBranch { try repository.setHead(defaultBranch) }
+            return repository
+        } catch {
+            if !existed { try? FileManager.default.removeItem(atPath: path) }
+            throw error
         }
-        let defaultBranch = try repository.fetch(
-            from: url, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], prune: true)
-        if let defaultBranch { try repository.setHead(defaultBranch) }
-        return repository
     }
 }
 

@@ -32,11 +32,7 @@ extension ModelServer {
         }
         group.put("/models/{model}/traffic") { request, context in
             let name = try context.parameters.require("model")
-            let body = try await Self.body(request, limit: limit)
-            let policy: TrafficPolicy
-            do { policy = try JSONDecoder().decode(TrafficPolicy.self, from: body) } catch {
-                throw ServeError(.badRequest, "expected {\"weights\": {version: weight}, \"shadow\": version, \"stickyHeader\": name}: \(error)")
-            }
+            let policy = try Self.policy(from: try await Self.body(request, limit: limit))
             try registry.setPolicy(policy, for: name)
             return jsonResponse(.ok, Self.json(policy))
         }
@@ -63,8 +59,64 @@ extension ModelServer {
         group.delete("/models/{model}/versions/{version}") { _, context in
             let name = try context.parameters.require("model"), version = try context.parameters.require("version")
             try await registry.unload(name, version)
-            return jsonResponse(.ok, JSONValue.object(["name": .string(name), "unloaded": .string(version)]))
+            // What serves the model now: the policy that is left and the current version agree.
+            let left = registry.models().first { $0.name == name }
+            return jsonResponse(.ok, JSONValue.object([
+                "name": .string(name), "unloaded": .string(version), "current": left?.current.map(JSONValue.string) ?? .null,
+                "policy": Self.json(registry.policy(for: name) ?? TrafficPolicy()),
+            ]))
         }
+    }
+
+    static let policyShape = #"{"weights": {version: weight}, "shadow": version, "stickyHeader": header name}"#
+
+    /// The body of `PUT /admin/models/M/traffic`, every problem named: a weight is a whole number
+    /// from 0 to `TrafficPolicy.maxWeight`; a setting the policy does not have is refused, not
+    /// ignored (a misspelt `sticky_header` would otherwise end stickiness without a word).
+    static func policy(from body: Data) throws(ServeError) -> TrafficPolicy {
+        guard !body.isEmpty else { throw ServeError(.badRequest, "the request body is empty; expected \(policyShape)") }
+        let value: JSONValue
+        do { value = try JSONValue(json: body) } catch { throw ServeError(.badRequest, "the request body is not valid JSON; expected \(policyShape)") }
+        guard case .object(let fields) = value else { throw ServeError(.badRequest, "expected a JSON object \(policyShape)") }
+        var policy = TrafficPolicy(), problems: [String] = []
+        for key in fields.keys.sorted() where !["weights", "shadow", "stickyHeader"].contains(key) {
+            problems.append("'\(key)' is not a setting of the policy; expected weights, shadow or stickyHeader")
+        }
+        switch fields["weights"] {
+        case nil, .null?: break
+        case .object(let weights)?:
+            for (version, weight) in weights.sorted(by: { $0.key < $1.key }) {
+                guard case .number(let number) = weight, number == number.rounded(), (0 ... Double(TrafficPolicy.maxWeight)).contains(number) else {
+                    problems.append("the weight of \(version) is \(describe(weight)); a weight is a whole number from 0 to \(TrafficPolicy.maxWeight)")
+                    continue
+                }
+                policy.weights[version] = Int(number)
+            }
+        default:
+            problems.append("'weights' is \(describe(fields["weights"]!)); expected an object of version: weight")
+        }
+        switch fields["shadow"] {
+        case nil, .null?: break
+        case .string(let version)?: policy.shadow = version
+        case let other?: problems.append("'shadow' is \(describe(other)); expected a version (a string) or null")
+        }
+        switch fields["stickyHeader"] {
+        case nil, .null?: break
+        case .string(let name)? where HTTPField.Name(name) != nil: policy.stickyHeader = name
+        case let other?: problems.append("'stickyHeader' is \(describe(other)); expected a header name or null")
+        }
+        guard problems.isEmpty else { throw ServeError(.badRequest, problems.joined(separator: "; ")) }
+        return policy
+    }
+
+    /// A JSON value as a client wrote it, short.
+    static func describe(_ value: JSONValue) -> String {
+        let text: String = switch value {
+        case .number(let number) where number == number.rounded() && abs(number) < 1e21: String(format: "%.0f", number)
+        case .number(let number): "\(number)"
+        default: String(decoding: value.jsonData(), as: UTF8.self)
+        }
+        return text.count > 60 ? String(text.prefix(60)) + "…" : text
     }
 
     static func json(_ policy: TrafficPolicy) -> JSONValue {
@@ -72,17 +124,42 @@ extension ModelServer {
     }
 }
 
-/// Lets a request through only with `Authorization: Bearer <token>` (compared in constant time);
-/// without a configured token the admin API is off.
+/// Lets a request through only with `Authorization: Bearer <token>` (the scheme in any case, as
+/// RFC 9110 has it; the token compared in constant time); a 401 says `WWW-Authenticate: Bearer`.
+/// Without a configured token the admin API is off.
 struct BearerToken<Context: RequestContext>: RouterMiddleware {
     let token: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token else { throw ServeError(.forbidden, "the admin API is off; start mf serve with --admin-token") }
-        let given = request.headers[.authorization] ?? ""
-        guard constantTimeEqual(Array(given.utf8), Array("Bearer \(token)".utf8)) else {
-            throw ServeError(.unauthorized, "the admin API needs Authorization: Bearer <token>")
+        guard let given = bearerCredentials(request.headers[.authorization]) else {
+            throw ServeError.unauthorized("the admin API needs Authorization: Bearer <token>")
+        }
+        guard constantTimeEqual(Array(given.utf8), Array(token.utf8)) else {
+            throw ServeError.unauthorized("the bearer token is not the admin API's token")
         }
         return try await next(request, context)
     }
+}
+
+/// The token of an `Authorization` value whose scheme is Bearer (`bearer`, `BEARER`…), after
+/// one or more spaces; nil for none or another scheme.
+func bearerCredentials(_ value: String?) -> Substring? {
+    guard let value else { return nil }
+    let trimmed = value.drop { $0 == " " }
+    guard let space = trimmed.firstIndex(of: " "), trimmed[..<space].lowercased() == "bearer" else { return nil }
+    let token = trimmed[space...].drop { $0 == " " }
+    return token.isEmpty ? nil : token
+}
+
+extension ServeError {
+    /// A 401 with its challenge, `WWW-Authenticate: Bearer`.
+    static func unauthorized(_ message: String) -> ServeError {
+        var error = ServeError(.unauthorized, message)
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
+    }
+
+    /// The challenge a 401 carries.
+    var challenge: String? { headers[.wwwAuthenticate] }
 }

@@ -55,19 +55,47 @@ public final class ModelRegistry: Sendable {
     }
 
     /// Takes a version out of service: no new requests reach it, queued ones finish, its
-    /// workers stop. The current version cannot be unloaded while it is the only one.
+    /// workers stop. What is left of the policy and the current version agree (see
+    /// `afterUnloading`).
     public func unload(_ model: String, _ version: String) async throws {
         let removed: ModelVersion = try entries.withLock { entries in
             guard var entry = entries[model], let loaded = entry.versions[version] else { throw ServeError.notFound(model: model, version: version) }
             entry.versions[version] = nil
-            if entry.current == version { entry.current = entry.versions.keys.sorted { Version($0) ?? Version(major: 0) < Version($1) ?? Version(major: 0) }.last }
-            entry.policy.weights[version] = nil
-            if entry.policy.shadow == version { entry.policy.shadow = nil }
+            (entry.current, entry.policy) = Self.afterUnloading(
+                version, loaded: Array(entry.versions.keys), current: entry.current, policy: entry.policy)
             entries[model] = entry.versions.isEmpty ? nil : entry
             return loaded
         }
         await removed.drain()
         logger.info("unloaded \(model) \(version)")
+    }
+
+    /// The current version and policy once `version` is unloaded and `loaded` are left: its
+    /// weight and its shadow go; when at most one version still has weight, the split is over
+    /// and that version is current, with all the traffic; else, when `version` was current, the
+    /// version with the most weight (the newer on a tie) is, and without weights the newest
+    /// loaded version. So the policy never names a version that is gone, and `current` is where
+    /// the traffic goes.
+    static func afterUnloading(
+        _ version: String, loaded: [String], current: String?, policy: TrafficPolicy
+    ) -> (current: String?, policy: TrafficPolicy) {
+        func older(_ one: String, _ other: String) -> Bool {
+            let (a, b) = (Version(one) ?? Version(major: 0), Version(other) ?? Version(major: 0))
+            return a < b || (!(b < a) && one < other)
+        }
+        var policy = policy, current = current
+        policy.weights[version] = nil
+        if policy.shadow == version { policy.shadow = nil }
+        let weighted = policy.weights.filter { $0.value > 0 }
+        if weighted.count <= 1 {
+            policy.weights = [:]
+            if let only = weighted.first?.key { current = only }
+        }
+        if current == version || current.map({ !loaded.contains($0) }) ?? true {
+            current = policy.weights.max { one, other in one.value != other.value ? one.value < other.value : older(one.key, other.key) }?.key
+                ?? loaded.max(by: older)
+        }
+        return (current, policy)
     }
 
     /// Moves traffic to `version` (already loaded) and drains the versions it replaces that no

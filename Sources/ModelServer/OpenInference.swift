@@ -42,9 +42,27 @@ public enum OpenInference {
 
     // MARK: Requests
 
+    /// The binary tensor data extension's header: the length of the JSON before the binary data.
+    public static let headerLengthField = "Inference-Header-Content-Length"
+
+    /// The value of an `Inference-Header-Content-Length` header: nil without one; a number of
+    /// bytes, or a 400 that names the header and what it said.
+    public static func headerLength(_ text: String?) throws(ServeError) -> Int? {
+        guard let text else { return nil }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ (0x30 ... 0x39).contains($0) }), let length = Int(trimmed) else {
+            let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+            throw ServeError(.badRequest, "\(headerLengthField) is '\(shown)'; expected the JSON header's length in bytes (a whole number, not negative)")
+        }
+        return length
+    }
+
     /// Reads an infer request: JSON, or JSON followed by binary tensors when
     /// `headerLength` (the `Inference-Header-Content-Length` header) is given.
     public static func parse(_ body: Data, headerLength: Int?) throws(ServeError) -> Request {
+        guard !body.isEmpty else {
+            throw ServeError(.badRequest, "the request body is empty; expected a JSON object with 'inputs' (the Open Inference Protocol's infer request)")
+        }
         let headerSize = headerLength ?? body.count
         guard headerSize >= 0, headerSize <= body.count else {
             throw ServeError(.badRequest, "Inference-Header-Content-Length is \(headerSize), but the body has \(body.count) bytes")
@@ -193,7 +211,7 @@ public enum OpenInference {
             case .bool: tensor.datatype == "BOOL"
             }
             if !fits {
-                problems.append(.init(field: tensor.name, problem: "datatype \(tensor.datatype) does not fit a \(field.type.rawValue); send \(datatype(of: field.type))"))
+                problems.append(.init(field: tensor.name, problem: "datatype \(tensor.datatype) does not fit \(field.type.withArticle); send \(datatype(of: field.type))"))
             }
             if tensor.shape.count > 2 || (tensor.shape.count == 2 && tensor.shape[1] != 1) {
                 problems.append(.init(field: tensor.name, problem: "shape \(tensor.shape); expected [N] (or [N, 1]): one element per instance"))
@@ -201,7 +219,7 @@ public enum OpenInference {
             byName[tensor.name] = tensor
         }
         for field in schema.inputs where byName[field.name] == nil {
-            problems.append(.init(field: field.name, problem: "missing input; expected a \(datatype(of: field.type)) tensor of shape [N]"))
+            problems.append(.init(field: field.name, problem: "missing input; expected \(field.type == .int || field.type == .double ? "an" : "a") \(datatype(of: field.type)) tensor of shape [N]"))
         }
         let counts = Set(byName.values.map(\.values.count))
         if counts.count > 1 {

@@ -54,6 +54,7 @@ public final class ModelServer: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
+            server: HTTPParseErrors.server(),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "model-factory"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -157,6 +158,9 @@ public final class ModelServer: Sendable {
             return buffer.readData(length: buffer.readableBytes) ?? Data()
         } catch is NIOTooManyBytesError {
             throw ServeError(.contentTooLarge, "the request body is larger than the limit of \(limit) bytes")
+        } catch {
+            // A client that hangs up in the middle is 499 (counted as such, not as a 500).
+            throw ServeError.reading(error) ?? error
         }
     }
 
@@ -172,6 +176,7 @@ public final class ModelServer: Sendable {
         }
         do {
             let body = try await Self.body(request, limit: limit)
+            guard !body.isEmpty else { throw ServeError(.badRequest, "the request body is empty; expected {\"instances\": [...]}") }
             let value: JSONValue
             do { value = try JSONValue(json: body) } catch {
                 throw ServeError(.badRequest, "the request body is not valid JSON")
@@ -209,7 +214,7 @@ public final class ModelServer: Sendable {
         }
         do {
             let body = try await Self.body(request, limit: options.maxBodyBytes)
-            let headerLength = request.headers[HTTPField.Name("Inference-Header-Content-Length")!].flatMap { Int($0) }
+            let headerLength = try OpenInference.headerLength(request.headers[HTTPField.Name(OpenInference.headerLengthField)!])
             let parsed = try OpenInference.parse(body, headerLength: headerLength)
             let instances: [JSONValue]
             do { instances = try OpenInference.instances(parsed, schema: primary.bundle.model.schema) } catch {
@@ -228,7 +233,7 @@ public final class ModelServer: Sendable {
                 model: name, version: primary.version, request: parsed, predictions: predictions, schema: primary.bundle.model.schema)
             var headers: HTTPFields = [Self.versionHeader: primary.version]
             if let length = answer.headerLength {
-                headers[HTTPField.Name("Inference-Header-Content-Length")!] = String(length)
+                headers[HTTPField.Name(OpenInference.headerLengthField)!] = String(length)
                 headers[.contentType] = "application/octet-stream"
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
             }

@@ -37,7 +37,9 @@ final class ServerMetrics: Sendable {
     }
 
     /// One answered request. (Model, version and status come from the server's own routing,
-    /// never from a client's text, so the handles stay few.)
+    /// never from a client's text, so the handles stay few.) A request its client abandoned
+    /// is status 499 and no error: it was never answered, and alerts on errors or 5xx stay the
+    /// server's.
     func request(model: String, version: String, api: String, status: Int, duration: Duration) {
         let key = RequestKey(model: model, version: version, api: api, status: status)
         let handles = requestHandles.withLock { cache in
@@ -46,8 +48,8 @@ final class ServerMetrics: Sendable {
                 requests: registry.makeCounter(
                     descriptor: descriptor("requests", "total", "Requests answered, by model, version, API and HTTP status."),
                     labels: [("model", model), ("version", version), ("api", api), ("status", String(status))]),
-                errors: status < 400 ? nil : registry.makeCounter(
-                    descriptor: descriptor("request_errors", "total", "Requests answered with an error status."),
+                errors: status < 400 || status == 499 ? nil : registry.makeCounter(
+                    descriptor: descriptor("request_errors", "total", "Requests answered with an error status (4xx or 5xx; not 499, a client that hung up)."),
                     labels: [("model", model), ("version", version), ("api", api)]),
                 duration: registry.makeDurationHistogram(
                     descriptor: descriptor("request_duration", "seconds", "Time from a request's arrival to its answer."),

@@ -152,9 +152,19 @@ import Testing
         #expect(try mirror.head().branch == "refs/heads/main")
     }
 
+    /// A failed first fetch leaves no empty repository where the mirror was to be; a failed
+    /// fetch into a mirror that was there leaves it as it was.
     @Test func unreachableRemoteIsAnError() throws {
-        let target = TemporaryDirectory("mirror").appending("m.git")
+        let folder = TemporaryDirectory("mirror")
+        let target = folder.appending("m.git")
         let error = #expect(throws: GitError.self) { try Repository.mirror(from: "/nonexistent/repository", to: target) }
         #expect(error?.description.contains("cannot fetch from '/nonexistent/repository'") == true)
+        #expect(!FileManager.default.fileExists(atPath: target), "the failed fetch left \(target)")
+
+        let origin = try GitFixture("origin")
+        let first = try origin.commit("first")
+        try Repository.mirror(from: origin.path, to: target)
+        #expect(throws: GitError.self) { try Repository.mirror(from: "/nonexistent/repository", to: target) }
+        #expect(try Repository.open(at: target).reference(named: "master").commit?.hex == first)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 @testable import ModelFactory
 import TestSupport
 import Testing
@@ -239,6 +240,39 @@ import Testing
         }
         #expect(try queue.jobs().isEmpty)
         #expect(WebhookReceiver.isNetworkURL("https://github.com/team/churn.git") && WebhookReceiver.isNetworkURL("git@github.com:team/churn.git"))
+    }
+
+    /// A delivery whose fetch fails leaves nothing in the mirrors folder (no empty repository, no
+    /// lock file, no folder made for it); a mirror that was there before stays as it was.
+    @Test func aFailedFetchLeavesNoMirrorBehind() async throws {
+        let origin = try GitFixture("origin")
+        let first = try origin.commit("first")
+        let home = TemporaryDirectory("receiver")
+        let mirrors = Mirrors(home: URL(fileURLWithPath: home.path))
+        let queue = JobQueue(store: try .inMemory())
+        let moved = home.appending("moved-origin")
+        let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: mirrors,
+                                       remotes: ["team/gone": "/nonexistent/gone.git", "team/churn": origin.path, "team/moved": moved])
+        func deliver(_ name: String, _ delivery: String) async -> WebhookAnswer {
+            let body = Data(#"{"ref":"refs/heads/master","project":{"path_with_namespace":"\#(name)"}}"#.utf8)
+            return await receiver.receive(headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "s", "Idempotency-Key": delivery], body: body)
+        }
+        let gone = await deliver("team/gone", "1")
+        #expect(gone.status == 502, "\(gone)")
+        #expect(!FileManager.default.fileExists(atPath: mirrors.folder.path), "\((try? FileManager.default.subpathsOfDirectory(atPath: mirrors.folder.path)) ?? [])")
+
+        #expect(await deliver("team/churn", "2").status == 202)
+        try FileManager.default.moveItem(atPath: origin.path, toPath: moved)
+        let broken = await deliver("team/churn", "3")
+        #expect(broken.status == 502, "\(broken)")
+        #expect(try Repository.open(at: mirrors.path(for: "team/churn")).reference(named: "master").commit?.hex == first)
+        #expect(await deliver("team/gone", "4").status == 502)
+        let left = try FileManager.default.contentsOfDirectory(atPath: mirrors.folder.appendingPathComponent("team").path).sorted()
+        #expect(left == ["churn.git", "churn.git.lock"], "\(left)")
+        // The same repository again, from where it went: fetched as if nothing had failed.
+        #expect(await deliver("team/moved", "5").status == 202)
+        #expect(try Repository.open(at: mirrors.path(for: "team/moved")).reference(named: "master").commit?.hex == first)
+        #expect(try queue.jobs().count == 2)
     }
 
     @Test func mirrorNamesStayInsideTheMirrorsFolder() {

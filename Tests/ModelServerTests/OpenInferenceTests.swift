@@ -176,12 +176,61 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         #expect(problems.map(\.path) == ["charges"] && problems.first?.message.contains("not a finite number") == true, "\(problems)")
     }
 
+    /// "an int", never "a int", in every message that names the type.
+    @Test func messagesSayAnInt() throws {
+        var problems = schema.check(["tenure": 2.5, "contract": "monthly", "charges": 1, "promo": true] as [String: JSONValue])
+        #expect(problems.map(\.message) == ["expected an int"], "\(problems)")
+        problems = schema.check(["contract": "monthly", "charges": 1, "promo": true] as [String: JSONValue])
+        #expect(problems.map(\.message) == ["missing; expected an int"], "\(problems)")
+        let request = try OpenInference.parse(body(["inputs": [tensor("tenure", "FP64", [1.5])]]), headerLength: nil)
+        let error = serveError { _ = try OpenInference.instances(request, schema: schema) }
+        let byField = Dictionary((error?.problems ?? []).map { ($0.field, $0.problem) }, uniquingKeysWith: { one, _ in one })
+        #expect(byField["tenure"] == "datatype FP64 does not fit an int; send INT64", "\(byField)")
+        #expect(byField["charges"] == "missing input; expected an FP64 tensor of shape [N]", "\(byField)")
+        #expect(byField["contract"] == "missing input; expected a BYTES tensor of shape [N]", "\(byField)")
+        #expect(!(error?.message.contains("a int") ?? true), "\(error?.message ?? "")")
+    }
+
+    /// A whole number an Int64 cannot hold is out of range, not the wrong type; one it can hold
+    /// is an int, however large.
+    @Test func numbersPastInt64AreOutOfRange() throws {
+        let wide = Manifest.Schema(inputs: [.init(name: "tenure", type: .int)], outputs: [])
+        let request = try OpenInference.parse(Data(#"{"inputs": [{"name": "tenure", "datatype": "INT64", "shape": [4], "data": [9223372036854775808, -9223372036854777856, 1e20, 2.5]}]}"#.utf8), headerLength: nil)
+        let messages = try OpenInference.instances(request, schema: wide).map { wide.check($0.objectValue ?? [:]).map(\.message) }
+        #expect(messages == [
+            ["9223372036854775808 is out of range for int"], ["-9223372036854777856 is out of range for int"],
+            ["100000000000000000000 is out of range for int"], ["expected an int"],
+        ], "\(messages)")
+        for inRange: JSONValue in [4_000_000_000_000_000, -9_223_372_036_854_775_807, 1e18] {
+            #expect(wide.check(["tenure": inRange]).isEmpty, "\(inRange)")
+        }
+    }
+
+    /// An empty body is named as one (no header said anything about raw binary requests), and a
+    /// header length that is not a number is named with what it said.
+    @Test func emptyBodiesAndBadHeaderLengths() throws {
+        let empty = serveError { _ = try OpenInference.parse(Data(), headerLength: nil) }
+        #expect(empty?.status == .badRequest && empty?.message.contains("the request body is empty") == true, "\(empty?.message ?? "no error")")
+        #expect(empty?.message.contains("Inference-Header-Content-Length") == false)
+        #expect(try OpenInference.headerLength(nil) == nil)
+        #expect(try OpenInference.headerLength("42") == 42)
+        #expect(try OpenInference.headerLength(" 0 ") == 0)
+        for bad in ["abc", "-5", "1.5", "+7", "", "99999999999999999999999", "0x10"] {
+            let error = serveError { _ = try OpenInference.headerLength(bad) }
+            #expect(error?.status == .badRequest && error?.message.hasPrefix("Inference-Header-Content-Length is '\(bad)'") == true,
+                    "\(bad): \(error?.message ?? "taken")")
+        }
+        // Said 0 with a body: the one case that is a raw binary request.
+        let raw = serveError { _ = try OpenInference.parse(Data([1, 2, 3]), headerLength: 0) }
+        #expect(raw?.message.contains("raw binary requests") == true)
+    }
+
     /// An array or object where a declared field's value belongs is the wrong type; under a name
     /// the schema does not have, it is an unknown field.
     @Test func compoundValuesAreWrongTypesNotMissing() {
         let problems = schema.check(["tenure": .array([1]), "contract": .object([:]), "charges": 1, "promo": true, "extra": .array([])])
         let byPath = Dictionary(problems.map { ($0.path, $0.message) }, uniquingKeysWith: { one, _ in one })
-        #expect(byPath["tenure"] == "expected a int, got an array", "\(problems)")
+        #expect(byPath["tenure"] == "expected an int, got an array", "\(problems)")
         #expect(byPath["contract"] == "expected a string, got an object", "\(problems)")
         #expect(byPath["extra"]?.hasPrefix("unknown field") == true, "\(problems)")
         #expect(problems.count == 3)

@@ -20,7 +20,7 @@ public struct HTTPClientError: Error, CustomStringConvertible {
 /// the server sends (status, headers, raw body) and send what no library would (bad JSON, huge
 /// bodies, binary tensors). One connection, reused for keep-alive requests.
 public final class HTTPConnection {
-    private let descriptor: Int32
+    private var descriptor: Int32
     private var buffer = Data()
 
     public init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
@@ -36,12 +36,19 @@ public final class HTTPConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
-            close(descriptor)
-            throw HTTPClientError(description: "cannot connect to \(host):\(port): errno \(errno)")
+            let failure = errno
+            close()
+            throw HTTPClientError(description: "cannot connect to \(host):\(port): errno \(failure)")
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { close() }
+
+    /// Closes the connection (a client that hangs up); sending afterwards fails.
+    public func close() {
+        if descriptor >= 0 { Foundation.close(descriptor) }
+        descriptor = -1
+    }
 
     /// Sends one request and reads its answer (by Content-Length, or to the end of the connection).
     public func send(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) throws -> HTTPAnswer {

@@ -62,13 +62,19 @@ final class ServerProcess: @unchecked Sendable {
     let output = Pipe()
     var port = 0
     private var lines: [String] = []
+    /// Where its standard error (the log) goes.
+    let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("mf-serve-\(UUID().uuidString).log").path
+
+    /// The server's log so far.
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: mfBinary)
         process.arguments = ["serve", "--port", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
         try process.run()
         var buffer = Data()
         let deadline = Date().addingTimeInterval(120)
@@ -99,7 +105,15 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    deinit { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+    deinit {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: logFile)
+    }
+}
+
+/// The value of the first line of Prometheus text that starts with `series`; nil without one.
+func metricValue(_ text: String, _ series: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
 }
 
 func bundled(_ fixture: GitFixture, _ tags: [String], home: TemporaryDirectory) throws -> [String] {
@@ -206,6 +220,62 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
             let answer = try http("POST", port: port, "/v1/models/demo:predict", body: Data(garbage.utf8))
             #expect(answer.status == 400 && answer.text.hasPrefix("{\"error\""), "\(garbage): \(answer.status) \(answer.text)")
         }
+        // An empty body is named as one; a header length that is not a number is named with what it said.
+        let emptyV2 = try http("POST", port: port, "/v2/models/demo/infer", body: Data())
+        #expect(emptyV2.status == 400 && emptyV2.text.contains("the request body is empty") && !emptyV2.text.contains("raw binary"), "\(emptyV2.text)")
+        let emptyV1 = try http("POST", port: port, "/v1/models/demo:predict", body: Data())
+        #expect(emptyV1.status == 400 && emptyV1.text.contains("the request body is empty"), "\(emptyV1.text)")
+        for length in ["abc", "-5"] {
+            let answer = try http("POST", port: port, "/v2/models/demo/infer", headers: ["Inference-Header-Content-Length": length],
+                                  body: Data(#"{"inputs": []}"#.utf8))
+            #expect(answer.status == 400 && answer.text.contains("Inference-Header-Content-Length is '\(length)'"), "\(length): \(answer.text)")
+        }
+        // Requests HTTP itself refuses (whether the parser stops at the head or in a chunked
+        // body): 400 with {"error": …} as every other error, and the server lives on.
+        let bigHeader = String(repeating: "a", count: 100 * 1024)
+        for (raw, expected) in [
+            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+             "both Content-Length and Transfer-Encoding"),
+            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+             "both Content-Length and Transfer-Encoding"),
+            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "its Content-Length is not a number of bytes"),
+            ("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Bad: a\u{0}b\r\n\r\n", "a header has a character HTTP does not allow"),
+            ("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: \(bigHeader)\r\n\r\n", "headers are larger than the server takes"),
+            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+             "a chunk of its chunked body has no valid size"),
+        ] {
+            let connection = try HTTPConnection(port: port)
+            try connection.send(raw: Data(raw.utf8))
+            let answer = try connection.receive(method: "GET")
+            let error = (try? answer.json() as? [String: Any])?["error"] as? String
+            #expect(answer.status == 400 && answer.headers["content-type"] == "application/json" && error?.contains(expected) == true,
+                    "\(raw.prefix(70)): \(answer.status) \(answer.headers) \(answer.text)")
+        }
+        #expect(try http("GET", port: port, "/v2/health/live").status == 200)
+        // A client that hangs up in the middle of its body: status 499, no error (neither in
+        // mf_request_errors_total nor as a 500), logged below error level.
+        let errorsSeries = #"mf_request_errors_total{model="demo",version="1.0.0",api="v1"}"#
+        let abandonedSeries = #"mf_requests_total{model="demo",version="1.0.0",api="v1",status="499"}"#
+        let errorsBefore = metricValue(try http("GET", port: port, "/metrics").text, errorsSeries) ?? 0
+        do {
+            let quitter = try HTTPConnection(port: port)
+            try quitter.send(raw: Data("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"instances\": [".utf8))
+            Thread.sleep(forTimeInterval: 0.2)
+            quitter.close()
+        }
+        var afterAbort = try http("GET", port: port, "/metrics").text
+        let abandonDeadline = Date().addingTimeInterval(10)
+        while metricValue(afterAbort, abandonedSeries) == nil, Date() < abandonDeadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            afterAbort = try http("GET", port: port, "/metrics").text
+        }
+        #expect(metricValue(afterAbort, abandonedSeries) == 1, "\(afterAbort)")
+        #expect(!afterAbort.contains(#"status="500""#), "\(afterAbort)")
+        #expect(metricValue(afterAbort, errorsSeries) ?? 0 == errorsBefore, "\(afterAbort)")
+        let abandonedLines = server.log.split(separator: "\n").filter { $0.contains("(499)") }
+        #expect(abandonedLines.count == 1 && abandonedLines.allSatisfy { $0.contains(" info ") }, "\(server.log)")
+        #expect(!server.log.contains("request failed"), "\(server.log)")
+
         let huge = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody(Array(repeating: ["x": 1, "kind": "a"], count: 500)))
         #expect(huge.status == 413, "\(huge.status)")
         #expect(try http("POST", port: port, "/v1/models/nope:predict", body: predictBody([["x": 1]])).status == 404)
@@ -303,10 +373,20 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
             ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
         ]]).headers["x-model-version"] == "1.0.0")
 
-        // The admin API needs the token.
-        #expect(try http("GET", port: port, "/admin/models").status == 401)
-        #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        // The admin API needs the token, under the Bearer scheme in any case (RFC 9110); a 401
+        // says which scheme it wants.
+        for refused in [try http("GET", port: port, "/admin/models"), try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"])] {
+            #expect(refused.status == 401 && refused.headers["www-authenticate"] == "Bearer" && refused.text.hasPrefix("{\"error\""),
+                    "\(refused.status) \(refused.headers) \(refused.text)")
+        }
+        for scheme in ["bearer", "BEARER", "Bearer "] {
+            #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "\(scheme) s3cret"]).status == 200, "\(scheme)")
+        }
         let auth = ["Authorization": "Bearer s3cret"]
+        // A fractional weight is named as one, not as bad JSON.
+        let fractional = try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": 87.5, "1.1.0": 12.5]], headers: auth)
+        #expect(fractional.status == 400 && fractional.text.contains("the weight of 1.1.0 is 12.5; a weight is a whole number")
+                && !fractional.text.contains("JSON"), "\(fractional.text)")
         let models = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]])
         #expect((models.first?["versions"] as? [Any])?.count == 2)
         // Shadow: every request answered by 1.0.0, a copy to 1.1.0 compared and counted.
@@ -364,6 +444,20 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(loaded.status == 200 && loaded.text.contains("1.1.0"), "\(loaded.text)")
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
         #expect(try http("POST", port: port, "/admin/bundles", json: ["path": "/nowhere"], headers: auth).status >= 400)
+        // An A/B split whose current version is unloaded: the version left takes all the traffic,
+        // as current, and the policy names no version that is gone.
+        #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": 90, "1.1.0": 10]], headers: auth).status == 200)
+        #expect(try http("POST", port: port, "/admin/models/demo/versions/1.0.0/promote", headers: auth).status == 200)
+        let dropped = try http("DELETE", port: port, "/admin/models/demo/versions/1.0.0", headers: auth)
+        let droppedAnswer = try dropped.json() as? [String: Any]
+        #expect(dropped.status == 200 && droppedAnswer?["current"] as? String == "1.1.0", "\(dropped.text)")
+        #expect((droppedAnswer?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:], "\(dropped.text)")
+        let listed = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]]).first
+        #expect(listed?["current"] as? String == "1.1.0" && (listed?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:],
+                "\(String(describing: listed))")
+        for _ in 0 ..< 5 {
+            #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
+        }
         #expect(server.stop() == 0)
     }
 

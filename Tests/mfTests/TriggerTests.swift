@@ -450,7 +450,8 @@ final class Listener: @unchecked Sendable {
         try origin.git(["tag", "-a", "-m", "release", "v1.0.0"])
         let home = TemporaryDirectory("home")
         let server = try BackgroundMF(
-            ["webhook", "--port", "0", "--home", home.path, "--repository", "team/churn=\(origin.path)"], environment: ["MF_WEBHOOK_SECRET": "s3cret"])
+            ["webhook", "--port", "0", "--home", home.path, "--repository", "team/churn=\(origin.path)", "--repository", "team/gone=/nonexistent/gone.git"],
+            environment: ["MF_WEBHOOK_SECRET": "s3cret"])
         let started = try await server.wait(seconds: 60) { $0.contains("/webhook\n") }
         let port = try #require(started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
             Int(started[$0].dropFirst().dropLast("/webhook".count))!
@@ -488,6 +489,23 @@ final class Listener: @unchecked Sendable {
         let otherBody = try JSONSerialization.data(withJSONObject: other)
         let unknown = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: otherBody, secret: "s3cret", delivery: "o"), body: otherBody)
         #expect(unknown.status == 404 && unknown.text.contains("team/other"), "\(unknown.text)")
+        // A repository that cannot be fetched: 502, and nothing left in the mirrors folder for it.
+        other["repository"] = ["full_name": "team/gone", "clone_url": "https://example.com/team/gone.git"]
+        let goneBody = try JSONSerialization.data(withJSONObject: other)
+        let gone = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: goneBody, secret: "s3cret", delivery: "g"), body: goneBody)
+        #expect(gone.status == 502 && gone.text.contains("could not be fetched"), "\(gone.text)")
+        let mirrored = try FileManager.default.contentsOfDirectory(atPath: home.appending("mirrors/team")).sorted()
+        #expect(mirrored == ["churn.git", "churn.git.lock"], "\(mirrored)")
+        // A request HTTP refuses is answered in the endpoint's JSON too.
+        let refused = try HTTPConnection(port: port)
+        try refused.send(raw: Data("POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".utf8))
+        let malformed = try refused.receive()
+        let refusal = try? malformed.json() as? [String: Any]
+        #expect(malformed.status == 400 && malformed.headers["content-type"] == "application/json" && refusal?["outcome"] as? String == "refused"
+                && (refusal?["error"] as? String)?.contains("Content-Length") == true, "\(malformed.status) \(malformed.text)")
+        let nowhere = try http("GET", port: port, "/nowhere")
+        #expect(nowhere.status == 404 && (try? nowhere.json() as? [String: Any])?["error"] as? String == "no such endpoint: GET /nowhere; deliveries go to POST /webhook",
+                "\(nowhere.status) \(nowhere.text)")
         #expect(try http("GET", port: port, "/health").status == 200)
         #expect(server.terminate() == 0)
 

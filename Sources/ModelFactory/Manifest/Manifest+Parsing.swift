@@ -286,7 +286,7 @@ extension Manifest.Schema {
         }
         for field in inputs {
             guard let value = instance[field.name], value != .null else {
-                problems.append(.init(path: field.name, message: "missing; expected a \(field.type.rawValue)"))
+                problems.append(.init(path: field.name, message: "missing; expected \(field.type.withArticle)"))
                 continue
             }
             switch field.type {
@@ -297,7 +297,12 @@ extension Manifest.Schema {
                 default: nil
                 }
                 guard let number else {
-                    problems.append(.init(path: field.name, message: "expected a \(field.type.rawValue)"))
+                    if case .double(let real) = value, real.isFinite, real == real.rounded() {
+                        // Whole, but past what an int (64 bits) holds.
+                        problems.append(.init(path: field.name, message: "\(Self.wholeText(real)) is out of range for int"))
+                    } else {
+                        problems.append(.init(path: field.name, message: "expected \(field.type.withArticle)"))
+                    }
                     continue
                 }
                 guard number.isFinite else {
@@ -328,4 +333,14 @@ extension Manifest.Schema {
         }
         return problems
     }
+
+    /// A whole number as its digits (`9223372036854775808`, not `9.223372036854776e+18`).
+    static func wholeText(_ number: Double) -> String {
+        abs(number) < 1e21 ? String(format: "%.0f", number) : "\(number)"
+    }
+}
+
+extension Manifest.Field.Kind {
+    /// The type with its article, as a sentence says it: "an int", "a double".
+    public var withArticle: String { self == .int ? "an int" : "a \(rawValue)" }
 }

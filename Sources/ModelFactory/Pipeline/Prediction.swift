@@ -94,7 +94,8 @@ extension Manifest.Value {
         switch value {
         case .null, .array, .object: self = .null
         case .bool(let flag): self = .bool(flag)
-        case .number(let number): self = number == number.rounded() && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
+        // Whole numbers an Int holds are ints (2^63 is a double: past Int64, and named so by the check).
+        case .number(let number): self = number == number.rounded() && number >= -0x1p63 && number < 0x1p63 ? .int(Int(number)) : .double(number)
         case .string(let text): self = .string(text)
         }
     }
@@ -109,8 +110,8 @@ extension Manifest.Schema {
         return problems.map { problem in
             guard let field = inputs.first(where: { $0.name == problem.path }) else { return problem }  // unknown stays unknown
             switch instance[problem.path] {
-            case .array?: return .init(path: problem.path, message: "expected a \(field.type.rawValue), got an array")
-            case .object?: return .init(path: problem.path, message: "expected a \(field.type.rawValue), got an object")
+            case .array?: return .init(path: problem.path, message: "expected \(field.type.withArticle), got an array")
+            case .object?: return .init(path: problem.path, message: "expected \(field.type.withArticle), got an object")
             default: return problem
             }
         }

@@ -181,23 +181,31 @@ public struct Mirrors: Sendable {
     /// (as the store names repositories) and its refs (name → target) after the fetch. Runs on a
     /// thread of its own: a fetch blocks.
     public func update(_ path: String, from url: String) async throws(WebhookError) -> (location: String, refs: [String: String]) {
+        let folder = self.folder
         let result: Result<(location: String, refs: [String: String]), WebhookError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(returning: Result { () throws(WebhookError) in try Self.fetch(path, from: url) })
+                continuation.resume(returning: Result { () throws(WebhookError) in try Self.fetch(path, from: url, within: folder.path) })
             }
         }
         return try result.get()
     }
 
-    static func fetch(_ path: String, from url: String) throws(WebhookError) -> (location: String, refs: [String: String]) {
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        } catch {
-            throw .fetchFailed("\(path): \(error.localizedDescription)")
+    /// A failed first fetch leaves nothing behind: the repository (removed by the git layer),
+    /// its lock file and the folders made for it up to `root` go; a mirror that was there
+    /// before stays as it was.
+    static func fetch(_ path: String, from url: String, within root: String) throws(WebhookError) -> (location: String, refs: [String: String]) {
+        let manager = FileManager.default
+        // The folders this fetch makes, innermost first, to take away again if it fails.
+        var made: [String] = []
+        var folder = (path as NSString).deletingLastPathComponent
+        while folder == root || folder.hasPrefix(root + "/"), !manager.fileExists(atPath: folder) {
+            made.append(folder)
+            folder = (folder as NSString).deletingLastPathComponent
         }
-        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        defer { if lock >= 0 { close(lock) } }
-        if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
+        let lockPath = path + ".lock"
+        let lock = try Self.lock(lockPath)
+        defer { close(lock) }
+        let existed = manager.fileExists(atPath: path)
         do {
             let repository = try Repository.mirror(from: url, to: path)
             var refs: [String: String] = [:]
@@ -206,8 +214,40 @@ public struct Mirrors: Sendable {
             }
             return (repository.location, refs)
         } catch {
+            if !existed {
+                // Unlinked while held: a delivery waiting for it sees the file is gone and takes a new one.
+                unlink(lockPath)
+                for folder in made { rmdir(folder) }  // only while empty: another mirror may have come
+            }
             throw .fetchFailed("\(url): \(error)")
         }
+    }
+
+    /// Opens and locks the file at `path` (made with its folders when missing), so two deliveries
+    /// never fetch into one mirror at once. A lock file removed while this waited for it (a first
+    /// fetch that failed) is given up for the one now at `path`.
+    static func lock(_ path: String) throws(WebhookError) -> Int32 {
+        let folder = (path as NSString).deletingLastPathComponent
+        for _ in 0 ..< 100 {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw .fetchFailed("\(folder): \(error.localizedDescription)")
+            }
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                // Its folder was taken away by a failed fetch since it was made: make it again.
+                if errno == ENOENT { continue }
+                throw .fetchFailed("\(path): \(String(cString: strerror(errno)))")
+            }
+            while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+            var held = stat(), named = stat()
+            if fstat(descriptor, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino {
+                return descriptor
+            }
+            close(descriptor)
+        }
+        throw .fetchFailed("\(path): the lock file kept being replaced")
     }
 }
 
