@@ -127,11 +127,7 @@ struct Scaffold: ParsableCommand {
         }
     }
 
-    var homeURL: URL {
-        if let home { return URL(fileURLWithPath: home) }
-        if let home = ProcessInfo.processInfo.environment["MF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
-    }
+    var homeURL: URL { Home.url(home) }
 
     func builtInTemplates() -> URL? { BuiltInTemplates.find(override: templates) }
 }

@@ -119,9 +119,13 @@ struct WorkerPrinter: FactoryWorkerObserver {
 
 /// The home folder and store for commands that take no repository.
 enum Home {
+    /// --home, else $MF_HOME, else ~/.mf, where ~ is $HOME as the shell has it (Foundation's
+    /// `homeDirectoryForCurrentUser` reads the password database on Linux and ignores $HOME).
     static func url(_ option: String?) -> URL {
         if let option { return URL(fileURLWithPath: option) }
-        if let home = ProcessInfo.processInfo.environment["MF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        let environment = ProcessInfo.processInfo.environment
+        if let home = environment["MF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        if let user = environment["HOME"], !user.isEmpty { return URL(fileURLWithPath: user).appendingPathComponent(".mf") }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
     }
 

@@ -51,7 +51,10 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
     try FileManager.default.removeItem(atPath: output)
     let ours = try mf(["scaffold", "--no-input", "--no-git", "-o", output, template] + extra.flatMap { ["--set", $0] })
     #expect(ours.status == 0, "mf scaffold failed: \(ours.stderr)")
-    return (expected, try snapshot(output))
+    // A Swift package also gets its ModelKit mirror (.swiftpm/configuration/mirrors.json, git-ignored):
+    // set-up beyond what cookiecutter renders, so it is left out of the comparison.
+    let rendered = try snapshot(output).filter { !$0.key.split(separator: "/").contains(".swiftpm") }
+    return (expected, rendered)
 }
 
 @Suite struct ScaffoldTests {

@@ -82,6 +82,7 @@ import Testing
         let bundled = try await run(mf, ["bundle", "v1.0.0", "--json"], in: project)
         #expect(bundled.status == 0, "\(bundled.stderr)")
         let bundle = try #require((try json(bundled) as? [[String: Any]])?.first?["path"] as? String)
+        #expect(bundle.hasPrefix(folder.appending("user") + "/.mf/"), "the default home is not $HOME/.mf: \(bundle)")
         let verified = try await run(mf, ["verify", bundle], in: work)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
 

@@ -27,9 +27,10 @@ public final class DemoServer: Sendable {
     }
 
     /// Starts `mf serve --follow ENVIRONMENT` on a free loopback port and waits (up to `timeout`
-    /// seconds) until it listens. `mf` is the path of the executable to run.
+    /// seconds: a first start makes the bundle's Python environment from its requirements.lock,
+    /// which takes pip's time) until it listens. `mf` is the path of the executable to run.
     public static func start(
-        mf: String, repository: String, home: URL, environment: String = "production", log: URL, timeout: Double = 120
+        mf: String, repository: String, home: URL, environment: String = "production", log: URL, timeout: Double = 600
     ) async throws -> DemoServer {
         let command = [
             mf, "serve", "--follow", environment, "--repo", repository, "--home", home.path, "--port", "0", "--workers", "1",
@@ -98,7 +99,7 @@ public final class DemoServer: Sendable {
     /// `path` requests without pause, and goes on until `version` has answered `settle` requests
     /// (or `timeout` seconds pass: an error). Returns what the client saw.
     public func watchSwap(
-        to version: String, path: String, body: Data, settle: Int = 50, timeout: Double = 120,
+        to version: String, path: String, body: Data, settle: Int = 50, timeout: Double = 600,
         during change: () async throws -> Void
     ) async throws -> Swap {
         let state = SwapClient()
