@@ -9,7 +9,8 @@ struct Sessions: ParsableCommand {
             Every repository's sessions in the home, or with --repo only that repository's.
 
             --json prints an array of {id, model, commit, ref, version, trigger, status, startedAt, endedAt, \
-            failure, reusedFrom}; times are ISO 8601.
+            failure, reusedFrom}: ref is the ref the session was built for (refs/heads/feature/x, \
+            refs/tags/v1.0.0), null for a commit named by its id; times are ISO 8601.
             """
     )
 

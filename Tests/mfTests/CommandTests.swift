@@ -302,6 +302,22 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: home.appending("factory.sqlite")))
     }
 
+    /// A session records the ref it was built for: the branch HEAD is on, a tag, a branch; a
+    /// commit named by its id has none.
+    @Test func aSessionRecordsItsRef() throws {
+        let fixture = try modelRepository()
+        try fixture.git(["tag", "v1.0.0"])
+        let commit = try fixture.git(["rev-parse", "HEAD"])
+        let home = TemporaryDirectory("home")
+        for revision in ["HEAD", "v1.0.0", "master", commit, "refs/tags/v1.0.0"] {
+            let built = try mf(["build", revision, "--repo", fixture.path, "--home", home.path])
+            #expect(built.status == 0, "\(built.stderr)")
+        }
+        let sessions = try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
+        let refs = sessions.reversed().map { $0["ref"] as? String ?? "null" }
+        #expect(refs == ["refs/heads/master", "refs/tags/v1.0.0", "refs/heads/master", "null", "refs/tags/v1.0.0"], "\(refs)")
+    }
+
     @Test func aFailingGateExitsOne() throws {
         let fixture = try modelRepository(gate: "> 1")
         let home = TemporaryDirectory("home")

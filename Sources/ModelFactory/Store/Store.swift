@@ -353,18 +353,6 @@ extension Store {
         }
     }
 
-    /// Whether any session of the repository at `path` ran at `commit` (and was not cut short by
-    /// a killed run: that work is still to do).
-    public func hasSession(repository path: String, commit: String) throws -> Bool {
-        try writer.read { db in
-            try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
-                AND \(Session.notInterruptedSQL))
-                """, arguments: [path, commit]) ?? false
-        }
-    }
-
     /// Ends as failed ("interrupted") the sessions of the repository at `path` still marked
     /// running with one of `triggers`: called by the one run allowed to make them (it holds the
     /// repository's lock), so they belong to a run that was killed. Each gets a new id (its
@@ -420,17 +408,6 @@ extension Store {
                 let model: String = row["modelName"]
                 if !latest.contains(where: { $0.model == model }) { latest.append((try Session(row: row), model)) }
             }
-        }
-    }
-
-    /// The latest session of any model of the repository at `path` at `commit`.
-    public func latestSession(repository path: String, commit: String) throws -> Session? {
-        try writer.read { db in
-            try Session.fetchOne(db, sql: """
-                SELECT sessions.* FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
-                ORDER BY sessions.startedAt DESC LIMIT 1
-                """, arguments: [path, commit])
         }
     }
 
