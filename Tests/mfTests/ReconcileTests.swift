@@ -329,6 +329,12 @@ func twoModelRepository() throws -> GitFixture {
         #expect(statusText.stdout.contains("Environment production (churn): desired 1.1.0 (churn@v1.1.0), current 1.0.0 — churn@v1.1.0 has no bundle: its session"), "\(statusText.stdout)")
         #expect(statusText.stdout.contains("Release churn@v1.1.0 has no bundle: its session"), "\(statusText.stdout)")
 
+        // The failed release's report charts its own value beside the release that passed and marks the gate that failed.
+        let page = try await mf(["report", "churn@v1.1.0", "--output", "-", "--home", home.path])
+        #expect(page.status == 0, "\(page.stderr)")
+        #expect(page.stdout.contains("<title>v1.1.0: 1 (this session, failed)</title>") && page.stdout.contains("<title>v1.0.0: 1</title>"), "\(page.stdout)")
+        #expect(page.stdout.contains("<tr><td>auc &gt;= 1.5: 1, which fails</td><td class=\"failed\">failed</td></tr>"), "\(page.stdout)")
+
         // Sessions record the ref they were built for, not the commit id they were built by.
         let sessions = try #require(try json(try await run(["sessions", "--json"])) as? [[String: Any]])
         let refs = Set(sessions.compactMap { $0["ref"] as? String })
