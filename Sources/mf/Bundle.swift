@@ -14,8 +14,12 @@ struct BundleCommand: AsyncParsableCommand {
             file). Published to $MF_HOME/bundles/MODEL/VERSION/ with MODEL-VERSION.tar.gz beside \
             it; the same commit gives the same archive bytes. An existing bundle is never replaced.
 
-            --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256, created}.
-            Exit status: 0 bundled (or already bundled), 1 the release's session failed its gates, 2 an error.
+            In a repository of several models, a plain tag (v1.2.0) bundles each model on its own: \
+            the ones that pass are bundled even when another fails.
+
+            --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256, created} \
+            (the models that were bundled).
+            Exit status: 0 bundled (or already bundled), 1 a model's session failed its gates, 2 an error.
             """
     )
 
@@ -25,26 +29,48 @@ struct BundleCommand: AsyncParsableCommand {
     @OptionGroup var options: RepositoryOptions
 
     func run() async throws {
-        let results: [BundleResult]
+        let outcomes: [ModelBundleOutcome]
         do {
             let repository = try options.openRepository()
             let bundler = Bundler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit))
-            results = try await bundler.bundle(repository, tag: tag, observer: options.json ? nil : StepPrinter())
+            outcomes = try await bundler.bundleEach(repository, tag: tag, observer: options.json ? nil : StepPrinter())
         } catch let error as BundleError {
             printError(error)
-            switch error {
-            case .gatesFailed, .failedBefore: throw ExitCode(1)
-            default: throw ExitCode(2)
-            }
+            throw ExitCode(Self.status(of: [error]))
         } catch {
             printError(error)
             throw ExitCode(2)
         }
-        if options.json { try printJSON(results); return }
-        for result in results {
-            print("\(result.model) \(result.version): \(result.created ? "bundled" : "already bundled") at \(result.path)")
-            print("  archive \(result.archive)\n  sha256  \(result.sha256)")
+        // Every model that could be bundled is, and shown; the ones that could not are the error.
+        var results: [BundleResult] = [], failures: [BundleError] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .bundled(let result): results.append(result)
+            case .failed(_, let error): failures.append(error)
+            }
         }
+        if options.json {
+            try printJSON(results)
+        } else {
+            for result in results {
+                print("\(result.model) \(result.version): \(result.created ? "bundled" : "already bundled") at \(result.path)")
+                print("  archive \(result.archive)\n  sha256  \(result.sha256)")
+            }
+        }
+        guard failures.isEmpty else {
+            printError(failures.map(\.description).joined(separator: "; "))
+            throw ExitCode(Self.status(of: failures))
+        }
+    }
+
+    /// 1 when every failure is a session that failed (its gates, a step), else 2.
+    static func status(of failures: [BundleError]) -> Int32 {
+        failures.allSatisfy { error in
+            switch error {
+            case .gatesFailed, .failedBefore: true
+            default: false
+            }
+        } ? 1 : 2
     }
 }
 

@@ -7,17 +7,20 @@ struct Metrics: ParsableCommand {
         abstract: "Show a session's metrics, or compare two versions side by side.",
         discussion: """
             A session is named by its id (or a prefix of at least four characters) or by a version \
-            (1.2.0 or v1.2.0: its newest passed session).
+            (1.2.0 or v1.2.0: its newest passed session; churn@v1.2.0 names the model as a repository \
+            of several models tags it). Versions are looked for in every repository of the home, or \
+            with --repo only in that one.
 
               mf metrics v1.0.0
-              mf metrics --compare v1.0.0 v1.0.1
+              mf metrics churn@v1.0.0
+              mf metrics --compare v1.0.0 v1.0.1 --repo .
 
             --json prints {session, model, version, metrics: [{name, split, value}]}, or with \
             --compare {a, b, metrics: [{name, split, a, b, difference}]}.
             """
     )
 
-    @Argument(help: "A session id or a version.")
+    @Argument(help: "A session id, a version, or MODEL@VERSION.")
     var session: String?
 
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Two sessions or versions to compare.", valueName: "a b"))
@@ -36,11 +39,13 @@ struct Metrics: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try options.openStore()
+            let repository = try options.repositoryFilter()
             if compare.count == 2 {
-                let a = try store.findSession(compare[0], model: model), b = try store.findSession(compare[1], model: model)
+                let a = try store.findSession(compare[0], model: model, repository: repository)
+                let b = try store.findSession(compare[1], model: model, repository: repository)
                 try show(MetricComparison(a: a.session, b: b.session, left: store.metrics(session: a.session.id), right: store.metrics(session: b.session.id)), names: compare)
             } else if let session {
-                let found = try store.findSession(session, model: model)
+                let found = try store.findSession(session, model: model, repository: repository)
                 let metrics = try store.metrics(session: found.session.id)
                 if options.json {
                     try printJSON(SessionMetrics(session: found.session, model: found.model, metrics: metrics))

@@ -5,8 +5,10 @@ import ModelFactory
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The model repository: a work tree, a folder inside one, a .git folder or a bare repository.", valueName: "path"))
-    var repo: String = "."
+    @Option(name: .long, help: ArgumentHelp(
+        "The model repository: a work tree, a folder inside one, a .git folder or a bare repository (default: the current folder; commands that read the whole home, such as sessions and metrics, look only at this repository when it is given).",
+        valueName: "path"))
+    var repo: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
@@ -15,7 +17,14 @@ struct RepositoryOptions: ParsableArguments {
     var home: String?
 
     func openRepository() throws -> Repository {
-        try Repository.open(at: repo)
+        try Repository.open(at: repo ?? ".")
+    }
+
+    /// The repository as the store names it, when --repo was given; nil: every repository of
+    /// the home.
+    func repositoryFilter() throws -> String? {
+        guard repo != nil else { return nil }
+        return try openRepository().location
     }
 
     /// The home folder: --home, else $MF_HOME, else ~/.mf.
@@ -72,7 +81,10 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
 }
 
 func printError(_ error: any Error) {
-    let text = String(describing: error)
+    printError(String(describing: error))
+}
+
+func printError(_ text: String) {
     FileHandle.standardError.write(Data("mf: error: \(text)\n".utf8))
 }
 
@@ -89,5 +101,6 @@ func printJSON(_ value: some Encodable) throws {
 func jsonLine(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }

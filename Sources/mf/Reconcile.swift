@@ -12,9 +12,15 @@ struct Reconcile: AsyncParsableCommand {
             after the newest release, marked dev and the commit, as 1.1.0-dev.g0eeac3d), the \
             production environment on the newest bundled release of the production line, and \
             staging on the development head's bundle. Only what is missing is done; runs on one \
-            repository wait for each other.
+            repository wait for each other. In a repository of several models (models/NAME/model.yaml) \
+            each model is reconciled on its own: one that fails is reported for itself and holds up \
+            none of the others. A failed session (a feature head's, a tag's) is not run again; each \
+            run reports it, and `mf build --force REF` runs it again.
 
-            --json prints {actions: [{kind, target, outcome, detail}], environments: [...]}.
+            --json prints {actions: [{kind, target, outcome, detail, model, version, ref}], \
+            environments: [{repository, model, name, version, tag, commit, bundle, updatedAt}]}: \
+            a missing model, version, ref or tag is null (a staging environment has no tag), and \
+            updatedAt is ISO 8601.
             Exit status: 0 converged (even when a release failed its gates), 2 an error.
             """
     )

@@ -5,7 +5,13 @@ import ModelFactory
 struct Sessions: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List recorded sessions, newest first.",
-        discussion: "--json prints an array of {id, model, commit, ref, version, trigger, status, startedAt, endedAt, failure, reusedFrom}."
+        discussion: """
+            Every repository's sessions in the home, or with --repo only that repository's.
+
+            --json prints an array of {id, model, commit, ref, version, trigger, status, startedAt, endedAt, \
+            failure, reusedFrom}: ref is the ref the session was built for (refs/heads/feature/x, \
+            refs/tags/v1.0.0), null for a commit named by its id; times are ISO 8601.
+            """
     )
 
     @Option(help: "Only sessions of this model.")
@@ -18,7 +24,7 @@ struct Sessions: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let sessions = try options.openStore().sessions(model: model, limit: limit)
+            let sessions = try options.openStore().sessions(model: model, repository: try options.repositoryFilter(), limit: limit)
             if options.json {
                 try printJSON(sessions.map { SessionSummary(session: $0.session, model: $0.model) })
                 return

@@ -16,9 +16,11 @@ struct Status: ParsableCommand {
             releases, other, latestRelease, latestReleases, ignoredTags, violations}; the branch \
             entries are {branch, commit}, `releases` are the release/* branches, and \
             latestRelease is an object as in `mf versions --json`, or null; environments are \
-            {name, model, desired, current, reason}: the release each environment should run, the \
-            one `mf reconcile` last set, and why they differ; unbundled lists {tag, version, model, \
-            session, reason} for every release tag whose session failed (it gets no bundle).
+            {name, model, desired, ref, current, reason}: the release each environment should run, \
+            the one `mf reconcile` last set, and why they differ (in a repository of several models, \
+            one per model, each with that model's own reason: its failed session or its broken \
+            model.yaml); unbundled lists {tag, version, model, session, reason} for every release \
+            tag whose session failed (it gets no bundle).
             """
     )
 

@@ -71,4 +71,25 @@ import Testing
     @Test func refusesNonFiniteNumbers() {
         #expect(throws: EncodingError.self) { try JSONText.encode([Double.nan]) }
     }
+
+    /// Times are ISO 8601 text, not Foundation's seconds since 2001 (`818303981.958`), in an
+    /// object, an array and as an optional.
+    @Test func datesAreISO8601() throws {
+        struct Stamped: Encodable {
+            var at = Date(timeIntervalSince1970: 1_767_225_600)
+            var when: [Date] = [Date(timeIntervalSince1970: 0)]
+            var ended: Date? = nil
+            enum CodingKeys: String, CodingKey { case at, when, ended }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(at, forKey: .at)
+                try container.encode(when, forKey: .when)
+                try container.encode(ended, forKey: .ended)
+            }
+        }
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(try JSONText.encode(Stamped()).utf8)) as? [String: Any])
+        #expect(parsed["at"] as? String == "2026-01-01T00:00:00Z")
+        #expect(parsed["when"] as? [String] == ["1970-01-01T00:00:00Z"])
+        #expect(parsed["ended"] is NSNull)
+    }
 }

@@ -302,6 +302,22 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: home.appending("factory.sqlite")))
     }
 
+    /// A session records the ref it was built for: the branch HEAD is on, a tag, a branch; a
+    /// commit named by its id has none.
+    @Test func aSessionRecordsItsRef() throws {
+        let fixture = try modelRepository()
+        try fixture.git(["tag", "v1.0.0"])
+        let commit = try fixture.git(["rev-parse", "HEAD"])
+        let home = TemporaryDirectory("home")
+        for revision in ["HEAD", "v1.0.0", "master", commit, "refs/tags/v1.0.0"] {
+            let built = try mf(["build", revision, "--repo", fixture.path, "--home", home.path])
+            #expect(built.status == 0, "\(built.stderr)")
+        }
+        let sessions = try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
+        let refs = sessions.reversed().map { $0["ref"] as? String ?? "null" }
+        #expect(refs == ["refs/heads/master", "refs/tags/v1.0.0", "refs/heads/master", "null", "refs/tags/v1.0.0"], "\(refs)")
+    }
+
     @Test func aFailingGateExitsOne() throws {
         let fixture = try modelRepository(gate: "> 1")
         let home = TemporaryDirectory("home")
@@ -342,6 +358,56 @@ import Testing
         #expect(try mf(["metrics", String(sessionID.prefix(8)), "--home", home.path]).stdout.contains(sessionID))
         expectOneLineError(try mf(["metrics", "v9.9.9", "--home", home.path]), containing: "no session or version 'v9.9.9'")
         #expect(try mf(["metrics", "--compare", "v1.0.0", "--home", home.path]).status == 64)
+    }
+
+    /// `--repo`, when given, narrows sessions and versions to that repository; without it every
+    /// repository of the home counts. A version is named as a tag names it, `demo@v1.0.0`.
+    @Test func repoNarrowsSessionsAndMetrics() async throws {
+        let home = TemporaryDirectory("home")
+        var fixtures: [GitFixture] = []
+        for name in ["demo", "other"] {
+            let fixture = try BuildCommandTests().modelRepository(gate: ">= 0")
+            if name != "demo" {
+                try fixture.directory.write("repo/model.yaml", try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
+                    .replacingOccurrences(of: "name: demo", with: "name: \(name)"))
+                try fixture.git(["commit", "-q", "-am", "name"])
+            }
+            try fixture.git(["tag", "v1.0.0"])
+            try fixture.directory.write("repo/data.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n")
+            try fixture.git(["commit", "-q", "-am", "new data"])
+            try fixture.git(["tag", "v1.1.0"])
+            for tag in ["v1.0.0", "v1.1.0"] { #expect(try await mf(["build", tag, "--repo", fixture.path, "--home", home.path]).status == 0) }
+            fixtures.append(fixture)
+        }
+        let all = try #require(try json(try await mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
+        #expect(all.count == 4)
+        let mine = try #require(try json(try await mf(["sessions", "--repo", fixtures[0].path, "--home", home.path, "--json"])) as? [[String: Any]])
+        #expect(mine.count == 2 && mine.allSatisfy { $0["model"] as? String == "demo" }, "\(mine)")
+        let text = try await mf(["sessions", "--repo", fixtures[1].path, "--home", home.path])
+        #expect(text.stdout.contains("other") && !text.stdout.contains("demo"), "\(text.stdout)")
+
+        // Without --repo, the other repository's model makes a version ambiguous; with it, not.
+        expectOneLineError(
+            try await mf(["metrics", "--compare", "1.0.0", "1.1.0", "--home", home.path]),
+            containing: "'1.0.0' names more than one session: demo@1.0.0, other@1.0.0")
+        let compared = try await mf(["metrics", "--compare", "1.0.0", "1.1.0", "--repo", fixtures[1].path, "--home", home.path, "--json"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        let comparison = try #require(try json(compared) as? [String: Any])
+        let ids = Set(mine.compactMap { $0["id"] as? String })
+        #expect(!ids.contains(comparison["a"] as? String ?? "") && !ids.contains(comparison["b"] as? String ?? ""), "\(comparison)")
+
+        // Names as tags have them, as `mf bundle churn@v1.0.0` takes them.
+        let named = try await mf(["metrics", "other@v1.0.0", "--home", home.path])
+        #expect(named.status == 0 && named.stdout.contains("(other 1.0.0, passed)"), "\(named.stdout)\(named.stderr)")
+        let pair = try await mf(["metrics", "--compare", "demo@v1.0.0", "other@v1.1.0", "--home", home.path, "--json"])
+        #expect(pair.status == 0, "\(pair.stderr)")
+        expectOneLineError(try await mf(["metrics", "demo@v1.0.0", "--model", "other", "--home", home.path]), containing: "names another model than --model other")
+        expectOneLineError(try await mf(["metrics", "demo@v1.0.0", "--repo", fixtures[1].path, "--home", home.path]), containing: "no session or version 'demo@v1.0.0'")
+        let report = try await mf(["report", "demo@v1.1.0", "--home", home.path, "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let written = try #require(try json(report) as? [String: Any])
+        #expect(written["model"] as? String == "demo")
+        expectOneLineError(try await mf(["sessions", "--repo", home.appending("nowhere"), "--home", home.path]), containing: "cannot open repository")
     }
 }
 

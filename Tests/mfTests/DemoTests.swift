@@ -38,7 +38,7 @@ import Testing
         let staging = environments.first { $0["name"] as? String == "staging" }
         #expect(production?["current"] as? String == "1.0.1" && production?["desired"] as? String == "1.0.1")
         #expect(staging?["current"] as? String == "1.1.0-dev.g\(development)")
-        let actions = (report["reconcile"] as? [String: Any])?["actions"] as? [[String: String]] ?? []
+        let actions = stringActions(report["reconcile"] as? [String: Any] ?? [:])
         #expect(actions.contains { $0["kind"] == "session" && $0["target"] == "feature/balanced-classes" && $0["outcome"] == "passed" }, "\(actions)")
         // The hotfix's schema change is in its bundle only.
         let hotfix = try String(contentsOfFile: home + "/bundles/churn/1.0.1/model.yaml", encoding: .utf8)

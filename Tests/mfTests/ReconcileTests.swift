@@ -18,9 +18,57 @@ func reconcileRepository() throws -> GitFixture {
     return fixture
 }
 
+/// A reconcile report's actions with their text fields (a missing model, version or ref is null).
+func stringActions(_ report: [String: Any]) -> [[String: String]] {
+    (report["actions"] as? [[String: Any]] ?? []).map { $0.compactMapValues { $0 as? String } }
+}
+
 func integrityCheck(_ home: String) throws -> String {
     let script = "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"
     return try runProcess("/usr/bin/env", ["python3", "-c", script, home + "/factory.sqlite"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Writes a small pure-Python model at `models/NAME` of `fixture` (AUC 1 on its data).
+func writeModel(_ name: String, gate: String, into fixture: GitFixture) throws {
+    let folder = "repo/models/\(name)"
+    try FileManager.default.createDirectory(atPath: fixture.directory.appending(folder), withIntermediateDirectories: true)
+    let runner = fixture.directory.appending(folder + "/mf_runner.py")
+    if !FileManager.default.fileExists(atPath: runner) {
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: runner)
+    }
+    try fixture.directory.write(folder + "/model.py", """
+        from mf_runner import read_table, roc_auc
+        class Model:
+            def train(self, data, artifacts, seed): return {}
+            def load(self, artifacts): pass
+            def evaluate(self, data):
+                columns, rows = read_table(data)
+                return {"auc": roc_auc([int(r[1]) for r in rows], [float(r[0]) for r in rows])}
+            def predict(self, instances): return [{"label": int(i["x"] > 2.5)} for i in instances]
+        """)
+    try fixture.directory.write(folder + "/data.csv", "x,y\n1,0\n2,0\n3,1\n4,1\n")
+    try fixture.directory.write(folder + "/model.yaml", """
+        name: \(name)
+        runtime: python
+        train: { data: data.csv }
+        evaluate: { data: data.csv }
+        schema: { inputs: [{ name: x, type: double }], outputs: [{ name: label, type: int }] }
+        gates: { auc: "\(gate)" }
+        examples: [{ x: 1 }]
+        """)
+}
+
+/// Two models, `models/churn` and `models/upsell`, released as `churn@v1.0.0` and
+/// `upsell@v1.0.0` on master, with development at the same commit.
+func twoModelRepository() throws -> GitFixture {
+    let fixture = try GitFixture("two-models")
+    for name in ["churn", "upsell"] { try writeModel(name, gate: ">= 0.9", into: fixture) }
+    try fixture.git(["add", "-A"])
+    try fixture.git(["commit", "-q", "-m", "two models"])
+    try fixture.git(["tag", "-a", "-m", "churn 1.0.0", "churn@v1.0.0"])
+    try fixture.git(["tag", "-a", "-m", "upsell 1.0.0", "upsell@v1.0.0"])
+    try fixture.git(["branch", "development"])
+    return fixture
 }
 
 @Suite struct ReconcileTests {
@@ -32,7 +80,7 @@ func integrityCheck(_ home: String) throws -> String {
         let first = try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         let report = try #require(try json(first) as? [String: Any])
-        let actions = (report["actions"] as? [[String: String]] ?? []).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }
+        let actions = stringActions(report).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }
         #expect(actions.contains("session feature/tweak passed"))
         #expect(actions.contains("bundle v1.0.0 done") && actions.contains("bundle v1.0.1 done"))
         #expect(actions.contains("bundle development done") && actions.contains("environment staging done"), "\(actions)")
@@ -52,16 +100,16 @@ func integrityCheck(_ home: String) throws -> String {
         try fixture.git(["commit", "-q", "-am", "stricter gate"])
         try fixture.git(["tag", "-a", "-m", "r", "v1.1.0"])
         let third = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
-        let failed = (third["actions"] as? [[String: String]])?.first { $0["target"] == "v1.1.0" }
+        let failed = stringActions(third).first { $0["target"] == "v1.1.0" }
         #expect(failed?["outcome"] == "failed" && failed?["detail"]?.contains("gets no bundle") == true, "\(third)")
         let stays = (third["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "production" }
         #expect(stays?["version"] as? String == "1.0.1")
         // The failed tag is not trained again by the next run: nothing is left to do.
         let sessionsBefore = try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [Any]).count
         let fourth = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
-        let redone = (fourth["actions"] as? [[String: String]] ?? []).filter { $0["outcome"] != "failed" }
+        let redone = stringActions(fourth).filter { $0["outcome"] != "failed" }
         #expect(redone.isEmpty, "\(fourth)")
-        #expect((fourth["actions"] as? [[String: String]])?.first { $0["target"] == "v1.1.0" }?["detail"]?.contains("mf build --force v1.1.0") == true)
+        #expect(stringActions(fourth).first { $0["target"] == "v1.1.0" }?["detail"]?.contains("mf build --force v1.1.0") == true)
         #expect(try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [Any]).count == sessionsBefore)
 
         // `mf status` shows the environment's desired and current release, and why they differ.
@@ -98,7 +146,7 @@ func integrityCheck(_ home: String) throws -> String {
 
         let report = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
         let staging = (report["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" }
-        #expect(staging?["version"] as? String == "1.1.0-dev.g\(merged)" && staging?["tag"] as? String == "", "\(report)")
+        #expect(staging?["version"] as? String == "1.1.0-dev.g\(merged)" && staging?["tag"] is NSNull, "\(report)")
         let bundles = try #require(try json(try mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]])
         let row = try #require(bundles.first { $0["version"] as? String == "1.1.0-dev.g\(merged)" })
         #expect(row["tag"] is NSNull && row["ref"] as? String == "refs/heads/development", "\(row)")
@@ -112,7 +160,7 @@ func integrityCheck(_ home: String) throws -> String {
         try fixture.git(["commit", "-q", "-am", "stricter gate"])
         let failing = try fixture.git(["rev-parse", "--short=7", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let third = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
-        let failed = (third["actions"] as? [[String: String]])?.first { $0["target"] == "development" }
+        let failed = stringActions(third).first { $0["target"] == "development" }
         #expect(failed?["outcome"] == "failed" && failed?["detail"]?.contains("gets no bundle") == true, "\(third)")
         let stays = (third["environments"] as? [[String: Any]])?.first { $0["name"] as? String == "staging" }
         #expect(stays?["version"] as? String == "1.1.0-dev.g\(merged)")
@@ -128,7 +176,7 @@ func integrityCheck(_ home: String) throws -> String {
         try fixture.commit("second fix", file: "fix.txt")
         let home = TemporaryDirectory("home")
         let report = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
-        let actions = (report["actions"] as? [[String: String]] ?? []).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }
+        let actions = stringActions(report).map { "\($0["kind"]!) \($0["target"]!) \($0["outcome"]!)" }
         #expect(actions.contains("session hotfix/1.0.2 passed"), "\(actions)")
         try fixture.git(["checkout", "-q", "master"])
         try fixture.git(["merge", "-q", "--no-ff", "-m", "hotfix 1.0.2", "hotfix/1.0.2"])
@@ -155,7 +203,7 @@ func integrityCheck(_ home: String) throws -> String {
         let bundleActions = try results.map { result -> [String] in
             let finished = try #require(result)
             let report = try #require(try json(finished) as? [String: Any])
-            return (report["actions"] as? [[String: String]] ?? []).filter { $0["kind"] == "bundle" }.map { $0["target"]! }
+            return stringActions(report).filter { $0["kind"] == "bundle" }.map { $0["target"]! }
         }
         #expect((bundleActions[0] + bundleActions[1]).sorted() == ["development", "v1.0.0", "v1.0.1"])
         let sessions = try #require(try json(try mf(["sessions", "--repo", fixture.path, "--home", home.path, "--json"])) as? [[String: Any]])
@@ -206,5 +254,97 @@ func integrityCheck(_ home: String) throws -> String {
             let left = ((try? FileManager.default.contentsOfDirectory(atPath: home.appending(parent))) ?? []).filter { $0.contains(".building-") }
             #expect(left.isEmpty, "\(parent): \(left)")
         }
+    }
+
+    /// Several models in one repository are reconciled each on its own: churn fails its gates on
+    /// development and in its release, and upsell still gets its staging and release bundles and
+    /// its environments, also after a commit that touches only models/upsell. Status gives each
+    /// model's own reason; the JSON has ISO 8601 times, a staging tag of null, and ref names.
+    @Test func severalModelsAreReconciledEachOnItsOwn() async throws {
+        let fixture = try twoModelRepository()
+        let home = TemporaryDirectory("home")
+        let run = { (arguments: [String]) async throws -> ProcessResult in
+            try await mf(arguments + ["--repo", fixture.path, "--home", home.path])
+        }
+        try fixture.git(["checkout", "-q", "development"])
+        try writeModel("churn", gate: ">= 1.5", into: fixture)
+        try fixture.git(["commit", "-q", "-am", "churn: a gate it fails"])
+        try fixture.git(["checkout", "-q", "-b", "feature/churn-notes"])
+        try fixture.commit("notes", file: "models/churn/NOTES")
+        try fixture.git(["checkout", "-q", "development"])
+
+        let first = try await run(["reconcile", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try #require(try json(first) as? [String: Any])
+        let actions = (report["actions"] as? [[String: Any]] ?? []).map {
+            "\($0["kind"] as? String ?? "") \($0["target"] as? String ?? "") \($0["model"] as? String ?? "-") \($0["outcome"] as? String ?? "")"
+        }
+        #expect(actions.contains("session feature/churn-notes churn failed") && actions.contains("session feature/churn-notes upsell passed"), "\(actions)")
+        #expect(actions.contains("bundle churn@v1.0.0 churn done") && actions.contains("bundle upsell@v1.0.0 upsell done"), "\(actions)")
+        #expect(actions.contains("bundle development churn failed") && actions.contains("bundle development upsell done"), "\(actions)")
+        #expect(actions.contains("environment staging upsell done") && !actions.contains("environment staging churn done"), "\(actions)")
+        let environments = try #require(report["environments"] as? [[String: Any]])
+        let upsellStaging = try #require(environments.first { $0["model"] as? String == "upsell" && $0["name"] as? String == "staging" })
+        #expect(upsellStaging["tag"] is NSNull, "\(upsellStaging)")
+        let production = try #require(environments.first { $0["model"] as? String == "churn" && $0["name"] as? String == "production" })
+        #expect(production["tag"] as? String == "churn@v1.0.0")
+        let stamp = try #require(production["updatedAt"] as? String, "updatedAt is \(String(describing: production["updatedAt"]))")
+        #expect(stamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil, "\(stamp)")
+        let text = try await run(["reconcile"])
+        #expect(text.stdout.contains("session feature/churn-notes: failed churn") && text.stdout.contains("`mf build --force feature/churn-notes` runs it again"), "\(text.stdout)")
+
+        // A commit that touches only models/upsell: upsell's staging moves on; churn fails again, alone.
+        try fixture.commit("upsell notes", file: "models/upsell/NOTES")
+        let head = try fixture.git(["rev-parse", "--short=7", "HEAD"])
+        let second = try #require(try json(try await run(["reconcile", "--json"])) as? [String: Any])
+        let staged = (second["environments"] as? [[String: Any]])?.first { $0["model"] as? String == "upsell" && $0["name"] as? String == "staging" }
+        #expect(staged?["version"] as? String == "1.1.0-dev.g\(head)", "\(second)")
+
+        // Released: upsell@v1.1.0 is bundled and served in production; churn@v1.1.0 fails and churn stays.
+        try fixture.git(["checkout", "-q", "master"])
+        try fixture.git(["merge", "-q", "--no-ff", "-m", "release", "development"])
+        try fixture.git(["tag", "-a", "-m", "churn 1.1.0", "churn@v1.1.0"])
+        try fixture.git(["tag", "-a", "-m", "upsell 1.1.0", "upsell@v1.1.0"])
+        let third = try #require(try json(try await run(["reconcile", "--json"])) as? [String: Any])
+        let running = Dictionary(uniqueKeysWithValues: (third["environments"] as? [[String: Any]] ?? []).map {
+            ("\($0["model"] as? String ?? "") \($0["name"] as? String ?? "")", $0["version"] as? String ?? "")
+        })
+        #expect(running["upsell production"] == "1.1.0" && running["churn production"] == "1.0.0" && running["churn staging"] == nil, "\(running)")
+
+        // Status: each model's own reason, never "run mf reconcile", which would not help.
+        let status = try #require(try json(try await run(["status", "--json"])) as? [String: Any])
+        let statuses = try #require(status["environments"] as? [[String: Any]])
+        func environment(_ model: String, _ name: String) -> [String: Any]? {
+            statuses.first { $0["model"] as? String == model && $0["name"] as? String == name }
+        }
+        let churnProduction = try #require(environment("churn", "production"))
+        #expect(churnProduction["desired"] as? String == "1.1.0" && churnProduction["current"] as? String == "1.0.0")
+        let reason = try #require(churnProduction["reason"] as? String)
+        #expect(reason.hasPrefix("churn@v1.1.0 has no bundle: its session") && reason.contains("gates: auc >= 1.5"), "\(reason)")
+        let churnStaging = try #require(environment("churn", "staging"))
+        #expect((churnStaging["reason"] as? String)?.hasPrefix("churn on development at \(head) has no bundle: its session") == true, "\(churnStaging)")
+        #expect(environment("upsell", "production")?["reason"] is NSNull && environment("upsell", "staging")?["reason"] is NSNull, "\(statuses)")
+        #expect(!statuses.contains { ($0["reason"] as? String)?.contains("run mf reconcile") == true }, "\(statuses)")
+        let statusText = try await run(["status"])
+        #expect(statusText.stdout.contains("Environment production (churn): desired 1.1.0 (churn@v1.1.0), current 1.0.0 — churn@v1.1.0 has no bundle: its session"), "\(statusText.stdout)")
+        #expect(statusText.stdout.contains("Release churn@v1.1.0 has no bundle: its session"), "\(statusText.stdout)")
+
+        // The failed release's report charts its own value beside the release that passed and marks the gate that failed.
+        let page = try await mf(["report", "churn@v1.1.0", "--output", "-", "--home", home.path])
+        #expect(page.status == 0, "\(page.stderr)")
+        #expect(page.stdout.contains("<title>v1.1.0: 1 (this session, failed)</title>") && page.stdout.contains("<title>v1.0.0: 1</title>"), "\(page.stdout)")
+        #expect(page.stdout.contains("<tr><td>auc &gt;= 1.5: 1, which fails</td><td class=\"failed\">failed</td></tr>"), "\(page.stdout)")
+
+        // Sessions record the ref they were built for, not the commit id they were built by.
+        let sessions = try #require(try json(try await run(["sessions", "--json"])) as? [[String: Any]])
+        let refs = Set(sessions.compactMap { $0["ref"] as? String })
+        #expect(refs == ["refs/heads/feature/churn-notes", "refs/tags/churn@v1.0.0", "refs/tags/upsell@v1.0.0", "refs/heads/development",
+                         "refs/tags/churn@v1.1.0", "refs/tags/upsell@v1.1.0"], "\(refs)")
+        #expect(sessions.allSatisfy { ($0["startedAt"] as? String)?.hasSuffix("Z") == true })
+        // Bundles were made for upsell's release and staging heads, and none for churn's failures.
+        let bundles = try #require(try json(try await mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]])
+        #expect(Set(bundles.map { "\($0["model"] as? String ?? "") \($0["version"] as? String ?? "")" }).isSuperset(of: [
+            "churn 1.0.0", "upsell 1.0.0", "upsell 1.1.0", "upsell 1.1.0-dev.g\(head)",
+        ]) && !bundles.contains { $0["model"] as? String == "churn" && $0["version"] as? String != "1.0.0" }, "\(bundles)")
     }
 }

@@ -172,6 +172,9 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
     /// The bundle's place holds one of another commit (two repositories with one model name).
     case taken(path: String, model: String, version: String, commit: String)
     case noModel(tag: String, model: String)
+    /// One model of a tag or branch cannot be bundled (its model.yaml is broken, a file of its
+    /// build cannot be read); the other models are bundled all the same.
+    case modelFailed(model: String, ref: String, reason: String)
     /// A file or command the bundler needs failed (a lock, `pip freeze`, a tool's version).
     case io(what: String, problem: String)
 
@@ -185,6 +188,7 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
         case .taken(let path, let model, let version, let commit):
             "\(path) already holds \(model) \(version) from commit \(commit.prefix(8)), another commit (a model name and version are one bundle per MF_HOME)"
         case .noModel(let tag, let model): "\(tag) names the model '\(model)', which has no model.yaml at that commit"
+        case .modelFailed(let model, let ref, let reason): "\(model) at \(ref) gets no bundle: \(reason)"
         case .io(let what, let problem): "\(what): \(problem)"
         }
     }

@@ -1,6 +1,7 @@
 internal import Foundation
 public import GitKit
 internal import Crypto
+internal import GRDB
 
 /// What `mf bundle` made (or found already made) for one model.
 public struct BundleResult: Sendable, Encodable {
@@ -55,6 +56,21 @@ public struct BundleResult: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case model, version, tag, ref, commit, session, path, archive, sha256, created }
+}
+
+/// What bundling one model of a tag or branch came to: its bundle, or why it has none.
+public enum ModelBundleOutcome: Sendable {
+    case bundled(BundleResult)
+    /// The model gets no bundle; the other models of the same tag or branch are not held up.
+    case failed(model: String, error: BundleError)
+
+    /// The model it is about.
+    public var model: String {
+        switch self {
+        case .bundled(let result): result.model
+        case .failed(let model, _): model
+        }
+    }
 }
 
 /// The versions of the tools a build used (`mf`, `python`, `swift`), as bundle.json records them.
@@ -122,7 +138,21 @@ public struct Bundler: Sendable {
 
     var bundlesFolder: URL { pipeline.home.appendingPathComponent("bundles") }
 
+    /// Bundles every model a release tag names. When one fails, the others are bundled all the
+    /// same, and then the failure is thrown.
     public func bundle(_ repository: Repository, tag: String, observer: (any BuildObserver)? = nil) async throws -> [BundleResult] {
+        var results: [BundleResult] = []
+        for outcome in try await bundleEach(repository, tag: tag, observer: observer) {
+            switch outcome {
+            case .bundled(let result): results.append(result)
+            case .failed(_, let error): throw error
+            }
+        }
+        return results
+    }
+
+    /// Bundles every model a release tag names, each on its own: what each came to.
+    public func bundleEach(_ repository: Repository, tag: String, observer: (any BuildObserver)? = nil) async throws -> [ModelBundleOutcome] {
         let references = try repository.references(readingTagObjects: false)
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
         return try await bundle(repository, tag: tag, references: references, configuration: configuration, observer: observer)
@@ -133,7 +163,7 @@ public struct Bundler: Sendable {
     func bundle(
         _ repository: Repository, tag: String, references: [Reference], configuration: FlowConfiguration,
         observer: (any BuildObserver)? = nil
-    ) async throws -> [BundleResult] {
+    ) async throws -> [ModelBundleOutcome] {
         let shortTag = tag.hasPrefix("refs/tags/") ? String(tag.dropFirst("refs/tags/".count)) : tag
         guard let reference = references.first(where: { $0.kind == .tag && $0.shortName == shortTag }), let commit = reference.commit,
               case .version(let taggedModel, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
@@ -143,12 +173,14 @@ public struct Bundler: Sendable {
         return try await bundle(repository, source, version: { _ in version }, observer: observer)
     }
 
-    /// A pre-release bundle of a branch head (the staging bundle of the development line): its
-    /// version comes from `version`, given the model's name (DESIGN.md "GitOps").
+    /// A pre-release bundle of each model at a branch head (the staging bundles of the
+    /// development line): its version comes from `version`, given the model's name (DESIGN.md
+    /// "GitOps"). Each model on its own: one that fails holds up none of the others.
     public func bundle(
-        _ repository: Repository, branch: String, commit: ObjectID, version: (String) -> Version, observer: (any BuildObserver)? = nil
-    ) async throws -> [BundleResult] {
-        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: "refs/heads/" + branch, model: nil),
+        _ repository: Repository, branch: String, ref: String? = nil, commit: ObjectID, version: (String) -> Version,
+        observer: (any BuildObserver)? = nil
+    ) async throws -> [ModelBundleOutcome] {
+        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil),
                          version: version, observer: observer)
     }
 
@@ -161,53 +193,87 @@ public struct Bundler: Sendable {
         var ref: String
         /// The one model a `model@version` tag names.
         var model: String?
-        var name: String { tag ?? ref }
-        /// What progress calls it: the tag, else the branch (`v1.0.0`, `development`).
+        /// What progress and errors call it: the tag, else the branch (`v1.0.0`, `development`).
         var label: String {
-            tag ?? (ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : ref)
+            tag ?? Reference.shortName(of: ref)
         }
     }
 
+    /// Bundles each model of `source` on its own: a model whose manifest is broken, whose session
+    /// failed, or whose bundle cannot be made is reported as failed, and the others go on.
     private func bundle(
         _ repository: Repository, _ source: Source, version versionOf: (String) -> Version, observer: (any BuildObserver)?
-    ) async throws -> [BundleResult] {
+    ) async throws -> [ModelBundleOutcome] {
         let tree = try repository.treeID(of: source.commit)
-        var results: [BundleResult] = []
-        var reports: [SessionReport]?
-        for folder in try pipeline.modelFolders(repository, commit: source.commit) {
-            let manifestPath = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
-            let manifest = try Manifest.parse(String(decoding: try repository.file(at: manifestPath, in: source.commit), as: UTF8.self), file: manifestPath)
-            if let model = source.model, model != manifest.name { continue }
-            let version = versionOf(manifest.name).description
-            let modelID = try pipeline.store.modelID(repository: repository.location, name: manifest.name)
-            if let existing = try pipeline.store.bundle(modelID: modelID, version: version),
-               FileManager.default.fileExists(atPath: existing.path) {
-                results.append(BundleResult(existing, model: manifest.name, created: false))
+        // First what each model has: a bundle, a passed session, a failure that stands, or nothing yet.
+        enum Need { case done(ModelBundleOutcome), session(Session), build }
+        var models: [(model: Pipeline.ModelFolder, manifest: Manifest, modelID: Int64, version: String, need: Need)] = []
+        var outcomes: [String: ModelBundleOutcome] = [:]
+        let named = try Pipeline.models(repository, commit: source.commit).filter { source.model == nil || source.model == $0.name }
+        if named.isEmpty { throw BundleError.noModel(tag: source.label, model: source.model ?? "?") }
+        for model in named {
+            guard let manifest = model.manifest else {
+                outcomes[model.folder] = .failed(model: model.name, error: .modelFailed(
+                    model: model.name, ref: source.label, reason: model.problem ?? "its model.yaml cannot be read"))
                 continue
             }
-            var session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex)
-            // A commit whose session failed (its gates, its build) is not trained again on every
-            // run: that is asked for with `mf build --force`. A session a killed run cut short is.
-            if session == nil, let latest = try pipeline.store.latestSession(modelID: modelID, commit: source.commit.hex), latest.failedForGood {
-                throw BundleError.failedBefore(model: manifest.name, tag: source.name, session: latest.id, failure: latest.failure ?? "failed")
+            let version = versionOf(manifest.name).description
+            let modelID = try pipeline.store.modelID(repository: repository.location, name: manifest.name)
+            let need: Need
+            if let existing = try pipeline.store.bundle(modelID: modelID, version: version), FileManager.default.fileExists(atPath: existing.path) {
+                need = .done(.bundled(BundleResult(existing, model: manifest.name, created: false)))
+            } else if let session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex) {
+                need = .session(session)
+            } else if let latest = try pipeline.store.latestSession(modelID: modelID, commit: source.commit.hex), latest.failedForGood {
+                // A commit whose session failed (its gates, its build) is not trained again on every
+                // run: that is asked for with `mf build --force`. A session a killed run cut short is.
+                need = .done(.failed(model: manifest.name, error: .failedBefore(
+                    model: manifest.name, tag: source.label, session: latest.id, failure: latest.failure ?? "failed")))
+            } else {
+                need = .build
             }
-            if session == nil {
-                if reports == nil {
-                    reports = try await pipeline.build(repository, BuildRequest(revision: source.revision, trigger: trigger, label: source.label), observer: observer)
-                }
-                guard let report = reports?.first(where: { $0.model == manifest.name }) else {
-                    throw BundleError.noModel(tag: source.name, model: manifest.name)
+            models.append((model, manifest, modelID, version, need))
+        }
+        // Then one build of the models that need one, and only of them.
+        let toBuild = Set(models.filter { if case .build = $0.need { true } else { false } }.map(\.model.folder))
+        var reports: [SessionReport] = []
+        if !toBuild.isEmpty {
+            reports = try await pipeline.build(repository, BuildRequest(
+                revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild), observer: observer)
+        }
+        for entry in models {
+            let outcome: ModelBundleOutcome
+            let session: Session
+            switch entry.need {
+            case .done(let done):
+                outcomes[entry.model.folder] = done
+                continue
+            case .session(let passed):
+                session = passed
+            case .build:
+                guard let report = reports.first(where: { $0.model == entry.manifest.name }) else {
+                    outcomes[entry.model.folder] = .failed(model: entry.manifest.name, error: .noModel(tag: source.label, model: entry.manifest.name))
+                    continue
                 }
                 guard report.session.status == .passed else {
-                    throw BundleError.gatesFailed(model: manifest.name, tag: source.name, failure: report.session.failure ?? "failed")
+                    outcomes[entry.model.folder] = .failed(model: entry.manifest.name, error: .gatesFailed(
+                        model: entry.manifest.name, tag: source.label, failure: report.session.failure ?? "failed"))
+                    continue
                 }
                 session = report.session
             }
-            results.append(try assemble(
-                manifest: manifest, folder: folder, session: session!, modelID: modelID, version: version, origin: source, tree: tree.hex))
+            do {
+                outcome = .bundled(try assemble(
+                    manifest: entry.manifest, folder: entry.model.folder, session: session, modelID: entry.modelID, version: entry.version,
+                    origin: source, tree: tree.hex))
+            } catch let error as BundleError {
+                outcome = .failed(model: entry.manifest.name, error: error)
+            } catch where !(error is DatabaseError || error is CancellationError) {
+                outcome = .failed(model: entry.manifest.name, error: .modelFailed(model: entry.manifest.name, ref: source.label, reason: String(describing: error)))
+            }
+            outcomes[entry.model.folder] = outcome
         }
-        if results.isEmpty { throw BundleError.noModel(tag: source.name, model: source.model ?? "?") }
-        return results
+        return named.compactMap { outcomes[$0.folder] }
     }
 
     private func assemble(

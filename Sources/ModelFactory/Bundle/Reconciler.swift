@@ -27,10 +27,46 @@ public struct ReconcileReport: Sendable, Encodable {
             self.model = model
             self.version = version
         }
+
+        /// Every field, a missing one as `null`, so scripts find the same keys in every action.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(target, forKey: .target)
+            try container.encode(outcome, forKey: .outcome)
+            try container.encode(detail, forKey: .detail)
+            try container.encode(model, forKey: .model)
+            try container.encode(version, forKey: .version)
+            try container.encode(ref, forKey: .ref)
+        }
+
+        enum CodingKeys: String, CodingKey { case kind, target, outcome, detail, model, version, ref }
     }
 
     public var actions: [Action] = []
     public var environments: [EnvironmentRecord] = []
+
+    /// The environments as `mf bundles --json` shows a bundle: a staging environment's missing
+    /// tag is `null` (the store keeps ''), and the time is ISO 8601.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(actions, forKey: .actions)
+        var list = container.nestedUnkeyedContainer(forKey: .environments)
+        for environment in environments {
+            var item = list.nestedContainer(keyedBy: EnvironmentKeys.self)
+            try item.encode(environment.repository, forKey: .repository)
+            try item.encode(environment.model, forKey: .model)
+            try item.encode(environment.name, forKey: .name)
+            try item.encode(environment.version, forKey: .version)
+            try item.encode(environment.tag.isEmpty ? nil : environment.tag, forKey: .tag)
+            try item.encode(environment.commit, forKey: .commit)
+            try item.encode(environment.bundle, forKey: .bundle)
+            try item.encode(environment.updatedAt, forKey: .updatedAt)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case actions, environments }
+    enum EnvironmentKeys: String, CodingKey { case repository, model, name, version, tag, commit, bundle, updatedAt }
 }
 
 /// The level-triggered reconciler (DESIGN.md "GitOps"): from the refs it derives what should
@@ -64,60 +100,98 @@ public struct Reconciler: Sendable {
             }
         }
         let flow = try Flow.read(repository, checkingRules: false, cache: cache)
+        let references = try repository.references(readingTagObjects: false)
         var report = ReconcileReport()
 
+        // Each model of each feature and hotfix head on its own: a model with a session at the
+        // head is not built again, one whose session failed is reported again (as a failed tag is).
         for head in flow.features + flow.hotfixes {
-            guard let commit = head.commit, try !pipeline.store.hasSession(repository: repository.location, commit: commit.hex) else { continue }
-            let reports = try await pipeline.build(repository, BuildRequest(revision: commit.hex, trigger: trigger, label: head.branch), observer: observer)
-            for session in reports {
+            guard let commit = head.commit else { continue }
+            var missing: Set<String> = []
+            for model in try Pipeline.models(repository, commit: commit) {
+                let modelID = try pipeline.store.modelID(repository: repository.location, name: model.name)
+                if try pipeline.store.firstPassedSession(modelID: modelID, commit: commit.hex) != nil { continue }
+                if let latest = try pipeline.store.latestSession(modelID: modelID, commit: commit.hex), latest.failedForGood {
+                    report.actions.append(.init(
+                        kind: "session", target: head.branch, outcome: Session.Status.failed.rawValue,
+                        detail: "\(model.name) \(latest.id): \(latest.failure ?? "failed"); `mf build --force \(head.branch)` runs it again",
+                        model: model.name, version: latest.version, ref: latest.ref))
+                    continue
+                }
+                missing.insert(model.folder)
+            }
+            guard !missing.isEmpty else { continue }
+            let request = BuildRequest(
+                revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing)
+            for session in try await pipeline.build(repository, request, observer: observer) {
                 report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
                                             detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),
-                                            model: session.model, version: session.session.version))
+                                            model: session.model, version: session.session.version, ref: session.session.ref))
             }
         }
 
+        // A bundle for each model of each release tag, each on its own.
         var bundler = Bundler(pipeline: pipeline)
         bundler.trigger = trigger
-        let references = try repository.references(readingTagObjects: false)
         var bundled: [String: [(Release, BundleResult)]] = [:]
         for release in flow.releases {
+            let ref = "refs/tags/" + release.tag
             do {
-                for result in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration, observer: observer) {
-                    if result.created {
-                        report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                for outcome in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration, observer: observer) {
+                    switch outcome {
+                    case .bundled(let result):
+                        if result.created {
+                            report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                        }
+                        bundled[result.model, default: []].append((release, result))
+                    case .failed(let model, let error):
+                        report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description, model: model, version: release.version.description, ref: ref))
                     }
-                    bundled[result.model, default: []].append((release, result))
                 }
             } catch where !(error is DatabaseError || error is CancellationError) {
-                report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error)))
+                report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error), model: release.model, version: release.version.description, ref: ref))
             }
         }
 
         // production: the newest bundled release on the production line, per model.
-        for (model, releases) in bundled {
+        for (model, releases) in bundled.sorted(by: { $0.key < $1.key }) {
             let candidates = releases.filter { $0.0.productionLine && !$0.0.version.isPrerelease }
             guard let newest = candidates.max(by: { $0.0.version < $1.0.version }) else { continue }
             try move("production", of: model, to: newest.1, repository: repository, report: &report)
         }
 
-        // staging: a pre-release bundle of the development head.
+        // staging: a pre-release bundle of each model at the development head, each on its own.
         if let development = flow.development, let commit = development.commit {
+            let ref = Self.referenceName(of: development, in: references)
             do {
-                let results = try await bundler.bundle(repository, branch: development.branch, commit: commit, version: { model in
+                let outcomes = try await bundler.bundle(repository, branch: development.branch, ref: ref, commit: commit, version: { model in
                     flow.stagingVersion(model: model, commit: commit)
                 }, observer: observer)
-                for result in results {
-                    if result.created {
-                        report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                for outcome in outcomes {
+                    switch outcome {
+                    case .bundled(let result):
+                        if result.created {
+                            report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                        }
+                        try move("staging", of: result.model, to: result, repository: repository, report: &report)
+                    case .failed(let model, let error):
+                        report.actions.append(.init(
+                            kind: "bundle", target: development.branch, outcome: "failed", detail: error.description, model: model,
+                            version: flow.stagingVersion(model: model, commit: commit).description, ref: ref))
                     }
-                    try move("staging", of: result.model, to: result, repository: repository, report: &report)
                 }
             } catch where !(error is DatabaseError || error is CancellationError) {
-                report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error)))
+                report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error), ref: ref))
             }
         }
         report.environments = try pipeline.store.environments(repository: repository.location)
         return report
+    }
+
+    /// The full name of a branch head's ref: `refs/heads/development`, or
+    /// `refs/remotes/origin/development` for a line taken from the remote in a fresh clone.
+    static func referenceName(of head: BranchHead, in references: [Reference]) -> String {
+        references.first { ($0.kind == .branch || $0.kind == .remoteBranch) && $0.shortName == head.branch }?.name ?? "refs/heads/" + head.branch
     }
 
     /// Points environment `name` of `model` at `bundle`, when it is not there already.
@@ -129,7 +203,7 @@ public struct Reconciler: Sendable {
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
         report.actions.append(.init(kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
-                                      model: model, version: record.version))
+                                      model: model, version: record.version, ref: bundle.ref))
     }
 
     /// The file whose lock serialises runs on the repository at `location`.
@@ -207,34 +281,52 @@ extension Reconciler {
     }
 
     /// `production` and `staging` for each model: what the refs want against what the store says
-    /// runs, and why they differ (a failed session, or no reconcile yet).
+    /// runs, and why they differ (the model's own failed session, or no reconcile yet).
     public static func environments(flow: Flow, repository: Repository, store: Store) throws -> [EnvironmentStatus] {
         let records = try store.environments(repository: repository.location)
         func current(_ name: String, model: String?) -> EnvironmentRecord? {
             records.first { $0.name == name && (model == nil || $0.model == model) }
         }
-        func reason(_ what: String, commit: ObjectID) throws -> String {
-            if let session = try store.latestSession(repository: repository.location, commit: commit.hex), session.status == .failed {
+        /// The models at `commit`: `shown` is nil for the one model of a repository with
+        /// `model.yaml` at its root (as environments show it), `problem` why a model.yaml cannot be read.
+        struct Model { var shown: String?, name: String, problem: String? }
+        func models(at commit: ObjectID) throws -> [Model] {
+            let found = try Pipeline.models(repository, commit: commit)
+            return found.map { Model(shown: found.count == 1 && $0.folder.isEmpty ? nil : $0.name, name: $0.name, problem: $0.problem) }
+        }
+        /// Why `model` has no bundle of `what` at `commit`: its broken model.yaml, or its own
+        /// latest session's failure when that failure stands; else it is still to be made.
+        func reason(_ what: String, model: Model, commit: ObjectID) throws -> String {
+            if let problem = model.problem { return "\(what) has no bundle: \(problem)" }
+            let latest = try store.latestSessions(repository: repository.location, commit: commit.hex)
+            if let session = latest.first(where: { $0.model == model.name })?.session, session.failedForGood {
                 return "\(what) has no bundle: its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
             }
             return "\(what) is not bundled yet; run mf reconcile"
         }
         var environments: [EnvironmentStatus] = []
         for release in flow.latestReleases {
-            let running = current("production", model: release.model)
-            let desired = release.version.description
-            environments.append(EnvironmentStatus(
-                name: "production", model: release.model, desired: desired, ref: release.tag, current: running?.version,
-                reason: running?.version == desired ? nil : try reason(release.tag, commit: release.commit)))
+            // A plain tag in a repository of several models releases each of them.
+            let named = try models(at: release.commit).filter { release.model == nil || $0.name == release.model }
+            for model in named.isEmpty ? [Model(shown: release.model, name: release.model ?? "", problem: nil)] : named {
+                let shown = release.model ?? model.shown
+                let running = current("production", model: shown)
+                let desired = release.version.description
+                // `churn@v1.1.0` names its model; a plain tag of several models says which one.
+                let what = release.model != nil || shown == nil ? release.tag : "\(model.name) at \(release.tag)"
+                environments.append(EnvironmentStatus(
+                    name: "production", model: shown, desired: desired, ref: release.tag, current: running?.version,
+                    reason: running?.version == desired ? nil : try reason(what, model: model, commit: release.commit)))
+            }
         }
         if let development = flow.development, let commit = development.commit {
-            let models: [String?] = flow.latestReleases.isEmpty ? [nil] : flow.latestReleases.map(\.model)
-            for model in models {
-                let running = current("staging", model: model)
-                let desired = flow.stagingVersion(model: model, commit: commit).description
+            for model in try models(at: commit) {
+                let running = current("staging", model: model.shown)
+                let desired = flow.stagingVersion(model: model.name, commit: commit).description
+                let what = (model.shown.map { "\($0) on " } ?? "") + "\(development.branch) at \(commit.short)"
                 environments.append(EnvironmentStatus(
-                    name: "staging", model: model, desired: desired, ref: development.branch, current: running?.version,
-                    reason: running?.version == desired ? nil : try reason("\(development.branch) at \(commit.short)", commit: commit)))
+                    name: "staging", model: model.shown, desired: desired, ref: development.branch, current: running?.version,
+                    reason: running?.version == desired ? nil : try reason(what, model: model, commit: commit)))
             }
         }
         return environments

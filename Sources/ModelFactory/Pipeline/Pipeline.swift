@@ -18,10 +18,15 @@ public struct BuildRequest: Sendable {
     /// What progress calls the build beside the model's name (`v1.0.0`, `feature/x`); nil: the
     /// name alone.
     public var label: String?
+    /// The ref the session records (`refs/heads/feature/x`, `refs/tags/v1.0.0`) when the revision
+    /// is a commit id that a caller knows by a ref; nil: the ref `revision` names, if it names one.
+    public var ref: String?
+    /// Only the models in these folders (`models/churn`, `""` for the root); nil: every model.
+    public var folders: Set<String>?
 
     public init(
         revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
-        label: String? = nil
+        label: String? = nil, ref: String? = nil, folders: Set<String>? = nil
     ) {
         self.revision = revision
         self.force = force
@@ -29,6 +34,8 @@ public struct BuildRequest: Sendable {
         self.buildTimeLimit = buildTimeLimit
         self.callTimeLimit = callTimeLimit
         self.label = label
+        self.ref = ref
+        self.folders = folders
     }
 }
 
@@ -75,13 +82,17 @@ public struct Pipeline: Sendable {
         self.modelKit = modelKit
     }
 
-    /// Builds every model of `repository` at `request.revision`.
+    /// Builds every model of `repository` at `request.revision` (those in `request.folders`, when
+    /// it names some).
     public func build(_ repository: Repository, _ request: BuildRequest, observer: (any BuildObserver)? = nil) async throws -> [SessionReport] {
         let commit = try repository.resolveCommit(request.revision)
         let tree = try repository.treeID(of: commit)
-        let versions = try versionTags(repository, commit: commit)
+        let references = try repository.references(readingTagObjects: false)
+        let versions = try versionTags(repository, commit: commit, references: references)
+        var request = request
+        if request.ref == nil { request.ref = try Self.referenceName(request.revision, commit: commit, in: repository, references: references) }
         var reports: [SessionReport] = []
-        for location in try modelFolders(repository, commit: commit) {
+        for location in try Self.modelFolders(repository, commit: commit) where request.folders?.contains(location) ?? true {
             var run = SessionRun(
                 pipeline: self, repository: repository, commit: commit, tree: tree, folder: location,
                 request: request, versions: versions, observer: observer)
@@ -90,8 +101,52 @@ public struct Pipeline: Sendable {
         return reports
     }
 
+    /// The full name of the ref `revision` names, as git's revision rules read a name (itself
+    /// when it begins with `refs/`, else a tag, a branch, a remote-tracking branch), and only when
+    /// it leads to `commit`; `HEAD` is the branch it is on. Nil for a commit id or an expression.
+    static func referenceName(_ revision: String, commit: ObjectID, in repository: Repository, references: [Reference]) throws -> String? {
+        if revision == "HEAD" {
+            guard let branch = try? repository.head().branch else { return nil }
+            return references.first { $0.name == branch && $0.commit == commit }?.name
+        }
+        let candidates = revision.hasPrefix("refs/") ? [revision] : ["refs/tags/", "refs/heads/", "refs/remotes/"].map { $0 + revision }
+        for name in candidates {
+            if let reference = references.first(where: { $0.name == name }) { return reference.commit == commit ? name : nil }
+        }
+        return nil
+    }
+
+    /// A model of a repository at a commit: its folder, and its name from its `model.yaml` (or,
+    /// when that cannot be read, from the folder or the repository, as its sessions are named).
+    struct ModelFolder {
+        var folder: String
+        var name: String
+        var manifest: Manifest?
+        /// Why `manifest` is nil.
+        var problem: String?
+    }
+
+    /// Every model at `commit`, with its name.
+    static func models(_ repository: Repository, commit: ObjectID) throws -> [ModelFolder] {
+        try modelFolders(repository, commit: commit).map { folder in
+            let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
+            do {
+                let manifest = try Manifest.parse(String(decoding: try repository.file(at: path, in: commit), as: UTF8.self), file: path)
+                return ModelFolder(folder: folder, name: manifest.name, manifest: manifest)
+            } catch {
+                return ModelFolder(folder: folder, name: fallbackName(folder: folder, repository: repository), problem: String(describing: error))
+            }
+        }
+    }
+
+    /// The name of a model whose `model.yaml` cannot be read: its folder's, or at the root the
+    /// repository's.
+    static func fallbackName(folder: String, repository: Repository) -> String {
+        folder.isEmpty ? URL(fileURLWithPath: repository.location).lastPathComponent : String(folder.dropFirst("models/".count))
+    }
+
     /// `model.yaml` at the root, else `models/<name>/model.yaml` for each folder that has one.
-    func modelFolders(_ repository: Repository, commit: ObjectID) throws -> [String] {
+    static func modelFolders(_ repository: Repository, commit: ObjectID) throws -> [String] {
         let root = try repository.entries(at: "", in: commit)
         if root.contains(where: { $0.name == "model.yaml" }) { return [""] }
         guard root.contains(where: { $0.name == "models" && $0.kind == .folder }) else { return [""] }
@@ -104,8 +159,7 @@ public struct Pipeline: Sendable {
 
     /// The versions that tags at `commit` name, by model (nil for a plain `v1.2.0` tag), read
     /// with the repository's own version-tag prefix.
-    func versionTags(_ repository: Repository, commit: ObjectID) throws -> [String?: String] {
-        let references = try repository.references(readingTagObjects: false)
+    func versionTags(_ repository: Repository, commit: ObjectID, references: [Reference]) throws -> [String?: String] {
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
         var versions: [String?: String] = [:]
         for tag in references.filter({ $0.kind == .tag && $0.commit == commit }).sorted(by: { $0.name < $1.name }) {

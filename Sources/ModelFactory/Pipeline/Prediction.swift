@@ -55,7 +55,7 @@ extension Pipeline {
             throw PredictionError.sessionFailed(model: report.model, session: report.session.id, failure: report.session.failure ?? "?")
         }
         let commit = try repository.resolveCommit(revision)
-        let folder = try modelFolders(repository, commit: commit).first { folder in
+        let folder = try Self.modelFolders(repository, commit: commit).first { folder in
             let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
             return (try? Manifest.parse(String(decoding: repository.file(at: path, in: commit), as: UTF8.self)).name) == report.model
         } ?? ""

@@ -57,8 +57,7 @@ struct SessionRun {
         } catch {
             manifestProblem = String(describing: error)
         }
-        let fallbackName = folder.isEmpty ? URL(fileURLWithPath: repository.location).lastPathComponent : String(folder.dropFirst("models/".count))
-        modelName = manifest?.name ?? fallbackName
+        modelName = manifest?.name ?? Pipeline.fallbackName(folder: folder, repository: repository)
         var recipe = manifest.map { "runtime=\($0.runtime.rawValue)\nbuild=\($0.build.joined(separator: "\n"))\nrun=\($0.run.joined(separator: " "))\nfolder=\(folder)" } ?? "invalid"
         // A Swift model is built against this mf's ModelKit: another ModelKit is another build.
         if manifest?.runtime == .swift, let modelKit = try? pipeline.modelKit?.digest() {
@@ -68,7 +67,7 @@ struct SessionRun {
         let version = versions[modelName] ?? versions[nil] ?? nil
         session = Session(
             id: "", modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,
-            ref: request.revision, version: version, trigger: request.trigger, status: .running, startedAt: Date())
+            ref: request.ref, version: version, trigger: request.trigger, status: .running, startedAt: Date())
         try store.insertNumbered(&session, model: modelName)
 
         do {

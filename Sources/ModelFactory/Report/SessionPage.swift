@@ -74,10 +74,16 @@ public struct SessionPage: Sendable {
         }
 
         html += "<h2>Gates</h2>\n"
-        if let gates = steps.last(where: { $0.name == "gates" }) {
-            let lines = (gates.message ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            html += "<p class=\"\(gates.status.rawValue)\">\(gates.status == .passed ? "All gates held." : "A gate failed.")</p>\n<ul>\n"
-            html += lines.map { "<li>\(escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+        // A reused session's gates are those of the session whose work it reused.
+        let gateSteps = session.reusedFrom == nil ? steps : try store.steps(session: session.reusedFrom!)
+        if let gates = gateSteps.last(where: { $0.name == "gates" }) {
+            html += "<p class=\"\(gates.status.rawValue)\">\(gates.status == .passed ? "All gates held." : "A gate failed.")</p>\n"
+            html += "<table><tr><th>gate</th><th>outcome</th></tr>\n"
+            for gate in Self.gates(gates, failure: session.reusedFrom == nil ? session.failure : nil) {
+                let outcome = gate.passed ? "passed" : "failed"
+                html += "<tr><td>\(escape(gate.detail))</td><td class=\"\(outcome)\">\(outcome)</td></tr>\n"
+            }
+            html += "</table>\n"
         } else {
             html += "<p>The session ended before its gates were checked.</p>\n"
         }
@@ -93,27 +99,41 @@ public struct SessionPage: Sendable {
         return html + "</body></html>\n"
     }
 
+    /// Each gate of a gates step, and whether it held: the step's message lists every gate, and a
+    /// session that failed its gates names the ones that failed (`gates: A; B`).
+    static func gates(_ step: Step, failure: String?) -> [GateResult] {
+        func lines(_ text: String) -> [String] {
+            text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let failed = step.status == .passed ? [] : Set(lines(failure.flatMap { $0.hasPrefix("gates: ") ? String($0.dropFirst(7)) : nil } ?? ""))
+        return lines(step.message ?? "").map { GateResult(gate: $0, passed: !failed.contains($0), detail: $0) }
+    }
+
     /// One line chart per evaluation metric: its value in the newest passed session of each
-    /// release of the model, in version order, this session's version marked.
+    /// release of the model, in version order, and this session's own values at its version
+    /// (marked), also when it failed.
     func charts(session: Session, metrics: [Metric]) throws -> String {
         var newest: [String: Session] = [:]
         for release in try store.releaseSessions(modelID: session.modelId) {
             guard let version = release.version, newest[version] == nil else { continue }
             newest[version] = release
         }
+        if let version = session.version { newest[version] = session }
         let versions = newest.keys.sorted { (Version($0) ?? Version(major: 0)) < (Version($1) ?? Version(major: 0)) }
         guard !versions.isEmpty else { return "<p>No release of this model has passed yet.</p>\n" }
         var values: [String: [(String, Double)]] = [:]
         for version in versions {
-            for metric in try store.metrics(session: newest[version]!.id) where metric.split == "evaluate" {
+            let measured = newest[version]!.id == session.id ? metrics : try store.metrics(session: newest[version]!.id)
+            for metric in measured where metric.split == "evaluate" {
                 if let value = metric.value { values[metric.name, default: []].append((version, value)) }
             }
         }
         let names = Set(metrics.filter { $0.split == "evaluate" }.map(\.name)).union(values.keys).sorted()
-        return names.map { chart($0, points: values[$0] ?? [], marked: session.version) }.joined()
+        let failed = session.status == .failed
+        return names.map { chart($0, points: values[$0] ?? [], marked: session.version, markedFailed: failed) }.joined()
     }
 
-    func chart(_ name: String, points: [(String, Double)], marked: String?) -> String {
+    func chart(_ name: String, points: [(String, Double)], marked: String?, markedFailed: Bool = false) -> String {
         let width = 420.0, height = 180.0, left = 56.0, bottom = 36.0, top = 24.0, right = 16.0
         guard !points.isEmpty else { return "" }
         let lowest = points.map(\.1).min()!, highest = points.map(\.1).max()!
@@ -132,7 +152,8 @@ public struct SessionPage: Sendable {
         svg += "<polyline fill=\"none\" stroke=\"#3366cc\" stroke-width=\"2\" points=\"\(line)\"/>\n"
         for (index, point) in points.enumerated() {
             let mine = point.0 == marked
-            svg += "<circle cx=\"\(Self.number(x(index)))\" cy=\"\(Self.number(y(point.1)))\" r=\"\(mine ? 5 : 3)\" fill=\"\(mine ? "#d9480f" : "#3366cc")\"><title>v\(escape(point.0)): \(Self.number(point.1))</title></circle>\n"
+            let note = mine && markedFailed ? " (this session, failed)" : ""
+            svg += "<circle cx=\"\(Self.number(x(index)))\" cy=\"\(Self.number(y(point.1)))\" r=\"\(mine ? 5 : 3)\" fill=\"\(mine ? (markedFailed ? "#b3261e" : "#d9480f") : "#3366cc")\"><title>v\(escape(point.0)): \(Self.number(point.1))\(note)</title></circle>\n"
             svg += "<text x=\"\(Self.number(x(index)))\" y=\"\(Int(height - 12))\" font-size=\"10\" text-anchor=\"middle\">v\(escape(point.0))</text>\n"
         }
         return svg + "</svg>\n"

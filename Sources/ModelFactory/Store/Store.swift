@@ -353,18 +353,6 @@ extension Store {
         }
     }
 
-    /// Whether any session of the repository at `path` ran at `commit` (and was not cut short by
-    /// a killed run: that work is still to do).
-    public func hasSession(repository path: String, commit: String) throws -> Bool {
-        try writer.read { db in
-            try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
-                AND \(Session.notInterruptedSQL))
-                """, arguments: [path, commit]) ?? false
-        }
-    }
-
     /// Ends as failed ("interrupted") the sessions of the repository at `path` still marked
     /// running with one of `triggers`: called by the one run allowed to make them (it holds the
     /// repository's lock), so they belong to a run that was killed. Each gets a new id (its
@@ -423,17 +411,6 @@ extension Store {
         }
     }
 
-    /// The latest session of any model of the repository at `path` at `commit`.
-    public func latestSession(repository path: String, commit: String) throws -> Session? {
-        try writer.read { db in
-            try Session.fetchOne(db, sql: """
-                SELECT sessions.* FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
-                ORDER BY sessions.startedAt DESC LIMIT 1
-                """, arguments: [path, commit])
-        }
-    }
-
     /// The latest session of a model at a commit, passed or not.
     public func latestSession(modelID: Int64, commit: String) throws -> Session? {
         try writer.read { db in
@@ -467,13 +444,16 @@ extension Store {
         try writer.read { db in try Session.fetchOne(db, key: id) }
     }
 
-    /// Sessions, newest first, of one model name (any repository) or of all.
-    public func sessions(model: String? = nil, limit: Int = 100) throws -> [(session: Session, model: String)] {
+    /// Sessions, newest first, of one model name or of all, of the repository at `repository`
+    /// or of every one.
+    public func sessions(model: String? = nil, repository: String? = nil, limit: Int = 100) throws -> [(session: Session, model: String)] {
         try writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
-                WHERE ? IS NULL OR models.name = ? ORDER BY sessions.startedAt DESC, sessions.rowid DESC LIMIT ?
-                """, arguments: [model, model, limit])
+                JOIN repositories ON repositories.id = models.repositoryId
+                WHERE (? IS NULL OR models.name = ?) AND (? IS NULL OR repositories.path = ?)
+                ORDER BY sessions.startedAt DESC, sessions.rowid DESC LIMIT ?
+                """, arguments: [model, model, repository, repository, limit])
             return try rows.map { (try Session(row: $0), $0["modelName"] as String) }
         }
     }
@@ -514,35 +494,47 @@ extension Store {
 
 extension Store {
     /// The session a user names: a session id (or a unique prefix of at least four characters),
-    /// else a version (`1.2.0` or `v1.2.0`): the newest session of that version, passed ones first.
-    public func findSession(_ name: String, model: String? = nil) throws -> (session: Session, model: String) {
+    /// else a version (`1.2.0` or `v1.2.0`, or `churn@v1.2.0` as a repository of several models
+    /// tags it): the newest session of that version, passed ones first. `model` and `repository`
+    /// (a repository's path as the store names it) narrow the search.
+    public func findSession(_ name: String, model: String? = nil, repository: String? = nil) throws -> (session: Session, model: String) {
+        var model = model
+        var version = name
+        // `churn@v1.2.0` names its model as the tag does.
+        if let at = name.lastIndex(of: "@"), at != name.startIndex {
+            let named = String(name[..<at])
+            if let model, model != named { throw StoreError.otherModel(name, model) }
+            model = named
+            version = String(name[name.index(after: at)...])
+        }
         // Ask SQLite for the few rows that can match rather than reading every session.
         func find(_ condition: String, _ argument: String) throws -> [(session: Session, model: String)] {
             try writer.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
-                    WHERE (? IS NULL OR models.name = ?) AND \(condition)
+                    JOIN repositories ON repositories.id = models.repositoryId
+                    WHERE (? IS NULL OR models.name = ?) AND (? IS NULL OR repositories.path = ?) AND \(condition)
                     ORDER BY sessions.startedAt DESC, sessions.rowid DESC
-                    """, arguments: [model, model, argument])
+                    """, arguments: [model, model, repository, repository, argument])
                     .map { (try Session(row: $0), $0["modelName"] as String) }
             }
         }
-        if name.count >= 4 {
+        if version == name, name.count >= 4 {
             let pattern = name.lowercased().replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
             let byID = try find("sessions.id LIKE ?", pattern).filter { $0.session.id.hasPrefix(name.lowercased()) }
             if byID.count == 1 { return byID[0] }
             if byID.count > 1 { throw StoreError.ambiguous(name, byID.map { String($0.session.id.prefix(12)) }) }
         }
-        let wanted = Version(name.hasPrefix("v") ? String(name.dropFirst()) : name)
+        let wanted = Version(version.hasPrefix("v") ? String(version.dropFirst()) : version)
         // Versions compare semantically (1.0 is 1.0.0), so fetch the versioned sessions and compare here.
         let candidates = wanted == nil ? [] : try find("sessions.version IS NOT NULL AND sessions.version <> ?", "")
         let byVersion = candidates.filter { candidate in
-            guard let wanted, let version = candidate.session.version.flatMap(Version.init) else { return false }
-            return version == wanted
+            guard let wanted, let found = candidate.session.version.flatMap(Version.init) else { return false }
+            return found == wanted
         }
         if let found = byVersion.first(where: { $0.session.status == .passed }) ?? byVersion.first {
             let models = Set(byVersion.map(\.model))
-            if models.count > 1 { throw StoreError.ambiguous(name, models.sorted().map { "--model \($0)" }) }
+            if models.count > 1 { throw StoreError.ambiguous(name, models.sorted().map { "\($0)@\(version)" }) }
             return found
         }
         throw StoreError.notFound(name)
@@ -553,10 +545,13 @@ extension Store {
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     case ambiguous(String, [String])
+    /// `churn@v1.2.0` with `--model` naming another model.
+    case otherModel(String, String)
 
     public var description: String {
         switch self {
         case .notFound(let name): "no session or version '\(name)' in the store"
+        case .otherModel(let name, let model): "'\(name)' names another model than --model \(model)"
         case .ambiguous(let name, let options): "'\(name)' names more than one session: \(options.joined(separator: ", "))"
         }
     }

@@ -1,6 +1,8 @@
+internal import Foundation
+
 /// JSON text for `--json` output: keys in the order a type encodes them (so related fields stay
 /// together), two-space indentation, non-ASCII text as is, and `nil` written as `null` when a
-/// type encodes it.
+/// type encodes it, and every `Date` as ISO 8601 text.
 ///
 /// Foundation's `JSONEncoder` sorts keys only by name and costs more than the rest of
 /// `mf versions` on a repository of thousands of releases; this encoder builds the text
@@ -133,6 +135,8 @@ public enum JSONText {
         func encodeValue(_ value: some Encodable, into node: Node) throws {
             switch value {
             case let text as String: node.value = .string(text)
+            // A time is ISO 8601 in UTC (`2026-01-01T00:00:00Z`), never Foundation's seconds since 2001.
+            case let date as Date: node.value = .string(date.formatted(.iso8601))
             case let flag as Bool: node.value = .bool(flag)
             case let number as any BinaryInteger: node.value = .number("\(number)")
             case let number as any BinaryFloatingPoint:
