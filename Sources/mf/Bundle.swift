@@ -90,7 +90,7 @@ struct Verify: ParsableCommand {
         if json {
             try printJSON(Report(model: manifest.model, version: manifest.version, intact: differences.isEmpty, published: published, differences: differences))
         } else if differences.isEmpty {
-            print("\(manifest.model) \(manifest.version): intact (\(manifest.files.count) files\(published ? ", as published" : ""))")
+            print("\(manifest.model) \(manifest.version): intact (\(counted(manifest.files.count, "file"))\(published ? ", as published" : ""))")
         } else {
             for difference in differences { print(difference.description) }
         }

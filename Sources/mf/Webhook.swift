@@ -144,7 +144,7 @@ struct Watch: AsyncParsableCommand {
                 } else if changed.isEmpty {
                     if once { print("\(mirrorName): no change") }
                 } else {
-                    print("\(mirrorName): \(changed.count) refs moved (\(changed.joined(separator: ", "))); job \(look.job ?? 0) \(look.outcome ?? "")")
+                    print("\(mirrorName): \(counted(changed.count, "ref")) moved (\(changed.joined(separator: ", "))); job \(look.job ?? 0) \(look.outcome ?? "")")
                 }
             } catch {
                 if once { printError(error); throw ExitCode(2) }

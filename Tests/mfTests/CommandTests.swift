@@ -83,6 +83,22 @@ import Testing
         #expect(status["ignoredTags"] as? [String] == ["experiment"])
     }
 
+    /// The text says where the branch names came from in words: detected from the branches,
+    /// git-flow's git config, or the flow file.
+    @Test func textSaysWhereTheFlowNamesCameFrom() throws {
+        let fixture = try releasedRepository()
+        func text() throws -> String {
+            let result = try mf(["status", "--repo", fixture.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout
+        }
+        #expect(try text().contains("\nFlow names detected from the branches.\n"))
+        try fixture.git(["config", "gitflow.branch.master", "master"])
+        #expect(try text().contains("\nFlow names from git config (gitflow.branch.*, gitflow.prefix.*).\n"))
+        try fixture.commit("flow", file: ".mf/flow.yaml", content: "production: master\ndevelopment: development\n")
+        #expect(try text().contains("\nFlow names from .mf/flow.yaml.\n"))
+    }
+
     @Test func emptyRepositoryHasNullLines() throws {
         let fixture = try GitFixture()
         let result = try mf(["status", "--repo", fixture.path, "--json"])
