@@ -27,7 +27,10 @@ struct Serve: AsyncParsableCommand {
 
             --follow ENV serves what the environment (production or staging) of --repo names in \
             the store, and swaps to each new version as mf reconcile moves it: the new bundle is \
-            started and warmed before traffic moves, and the old one drains.
+            started and warmed before traffic moves, and the old one drains. It also applies the \
+            policy .mf/traffic.yaml declares at the head of the production line (per model: \
+            weights, sticky_header, shadow), loading the versions it names from their bundles; a \
+            commit that changes or removes the file changes or ends the policy.
 
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
