@@ -264,6 +264,54 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
         #expect(try String(contentsOfFile: project + "/model.py", encoding: .utf8) != "# replaced by the template\n")
     }
 
+    /// A built-in template's README does not ask for the `git init` mf scaffold has done, and its
+    /// CI installs mf from where the team's MF_SOURCE and MF_VERSION variables say: the
+    /// workflow's install step, run as Actions runs it, clones that source at that version and
+    /// runs its scripts/install, and without MF_SOURCE it stops saying what to set.
+    @Test(arguments: ["python-model", "swift-model"])
+    func generatedProjectsReadmeAndCI(_ template: String) throws {
+        let folder = TemporaryDirectory("ci-\(template)")
+        let made = try mf(["scaffold", template, "--no-input", "-o", folder.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let project = folder.appending("churn")
+        let readme = try String(contentsOfFile: project + "/README.md", encoding: .utf8)
+        #expect(!readme.contains("```sh\ngit init"), "the README still starts the flow with git init")
+        #expect(readme.contains("`mf scaffold` made this folder a git repository on the flow already"))
+        #expect(readme.contains("`MF_SOURCE`"))
+        let workflow = try String(contentsOfFile: project + "/.github/workflows/model.yml", encoding: .utf8)
+        #expect(!workflow.contains("github.com/model-factory/model-factory"))
+        #expect(workflow.contains("MF_SOURCE: ${{ vars.MF_SOURCE }}"))
+        #expect(workflow.contains("MF_VERSION: ${{ vars.MF_VERSION || '0.1.0' }}"))
+
+        // The install step's script, as the workflow has it.
+        let lines = workflow.components(separatedBy: "\n")
+        let step = try #require(lines.firstIndex(of: "      - name: Install mf"))
+        let run = try #require(lines[step...].firstIndex(of: "        run: |"))
+        let script = lines[(run + 1)...].prefix { $0.hasPrefix("          ") || $0.isEmpty }.map { String($0.dropFirst(10)) }.joined(separator: "\n")
+        try folder.write("install-step.sh", script + "\n")
+
+        // A team's Model Factory: a repository whose tag 0.1.0 has a scripts/install.
+        let source = try GitFixture("mf-source")
+        try source.directory.write("repo/scripts/install", "#!/bin/sh\nmkdir -p \"$1/bin\" && printf '#!/bin/sh\\necho mf from the team\\n' > \"$1/bin/mf\" && chmod +x \"$1/bin/mf\"\n")
+        try source.git(["add", "-A"])
+        try source.git(["update-index", "--chmod=+x", "scripts/install"])
+        try source.git(["commit", "-q", "-m", "mf"])
+        try source.git(["tag", "0.1.0"])
+        var environment = gitEnvironment(home: folder.path)
+        environment["RUNNER_TEMP"] = folder.appending("runner")
+        environment["MF_PREFIX"] = folder.appending("prefix")
+        environment["MF_VERSION"] = "0.1.0"
+        try FileManager.default.createDirectory(atPath: folder.appending("runner"), withIntermediateDirectories: true)
+        environment["MF_SOURCE"] = ""
+        let unset = try runProcess("/bin/bash", ["-eo", "pipefail", folder.appending("install-step.sh")], environment: environment)
+        #expect(unset.status == 1 && unset.stdout.contains("Set the Actions variable MF_SOURCE"), "\(unset.stdout)\(unset.stderr)")
+        environment["MF_SOURCE"] = "file://" + source.path
+        let installed = try runProcess("/bin/bash", ["-eo", "pipefail", folder.appending("install-step.sh")], environment: environment)
+        #expect(installed.status == 0, "\(installed.stdout)\(installed.stderr)")
+        let ran = try runProcess(folder.appending("prefix/bin/mf"), [])
+        #expect(ran.stdout == "mf from the team\n")
+    }
+
     /// An existing project folder is refused; with --overwrite-if-exists the template's files are
     /// written again and nothing else is touched.
     @Test func existingOutputIsRefusedUnlessOverwriting() throws {
