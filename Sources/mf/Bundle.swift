@@ -60,10 +60,10 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: "A bundle folder or .tar.gz.")
+    @Argument(help: "A bundle folder or .tar.gz.", completion: .file())
     var path: String
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     @Flag(help: "Print JSON: {model, version, intact, published, differences: [{kind, path}]}; published is whether the store recorded it.")

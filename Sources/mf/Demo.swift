@@ -29,13 +29,13 @@ struct Demo: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where to work (must not exist); default: a new temporary folder.", valueName: "path"))
+    @Option(help: ArgumentHelp("Where to work (must not exist); default: a new temporary folder.", valueName: "path"), completion: .directory)
     var path: String?
 
-    @Option(help: ArgumentHelp("The factory's home for the demo; default: a home folder inside --path.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The factory's home for the demo; default: a home folder inside --path.", valueName: "dir"), completion: .directory)
     var home: String?
 
-    @Option(name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else this installation's).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else this installation's).", valueName: "dir"), completion: .directory)
     var templates: String?
 
     @Flag(help: "Only make the sample repository of the branch flow and show it (no build).")

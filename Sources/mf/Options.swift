@@ -5,13 +5,13 @@ import ModelFactory
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The model repository: a work tree, a folder inside one, a .git folder or a bare repository.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The model repository: a work tree, a folder inside one, a .git folder or a bare repository.", valueName: "path"), completion: .directory)
     var repo: String = "."
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     func openRepository() throws -> Repository {
@@ -37,7 +37,7 @@ struct RepositoryOptions: ParsableArguments {
 
 /// Options of commands that work on the factory's home rather than one repository.
 struct HomeOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
