@@ -76,7 +76,11 @@ extension Repository {
     /// Writes the files under `folder` (skipping `.git`) as a tree, keeping executable bits and
     /// symbolic links. With `honoringIgnoreRules`, paths this repository's `.gitignore` files and
     /// `info/exclude` ignore are left out, as `git add -A` leaves them (`folder` is then its work tree).
-    public func writeTree(fromDirectory folder: String, honoringIgnoreRules: Bool = false) throws(GitError) -> ObjectID {
+    /// `including` decides for each file and link (by its path relative to `folder`) whether it
+    /// goes in; by default every one does.
+    public func writeTree(
+        fromDirectory folder: String, honoringIgnoreRules: Bool = false, including: (String) -> Bool = { _ in true }
+    ) throws(GitError) -> ObjectID {
         var entries: [FileEntry] = []
         let root = URL(fileURLWithPath: folder).standardizedFileURL
         let manager = FileManager.default
@@ -101,6 +105,7 @@ extension Repository {
             guard lstat(path, &info) == 0 else {
                 throw GitError(code: .io, operation: "cannot read folder", message: String(cString: strerror(errno)), path: path)
             }
+            if info.st_mode & S_IFMT != S_IFDIR, !including(relative) { continue }
             switch info.st_mode & S_IFMT {
             case S_IFREG:
                 guard let data = manager.contents(atPath: path) else {

@@ -57,7 +57,7 @@ public enum ModelWorker {
                 }
                 let predictions = try model.predict(objects)
                 guard predictions.count == objects.count else {
-                    throw ModelError("the model gave \(predictions.count) predictions for \(objects.count) instances")
+                    throw ModelError("the model gave \(counted(predictions.count, "prediction")) for \(counted(objects.count, "instance"))")
                 }
                 result = ["predictions": .array(predictions.map { .object($0) })]
             case "shutdown":

@@ -57,7 +57,7 @@ public struct Table: Sendable, Equatable {
         records.removeAll { $0 == [""] }
         guard let header = records.first else { throw ModelError("the CSV has no header row") }
         for (index, row) in records.enumerated() where row.count != header.count {
-            throw ModelError("CSV row \(index + 1) has \(row.count) fields; the header has \(header.count)")
+            throw ModelError("CSV row \(index + 1) has \(counted(row.count, "field")); the header has \(header.count)")
         }
         columns = header
         rows = Array(records.dropFirst())

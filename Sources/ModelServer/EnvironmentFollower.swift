@@ -72,7 +72,7 @@ public struct EnvironmentFollower: Service {
             guard served.contains(name) || registry.models().contains(where: { $0.name == name }) else { continue }
             try registry.setPolicy(declared, for: name)
             try await registry.prune(name)
-            logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: weights \(declared.weights), shadow \(declared.shadow ?? "none")")
+            logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: \(declared)")
         }
         applied.withLock { $0 = declaration }
     }

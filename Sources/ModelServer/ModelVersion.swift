@@ -98,7 +98,7 @@ public final class ModelVersion: Sendable {
         if !examples.isEmpty {
             let answers = try await predict(examples)
             guard answers.count == examples.count else {
-                throw ServeError(.serviceUnavailable, "\(name) \(version): the warm-up answered \(answers.count) predictions for \(examples.count) examples")
+                throw ServeError(.serviceUnavailable, "\(name) \(version): the warm-up answered \(counted(answers.count, "prediction")) for \(counted(examples.count, "example"))")
             }
         }
     }
@@ -173,7 +173,7 @@ public final class ModelVersion: Sendable {
             do {
                 let answer = try await client!.call("predict", ["instances": .array(instances)], timeout: options.callTimeout)
                 guard let predictions = answer["predictions"]?.arrayValue, predictions.count == instances.count else {
-                    let message = "\(name) \(version): the worker answered \(answer["predictions"]?.arrayValue?.count ?? 0) predictions for \(instances.count) instances"
+                    let message = "\(name) \(version): the worker answered \(counted(answer["predictions"]?.arrayValue?.count ?? 0, "prediction")) for \(counted(instances.count, "instance"))"
                     for item in batch { item.fail(ServeError(.internalServerError, message)) }
                     continue
                 }

@@ -65,7 +65,7 @@ public enum OpenInference {
         }
         let headerSize = headerLength ?? body.count
         guard headerSize >= 0, headerSize <= body.count else {
-            throw ServeError(.badRequest, "Inference-Header-Content-Length is \(headerSize), but the body has \(body.count) bytes")
+            throw ServeError(.badRequest, "Inference-Header-Content-Length is \(headerSize), but the body has \(counted(body.count, "byte"))")
         }
         guard headerSize > 0 else { throw ServeError(.badRequest, "raw binary requests (Inference-Header-Content-Length: 0) are not supported") }
         let header: JSONValue
@@ -101,7 +101,7 @@ public enum OpenInference {
             if let size = tensor["parameters"]?["binary_data_size"]?.numberValue {
                 guard tensor["data"] == nil else { throw ServeError(.badRequest, "input '\(name)' has both data and binary_data_size") }
                 guard size >= 0, size == size.rounded(), size <= Double(binary.count) else {
-                    throw ServeError(.badRequest, "input '\(name)' says binary_data_size \(size), but \(binary.count) bytes of binary data are left")
+                    throw ServeError(.badRequest, "input '\(name)' says binary_data_size \(size), but \(counted(binary.count, "byte")) of binary data \(binary.count == 1 ? "is" : "are") left")
                 }
                 values = try decodeBinary(Data(binary.prefix(Int(size))), datatype: datatype, count: count, name: name)
                 binary = binary.dropFirst(Int(size))
@@ -109,12 +109,12 @@ public enum OpenInference {
                 guard let data = tensor["data"] else { throw ServeError(.badRequest, "input '\(name)' has no data") }
                 values = flatten(data)
                 guard values.count == count else {
-                    throw ServeError(.badRequest, "input '\(name)' has shape \(shape) (\(count) elements) but \(values.count) values")
+                    throw ServeError(.badRequest, "input '\(name)' has shape \(shape) (\(counted(count, "element"))) but \(counted(values.count, "value"))")
                 }
             }
             tensors.append(Tensor(name: name, datatype: datatype, shape: shape, values: values))
         }
-        guard binary.isEmpty else { throw ServeError(.badRequest, "\(binary.count) bytes of binary data are left over after the inputs") }
+        guard binary.isEmpty else { throw ServeError(.badRequest, "\(counted(binary.count, "byte")) of binary data \(binary.count == 1 ? "is" : "are") left over after the inputs") }
         let binaryOutput = fields["parameters"]?["binary_data_output"]?.boolValue ?? false
         var outputs: [(name: String, binary: Bool)]?
         if let requested = fields["outputs"]?.arrayValue {
@@ -182,7 +182,7 @@ public enum OpenInference {
                 values.append(.string(text))
                 offset += length
             }
-            guard values.count == count else { throw ServeError(.badRequest, "input '\(name)' has shape for \(count) elements but \(values.count) were sent") }
+            guard values.count == count else { throw ServeError(.badRequest, "input '\(name)' has shape for \(counted(count, "element")) but \(values.count) \(values.count == 1 ? "was" : "were") sent") }
             return values
         default:
             throw ServeError(.badRequest, "input '\(name)': the datatype \(datatype) is not supported in binary form")

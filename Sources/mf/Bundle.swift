@@ -86,10 +86,10 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: "A bundle folder or .tar.gz.")
+    @Argument(help: "A bundle folder or .tar.gz.", completion: .file())
     var path: String
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     @Flag(help: "Print JSON: {model, version, intact, published, differences: [{kind, path}]}; published is whether the store recorded it.")
@@ -116,7 +116,7 @@ struct Verify: ParsableCommand {
         if json {
             try printJSON(Report(model: manifest.model, version: manifest.version, intact: differences.isEmpty, published: published, differences: differences))
         } else if differences.isEmpty {
-            print("\(manifest.model) \(manifest.version): intact (\(manifest.files.count) files\(published ? ", as published" : ""))")
+            print("\(manifest.model) \(manifest.version): intact (\(counted(manifest.files.count, "file"))\(published ? ", as published" : ""))")
         } else {
             for difference in differences { print(difference.description) }
         }

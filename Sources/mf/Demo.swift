@@ -29,13 +29,13 @@ struct Demo: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where to work (must not exist); default: a new temporary folder.", valueName: "path"))
+    @Option(help: ArgumentHelp("Where to work (must not exist); default: a new temporary folder.", valueName: "path"), completion: .directory)
     var path: String?
 
-    @Option(help: ArgumentHelp("The factory's home for the demo; default: a home folder inside --path.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The factory's home for the demo; default: a home folder inside --path.", valueName: "dir"), completion: .directory)
     var home: String?
 
-    @Option(name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else this installation's).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else this installation's).", valueName: "dir"), completion: .directory)
     var templates: String?
 
     @Flag(help: "Only make the sample repository of the branch flow and show it (no build).")
@@ -82,7 +82,7 @@ struct Demo: AsyncParsableCommand {
             if !json {
                 let (manifest, differences) = try BundleVerifier.verify(URL(fileURLWithPath: bundle.archive))
                 print("\n   $ mf verify \(bundle.archive)")
-                print("   \(manifest.model) \(manifest.version): \(differences.isEmpty ? "intact" : "DIFFERS") (\(manifest.files.count) files)\n")
+                print("   \(manifest.model) \(manifest.version): \(differences.isEmpty ? "intact" : "DIFFERS") (\(counted(manifest.files.count, "file")))\n")
             }
             let served = try await serve(
                 story: story, repository: repository, home: home, bundle: URL(fileURLWithPath: bundle.path), transcript: transcript,
@@ -140,7 +140,7 @@ struct Demo: AsyncParsableCommand {
         }
         if !json {
             let counts = swap.versions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-            print("   client: \(swap.requests) requests while production moved \(before) -> \(next), \(swap.failed) failed (answered by \(counts))")
+            print("   client: \(counted(swap.requests, "request")) while production moved \(before) -> \(next), \(swap.failed) failed (answered by \(counts))")
             if let failure = swap.firstFailure { print("   first failure: \(failure)") }
         }
         server.stop()

@@ -12,6 +12,10 @@ struct MF: AsyncParsableCommand {
 
             Exit status: 0 success; 1 the thing checked failed (rule violations); 2 an error \
             (not a repository, unreadable objects, bad configuration); 64 bad usage.
+
+            Shell completion (subcommands, options, their values, built-in templates): \
+            mf --generate-completion-script bash|zsh|fish > FILE, installed where your shell \
+            loads completions (see the README).
             """,
         version: "0.1.0",
         subcommands: [Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self, Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self, ModelKitCommand.self, Demo.self]

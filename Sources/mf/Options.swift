@@ -7,13 +7,13 @@ import ModelFactory
 struct RepositoryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The model repository: a work tree, a folder inside one, a .git folder or a bare repository (default: the current folder; commands that read the whole home, such as sessions and metrics, look only at this repository when it is given).",
-        valueName: "path"))
+        valueName: "path"), completion: .directory)
     var repo: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     func openRepository() throws -> Repository {
@@ -46,7 +46,7 @@ struct RepositoryOptions: ParsableArguments {
 
 /// Options of commands that work on the factory's home rather than one repository.
 struct HomeOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")

@@ -16,21 +16,32 @@ struct Scaffold: ParsableCommand {
             --no-input takes every default, --set KEY=VALUE answers one (a choice must be one of \
             its options, a yes/no takes yes/no/true/false/1/0). The answers are recorded in \
             $MF_HOME/replay/TEMPLATE.json for --replay, and in the new repository's \
-            .mf/scaffold.json for --replay-file.
+            .mf/scaffold.json for --replay-file, with where the template came from (the \
+            template, --checkout, the commit rendered, --directory): `mf scaffold --replay-file \
+            PROJECT/.mf/scaffold.json -o DIR` renders the project again from that same template \
+            revision (a TEMPLATE, --checkout or --directory given instead wins).
+
+            --overwrite-if-exists renders into an existing project folder; its first commit holds \
+            only what the template (and its hooks) wrote, and .mf/; other files there stay \
+            untracked.
 
             The result is a git repository: one commit on the production line (master) and the \
             development line (development), HEAD on development, and .mf/flow.yaml naming them. \
             Start work with a feature/* branch from development.
 
-            --json prints {project, template, templateCommit, files, answers, ignoredKeys, \
-            repository: {production, development, head, commit}}.
+            --json prints {project, template, templateCommit, source: {template, checkout, \
+            commit, directory}, files, answers, ignoredKeys, repository: {production, \
+            development, head, commit}}. With shell completion installed (see mf --help), \
+            TEMPLATE completes to the built-in templates.
             """
     )
 
-    @Argument(help: ArgumentHelp("A built-in template name, a template folder, or a git URL.", valueName: "template"))
+    @Argument(
+        help: ArgumentHelp("A built-in template name, a template folder, or a git URL (with --replay-file: the one it records).", valueName: "template"),
+        completion: .custom(Scaffold.completeTemplate))
     var template: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The folder to create the project in.", valueName: "dir"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The folder to create the project in.", valueName: "dir"), completion: .directory)
     var output: String = "."
 
     @Flag(name: .long, help: "Ask nothing: every variable takes its default (or its --set value).")
@@ -42,7 +53,9 @@ struct Scaffold: ParsableCommand {
     @Flag(name: .long, help: "Answer with the answers last given to this template.")
     var replay = false
 
-    @Option(name: .long, help: ArgumentHelp("Answer from a replay file (cookiecutter's, or a project's .mf/scaffold.json).", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Answer from a replay file (cookiecutter's, or a project's .mf/scaffold.json, which also names the template revision).", valueName: "file"),
+        completion: .file(extensions: ["json"]))
     var replayFile: String?
 
     @Option(name: .long, help: ArgumentHelp("For a git template: the branch, tag or commit to use.", valueName: "ref"))
@@ -54,7 +67,7 @@ struct Scaffold: ParsableCommand {
     @Flag(name: .long, help: "Render into an existing project folder, replacing the files the template writes (never deleting others).")
     var overwriteIfExists = false
 
-    @Option(name: .long, help: ArgumentHelp("Run the template's hooks: yes (default), no, or ask.", valueName: "yes|no|ask"))
+    @Option(name: .long, help: ArgumentHelp("Run the template's hooks: yes (default), no, or ask.", valueName: "yes|no|ask"), completion: .list(["yes", "no", "ask"]))
     var acceptHooks: String = "yes"
 
     @Flag(name: .long, help: "Leave the result a plain folder, not a git repository.")
@@ -63,17 +76,19 @@ struct Scaffold: ParsableCommand {
     @Flag(name: .long, help: "List the built-in templates and exit.")
     var list = false
 
-    @Option(name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else the templates/ folder of this installation).", valueName: "dir"))
+    @Option(
+        name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else the templates/ folder of this installation).", valueName: "dir"),
+        completion: .directory)
     var templates: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     func validate() throws {
-        if !list, template == nil { throw ValidationError("Missing expected argument '<template>' (or pass --list).") }
+        if !list, template == nil, replayFile == nil { throw ValidationError("Missing expected argument '<template>' (or pass --list, or --replay-file).") }
         if (replay || replayFile != nil) && !set.isEmpty { throw ValidationError("--replay cannot be combined with --set.") }
         if !["yes", "no", "ask"].contains(acceptHooks) { throw ValidationError("--accept-hooks takes yes, no or ask.") }
         for pair in set where !pair.contains("=") { throw ValidationError("--set takes key=value, not '\(pair)'.") }
@@ -89,7 +104,12 @@ struct Scaffold: ParsableCommand {
                 }
                 return
             }
-            var request = ScaffoldRequest(template: template!, outputDirectory: URL(fileURLWithPath: output))
+            let outputDirectory = URL(fileURLWithPath: output)
+            var request = if let template {
+                ScaffoldRequest(template: template, outputDirectory: outputDirectory)
+            } else {
+                ScaffoldRequest(replaying: URL(fileURLWithPath: replayFile!), outputDirectory: outputDirectory)
+            }
             request.checkout = checkout
             request.directory = directory
             request.extraContext = set.map { pair in
@@ -117,7 +137,8 @@ struct Scaffold: ParsableCommand {
             if json {
                 try printJSON(result)
             } else {
-                print("Created \(result.project) from \(result.template) (\(result.files.count) files).")
+                let revision = result.templateCommit.map { " at \($0.prefix(8))" } ?? ""
+                print("Created \(result.project) from \(result.template)\(revision) (\(counted(result.files.count, "file"))).")
                 if let repository = result.repository {
                     print("A git repository: \(repository.production) and \(repository.development) at \(repository.commit.prefix(8)), HEAD on \(repository.head).")
                     print("Next: cd \(result.project) && git switch -c feature/first-change && mf build")
@@ -130,6 +151,14 @@ struct Scaffold: ParsableCommand {
     var homeURL: URL { Home.url(home) }
 
     func builtInTemplates() -> URL? { BuiltInTemplates.find(override: templates) }
+
+    /// Shell completion of TEMPLATE: the built-in templates, as `mf scaffold --list` lists them
+    /// (from the --templates folder when the command line names one).
+    @Sendable static func completeTemplate(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        let folder = words.firstIndex(of: "--templates").flatMap { words.indices.contains($0 + 1) ? words[$0 + 1] : nil }
+        let scaffolder = Scaffolder(builtInTemplates: BuiltInTemplates.find(override: folder), home: Home.url(nil))
+        return scaffolder.builtIns().map(\.name).filter { $0.hasPrefix(prefix) }
+    }
 }
 
 /// Asks a template's questions on the terminal (prompts on stderr, answers from stdin); at the

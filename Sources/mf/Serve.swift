@@ -27,14 +27,17 @@ struct Serve: AsyncParsableCommand {
 
             --follow ENV serves what the environment (production or staging) of --repo names in \
             the store, and swaps to each new version as mf reconcile moves it: the new bundle is \
-            started and warmed before traffic moves, and the old one drains.
+            started and warmed before traffic moves, and the old one drains. It also applies the \
+            policy .mf/traffic.yaml declares at the head of the production line (per model: \
+            weights, sticky_header, shadow), loading the versions it names from their bundles; a \
+            commit that changes or removes the file changes or ends the policy.
 
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
             """
     )
 
-    @Argument(help: ArgumentHelp("Bundles to serve: folders or .tar.gz archives.", valueName: "bundle"))
+    @Argument(help: ArgumentHelp("Bundles to serve: folders or .tar.gz archives.", valueName: "bundle"), completion: .file())
     var bundles: [String] = []
 
     @Option(help: "The address to listen on.")
@@ -61,7 +64,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The admin API's bearer token (default: $MF_ADMIN_TOKEN; none: the admin API is off).", valueName: "token"))
     var adminToken: String?
 
-    @Option(help: ArgumentHelp("Python packages: 'lock' (an environment from the bundle's requirements.lock) or 'system' (python3 as it is, as in the container).", valueName: "lock|system"))
+    @Option(help: ArgumentHelp("Python packages: 'lock' (an environment from the bundle's requirements.lock) or 'system' (python3 as it is, as in the container).", valueName: "lock|system"), completion: .list(["lock", "system"]))
     var python = "lock"
 
     @Option(name: .customLong("ab"), help: ArgumentHelp("A/B weights for a model: MODEL=VERSION:WEIGHT,VERSION:WEIGHT.", valueName: "spec"))
@@ -73,7 +76,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The request header that keeps a client on one A/B version.", valueName: "name"))
     var stickyHeader: String?
 
-    @Option(help: ArgumentHelp("Serve what this environment names, and follow it: production or staging.", valueName: "env"))
+    @Option(help: ArgumentHelp("Serve what this environment names, and follow it: production or staging.", valueName: "env"), completion: .list(["production", "staging"]))
     var follow: String?
 
     @OptionGroup var repository: RepositoryOptions

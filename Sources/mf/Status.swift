@@ -69,6 +69,15 @@ struct Status: ParsableCommand {
         }.joined(separator: "\n")
     }
 
+    /// Where the branch names came from, as a sentence.
+    static func namesLine(_ source: FlowConfiguration.Source) -> String {
+        switch source {
+        case .file: "Flow names from \(FlowConfiguration.filePath)."
+        case .gitConfig: "Flow names from git config (gitflow.branch.*, gitflow.prefix.*)."
+        case .detected: "Flow names detected from the branches."
+        }
+    }
+
     static func render(_ flow: Flow) -> String {
         func line(_ head: BranchHead?, missing: String) -> String {
             guard let head else { return missing }
@@ -98,7 +107,7 @@ struct Status: ParsableCommand {
                 lines.append("Latest release\(model): \(release.tag) \(release.commit.short)\(release.hotfix ? " (hotfix)" : "")")
             }
         }
-        lines.append("Flow names from \(flow.configuration.source.rawValue).")
+        lines.append(namesLine(flow.configuration.source))
         if flow.violations.isEmpty {
             lines.append("The repository follows the flow rules.")
         } else {

@@ -34,13 +34,13 @@ struct Webhook: AsyncParsableCommand {
     @Option(help: "The port (0 picks a free one).")
     var port = 8090
 
-    @Option(name: .customLong("secret-file"), help: ArgumentHelp("A file holding the shared secret (else $MF_WEBHOOK_SECRET).", valueName: "path"))
+    @Option(name: .customLong("secret-file"), help: ArgumentHelp("A file holding the shared secret (else $MF_WEBHOOK_SECRET).", valueName: "path"), completion: .file())
     var secretFile: String?
 
     @Option(name: .customLong("repository"), help: ArgumentHelp("A repository served, as its forge name and fetch URL (repeatable).", valueName: "name=url"))
     var repositories: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     func run() async throws {
@@ -103,7 +103,7 @@ struct Watch: AsyncParsableCommand {
     @Flag(help: "Fetch once, queue if anything changed, and exit.")
     var once = false
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     @Flag(help: "Print JSON lines for scripts instead of text.")
@@ -144,7 +144,7 @@ struct Watch: AsyncParsableCommand {
                 } else if changed.isEmpty {
                     if once { print("\(mirrorName): no change") }
                 } else {
-                    print("\(mirrorName): \(changed.count) refs moved (\(changed.joined(separator: ", "))); job \(look.job ?? 0) \(look.outcome ?? "")")
+                    print("\(mirrorName): \(counted(changed.count, "ref")) moved (\(changed.joined(separator: ", "))); job \(look.job ?? 0) \(look.outcome ?? "")")
                 }
             } catch {
                 if once { printError(error); throw ExitCode(2) }

@@ -28,7 +28,7 @@ struct WorkerCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
     @Option(help: "How many repositories to reconcile at once.")
@@ -153,7 +153,7 @@ struct Enqueue: ParsableCommand {
     @Flag(help: "Read the pushed refs as post-receive gets them, from standard input.")
     var stdin = false
 
-    @Option(help: "What asked for the job (recorded on its sessions): enqueue, hook, webhook or watch.")
+    @Option(help: "What asked for the job (recorded on its sessions): enqueue, hook, webhook or watch.", completion: .list(["enqueue", "hook", "webhook", "watch"]))
     var trigger = "enqueue"
 
     @Option(help: ArgumentHelp("An id of this delivery; one seen before queues nothing.", valueName: "key"))

@@ -76,6 +76,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/.git"))
     }
 
+    /// Only the files `including` takes go into the tree; a folder left with none is left out.
+    @Test func treeFromAFolderTakesOnlyTheIncludedFiles() throws {
+        let source = TemporaryDirectory("some")
+        try source.write("keep.txt", "kept\n")
+        try source.write("src/keep.py", "print('kept')\n")
+        try source.write("src/mine.txt", "not the template's\n")
+        try source.write("notes/mine.txt", "not the template's either\n")
+        let store = TemporaryDirectory("store")
+        let repository = try Repository.create(at: store.appending("r.git"), bare: true)
+        let tree = try repository.writeTree(fromDirectory: source.path) { !$0.hasSuffix("mine.txt") }
+        let commit = try repository.commit(tree: tree, parents: [], message: "some", author: author)
+        let out = store.appending("out")
+        _ = try repository.export(commit: commit, to: out)
+        let exported = try FileManager.default.subpathsOfDirectory(atPath: out).sorted()
+        #expect(exported == ["keep.txt", "src", "src/keep.py"])
+    }
+
     @Test func headAndCheckout() throws {
         let folder = TemporaryDirectory("checkout")
         let repository = try Repository.create(at: folder.appending("r"))

@@ -94,6 +94,39 @@ import Testing
         #expect(flow.violations[0].message.contains("development commit"))
     }
 
+    /// A release merges development into the production line; a hotfix that forks from a
+    /// development commit inside that merge is not forked from a release, whether the commit is
+    /// the merged tip (its tree is the release's) or one before it.
+    @Test(arguments: ["development", "development~1"])
+    func hotfixFromADevelopmentCommitInsideAReleaseMerge(_ fork: String) throws {
+        let fixture = try GitFixture()
+        try fixture.commit("one")
+        try fixture.git(["tag", "v1.0.0"])
+        try fixture.git(["checkout", "-q", "-b", "development"])
+        try fixture.commit("first feature", file: "a.txt")
+        try fixture.commit("second feature", file: "b.txt")
+        try fixture.git(["checkout", "-q", "master"])
+        try fixture.git(["merge", "-q", "--no-ff", "-m", "release 1.1.0", "development"])
+        try fixture.git(["tag", "v1.1.0"])
+        let base = try fixture.id(fork)
+        try fixture.git(["checkout", "-q", "-b", "hotfix/1.1.1", fork])
+        try fixture.commit("fix", file: "fix.txt")
+        // The same release made from a tagged release branch: a hotfix from the merge is fine.
+        try fixture.git(["checkout", "-q", "-b", "release/1.2.0", "development"])
+        try fixture.commit("bump 1.2.0", file: "VERSION", content: "1.2.0\n")
+        try fixture.git(["tag", "v1.2.0"])
+        try fixture.git(["checkout", "-q", "master"])
+        try fixture.git(["merge", "-q", "--no-ff", "-m", "release 1.2.0", "release/1.2.0"])
+        try fixture.git(["checkout", "-q", "-b", "hotfix/1.2.1", "master"])
+        try fixture.commit("another fix", file: "fix2.txt")
+        let flow = try readFlow(fixture.path)
+        #expect(rules(flow) == [.hotfixBase], "\(flow.violations)")
+        let violation = try #require(flow.violations.first)
+        #expect(violation.refs == ["refs/heads/hotfix/1.1.1", "refs/heads/master"])
+        #expect(violation.commits.last?.hex == base)
+        #expect(violation.message.contains("not a release"), "\(violation.message)")
+    }
+
     @Test func hotfixFromAReleaseMergeCommitIsFine() throws {
         // The merge of a tagged release branch has the release's tree, so forking there is fine.
         let fixture = try gitFlowFixture()

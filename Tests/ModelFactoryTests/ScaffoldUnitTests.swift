@@ -1,6 +1,7 @@
 import Foundation
 import Jinja
 @testable import ModelFactory
+import TestSupport
 import Testing
 
 @Suite struct ScaffoldUnitTests {
@@ -54,5 +55,46 @@ import Testing
         }
         for path in ["templates/python-model", "./x", "/tmp/x", "python-model"] { #expect(!Scaffolder.isRepositoryURL(path), "\(path)") }
         #expect(Scaffolder.expandAbbreviation("gh:owner/repo") == "https://github.com/owner/repo.git")
+    }
+
+    /// What a replay file records of its template, and how a request is completed from it: the
+    /// record fills in what the command line leaves out, and never overrides what it says.
+    @Test func aReplayFileCompletesTheRequest() throws {
+        let folder = TemporaryDirectory("record")
+        let commit = String(repeating: "ab", count: 20)
+        try folder.write("full.json", """
+            {"cookiecutter": {"name": "x"}, "_mf": {"template": "https://example.com/t.git", "checkout": "v1", "commit": "\(commit)", "directory": "sub"}}
+            """)
+        try folder.write("plain.json", "{\"cookiecutter\": {\"name\": \"x\"}}")
+        try folder.write("bad-commit.json", "{\"cookiecutter\": {}, \"_mf\": {\"template\": \"t\", \"commit\": \"v1\"}}")
+        try folder.write("no-template.json", "{\"cookiecutter\": {}, \"_mf\": {\"commit\": null}}")
+        let full = URL(fileURLWithPath: folder.appending("full.json"))
+        #expect(try TemplateSource.recorded(in: full)
+            == TemplateSource(template: "https://example.com/t.git", checkout: "v1", commit: commit, directory: "sub"))
+        #expect(try TemplateSource.recorded(in: URL(fileURLWithPath: folder.appending("plain.json"))) == nil)
+        #expect(throws: ScaffoldError.self) { try TemplateSource.recorded(in: URL(fileURLWithPath: folder.appending("bad-commit.json"))) }
+        #expect(throws: ScaffoldError.self) { try TemplateSource.recorded(in: URL(fileURLWithPath: folder.appending("no-template.json"))) }
+
+        let scaffolder = Scaffolder(builtInTemplates: nil, home: URL(fileURLWithPath: folder.appending("home")))
+        let output = URL(fileURLWithPath: folder.path)
+        // No TEMPLATE: everything recorded.
+        let (replayed, template) = try scaffolder.completing(ScaffoldRequest(replaying: full, outputDirectory: output))
+        #expect(template == "https://example.com/t.git")
+        #expect(replayed.checkout == "v1" && replayed.commit == commit && replayed.directory == "sub")
+        // --checkout asks for the ref as it is now; --directory another folder.
+        var request = ScaffoldRequest(replaying: full, outputDirectory: output)
+        request.checkout = "main"
+        request.directory = "other"
+        let (moved, _) = try scaffolder.completing(request)
+        #expect(moved.checkout == "main" && moved.commit == nil && moved.directory == "other")
+        // Another TEMPLATE: the record is only answers.
+        request = ScaffoldRequest(template: "https://example.com/another.git", outputDirectory: output)
+        request.replay = .file(full)
+        let (other, otherTemplate) = try scaffolder.completing(request)
+        #expect(otherTemplate == "https://example.com/another.git" && other.checkout == nil && other.commit == nil && other.directory == nil)
+        // A replay file without a record needs TEMPLATE.
+        #expect(throws: ScaffoldError.self) {
+            try scaffolder.completing(ScaffoldRequest(replaying: URL(fileURLWithPath: folder.appending("plain.json")), outputDirectory: output))
+        }
     }
 }

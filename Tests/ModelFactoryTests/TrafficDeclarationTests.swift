@@ -16,6 +16,14 @@ import Testing
         #expect(try TrafficDeclaration.parse("") == TrafficDeclaration())
     }
 
+    /// Logs show a policy in YAML's terms, versions in version order (1.10.0 after 1.9.0).
+    @Test func describesAPolicyAsYAMLReadsIt() {
+        #expect(TrafficDeclaration.Model(weights: ["1.1.0": 10, "1.0.0": 90]).description == "weights {1.0.0: 90, 1.1.0: 10}, shadow none")
+        #expect(TrafficDeclaration.Model(weights: ["1.10.0": 1, "1.9.0": 3], shadow: "2.0.0", stickyHeader: "X-Customer").description
+            == "weights {1.9.0: 3, 1.10.0: 1}, sticky header X-Customer, shadow 2.0.0")
+        #expect(TrafficDeclaration.Model().description == "weights none, shadow none")
+    }
+
     @Test func namesEveryProblem() throws {
         let error = #expect(throws: ManifestError.self) {
             try TrafficDeclaration.parse("""

@@ -52,7 +52,7 @@ import Testing
 
     @Test func refusesRaggedRows() {
         let error = #expect(throws: ModelError.self) { try Table(csv: "a,b\n1,2\n3\n") }
-        #expect(error?.description == "CSV row 3 has 1 fields; the header has 2")
+        #expect(error?.description == "CSV row 3 has 1 field; the header has 2")
         #expect(throws: ModelError.self) { try Table(csv: "") }
     }
 

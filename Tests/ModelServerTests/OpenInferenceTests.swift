@@ -56,6 +56,7 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         ("[1]", "must be a JSON object"),
         ("{\"inputs\": []}", "no 'inputs'"),
         ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [3], \"data\": [1, 2]}]}", "shape [3] (3 elements) but 2 values"),
+        ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [2], \"data\": [1]}]}", "shape [2] (2 elements) but 1 value"),
         ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [-1], \"data\": [1]}]}", "no valid shape"),
         ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1000000000000], \"data\": [1]}]}", "no valid shape"),
         ("{\"inputs\": [{\"name\": \"tenure\", \"shape\": [1], \"data\": [1]}]}", "has no datatype"),

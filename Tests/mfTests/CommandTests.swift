@@ -83,6 +83,22 @@ import Testing
         #expect(status["ignoredTags"] as? [String] == ["experiment"])
     }
 
+    /// The text says where the branch names came from in words: detected from the branches,
+    /// git-flow's git config, or the flow file.
+    @Test func textSaysWhereTheFlowNamesCameFrom() throws {
+        let fixture = try releasedRepository()
+        func text() throws -> String {
+            let result = try mf(["status", "--repo", fixture.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout
+        }
+        #expect(try text().contains("\nFlow names detected from the branches.\n"))
+        try fixture.git(["config", "gitflow.branch.master", "master"])
+        #expect(try text().contains("\nFlow names from git config (gitflow.branch.*, gitflow.prefix.*).\n"))
+        try fixture.commit("flow", file: ".mf/flow.yaml", content: "production: master\ndevelopment: development\n")
+        #expect(try text().contains("\nFlow names from .mf/flow.yaml.\n"))
+    }
+
     @Test func emptyRepositoryHasNullLines() throws {
         let fixture = try GitFixture()
         let result = try mf(["status", "--repo", fixture.path, "--json"])
@@ -434,5 +450,41 @@ import Testing
         expectOneLineError(
             try mf(["predict", "--input", fixture.directory.appending("instances.json"), "--repo", failing.path, "--home", home.path]),
             containing: "its session")
+    }
+}
+
+/// Shell completion: the generated scripts offer the values of options that take a fixed set,
+/// and TEMPLATE completes to the built-in templates through mf itself.
+@Suite struct CompletionTests {
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func scriptsOfferOptionValues(shell: String) throws {
+        let result = try mf(["--generate-completion-script", shell])
+        #expect(result.status == 0, "\(result.stderr)")
+        let script = result.stdout
+        for values in [["yes", "no", "ask"], ["lock", "system"], ["production", "staging"]] {
+            let listed: String = switch shell {
+            case "bash": "'" + values.joined(separator: "'$'\\n''") + "'"
+            case "zsh": values.map { "'\($0)'" }.joined(separator: " ")
+            default: values.joined(separator: " ")
+            }
+            #expect(script.contains(listed), "\(shell) lacks \(listed)")
+        }
+        // TEMPLATE asks mf itself, and folders complete as folders.
+        #expect(script.contains("---completion scaffold -- positional@0"))
+        #expect(script.contains(shell == "bash" ? "-d" : shell == "zsh" ? "_files -/" : "__fish_complete_directories"))
+    }
+
+    @Test func templateCompletesToTheBuiltInTemplates() throws {
+        let all = try mf(["---completion", "scaffold", "--", "positional@0", "2", "0", "mf", "scaffold", ""])
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.stdout.split(separator: "\n") == ["python-model", "swift-model"])
+        let some = try mf(["---completion", "scaffold", "--", "positional@0", "2", "2", "mf", "scaffold", "sw"])
+        #expect(some.stdout.split(separator: "\n") == ["swift-model"])
+        // From the --templates folder the command line names.
+        let folder = TemporaryDirectory("completion")
+        try folder.write("mine/cookiecutter.json", "{\"name\": \"x\"}\n")
+        try folder.write("mine/{{cookiecutter.name}}/readme.txt", "{{ cookiecutter.name }}\n")
+        let mine = try mf(["---completion", "scaffold", "--", "positional@0", "4", "0", "mf", "scaffold", "--templates", folder.path, ""])
+        #expect(mine.stdout.split(separator: "\n") == ["mine"], "\(mine.stdout)\(mine.stderr)")
     }
 }

@@ -177,6 +177,141 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
                            containing: "there are no recorded answers to replay")
     }
 
+    /// `.mf/scaffold.json` records where the template came from (URL, checkout, the commit
+    /// rendered, folder), and `--replay-file` alone renders that revision again, even after the
+    /// tag moved; a file without the record needs TEMPLATE, and a commit the template's
+    /// repository no longer has is named.
+    @Test func replayFileRendersTheRecordedTemplateRevision() throws {
+        let source = try GitFixture("template-source")
+        try source.directory.write("repo/templates/greeting/cookiecutter.json", "{\"name\": \"hello\", \"greeting\": \"Hi\"}\n")
+        try source.directory.write("repo/templates/greeting/{{cookiecutter.name}}/greeting.txt", "{{ cookiecutter.greeting }}, revision one ({{ cookiecutter._checkout }})\n")
+        try source.git(["add", "-A"])
+        try source.git(["commit", "-q", "-m", "revision one"])
+        try source.git(["tag", "v1"])
+        let tagged = try source.id("v1^{commit}")
+        let url = "file://" + source.path
+        let folder = TemporaryDirectory("replay-revision")
+        let home = folder.appending("home")
+        let first = try mf(["scaffold", url, "--checkout", "v1", "--directory", "templates/greeting", "--no-input", "--set", "greeting=Hello",
+                            "-o", folder.appending("a"), "--home", home])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasPrefix("Created \(folder.appending("a/hello")) from \(url) at \(tagged.prefix(8)) (1 file)."), "\(first.stdout)")
+        let record = folder.appending("a/hello/.mf/scaffold.json")
+        let recorded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any]
+        let origin = try #require(recorded?["_mf"] as? [String: Any])
+        #expect(origin["template"] as? String == url)
+        #expect(origin["checkout"] as? String == "v1")
+        #expect(origin["commit"] as? String == tagged)
+        #expect(origin["directory"] as? String == "templates/greeting")
+
+        // The template moves on and the tag with it.
+        try source.directory.write("repo/templates/greeting/{{cookiecutter.name}}/greeting.txt", "{{ cookiecutter.greeting }}, revision two\n")
+        try source.git(["commit", "-q", "-am", "revision two"])
+        try source.git(["tag", "-f", "v1"])
+        let again = try mf(["scaffold", "--replay-file", record, "-o", folder.appending("b"), "--home", home, "--json"], input: Data())
+        #expect(again.status == 0, "\(again.stderr)")
+        let report = try #require(try json(again) as? [String: Any])
+        #expect(report["templateCommit"] as? String == tagged)
+        #expect((report["source"] as? [String: Any])?["commit"] as? String == tagged)
+        let a = try snapshot(folder.appending("a/hello")).filter { !$0.key.hasPrefix(".git/") && $0.key != ".git" }
+        let b = try snapshot(folder.appending("b/hello")).filter { !$0.key.hasPrefix(".git/") && $0.key != ".git" }
+        expectSameTree(a, b)
+        #expect(try String(contentsOfFile: folder.appending("b/hello/greeting.txt"), encoding: .utf8) == "Hello, revision one (v1)\n")
+        // --checkout asks for another revision: the tag as it is now.
+        let moved = try mf(["scaffold", "--replay-file", record, "--checkout", "v1", "--no-git", "-o", folder.appending("c"), "--home", home], input: Data())
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(try String(contentsOfFile: folder.appending("c/hello/greeting.txt"), encoding: .utf8) == "Hello, revision two\n")
+
+        // A home that never saw the commit, from a repository that no longer has it.
+        try source.git(["tag", "-d", "v1"])
+        try source.git(["reflog", "expire", "--expire=now", "--all"])
+        try source.git(["checkout", "-q", "--orphan", "fresh"])
+        try source.git(["commit", "-q", "-m", "history rewritten"])
+        try source.git(["branch", "-D", "master"])
+        try source.git(["gc", "-q", "--prune=now"])
+        expectOneLineError(
+            try mf(["scaffold", "--replay-file", record, "-o", folder.appending("d"), "--home", folder.appending("fresh-home")], input: Data()),
+            containing: "the template's recorded commit \(tagged.prefix(12)) (v1) is no longer in \(url)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appending("d/hello")))
+
+        // cookiecutter's own replay file names no template.
+        try folder.write("cookiecutter-replay.json", "{\"cookiecutter\": {\"name\": \"x\"}}\n")
+        expectOneLineError(try mf(["scaffold", "--replay-file", folder.appending("cookiecutter-replay.json"), "-o", folder.appending("e")]),
+                           containing: "does not record which template it was rendered from")
+    }
+
+    /// With git, --overwrite-if-exists commits what the template wrote (and `.mf/`), never the
+    /// files that were in the folder before: those stay, untouched and untracked.
+    @Test func overwriteCommitsOnlyTheTemplatesFiles() throws {
+        let folder = TemporaryDirectory("overwrite-git")
+        try folder.write("churn/notes/mine.txt", "my notes\n")
+        try folder.write("churn/secrets.env", "TOKEN=do-not-commit\n")
+        try folder.write("churn/model.py", "# replaced by the template\n")
+        let result = try mf(["scaffold", "python-model", "--no-input", "--overwrite-if-exists", "-o", folder.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let project = folder.appending("churn")
+        let git = { (arguments: [String]) throws -> String in
+            let run = try runProcess("/usr/bin/git", ["-C", project] + arguments, environment: gitEnvironment(home: folder.path))
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout
+        }
+        let committed = Set(try git(["ls-tree", "-r", "--name-only", "HEAD"]).split(separator: "\n").map(String.init))
+        let files = try #require((try json(result) as? [String: Any])?["files"] as? [String])
+        #expect(committed == Set(files).union([".mf/scaffold.json"]), "\(committed.symmetricDifference(files))")
+        #expect(!committed.contains("secrets.env") && !committed.contains("notes/mine.txt") && committed.contains("model.py"))
+        #expect(try git(["status", "--porcelain", "--untracked-files=all"]) == "?? notes/mine.txt\n?? secrets.env\n")
+        #expect(try String(contentsOfFile: project + "/secrets.env", encoding: .utf8) == "TOKEN=do-not-commit\n")
+        #expect(try String(contentsOfFile: project + "/model.py", encoding: .utf8) != "# replaced by the template\n")
+    }
+
+    /// A built-in template's README does not ask for the `git init` mf scaffold has done, and its
+    /// CI installs mf from where the team's MF_SOURCE and MF_VERSION variables say: the
+    /// workflow's install step, run as Actions runs it, clones that source at that version and
+    /// runs its scripts/install, and without MF_SOURCE it stops saying what to set.
+    @Test(arguments: ["python-model", "swift-model"])
+    func generatedProjectsReadmeAndCI(_ template: String) throws {
+        let folder = TemporaryDirectory("ci-\(template)")
+        let made = try mf(["scaffold", template, "--no-input", "-o", folder.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let project = folder.appending("churn")
+        let readme = try String(contentsOfFile: project + "/README.md", encoding: .utf8)
+        #expect(!readme.contains("```sh\ngit init"), "the README still starts the flow with git init")
+        #expect(readme.contains("`mf scaffold` made this folder a git repository on the flow already"))
+        #expect(readme.contains("`MF_SOURCE`"))
+        let workflow = try String(contentsOfFile: project + "/.github/workflows/model.yml", encoding: .utf8)
+        #expect(!workflow.contains("github.com/model-factory/model-factory"))
+        #expect(workflow.contains("MF_SOURCE: ${{ vars.MF_SOURCE }}"))
+        #expect(workflow.contains("MF_VERSION: ${{ vars.MF_VERSION || '0.1.0' }}"))
+
+        // The install step's script, as the workflow has it.
+        let lines = workflow.components(separatedBy: "\n")
+        let step = try #require(lines.firstIndex(of: "      - name: Install mf"))
+        let run = try #require(lines[step...].firstIndex(of: "        run: |"))
+        let script = lines[(run + 1)...].prefix { $0.hasPrefix("          ") || $0.isEmpty }.map { String($0.dropFirst(10)) }.joined(separator: "\n")
+        try folder.write("install-step.sh", script + "\n")
+
+        // A team's Model Factory: a repository whose tag 0.1.0 has a scripts/install.
+        let source = try GitFixture("mf-source")
+        try source.directory.write("repo/scripts/install", "#!/bin/sh\nmkdir -p \"$1/bin\" && printf '#!/bin/sh\\necho mf from the team\\n' > \"$1/bin/mf\" && chmod +x \"$1/bin/mf\"\n")
+        try source.git(["add", "-A"])
+        try source.git(["update-index", "--chmod=+x", "scripts/install"])
+        try source.git(["commit", "-q", "-m", "mf"])
+        try source.git(["tag", "0.1.0"])
+        var environment = gitEnvironment(home: folder.path)
+        environment["RUNNER_TEMP"] = folder.appending("runner")
+        environment["MF_PREFIX"] = folder.appending("prefix")
+        environment["MF_VERSION"] = "0.1.0"
+        try FileManager.default.createDirectory(atPath: folder.appending("runner"), withIntermediateDirectories: true)
+        environment["MF_SOURCE"] = ""
+        let unset = try runProcess("/bin/bash", ["-eo", "pipefail", folder.appending("install-step.sh")], environment: environment)
+        #expect(unset.status == 1 && unset.stdout.contains("Set the Actions variable MF_SOURCE"), "\(unset.stdout)\(unset.stderr)")
+        environment["MF_SOURCE"] = "file://" + source.path
+        let installed = try runProcess("/bin/bash", ["-eo", "pipefail", folder.appending("install-step.sh")], environment: environment)
+        #expect(installed.status == 0, "\(installed.stdout)\(installed.stderr)")
+        let ran = try runProcess(folder.appending("prefix/bin/mf"), [])
+        #expect(ran.stdout == "mf from the team\n")
+    }
+
     /// An existing project folder is refused; with --overwrite-if-exists the template's files are
     /// written again and nothing else is touched.
     @Test func existingOutputIsRefusedUnlessOverwriting() throws {

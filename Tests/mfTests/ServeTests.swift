@@ -585,6 +585,10 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(Set(try versions().values) == ["1.1.0"])
         #expect((try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"])
         #expect(server.stop() == 0)
+        // The log names each policy in the file's own terms, not Swift's.
+        let log = server.log
+        #expect(log.contains("traffic for demo as .mf/traffic.yaml declares: weights {1.0.0: 50, 1.1.0: 50}, sticky header X-Customer, shadow none"), "\(log)")
+        #expect(log.contains("traffic for demo as .mf/traffic.yaml declares: weights none, shadow none"), "\(log)")
     }
 
     /// The bundle's Dockerfile runs `mf serve` with arguments that work: its CMD, with the bundle's

@@ -72,9 +72,11 @@ extension Flow {
     }
 
     /// A hotfix branch must fork from a release on the production line: its merge base with the
-    /// production line is a release commit (or a commit with a release's tree, as a `--no-ff`
-    /// merge of a release makes), and it contains nothing of the development line that the
-    /// production line lacks.
+    /// production line is a release commit, or a commit of the production line's own
+    /// (first-parent) history with a release's tree, as a `--no-ff` merge of a tagged release
+    /// branch makes; and it contains nothing of the development line that the production line
+    /// lacks. A commit the production line has only through a merge (a development commit that
+    /// a release merged) is not a release, even when its tree is the release's.
     private mutating func checkHotfixes(
         _ repository: Repository, graph: CommitGraph, productionLine: CommitGraph.Ancestry
     ) throws(GitError) {
@@ -83,6 +85,7 @@ extension Flow {
         let released = releases.filter(\.productionLine)
         let releaseCommits = Set(released.map(\.commit))
         var releaseTrees: Set<ObjectID>?
+        var firstParents: Set<ObjectID>?
         for hotfix in hotfixes {
             guard let tip = hotfix.commit else { continue }
             let refs = ["refs/heads/" + hotfix.branch, "refs/heads/" + production.branch]
@@ -102,6 +105,14 @@ extension Flow {
                 continue
             }
             if releaseCommits.contains(base) { continue }
+            if firstParents == nil { firstParents = Set(graph.firstParentHistory(from: head)) }
+            guard firstParents!.contains(base) else {
+                violations.append(Violation(
+                    rule: .hotfixBase,
+                    message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) forks from \(base.short), which is not a release and reached the production line '\(production.branch)' only through a merge; start hotfixes from a release tag",
+                    refs: refs, commits: [tip, base]))
+                continue
+            }
             if releaseTrees == nil {
                 var trees: Set<ObjectID> = []
                 for release in released { trees.insert(try repository.treeID(of: release.commit)) }

@@ -85,3 +85,17 @@ public struct TrafficDeclaration: Sendable, Equatable {
         return declaration
     }
 }
+
+extension TrafficDeclaration.Model: CustomStringConvertible {
+    /// The policy as a log line shows it, in YAML's flow style and versions in order:
+    /// `weights {1.0.0: 90, 1.1.0: 10}, sticky header X-Customer, shadow none`.
+    public var description: String {
+        let ordered = weights.sorted { left, right in
+            if let one = Version(left.key), let other = Version(right.key), one != other { return one < other }
+            return left.key < right.key
+        }
+        var text = "weights " + (ordered.isEmpty ? "none" : "{" + ordered.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}")
+        if let stickyHeader { text += ", sticky header \(stickyHeader)" }
+        return text + ", shadow \(shadow ?? "none")"
+    }
+}

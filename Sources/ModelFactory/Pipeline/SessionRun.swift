@@ -174,7 +174,7 @@ struct SessionRun {
                     let instances = JSONValue.array(manifest.examples.map { .object($0.mapValues(JSONValue.init)) })
                     let answer = try await worker.call("predict", ["instances": instances], timeout: limit)
                     guard let predictions = answer["predictions"]?.arrayValue, predictions.count == manifest.examples.count else {
-                        throw StepFailure(step: "predict", message: "expected \(manifest.examples.count) predictions, got \(answer)")
+                        throw StepFailure(step: "predict", message: "expected \(counted(manifest.examples.count, "prediction")), got \(answer)")
                     }
                     let outputs = Set(manifest.schema.outputs.map(\.name))
                     for (index, prediction) in predictions.enumerated() {

@@ -19,6 +19,10 @@ public enum ScaffoldError: Error, Sendable, CustomStringConvertible {
     case outputExists(path: String)
     case hookFailed(hook: String, problem: String)
     case replayNotFound(path: String)
+    /// `--replay-file` without TEMPLATE, and the file does not record one.
+    case replayNamesNoTemplate(path: String)
+    /// The commit a replay file records is not in the template's repository.
+    case templateCommitMissing(template: String, commit: String, checkout: String?)
     case io(path: String, problem: String)
     case git(GitError)
 
@@ -36,6 +40,10 @@ public enum ScaffoldError: Error, Sendable, CustomStringConvertible {
         case .outputExists(let path): "\(path) already exists; pass --overwrite-if-exists to render into it"
         case .hookFailed(let hook, let problem): "the \(hook) hook failed (\(problem)); nothing of this run was kept"
         case .replayNotFound(let path): "there are no recorded answers to replay at \(path)"
+        case .replayNamesNoTemplate(let path):
+            "\(path) does not record which template it was rendered from (no _mf.template); name the template: mf scaffold TEMPLATE --replay-file \(path)"
+        case .templateCommitMissing(let template, let commit, let checkout):
+            "the template's recorded commit \(commit.prefix(12))\(checkout.map { " (\($0))" } ?? "") is no longer in \(template); pass --checkout REF to render another revision"
         case .io(let path, let problem): "\(path): \(problem)"
         case .git(let error): "\(error)"
         }

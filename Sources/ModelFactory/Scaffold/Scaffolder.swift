@@ -14,10 +14,14 @@ public struct ScaffoldRequest: Sendable {
         case file(URL)
     }
 
-    /// A built-in template's name, a local folder, or a git URL.
-    public var template: String
+    /// A built-in template's name, a local folder, or a git URL; nil with a replay file that
+    /// records its template (a project's `.mf/scaffold.json`): that template is rendered.
+    public var template: String?
     /// For a git template: the branch, tag or commit to render.
     public var checkout: String?
+    /// For a git template: the exact commit to render (`checkout` then only names the ref it was
+    /// asked by, for `cookiecutter._checkout`). A replay of `.mf/scaffold.json` sets it.
+    public var commit: String?
     /// The template's folder inside the repository or folder.
     public var directory: String?
     public var outputDirectory: URL
@@ -37,6 +41,61 @@ public struct ScaffoldRequest: Sendable {
         self.template = template
         self.outputDirectory = outputDirectory
     }
+
+    /// Renders again what a replay file records: its answers, and (for a project's
+    /// `.mf/scaffold.json`) its template at the commit and in the folder it was rendered from.
+    public init(replaying file: URL, outputDirectory: URL) {
+        self.template = nil
+        self.outputDirectory = outputDirectory
+        self.replay = .file(file)
+    }
+}
+
+/// Where a scaffolded project's template came from, as `.mf/scaffold.json` records it (under
+/// `_mf`), so the project can be rendered again from the same template revision.
+///
+/// ```json
+/// "_mf": { "template": "https://git.example.com/templates.git", "checkout": "v1",
+///          "commit": "4f1c…", "directory": "python-model" }
+/// ```
+public struct TemplateSource: Sendable, Equatable, Encodable {
+    /// The template: a built-in name, a folder's absolute path, or a git URL as given.
+    public var template: String
+    /// The branch, tag or commit asked for (`--checkout`); nil for the repository's HEAD.
+    public var checkout: String?
+    /// The commit rendered, for a git template.
+    public var commit: String?
+    /// The template's folder inside the repository or folder (`--directory`).
+    public var directory: String?
+
+    public init(template: String, checkout: String? = nil, commit: String? = nil, directory: String? = nil) {
+        self.template = template
+        self.checkout = checkout
+        self.commit = commit
+        self.directory = directory
+    }
+
+    /// The source a replay file records, nil for a file without one (cookiecutter's own
+    /// replay files, or projects scaffolded before `_mf` was written).
+    public static func recorded(in file: URL) throws(ScaffoldError) -> TemplateSource? {
+        guard case .dict(let fields)? = try Scaffolder.readReplay(file)["_mf"] else { return nil }
+        func text(_ key: String) -> String? { if case .string(let value)? = fields[key], !value.isEmpty { value } else { nil } }
+        guard let template = text("template") else {
+            throw .invalidJSON(file: file.path, problem: "_mf.template is missing; it names the template the project was rendered from")
+        }
+        if let commit = text("commit"), commit.count != 40 || !commit.allSatisfy(\.isHexDigit) {
+            throw .invalidJSON(file: file.path, problem: "_mf.commit is '\(commit)', not a 40-digit commit id")
+        }
+        return TemplateSource(template: template, checkout: text("checkout"), commit: text("commit"), directory: text("directory"))
+    }
+
+    var json: Value {
+        var fields = Value.Dictionary([("template", .string(template))])
+        fields["checkout"] = checkout.map { .string($0) } ?? Value.none
+        fields["directory"] = directory.map { .string($0) } ?? Value.none
+        fields["commit"] = commit.map { .string($0) } ?? Value.none
+        return .dict(fields)
+    }
 }
 
 /// What a scaffold made.
@@ -52,6 +111,8 @@ public struct ScaffoldResult: Sendable, Encodable {
     public let template: String
     /// The template repository's commit, for a git template.
     public let templateCommit: String?
+    /// Where the template came from, as `.mf/scaffold.json` records it.
+    public let source: TemplateSource
     public let files: [String]
     public let answers: [String: String]
     /// `--set` keys the template does not have (ignored, as cookiecutter ignores them).
@@ -96,13 +157,15 @@ public struct Scaffolder: Sendable {
         }
     }
 
-    /// Where the template is: its folder, the `_repo_dir` cookiecutter would report, and for a
-    /// git template the exported checkout to remove afterwards and the commit.
+    /// Where the template is: its folder, the `_repo_dir` cookiecutter would report, for a
+    /// git template the exported checkout to remove afterwards and the commit, and what
+    /// `.mf/scaffold.json` records of it.
     struct Source {
         let folder: URL
         let repoDirectory: String
         let temporary: URL?
         let commit: String?
+        let recorded: TemplateSource
     }
 
     static func isRepositoryURL(_ text: String) -> Bool {
@@ -117,27 +180,43 @@ public struct Scaffolder: Sendable {
         return text
     }
 
-    func locate(_ request: ScaffoldRequest) throws(ScaffoldError) -> Source {
+    /// The template as `.mf/scaffold.json` records it: a folder by its absolute path (so the
+    /// record works from any folder), anything else as given.
+    func recordedName(_ template: String) -> String {
+        var isFolder: ObjCBool = false
+        if isBuiltIn(template) || !FileManager.default.fileExists(atPath: template, isDirectory: &isFolder) || !isFolder.boolValue {
+            return template
+        }
+        return URL(fileURLWithPath: template).standardizedFileURL.path
+    }
+
+    private func isBuiltIn(_ template: String) -> Bool {
+        guard let builtInTemplates, !template.contains("/") else { return false }
+        return FileManager.default.fileExists(atPath: builtInTemplates.appendingPathComponent(template).appendingPathComponent("cookiecutter.json").path)
+            && !FileManager.default.fileExists(atPath: template)
+    }
+
+    func locate(_ request: ScaffoldRequest, template: String) throws(ScaffoldError) -> Source {
         let manager = FileManager.default
         func within(_ folder: URL) -> URL { request.directory.map { folder.appendingPathComponent($0) } ?? folder }
         var isFolder: ObjCBool = false
-        if let builtInTemplates, !request.template.contains("/"),
-           manager.fileExists(atPath: builtInTemplates.appendingPathComponent(request.template).appendingPathComponent("cookiecutter.json").path),
-           !manager.fileExists(atPath: request.template) {
-            let folder = within(builtInTemplates.appendingPathComponent(request.template))
-            return Source(folder: folder, repoDirectory: folder.path, temporary: nil, commit: nil)
+        if let builtInTemplates, isBuiltIn(template) {
+            let folder = within(builtInTemplates.appendingPathComponent(template))
+            return Source(folder: folder, repoDirectory: folder.path, temporary: nil, commit: nil,
+                          recorded: TemplateSource(template: template, directory: request.directory))
         }
-        if manager.fileExists(atPath: request.template, isDirectory: &isFolder), isFolder.boolValue {
-            let folder = within(URL(fileURLWithPath: request.template))
-            let repoDirectory = request.directory.map { (request.template as NSString).appendingPathComponent($0) } ?? request.template
-            return Source(folder: folder, repoDirectory: repoDirectory, temporary: nil, commit: nil)
+        if manager.fileExists(atPath: template, isDirectory: &isFolder), isFolder.boolValue {
+            let folder = within(URL(fileURLWithPath: template))
+            let repoDirectory = request.directory.map { (template as NSString).appendingPathComponent($0) } ?? template
+            return Source(folder: folder, repoDirectory: repoDirectory, temporary: nil, commit: nil,
+                          recorded: TemplateSource(template: recordedName(template), directory: request.directory))
         }
-        guard Self.isRepositoryURL(request.template) || request.template.hasSuffix(".git") else {
-            throw .templateNotFound(request.template, builtIns: builtIns().map(\.name))
+        guard Self.isRepositoryURL(template) || template.hasSuffix(".git") else {
+            throw .templateNotFound(template, builtIns: builtIns().map(\.name))
         }
         // A git template: a bare mirror cached under $MF_HOME/templates, then the wanted commit's
         // tree exported to a scratch folder; all through the git layer.
-        let url = Self.expandAbbreviation(request.template)
+        let url = Self.expandAbbreviation(template)
         var name = url.split(whereSeparator: { "/:@".contains($0) }).last.map(String.init) ?? "template"
         if name.hasSuffix(".git") { name.removeLast(4) }
         let mirrorPath = home.appendingPathComponent("templates").appendingPathComponent("\(name)-\(stableHash(url)).git")
@@ -145,11 +224,23 @@ public struct Scaffolder: Sendable {
         do {
             try manager.createDirectory(at: mirrorPath.deletingLastPathComponent(), withIntermediateDirectories: true)
             let mirror = try Repository.mirror(from: url, to: mirrorPath.path)
-            let commit = try mirror.resolveCommit(request.checkout ?? "HEAD")
+            let commit: ObjectID
+            if let pinned = request.commit {
+                do { commit = try mirror.resolveCommit(pinned) } catch {
+                    throw ScaffoldError.templateCommitMissing(template: template, commit: pinned, checkout: request.checkout)
+                }
+            } else {
+                commit = try mirror.resolveCommit(request.checkout ?? "HEAD")
+            }
             let exported = scratch.appendingPathComponent(name)
             try manager.createDirectory(at: scratch, withIntermediateDirectories: true)
             _ = try mirror.export(commit: commit, to: exported.path)
-            return Source(folder: within(exported), repoDirectory: within(exported).path, temporary: scratch, commit: commit.hex)
+            return Source(
+                folder: within(exported), repoDirectory: within(exported).path, temporary: scratch, commit: commit.hex,
+                recorded: TemplateSource(template: template, checkout: request.checkout, commit: commit.hex, directory: request.directory))
+        } catch let error as ScaffoldError {
+            try? manager.removeItem(at: scratch)
+            throw error
         } catch let error as GitError {
             try? manager.removeItem(at: scratch)
             throw .git(error)
@@ -169,8 +260,40 @@ public struct Scaffolder: Sendable {
         home.appendingPathComponent("replay").appendingPathComponent(template.name + ".json")
     }
 
+    /// A replay file's JSON object.
+    static func readReplay(_ file: URL) throws(ScaffoldError) -> Value.Dictionary {
+        guard let data = Generator.read(file.path) else { throw .replayNotFound(path: file.path) }
+        guard case .dict(let replayed)? = try? JSON.parse(String(decoding: data, as: UTF8.self)),
+              case .dict? = replayed["cookiecutter"] else {
+            throw .invalidJSON(file: file.path, problem: "a replay file is an object with a \"cookiecutter\" object")
+        }
+        return replayed
+    }
+
+    /// The request with what a replay file records of its template filled in: with no TEMPLATE,
+    /// or the one the file records, the recorded folder (unless `--directory`) and commit
+    /// (unless `--checkout` asks for another revision) are rendered.
+    func completing(_ request: ScaffoldRequest) throws(ScaffoldError) -> (request: ScaffoldRequest, template: String) {
+        var request = request
+        guard case .file(let file) = request.replay, let recorded = try TemplateSource.recorded(in: file) else {
+            guard let template = request.template else {
+                if case .file(let file) = request.replay { throw .replayNamesNoTemplate(path: file.path) }
+                throw .templateNotFound("", builtIns: builtIns().map(\.name))
+            }
+            return (request, template)
+        }
+        if let template = request.template, recordedName(template) != recorded.template { return (request, template) }
+        if request.directory == nil { request.directory = recorded.directory }
+        if request.checkout == nil, request.commit == nil {
+            request.checkout = recorded.checkout
+            request.commit = recorded.commit
+        }
+        return (request, request.template ?? recorded.template)
+    }
+
     public func scaffold(_ request: ScaffoldRequest) throws(ScaffoldError) -> ScaffoldResult {
-        let source = try locate(request)
+        let (request, templateName) = try completing(request)
+        let source = try locate(request, template: templateName)
         defer { if let temporary = source.temporary { try? FileManager.default.removeItem(at: temporary) } }
         let template = try CookiecutterTemplate.load(at: source.folder)
         let environment = try template.environment(now: request.now)
@@ -194,11 +317,8 @@ public struct Scaffolder: Sendable {
             context = Value.Dictionary([("_cookiecutter", .dict(original))])
         case .last, .file:
             let file: URL = if case .file(let url) = request.replay { url } else { replayFile(for: template) }
-            guard let data = Generator.read(file.path) else { throw .replayNotFound(path: file.path) }
-            guard case .dict(let replayed)? = try? JSON.parse(String(decoding: data, as: UTF8.self)),
-                  case .dict(let known)? = replayed["cookiecutter"] else {
-                throw .invalidJSON(file: file.path, problem: "a replay file is an object with a \"cookiecutter\" object")
-            }
+            let replayed = try Self.readReplay(file)
+            guard case .dict(let known)? = replayed["cookiecutter"] else { throw .replayNotFound(path: file.path) }
             var missing = Value.Dictionary()
             for (key, value) in variables.pairs where known[key] == nil { missing[key] = value }
             answers = known
@@ -211,7 +331,7 @@ public struct Scaffolder: Sendable {
             for (key, value) in known.pairs where !key.hasPrefix("_") { replayedOriginal[key] = value }
             context["_cookiecutter"] = .dict(replayedOriginal)
         }
-        answers["_template"] = .string(request.template)
+        answers["_template"] = .string(templateName)
         answers["_output_dir"] = .string(request.outputDirectory.standardizedFileURL.path)
         answers["_repo_dir"] = .string(source.repoDirectory)
         answers["_checkout"] = request.checkout.map { .string($0) } ?? Value.none
@@ -223,6 +343,8 @@ public struct Scaffolder: Sendable {
         if request.makeRepository, FileManager.default.fileExists(atPath: project.appendingPathComponent(".git").path) {
             throw .io(path: project.path, problem: "it is already a git repository; scaffold into a new folder, or pass --no-git")
         }
+        // What the folder held before (with --overwrite-if-exists): not the template's, so never committed.
+        let before = request.makeRepository ? Self.filesUnder(project) : []
         let output = try generator.generate(
             into: request.outputDirectory, overwrite: request.overwriteIfExists, runHooks: request.acceptHooks, hookRunner: hooks)
 
@@ -230,7 +352,10 @@ public struct Scaffolder: Sendable {
         var repository: ScaffoldResult.Repository?
         if request.makeRepository {
             do {
-                repository = try makeRepository(output.project, context: context, request: request, templateCommit: source.commit)
+                let written = Set(output.files)
+                repository = try makeRepository(output.project, context: context, request: request, source: source.recorded) { path in
+                    written.contains(path) || !before.contains(path)
+                }
             } catch {
                 if output.created { try? FileManager.default.removeItem(at: output.project) }
                 throw error
@@ -241,8 +366,8 @@ public struct Scaffolder: Sendable {
             flat[key] = if case .string(let text) = value { text } else { (try? JSON.dumps(value, indent: nil)) ?? "" }
         }
         return ScaffoldResult(
-            project: output.project.path, template: request.template, templateCommit: source.commit, files: output.files,
-            answers: flat, ignoredKeys: ignored, repository: repository)
+            project: output.project.path, template: templateName, templateCommit: source.commit, source: source.recorded,
+            files: output.files, answers: flat, ignoredKeys: ignored, repository: repository)
     }
 
     /// Writes a replay file (cookiecutter's format) atomically.
@@ -265,8 +390,23 @@ public struct Scaffolder: Sendable {
         return ((fields?["production"] as? String) ?? "master", (fields?["development"] as? String) ?? "development", text)
     }
 
+    /// The files and links under `folder` (relative paths, `.git` skipped); none when it does not exist.
+    static func filesUnder(_ folder: URL) -> Set<String> {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var files: Set<String> = []
+        while let relative = walker.nextObject() as? String {
+            if relative == ".git" { walker.skipDescendants(); continue }
+            var info = stat()
+            if lstat(folder.path + "/" + relative, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { files.insert(relative) }
+        }
+        return files
+    }
+
+    /// Makes the project a repository whose first commit holds the files `isTemplates` takes
+    /// (what the template and its hooks wrote) and the factory's own `.mf` files, nothing else.
     private func makeRepository(
-        _ project: URL, context: Value.Dictionary, request: ScaffoldRequest, templateCommit: String?
+        _ project: URL, context: Value.Dictionary, request: ScaffoldRequest, source: TemplateSource,
+        isTemplates: (String) -> Bool
     ) throws(ScaffoldError) -> ScaffoldResult.Repository {
         let manager = FileManager.default
         let (production, development, flowFile) = Self.flowNames(project)
@@ -278,11 +418,7 @@ public struct Scaffolder: Sendable {
             answers["_repo_dir"] = nil
             recorded["cookiecutter"] = .dict(answers)
         }
-        var source = Value.Dictionary([("template", .string(request.template))])
-        source["checkout"] = request.checkout.map { .string($0) } ?? Value.none
-        source["directory"] = request.directory.map { .string($0) } ?? Value.none
-        source["commit"] = templateCommit.map { .string($0) } ?? Value.none
-        recorded["_mf"] = .dict(source)
+        recorded["_mf"] = source.json
         do {
             if flowFile == nil {
                 try manager.createDirectory(at: project.appendingPathComponent(".mf"), withIntermediateDirectories: true)
@@ -298,9 +434,11 @@ public struct Scaffolder: Sendable {
             let name = (try? repository.configValue("user.name")) ?? nil
             let email = (try? repository.configValue("user.email")) ?? nil
             let author = Signature(name: name ?? "Model Factory", email: email ?? "mf@localhost", time: request.now())
-            let tree = try repository.writeTree(fromDirectory: project.path, honoringIgnoreRules: true)
+            let tree = try repository.writeTree(fromDirectory: project.path, honoringIgnoreRules: true) { path in
+                path == FlowConfiguration.filePath || path == Self.answersPath || isTemplates(path)
+            }
             let commit = try repository.commit(
-                tree: tree, parents: [], message: "Scaffold from \(request.template)\n", author: author,
+                tree: tree, parents: [], message: "Scaffold from \(source.template)\n", author: author,
                 updating: "refs/heads/" + production)
             try repository.createBranch(development, at: commit)
             try repository.setHead("refs/heads/" + development)

@@ -183,7 +183,7 @@ public final class FactoryWorker: Sendable {
         await notify {
             [Notification(
                 kind: .jobFailed, repository: job.repository,
-                text: "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(job.attempts) attempts — \(job.lastError ?? "")")]
+                text: "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")")]
         }
     }
 

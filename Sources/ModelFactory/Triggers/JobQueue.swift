@@ -139,7 +139,7 @@ public struct JobQueue: Sendable {
                 if job.state == .running && job.attempts >= job.maxAttempts {
                     job.state = .failed
                     job.endedAt = now
-                    job.lastError = "its worker stopped \(job.attempts) times while holding it" + (job.lastError.map { "; last error: \($0)" } ?? "")
+                    job.lastError = "its worker stopped \(counted(job.attempts, "time")) while holding it" + (job.lastError.map { "; last error: \($0)" } ?? "")
                     job.leaseOwner = nil
                     try job.update(db)
                     claim.givenUp.append(job)
