@@ -34,7 +34,7 @@ cd "\$run"
 "$mf" scaffold swift-model --no-input >/dev/null
 cd churn
 "$mf" build --json > "\$run/build.json"
-grep -q '"status" : "passed"' "\$run/build.json"
+python3 -c 'import json,sys; sys.exit(0 if all(r["status"] == "passed" for r in json.load(open(sys.argv[1]))) else 1)' "\$run/build.json"
 rm -rf "\$run"
 SH
 
