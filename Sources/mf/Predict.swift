@@ -27,7 +27,7 @@ struct Predict: AsyncParsableCommand {
 
     func run() async throws {
         let predictions = try await reportingErrors {
-            let data = input == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: input))
+            let data = try InputFile.read(input, option: "--input", stdin: true)
             let instances = try Pipeline.instances(fromJSON: data)
             let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit)
             return try await pipeline.predict(options.openRepository(), revision: ref, model: model, instances: instances)
