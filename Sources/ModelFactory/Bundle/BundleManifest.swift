@@ -48,6 +48,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var runtime: String
     /// How to start a worker, from the bundle's `plugin/` folder.
     public var run: [String]
+    /// The Debian packages the model needs at run time (model.yaml's `system_packages`), which
+    /// the Dockerfile installs; absent when it names none.
+    public var systemPackages: [String]? = nil
     /// The worker protocol the plugin speaks.
     public var interface = "mf-worker/1 (JSON-RPC 2.0, one message per line on stdio)"
     public var toolchain: SortedMap<String>
