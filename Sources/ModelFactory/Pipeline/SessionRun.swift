@@ -189,6 +189,7 @@ struct SessionRun {
         } catch {
             // Stopped first, so its log is whole: the failure ends with the log's last lines.
             await worker.shutdown(grace: 0.5)
+            worker.waitForLog()
             throw Self.naming(workerLog, in: error)
         }
         try await step("artifacts") { run in try run.recordArtifacts(in: artifacts) }

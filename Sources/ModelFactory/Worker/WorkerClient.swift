@@ -109,15 +109,19 @@ public final class WorkerClient: @unchecked Sendable {
     }
 
     /// Asks the worker to shut down, then stops its process group if it has not ended within
-    /// `grace` seconds. Pending calls fail. Once it returns, the log holds all the worker wrote.
+    /// `grace` seconds. Pending calls fail.
     public func shutdown(grace: Double = 2) async {
         let alive = lock.withLock { broken == nil }
         if alive {
             _ = try? await call("shutdown", timeout: grace)
         }
         fail(.stopped(method: "shutdown"), stopGrace: grace)
-        // Its stderr ends with its group (bounded: a process that left the group may hold it).
-        if logDone.wait(timeout: .now() + 1) == .success { logDone.signal() }
+    }
+
+    /// Waits, up to `seconds`, until all the ended worker wrote on stderr is in the log (its
+    /// stderr closes with its process group; a process that left the group may hold it open).
+    public func waitForLog(seconds: Double = 1) {
+        if logDone.wait(timeout: .now() + seconds) == .success { logDone.signal() }
     }
 
     // MARK: Internals
