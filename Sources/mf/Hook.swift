@@ -25,7 +25,7 @@ struct Hook: ParsableCommand {
 
         @OptionGroup var options: RepositoryOptions
 
-        @Option(name: .customLong("mf"), help: ArgumentHelp("The mf executable the hook runs (default: this one).", valueName: "path"))
+        @Option(name: .customLong("mf"), help: ArgumentHelp("The mf executable the hook runs (default: this one); it must exist and be executable.", valueName: "path"))
         var executable: String?
 
         func run() throws {
