@@ -172,9 +172,13 @@ public final class ModelVersion: Sendable {
             metrics.batch(model: name, version: version, size: instances.count)
             do {
                 let answer = try await client!.call("predict", ["instances": .array(instances)], timeout: options.callTimeout)
-                guard let predictions = answer["predictions"]?.arrayValue, predictions.count == instances.count else {
-                    let message = "\(name) \(version): the worker answered \(counted(answer["predictions"]?.arrayValue?.count ?? 0, "prediction")) for \(counted(instances.count, "instance"))"
-                    for item in batch { item.fail(ServeError(.internalServerError, message)) }
+                let predictions: [JSONValue]
+                do {
+                    predictions = try WorkerAnswer.predictions(answer, count: instances.count)
+                } catch {
+                    // The worker is alive but answers in the wrong shape: the requests are told
+                    // so, with the shape (as a model that raises, the worker stays).
+                    for item in batch { item.fail(ServeError(.internalServerError, "\(name) \(version): \(error)")) }
                     continue
                 }
                 var offset = 0

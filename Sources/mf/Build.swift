@@ -10,7 +10,9 @@ struct Build: AsyncParsableCommand {
             Exports the tree at REF (never the work tree) into the home folder's build cache, runs \
             model.yaml's build, starts a worker, and calls describe, train, evaluate and predict \
             (the examples); then applies the gates. A tree and recipe that passed before are not \
-            built or trained again (the session says which it reused) unless --force.
+            built or trained again (the session says which it reused) unless --force. What a \
+            worker is asked and must answer: docs/worker-protocol.md; a step the worker fails \
+            names the worker's log and quotes its last lines.
 
             Exit status: 0 every model passed, 1 a step or gate failed (the reason is printed and \
             stored), 2 an error before a session could start.

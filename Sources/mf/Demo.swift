@@ -50,6 +50,7 @@ struct Demo: AsyncParsableCommand {
         if flowOnly { return try showFlow(at: target.path) }
         let home = home.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? target.appendingPathComponent("home")
         try await reportingErrors {
+            if let templates { try InputFile.folder(templates, option: "--templates") }
             let story = DemoStory(workspace: target, home: home, templates: BuiltInTemplates.find(override: templates))
             let transcript = Transcript(quiet: json)
             let repository = try story.walk(narrate: transcript.narrate)

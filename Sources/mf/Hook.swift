@@ -25,12 +25,14 @@ struct Hook: ParsableCommand {
 
         @OptionGroup var options: RepositoryOptions
 
-        @Option(name: .customLong("mf"), help: ArgumentHelp("The mf executable the hook runs (default: this one).", valueName: "path"), completion: .file())
+        @Option(name: .customLong("mf"), help: ArgumentHelp("The mf executable the hook runs (default: this one); it must exist and be executable.", valueName: "path"), completion: .file())
         var executable: String?
 
         func run() throws {
             let outcome = try reportingErrors {
-                try PostReceiveHook(repository: try options.openRepository(), executable: executable ?? Self.currentExecutable(), home: options.homeURL).install()
+                // A hook that runs a program that is not there would fail every push, unseen.
+                if let executable { try InputFile.executable(executable, option: "--mf") }
+                return try PostReceiveHook(repository: try options.openRepository(), executable: executable ?? Self.currentExecutable(), home: options.homeURL).install()
             }
             if options.json { try printJSON(outcome); return }
             print("\(outcome.action) \(outcome.hook)" + (outcome.chained.map { "; it runs \($0) first" } ?? ""))

@@ -6,9 +6,10 @@ struct Predict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Try a model by hand: predict JSON instances with the model at a revision.",
         discussion: """
-            Builds and trains the model at REF first unless a session of that tree passed \
-            already, checks each instance against the schema (naming every bad field), and prints \
-            the predictions as JSON.
+            Builds and trains the model at REF first unless a session of that tree and recipe \
+            passed already (then it records nothing new), checks each instance against the schema \
+            (naming every bad field), loads a worker with that session's artifacts, and prints \
+            the predictions as JSON. The worker protocol: docs/worker-protocol.md.
 
               echo '[{"tenure": 12, "contract": "monthly"}]' | mf predict v1.0.0 --input -
             """
@@ -27,7 +28,7 @@ struct Predict: AsyncParsableCommand {
 
     func run() async throws {
         let predictions = try await reportingErrors {
-            let data = input == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: input))
+            let data = try InputFile.read(input, option: "--input", stdin: true)
             let instances = try Pipeline.instances(fromJSON: data)
             let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit)
             return try await pipeline.predict(options.openRepository(), revision: ref, model: model, instances: instances)

@@ -96,6 +96,7 @@ struct Scaffold: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let templates { try InputFile.folder(templates, option: "--templates") }
             let scaffolder = Scaffolder(builtInTemplates: builtInTemplates(), home: homeURL, hooks: HookRunner(output: json ? 2 : 1))
             if list {
                 let builtIns = scaffolder.builtIns()
@@ -116,7 +117,12 @@ struct Scaffold: ParsableCommand {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 return (String(parts[0]), String(parts[1]))
             }
-            if let replayFile { request.replay = .file(URL(fileURLWithPath: replayFile)) } else if replay { request.replay = .last }
+            if let replayFile {
+                _ = try InputFile.read(replayFile, option: "--replay-file")  // missing, a folder, unreadable: said as such
+                request.replay = .file(URL(fileURLWithPath: replayFile))
+            } else if replay {
+                request.replay = .last
+            }
             request.overwriteIfExists = overwriteIfExists
             request.prompter = noInput ? nil : TerminalPrompter()
             request.makeRepository = !noGit

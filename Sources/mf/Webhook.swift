@@ -64,7 +64,7 @@ struct Webhook: AsyncParsableCommand {
 
     static func secret(file: String?) throws -> String {
         if let file {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("--secret-file \(file) cannot be read") }
+            let data = try InputFile.read(file, option: "--secret-file")
             let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !secret.isEmpty else { throw ValidationError("--secret-file \(file) is empty") }
             return secret

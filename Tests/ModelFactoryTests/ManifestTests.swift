@@ -60,11 +60,12 @@ import Testing
         ("runtime: java", "runtime: expected one of swift, python, command, got 'java'"),
         ("schema: { inputs: [{ name: a, type: double }, { name: b, type: float }], outputs: [{ name: y, type: double }] }",
          "schema.inputs[1].type: expected one of double, int, string, bool, got 'float'"),
-        ("colour: blue", "colour: unknown key; expected one of name, runtime"),
+        ("colour: blue", "invalid model.yaml: unknown key 'colour'; expected one of name, runtime"),
         ("train: { data: x.csv, seed: lots }", "train.seed: expected a whole number"),
         ("gates: { auc: \"about 0.7\" }", "gates.auc: expected a condition such as \">= 0.75\""),
         ("gates: { max_regression: -1 }", "gates.max_regression: expected a number of at least 0"),
-        ("examples: [{ tenure: -1 }]", "examples[0].tenure: -1.0 is below the minimum 0.0"),
+        ("examples: [{ tenure: -1 }]", "examples[0].tenure: -1 is below the minimum 0"),
+        ("examples: [{ tenure: -0.5 }]", "examples[0].tenure: -0.5 is below the minimum 0"),
         ("examples: [{ tenure: 1, extra: 2 }]", "examples[0].extra: unknown field; expected one of tenure"),
         ("examples: [{ tenure: high }]", "examples[0].tenure: expected a double"),
         ("examples: [{}]", "examples[0].tenure: missing; expected a double"),
@@ -87,6 +88,75 @@ import Testing
         let error = #expect(throws: ManifestError.self) { try Manifest.parse(text, file: "model.yaml") }
         #expect(error?.description.contains(expected) == true, "\(error?.description ?? "no error")")
         #expect(error?.description.hasPrefix("invalid model.yaml") == true)
+    }
+
+    /// The manifest the tests below change one thing of.
+    static let valid = """
+        name: churn
+        runtime: command
+        run: [./worker]
+        train: { data: train.csv, seed: 4 }
+        evaluate: { data: test.csv }
+        schema: { inputs: [{ name: seats, type: int, min: 1, max: 10 }], outputs: [{ name: y, type: double }] }
+        """
+
+    /// A misspelt key is named with the key it resembles, and what follows from the typo (the
+    /// real key missing) is not reported besides.
+    @Test(arguments: [
+        ("evaluate: { data: test.csv }", "evalute: { data: test.csv }", "unknown key 'evalute'; did you mean 'evaluate'?"),
+        ("runtime: command", "runtme: command", "unknown key 'runtme'; did you mean 'runtime'?"),
+        ("runtime: command", "Runtime: command", "unknown key 'Runtime'; did you mean 'runtime'?"),
+        ("seed: 4", "sede: 4", "train: unknown key 'sede'; did you mean 'seed'?"),
+        ("{ name: seats,", "{ nmae: seats,", "schema.inputs[0]: unknown key 'nmae'; did you mean 'name'?"),
+        ("schema: { inputs:", "schema: { input:", "schema: unknown key 'input'; did you mean 'inputs'?"),
+        ("schema: {", "shcema: {", "unknown key 'shcema'; did you mean 'schema'?"),
+    ])
+    func aTypoSuggestsTheKeyAndOnlyThat(original: String, typo: String, expected: String) {
+        let text = Self.valid.replacingOccurrences(of: original, with: typo)
+        #expect(text != Self.valid)
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse(text) }
+        #expect(error?.description == "invalid model.yaml: " + expected)
+    }
+
+    /// A key that resembles nothing, or only a key that is there already, lists what is allowed.
+    @Test func aKeyLikeNoneAbsentListsTheKeys() {
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse(Self.valid + "\nnames: other\n") }
+        #expect(error?.description.hasPrefix("invalid model.yaml: unknown key 'names'; expected one of name, runtime, build") == true, "\(error?.description ?? "")")
+    }
+
+    /// Bounds are shown as they are written: an int field's minimum is 1, not 1.0.
+    @Test(arguments: [
+        ("examples: [{ seats: 0 }]", "examples[0].seats: 0 is below the minimum 1"),
+        ("examples: [{ seats: 11 }]", "examples[0].seats: 11 is above the maximum 10"),
+        ("examples: [{ seats: 2.5 }]", "examples[0].seats: expected an int"),
+    ])
+    func boundsReadAsWritten(line: String, expected: String) {
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse(Self.valid + "\n" + line + "\n") }
+        #expect(error?.description == "invalid model.yaml: " + expected)
+        let swapped = Self.valid.replacingOccurrences(of: "min: 1, max: 10", with: "min: 5, max: 2")
+        let bounds = #expect(throws: ManifestError.self) { try Manifest.parse(swapped) }
+        #expect(bounds?.description == "invalid model.yaml: schema.inputs[0].max: must not be below min (5)")
+    }
+
+    @Test func systemPackagesAreDebianNames() throws {
+        #expect(try Manifest.parse(Self.valid).systemPackages == [])
+        let manifest = try Manifest.parse(Self.valid + "\nsystem_packages: [nodejs, libgomp1, g++, python3.11-venv]\n")
+        #expect(manifest.systemPackages == ["nodejs", "libgomp1", "g++", "python3.11-venv"])
+        #expect(try Manifest.parse(Self.valid + "\nsystem_packages: nodejs\n").systemPackages == ["nodejs"])
+    }
+
+    @Test(arguments: [
+        ("[NodeJS]", "system_packages[0]: 'NodeJS' is not a Debian package name"),
+        ("[n]", "system_packages[0]: 'n' is not a Debian package name"),
+        ("[nodejs, -x]", "system_packages[1]: '-x' is not a Debian package name"),
+        ("[\"node js\"]", "system_packages[0]: 'node js' is not a Debian package name"),
+        ("[\"nodejs; rm -rf /\"]", "system_packages[0]: 'nodejs; rm -rf /' is not a Debian package name"),
+        ("[nodejs, nodejs]", "system_packages[1]: 'nodejs' is named twice"),
+        ("{ nodejs: 20 }", "system_packages: expected a list of strings"),
+    ])
+    func badSystemPackagesAreNamed(value: String, expected: String) {
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse(Self.valid + "\nsystem_packages: \(value)\n") }
+        #expect(error?.description.hasPrefix("invalid model.yaml: " + expected) == true, "\(error?.description ?? "")")
     }
 
     @Test func collectsEveryProblemAtOnce() {

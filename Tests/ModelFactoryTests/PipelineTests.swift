@@ -141,6 +141,102 @@ struct Factory {
         #expect(try factory.integrity() == "ok")
     }
 
+    /// A worker (run as `python3 -u shapes.py MODE`) whose answers take the shape MODE says.
+    static let shapesWorker = """
+        import json, sys
+        mode = sys.argv[1]
+        for line in sys.stdin:
+            request = json.loads(line)
+            method, ident = request["method"], request["id"]
+            def answer(result): print(json.dumps({"jsonrpc": "2.0", "id": ident, "result": result}), flush=True)
+            if method == "shutdown":
+                answer(None)
+                break
+            elif method == "train" and mode == "train-fails":
+                sys.stderr.write("starting\\nTraceback (most recent call last):\\n  File \\"shapes.py\\", line 9, in train\\nValueError: no column 'y'\\n")
+                sys.stderr.flush()
+                print(json.dumps({"jsonrpc": "2.0", "id": ident, "error": {"code": -32000, "message": "ValueError: no column 'y'"}}), flush=True)
+            elif method == "train":
+                answer({"metrics": {"loss": "low"}} if mode == "train-string" else {"metrics": {"loss": 0.1}})
+            elif method == "evaluate":
+                answer({
+                    "evaluate-flat": {"auc": 1.0, "accuracy": 1.0},
+                    "evaluate-string": {"metrics": {"auc": "high", "accuracy": 1.0}},
+                    "evaluate-list": {"metrics": [1.0]},
+                }.get(mode, {"metrics": {"auc": 1.0, "accuracy": 1.0, "f1": None}}))
+            elif method == "predict":
+                count = len(request["params"]["instances"])
+                answer({
+                    "predict-short": {"predictions": [{"label": 1}] * (count - 1)},
+                    "predict-bare": [{"label": 1}] * count,
+                    "predict-numbers": {"predictions": [1] * count},
+                }.get(mode, {"predictions": [{"label": 1}] * count}))
+            else:
+                answer({})
+        """
+
+    /// An answer in another shape than the method's fails the step, naming the method and the
+    /// shape expected: metrics that are not there or not numbers are no passed session.
+    @Test(arguments: [
+        ("ok", nil),
+        ("evaluate-flat", #"evaluate: the worker's answer to 'evaluate' has no "metrics" (it answered {"#),
+        ("evaluate-string", #"evaluate: the worker's answer to 'evaluate' has the metric "auc": "high", which is not a number; expected {"metrics": {"NAME": number or null, …}}"#),
+        ("evaluate-list", #"evaluate: the worker's answer to 'evaluate' has "metrics": [1], not an object; expected"#),
+        ("train-string", #"train: the worker's answer to 'train' has the metric "loss": "low", which is not a number; expected"#),
+        ("predict-short", #"predict: the worker's answer to 'predict' has 1 prediction for 2 instances; expected {"predictions": [one object per instance, in order]} for 2 instances"#),
+        ("predict-bare", #"predict: the worker's answer to 'predict' has no "predictions" (it answered [{"label":1},{"label":1}])"#),
+        ("predict-numbers", #"predict: the worker's answer to 'predict' has predictions[0]: 1, not an object"#),
+    ])
+    func answersInTheWrongShapeFailTheSession(mode: String, expected: String?) async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "runtime: python", with: "runtime: command\nrun: [python3, -u, shapes.py, \(mode)]")
+        let factory = try Factory()
+        let report = try await factory.build(pluginRepository(yaml, extra: ["shapes.py": Self.shapesWorker], at: folder))
+        guard let expected else {
+            #expect(report.session.status == .passed, "\(report.session.failure ?? "")")
+            // A metric the model could not compute is recorded as such.
+            #expect(report.metrics.contains { $0.name == "f1" && $0.split == "evaluate" && $0.value == nil })
+            return
+        }
+        #expect(report.session.status == .failed)
+        #expect(report.session.failure?.hasPrefix(expected) == true, "\(report.session.failure ?? "")")
+    }
+
+    /// A failed train ends with where the worker's log is and its last lines.
+    @Test func aFailedTrainQuotesTheWorkersLog() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "runtime: python", with: "runtime: command\nrun: [python3, -u, shapes.py, train-fails]")
+        let factory = try Factory()
+        let report = try await factory.build(pluginRepository(yaml, extra: ["shapes.py": Self.shapesWorker], at: folder))
+        let log = factory.home.appending("sessions/\(report.session.id)/worker.log")
+        #expect(report.session.failure == """
+            train: the worker failed 'train': ValueError: no column 'y' (error -32000); the worker's log \(log) ends: \
+            starting | Traceback (most recent call last): | File "shapes.py", line 9, in train | ValueError: no column 'y'
+            """)
+        #expect(try factory.store.session(id: report.session.id)?.failure == report.session.failure)
+        #expect(report.steps.last?.name == "train" && report.steps.last?.status == .failed)
+    }
+
+    /// Predicting with a tree and recipe that passed records nothing: no session per call.
+    @Test func predictingReusesWithoutRecording() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let repository = try pluginRepository(thresholdYAML, at: folder)
+        let factory = try Factory()
+        let first = try await factory.pipeline.predict(repository, revision: "master", instances: [["x": 1], ["x": 5]])
+        #expect(first == [["label": 0], ["label": 1]])
+        let sessions = try factory.store.sessions(model: "threshold")
+        #expect(sessions.count == 1 && sessions[0].session.status == .passed)
+        for _ in 0..<2 {
+            #expect(try await factory.pipeline.predict(repository, revision: "HEAD", instances: [["x": 5]]) == [["label": 1]])
+        }
+        #expect(try factory.store.sessions(model: "threshold").map(\.session.id) == sessions.map(\.session.id))
+        // A build still records its session (reusing the one that trained).
+        #expect(try await factory.build(repository).session.reusedFrom == sessions[0].session.id)
+        #expect(try factory.store.sessions(model: "threshold").count == 2)
+        #expect(try await factory.pipeline.predict(repository, revision: "HEAD", instances: [["x": 1]]) == [["label": 0]])
+        #expect(try factory.store.sessions(model: "threshold").count == 2)
+    }
+
     @Test func predictionsMustHaveTheSchemasOutputs() async throws {
         let folder = TemporaryDirectory("pipeline")
         let yaml = thresholdYAML.replacingOccurrences(of: "name: label, type: int", with: "name: probability, type: double")

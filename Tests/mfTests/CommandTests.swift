@@ -342,6 +342,45 @@ import Testing
         #expect(result.stdout.contains("demo: FAILED: gates: auc > 1.0: 1, which fails"))
     }
 
+    /// A train that fails shows where the worker's log is and how it ends, in the text output
+    /// and in the session's failure.
+    @Test func aFailedTrainShowsTheEndOfTheWorkersLog() throws {
+        let fixture = try modelRepository()
+        try fixture.directory.write("repo/model.py", """
+            class Model:
+                def train(self, data, artifacts, seed):
+                    print("reading", data)
+                    raise ValueError("no column 'churned'")
+            """)
+        try fixture.git(["commit", "-q", "-am", "a train that fails"])
+        let home = TemporaryDirectory("home")
+        let result = try mf(["build", "--repo", fixture.path, "--home", home.path])
+        #expect(result.status == 1)
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("demo: FAILED: ") }.map(String.init), "\(result.stdout)")
+        let sessions = try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
+        let id = try #require(sessions.first?["id"] as? String)
+        let log = home.appending("sessions/\(id)/worker.log")
+        #expect(line.hasPrefix(
+            "demo: FAILED: train: the worker failed 'train': ValueError: no column 'churned' (error -32000); the worker's log \(log) ends: "), "\(line)")
+        #expect(line.hasSuffix(#"raise ValueError("no column 'churned'") | ValueError: no column 'churned'"#), "\(line)")
+        #expect(sessions.first?["failure"] as? String == String(line.dropFirst("demo: FAILED: ".count)))
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("reading "))
+    }
+
+    /// A misspelt key in model.yaml is what the failed session says, with the key it resembles,
+    /// and nothing that follows from it (a broken manifest's session goes by the folder's name).
+    @Test func aTypoInTheManifestSuggestsTheKey() throws {
+        let fixture = try modelRepository()
+        let text = try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
+        try fixture.directory.write("repo/model.yaml", text.replacingOccurrences(of: "evaluate:", with: "evalute:"))
+        try fixture.git(["commit", "-q", "-am", "a typo"])
+        let head = try fixture.id("HEAD")
+        let result = try mf(["build", "--repo", fixture.path, "--home", TemporaryDirectory("home").path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains(
+            "repo: FAILED: manifest: invalid model.yaml at \(head.prefix(7)): unknown key 'evalute'; did you mean 'evaluate'?\n"), "\(result.stdout)")
+    }
+
     @Test func aMissingRevisionIsAnError() throws {
         let fixture = try modelRepository()
         expectOneLineError(try mf(["build", "nope", "--repo", fixture.path, "--home", TemporaryDirectory("home").path]), containing: "cannot find revision 'nope'")
@@ -436,6 +475,13 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let answer = try #require(try json(result) as? [String: Any])
         #expect((answer["predictions"] as? [[String: Any]])?.map { $0["label"] as? Int } == [0, 1])
+        // The first prediction trained the model; the next ones record nothing new.
+        func sessions() throws -> [String] {
+            try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]]).compactMap { $0["id"] as? String }
+        }
+        let trained = try sessions()
+        #expect(trained.count == 1)
+        #expect(try mf(["predict", "--input", fixture.directory.appending("instances.json"), "--repo", fixture.path, "--home", home.path]).status == 0)
 
         try fixture.directory.write("bad.json", #"[{"x": "high"}, {"y": 2}]"#)
         expectOneLineError(
@@ -445,6 +491,7 @@ import Testing
         expectOneLineError(
             try mf(["predict", "--input", fixture.directory.appending("notjson.json"), "--repo", fixture.path, "--home", home.path]),
             containing: "cannot read the input: it is not JSON")
+        #expect(try sessions() == trained)
 
         let failing = try BuildCommandTests().modelRepository(gate: "> 1")
         expectOneLineError(

@@ -542,6 +542,60 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(server.stop() == 0)
     }
 
+    /// A worker that answers `predict` in the wrong shape is named with the method and the
+    /// shape expected: as the warm-up's failure when the server starts, and as a 500 for the
+    /// request once it serves (the worker stays, so the next request is answered).
+    @Test(.timeLimit(.minutes(3)))
+    func aWrongPredictShapeIsNamed() throws {
+        let fixture = try GitFixture("shapes")
+        try fixture.directory.write("repo/worker.py", """
+            import json, os, sys
+            for line in sys.stdin:
+                request = json.loads(line)
+                method, params = request["method"], request.get("params", {})
+                result = None
+                if method in ("train", "evaluate"): result = {"metrics": {"auc": 1.0}}
+                elif method == "predict":
+                    xs = [i["x"] for i in params["instances"]]
+                    result = {"predictions": [{"label": int(x > 2)} for x in xs]}
+                    if 9 in xs or os.environ.get("SHAPES_WRONG"): result["predictions"].append({"label": 1})
+                    if 8 in xs: result = {"predictions": [0.5 for x in xs]}
+                elif method != "shutdown": result = {}
+                print(json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}), flush=True)
+                if method == "shutdown": break
+            """)
+        try fixture.directory.write("repo/data.csv", "x,y\n1,0\n4,1\n")
+        try fixture.directory.write("repo/model.yaml", """
+            name: demo
+            runtime: command
+            run: [python3, -u, worker.py]
+            train: { data: data.csv }
+            evaluate: { data: data.csv }
+            schema: { inputs: [{ name: x, type: double }], outputs: [{ name: label, type: int }] }
+            gates: { auc: ">= 0.9" }
+            examples: [{ x: 1 }]
+            """)
+        try fixture.git(["add", "-A"])
+        try fixture.git(["commit", "-q", "-m", "model"])
+        try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
+        let home = TemporaryDirectory("home")
+        let path = try #require(try bundled(fixture, ["v1.0.0"], home: home).first)
+        let expected = #"demo 1.0.0: the worker's answer to 'predict' has 2 predictions for 1 instance; expected {"predictions": [one object per instance, in order]} for 1 instance"#
+
+        expectOneLineError(
+            try mf(["serve", path, "--port", "0", "--workers", "1", "--home", home.path], environment: ["SHAPES_WRONG": "1"]), containing: expected)
+
+        let server = try ServerProcess([path, "--workers", "1", "--home", home.path])
+        func error(_ answer: HTTPAnswer) -> String { ((try? answer.json()) as? [String: Any])?["error"] as? String ?? answer.text }
+        let wrong = try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 9]]))
+        #expect(wrong.status == 500 && error(wrong) == expected, "\(wrong.status) \(wrong.text)")
+        let objects = try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 8]]))
+        #expect(objects.status == 500 && error(objects).contains("'predict' has predictions[0]: 0.5, not an object"), "\(objects.text)")
+        let right = try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 4]]))
+        #expect(right.status == 200 && right.text == #"{"predictions":[{"label":1}]}"#, "\(right.text)")
+        #expect(server.stop() == 0)
+    }
+
     /// An A/B test declared in git: a commit of `.mf/traffic.yaml` on the production line starts
     /// it under `--follow`, a commit removing it ends it (the extra version drains).
     @Test(.timeLimit(.minutes(3)))

@@ -48,6 +48,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var runtime: String
     /// How to start a worker, from the bundle's `plugin/` folder.
     public var run: [String]
+    /// The Debian packages the model needs at run time (model.yaml's `system_packages`), which
+    /// the Dockerfile installs; absent when it names none.
+    public var systemPackages: [String]? = nil
     /// The worker protocol the plugin speaks.
     public var interface = "mf-worker/1 (JSON-RPC 2.0, one message per line on stdio)"
     public var toolchain: SortedMap<String>
@@ -126,17 +129,22 @@ public enum BundleVerifier {
             throw BundleError.notABundle(path: path.path, reason: "it does not exist")
         }
         let entries: [Archive.Entry]
-        do {
-            entries = isFolder.boolValue ? try Archive.entries(of: path) : try Archive.read(tarGz: try Data(contentsOf: path))
-        } catch let failure as Archive.Failure {
-            throw BundleError.notABundle(path: path.path, reason: failure.problem)
+        var archive: Data?
+        if !isFolder.boolValue {
+            archive = Generator.read(path.path)
+            guard archive != nil else { throw BundleError.unreadable(path.path) }
+        }
+        do throws(Archive.Failure) {
+            if let archive { entries = try Archive.read(tarGz: archive) } else { entries = try Archive.entries(of: path) }
+        } catch {
+            throw BundleError.notABundle(path: path.path, reason: error.problem)
         }
         guard let manifestEntry = entries.first(where: { $0.path == BundleManifest.fileName && $0.kind == .file }) else {
             throw BundleError.notABundle(path: path.path, reason: "it has no bundle.json")
         }
         let manifest: BundleManifest
         do { manifest = try JSONDecoder().decode(BundleManifest.self, from: manifestEntry.contents) } catch {
-            throw BundleError.notABundle(path: path.path, reason: "its bundle.json cannot be read: \(error)")
+            throw BundleError.notABundle(path: path.path, reason: "its bundle.json cannot be read: \(JSONProblem(error))")
         }
         // A link is its target: "link:" and the target's digest, so a file in a link's place
         // (or a link in a file's) differs too.
@@ -151,13 +159,13 @@ public enum BundleVerifier {
         }
         differences += actual.keys.sorted().map { BundleDifference(kind: .extra, path: $0) }
         if let published, differences.isEmpty {
-            let archive: Data
+            let whole: Data
             do {
-                archive = isFolder.boolValue ? try Archive.tarGz(entries, prefix: "\(manifest.model)-\(manifest.version)") : try Data(contentsOf: path)
+                whole = try archive ?? Archive.tarGz(entries, prefix: "\(manifest.model)-\(manifest.version)")
             } catch {
                 throw BundleError.notABundle(path: path.path, reason: "it cannot be archived to compare: \(error)")
             }
-            if BundleManifest.digest(archive) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
+            if BundleManifest.digest(whole) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
         }
         return (manifest, differences.sorted { $0.path < $1.path })
     }
@@ -177,6 +185,12 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
     case modelFailed(model: String, ref: String, reason: String)
     /// A file or command the bundler needs failed (a lock, `pip freeze`, a tool's version).
     case io(what: String, problem: String)
+
+    /// The file at `path` could not be read, with the system's reason (`errno` as it is now).
+    static func unreadable(_ path: String) -> BundleError {
+        let reason = String(cString: strerror(errno))
+        return .notABundle(path: path, reason: "it cannot be read (\(reason.prefix(1).lowercased() + reason.dropFirst()))")
+    }
 
     public var description: String {
         switch self {

@@ -319,7 +319,8 @@ public struct Bundler: Sendable {
             contents.file("requirements.lock", Data(frozen.utf8))
         }
         contents.file("Dockerfile", Data(Deployment.dockerfile(
-            model: manifest.name, version: version, runtime: manifest.runtime.rawValue, python: toolchain["python"]).utf8))
+            model: manifest.name, version: version, runtime: manifest.runtime.rawValue, python: toolchain["python"],
+            systemPackages: manifest.systemPackages).utf8))
         contents.file("deploy/deployment.yaml", Data(Deployment.deployment(model: manifest.name, version: version).utf8))
         contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 
@@ -332,7 +333,8 @@ public struct Bundler: Sendable {
         }
         let description = BundleManifest(
             model: manifest.name, version: version, tag: origin.tag, ref: origin.ref, commit: commit, tree: tree, session: session.id,
-            runtime: manifest.runtime.rawValue, run: manifest.run, toolchain: SortedMap(toolchain),
+            runtime: manifest.runtime.rawValue, run: manifest.run, systemPackages: manifest.systemPackages.isEmpty ? nil : manifest.systemPackages,
+            toolchain: SortedMap(toolchain),
             schema: BundleManifest.Schema(inputs: manifest.schema.inputs.map(field), outputs: manifest.schema.outputs.map(field)),
             metrics: SortedMap(Dictionary(metrics.compactMap { metric in metric.value.map { (metric.name, $0) } }, uniquingKeysWith: { $1 })),
             gates: gates, files: BundleManifest.files(of: contents.sorted))

@@ -19,15 +19,22 @@ enum Deployment {
     static let runtimePackages = "libgit2-1.5 libsqlite3-0 zlib1g libcurl4 ca-certificates"
 
     /// `python` is the build's `python3 --version` (`Python 3.11.7`): the image has the same
-    /// minor version, so the wheels requirements.lock pins by hash fit it.
-    static func dockerfile(model: String, version: String, runtime: String, python: String? = nil) -> String {
+    /// minor version, so the wheels requirements.lock pins by hash fit it. `systemPackages` are
+    /// model.yaml's `system_packages`, installed with mf's own (validated Debian names, so they
+    /// are safe in the shell line).
+    static func dockerfile(model: String, version: String, runtime: String, python: String? = nil, systemPackages: [String] = []) -> String {
         let minor = python.flatMap { text -> String? in
             let parts = text.split(separator: " ").last?.split(separator: ".") ?? []
             return parts.count >= 2 && parts.prefix(2).allSatisfy({ $0.allSatisfy(\.isNumber) }) ? parts.prefix(2).joined(separator: ".") : nil
         } ?? "3.11"
         let base = runtime == "python" ? "python:\(minor)-slim-bookworm" : "debian:bookworm-slim"
-        let packages = runtime == "python" ? runtimePackages : runtimePackages + " python3"
-        var install = "RUN apt-get update && apt-get install -y --no-install-recommends \(packages) && rm -rf /var/lib/apt/lists/*\n"
+        var packages = runtime == "python" ? runtimePackages : runtimePackages + " python3"
+        var install = ""
+        if !systemPackages.isEmpty {
+            packages += " " + systemPackages.joined(separator: " ")
+            install += "# mf's libraries and what model.yaml's system_packages asks for: \(systemPackages.joined(separator: ", "))\n"
+        }
+        install += "RUN apt-get update && apt-get install -y --no-install-recommends \(packages) && rm -rf /var/lib/apt/lists/*\n"
         if runtime == "python" {
             install += "RUN test ! -s /bundle/requirements.lock || pip install --no-cache-dir -r /bundle/requirements.lock\n"
         }

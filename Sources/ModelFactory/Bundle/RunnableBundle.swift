@@ -66,7 +66,7 @@ public struct RunnableBundle: Sendable {
 
     /// The archive's folder under `cache`, unpacked once.
     static func unpack(_ archive: URL, into cache: URL) throws -> URL {
-        guard let data = Generator.read(archive.path) else { throw BundleError.notABundle(path: archive.path, reason: "it cannot be read") }
+        guard let data = Generator.read(archive.path) else { throw BundleError.unreadable(archive.path) }
         let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let target = cache.appendingPathComponent(String(digest.prefix(32)))
         if FileManager.default.fileExists(atPath: target.appendingPathComponent(BundleManifest.fileName).path) { return target }

@@ -25,29 +25,69 @@ extension Manifest {
 /// Walks the YAML tree, keeping the path of where it is for each problem it finds.
 private struct Reader {
     var problems: [ManifestError.Problem] = []
+    /// Keys a misspelt key was taken for: what is wrong there (it is missing) is the typo's
+    /// consequence, already reported with the typo, so it is not reported again.
+    var misspelt: Set<String> = []
 
     mutating func problem(_ path: String, _ message: String) {
+        guard !misspelt.contains(where: { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }) else { return }
         problems.append(.init(path: path, message: message))
     }
 
     func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    /// The mapping at `path`, with unknown keys reported.
+    /// The mapping at `path`, with unknown keys reported (with the key each resembles, if one
+    /// that is absent does).
     mutating func mapping(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {
         guard let mapping = node.mapping else {
             problem(path, "expected a mapping with keys \(allowed.joined(separator: ", "))")
             return nil
         }
         var result: [String: Node] = [:]
+        var unknown: [String] = []
         for (key, value) in mapping {
             let name = key.scalar?.string ?? "?"
-            if allowed.contains(name) {
-                result[name] = value
+            if allowed.contains(name) { result[name] = value } else { unknown.append(name) }
+        }
+        for name in unknown {
+            if let meant = Self.resembled(name, among: allowed.filter { result[$0] == nil }) {
+                problem(path, "unknown key '\(name)'; did you mean '\(meant)'?")
+                misspelt.insert(join(path, meant))
             } else {
-                problem(join(path, name), "unknown key; expected one of \(allowed.joined(separator: ", "))")
+                problem(path, "unknown key '\(name)'; expected one of \(allowed.joined(separator: ", "))")
             }
         }
         return result
+    }
+
+    /// The candidate `key` is most likely a misspelling of: the nearest by edit distance
+    /// (a swap of two neighbours counts as one edit), within a third of its length, at most 2.
+    static func resembled(_ key: String, among candidates: [String]) -> String? {
+        let typed = Array(key.lowercased())
+        var best: (name: String, distance: Int)?
+        for candidate in candidates {
+            let limit = min(2, max(1, candidate.count / 3))
+            let distance = editDistance(typed, Array(candidate))
+            if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
+        }
+        return best?.name
+    }
+
+    /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    /// neighbours.
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1) }
+            }
+        }
+        return table[a.count][b.count]
     }
 
     mutating func string(_ node: Node?, _ path: String, required: Bool = true) -> String? {
@@ -89,7 +129,7 @@ private struct Reader {
     }
 
     mutating func manifest(_ node: Node) -> Manifest? {
-        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples"]
+        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples", "system_packages"]
         guard let fields = mapping(node, "", allowed: keys) else { return nil }
         let name = string(fields["name"], "name")
         if let name, !name.utf8.allSatisfy({ isNameByte($0) }) {
@@ -104,18 +144,44 @@ private struct Reader {
         }
         var build = strings(fields["build"], "build", required: false) ?? []
         if fields["build"] == nil, runtime == .swift { build = [Manifest.swiftReleaseBuild] }
-        var run = strings(fields["run"], "run", required: runtime != .python)
+        // Required unless the runtime is python (or its key is misspelt: what it meant is unknown).
+        var run = strings(fields["run"], "run", required: runtime != .python && !misspelt.contains("runtime"))
         if run == nil, runtime == .python { run = ["python3", "-u", "mf_runner.py"] }
         let train = training(fields["train"])
         let evaluate = evaluation(fields["evaluate"])
         let schema = self.schema(fields["schema"])
         let gates = self.gates(fields["gates"])
         let examples = self.examples(fields["examples"], schema: schema)
+        let systemPackages = self.systemPackages(fields["system_packages"])
         guard let name, let runtime, let run, let train, let evaluate, let schema, let gates else { return nil }
         return Manifest(
             name: name, runtime: runtime, build: build, run: run, train: train, evaluate: evaluate,
-            schema: schema, gates: gates, examples: examples)
+            schema: schema, gates: gates, examples: examples, systemPackages: systemPackages)
     }
+
+    /// Debian package names (Debian Policy 5.6.1): lower-case letters, digits, `+`, `-` and `.`,
+    /// at least two characters, starting with a letter or digit; each once.
+    mutating func systemPackages(_ node: Node?) -> [String] {
+        guard let names = strings(node, "system_packages", required: false) else { return [] }
+        var result: [String] = []
+        for (index, name) in names.enumerated() {
+            let bytes = Array(name.utf8)
+            let valid = bytes.count >= 2 && (isLowerAlphanumeric(bytes[0]))
+                && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }
+            if !valid {
+                problem(
+                    "system_packages[\(index)]",
+                    "'\(name)' is not a Debian package name (lower-case letters, digits, '+', '-' and '.', at least two, starting with a letter or digit)")
+            } else if result.contains(name) {
+                problem("system_packages[\(index)]", "'\(name)' is named twice")
+            } else {
+                result.append(name)
+            }
+        }
+        return result
+    }
+
+    func isLowerAlphanumeric(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || (0x61...0x7A).contains(byte) }
 
     func isNameByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
@@ -181,7 +247,7 @@ private struct Reader {
             let minimum = number(fields["min"], itemPath + ".min")
             let maximum = number(fields["max"], itemPath + ".max")
             if let minimum, let maximum, minimum > maximum {
-                problem(itemPath + ".max", "must not be below min (\(minimum))")
+                problem(itemPath + ".max", "must not be below min (\(Manifest.Schema.numberText(minimum)))")
             }
             if (minimum != nil || maximum != nil), let kind, kind != .double, kind != .int {
                 problem(itemPath + (minimum != nil ? ".min" : ".max"), "only double and int fields take bounds")
@@ -311,10 +377,10 @@ extension Manifest.Schema {
                     continue
                 }
                 if let minimum = field.min, number < minimum {
-                    problems.append(.init(path: field.name, message: "\(number) is below the minimum \(minimum)"))
+                    problems.append(.init(path: field.name, message: "\(Self.numberText(number)) is below the minimum \(Self.numberText(minimum))"))
                 }
                 if let maximum = field.max, number > maximum {
-                    problems.append(.init(path: field.name, message: "\(number) is above the maximum \(maximum)"))
+                    problems.append(.init(path: field.name, message: "\(Self.numberText(number)) is above the maximum \(Self.numberText(maximum))"))
                 }
             case .string:
                 guard case .string(let text) = value else {
@@ -332,6 +398,12 @@ extension Manifest.Schema {
             }
         }
         return problems
+    }
+
+    /// A number as a person writes it: whole numbers without a fraction (`0`, `-1`, not `0.0`),
+    /// others as Swift prints them (`0.5`).
+    static func numberText(_ number: Double) -> String {
+        number.isFinite && number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
     }
 
     /// A whole number as its digits (`9223372036854775808`, not `9.223372036854776e+18`).

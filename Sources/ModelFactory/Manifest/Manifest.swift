@@ -12,6 +12,7 @@
 ///   outputs: [{ name: churn_probability, type: double }]
 /// gates: { auc: ">= 0.75", max_regression: 0.02 }
 /// examples: [{ tenure: 12, contract: monthly }]
+/// system_packages: [libgomp1]      # Debian packages the worker needs at run time
 /// ```
 public struct Manifest: Sendable, Equatable {
     /// How a plugin is built and run.
@@ -33,6 +34,9 @@ public struct Manifest: Sendable, Equatable {
     public var gates: Gates
     /// Instances every build predicts, to prove the worker answers.
     public var examples: [[String: Value]]
+    /// The Debian packages the model needs at run time (`nodejs`), which the bundle's
+    /// Dockerfile installs; names as Debian allows them.
+    public var systemPackages: [String] = []
 
     /// The build of a Swift plugin that gives the same executable from the same commit in any
     /// folder (DESIGN.md "Bundles"): a release build with the Swift runtime linked in statically,

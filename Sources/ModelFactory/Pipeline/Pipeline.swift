@@ -172,6 +172,19 @@ public struct Pipeline: Sendable {
         return versions
     }
 
+    /// What, besides the tree, decides a build and its training: the runtime, the build and run
+    /// commands, the model's folder, and for Swift the ModelKit it builds against. A broken
+    /// manifest is the recipe "invalid".
+    func recipe(_ manifest: Manifest?, folder: String) -> String {
+        guard let manifest else { return "invalid" }
+        var recipe = "runtime=\(manifest.runtime.rawValue)\nbuild=\(manifest.build.joined(separator: "\n"))\nrun=\(manifest.run.joined(separator: " "))\nfolder=\(folder)"
+        // A Swift model is built against this mf's ModelKit: another ModelKit is another build.
+        if manifest.runtime == .swift, let modelKit = try? modelKit?.digest() {
+            recipe += "\nmodelkit=\(modelKit.prefix(16))"
+        }
+        return recipe
+    }
+
     var buildsFolder: URL { home.appendingPathComponent("builds") }
 
     /// Where the build of a tree with a recipe lives: one folder per tree and recipe.

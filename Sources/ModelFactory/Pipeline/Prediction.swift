@@ -41,23 +41,30 @@ extension Pipeline {
     }
 
     /// Predicts `instances` with the model at `revision`: builds and trains it first unless a
-    /// session of that tree and recipe passed already, checks every instance against the
-    /// schema, then asks a worker loaded with that session's artifacts.
+    /// session of that tree and recipe passed already (then nothing new is recorded), checks
+    /// every instance against the schema, then asks a worker loaded with that session's
+    /// artifacts.
     public func predict(
         _ repository: Repository, revision: String, model name: String? = nil, instances: [JSONValue],
         callTimeLimit: Double = 600
     ) async throws -> [JSONValue] {
-        let reports = try await build(repository, BuildRequest(revision: revision, callTimeLimit: callTimeLimit))
-        guard let report = name.map({ wanted in reports.first { $0.model == wanted } }) ?? reports.first else {
-            throw PredictionError.noSuchModel(name ?? "", available: reports.map(\.model))
-        }
-        guard report.session.status == .passed else {
-            throw PredictionError.sessionFailed(model: report.model, session: report.session.id, failure: report.session.failure ?? "?")
-        }
         let commit = try repository.resolveCommit(revision)
+        let trained: (session: Session, model: String)
+        if let passed = try passedSession(repository, commit: commit, model: name) {
+            trained = passed
+        } else {
+            let reports = try await build(repository, BuildRequest(revision: revision, callTimeLimit: callTimeLimit))
+            guard let report = name.map({ wanted in reports.first { $0.model == wanted } }) ?? reports.first else {
+                throw PredictionError.noSuchModel(name ?? "", available: reports.map(\.model))
+            }
+            guard report.session.status == .passed else {
+                throw PredictionError.sessionFailed(model: report.model, session: report.session.id, failure: report.session.failure ?? "?")
+            }
+            trained = (report.session, report.model)
+        }
         let folder = try Self.modelFolders(repository, commit: commit).first { folder in
             let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
-            return (try? Manifest.parse(String(decoding: repository.file(at: path, in: commit), as: UTF8.self)).name) == report.model
+            return (try? Manifest.parse(String(decoding: repository.file(at: path, in: commit), as: UTF8.self)).name) == trained.model
         } ?? ""
         let manifestPath = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
         let manifest = try Manifest.parse(String(decoding: repository.file(at: manifestPath, in: commit), as: UTF8.self), file: manifestPath)
@@ -68,23 +75,40 @@ extension Pipeline {
         }
         guard problems.isEmpty else { throw PredictionError.invalidInput(problems) }
 
-        let trained = report.session.reusedFrom ?? report.session.id
-        let artifacts = sessionsFolder.appendingPathComponent(trained).appendingPathComponent("artifacts")
-        let built = buildFolder(tree: report.session.tree, recipe: report.session.recipe)
+        let artifacts = sessionsFolder.appendingPathComponent(trained.session.reusedFrom ?? trained.session.id).appendingPathComponent("artifacts")
+        let built = buildFolder(tree: trained.session.tree, recipe: trained.session.recipe)
         let modelFolder = folder.isEmpty ? built : built.appendingPathComponent(folder)
         let worker = try WorkerClient(command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path)
         do {
             _ = try await worker.call("load", ["artifacts": .string(artifacts.path)], timeout: callTimeLimit)
             let answer = try await worker.call("predict", ["instances": .array(instances)], timeout: callTimeLimit)
             await worker.shutdown()
-            guard let predictions = answer["predictions"]?.arrayValue else {
-                throw WorkerError.protocolViolation(method: "predict", line: "the answer has no predictions")
-            }
-            return predictions
+            return try WorkerAnswer.predictions(answer, count: instances.count)
         } catch {
             await worker.shutdown(grace: 0.5)
             throw error
         }
+    }
+
+    /// The session that trained the model (`name`, else the first) at `commit`, when one of its
+    /// tree and recipe passed and its build is still there: predicting with it records nothing.
+    func passedSession(_ repository: Repository, commit: ObjectID, model name: String?) throws -> (session: Session, model: String)? {
+        let tree = try repository.treeID(of: commit)
+        for folder in try Self.modelFolders(repository, commit: commit) {
+            let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
+            let manifest = (try? repository.file(at: path, in: commit)).flatMap { try? Manifest.parse(String(decoding: $0, as: UTF8.self)) }
+            if let name, manifest?.name != name { continue }
+            // Without a name it is the first model, as a build reports it; a broken one is built
+            // (and fails) as before.
+            guard let manifest else { return nil }
+            let recipe = recipe(manifest, folder: folder)
+            let modelID = try store.modelID(repository: repository.location, name: manifest.name)
+            guard let session = try store.reusableSession(modelID: modelID, tree: tree.hex, recipe: recipe),
+                FileManager.default.fileExists(atPath: buildFolder(tree: tree.hex, recipe: recipe).appendingPathComponent(".mf-build-complete").path)
+            else { return nil }
+            return (session, manifest.name)
+        }
+        return nil
     }
 }
 

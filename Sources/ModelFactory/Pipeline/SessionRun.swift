@@ -6,6 +6,8 @@ internal import ModelKit
 struct StepFailure: Error, CustomStringConvertible {
     var step: String
     var message: String
+    /// The worker's error, when the worker failed the step.
+    var cause: WorkerError?
     var description: String { "\(step): \(message)" }
 }
 
@@ -58,11 +60,7 @@ struct SessionRun {
             manifestProblem = String(describing: error)
         }
         modelName = manifest?.name ?? Pipeline.fallbackName(folder: folder, repository: repository)
-        var recipe = manifest.map { "runtime=\($0.runtime.rawValue)\nbuild=\($0.build.joined(separator: "\n"))\nrun=\($0.run.joined(separator: " "))\nfolder=\(folder)" } ?? "invalid"
-        // A Swift model is built against this mf's ModelKit: another ModelKit is another build.
-        if manifest?.runtime == .swift, let modelKit = try? pipeline.modelKit?.digest() {
-            recipe += "\nmodelkit=\(modelKit.prefix(16))"
-        }
+        let recipe = pipeline.recipe(manifest, folder: folder)
         let modelID = try store.modelID(repository: repository.location, name: modelName)
         let version = versions[modelName] ?? versions[nil] ?? nil
         session = Session(
@@ -112,7 +110,7 @@ struct SessionRun {
             let message = (error as? StepFailure)?.message ?? String(describing: error)
             record.message = message
             finish(record)
-            throw StepFailure(step: name, message: message)
+            throw StepFailure(step: name, message: message, cause: error as? WorkerError)
         }
     }
 
@@ -160,22 +158,23 @@ struct SessionRun {
             _ = try await step("describe") { _ in try await worker.call("describe", timeout: limit) }
             let dataPath = modelFolder.appendingPathComponent(manifest.train.data).path
             let trained = try await step("train") { _ in
-                try await worker.call(
+                let answer = try await worker.call(
                     "train", ["data": .string(dataPath), "artifacts": .string(artifacts.path), "seed": .number(Double(manifest.train.seed ?? 0))],
                     timeout: limit)
+                return try WorkerAnswer.metrics(answer, method: "train")
             }
-            try record(trained["metrics"], split: "train")
+            try record(trained, split: "train")
             let evaluated = try await step("evaluate") { _ in
-                try await worker.call("evaluate", ["data": .string(modelFolder.appendingPathComponent(manifest.evaluate.data).path)], timeout: limit)
+                let answer = try await worker.call(
+                    "evaluate", ["data": .string(modelFolder.appendingPathComponent(manifest.evaluate.data).path)], timeout: limit)
+                return try WorkerAnswer.metrics(answer, method: "evaluate")
             }
-            try record(evaluated["metrics"], split: "evaluate")
+            try record(evaluated, split: "evaluate")
             if !manifest.examples.isEmpty {
                 try await step("predict") { _ in
                     let instances = JSONValue.array(manifest.examples.map { .object($0.mapValues(JSONValue.init)) })
                     let answer = try await worker.call("predict", ["instances": instances], timeout: limit)
-                    guard let predictions = answer["predictions"]?.arrayValue, predictions.count == manifest.examples.count else {
-                        throw StepFailure(step: "predict", message: "expected \(counted(manifest.examples.count, "prediction")), got \(answer)")
-                    }
+                    let predictions = try WorkerAnswer.predictions(answer, count: manifest.examples.count)
                     let outputs = Set(manifest.schema.outputs.map(\.name))
                     for (index, prediction) in predictions.enumerated() {
                         let keys = Set(prediction.objectValue?.keys.map { $0 } ?? [])
@@ -187,8 +186,10 @@ struct SessionRun {
             }
             await worker.shutdown()
         } catch {
+            // Stopped first, so its log is whole: the failure ends with the log's last lines.
             await worker.shutdown(grace: 0.5)
-            throw error
+            worker.waitForLog()
+            throw Self.naming(workerLog, in: error)
         }
         try await step("artifacts") { run in try run.recordArtifacts(in: artifacts) }
         let measured = Dictionary(
@@ -210,11 +211,23 @@ struct SessionRun {
         return environment
     }
 
-    func record(_ metrics: JSONValue?, split: String) throws {
-        guard let object = metrics?.objectValue else { return }
-        try store.record(object.map { name, value in
-            Metric(sessionId: session.id, modelId: session.modelId, name: name, split: split, value: value.numberValue)
+    func record(_ metrics: [String: Double?], split: String) throws {
+        try store.record(metrics.keys.sorted().map { name in
+            Metric(sessionId: session.id, modelId: session.modelId, name: name, split: split, value: metrics[name]!)
         })
+    }
+
+    /// A step the worker failed, with where the worker's log is and how it ends (unless the
+    /// error says how already: a worker that exited).
+    static func naming(_ log: URL, in error: any Error) -> any Error {
+        guard var failure = error as? StepFailure, let cause = failure.cause else { return error }
+        if case .exited = cause {
+            failure.message += " (worker log: \(log.path))"
+            return failure
+        }
+        let tail = WorkerError.lastLines(of: String(decoding: Generator.read(log.path) ?? Data(), as: UTF8.self))
+        failure.message += tail.isEmpty ? " (worker log: \(log.path), empty)" : "; the worker's log \(log.path) ends: \(tail)"
+        return failure
     }
 
     func recordArtifacts(in folder: URL) throws {

@@ -20,8 +20,20 @@ public struct SessionPage: Sendable {
     @discardableResult
     public func write(session id: String, to file: URL) throws -> URL {
         let html = try render(session: id)
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(html.utf8).write(to: file, options: .atomic)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ReportError(path: file.path, reason: "it is a folder; name a file")
+        }
+        // The nearest folder above that exists must be a folder (a file in the way is named).
+        var above = file.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: above.path, isDirectory: &isFolder), above.path != "/" { above.deleteLastPathComponent() }
+        if !isFolder.boolValue { throw ReportError(path: file.path, reason: "\(above.path) is a file, not a folder") }
+        do {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(html.utf8).write(to: file, options: .atomic)
+        } catch {
+            throw ReportError(path: file.path, reason: SystemReason.of(error))
+        }
         return file
     }
 
@@ -178,4 +190,11 @@ public struct SessionPage: Sendable {
     static func timestamp(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
     }
+}
+
+/// A session's page could not be written: where, and why.
+public struct ReportError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public var description: String { "cannot write the report to \(path): \(reason)" }
 }

@@ -118,6 +118,12 @@ public final class WorkerClient: @unchecked Sendable {
         fail(.stopped(method: "shutdown"), stopGrace: grace)
     }
 
+    /// Waits, up to `seconds`, until all the ended worker wrote on stderr is in the log (its
+    /// stderr closes with its process group; a process that left the group may hold it open).
+    public func waitForLog(seconds: Double = 1) {
+        if logDone.wait(timeout: .now() + seconds) == .success { logDone.signal() }
+    }
+
     // MARK: Internals
 
     private func brokenError(_ error: WorkerError, method: String) -> WorkerError {

@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// Why a call to a worker failed.
 public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The worker could not be started (no such program, not executable...).
@@ -12,14 +14,17 @@ public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
     case remote(method: String, code: Int, message: String)
     /// The worker was stopped (shut down, or broken by an earlier call).
     case stopped(method: String)
+    /// The worker answered, but not in the shape the method's result has
+    /// (docs/worker-protocol.md): `problem` says what is wrong, `expected` the shape.
+    case unexpectedAnswer(method: String, problem: String, expected: String)
 
     public var description: String {
         switch self {
         case .cannotStart(let command, let reason):
             return "cannot start worker '\(command.joined(separator: " "))': \(reason)"
         case .exited(let method, let status, let log):
-            let tail = log.isEmpty ? "" : "; its log ends: \(log)"
-            return "the worker \(status) during '\(method)'\(tail)"
+            let tail = Self.lastLines(of: log)
+            return "the worker \(status) during '\(method)'\(tail.isEmpty ? "" : "; its log ends: \(tail)")"
         case .timedOut(let method, let seconds):
             return "the worker did not answer '\(method)' within \(Self.format(seconds)) s and was stopped"
         case .protocolViolation(let method, let line):
@@ -28,7 +33,16 @@ public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the worker failed '\(method)': \(message) (error \(code))"
         case .stopped(let method):
             return "cannot call '\(method)': the worker is stopped"
+        case .unexpectedAnswer(let method, let problem, let expected):
+            return "the worker's answer to '\(method)' \(problem); expected \(expected)"
         }
+    }
+
+    /// The last `count` non-blank lines of a log, on one line (` | ` between them), so an error
+    /// stays one sentence.
+    public static func lastLines(of log: String, count: Int = 5) -> String {
+        log.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .suffix(count).joined(separator: " | ")
     }
 
     private static func format(_ seconds: Double) -> String {
