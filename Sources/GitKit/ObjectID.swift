@@ -19,6 +19,48 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     init(_ pointer: UnsafePointer<git_oid>) { self.init(pointer.pointee) }
 
+    /// The id whose 20 raw bytes start at `bytes` (as git's pack indexes and commit-graph hold them).
+    init(rawBytes bytes: UnsafeRawPointer) {
+        a = bytes.loadUnaligned(as: UInt64.self)
+        b = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        c = bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+    }
+
+    /// Parses the 40 lowercase or uppercase hexadecimal digits at `digits`; nil when one is not.
+    init?(hexDigits digits: UnsafeRawPointer) {
+        var raw = (UInt64(0), UInt64(0), UInt32(0))
+        let ok = withUnsafeMutableBytes(of: &raw) { target -> Bool in
+            for index in 0..<20 {
+                let high = ObjectID.nibble(digits.load(fromByteOffset: 2 * index, as: UInt8.self))
+                let low = ObjectID.nibble(digits.load(fromByteOffset: 2 * index + 1, as: UInt8.self))
+                guard high < 16, low < 16 else { return false }
+                target[index] = high << 4 | low
+            }
+            return true
+        }
+        guard ok else { return nil }
+        self = withUnsafeBytes(of: &raw) { ObjectID(rawBytes: $0.baseAddress!) }
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8 {
+        switch digit {
+        case 0x30...0x39: digit &- 0x30
+        case 0x61...0x66: digit &- 0x57
+        case 0x41...0x46: digit &- 0x37
+        default: 0xFF
+        }
+    }
+
+    /// Writes the 20 raw bytes to `target`.
+    func storeRawBytes(to target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: a, as: UInt64.self)
+        target.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+        target.storeBytes(of: c, toByteOffset: 16, as: UInt32.self)
+    }
+
+    /// A well-spread hash of the id for open addressing: an id's first bytes are already uniform.
+    var bucketHash: Int { Int(truncatingIfNeeded: a ^ (a >> 29)) }
+
     /// Parses a full 40-digit hexadecimal id; nil for anything else.
     public init?(hex: String) {
         guard hex.utf8.count == 40, hex.utf8.allSatisfy({ $0.isHexDigit }) else { return nil }

@@ -91,6 +91,10 @@ public struct Flow: Sendable {
     /// (see `CommitGraph`); without it every call reads the history afresh.
     public static func read(_ repository: Repository, checkingRules: Bool = true, cache: URL? = nil) throws(FlowError) -> Flow {
         guard !repository.isShallow else { throw .shallow(repository: repository.location) }
+        // What the graph needs no tips for (the cache, git's commit-graph, or on a first look the
+        // commits in the packs) is read on another thread while the references are read here.
+        let pending = repository.startCommitGraph(cache: cache)
+        defer { pending.cancel() }  // when the graph is not needed, or after it is read
         let references: [Reference]
         let head: Head
         do {
@@ -109,8 +113,12 @@ public struct Flow: Sendable {
             var tips = [flow.production?.commit]
             if checkingRules { tips += [flow.development?.commit] + (flow.features + flow.hotfixes).map(\.commit) }
             let needed = tips.compactMap { $0 }
-            let graph = needed.isEmpty || (!checkingRules && versionTags.isEmpty)
-                ? CommitGraph() : try repository.commitGraph(from: needed, cache: cache)
+            let graph: CommitGraph
+            if needed.isEmpty || (!checkingRules && versionTags.isEmpty) {
+                graph = CommitGraph()
+            } else {
+                graph = try pending.graph(from: needed)
+            }
             let productionLine = flow.production?.commit.map { graph.ancestry(of: [$0]) }
             flow.readReleases(versionTags, productionLine: productionLine)
             if checkingRules { try flow.checkRules(repository, graph: graph, productionLine: productionLine) }
