@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GitKit
 import ModelFactory
 
@@ -23,7 +24,7 @@ struct Versions: ParsableCommand {
         try reportingErrors {
             let flow = try options.readFlow(checkingRules: false)
             if options.json {
-                try printJSON(flow.releases)
+                FileHandle.standardOutput.write(Data(Release.jsonBytes(flow.releases)))
             } else {
                 print(Versions.render(flow.releases))
             }
