@@ -117,6 +117,28 @@ extension Repository {
         return try writeTree(entries)
     }
 
+    /// Stages every file of the work tree as `git add -A` does (ignored paths left out,
+    /// executable bits and symbolic links kept), writes the index, and returns its tree.
+    ///
+    /// For a first commit of a folder this does in one pass what `writeTree(fromDirectory:)`
+    /// followed by a checkout does in two: each file is read and stored once, and the index
+    /// records its size and time, so the work tree is clean afterwards without being compared.
+    public func stageWorkTree() throws(GitError) -> ObjectID {
+        try withHandle { handle throws(GitError) in
+            var index: OpaquePointer?
+            try check("git_repository_index", "cannot open the index") { git_repository_index(&index, handle) }
+            defer { git_index_free(index) }
+            var everything = git_strarray(strings: nil, count: 0)
+            try check("git_index_add_all", "cannot add the work tree to the index") {
+                git_index_add_all(index, &everything, GIT_INDEX_ADD_DEFAULT.rawValue, nil, nil)
+            }
+            var tree = git_oid()
+            try check("git_index_write_tree", "cannot write the index as a tree") { git_index_write_tree(&tree, index) }
+            try check("git_index_write", "cannot write the index") { git_index_write(index) }
+            return ObjectID(tree)
+        }
+    }
+
     /// Whether the ignore rules of this repository ignore `path` (relative to its work tree; a
     /// folder ends with `/`).
     public func isIgnored(_ path: String) throws(GitError) -> Bool {

@@ -76,6 +76,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/.git"))
     }
 
+    /// The work tree staged as `git add -A` stages it: ignored paths left out, modes and links
+    /// kept, and an index git finds clean without a checkout.
+    @Test func stagesTheWorkTreeAsGitAddAll() throws {
+        let folder = TemporaryDirectory("stage")
+        let work = folder.appending("r")
+        let repository = try Repository.create(at: work)
+        try folder.write("r/src/model.py", "print('hi')\n")
+        try folder.write("r/run.sh", "#!/bin/sh\n")
+        try runProcess("/bin/chmod", ["+x", work + "/run.sh"])
+        try runProcess("/bin/ln", ["-s", "src/model.py", work + "/link"])
+        try folder.write("r/.gitignore", "*.log\nbuild/\n")
+        try folder.write("r/debug.log", "ignored\n")
+        try folder.write("r/build/out.txt", "ignored\n")
+        let tree = try repository.stageWorkTree()
+        let commit = try repository.commit(tree: tree, parents: [], message: "first\n", author: author, updating: "refs/heads/master")
+        let git = { (arguments: [String]) throws -> String in
+            let result = try runProcess("/usr/bin/git", ["-C", work] + arguments, environment: gitEnvironment(home: folder.path))
+            #expect(result.status == 0, "git \(arguments) failed: \(result.stderr)")
+            return result.stdout
+        }
+        #expect(try git(["ls-tree", "-r", "--name-only", commit.hex]).split(separator: "\n") == [".gitignore", "link", "run.sh", "src/model.py"])
+        #expect(try git(["ls-tree", "-r", commit.hex]).contains("100755 blob"))
+        #expect(try git(["ls-tree", "-r", commit.hex]).contains("120000 blob"))
+        #expect(try git(["status", "--porcelain"]) == "")
+        #expect(tree == (try repository.writeTree(fromDirectory: work, honoringIgnoreRules: true)))
+    }
+
     @Test func headAndCheckout() throws {
         let folder = TemporaryDirectory("checkout")
         let repository = try Repository.create(at: folder.appending("r"))

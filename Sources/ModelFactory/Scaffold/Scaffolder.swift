@@ -298,13 +298,14 @@ public struct Scaffolder: Sendable {
             let name = (try? repository.configValue("user.name")) ?? nil
             let email = (try? repository.configValue("user.email")) ?? nil
             let author = Signature(name: name ?? "Model Factory", email: email ?? "mf@localhost", time: request.now())
-            let tree = try repository.writeTree(fromDirectory: project.path, honoringIgnoreRules: true)
+            // The files are on disk already: staged once, they are the commit's tree and an index
+            // that matches the work tree, so nothing is checked out afterwards.
+            let tree = try repository.stageWorkTree()
             let commit = try repository.commit(
                 tree: tree, parents: [], message: "Scaffold from \(request.template)\n", author: author,
                 updating: "refs/heads/" + production)
             try repository.createBranch(development, at: commit)
             try repository.setHead("refs/heads/" + development)
-            try repository.checkoutHead(force: true)
             return ScaffoldResult.Repository(production: production, development: development, head: development, commit: commit.hex)
         } catch {
             throw .git(error)
