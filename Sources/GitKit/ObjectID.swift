@@ -95,6 +95,20 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         }
     }
 
+    /// Appends the 40 hexadecimal digits to `bytes` (for writers that build text as bytes).
+    public func appendHex(to bytes: inout [UInt8]) {
+        var raw = (a, b, c)
+        withUnsafeBytes(of: &raw) { raw in
+            for index in 0..<20 {
+                let byte = raw[index]
+                bytes.append(ObjectID.digits[Int(byte >> 4)])
+                bytes.append(ObjectID.digits[Int(byte & 0xF)])
+            }
+        }
+    }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// The first seven digits, as git abbreviates.
     public var short: String { String(hex.prefix(7)) }
 

@@ -4,6 +4,7 @@ import ModelFactory
 
 struct Sessions: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sessions",
         abstract: "List recorded sessions, newest first.",
         discussion: "--json prints an array of {id, model, commit, ref, version, trigger, status, startedAt, endedAt, failure, reusedFrom}."
     )

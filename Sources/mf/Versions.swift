@@ -5,6 +5,7 @@ import ModelFactory
 
 struct Versions: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "versions",
         abstract: "List every release (version tag), oldest first.",
         discussion: """
             A release is a tag [prefix]MAJOR[.MINOR[.PATCH]][-PRERELEASE], or MODEL@VERSION in a \

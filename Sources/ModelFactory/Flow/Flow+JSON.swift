@@ -42,7 +42,10 @@ extension Release {
             bytes.append(contentsOf: repeatElement(0x20, count: 4))
             name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         }
-        func flag(_ value: Bool) { bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8)) }
+        func flag(_ value: Bool) {
+            let text: StaticString = value ? "true" : "false"
+            text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
         bytes.append(contentsOf: "[\n".utf8)
         for (offset, release) in releases.enumerated() {
             bytes.append(contentsOf: "  {\n".utf8)
@@ -56,7 +59,7 @@ extension Release {
             if let model = release.model { JSONText.writeString(model, into: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
             bytes.append(contentsOf: ",\n".utf8)
             key("\"commit\": \"")
-            bytes.append(contentsOf: release.commit.hex.utf8)
+            release.commit.appendHex(to: &bytes)
             bytes.append(contentsOf: "\",\n".utf8)
             key("\"productionLine\": ")
             flag(release.productionLine)

@@ -191,11 +191,14 @@ public struct Flow: Sendable {
                 commit: candidate.commit, productionLine: productionLine?.contains(candidate.commit) ?? false,
                 hotfix: false, annotated: candidate.reference.annotation != nil)
         }
-        releases.sort { left, right in
+        // Sorted as positions, so thousands of releases are compared in place, not moved.
+        let order = releases.indices.sorted { one, other in
+            let left = releases[one], right = releases[other]
             if left.model != right.model { return (left.model ?? "") < (right.model ?? "") }
             if left.version != right.version { return left.version < right.version }
             return left.tag < right.tag
         }
+        releases = order.map { releases[$0] }
         // A hotfix patches the release before it on the production line.
         var previous: [String: Version] = [:]
         for index in releases.indices where releases[index].productionLine && !releases[index].version.isPrerelease {
