@@ -298,12 +298,10 @@ public struct Scaffolder: Sendable {
             let name = (try? repository.configValue("user.name")) ?? nil
             let email = (try? repository.configValue("user.email")) ?? nil
             let author = Signature(name: name ?? "Model Factory", email: email ?? "mf@localhost", time: request.now())
-            // The files are on disk already: staged once, they are the commit's tree and an index
-            // that matches the work tree, so nothing is checked out afterwards.
-            let tree = try repository.stageWorkTree()
-            let commit = try repository.commit(
-                tree: tree, parents: [], message: "Scaffold from \(request.template)\n", author: author,
-                updating: "refs/heads/" + production)
+            // The files are on disk already: committed as they are (one pack of objects, an index
+            // that matches the work tree), so nothing is checked out afterwards.
+            let commit = try repository.commitWorkTree(
+                message: "Scaffold from \(request.template)\n", author: author, updating: "refs/heads/" + production)
             try repository.createBranch(development, at: commit)
             try repository.setHead("refs/heads/" + development)
             return ScaffoldResult.Repository(production: production, development: development, head: development, commit: commit.hex)
