@@ -245,12 +245,16 @@ public struct Scaffolder: Sendable {
             answers: flat, ignoredKeys: ignored, repository: repository)
     }
 
-    /// Writes a replay file (cookiecutter's format) atomically.
+    /// Writes a replay file (cookiecutter's format) atomically: aside, then renamed into place
+    /// (not synced to disk, as no file of a scaffold is: a lost replay file is asked again).
     private func record(_ context: Value.Dictionary, to file: URL) throws(ScaffoldError) {
+        let aside = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
         do {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data((try JSON.dumps(.dict(context), indent: 2, sortKeys: false) + "\n").utf8).write(to: file, options: .atomic)
+            try Generator.write(Data((try JSON.dumps(.dict(context), indent: 2, sortKeys: false) + "\n").utf8), to: aside, mode: 0o644)
+            guard rename(aside.path, file.path) == 0 else { throw ScaffoldError.io(path: file.path, problem: String(cString: strerror(errno))) }
         } catch {
+            unlink(aside.path)
             throw .io(path: file.path, problem: "cannot write the answers: \(error)")
         }
     }
@@ -261,8 +265,15 @@ public struct Scaffolder: Sendable {
         guard let data = Generator.read(path), let text = String(data: data, encoding: .utf8) else {
             return ("master", "development", nil)
         }
-        let fields = (try? Yams.load(yaml: text)) as? [String: Any]
-        return ((fields?["production"] as? String) ?? "master", (fields?["development"] as? String) ?? "development", text)
+        // Two plain keys: read from the node tree with the basic resolver, which (unlike the
+        // default one) compiles no regular expressions.
+        var names: [String: String] = [:]
+        if case .mapping(let mapping)? = try? Yams.compose(yaml: text, .basic) {
+            for (key, value) in mapping {
+                if let key = key.string, let value = value.string, key == "production" || key == "development" { names[key] = value }
+            }
+        }
+        return (names["production"] ?? "master", names["development"] ?? "development", text)
     }
 
     private func makeRepository(
@@ -287,7 +298,7 @@ public struct Scaffolder: Sendable {
             if flowFile == nil {
                 try manager.createDirectory(at: project.appendingPathComponent(".mf"), withIntermediateDirectories: true)
                 let flow = "production: \(production)\ndevelopment: \(development)\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n"
-                try Data(flow.utf8).write(to: project.appendingPathComponent(FlowConfiguration.filePath))
+                try Generator.write(Data(flow.utf8), to: project.appendingPathComponent(FlowConfiguration.filePath), mode: 0o644)
             }
         } catch {
             throw .io(path: project.path, problem: "cannot write .mf/flow.yaml: \(error)")
