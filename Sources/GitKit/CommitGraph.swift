@@ -478,18 +478,18 @@ extension Repository {
             var pending = tips
             while let id = pending.popLast() {
                 if known.contains(id) || seen.find(id, in: result.ids) != nil { continue }
-                let parents: [ObjectID]
                 if let node = packedIndex.find(id, in: packed.ids) {
                     reachedPacked[Int(node)] = true
-                    parents = Array(packed.parents(of: Int(node)))
+                    result.append(id, parents: packed.parents(of: Int(node)))
                 } else {
                     if odb == nil { odb = try objectDatabase(handle) }
-                    parents = try readCommitParents(odb!, id)
+                    result.append(id, parents: try readCommitParents(odb!, id))
                 }
-                result.append(id, parents: parents)
                 _ = seen.insert(Int32(result.count - 1), ids: result.ids)
-                for parent in parents.reversed() where !known.contains(parent) && seen.find(parent, in: result.ids) == nil {
-                    pending.append(parent)
+                let first = Int(result.parentStart[result.count - 1])
+                for position in stride(from: result.parents.count - 1, through: first, by: -1) {
+                    let parent = result.parents[position]
+                    if !known.contains(parent) && seen.find(parent, in: result.ids) == nil { pending.append(parent) }
                 }
             }
         }
@@ -524,7 +524,7 @@ extension Repository {
             }
         }
         for node in packed.ids.indices where state[node] == .complete && !reachedPacked[node] && !known.contains(packed.ids[node]) {
-            result.append(packed.ids[node], parents: Array(packed.parents(of: node)))
+            result.append(packed.ids[node], parents: packed.parents(of: node))
         }
         return result
     }

@@ -29,27 +29,29 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Parses the 40 lowercase or uppercase hexadecimal digits at `digits`; nil when one is not.
     init?(hexDigits digits: UnsafeRawPointer) {
         var raw = (UInt64(0), UInt64(0), UInt32(0))
-        let ok = withUnsafeMutableBytes(of: &raw) { target -> Bool in
-            for index in 0..<20 {
-                let high = ObjectID.nibble(digits.load(fromByteOffset: 2 * index, as: UInt8.self))
-                let low = ObjectID.nibble(digits.load(fromByteOffset: 2 * index + 1, as: UInt8.self))
-                guard high < 16, low < 16 else { return false }
-                target[index] = high << 4 | low
+        let ok = ObjectID.hexValues.withUnsafeBufferPointer { table in
+            withUnsafeMutableBytes(of: &raw) { target -> Bool in
+                var seen: UInt8 = 0
+                for index in 0..<20 {
+                    let high = table[Int(digits.load(fromByteOffset: 2 * index, as: UInt8.self))]
+                    let low = table[Int(digits.load(fromByteOffset: 2 * index + 1, as: UInt8.self))]
+                    seen |= high | low
+                    target[index] = high << 4 | low
+                }
+                return seen & 0xF0 == 0  // 0xFF marks a byte that is not a digit
             }
-            return true
         }
         guard ok else { return nil }
         self = withUnsafeBytes(of: &raw) { ObjectID(rawBytes: $0.baseAddress!) }
     }
 
-    private static func nibble(_ digit: UInt8) -> UInt8 {
-        switch digit {
-        case 0x30...0x39: digit &- 0x30
-        case 0x61...0x66: digit &- 0x57
-        case 0x41...0x46: digit &- 0x37
-        default: 0xFF
-        }
-    }
+    /// Each byte's value as a hexadecimal digit, 0xFF for other bytes.
+    private static let hexValues: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, digit) in "0123456789abcdef".utf8.enumerated() { table[Int(digit)] = UInt8(value) }
+        for (value, digit) in "ABCDEF".utf8.enumerated() { table[Int(digit)] = UInt8(10 + value) }
+        return table
+    }()
 
     /// Writes the 20 raw bytes to `target`.
     func storeRawBytes(to target: UnsafeMutableRawPointer) {

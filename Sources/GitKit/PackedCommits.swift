@@ -42,7 +42,7 @@ struct CommitRecords: Sendable {
         parents[Int(parentStart[record])..<Int(parentStart[record + 1])]
     }
 
-    mutating func append(_ id: ObjectID, parents list: [ObjectID]) {
+    mutating func append(_ id: ObjectID, parents list: some Collection<ObjectID>) {
         ids.append(id)
         parents.append(contentsOf: list)
         parentStart.append(Int32(parents.count))
@@ -173,33 +173,41 @@ private final class Pack: @unchecked Sendable {
             let produced = wanted - Int(stream.avail_out)
             // A whole small commit ends its stream; a large one fills the buffer.
             guard status == Z_STREAM_END ? produced == size : (status == Z_OK && produced == wanted) else { continue }
-            guard let parents = Pack.parents(UnsafeRawBufferPointer(rebasing: buffer[0..<produced]), whole: produced == size) else { continue }
+            let before = result.parents.count
+            guard Pack.parents(UnsafeRawBufferPointer(rebasing: buffer[0..<produced]), whole: produced == size, into: &result.parents) else {
+                result.parents.removeSubrange(before...)
+                continue
+            }
             result.ids.append(ObjectID(rawBytes: index.baseAddress!.advanced(by: names + entry * 20)))
-            result.parents.append(contentsOf: parents)
             result.parentStart.append(Int32(result.parents.count))
         }
         return result
     }
 
-    /// The parent ids of a raw commit's start; nil when it does not read as a commit or its
-    /// parent lines do not all fit in `bytes`.
-    private static func parents(_ bytes: UnsafeRawBufferPointer, whole: Bool) -> [ObjectID]? {
-        let tree = Array("tree ".utf8), parent = Array("parent ".utf8)
-        guard bytes.count >= 46, bytes.prefix(5).elementsEqual(tree), bytes[45] == 0x0A,
+    /// Appends the parent ids of a raw commit's start to `result`; false (some perhaps appended)
+    /// when it does not read as a commit or its parent lines do not all fit in `bytes`.
+    private static func parents(_ bytes: UnsafeRawBufferPointer, whole: Bool, into result: inout [ObjectID]) -> Bool {
+        guard bytes.count >= 46, bytes.loadUnaligned(as: UInt32.self) == Pack.tree, bytes[4] == 0x20, bytes[45] == 0x0A,
             ObjectID(hexDigits: bytes.baseAddress! + 5) != nil
-        else { return nil }
-        var result: [ObjectID] = []
+        else { return false }
         var offset = 46
         while true {
             // Not enough left to tell whether another parent line follows: the walk reads it.
-            guard offset + 7 <= bytes.count else { return whole ? result : nil }
-            guard bytes[offset..<(offset + 7)].elementsEqual(parent) else { return result }
-            guard offset + 48 <= bytes.count else { return nil }
-            guard bytes[offset + 47] == 0x0A, let id = ObjectID(hexDigits: bytes.baseAddress! + offset + 7) else { return nil }
+            guard offset + 7 <= bytes.count else { return whole }
+            guard bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self) == Pack.pare,
+                bytes.loadUnaligned(fromByteOffset: offset + 3, as: UInt32.self) == Pack.ent
+            else { return true }
+            guard offset + 48 <= bytes.count else { return false }
+            guard bytes[offset + 47] == 0x0A, let id = ObjectID(hexDigits: bytes.baseAddress! + offset + 7) else { return false }
             result.append(id)
             offset += 48
         }
     }
+
+    /// "tree", "pare" and "ent " as they load from memory, to compare four bytes at once.
+    private static let tree = UInt32(littleEndian: 0x6565_7274)
+    private static let pare = UInt32(littleEndian: 0x6572_6170)
+    private static let ent = UInt32(littleEndian: 0x2074_6E65)
 }
 
 /// A value handed to the threads of `concurrentPerform`, each of which touches only its own part.
