@@ -191,12 +191,18 @@ public struct Flow: Sendable {
                 commit: candidate.commit, productionLine: productionLine?.contains(candidate.commit) ?? false,
                 hotfix: false, annotated: candidate.reference.annotation != nil)
         }
-        // Sorted as positions, so thousands of releases are compared in place, not moved.
+        // Sorted as positions by small keys (model, then the version's numbers), so thousands of
+        // releases are neither moved nor copied to be compared; the full comparison decides ties.
+        let keys = releases.map { (model: $0.model ?? "", major: $0.version.major, minor: $0.version.minor, patch: $0.version.patch) }
         let order = releases.indices.sorted { one, other in
-            let left = releases[one], right = releases[other]
-            if left.model != right.model { return (left.model ?? "") < (right.model ?? "") }
-            if left.version != right.version { return left.version < right.version }
-            return left.tag < right.tag
+            let left = keys[one], right = keys[other]
+            if left.model != right.model { return left.model < right.model }
+            if left.major != right.major { return left.major < right.major }
+            if left.minor != right.minor { return left.minor < right.minor }
+            if left.patch != right.patch { return left.patch < right.patch }
+            let leftVersion = releases[one].version, rightVersion = releases[other].version
+            if leftVersion != rightVersion { return leftVersion < rightVersion }
+            return releases[one].tag < releases[other].tag
         }
         releases = order.map { releases[$0] }
         // A hotfix patches the release before it on the production line.
