@@ -30,7 +30,8 @@ let package = Package(
         // zlib, for the bundles' reproducible .tar.gz (`scripts/setup` installs zlib1g-dev).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only code that calls libgit2.
-        .target(name: "GitKit", dependencies: ["CGit2"]),
+        // (zlib: it reads commits straight from pack files on a first look.)
+        .target(name: "GitKit", dependencies: ["CGit2", "CZlib"]),
         // A Jinja renderer with cookiecutter's extensions, for `mf scaffold` (Foundation only).
         .target(name: "Jinja"),
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model

@@ -1,37 +1,41 @@
 #!/usr/bin/env bash
 # Benchmark: `mf versions --json` against `git tag --merged <production branch>`.
 #
-# Builds (once, cached under benchmarks/work/) a synthetic model repository: a production line
-# of COMMITS commits with a --no-ff merge from a feature branch every 20 commits, TAGS version
-# tags on it (half annotated, some of them hotfixes), BRANCHES feature/hotfix/other branches,
-# refs packed. Then runs both commands RUNS times, interleaved, and prints the medians and the
-# ratio mf/git (target: <= 1.0), for mf both cold (no cached commit graph under MF_HOME) and
-# warm (the graph cached by an earlier run; the repository unchanged).
+# Builds (once, cached under benchmarks/work/) a synthetic model repository of libgit2's size: a
+# production line of COMMITS commits with a --no-ff merge from a feature branch every 20 commits,
+# TAGS version tags on it (half annotated, some of them hotfixes), BRANCHES feature/hotfix/other
+# branches, everything in one pack (as a clone or fetch leaves it) and the refs packed; and a copy
+# of it with git's commit-graph file (as `git gc` leaves it). Then one hyperfine run times, on
+# both, `git tag --merged master`, `mf versions --json` cold (an empty --home: the first look, as a
+# worker or webhook meets a repository) and warm (the home of an earlier run), and prints the
+# medians with the ratio mf/git for each (target: <= 1.0 everywhere).
 #
-#   benchmarks/versions.sh [--commits 20000] [--tags 2000] [--branches 500] [--runs 15] [--commit-graph]
+#   benchmarks/versions.sh [--commits 25000] [--tags 5000] [--branches 2000] [--runs 20]
 #
-# --commit-graph also writes git's commit-graph file (as `git gc` does), which git uses to
-# skip parsing commits; libgit2 1.5 reads it too.
+# MF=/path/to/mf times another build of mf (default: `swift build -c release --product mf`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-commits=20000 tags=2000 branches=500 runs=15 graph=0
+commits=25000 tags=5000 branches=2000 runs=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --commits) commits=$2; shift 2 ;;
     --tags) tags=$2; shift 2 ;;
     --branches) branches=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
-    --commit-graph) graph=1; shift ;;
-    *) echo "usage: $0 [--commits N] [--tags N] [--branches N] [--runs N] [--commit-graph]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--commits N] [--tags N] [--branches N] [--runs N]" >&2; exit 64 ;;
   esac
 done
 
-scripts/setup
-swift build -c release --product mf >&2
-mf=$(swift build -c release --show-bin-path)/mf
+command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }; }
+if [ -z "${MF:-}" ]; then
+  scripts/setup
+  swift build -c release --product mf >&2
+  MF=$(swift build -c release --show-bin-path)/mf
+fi
+mf=$MF
 
-repo="benchmarks/work/repo-$commits-$tags-$branches-$graph"
+repo="benchmarks/work/repo-$commits-$tags-$branches"
 if [ ! -d "$repo" ]; then
   echo "building $repo ..." >&2
   rm -rf "$repo.tmp" && mkdir -p "$repo.tmp"
@@ -85,43 +89,51 @@ w("reset refs/heads/feature/merged\n\n")
 PY
   git -C "$repo.tmp" branch -D feature/merged -q 2>/dev/null || true
   git -C "$repo.tmp" branch -q development master~3
+  git -C "$repo.tmp" -c gc.writeCommitGraph=false repack -a -d -q
   git -C "$repo.tmp" pack-refs --all
-  if [ "$graph" = 1 ]; then git -C "$repo.tmp" commit-graph write --reachable; fi
+  rm -rf "$repo.tmp/.git/objects/info/commit-graph" "$repo.tmp/.git/objects/info/commit-graphs"
+  rm -rf "$repo-graph" && cp -r "$repo.tmp" "$repo-graph.tmp"
+  git -C "$repo-graph.tmp" commit-graph write --reachable
+  mv "$repo-graph.tmp" "$repo-graph"
   mv "$repo.tmp" "$repo"
 fi
 
-echo "repository: $repo" >&2
-echo "  commits: $(git -C "$repo" rev-list --count master), tags: $(git -C "$repo" tag | wc -l), branches: $(git -C "$repo" branch | wc -l), loose refs: $(find "$repo/.git/refs" -type f | wc -l)" >&2
-echo "  mf finds $("$mf" versions --repo "$repo" --json | grep -c '"tag"') releases; git finds $(git -C "$repo" tag --merged master | wc -l) tags merged into master" >&2
+for r in "$repo" "$repo-graph"; do
+  echo "repository: $r" >&2
+  echo "  commits: $(git -C "$r" rev-list --count master) on master, $(git -C "$r" rev-list --count --all) in all; references: $(git -C "$r" for-each-ref | wc -l) ($(git -C "$r" tag | wc -l) tags); commit-graph file: $(test -e "$r/.git/objects/info/commit-graph" && echo yes || echo no)" >&2
+  echo "  mf finds $("$mf" versions --repo "$r" --json --home "$(mktemp -d)" | grep -c '"tag"') releases; git finds $(git -C "$r" tag --merged master | wc -l) tags merged into master" >&2
+done
 
-python3 - "$mf" "$repo" "$runs" <<'PY'
-import os, shutil, statistics, subprocess, sys, tempfile, time
-mf, repo, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-home = tempfile.mkdtemp(prefix="mf-bench-home-")
-cold_home = os.path.join(home, "cold")
-def cold():
-    shutil.rmtree(cold_home, ignore_errors=True)   # outside the timed part
-    return [mf, "versions", "--repo", repo, "--json", "--home", cold_home]
-commands = {
-    # A first run reads every commit of the production line and caches the graph under MF_HOME.
-    "mf versions --json (cold)": cold,
-    # Later runs (the usual case: CI, hooks, the reconciler) read only commits added since.
-    "mf versions --json (warm)": lambda: [mf, "versions", "--repo", repo, "--json", "--home", os.path.join(home, "warm")],
-    "git tag --merged master": lambda: ["git", "-C", repo, "tag", "--merged", "master"],
-}
-samples = {name: [] for name in commands}
-for name, command in commands.items():  # warm the page cache and the warm home
-    subprocess.run(command(), stdout=subprocess.DEVNULL, check=True)
-for _ in range(runs):
-    for name, command in commands.items():
-        argv = command()
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-        samples[name].append(time.perf_counter() - start)
-shutil.rmtree(home, ignore_errors=True)
-medians = {name: statistics.median(values) * 1000 for name, values in samples.items()}
-for name, value in medians.items():
-    print(f"{name:28s} median {value:8.1f} ms  (min {min(samples[name]) * 1000:.1f}, max {max(samples[name]) * 1000:.1f}, {runs} runs)")
-git = medians["git tag --merged master"]
-print(f"ratio mf/git, warm: {medians['mf versions --json (warm)'] / git:.2f}   cold: {medians['mf versions --json (cold)'] / git:.2f}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Warm homes: the commit graphs of one earlier run each.
+"$mf" versions --repo "$repo" --json --home "$work/warm" >/dev/null
+"$mf" versions --repo "$repo-graph" --json --home "$work/warm-graph" >/dev/null
+
+# One run, the peer beside mf: each cold run starts from an empty home (removed outside the
+# timed part, by --prepare).
+hyperfine -N --warmup 3 --runs "$runs" --style basic --export-json "$work/results.json" \
+  --prepare true --prepare "rm -rf $work/cold" --prepare true \
+  --prepare true --prepare "rm -rf $work/cold-graph" --prepare true \
+  -n "git tag --merged master" "git -C $repo tag --merged master" \
+  -n "mf versions --json (cold)" "$mf versions --repo $repo --json --home $work/cold" \
+  -n "mf versions --json (warm)" "$mf versions --repo $repo --json --home $work/warm" \
+  -n "git tag --merged master (commit-graph)" "git -C $repo-graph tag --merged master" \
+  -n "mf versions --json (cold, commit-graph)" "$mf versions --repo $repo-graph --json --home $work/cold-graph" \
+  -n "mf versions --json (warm, commit-graph)" "$mf versions --repo $repo-graph --json --home $work/warm-graph" >&2
+
+python3 - "$work/results.json" "$runs" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+runs = sys.argv[2]
+def ms(name): return results[name]["median"] * 1000
+print(f"medians of {runs} runs (minimums below)")
+print(f"{'repository':28} {'git tag --merged':>17} {'mf cold':>9} {'mf warm':>9} {'cold/git':>9} {'warm/git':>9}")
+for label, suffix in (("one pack, no commit-graph", ""), ("with git's commit-graph", " (commit-graph)")):
+    git = ms("git tag --merged master" + suffix)
+    cold = ms("mf versions --json (cold" + (", commit-graph)" if suffix else ")"))
+    warm = ms("mf versions --json (warm" + (", commit-graph)" if suffix else ")"))
+    print(f"{label:28} {git:14.1f} ms {cold:6.1f} ms {warm:6.1f} ms {cold / git:9.2f} {warm / git:9.2f}")
+for name, r in results.items():
+    print(f"  min {r['min'] * 1000:6.1f} ms  {name}")
 PY

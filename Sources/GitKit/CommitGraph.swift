@@ -16,7 +16,7 @@ public import Foundation
 public struct CommitGraph: Sendable {
     /// Every commit in the graph; a commit's position here is its index.
     public private(set) var ids: [ObjectID] = []
-    private var index: [ObjectID: Int32] = [:]
+    private var index = NodeIndex()
     /// Parents of commit `i` are `parentList[parentStart[i]..<parentStart[i + 1]]`.
     private var parentStart: [Int32] = [0]
     private var parentList: [Int32] = []
@@ -26,11 +26,13 @@ public struct CommitGraph: Sendable {
     /// How many commits the graph holds.
     public var count: Int { ids.count }
 
-    public func contains(_ id: ObjectID) -> Bool { index[id] != nil }
+    public func contains(_ id: ObjectID) -> Bool { index.find(id, in: ids) != nil }
+
+    private func node(_ id: ObjectID) -> Int32? { index.find(id, in: ids) }
 
     /// The parents of `id`, first parent first; nil when the commit is not in the graph.
     public func parents(of id: ObjectID) -> [ObjectID]? {
-        guard let node = index[id] else { return nil }
+        guard let node = node(id) else { return nil }
         return parentIndices(node).map { ids[Int($0)] }
     }
 
@@ -52,14 +54,14 @@ public struct CommitGraph: Sendable {
     /// membership without hashing into a `Set<ObjectID>` of thousands.
     public func ancestry(of tips: [ObjectID]) -> Ancestry {
         var marked = [Bool](repeating: false, count: count)
-        mark(tips.compactMap { index[$0] }, into: &marked)
-        return Ancestry(index: index, marked: marked)
+        mark(tips.compactMap(node), into: &marked)
+        return Ancestry(ids: ids, index: index, marked: marked)
     }
 
     /// Every commit reachable from `tips`, the tips included.
     public func reachable(from tips: [ObjectID]) -> Set<ObjectID> {
         var marked = [Bool](repeating: false, count: count)
-        mark(tips.compactMap { index[$0] }, into: &marked)
+        mark(tips.compactMap(node), into: &marked)
         var result = Set<ObjectID>(minimumCapacity: marked.count)
         for (node, isMarked) in marked.enumerated() where isMarked { result.insert(ids[node]) }
         return result
@@ -67,7 +69,7 @@ public struct CommitGraph: Sendable {
 
     /// True when `ancestor` is `descendant` or reachable from it.
     public func isAncestor(_ ancestor: ObjectID, of descendant: ObjectID) -> Bool {
-        guard let target = index[ancestor], let start = index[descendant] else { return false }
+        guard let target = node(ancestor), let start = node(descendant) else { return false }
         var marked = [Bool](repeating: false, count: count)
         var pending = [start]
         while let node = pending.popLast() {
@@ -83,7 +85,7 @@ public struct CommitGraph: Sendable {
     /// first-parent history where it joined that history: itself when it is on it, else the
     /// first merge that brought it in.
     public func joinPositions(along tip: ObjectID) -> [ObjectID: Int] {
-        let chain = firstParentHistory(from: tip).reversed().compactMap { index[$0] }
+        let chain = firstParentHistory(from: tip).reversed().compactMap(node)
         var joined = [Int](repeating: -1, count: count)
         for (position, node) in chain.enumerated() {
             var pending = [node]
@@ -101,7 +103,7 @@ public struct CommitGraph: Sendable {
     /// The first-parent history from `tip`, newest first.
     public func firstParentHistory(from tip: ObjectID) -> [ObjectID] {
         var chain: [ObjectID] = []
-        var cursor = index[tip]
+        var cursor = node(tip)
         while let node = cursor {
             chain.append(ids[Int(node)])
             cursor = parentIndices(node).first
@@ -125,7 +127,7 @@ public struct CommitGraph: Sendable {
     /// Every best common ancestor of `one` and the commit whose `ancestry` is given (as
     /// `git merge-base --all`): more than one after criss-cross merges.
     public func mergeBases(_ one: ObjectID, with line: Ancestry) -> [ObjectID] {
-        guard let left = index[one], line.marked.count == count else { return [] }
+        guard let left = node(one), line.marked.count == count else { return [] }
         let fromOther = line.marked
         // Walk back from `one`, stopping at the first commits `other` reaches too.
         var seen = [Bool](repeating: false, count: count)
@@ -149,35 +151,40 @@ public struct CommitGraph: Sendable {
 
     /// The commits reachable from some tips: a membership test made once, asked many times.
     public struct Ancestry: Sendable {
-        let index: [ObjectID: Int32]
+        let ids: [ObjectID]
+        let index: NodeIndex
         let marked: [Bool]
 
         /// True when `id` is one of the tips or reachable from them.
         public func contains(_ id: ObjectID) -> Bool {
-            guard let node = index[id] else { return false }
+            guard let node = index.find(id, in: ids) else { return false }
             return marked[Int(node)]
         }
     }
 
     // MARK: Growing the graph
 
-    /// Adds commits with their parent ids; parents may come later or be missing.
-    mutating func add(_ commits: [(ObjectID, [ObjectID])]) {
-        guard !commits.isEmpty else { return }
-        ids.reserveCapacity(ids.count + commits.count)
-        for (id, _) in commits where index[id] == nil {
-            index[id] = Int32(ids.count)
+    /// Adds commits with their parent ids. Every parent must be in the graph already or among
+    /// `records`; a commit already in the graph is skipped, a parent that is nowhere is dropped
+    /// (the caller keeps only commits whose parents it found).
+    mutating func add(_ records: CommitRecords) {
+        guard !records.ids.isEmpty else { return }
+        ids.reserveCapacity(ids.count + records.count)
+        var added: [Int] = []
+        added.reserveCapacity(records.count)
+        for (record, id) in records.ids.enumerated() {
             ids.append(id)
+            if index.insert(Int32(ids.count - 1), ids: ids) {
+                added.append(record)
+            } else {
+                ids.removeLast()
+            }
         }
-        // Nodes must be laid out in index order; a parent missing from the graph is dropped
-        // (only shallow or damaged histories have them, and those are refused earlier).
-        var pendingParents: [Int32: [Int32]] = [:]
-        for (id, parents) in commits {
-            pendingParents[index[id]!] = parents.compactMap { index[$0] }
-        }
-        let firstNew = parentStart.count - 1
-        for node in firstNew..<ids.count {
-            parentList.append(contentsOf: pendingParents[Int32(node)] ?? [])
+        parentStart.reserveCapacity(ids.count + 1)
+        for record in added {
+            for parent in records.parents(of: record) {
+                if let node = node(parent) { parentList.append(node) }
+            }
             parentStart.append(Int32(parentList.count))
         }
     }
@@ -185,156 +192,359 @@ public struct CommitGraph: Sendable {
     // MARK: The cache file
 
     private static let magic: UInt32 = 0x4D46_4347  // "MFCG"
-    private static let formatVersion: UInt32 = 1
+    /// 2: the checksum runs over 8-byte words (1 ran over bytes).
+    private static let formatVersion: UInt32 = 2
 
     /// The graph as bytes: magic, version, counts, ids, parent offsets, parents, checksum.
-    func serialized() -> Data {
-        var data = Data()
-        data.reserveCapacity(16 + ids.count * 24 + parentList.count * 4 + 8)
-        func append<T: FixedWidthInteger>(_ value: T) {
-            withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+    func serialized() -> [UInt8] {
+        let size = 16 + ids.count * 20 + parentStart.count * 4 + parentList.count * 4 + 8
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var offset = 0
+            func put(_ value: UInt32) {
+                raw.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+                offset += 4
+            }
+            put(Self.magic)
+            put(Self.formatVersion)
+            put(UInt32(ids.count))
+            put(UInt32(parentList.count))
+            for id in ids {
+                id.storeRawBytes(to: raw.baseAddress! + offset)
+                offset += 20
+            }
+            for start in parentStart { put(UInt32(bitPattern: start)) }
+            for parent in parentList { put(UInt32(bitPattern: parent)) }
+            let sum = Self.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<offset]))
+            raw.storeBytes(of: sum.littleEndian, toByteOffset: offset, as: UInt64.self)
+            initialized = offset + 8
         }
-        append(Self.magic)
-        append(Self.formatVersion)
-        append(UInt32(ids.count))
-        append(UInt32(parentList.count))
-        for id in ids {
-            var oid = id.oid
-            withUnsafeBytes(of: &oid.id) { data.append(contentsOf: $0) }
-        }
-        for start in parentStart { append(UInt32(start)) }
-        for parent in parentList { append(UInt32(parent)) }
-        append(Self.checksum(data))
-        return data
     }
 
     /// Reads bytes made by `serialized()`; nil for anything damaged or of another version.
-    init?(serialized data: Data) {
-        guard data.count >= 24 else { return nil }
-        let ok: Bool = data.withUnsafeBytes { raw in
-            func read32(_ offset: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
-            guard read32(0) == Self.magic, read32(4) == Self.formatVersion else { return false }
-            let count = Int(read32(8)), parents = Int(read32(12))
-            let expected = 16 + count * 20 + (count + 1) * 4 + parents * 4 + 8
-            guard raw.count == expected else { return false }
-            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: expected - 8, as: UInt64.self))
-            guard stored == Self.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(expected - 8)])) else { return false }
-            var ids = [ObjectID]()
-            ids.reserveCapacity(count)
-            var index = [ObjectID: Int32](minimumCapacity: count)
-            for node in 0..<count {
-                var oid = git_oid()
-                withUnsafeMutableBytes(of: &oid.id) { target in
-                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(16 + node * 20)..<(36 + node * 20)]))
-                }
-                let id = ObjectID(oid)
-                index[id] = Int32(node)
-                ids.append(id)
-            }
-            var offset = 16 + count * 20
-            var starts = [Int32]()
-            starts.reserveCapacity(count + 1)
-            for _ in 0...count {
-                starts.append(Int32(truncatingIfNeeded: read32(offset)))
-                offset += 4
-            }
-            var list = [Int32]()
-            list.reserveCapacity(parents)
-            for _ in 0..<parents {
-                list.append(Int32(truncatingIfNeeded: read32(offset)))
-                offset += 4
-            }
-            // Offsets must rise to the end of the list and every parent must be a node.
-            guard starts.first == 0, starts.last == Int32(parents),
-                zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }),
-                list.allSatisfy({ $0 >= 0 && $0 < Int32(count) }), index.count == count
-            else { return false }
-            self.ids = ids
-            self.index = index
-            self.parentStart = starts
-            self.parentList = list
-            return true
+    init?(serialized raw: UnsafeRawBufferPointer) {
+        guard raw.count >= 24 else { return nil }
+        func read32(_ offset: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        guard read32(0) == Self.magic, read32(4) == Self.formatVersion else { return nil }
+        let count = Int(read32(8)), parents = Int(read32(12))
+        guard count < Int32.max, parents < Int32.max else { return nil }
+        let expected = 16 + count * 20 + (count + 1) * 4 + parents * 4 + 8
+        guard raw.count == expected else { return nil }
+        let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: expected - 8, as: UInt64.self))
+        guard stored == Self.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(expected - 8)])) else { return nil }
+        ids.reserveCapacity(count)
+        index.reserve(count, ids: [])
+        for node in 0..<count {
+            ids.append(ObjectID(rawBytes: raw.baseAddress! + 16 + node * 20))
+            guard index.insert(Int32(node), ids: ids) else { return nil }
         }
-        guard ok else { return nil }
+        var offset = 16 + count * 20
+        parentStart = []
+        parentStart.reserveCapacity(count + 1)
+        var previous: Int32 = 0
+        for _ in 0...count {
+            let start = Int32(truncatingIfNeeded: read32(offset))
+            // Offsets start at 0 and rise to the end of the list.
+            guard start >= previous, start <= Int32(parents) else { return nil }
+            parentStart.append(start)
+            previous = start
+            offset += 4
+        }
+        guard parentStart.first == 0, parentStart.last == Int32(parents) else { return nil }
+        parentList.reserveCapacity(parents)
+        for _ in 0..<parents {
+            let parent = Int32(truncatingIfNeeded: read32(offset))
+            guard parent >= 0, parent < Int32(count) else { return nil }
+            parentList.append(parent)
+            offset += 4
+        }
     }
 
-    private static func checksum(_ bytes: some Sequence<UInt8>) -> UInt64 {
+    /// A 64-bit FNV-1a over 8-byte words (then the odd bytes): each step is a bijection of the
+    /// running hash, so any one damaged word changes the result.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let words = bytes.count / 8
+        for word in 0..<words {
+            hash = (hash ^ bytes.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)) &* 0x100_0000_01b3
+        }
+        for byte in bytes[(words * 8)...] { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash
     }
 }
 
+/// Where each commit of a graph is, by id: open addressing over the graph's own id array, so a
+/// lookup hashes nothing (an id's first bytes are uniform already) and the table is one flat
+/// array of node numbers.
+struct NodeIndex: Sendable {
+    /// Node numbers, -1 for an empty slot; the count is a power of two, at most half full.
+    private var slots: [Int32] = []
+    private var used = 0
+
+    init() {}
+
+    /// Room for `count` ids in all without growing; `ids` are those indexed so far.
+    mutating func reserve(_ count: Int, ids: [ObjectID]) {
+        guard count * 2 > slots.count else { return }
+        var size = 16
+        while size < count * 2 { size <<= 1 }
+        rehash(size: size, ids: ids)
+    }
+
+    func find(_ id: ObjectID, in ids: [ObjectID]) -> Int32? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = id.bucketHash & mask
+        while true {
+            let node = slots[slot]
+            if node < 0 { return nil }
+            if ids[Int(node)] == id { return node }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Adds `ids[node]`; false (and nothing changed) when that id is in the index already.
+    mutating func insert(_ node: Int32, ids: [ObjectID]) -> Bool {
+        if (used + 1) * 2 > slots.count { rehash(size: max(16, slots.count * 2), ids: ids) }
+        let id = ids[Int(node)]
+        let mask = slots.count - 1
+        var slot = id.bucketHash & mask
+        while true {
+            let other = slots[slot]
+            if other < 0 { break }
+            if ids[Int(other)] == id { return false }
+            slot = (slot + 1) & mask
+        }
+        slots[slot] = node
+        used += 1
+        return true
+    }
+
+    private mutating func rehash(size: Int, ids: [ObjectID]) {
+        let old = slots
+        slots = [Int32](repeating: -1, count: size)
+        let mask = size - 1
+        for node in old where node >= 0 {
+            var slot = ids[Int(node)].bucketHash & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = node
+        }
+    }
+}
+
+// MARK: Reading a repository's graph
+
+/// A commit graph being read: what needs no tips (the cache file, git's commit-graph file, the
+/// commits in the packs of a repository met for the first time) is read on another thread from
+/// the moment it is made, while the caller reads references; `graph(from:)` then adds what the
+/// tips need and nothing read so far has.
+///
+/// ```swift
+/// let pending = repository.startCommitGraph(cache: home.appendingPathComponent("cache"))
+/// let references = try repository.references()
+/// let graph = try pending.graph(from: [master])
+/// ```
+public final class PendingCommitGraph: @unchecked Sendable {
+    private let repository: Repository
+    private let file: URL?
+    private let objectsDirectory: String
+    private let done = DispatchSemaphore(value: 0)
+    /// Written by the reading thread before `done` is signalled, read after.
+    private var base = CommitGraph()
+    private var fromGit: CommitGraph?
+    private var packed = CommitRecords()
+    private var packedIndex = NodeIndex()
+    private let stop = StopFlag()
+
+    init(repository: Repository, cache: URL?) {
+        self.repository = repository
+        file = cache.map { $0.appendingPathComponent("commit-graph-\(repository.cacheKey).mfcg") }
+        objectsDirectory = repository.objectsDirectory
+        let thread = Thread { [self] in
+            readWithoutTips()
+            done.signal()
+        }
+        thread.name = "mf-commit-graph"
+        thread.start()
+    }
+
+    private func readWithoutTips() {
+        if let file, let cached = CommitGraph.readCache(file) { base = cached }
+        let gitCount = CommitGraph.gitCommitGraphCount(objectsDirectory: objectsDirectory)
+        if gitCount > base.count { fromGit = CommitGraph.readGitCommitGraph(objectsDirectory: objectsDirectory) }
+        // The first look at a repository without a commit-graph file: every commit is read, so
+        // read them all from the packs at once, on every core.
+        if base.count == 0, fromGit == nil {
+            packed = PackedCommits.read(objectsDirectory: objectsDirectory, stop: stop)
+            if stop.isSet { packed = CommitRecords() }
+            packedIndex.reserve(packed.count, ids: [])
+            var unique = true
+            for node in packed.ids.indices where !packedIndex.insert(Int32(node), ids: packed.ids) { unique = false }
+            if !unique { packed = CommitRecords(); packedIndex = NodeIndex() }
+        }
+    }
+
+    /// Stops the reading thread early when the graph is not wanted after all (its work is lost);
+    /// harmless after `graph(from:)`.
+    public func cancel() { stop.set() }
+
+    /// A graph of every commit reachable from `tips` (and of every other commit read on the
+    /// way). With a cache folder, the graph is written back when it grew.
+    public func graph(from tips: [ObjectID]) throws(GitError) -> CommitGraph {
+        done.wait()
+        done.signal()
+        var graph = base
+        if !tips.allSatisfy(graph.contains), let fromGit, fromGit.count > graph.count {
+            // git's own graph knows more: start from it (what the cache knew beyond it is read again).
+            graph = fromGit
+        }
+        let added = try repository.readParents(of: tips.filter { !graph.contains($0) }, known: graph, packed: packed, packedIndex: packedIndex)
+        guard !added.ids.isEmpty else { return graph }
+        graph.add(added)
+        if let file {
+            try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let bytes = graph.serialized()
+            try? Data(bytes).write(to: file, options: .atomic)
+        }
+        return graph
+    }
+}
+
+/// A flag one thread sets and others poll.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+extension CommitGraph {
+    /// The cache file's graph; nil when it is missing, damaged or of another version.
+    static func readCache(_ file: URL) -> CommitGraph? {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size > 0, info.st_size < Int(Int32.max) else { return nil }
+        let size = Int(info.st_size)
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
+        defer { munmap(address, size) }
+        return CommitGraph(serialized: UnsafeRawBufferPointer(start: address, count: size))
+    }
+}
+
 extension Repository {
-    /// A graph of every commit reachable from `tips`.
+    /// Starts reading the commit graph of this repository (see `PendingCommitGraph`).
     ///
     /// With `cache` (a folder), the graph of this repository is read from and written back to a
     /// file there, so only commits added since the last call are read from the repository. A
     /// missing, damaged or unwritable cache is not an error: the graph is then read in full.
-    public func commitGraph(from tips: [ObjectID], cache: URL? = nil) throws(GitError) -> CommitGraph {
-        let file = cache.map { $0.appendingPathComponent("commit-graph-\(cacheKey).mfcg") }
-        var graph = file.flatMap { try? Data(contentsOf: $0, options: .alwaysMapped) }.flatMap(CommitGraph.init(serialized:))
-            ?? CommitGraph()
-        if !tips.allSatisfy(graph.contains), let fromGit = CommitGraph.readGitCommitGraph(objectsDirectory: objectsDirectory),
-            fromGit.count > graph.count
-        {
-            // git's own graph knows more: start from it (what the cache knew beyond it is read again).
-            graph = fromGit
-        }
-        let added = try readParents(of: tips.filter { !graph.contains($0) }, known: graph)
-        guard !added.isEmpty else { return graph }
-        graph.add(added)
-        if let file, let cache {
-            try? FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
-            try? graph.serialized().write(to: file, options: .atomic)
-        }
-        return graph
+    public func startCommitGraph(cache: URL? = nil) -> PendingCommitGraph {
+        PendingCommitGraph(repository: self, cache: cache)
     }
 
-    /// The object folder (`.git/objects`), where git keeps its commit-graph.
-    private var objectsDirectory: String {
+    /// A graph of every commit reachable from `tips` (see `startCommitGraph(cache:)`).
+    public func commitGraph(from tips: [ObjectID], cache: URL? = nil) throws(GitError) -> CommitGraph {
+        try startCommitGraph(cache: cache).graph(from: tips)
+    }
+
+    /// The object folder (`.git/objects`), where git keeps its packs and commit-graph.
+    var objectsDirectory: String {
         (gitDirectory.hasSuffix("/") ? gitDirectory : gitDirectory + "/") + "objects"
     }
 
     /// Names this repository's cache file: its git folder, hashed.
-    private var cacheKey: String {
+    var cacheKey: String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in gitDirectory.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(hash, radix: 16)
     }
 
-    /// Reads the parents of `tips` and of every ancestor not in `known`, from the raw commit
-    /// headers (no full parse: only the `parent` lines are needed).
-    private func readParents(of tips: [ObjectID], known: CommitGraph) throws(GitError) -> [(ObjectID, [ObjectID])] {
-        guard !tips.isEmpty else { return [] }
-        return try withHandle { handle throws(GitError) in
-            let odb = try objectDatabase(handle)
-            defer { git_odb_free(odb) }
-            var result: [(ObjectID, [ObjectID])] = []
-            var visited = Set<ObjectID>()
+    /// The commits reachable from `tips` that `known` lacks, with their parents: from `packed`
+    /// (commits read from the packs) where it has them, else from the raw commit headers
+    /// through libgit2 (only the `parent` lines are needed). Then every other packed commit
+    /// whose ancestry is complete, so the graph knows the other branches too.
+    func readParents(
+        of tips: [ObjectID], known: CommitGraph, packed: CommitRecords, packedIndex: NodeIndex
+    ) throws(GitError) -> CommitRecords {
+        var result = CommitRecords()
+        guard !tips.isEmpty else { return result }
+        var seen = NodeIndex()
+        var reachedPacked = [Bool](repeating: false, count: packed.count)
+        try withHandle { handle throws(GitError) in
+            var odb: OpaquePointer?
+            defer { if let odb { git_odb_free(odb) } }
             var pending = tips
             while let id = pending.popLast() {
-                guard visited.insert(id).inserted, !known.contains(id) else { continue }
-                var oid = id.oid
-                var object: OpaquePointer?
-                try check("git_odb_read", "cannot read commit \(id.short)", reference: id.hex) {
-                    git_odb_read(&object, odb, &oid)
+                if known.contains(id) || seen.find(id, in: result.ids) != nil { continue }
+                if let node = packedIndex.find(id, in: packed.ids) {
+                    reachedPacked[Int(node)] = true
+                    result.append(id, parents: packed.parents(of: Int(node)))
+                } else {
+                    if odb == nil { odb = try objectDatabase(handle) }
+                    result.append(id, parents: try readCommitParents(odb!, id))
                 }
-                defer { git_odb_object_free(object) }
-                guard git_odb_object_type(object) == GIT_OBJECT_COMMIT else {
-                    throw GitError(
-                        code: .notFound, operation: "cannot read commit \(id.short)",
-                        message: "the object is a \(ObjectKind(git_odb_object_type(object)).rawValue), not a commit",
-                        repository: location, reference: id.hex)
-                }
-                let parents = Self.parentLines(git_odb_object_data(object), size: git_odb_object_size(object))
-                result.append((id, parents))
-                for parent in parents.reversed() where !visited.contains(parent) && !known.contains(parent) {
-                    pending.append(parent)
+                _ = seen.insert(Int32(result.count - 1), ids: result.ids)
+                let first = Int(result.parentStart[result.count - 1])
+                for position in stride(from: result.parents.count - 1, through: first, by: -1) {
+                    let parent = result.parents[position]
+                    if !known.contains(parent) && seen.find(parent, in: result.ids) == nil { pending.append(parent) }
                 }
             }
-            return result
         }
+        guard packed.count > 0 else { return result }
+        // The packed commits no tip reached: kept when all their ancestors are known (a commit
+        // whose parent is nowhere, as at a shallow boundary, is left out, and so are its children).
+        enum State: UInt8 { case unknown, visiting, complete, incomplete }
+        var state = [State](repeating: .unknown, count: packed.count)
+        for node in packed.ids.indices where reachedPacked[node] { state[node] = .complete }
+        for start in packed.ids.indices where state[start] == .unknown {
+            var stack = [start]
+            while let node = stack.last {
+                if state[node] == .unknown {
+                    state[node] = .visiting
+                    for parent in packed.parents(of: node) {
+                        guard let other = packedIndex.find(parent, in: packed.ids) else { continue }
+                        if state[Int(other)] == .unknown { stack.append(Int(other)) }
+                    }
+                    continue
+                }
+                stack.removeLast()
+                guard state[node] == .visiting else { continue }
+                var complete = true
+                for parent in packed.parents(of: node) {
+                    if let other = packedIndex.find(parent, in: packed.ids) {
+                        if state[Int(other)] != .complete { complete = false }
+                    } else if !known.contains(parent) && seen.find(parent, in: result.ids) == nil {
+                        complete = false
+                    }
+                }
+                state[node] = complete ? .complete : .incomplete
+            }
+        }
+        for node in packed.ids.indices where state[node] == .complete && !reachedPacked[node] && !known.contains(packed.ids[node]) {
+            result.append(packed.ids[node], parents: packed.parents(of: node))
+        }
+        return result
+    }
+
+    /// The parents of one commit, from its raw header.
+    private func readCommitParents(_ odb: OpaquePointer, _ id: ObjectID) throws(GitError) -> [ObjectID] {
+        var oid = id.oid
+        var object: OpaquePointer?
+        let status = git_odb_read(&object, odb, &oid)
+        guard status == 0 else {
+            throw lastError(code: status, function: "git_odb_read", operation: "cannot read commit \(id.short)", repository: location, reference: id.hex)
+        }
+        defer { git_odb_object_free(object) }
+        guard git_odb_object_type(object) == GIT_OBJECT_COMMIT else {
+            throw GitError(
+                code: .notFound, operation: "cannot read commit \(id.short)",
+                message: "the object is a \(ObjectKind(git_odb_object_type(object)).rawValue), not a commit",
+                repository: location, reference: id.hex)
+        }
+        return Self.parentLines(git_odb_object_data(object), size: git_odb_object_size(object))
     }
 
     /// The ids on `parent ` lines of a raw commit, which follow its `tree ` line.
@@ -344,11 +554,10 @@ extension Repository {
         var parents: [ObjectID] = []
         var offset = 46  // "tree " + 40 hex digits + "\n"
         let prefix = Array("parent ".utf8)
-        while offset + 48 <= bytes.count, bytes[offset..<(offset + 7)].elementsEqual(prefix) {
-            var oid = git_oid()
-            let parsed = git_oid_fromstrn(&oid, data.advanced(by: offset + 7).assumingMemoryBound(to: CChar.self), 40)
-            guard parsed == 0 else { break }
-            parents.append(ObjectID(oid))
+        while offset + 48 <= bytes.count, bytes[offset..<(offset + 7)].elementsEqual(prefix),
+            let parent = ObjectID(hexDigits: data + offset + 7)
+        {
+            parents.append(parent)
             offset += 48
         }
         return parents
@@ -358,97 +567,130 @@ extension Repository {
 // MARK: git's own commit-graph file
 
 extension CommitGraph {
+    /// The layers of git's commit-graph: `objects/info/commit-graph`, or those named by
+    /// `objects/info/commit-graphs/commit-graph-chain`, base layer first.
+    private static func gitCommitGraphLayers(objectsDirectory: String) -> [String] {
+        let info = objectsDirectory + "/info"
+        if let chain = try? String(contentsOfFile: info + "/commit-graphs/commit-graph-chain", encoding: .utf8) {
+            return chain.split(separator: "\n").map { info + "/commit-graphs/graph-\($0).graph" }
+        }
+        return access(info + "/commit-graph", R_OK) == 0 ? [info + "/commit-graph"] : []
+    }
+
+    /// How many commits git's commit-graph holds, from its fan-out tables alone; 0 when there
+    /// is none or it cannot be read.
+    static func gitCommitGraphCount(objectsDirectory: String) -> Int {
+        var total = 0
+        for layer in gitCommitGraphLayers(objectsDirectory: objectsDirectory) {
+            guard let count = withMapped(layer, { raw in GitGraphLayer(raw).map(\.count) }) ?? nil else { return 0 }
+            total += count
+        }
+        return total
+    }
+
     /// Reads git's commit-graph (`objects/info/commit-graph`, or the layers named by
     /// `objects/info/commit-graphs/commit-graph-chain`), which `git gc` and `git commit-graph
     /// write` keep. libgit2 1.5 does not use it when walking, so GitKit reads it itself.
     /// Nil when there is none or it cannot be read; then commits are read one by one.
     static func readGitCommitGraph(objectsDirectory: String) -> CommitGraph? {
-        let info = objectsDirectory + "/info"
-        var layers: [String] = []
-        if let chain = try? String(contentsOfFile: info + "/commit-graphs/commit-graph-chain", encoding: .utf8) {
-            layers = chain.split(separator: "\n").map { info + "/commit-graphs/graph-\($0).graph" }
-        } else if FileManager.default.fileExists(atPath: info + "/commit-graph") {
-            layers = [info + "/commit-graph"]
-        }
+        let layers = gitCommitGraphLayers(objectsDirectory: objectsDirectory)
         guard !layers.isEmpty else { return nil }
-        var ids: [ObjectID] = []
-        var parents: [[UInt32]] = []
-        for layer in layers {
-            guard let data = try? Data(contentsOf: URL(fileURLWithPath: layer), options: .alwaysMapped),
-                readLayer(data, into: &ids, parents: &parents)
-            else { return nil }
-        }
         var graph = CommitGraph()
-        graph.ids = ids
-        graph.index.reserveCapacity(ids.count)
-        for (node, id) in ids.enumerated() { graph.index[id] = Int32(node) }
-        guard graph.index.count == ids.count else { return nil }
-        graph.parentStart.reserveCapacity(ids.count + 1)
-        for list in parents {
-            for parent in list {
-                guard parent < UInt32(ids.count) else { return nil }
-                graph.parentList.append(Int32(parent))
-            }
-            graph.parentStart.append(Int32(graph.parentList.count))
+        for layer in layers {
+            guard withMapped(layer, { raw in GitGraphLayer(raw).map { graph.append($0) } ?? false }) == true else { return nil }
         }
+        // Parent positions count across layers, base layers first: all must be commits read.
+        guard graph.parentList.allSatisfy({ $0 < Int32(graph.ids.count) }) else { return nil }
         return graph
     }
 
     /// Appends one layer's commits: ids from OIDL, parents from CDAT (and EDGE for octopus
-    /// merges). Parent positions count across layers, base layers first.
-    private static func readLayer(_ data: Data, into ids: inout [ObjectID], parents: inout [[UInt32]]) -> Bool {
-        data.withUnsafeBytes { raw -> Bool in
-            guard raw.count >= 8, raw.load(as: UInt32.self) == UInt32(bigEndian: 0x4347_5048),  // "CGPH"
-                raw[4] == 1, raw[5] == 1  // version 1, SHA-1
-            else { return false }
-            func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
-            func be64(_ offset: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
-            let chunkCount = Int(raw[6])
-            guard raw.count >= 8 + (chunkCount + 1) * 12 else { return false }
-            var chunks: [UInt32: (start: Int, end: Int)] = [:]
-            for chunk in 0..<chunkCount {
-                let entry = 8 + chunk * 12
-                let start = Int(be64(entry + 4)), end = Int(be64(entry + 16))
-                guard start <= end, end <= raw.count else { return false }
-                chunks[be32(entry)] = (start, end)
+    /// merges); false when it does not read.
+    private mutating func append(_ layer: GitGraphLayer) -> Bool {
+        let raw = layer.raw
+        func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        let none: UInt32 = 0x7000_0000
+        let first = ids.count
+        ids.reserveCapacity(first + layer.count)
+        index.reserve(first + layer.count, ids: ids)
+        parentStart.reserveCapacity(first + layer.count + 1)
+        parentList.reserveCapacity(parentList.count + layer.count + layer.count / 8)
+        for node in 0..<layer.count {
+            ids.append(ObjectID(rawBytes: raw.baseAddress! + layer.oids + node * 20))
+            guard index.insert(Int32(first + node), ids: ids) else { return false }
+            let record = layer.data + node * 36 + 20
+            let one = be32(record), two = be32(record + 4)
+            if one != none {
+                guard one < Int32.max else { return false }
+                parentList.append(Int32(one))
             }
-            guard let fanout = chunks[0x4F49_4446], let oids = chunks[0x4F49_444C], let data = chunks[0x4344_4154],  // OIDF OIDL CDAT
-                fanout.end - fanout.start == 1024
-            else { return false }
-            let count = Int(be32(fanout.start + 255 * 4))
-            guard oids.end - oids.start == count * 20, data.end - data.start == count * 36 else { return false }
-            let edges = chunks[0x4544_4745]  // EDGE
-            let none: UInt32 = 0x7000_0000
-            ids.reserveCapacity(ids.count + count)
-            parents.reserveCapacity(parents.count + count)
-            for node in 0..<count {
-                var oid = git_oid()
-                withUnsafeMutableBytes(of: &oid.id) { target in
-                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(oids.start + node * 20)..<(oids.start + node * 20 + 20)]))
-                }
-                ids.append(ObjectID(oid))
-                let record = data.start + node * 36 + 20
-                var list: [UInt32] = []
-                let first = be32(record), second = be32(record + 4)
-                if first != none { list.append(first) }
-                if second != none {
-                    if second & 0x8000_0000 == 0 {
-                        list.append(second)
-                    } else {
-                        guard let edges else { return false }
-                        var offset = edges.start + Int(second & 0x7FFF_FFFF) * 4
-                        while true {
-                            guard offset + 4 <= edges.end else { return false }
-                            let edge = be32(offset)
-                            list.append(edge & 0x7FFF_FFFF)
-                            if edge & 0x8000_0000 != 0 { break }
-                            offset += 4
-                        }
+            if two != none {
+                if two & 0x8000_0000 == 0 {
+                    parentList.append(Int32(two))
+                } else {
+                    guard let edges = layer.edges else { return false }
+                    var offset = edges.lowerBound + Int(two & 0x7FFF_FFFF) * 4
+                    while true {
+                        guard offset + 4 <= edges.upperBound else { return false }
+                        let edge = be32(offset)
+                        parentList.append(Int32(edge & 0x7FFF_FFFF))
+                        if edge & 0x8000_0000 != 0 { break }
+                        offset += 4
                     }
                 }
-                parents.append(list)
             }
-            return true
+            parentStart.append(Int32(parentList.count))
         }
+        return true
+    }
+
+    /// Runs `body` on a file mapped read-only; nil when it cannot be mapped.
+    private static func withMapped<T>(_ path: String, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return nil }
+        let size = Int(info.st_size)
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
+        defer { munmap(address, size) }
+        return body(UnsafeRawBufferPointer(start: address, count: size))
+    }
+}
+
+/// One layer of git's commit-graph file, its chunks located and their sizes checked.
+private struct GitGraphLayer {
+    let raw: UnsafeRawBufferPointer
+    let count: Int
+    /// Where the OIDL and CDAT chunks start; the EDGE chunk, when there is one.
+    let oids: Int
+    let data: Int
+    let edges: Range<Int>?
+
+    init?(_ raw: UnsafeRawBufferPointer) {
+        self.raw = raw
+        guard raw.count >= 8, UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) == 0x4347_5048,  // "CGPH"
+            raw[4] == 1, raw[5] == 1  // version 1, SHA-1
+        else { return nil }
+        func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        func be64(_ offset: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        let chunkCount = Int(raw[6])
+        guard raw.count >= 8 + (chunkCount + 1) * 12 else { return nil }
+        var chunks: [UInt32: Range<Int>] = [:]
+        for chunk in 0..<chunkCount {
+            let entry = 8 + chunk * 12
+            let start = be64(entry + 4), end = be64(entry + 16)
+            guard start <= end, end <= UInt64(raw.count) else { return nil }
+            chunks[be32(entry)] = Int(start)..<Int(end)
+        }
+        guard let fanout = chunks[0x4F49_4446], let oids = chunks[0x4F49_444C], let data = chunks[0x4344_4154],  // OIDF OIDL CDAT
+            fanout.count == 1024
+        else { return nil }
+        let count = Int(be32(fanout.lowerBound + 255 * 4))
+        guard oids.count == count * 20, data.count == count * 36 else { return nil }
+        self.count = count
+        self.oids = oids.lowerBound
+        self.data = data.lowerBound
+        edges = chunks[0x4544_4745]  // EDGE
     }
 }

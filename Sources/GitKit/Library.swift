@@ -1,4 +1,5 @@
 internal import CGit2
+internal import Foundation
 
 /// libgit2 is initialised exactly once, the first time any part of GitKit needs it.
 ///
@@ -8,6 +9,13 @@ internal import CGit2
 let libgit2: Void = {
     _ = git_libgit2_init()
 }()
+
+/// Initialises libgit2 on another thread, so that a command's own start-up (argument parsing,
+/// reading its options) overlaps libgit2's, most of which is parsing the system's CA
+/// certificates; the first GitKit call waits for it if it has not finished.
+public func prepareLibgit2InBackground() {
+    Thread.detachNewThread { _ = libgit2 }
+}
 
 /// The version of the libgit2 library GitKit runs against, such as "1.5.1".
 public var libgit2Version: String {

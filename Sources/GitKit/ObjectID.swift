@@ -19,6 +19,50 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     init(_ pointer: UnsafePointer<git_oid>) { self.init(pointer.pointee) }
 
+    /// The id whose 20 raw bytes start at `bytes` (as git's pack indexes and commit-graph hold them).
+    init(rawBytes bytes: UnsafeRawPointer) {
+        a = bytes.loadUnaligned(as: UInt64.self)
+        b = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        c = bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+    }
+
+    /// Parses the 40 lowercase or uppercase hexadecimal digits at `digits`; nil when one is not.
+    init?(hexDigits digits: UnsafeRawPointer) {
+        var raw = (UInt64(0), UInt64(0), UInt32(0))
+        let ok = ObjectID.hexValues.withUnsafeBufferPointer { table in
+            withUnsafeMutableBytes(of: &raw) { target -> Bool in
+                var seen: UInt8 = 0
+                for index in 0..<20 {
+                    let high = table[Int(digits.load(fromByteOffset: 2 * index, as: UInt8.self))]
+                    let low = table[Int(digits.load(fromByteOffset: 2 * index + 1, as: UInt8.self))]
+                    seen |= high | low
+                    target[index] = high << 4 | low
+                }
+                return seen & 0xF0 == 0  // 0xFF marks a byte that is not a digit
+            }
+        }
+        guard ok else { return nil }
+        self = withUnsafeBytes(of: &raw) { ObjectID(rawBytes: $0.baseAddress!) }
+    }
+
+    /// Each byte's value as a hexadecimal digit, 0xFF for other bytes.
+    private static let hexValues: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, digit) in "0123456789abcdef".utf8.enumerated() { table[Int(digit)] = UInt8(value) }
+        for (value, digit) in "ABCDEF".utf8.enumerated() { table[Int(digit)] = UInt8(10 + value) }
+        return table
+    }()
+
+    /// Writes the 20 raw bytes to `target`.
+    func storeRawBytes(to target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: a, as: UInt64.self)
+        target.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+        target.storeBytes(of: c, toByteOffset: 16, as: UInt32.self)
+    }
+
+    /// A well-spread hash of the id for open addressing: an id's first bytes are already uniform.
+    var bucketHash: Int { Int(truncatingIfNeeded: a ^ (a >> 29)) }
+
     /// Parses a full 40-digit hexadecimal id; nil for anything else.
     public init?(hex: String) {
         guard hex.utf8.count == 40, hex.utf8.allSatisfy({ $0.isHexDigit }) else { return nil }
@@ -52,6 +96,20 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
             return String(decoding: text, as: UTF8.self)
         }
     }
+
+    /// Appends the 40 hexadecimal digits to `bytes` (for writers that build text as bytes).
+    public func appendHex(to bytes: inout [UInt8]) {
+        var raw = (a, b, c)
+        withUnsafeBytes(of: &raw) { raw in
+            for index in 0..<20 {
+                let byte = raw[index]
+                bytes.append(ObjectID.digits[Int(byte >> 4)])
+                bytes.append(ObjectID.digits[Int(byte & 0xF)])
+            }
+        }
+    }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The first seven digits, as git abbreviates.
     public var short: String { String(hex.prefix(7)) }

@@ -60,8 +60,13 @@ public struct Reference: Sendable, Hashable {
     public var shortName: String { Reference.shortName(of: name) }
 
     public static func shortName(of name: String) -> String {
-        for prefix in ["refs/heads/", "refs/tags/", "refs/remotes/"] where name.hasPrefix(prefix) {
-            return String(name.dropFirst(prefix.count))
+        // Compared as bytes: this runs for every one of thousands of references.
+        let utf8 = name.utf8
+        guard utf8.starts(with: "refs/".utf8) else { return name }
+        let rest = utf8.dropFirst(5)
+        for prefix in ["heads/", "tags/", "remotes/"] as [StaticString] {
+            let matches = prefix.withUTF8Buffer { rest.starts(with: $0) }
+            if matches { return String(Substring(rest.dropFirst(prefix.utf8CodeUnitCount))) }
         }
         return name
     }

@@ -122,6 +122,68 @@ extension Repository {
         return try writeTree(entries)
     }
 
+    /// Commits the whole work tree as `git add -A && git commit` would (ignored paths left out,
+    /// executable bits and symbolic links kept), moves `branch` (a full name, created when
+    /// missing) to the commit, and writes the index, so the work tree is clean afterwards
+    /// without a checkout.
+    ///
+    /// For a new repository's first commit: each file is read and stored once, and the objects
+    /// go to disk as one pack instead of a file (and often a folder) each, which is most of the
+    /// cost of a first commit of a few hundred files.
+    @discardableResult
+    public func commitWorkTree(message: String, author: Signature, updating branch: String) throws(GitError) -> ObjectID {
+        guard let workDirectory else {
+            throw GitError(code: .notFound, operation: "cannot commit the work tree", message: "the repository is bare", repository: location)
+        }
+        // The objects are written through a handle of its own whose database keeps them in
+        // memory: libgit2 cannot take that store off a database again, so this repository's
+        // own handle never gets it.
+        var scratch: OpaquePointer?
+        try check("git_repository_open", "cannot commit the work tree") { git_repository_open(&scratch, workDirectory) }
+        defer { git_repository_free(scratch) }
+        var odb: OpaquePointer?
+        try check("git_repository_odb", "cannot open the object database") { git_repository_odb(&odb, scratch) }
+        defer { git_odb_free(odb) }
+        var memory: OpaquePointer?
+        try check("git_mempack_new", "cannot commit the work tree") { git_mempack_new(&memory) }
+        try check("git_odb_add_backend", "cannot commit the work tree") { git_odb_add_backend(odb, memory, 1000) }
+        var index: OpaquePointer?
+        try check("git_repository_index", "cannot open the index") { git_repository_index(&index, scratch) }
+        defer { git_index_free(index) }
+        var everything = git_strarray(strings: nil, count: 0)
+        try check("git_index_add_all", "cannot add the work tree to the index") {
+            git_index_add_all(index, &everything, GIT_INDEX_ADD_DEFAULT.rawValue, nil, nil)
+        }
+        var treeID = git_oid()
+        try check("git_index_write_tree", "cannot write the index as a tree") { git_index_write_tree(&treeID, index) }
+        var tree: OpaquePointer?
+        try check("git_tree_lookup", "cannot commit the work tree") { git_tree_lookup(&tree, scratch, &treeID) }
+        defer { git_tree_free(tree) }
+        var id = git_oid()
+        try author.withSignature(repository: location) { signature throws(GitError) in
+            try check("git_commit_create", "cannot create commit", reference: branch) {
+                git_commit_create(&id, scratch, nil, signature, signature, nil, message, tree, 0, nil)
+            }
+        }
+        // The objects, from memory to one pack (the pack backend takes it; the memory store cannot).
+        var pack = git_buf()
+        defer { git_buf_dispose(&pack) }
+        try check("git_mempack_dump", "cannot write the objects") { git_mempack_dump(&pack, scratch, memory) }
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check("git_odb_write_pack", "cannot write the objects") { git_odb_write_pack(&writer, odb, nil, nil) }
+        defer { writer?.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check("git_odb_writepack.append", "cannot write the objects") { writer!.pointee.append(writer, pack.ptr, pack.size, &progress) }
+        try check("git_odb_writepack.commit", "cannot write the objects") { writer!.pointee.commit(writer, &progress) }
+        _ = git_mempack_reset(memory)
+        try check("git_index_write", "cannot write the index") { git_index_write(index) }
+        let commit = ObjectID(id)
+        try withHandle { handle throws(GitError) in
+            try setReference(handle, name: branch, to: commit, force: true, message: "commit (initial): \(message)")
+        }
+        return commit
+    }
+
     /// Whether the ignore rules of this repository ignore `path` (relative to its work tree; a
     /// folder ends with `/`).
     public func isIgnored(_ path: String) throws(GitError) -> Bool {

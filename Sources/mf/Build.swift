@@ -5,6 +5,7 @@ import ModelFactory
 
 struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "build",
         abstract: "Build a model at a revision, train and evaluate it, and record the session.",
         discussion: """
             Exports the tree at REF (never the work tree) into the home folder's build cache, runs \

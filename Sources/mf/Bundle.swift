@@ -76,6 +76,7 @@ struct BundleCommand: AsyncParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check a bundle (folder or .tar.gz) against its bundle.json.",
         discussion: """
             Every file bundle.json lists must be there with its SHA-256, and no other file may be. \
@@ -126,6 +127,7 @@ struct Verify: ParsableCommand {
 
 struct Bundles: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bundles",
         abstract: "List the published bundles.",
         discussion: """
             --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256}; tag is null for \

@@ -3,6 +3,7 @@ import ModelFactory
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Check the repository against the flow rules.",
         discussion: """
             Rules: a release tag is reachable from the production line; versions grow along \

@@ -6,6 +6,7 @@ import ModelKit
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Walk a model through its whole life: scaffold, feature, release, hotfix, reconcile, bundles, serving.",
         discussion: """
             In a new folder (--path, default a temporary one) with its own factory home \

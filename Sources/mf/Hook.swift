@@ -5,12 +5,14 @@ import ModelFactory
 
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hook",
         abstract: "Install or remove the post-receive hook that queues pushes for the factory.",
         subcommands: [Install.self, Uninstall.self]
     )
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Install mf's post-receive hook in a (bare) repository.",
             discussion: """
                 The hook passes the pushed refs to `mf enqueue` and returns at once: a push never \
@@ -46,6 +48,7 @@ struct Hook: ParsableCommand {
 
     struct Uninstall: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "uninstall",
             abstract: "Remove mf's post-receive hook, putting back the hook it chained to.",
             discussion: "A post-receive hook mf did not install is left alone (exit 2). --json prints {hook, chained, action}."
         )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GitKit
 
 @main
 struct MF: AsyncParsableCommand {
@@ -20,4 +21,10 @@ struct MF: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self, Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self, ModelKitCommand.self, Demo.self]
     )
+
+    /// libgit2 starts on another thread while the arguments are parsed.
+    static func main() async {
+        prepareLibgit2InBackground()
+        await main(nil)
+    }
 }

@@ -4,6 +4,7 @@ import ModelFactory
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "metrics",
         abstract: "Show a session's metrics, or compare two versions side by side.",
         discussion: """
             A session is named by its id (or a prefix of at least four characters) or by a version \

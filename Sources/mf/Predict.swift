@@ -4,6 +4,7 @@ import ModelFactory
 
 struct Predict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Try a model by hand: predict JSON instances with the model at a revision.",
         discussion: """
             Builds and trains the model at REF first unless a session of that tree and recipe \

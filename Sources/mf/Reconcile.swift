@@ -4,6 +4,7 @@ import ModelFactory
 
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Make the factory's state match the repository: sessions, bundles, environments.",
         discussion: """
             From the refs: a session for each feature and hotfix head that has none, a bundle for \

@@ -4,6 +4,7 @@ import ModelFactory
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write a session's report: one self-contained HTML page.",
         discussion: """
             The page shows the session (model, version, commit, trigger, outcome), its steps with \

@@ -5,6 +5,7 @@ import ModelFactory
 
 struct Scaffold: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scaffold",
         abstract: "Create a model repository from a template (cookiecutter's format).",
         discussion: """
             TEMPLATE is a built-in template (see --list), a folder holding cookiecutter.json, or a \

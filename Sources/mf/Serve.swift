@@ -6,6 +6,7 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve bundles over HTTP: the Open Inference Protocol v2, a v1 predict API, metrics.",
         discussion: """
             Every BUNDLE (a folder or .tar.gz made by mf bundle) is verified, gets a pool of \

@@ -4,6 +4,7 @@ import ModelFactory
 
 struct Sessions: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sessions",
         abstract: "List recorded sessions, newest first.",
         discussion: """
             Every repository's sessions in the home, or with --repo only that repository's.

@@ -5,6 +5,7 @@ import ModelFactory
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show the branches by role, the newest release and what breaks the rules.",
         discussion: """
             Roles: the production line (master or main), the development line (development or \

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Foundation
 import GitKit
 import ModelFactory
 
 struct Versions: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "versions",
         abstract: "List every release (version tag), oldest first.",
         discussion: """
             A release is a tag [prefix]MAJOR[.MINOR[.PATCH]][-PRERELEASE], or MODEL@VERSION in a \
@@ -23,7 +25,7 @@ struct Versions: ParsableCommand {
         try reportingErrors {
             let flow = try options.readFlow(checkingRules: false)
             if options.json {
-                try printJSON(flow.releases)
+                FileHandle.standardOutput.write(Data(Release.jsonBytes(flow.releases)))
             } else {
                 print(Versions.render(flow.releases))
             }

@@ -6,6 +6,7 @@ import ModelServer
 
 struct Webhook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "webhook",
         abstract: "Serve an HTTP endpoint for push events from GitHub, GitLab and Gitea.",
         discussion: """
             POST /webhook (or /) takes a delivery. It is checked against the secret, in constant \
@@ -78,6 +79,7 @@ struct Webhook: AsyncParsableCommand {
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Poll a remote repository and queue a reconcile whenever its refs change.",
         discussion: """
             For teams without webhooks: every --interval seconds the remote is fetched through \

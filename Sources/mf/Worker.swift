@@ -134,6 +134,7 @@ enum Home {
 
 struct Enqueue: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "enqueue",
         abstract: "Queue a reconcile of a repository for mf worker.",
         discussion: """
             What the post-receive hook runs; also for scripts. With --stdin it reads a hook's input \
@@ -187,6 +188,7 @@ struct Enqueue: ParsableCommand {
 
 struct Jobs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "jobs",
         abstract: "List the factory's jobs, newest first.",
         discussion: """
             --json prints an array of {id, repository, trigger, refs, state, attempts, maxAttempts, notBefore, \

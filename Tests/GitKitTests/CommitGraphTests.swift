@@ -110,6 +110,50 @@ func tangledHistory() throws -> GitFixture {
         #expect(try repository.commitGraph(from: [newHead], cache: URL(fileURLWithPath: "/proc/mf-cannot-write")).count == 6)
     }
 
+    /// A repository met for the first time, its history in a pack and no commit-graph file: the
+    /// commits are read from the pack (and the ones added since from loose files), the same
+    /// graph as libgit2's, and branches the tips do not reach are kept in the cache too.
+    @Test func firstLookReadsThePacks() throws {
+        let fixture = try tangledHistory()
+        try fixture.git(["-c", "gc.writeCommitGraph=false", "repack", "-a", "-d", "-q"])
+        #expect(!FileManager.default.fileExists(atPath: fixture.path + "/.git/objects/info/commit-graph"))
+        let loose = try ObjectID(hex: fixture.commit("after the pack", file: "after.txt"))!
+        let repository = try Repository.open(at: fixture.path)
+        let cache = URL(fileURLWithPath: fixture.directory.appending("cache"))
+        let graph = try repository.commitGraph(from: [loose], cache: cache)
+        let tips = try ["master", "b1", "b2", "lonely"].map { try repository.resolveCommit($0) }
+        let all = try repository.commits(from: tips)
+        #expect(graph.count == all.count)
+        for id in all { #expect(graph.parents(of: id) == (try repository.commit(id)).parents) }
+        #expect(graph.contains(try repository.resolveCommit("lonely")))
+        #expect(graph.reachable(from: [loose]) == (try repository.reachableCommits(from: [loose])))
+        // The next look reads the cache alone and answers the same.
+        let again = try repository.commitGraph(from: tips, cache: cache)
+        #expect(again.count == graph.count)
+        for id in all { #expect(again.parents(of: id) == graph.parents(of: id)) }
+    }
+
+    /// A commit the pack holds whose parent is nowhere (as at a shallow clone's boundary) is not
+    /// kept when no tip needs it, so the cache never records it without its parent; a tip that
+    /// needs it is an error, as before.
+    @Test func packedCommitsWithoutTheirParentsAreLeftOut() throws {
+        let source = try tangledHistory()
+        let clone = TemporaryDirectory("shallow")
+        let path = clone.appending("c")
+        let cloned = try runProcess(
+            "/usr/bin/git", ["clone", "-q", "--no-single-branch", "--depth", "1", "file://" + source.path, path],
+            environment: gitEnvironment(home: clone.path))
+        #expect(cloned.status == 0, "\(cloned.stderr)")
+        let repository = try Repository.open(at: path)
+        #expect(repository.isShallow)
+        let master = try repository.resolveCommit("origin/master")
+        #expect(throws: GitError.self) { try repository.commitGraph(from: [master], cache: URL(fileURLWithPath: clone.appending("cache"))) }
+        // The root of the unrelated branch has no parent to miss: it is complete.
+        let lonely = try repository.resolveCommit("origin/lonely")
+        let graph = try repository.commitGraph(from: [lonely], cache: URL(fileURLWithPath: clone.appending("cache2")))
+        #expect(graph.contains(lonely) && !graph.contains(master))
+    }
+
     @Test func aTipThatIsNotACommitIsAnError() throws {
         let fixture = try GitFixture()
         try fixture.commit("one")

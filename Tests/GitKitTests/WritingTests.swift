@@ -93,6 +93,40 @@ import Testing
         #expect(exported == ["keep.txt", "src", "src/keep.py"])
     }
 
+    /// The work tree committed as `git add -A && git commit` commits it: ignored paths left
+    /// out, modes and links kept, an index git finds clean without a checkout, and the objects
+    /// in one pack that git reads.
+    @Test func commitsTheWorkTreeAsGitAddAll() throws {
+        let folder = TemporaryDirectory("stage")
+        let work = folder.appending("r")
+        let repository = try Repository.create(at: work)
+        try folder.write("r/src/model.py", "print('hi')\n")
+        try folder.write("r/run.sh", "#!/bin/sh\n")
+        try runProcess("/bin/chmod", ["+x", work + "/run.sh"])
+        try runProcess("/bin/ln", ["-s", "src/model.py", work + "/link"])
+        try folder.write("r/.gitignore", "*.log\nbuild/\n")
+        try folder.write("r/debug.log", "ignored\n")
+        try folder.write("r/build/out.txt", "ignored\n")
+        let commit = try repository.commitWorkTree(message: "first\n", author: author, updating: "refs/heads/master")
+        let tree = try repository.commit(commit).tree
+        let git = { (arguments: [String]) throws -> String in
+            let result = try runProcess("/usr/bin/git", ["-C", work] + arguments, environment: gitEnvironment(home: folder.path))
+            #expect(result.status == 0, "git \(arguments) failed: \(result.stderr)")
+            return result.stdout
+        }
+        #expect(try git(["ls-tree", "-r", "--name-only", commit.hex]).split(separator: "\n") == [".gitignore", "link", "run.sh", "src/model.py"])
+        #expect(try git(["ls-tree", "-r", commit.hex]).contains("100755 blob"))
+        #expect(try git(["ls-tree", "-r", commit.hex]).contains("120000 blob"))
+        #expect(try git(["status", "--porcelain"]) == "")
+        #expect(try git(["rev-parse", "HEAD"]).hasPrefix(commit.hex))
+        #expect(try git(["count-objects", "-v"]).contains("\ncount: 0\n") || (try git(["count-objects", "-v"])).hasPrefix("count: 0\n"))
+        _ = try git(["fsck", "--strict"])
+        #expect(try repository.resolveCommit("master") == commit)
+        #expect(tree == (try repository.writeTree(fromDirectory: work, honoringIgnoreRules: true)))
+        let bare = try Repository.create(at: folder.appending("bare.git"), bare: true)
+        #expect(throws: GitError.self) { try bare.commitWorkTree(message: "x", author: author, updating: "refs/heads/master") }
+    }
+
     @Test func headAndCheckout() throws {
         let folder = TemporaryDirectory("checkout")
         let repository = try Repository.create(at: folder.appending("r"))

@@ -1,5 +1,6 @@
 import Foundation
-import ModelFactory
+import GitKit
+@testable import ModelFactory
 import Testing
 
 @Suite struct JSONTextTests {
@@ -91,5 +92,17 @@ import Testing
         #expect(parsed["at"] as? String == "2026-01-01T00:00:00Z")
         #expect(parsed["when"] as? [String] == ["1970-01-01T00:00:00Z"])
         #expect(parsed["ended"] is NSNull)
+    }
+
+    /// `mf versions --json` writes releases directly; the text is what the encoder gives.
+    @Test func releasesWrittenDirectlyAsTheEncoderWrites() throws {
+        let commit = ObjectID(hex: "0123456789abcdef0123456789abcdef01234567")!
+        let releases = [
+            Release(tag: "v1.0.0", version: Version("1.0.0")!, model: nil, commit: commit, productionLine: true, hotfix: false, annotated: true),
+            Release(tag: "churn@v2.1-rc.1+b", version: Version("2.1-rc.1+b")!, model: "churn \"x\"\n", commit: commit,
+                    productionLine: false, hotfix: true, annotated: false),
+        ]
+        #expect(Release.jsonBytes(releases) == (try JSONText.encodeBytes(releases)))
+        #expect(Release.jsonBytes([]) == (try JSONText.encodeBytes([Release]())))
     }
 }

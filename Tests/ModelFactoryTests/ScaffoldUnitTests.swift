@@ -12,6 +12,16 @@ import Testing
         #expect(fnmatch("[ab]*", "beta") && !fnmatch("[!ab]*", "beta"))
         #expect(fnmatch("{{cookiecutter.x}}/*.js", "{{cookiecutter.x}}/app.js"))
         #expect(!fnmatch("*.html", "index.htm"))
+        // Matched directly, as the regular expression it translates to matches.
+        let patterns = ["*", "*.py", "data/*.csv", "a?c", "[a-c]*", "[!a-c]x", "[-a]b", "[a-]b", "x[", "[]x", "[]]", "**/*.md",
+                        "*a*b*", "[0-9][0-9]", "a*", "[[]x", "[a&&b]", "\\*"]
+        let names = ["", "a", "abc", "axc", "a/b/c.md", "data/train.csv", "data/x/y.csv", "model.py", "-b", "ab", "zx", "x[", "]x",
+                     "]", "42", "a\nb", "a\rb", "\n", "ba", "[x", "*", "\\x"]
+        for pattern in patterns {
+            for name in names {
+                #expect(fnmatch(pattern, name) == fnmatchByRegularExpression(pattern, name), "\(pattern) \(name)")
+            }
+        }
     }
 
     @Test func newlineStyleIsWhatPythonReports() {

@@ -31,6 +31,55 @@ extension Release: Encodable {
     }
 }
 
+extension Release {
+    /// `mf versions --json`: the text `JSONText.encodeBytes(releases)` gives, byte for byte,
+    /// written directly (thousands of releases through `Encodable` cost more than reading them).
+    public static func jsonBytes(_ releases: [Release]) -> [UInt8] {
+        guard !releases.isEmpty else { return Array("[]\n".utf8) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(releases.count * 220 + 4)
+        func key(_ name: StaticString) {
+            bytes.append(contentsOf: repeatElement(0x20, count: 4))
+            name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
+        func flag(_ value: Bool) {
+            let text: StaticString = value ? "true" : "false"
+            text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
+        bytes.append(contentsOf: "[\n".utf8)
+        for (offset, release) in releases.enumerated() {
+            bytes.append(contentsOf: "  {\n".utf8)
+            key("\"tag\": ")
+            JSONText.writeString(release.tag, into: &bytes)
+            bytes.append(contentsOf: ",\n".utf8)
+            key("\"version\": ")
+            JSONText.writeString(release.version.description, into: &bytes)
+            bytes.append(contentsOf: ",\n".utf8)
+            key("\"model\": ")
+            if let model = release.model { JSONText.writeString(model, into: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
+            bytes.append(contentsOf: ",\n".utf8)
+            key("\"commit\": \"")
+            release.commit.appendHex(to: &bytes)
+            bytes.append(contentsOf: "\",\n".utf8)
+            key("\"productionLine\": ")
+            flag(release.productionLine)
+            bytes.append(contentsOf: ",\n".utf8)
+            key("\"hotfix\": ")
+            flag(release.hotfix)
+            bytes.append(contentsOf: ",\n".utf8)
+            key("\"prerelease\": ")
+            flag(release.version.isPrerelease)
+            bytes.append(contentsOf: ",\n".utf8)
+            key("\"annotated\": ")
+            flag(release.annotated)
+            bytes.append(contentsOf: "\n  }".utf8)
+            bytes.append(contentsOf: offset < releases.count - 1 ? ",\n".utf8 : "\n".utf8)
+        }
+        bytes.append(contentsOf: "]\n".utf8)
+        return bytes
+    }
+}
+
 extension Violation: Encodable {
     private enum Keys: String, CodingKey { case rule, message, refs, commits }
 

@@ -105,6 +105,10 @@ public struct Flow: Sendable {
     /// (see `CommitGraph`); without it every call reads the history afresh.
     public static func read(_ repository: Repository, checkingRules: Bool = true, cache: URL? = nil) throws(FlowError) -> Flow {
         guard !repository.isShallow else { throw .shallow(repository: repository.location) }
+        // What the graph needs no tips for (the cache, git's commit-graph, or on a first look the
+        // commits in the packs) is read on another thread while the references are read here.
+        let pending = repository.startCommitGraph(cache: cache)
+        defer { pending.cancel() }  // when the graph is not needed, or after it is read
         let references: [Reference]
         let head: Head
         do {
@@ -123,8 +127,12 @@ public struct Flow: Sendable {
             var tips = [flow.production?.commit]
             if checkingRules { tips += [flow.development?.commit] + (flow.features + flow.hotfixes).map(\.commit) }
             let needed = tips.compactMap { $0 }
-            let graph = needed.isEmpty || (!checkingRules && versionTags.isEmpty)
-                ? CommitGraph() : try repository.commitGraph(from: needed, cache: cache)
+            let graph: CommitGraph
+            if needed.isEmpty || (!checkingRules && versionTags.isEmpty) {
+                graph = CommitGraph()
+            } else {
+                graph = try pending.graph(from: needed)
+            }
             let productionLine = flow.production?.commit.map { graph.ancestry(of: [$0]) }
             flow.readReleases(versionTags, productionLine: productionLine)
             if checkingRules { try flow.checkRules(repository, graph: graph, productionLine: productionLine) }
@@ -197,11 +205,20 @@ public struct Flow: Sendable {
                 commit: candidate.commit, productionLine: productionLine?.contains(candidate.commit) ?? false,
                 hotfix: false, annotated: candidate.reference.annotation != nil)
         }
-        releases.sort { left, right in
-            if left.model != right.model { return (left.model ?? "") < (right.model ?? "") }
-            if left.version != right.version { return left.version < right.version }
-            return left.tag < right.tag
+        // Sorted as positions by small keys (model, then the version's numbers), so thousands of
+        // releases are neither moved nor copied to be compared; the full comparison decides ties.
+        let keys = releases.map { (model: $0.model ?? "", major: $0.version.major, minor: $0.version.minor, patch: $0.version.patch) }
+        let order = releases.indices.sorted { one, other in
+            let left = keys[one], right = keys[other]
+            if left.model != right.model { return left.model < right.model }
+            if left.major != right.major { return left.major < right.major }
+            if left.minor != right.minor { return left.minor < right.minor }
+            if left.patch != right.patch { return left.patch < right.patch }
+            let leftVersion = releases[one].version, rightVersion = releases[other].version
+            if leftVersion != rightVersion { return leftVersion < rightVersion }
+            return releases[one].tag < releases[other].tag
         }
+        releases = order.map { releases[$0] }
         Release.markHotfixes(&releases)
     }
 }
@@ -212,7 +229,9 @@ extension Release {
     /// are in version order, whatever order the tags arrived in; releases off the production
     /// line and pre-releases are never a base and never a hotfix.
     public static func markHotfixes(_ releases: inout [Release]) {
-        let order = releases.indices.sorted { (releases[$0].version, $0) < (releases[$1].version, $1) }
+        // Flow.read passes them sorted already; then the order is the one they are in.
+        let sorted = zip(releases, releases.dropFirst()).allSatisfy { !($1.version < $0.version) }
+        let order = sorted ? Array(releases.indices) : releases.indices.sorted { (releases[$0].version, $0) < (releases[$1].version, $1) }
         var base: [String: Version] = [:]
         for index in order {
             releases[index].hotfix = false

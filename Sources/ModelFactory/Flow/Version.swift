@@ -23,6 +23,10 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses a version without any tag prefix; nil when `text` is not one.
     public init?(_ text: String) {
+        if let plain = Version.plain(text) {
+            self = plain
+            return
+        }
         var rest = Substring(text)
         if let plus = rest.firstIndex(of: "+") {
             let metadata = rest[rest.index(after: plus)...]
@@ -55,6 +59,34 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         patch = values.count > 2 ? values[2] : 0
     }
 
+    /// `MAJOR[.MINOR[.PATCH]]` alone, read byte by byte (what nearly every tag is); nil for
+    /// anything else, which the full parser then decides.
+    private static func plain(_ text: String) -> Version? {
+        var numbers = (0, 0, 0), count = 0, digits = 0, leadingZero = false
+        for byte in text.utf8 {
+            switch byte {
+            case 0x30...0x39:
+                if digits == 0 { leadingZero = byte == 0x30 } else if leadingZero { return nil }
+                digits += 1
+                guard digits < 19 else { return nil }
+                let value = Int(byte &- 0x30)
+                switch count {
+                case 0: numbers.0 = numbers.0 * 10 + value
+                case 1: numbers.1 = numbers.1 * 10 + value
+                default: numbers.2 = numbers.2 * 10 + value
+                }
+            case 0x2E:
+                guard digits > 0, count < 2 else { return nil }
+                count += 1
+                digits = 0
+            default:
+                return nil
+            }
+        }
+        guard digits > 0 else { return nil }
+        return Version(major: numbers.0, minor: numbers.1, patch: numbers.2, parts: count + 1)
+    }
+
     public init(major: Int, minor: Int = 0, patch: Int = 0, parts: Int = 3, prerelease: [String] = [], build: String? = nil) {
         self.major = major
         self.minor = minor
@@ -84,7 +116,9 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The version as written, without prefix: `2.1`, `2.1.0-rc.1`.
     public var description: String {
-        var text = [major, minor, patch].prefix(parts).map(String.init).joined(separator: ".")
+        var text = String(major)
+        if parts > 1 { text += "." + String(minor) }
+        if parts > 2 { text += "." + String(patch) }
         if !prerelease.isEmpty { text += "-" + prerelease.joined(separator: ".") }
         if let build { text += "+" + build }
         return text

@@ -271,7 +271,96 @@ public struct Generator: Sendable {
 
 /// Python's `fnmatch.fnmatch` on POSIX: `*` matches anything (`/` too), `?` one character,
 /// `[seq]` and `[!seq]` a set.
+///
+/// Matched directly for patterns whose sets are plain characters and ranges (every pattern a
+/// template is likely to hold): compiling a regular expression per path costs more than the
+/// rest of rendering a small template, ICU's start-up included. Other patterns go through the
+/// regular expression they translate to.
 func fnmatch(_ pattern: String, _ name: String) -> Bool {
+    if let tokens = GlobToken.parse(pattern) { return GlobToken.match(tokens[...], Array(name.unicodeScalars)[...]) }
+    return fnmatchByRegularExpression(pattern, name)
+}
+
+private enum GlobToken {
+    case any  // *
+    case one  // ?
+    case literal(Unicode.Scalar)
+    case set(ranges: [ClosedRange<Unicode.Scalar>], negated: Bool)
+
+    /// The pattern as tokens, read as `fnmatchByRegularExpression` translates it; nil when a set
+    /// holds something a regular expression would read specially (`[`, `\\`, `&`, `:`).
+    static func parse(_ pattern: String) -> [GlobToken]? {
+        var tokens: [GlobToken] = []
+        var scalars = Array(pattern.unicodeScalars)[...]
+        while let scalar = scalars.popFirst() {
+            switch scalar {
+            case "*": tokens.append(.any)
+            case "?": tokens.append(.one)
+            case "[":
+                guard let close = scalars.firstIndex(of: "]"), close > scalars.startIndex || scalars.count > 1 else {
+                    tokens.append(.literal("["))
+                    continue
+                }
+                var set = scalars[..<close]
+                scalars = scalars[(close + 1)...]
+                let negated = set.first == "!"
+                if negated { set = set.dropFirst() }
+                guard !set.isEmpty, !set.contains(where: { "[\\&:^".unicodeScalars.contains($0) }) else { return nil }
+                var ranges: [ClosedRange<Unicode.Scalar>] = []
+                var items = Array(set)[...]
+                while let first = items.popFirst() {
+                    // `a-z` is a range; a `-` first or last is itself.
+                    if items.count >= 2, items.first == "-" {
+                        let last = items[items.index(after: items.startIndex)]
+                        guard first <= last else { return nil }
+                        ranges.append(first...last)
+                        items = items.dropFirst(2)
+                    } else {
+                        ranges.append(first...first)
+                    }
+                }
+                tokens.append(.set(ranges: ranges, negated: negated))
+            default: tokens.append(.literal(scalar))
+            }
+        }
+        return tokens
+    }
+
+    /// What ICU's `.` does not match.
+    private static func isLineEnd(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "\n" || scalar == "\r" || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+
+    /// Whether `name` matches `tokens` whole; `*` and `?` match no line end, as `.` does not.
+    static func match(_ tokens: ArraySlice<GlobToken>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
+        var tokens = tokens, name = name
+        while let token = tokens.first {
+            switch token {
+            case .any:
+                let rest = tokens.dropFirst()
+                var candidate = name
+                while true {
+                    if match(rest, candidate) { return true }
+                    guard let next = candidate.first, !isLineEnd(next) else { return false }
+                    candidate = candidate.dropFirst()
+                }
+            case .one:
+                guard let next = name.first, !isLineEnd(next) else { return false }
+            case .literal(let scalar):
+                guard name.first == scalar else { return false }
+            case .set(let ranges, let negated):
+                guard let next = name.first, ranges.contains(where: { $0.contains(next) }) != negated else { return false }
+            }
+            tokens = tokens.dropFirst()
+            name = name.dropFirst()
+        }
+        // ICU's `$` also matches before one line end that ends the input.
+        return name.isEmpty || (name.count == 1 && isLineEnd(name.first!)) || name.elementsEqual(["\r", "\n"])
+    }
+}
+
+/// `fnmatch` through the regular expression the pattern translates to.
+func fnmatchByRegularExpression(_ pattern: String, _ name: String) -> Bool {
     var expression = "^"
     var scalars = Array(pattern.unicodeScalars)[...]
     while let scalar = scalars.popFirst() {

@@ -44,10 +44,10 @@ public struct HookRunner: Sendable {
             let file = folder.appendingPathComponent(script.lastPathComponent)
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                try Data(rendered.utf8).write(to: file)
-                try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: file.path)
+                // Written as the project's files are (Foundation's writer syncs each file to disk).
+                try Generator.write(Data(rendered.utf8), to: file, mode: 0o700)
             } catch {
-                throw .hookFailed(hook: hook, problem: "cannot write the rendered script: \(error.localizedDescription)")
+                throw .hookFailed(hook: hook, problem: "cannot write the rendered script: \(error)")
             }
             let command = file.pathExtension == "py" ? [python, file.path] : [file.path]
             let process: WorkerProcess

@@ -353,7 +353,9 @@ public struct Scaffolder: Sendable {
         if request.makeRepository {
             do {
                 let written = Set(output.files)
-                repository = try makeRepository(output.project, context: context, request: request, source: source.recorded) { path in
+                repository = try makeRepository(
+                    output.project, context: context, request: request, source: source.recorded, folderWasEmpty: before.isEmpty
+                ) { path in
                     written.contains(path) || !before.contains(path)
                 }
             } catch {
@@ -370,12 +372,16 @@ public struct Scaffolder: Sendable {
             files: output.files, answers: flat, ignoredKeys: ignored, repository: repository)
     }
 
-    /// Writes a replay file (cookiecutter's format) atomically.
+    /// Writes a replay file (cookiecutter's format) atomically: aside, then renamed into place
+    /// (not synced to disk, as no file of a scaffold is: a lost replay file is asked again).
     private func record(_ context: Value.Dictionary, to file: URL) throws(ScaffoldError) {
+        let aside = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
         do {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data((try JSON.dumps(.dict(context), indent: 2, sortKeys: false) + "\n").utf8).write(to: file, options: .atomic)
+            try Generator.write(Data((try JSON.dumps(.dict(context), indent: 2, sortKeys: false) + "\n").utf8), to: aside, mode: 0o644)
+            guard rename(aside.path, file.path) == 0 else { throw ScaffoldError.io(path: file.path, problem: String(cString: strerror(errno))) }
         } catch {
+            unlink(aside.path)
             throw .io(path: file.path, problem: "cannot write the answers: \(error)")
         }
     }
@@ -386,8 +392,15 @@ public struct Scaffolder: Sendable {
         guard let data = Generator.read(path), let text = String(data: data, encoding: .utf8) else {
             return ("master", "development", nil)
         }
-        let fields = (try? Yams.load(yaml: text)) as? [String: Any]
-        return ((fields?["production"] as? String) ?? "master", (fields?["development"] as? String) ?? "development", text)
+        // Two plain keys: read from the node tree with the basic resolver, which (unlike the
+        // default one) compiles no regular expressions.
+        var names: [String: String] = [:]
+        if case .mapping(let mapping)? = try? Yams.compose(yaml: text, .basic) {
+            for (key, value) in mapping {
+                if let key = key.string, let value = value.string, key == "production" || key == "development" { names[key] = value }
+            }
+        }
+        return (names["production"] ?? "master", names["development"] ?? "development", text)
     }
 
     /// The files and links under `folder` (relative paths, `.git` skipped); none when it does not exist.
@@ -405,7 +418,7 @@ public struct Scaffolder: Sendable {
     /// Makes the project a repository whose first commit holds the files `isTemplates` takes
     /// (what the template and its hooks wrote) and the factory's own `.mf` files, nothing else.
     private func makeRepository(
-        _ project: URL, context: Value.Dictionary, request: ScaffoldRequest, source: TemplateSource,
+        _ project: URL, context: Value.Dictionary, request: ScaffoldRequest, source: TemplateSource, folderWasEmpty: Bool,
         isTemplates: (String) -> Bool
     ) throws(ScaffoldError) -> ScaffoldResult.Repository {
         let manager = FileManager.default
@@ -423,7 +436,7 @@ public struct Scaffolder: Sendable {
             if flowFile == nil {
                 try manager.createDirectory(at: project.appendingPathComponent(".mf"), withIntermediateDirectories: true)
                 let flow = "production: \(production)\ndevelopment: \(development)\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n"
-                try Data(flow.utf8).write(to: project.appendingPathComponent(FlowConfiguration.filePath))
+                try Generator.write(Data(flow.utf8), to: project.appendingPathComponent(FlowConfiguration.filePath), mode: 0o644)
             }
         } catch {
             throw .io(path: project.path, problem: "cannot write .mf/flow.yaml: \(error)")
@@ -434,15 +447,25 @@ public struct Scaffolder: Sendable {
             let name = (try? repository.configValue("user.name")) ?? nil
             let email = (try? repository.configValue("user.email")) ?? nil
             let author = Signature(name: name ?? "Model Factory", email: email ?? "mf@localhost", time: request.now())
-            let tree = try repository.writeTree(fromDirectory: project.path, honoringIgnoreRules: true) { path in
-                path == FlowConfiguration.filePath || path == Self.answersPath || isTemplates(path)
+            let commit: ObjectID
+            if folderWasEmpty {
+                // The files are on disk already: committed as they are (one pack of objects, an
+                // index that matches the work tree), so nothing is checked out afterwards.
+                commit = try repository.commitWorkTree(
+                    message: "Scaffold from \(source.template)\n", author: author, updating: "refs/heads/" + production)
+            } else {
+                // --overwrite-if-exists into a folder with files of its own: only the template's
+                // files (and .mf's) are committed, then checked out so the index matches.
+                let tree = try repository.writeTree(fromDirectory: project.path, honoringIgnoreRules: true) { path in
+                    path == FlowConfiguration.filePath || path == Self.answersPath || isTemplates(path)
+                }
+                commit = try repository.commit(
+                    tree: tree, parents: [], message: "Scaffold from \(source.template)\n", author: author,
+                    updating: "refs/heads/" + production)
             }
-            let commit = try repository.commit(
-                tree: tree, parents: [], message: "Scaffold from \(source.template)\n", author: author,
-                updating: "refs/heads/" + production)
             try repository.createBranch(development, at: commit)
             try repository.setHead("refs/heads/" + development)
-            try repository.checkoutHead(force: true)
+            if !folderWasEmpty { try repository.checkoutHead(force: true) }
             return ScaffoldResult.Repository(production: production, development: development, head: development, commit: commit.hex)
         } catch {
             throw .git(error)
