@@ -106,6 +106,13 @@ func tangledHistory() throws -> GitFixture {
         try Data("short".utf8).write(to: URL(fileURLWithPath: file))
         #expect(try repository.commitGraph(from: [newHead], cache: cacheURL).count == 6)
 
+        // A file of another format version (1 had a byte-wise checksum) is ignored and replaced.
+        var older = try Data(contentsOf: URL(fileURLWithPath: file))
+        older[4] = 1
+        try older.write(to: URL(fileURLWithPath: file))
+        #expect(try repository.commitGraph(from: [newHead], cache: cacheURL).count == 6)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file))[4] == 2)
+
         // An unwritable cache folder is not an error.
         #expect(try repository.commitGraph(from: [newHead], cache: URL(fileURLWithPath: "/proc/mf-cannot-write")).count == 6)
     }
