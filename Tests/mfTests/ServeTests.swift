@@ -259,14 +259,14 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         let errorsBefore = metricValue(try http("GET", port: port, "/metrics").text, errorsSeries) ?? 0
         do {
             let quitter = try HTTPConnection(port: port)
+            // Bytes sent before the close reach the server before the close does.
             try quitter.send(raw: Data("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"instances\": [".utf8))
-            Thread.sleep(forTimeInterval: 0.2)
             quitter.close()
         }
+        // Polled with a deadline; each look is a request of its own, which is the wait.
         var afterAbort = try http("GET", port: port, "/metrics").text
         let abandonDeadline = Date().addingTimeInterval(10)
         while metricValue(afterAbort, abandonedSeries) == nil, Date() < abandonDeadline {
-            Thread.sleep(forTimeInterval: 0.1)
             afterAbort = try http("GET", port: port, "/metrics").text
         }
         #expect(metricValue(afterAbort, abandonedSeries) == 1, "\(afterAbort)")

@@ -1,7 +1,6 @@
 internal import Foundation
 public import GitKit
 internal import Crypto
-internal import GRDB
 
 /// What `mf bundle` made (or found already made) for one model.
 public struct BundleResult: Sendable, Encodable {
@@ -268,7 +267,7 @@ public struct Bundler: Sendable {
                     origin: source, tree: tree.hex))
             } catch let error as BundleError {
                 outcome = .failed(model: entry.manifest.name, error: error)
-            } catch where !(error is DatabaseError || error is CancellationError) {
+            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
                 outcome = .failed(model: entry.manifest.name, error: .modelFailed(model: entry.manifest.name, ref: source.label, reason: String(describing: error)))
             }
             outcomes[entry.model.folder] = outcome

@@ -1,6 +1,5 @@
 public import Foundation
 public import GitKit
-internal import GRDB
 
 /// What one `mf reconcile` did.
 public struct ReconcileReport: Sendable, Encodable {
@@ -148,7 +147,7 @@ public struct Reconciler: Sendable {
                         report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description, model: model, version: release.version.description, ref: ref))
                     }
                 }
-            } catch where !(error is DatabaseError || error is CancellationError) {
+            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error), model: release.model, version: release.version.description, ref: ref))
             }
         }
@@ -180,7 +179,7 @@ public struct Reconciler: Sendable {
                             version: flow.stagingVersion(model: model, commit: commit).description, ref: ref))
                     }
                 }
-            } catch where !(error is DatabaseError || error is CancellationError) {
+            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error), ref: ref))
             }
         }

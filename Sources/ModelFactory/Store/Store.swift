@@ -542,6 +542,13 @@ extension Store {
 }
 
 /// Why the store cannot answer.
+extension Store {
+    /// True for an error of the store's own database (busy, locked, I/O), which a caller lets
+    /// through rather than charging to the model or tag it was working on; callers above the
+    /// store ask this instead of importing the database driver.
+    public static func isDatabaseError(_ error: any Error) -> Bool { error is DatabaseError }
+}
+
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     case ambiguous(String, [String])
