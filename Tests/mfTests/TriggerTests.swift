@@ -81,11 +81,7 @@ final class BackgroundMF: @unchecked Sendable {
     /// Waits (up to `seconds`) for `condition` on the output; returns the output.
     @discardableResult
     func wait(seconds: Double = 120, for condition: (String) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition(output) { return output }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        _ = try await eventually(seconds: seconds) { condition(output) }
         return output
     }
 
@@ -99,16 +95,6 @@ final class BackgroundMF: @unchecked Sendable {
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-}
-
-/// Polls until `condition` holds (or `seconds` pass); returns whether it did.
-func eventually(seconds: Double = 120, _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-    return try condition()
 }
 
 /// A tiny HTTP listener (Python's http.server) that records every POST body, one per line.
@@ -270,7 +256,6 @@ final class Listener: @unchecked Sendable {
         let first = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "2"])
         // Killed while the release's session trains (it sleeps four seconds).
         #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == tagged && $0.session.status == .running } })
-        try await Task.sleep(for: .milliseconds(500))
         _ = first.terminate(signal: SIGKILL)
         #expect(try JobQueue(store: store).jobs().first?.state == .running, "the killed worker's job is still held")
 
@@ -400,11 +385,12 @@ final class Listener: @unchecked Sendable {
     func aQueuedJobWakesTheWorker() async throws {
         let home = TemporaryDirectory("home")
         let fixture = try triggerRepository("woken")
-        // The store exists before the worker starts, so what the worker waits on is there.
-        #expect(try await mf(["jobs", "--home", home.path]).status == 0)
+        let first = try triggerRepository("first", tag: nil)
+        // A first job, so that the worker has looked at the queue and is waiting when the
+        // second arrives (with --poll 60 its next look is a minute away).
+        #expect(try await mf(["enqueue", "--repo", first.path, "--home", home.path]).status == 0)
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "60", "--json"])
-        try await worker.wait(seconds: 30) { $0.contains("\"started\"") }
-        try await Task.sleep(for: .milliseconds(300))
+        try await worker.wait(seconds: 60) { $0.contains("\"finished\"") }
         #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
         let store = try Store(path: home.appending("factory.sqlite"))
         #expect(try await eventually(seconds: 20) { try store.bundles().contains { $0.bundle.tag == "v1.0.0" } }, "\(worker.output)")

@@ -78,7 +78,7 @@ enum Toolchain {
     static let fileName = ".mf-toolchain.json"
 
     static func versions(runtime: Manifest.Runtime, folder: URL) -> [String: String] {
-        var versions = ["mf": "0.1.0"]
+        var versions = ["mf": factoryVersion]
         switch runtime {
         case .python:
             let venv = folder.appendingPathComponent(".venv/bin/python")
@@ -154,32 +154,35 @@ public struct Bundler: Sendable {
     public func bundleEach(_ repository: Repository, tag: String, observer: (any BuildObserver)? = nil) async throws -> [ModelBundleOutcome] {
         let references = try repository.references(readingTagObjects: false)
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
-        return try await bundle(repository, tag: tag, references: references, configuration: configuration, observer: observer)
-    }
-
-    /// The same, with the references and flow configuration read once by the caller (the
-    /// reconciler bundles every tag of a repository in one pass).
-    func bundle(
-        _ repository: Repository, tag: String, references: [Reference], configuration: FlowConfiguration,
-        observer: (any BuildObserver)? = nil
-    ) async throws -> [ModelBundleOutcome] {
         let shortTag = tag.hasPrefix("refs/tags/") ? String(tag.dropFirst("refs/tags/".count)) : tag
         guard let reference = references.first(where: { $0.kind == .tag && $0.shortName == shortTag }), let commit = reference.commit,
-              case .version(let taggedModel, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
+              case .version(let model, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
             throw BundleError.notAVersionTag(tag)
         }
-        let source = Source(commit: commit, revision: shortTag, tag: shortTag, ref: "refs/tags/" + shortTag, model: taggedModel)
-        return try await bundle(repository, source, version: { _ in version }, observer: observer)
+        return try await bundle(repository, release: Release(tag: shortTag, version: version, model: model, commit: commit, productionLine: false, annotated: reference.annotation != nil), observer: observer)
+    }
+
+    /// Bundles every model a release names, each on its own. The reconciler hands over the
+    /// releases `Flow` read and the versions tagged at each one's commit
+    /// (`Flow.versions(at:)`), so nothing is looked up or parsed again.
+    public func bundle(
+        _ repository: Repository, release: Release, taggedAt versions: [String?: String]? = nil, observer: (any BuildObserver)? = nil
+    ) async throws -> [ModelBundleOutcome] {
+        let source = Source(
+            commit: release.commit, revision: release.tag, tag: release.tag, ref: "refs/tags/" + release.tag, model: release.model, versions: versions)
+        return try await bundle(repository, source, version: { _ in release.version }, observer: observer)
     }
 
     /// A pre-release bundle of each model at a branch head (the staging bundles of the
     /// development line): its version comes from `version`, given the model's name (DESIGN.md
     /// "GitOps"). Each model on its own: one that fails holds up none of the others.
+    /// `versions`: the versions tagged at `commit`, when the caller read them (see
+    /// `bundle(_:release:taggedAt:observer:)`).
     public func bundle(
-        _ repository: Repository, branch: String, ref: String? = nil, commit: ObjectID, version: (String) -> Version,
-        observer: (any BuildObserver)? = nil
+        _ repository: Repository, branch: String, ref: String? = nil, commit: ObjectID, taggedAt versions: [String?: String]? = nil,
+        version: (String) -> Version, observer: (any BuildObserver)? = nil
     ) async throws -> [ModelBundleOutcome] {
-        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil),
+        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil, versions: versions),
                          version: version, observer: observer)
     }
 
@@ -192,6 +195,8 @@ public struct Bundler: Sendable {
         var ref: String
         /// The one model a `model@version` tag names.
         var model: String?
+        /// The versions tagged at the commit, when the caller read them (nil: the pipeline reads them).
+        var versions: [String?: String]?
         /// What progress and errors call it: the tag, else the branch (`v1.0.0`, `development`).
         var label: String {
             tag ?? Reference.shortName(of: ref)
@@ -238,7 +243,8 @@ public struct Bundler: Sendable {
         var reports: [SessionReport] = []
         if !toBuild.isEmpty {
             reports = try await pipeline.build(repository, BuildRequest(
-                revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild), observer: observer)
+                revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild,
+                known: source.versions.map { (source.commit, $0) }), observer: observer)
         }
         for entry in models {
             let outcome: ModelBundleOutcome

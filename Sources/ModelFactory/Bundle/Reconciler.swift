@@ -121,7 +121,8 @@ public struct Reconciler: Sendable {
             }
             guard !missing.isEmpty else { continue }
             let request = BuildRequest(
-                revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing)
+                revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing,
+                known: (commit, flow.versions(at: commit)))
             for session in try await pipeline.build(repository, request, observer: observer) {
                 report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
                                             detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),
@@ -136,7 +137,7 @@ public struct Reconciler: Sendable {
         for release in flow.releases {
             let ref = "refs/tags/" + release.tag
             do {
-                for outcome in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration, observer: observer) {
+                for outcome in try await bundler.bundle(repository, release: release, taggedAt: flow.versions(at: release.commit), observer: observer) {
                     switch outcome {
                     case .bundled(let result):
                         if result.created {
@@ -163,7 +164,7 @@ public struct Reconciler: Sendable {
         if let development = flow.development, let commit = development.commit {
             let ref = Self.referenceName(of: development, in: references)
             do {
-                let outcomes = try await bundler.bundle(repository, branch: development.branch, ref: ref, commit: commit, version: { model in
+                let outcomes = try await bundler.bundle(repository, branch: development.branch, ref: ref, commit: commit, taggedAt: flow.versions(at: commit), version: { model in
                     flow.stagingVersion(model: model, commit: commit)
                 }, observer: observer)
                 for outcome in outcomes {

@@ -92,6 +92,17 @@ public struct Flow: Sendable {
         return Version(major: next.major, minor: next.minor, patch: 0, prerelease: ["dev", "g" + commit.short])
     }
 
+    /// The versions tagged at `commit`, by the model a tag names (nil for a plain tag); where
+    /// several tags name one model there, the first by tag name: what a session at that commit
+    /// records as its version.
+    public func versions(at commit: ObjectID) -> [String?: String] {
+        var versions: [String?: String] = [:]
+        for release in releases.filter({ $0.commit == commit }).sorted(by: { $0.tag < $1.tag }) where versions[release.model] == nil {
+            versions[release.model] = release.version.description
+        }
+        return versions
+    }
+
     /// The newest production release of a repository that holds one model; nil otherwise or
     /// when there is none.
     public var latestRelease: Release? {
@@ -142,7 +153,7 @@ public struct Flow: Sendable {
         return flow
     }
 
-    private mutating func assignRoles(_ references: [Reference]) {
+    mutating func assignRoles(_ references: [Reference]) {
         for reference in references where reference.problem != nil {
             violations.append(.brokenReference(reference))
         }

@@ -23,10 +23,15 @@ public struct BuildRequest: Sendable {
     public var ref: String?
     /// Only the models in these folders (`models/churn`, `""` for the root); nil: every model.
     public var folders: Set<String>?
+    /// The commit `revision` names and the versions tagged at it (by the model a tag names, nil
+    /// for a plain tag), when the caller read them already from `Flow` (the reconciler does);
+    /// nil: the pipeline resolves the revision and reads the references itself.
+    public var known: (commit: ObjectID, versions: [String?: String])?
 
+    /// A request to build `revision` (see each property).
     public init(
         revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
-        label: String? = nil, ref: String? = nil, folders: Set<String>? = nil
+        label: String? = nil, ref: String? = nil, folders: Set<String>? = nil, known: (commit: ObjectID, versions: [String?: String])? = nil
     ) {
         self.revision = revision
         self.force = force
@@ -36,6 +41,7 @@ public struct BuildRequest: Sendable {
         self.label = label
         self.ref = ref
         self.folders = folders
+        self.known = known
     }
 }
 
@@ -85,12 +91,19 @@ public struct Pipeline: Sendable {
     /// Builds every model of `repository` at `request.revision` (those in `request.folders`, when
     /// it names some).
     public func build(_ repository: Repository, _ request: BuildRequest, observer: (any BuildObserver)? = nil) async throws -> [SessionReport] {
-        let commit = try repository.resolveCommit(request.revision)
+        let commit = try request.known?.commit ?? repository.resolveCommit(request.revision)
         let tree = try repository.treeID(of: commit)
-        let references = try repository.references(readingTagObjects: false)
-        let versions = try versionTags(repository, commit: commit, references: references)
+        // The references are read only when the caller did not say what they would tell.
+        var read: [Reference]?
+        func references() throws -> [Reference] {
+            if let read { return read }
+            let references = try repository.references(readingTagObjects: false)
+            read = references
+            return references
+        }
+        let versions = try request.known?.versions ?? versionTags(repository, commit: commit, references: references())
         var request = request
-        if request.ref == nil { request.ref = try Self.referenceName(request.revision, commit: commit, in: repository, references: references) }
+        if request.ref == nil { request.ref = try Self.referenceName(request.revision, commit: commit, in: repository, references: references()) }
         var reports: [SessionReport] = []
         for location in try Self.modelFolders(repository, commit: commit) where request.folders?.contains(location) ?? true {
             var run = SessionRun(
