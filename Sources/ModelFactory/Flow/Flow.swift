@@ -120,19 +120,11 @@ public struct Flow: Sendable {
         // commits in the packs) is read on another thread while the references are read here.
         let pending = repository.startCommitGraph(cache: cache)
         defer { pending.cancel() }  // when the graph is not needed, or after it is read
-        let references: [Reference]
-        let head: Head
+        // Listing releases needs no tag object; checking the rules does (tags of tags).
+        let lines = try readLines(repository, readingTagObjects: checkingRules)
+        var flow = lines.flow
+        let references = lines.references
         do {
-            // Listing releases needs no tag object; checking the rules does (tags of tags).
-            references = try repository.references(readingTagObjects: checkingRules)
-            head = try repository.head()
-        } catch {
-            throw .git(error)
-        }
-        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
-        var flow = Flow(head: head, configuration: configuration)
-        do {
-            flow.assignRoles(references)
             let versionTags = flow.versionTags(references)
             // One graph answers every ancestry question; `mf versions` needs only the production line's.
             var tips = [flow.production?.commit]
@@ -153,7 +145,23 @@ public struct Flow: Sendable {
         return flow
     }
 
-    mutating func assignRoles(_ references: [Reference]) {
+    /// The lines by role (no releases, no history), and the references they were read from.
+    static func readLines(_ repository: Repository, readingTagObjects: Bool) throws(FlowError) -> (flow: Flow, references: [Reference]) {
+        let references: [Reference]
+        let head: Head
+        do {
+            references = try repository.references(readingTagObjects: readingTagObjects)
+            head = try repository.head()
+        } catch {
+            throw .git(error)
+        }
+        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
+        var flow = Flow(head: head, configuration: configuration)
+        flow.assignRoles(references)
+        return (flow, references)
+    }
+
+    private mutating func assignRoles(_ references: [Reference]) {
         for reference in references where reference.problem != nil {
             violations.append(.brokenReference(reference))
         }

@@ -39,17 +39,7 @@ extension Flow {
     /// The production line's branch (its full reference name) and head, from the references and
     /// the flow configuration alone; nil when the repository has no production line.
     public static func productionLine(of repository: Repository) throws(FlowError) -> (reference: String, head: ObjectID?)? {
-        let references: [Reference]
-        let head: Head
-        do {
-            references = try repository.references(readingTagObjects: false)
-            head = try repository.head()
-        } catch {
-            throw .git(error)
-        }
-        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
-        var flow = Flow(head: head, configuration: configuration)
-        flow.assignRoles(references)
+        let (flow, references) = try readLines(repository, readingTagObjects: false)
         guard let production = flow.production else { return nil }
         let reference = references.first { ($0.kind == .branch || $0.kind == .remoteBranch) && $0.shortName == production.branch }
         return reference.map { ($0.name, production.commit) }
