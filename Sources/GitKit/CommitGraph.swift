@@ -21,11 +21,13 @@ public struct CommitGraph: Sendable {
     private var parentStart: [Int32] = [0]
     private var parentList: [Int32] = []
 
+    /// An empty graph, to be filled with the commits of a repository.
     public init() {}
 
     /// How many commits the graph holds.
     public var count: Int { ids.count }
 
+    /// Whether the graph holds the commit `id` (the commits read so far, not every commit in the repository).
     public func contains(_ id: ObjectID) -> Bool { index.find(id, in: ids) != nil }
 
     private func node(_ id: ObjectID) -> Int32? { index.find(id, in: ids) }

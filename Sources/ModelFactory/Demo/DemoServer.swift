@@ -80,7 +80,9 @@ public final class DemoServer: Sendable {
 
     /// One answer from the server.
     public struct Answer: Sendable {
+        /// The HTTP status code; 0 when the answer was not HTTP.
         public var status: Int
+        /// The response body as text.
         public var body: String
         /// The version that answered (`X-Model-Version`).
         public var version: String?
@@ -171,9 +173,13 @@ private final class SwapClient: Sendable {
 /// `predict` body and as a v2 `infer` body (one `[1]` tensor per schema input, typed by the
 /// schema), with keys sorted so the `curl` lines read the same every run.
 public struct DemoRequests: Sendable {
+    /// The path of the v1 predict call (`/v1/models/NAME:predict`).
     public let v1Path: String
+    /// The v1 body: `{"instances": [EXAMPLE]}`.
     public let v1: Data
+    /// The path of the v2 (Open Inference) call (`/v2/models/NAME/infer`).
     public let v2Path: String
+    /// The v2 body: `{"inputs": [...]}`, one tensor of shape `[1]` per schema input the example gives.
     public let v2: Data
 
     /// Reads `model.yaml` in a bundle folder.
@@ -182,6 +188,7 @@ public struct DemoRequests: Sendable {
         try self.init(manifest: Manifest.parse(text, file: bundle.appendingPathComponent("model.yaml").path))
     }
 
+    /// The requests for the manifest's first example; throws `DemoError.noExample` when it has none.
     public init(manifest: Manifest) throws {
         guard let example = manifest.examples.first else { throw DemoError.noExample(model: manifest.name) }
         let plain = { (value: Manifest.Value) -> Any in
@@ -217,6 +224,7 @@ public enum DemoError: Error, CustomStringConvertible {
     case noSwap(version: String, log: String)
     case noExample(model: String)
 
+    /// The sentence the demo prints: what failed and, for the server, where its log is.
     public var description: String {
         switch self {
         case .serverDidNotStart(let log, let why): "mf serve did not start: \(why) (log: \(log))"

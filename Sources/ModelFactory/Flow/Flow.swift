@@ -8,6 +8,7 @@ public struct BranchHead: Sendable, Hashable {
     /// The head commit, nil when the branch is broken (see the violations).
     public var commit: ObjectID?
 
+    /// A branch head from the branch's short name and its commit (nil when the branch is broken).
     public init(branch: String, commit: ObjectID?) {
         self.branch = branch
         self.commit = commit
@@ -18,6 +19,7 @@ public struct BranchHead: Sendable, Hashable {
 public struct Release: Sendable, Hashable {
     /// The tag's short name (`v1.2.0`, `churn@v1.2.0`).
     public var tag: String
+    /// The version the tag names, without its prefix or model.
     public var version: Version
     /// The model a `model@version` tag names; nil in a repository of one model.
     public var model: String?
@@ -31,6 +33,7 @@ public struct Release: Sendable, Hashable {
     /// True for an annotated tag.
     public var annotated: Bool
 
+    /// A release from its tag's parts and what the flow found; `hotfix` stays false unless given (`Release.markHotfixes` sets it).
     public init(
         tag: String, version: Version, model: String?, commit: ObjectID, productionLine: Bool, hotfix: Bool = false,
         annotated: Bool
@@ -57,12 +60,17 @@ public struct Flow: Sendable {
     public var head: Head
     /// The names the flow was read with.
     public var configuration: FlowConfiguration
+    /// The production line's branch, or origin's when only that exists; nil when the repository has none.
     public var production: BranchHead?
+    /// The development line's branch, or origin's when only that exists; nil when the repository has none.
     public var development: BranchHead?
+    /// The local branches whose names start with the feature prefix.
     public var features: [BranchHead] = []
+    /// The local branches whose names start with the hotfix prefix.
     public var hotfixes: [BranchHead] = []
     /// `release/*` branches (release candidates on their way to the production line).
     public var releaseBranches: [BranchHead] = []
+    /// The local branches with no role in the flow (neither a line nor a feature, hotfix or release branch).
     public var other: [BranchHead] = []
     /// Every version tag, oldest first: by model, then version, then tag name.
     public var releases: [Release] = []

@@ -28,6 +28,7 @@ public struct ModelKitPackage: Sendable {
     /// ModelKit so a model package gets the plugin with its one dependency; nil leaves it out.
     public let commandPlugin: URL?
 
+    /// ModelKit from the sources in `sources`, with the command plugin from `commandPlugin` when given.
     public init(sources: URL, commandPlugin: URL? = nil) {
         self.sources = sources
         self.commandPlugin = commandPlugin
@@ -184,6 +185,7 @@ public enum ModelKitError: Error, CustomStringConvertible, Equatable {
     /// A Swift model depends on ModelKit but this `mf` knows no ModelKit sources.
     case notInstalled
 
+    /// The sentence a user reads: what failed and, when it is an installation problem, how to fix it.
     public var description: String {
         switch self {
         case .sourcesMissing(let path):

@@ -13,6 +13,7 @@ public enum PredictionError: Error, CustomStringConvertible, Equatable {
     /// The input is not a JSON array of objects (or `{"instances": [...]}`).
     case unreadableInput(String)
 
+    /// The sentence a user reads: why no prediction was made, with the problems or the models there are.
     public var description: String {
         switch self {
         case .sessionFailed(let model, let session, let failure):

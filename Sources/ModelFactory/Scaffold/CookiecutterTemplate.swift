@@ -14,6 +14,7 @@ public struct CookiecutterTemplate: Sendable {
     /// The template's name, as replay files are named (the folder's name).
     public var name: String { directory.lastPathComponent }
 
+    /// Reads the template in `directory`: its `cookiecutter.json` and the first entry (by name) that looks like `{{cookiecutter.…}}`.
     public static func load(at directory: URL) throws(ScaffoldError) -> CookiecutterTemplate {
         let file = directory.appendingPathComponent("cookiecutter.json")
         var isFolder: ObjCBool = false

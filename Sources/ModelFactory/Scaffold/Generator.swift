@@ -6,11 +6,14 @@ public import Jinja
 /// first, so a syntax error, an undefined variable or a path that escapes the output folder
 /// leaves nothing behind.
 public struct Generator: Sendable {
+    /// The template whose project folder is rendered.
     public let template: CookiecutterTemplate
     /// The whole render context: `cookiecutter` (the answers) and `_cookiecutter`.
     public let context: Value.Dictionary
+    /// The Jinja options every path and file is rendered with (the template's `_jinja2_env_vars`).
     public let environment: Jinja.Environment
 
+    /// A generator of `template` with the answers in `context`; nothing is rendered until asked.
     public init(template: CookiecutterTemplate, context: Value.Dictionary, environment: Jinja.Environment) {
         self.template = template
         self.context = context
@@ -30,8 +33,11 @@ public struct Generator: Sendable {
 
     /// What a render produced: the project folder and the files written in it (relative paths).
     public struct Output: Sendable {
+        /// The project folder: the output folder and the rendered project name.
         public let project: URL
+        /// The files written, relative to the project folder, in the order written (hooks' files not included).
         public let files: [String]
+        /// True when this render made the project folder; false when it rendered into an existing one.
         public let created: Bool
     }
 

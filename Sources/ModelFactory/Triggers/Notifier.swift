@@ -5,6 +5,7 @@ internal import FoundationNetworking
 
 /// Something a team wants to hear about after a job.
 public struct Notification: Sendable, Equatable, Encodable {
+    /// What happened; the raw value is the name a program listening on the webhook sees.
     public enum Kind: String, Sendable, Encodable {
         case sessionFailed = "session-failed"
         case releaseBundled = "release-bundled"
@@ -12,7 +13,9 @@ public struct Notification: Sendable, Equatable, Encodable {
         case jobFailed = "job-failed"
     }
 
+    /// What happened: a failed session, a release bundled, an environment changed, or a job given up.
     public var kind: Kind
+    /// The path of the repository the work was done on, as the job names it.
     public var repository: String
     /// One line a person reads in the channel.
     public var text: String
@@ -50,9 +53,12 @@ public struct Notification: Sendable, Equatable, Encodable {
 /// Teams incoming webhooks accept) to every configured URL. Sending never throws: a channel that
 /// is down must not fail the factory's work; failures come back as warnings.
 public struct Notifier: Sendable {
+    /// The incoming-webhook URLs every notification is posted to.
     public var urls: [URL]
+    /// How long one delivery may take, in seconds.
     public var timeout: TimeInterval
 
+    /// A notifier posting to `urls`, each delivery given `timeout` seconds (5 by default).
     public init(urls: [URL], timeout: TimeInterval = 5) {
         self.urls = urls
         self.timeout = timeout

@@ -18,6 +18,7 @@ public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
     /// (docs/worker-protocol.md): `problem` says what is wrong, `expected` the shape.
     case unexpectedAnswer(method: String, problem: String, expected: String)
 
+    /// The sentence a user reads: which call failed and why, with the end of the worker's log when it exited.
     public var description: String {
         switch self {
         case .cannotStart(let command, let reason):
