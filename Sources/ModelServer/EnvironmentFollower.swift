@@ -1,4 +1,5 @@
 public import ModelFactory
+public import Store
 internal import Foundation
 internal import GitKit
 internal import Synchronization
@@ -15,7 +16,7 @@ public import ServiceLifecycle
 /// bundles, the policy is set, and versions no longer named (nor current) are drained.
 public struct EnvironmentFollower: Service {
     let registry: ModelRegistry
-    let store: Store
+    let store: any FactoryStore
     let repository: String
     let environment: String
     let interval: Duration
@@ -28,7 +29,7 @@ public struct EnvironmentFollower: Service {
         func withLock<T>(_ body: (inout TrafficDeclaration?) -> T) -> T { value.withLock { body(&$0) } }
     }
 
-    public init(registry: ModelRegistry, store: Store, repository: String, environment: String, interval: Duration = .seconds(1),
+    public init(registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "mf.serve.follow")) {
         self.registry = registry
         self.store = store

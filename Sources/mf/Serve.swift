@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelFactory
+import Store
 import ModelServer
 import ServiceLifecycle
 

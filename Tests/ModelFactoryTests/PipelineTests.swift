@@ -1,6 +1,8 @@
 import Foundation
 import GitKit
 import ModelFactory
+import SQLiteStore
+import Store
 import ModelKit
 import TestSupport
 import Testing
@@ -35,11 +37,11 @@ let thresholdYAML = """
 
 struct Factory {
     let home = TemporaryDirectory("home")
-    let store: Store
+    let store: SQLiteStore
     let pipeline: Pipeline
 
     init() throws {
-        store = try Store(path: home.appending("factory.sqlite"))
+        store = try SQLiteStore(path: home.appending("factory.sqlite"))
         pipeline = Pipeline(store: store, home: URL(fileURLWithPath: home.path))
     }
 
@@ -50,7 +52,7 @@ struct Factory {
     }
 
     func integrity() throws -> String {
-        try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+        try store.integrityCheck()
     }
 }
 

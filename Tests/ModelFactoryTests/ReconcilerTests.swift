@@ -1,6 +1,8 @@
 import Foundation
 import GitKit
 @testable import ModelFactory
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 

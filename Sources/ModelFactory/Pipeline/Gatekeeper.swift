@@ -1,10 +1,11 @@
 internal import Foundation
+internal import Store
 
 /// Applies a manifest's gates to measured metrics: absolute thresholds, and no metric worse
 /// than the previous release's by more than `max_regression`.
 struct Gatekeeper {
     let manifest: Manifest
-    let store: Store
+    let store: any FactoryStore
 
     /// Metrics where lower is better; every other metric is better higher.
     static let lowerIsBetter: Set<String> = ["rmse", "mae", "log_loss", "logloss", "mse", "loss", "error"]
