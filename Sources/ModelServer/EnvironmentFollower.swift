@@ -1,4 +1,4 @@
-public import ModelFactory
+internal import ModelFactory
 public import Store
 internal import Foundation
 internal import GitKit

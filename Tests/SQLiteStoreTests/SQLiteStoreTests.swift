@@ -13,7 +13,7 @@ import Testing
     @Test func jobsAreClaimedUnderALeaseRenewedAndFinished() throws {
         let store: any FactoryStore = try SQLiteStore.inMemory()
         let queued = try store.enqueue(repository: "/a", refs: ["refs/heads/x", "refs/heads/x"], trigger: .webhook, delivery: "d1", maxAttempts: 3, now: start)
-        #expect(queued.outcome == .queued && (try store.seen(delivery: "d1")) && (try store.hasPendingJobs()))
+        #expect(try queued.outcome == .queued && store.seen(delivery: "d1") && store.hasPendingJobs())
         let job = try #require(try store.claimJob(worker: "w1", lease: 10, busy: [], maxAttempts: 3, now: start).job)
         #expect(job.state == .running && job.leaseOwner == "w1" && job.leaseExpiresAt == start.addingTimeInterval(10) && job.refList == ["refs/heads/x"])
         #expect(job.trigger == .webhook && job.attempts == 1 && job.startedAt == start)
@@ -30,7 +30,7 @@ import Testing
         let third = try #require(try store.claimJob(worker: "w3", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(30)).job)
         let done = try #require(try store.finishJob(third.id!, worker: "w3", end: JobEnd(notifiedAt: start), maxAttempts: 3, now: start.addingTimeInterval(31)))
         #expect(done.state == .done && done.endedAt == start.addingTimeInterval(31) && done.notifiedAt == start && done.leaseOwner == nil)
-        #expect(try store.job(id: job.id!) == done && (try store.jobs(limit: 10)) == [done] && !(try store.hasPendingJobs()))
+        #expect(try store.job(id: job.id!) == done && store.jobs(limit: 10) == [done] && !store.hasPendingJobs())
     }
 
     /// A waiter wakes as soon as another connection (another process's store) commits, and not
@@ -91,12 +91,12 @@ import Testing
             GateResult(gate: "accuracy >= 0.7", passed: false, detail: "accuracy >= 0.7: 0.5, which fails"),
         ]
         try store.record(gates: gates, session: "s-1")
-        #expect(try store.gates(session: "s-1") == gates && (try store.gates(session: "other")).isEmpty)
+        #expect(try store.gates(session: "s-1") == gates && store.gates(session: "other").isEmpty)
         try store.record(gates: Array(gates.reversed()), session: "s-1")
         #expect(try store.gates(session: "s-1") == gates.reversed())
         let moved = try store.interruptStaleSessions(repository: "/r", triggers: Trigger.reconciling)
         #expect(moved.count == 1 && moved[0].old == "s-1")
-        #expect(try store.gates(session: moved[0].new) == gates.reversed() && (try store.gates(session: "s-1")).isEmpty)
+        #expect(try store.gates(session: moved[0].new) == gates.reversed() && store.gates(session: "s-1").isEmpty)
     }
 
     /// A home made before gates were rows, tags were NULL and triggers an enum opens as it was:
@@ -133,7 +133,7 @@ import Testing
             }
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.session(id: "p")?.trigger == .webhook && (try store.session(id: "f"))?.trigger == .watch)
+        #expect(try store.session(id: "p")?.trigger == .webhook && store.session(id: "f")?.trigger == .watch)
         #expect(try store.gates(session: "p") == [
             GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
             GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9"),

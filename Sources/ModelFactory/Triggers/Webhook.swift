@@ -1,6 +1,7 @@
 public import Foundation
 internal import Crypto
 internal import GitKit
+internal import Store
 
 /// The forges whose push events the webhook understands.
 public enum Forge: String, Sendable, Encodable, CaseIterable {
