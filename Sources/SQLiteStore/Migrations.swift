@@ -126,11 +126,14 @@ extension SQLiteStore {
                 table.column("gate", .text).notNull()
                 table.column("passed", .boolean).notNull()
                 table.column("detail", .text).notNull()
+                table.column("metric", .text)
+                table.column("value", .double)
+                table.column("limit", .double)
                 table.primaryKey(["sessionId", "position"])
             }
             for (session, gates) in try GatesStep.recorded(db) {
                 for (position, gate) in gates.enumerated() {
-                    try GateRow(sessionId: session, position: position, gate: gate.gate, passed: gate.passed, detail: gate.detail).insert(db)
+                    try GateRow(session: session, position: position, gate).insert(db)
                 }
             }
             // A bundle (and an environment) without a tag had ''; SQLite cannot drop a NOT NULL,

@@ -15,7 +15,7 @@ internal import Synchronization
 /// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
 /// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`), `value` |
-/// | `gates` | `sessionId`, `position` (the order they were checked), `gate`, `passed`, `detail` |
+/// | `gates` | `sessionId`, `position` (the order they were checked), `gate`, `passed`, `detail`, `metric`, `value`, `limit` (the bound the value is held to) |
 /// | `artifacts` | `sessionId`, `path`, `size`, `sha256` |
 /// | `bundles` | `modelId`, `version`, `tag` (NULL for a pre-release bundle), `ref`, `commit`, `sessionId`, `path`, `archive`, `sha256`, `createdAt` |
 /// | `environments` | `repository`, `model`, `name` (`production`, `staging`), `version`, `tag` (NULL when its bundle has none), `commit`, `bundle`, `updatedAt` |
@@ -113,6 +113,7 @@ public struct SQLiteStore: FactoryStore {
 
     // MARK: Change signal
 
+    /// Where the store is now: this store's own commits, and SQLite's `data_version`.
     public func changeToken() throws(StoreError) -> ChangeToken {
         var value = [commits.value]
         if let watcher {
@@ -125,7 +126,8 @@ public struct SQLiteStore: FactoryStore {
         return ChangeToken(value)
     }
 
-    /// Looks every 50 ms: `PRAGMA data_version` reads the WAL index in shared memory, no file I/O.
+    /// Returns true as soon as a change is committed after `token`, false after `timeout`. Looks
+    /// every 50 ms: `PRAGMA data_version` reads the WAL index in shared memory, no file I/O.
     public func waitForChange(after token: ChangeToken, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !Task.isCancelled {

@@ -244,11 +244,21 @@ public struct GateResult: Sendable, Equatable, Codable {
     public var passed: Bool
     /// The gate with what was measured (`auc >= 0.75: 0.81`).
     public var detail: String
+    /// The metric it looks at; nil for a gate of no one metric (a reused session's).
+    public var metric: String?
+    /// What the metric measured; nil when the model reported none.
+    public var value: Double?
+    /// The bound the value is held to: the threshold, or the previous release's value less (or,
+    /// lower being better, plus) the regression allowed.
+    public var limit: Double?
 
     /// A gate's outcome.
-    public init(gate: String, passed: Bool, detail: String) {
+    public init(gate: String, passed: Bool, detail: String, metric: String? = nil, value: Double? = nil, limit: Double? = nil) {
         self.gate = gate
         self.passed = passed
         self.detail = detail
+        self.metric = metric
+        self.value = value
+        self.limit = limit
     }
 }

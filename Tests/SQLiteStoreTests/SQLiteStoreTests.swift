@@ -45,7 +45,7 @@ import Testing
         let woken = Task { await waiting.waitForChange(after: token, timeout: .seconds(30)) }
         let clock = ContinuousClock()
         let started = clock.now
-        try writing.enqueue(repository: "/a", refs: [], trigger: .hook, delivery: nil, maxAttempts: 5, now: start)
+        _ = try writing.enqueue(repository: "/a", refs: [], trigger: .hook, delivery: nil, maxAttempts: 5, now: start)
         let changed = await woken.value
         #expect(changed)
         #expect(clock.now - started < .seconds(10), "woken by the write, not by the timeout")
@@ -87,8 +87,9 @@ import Testing
         try store.insert(Session(
             id: "s-1", modelId: model, commit: "c", tree: "t", recipe: "r", trigger: .hook, status: .running, startedAt: start))
         let gates = [
-            GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9"),
-            GateResult(gate: "accuracy >= 0.7", passed: false, detail: "accuracy >= 0.7: 0.5, which fails"),
+            GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9", metric: "auc", value: 0.9, limit: 0.8),
+            GateResult(gate: "accuracy >= 0.7", passed: false, detail: "accuracy >= 0.7: the model reported no accuracy", metric: "accuracy", limit: 0.7),
+            GateResult(gate: "reuse", passed: true, detail: "gates held in session s-0"),
         ]
         try store.record(gates: gates, session: "s-1")
         #expect(try store.gates(session: "s-1") == gates && store.gates(session: "other").isEmpty)

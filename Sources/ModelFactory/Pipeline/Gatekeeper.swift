@@ -14,13 +14,16 @@ struct Gatekeeper {
         var results: [GateResult] = []
         for threshold in manifest.gates.thresholds.sorted(by: { $0.metric < $1.metric }) {
             guard let value = measured[threshold.metric] else {
-                results.append(GateResult(gate: threshold.description, passed: false, detail: "\(threshold.description): the model reported no \(threshold.metric)"))
+                results.append(GateResult(
+                    gate: threshold.description, passed: false, detail: "\(threshold.description): the model reported no \(threshold.metric)",
+                    metric: threshold.metric, limit: threshold.value))
                 continue
             }
             let passed = threshold.isMet(by: value)
             results.append(GateResult(
                 gate: threshold.description, passed: passed,
-                detail: "\(threshold.description): \(Self.format(value))\(passed ? "" : ", which fails")"))
+                detail: "\(threshold.description): \(Self.format(value))\(passed ? "" : ", which fails")",
+                metric: threshold.metric, value: value, limit: threshold.value))
         }
         guard let limit = manifest.gates.maxRegression, let previous = try previousRelease(modelID: modelID, before: version) else {
             return results
@@ -37,7 +40,8 @@ struct Gatekeeper {
             let passed = worse <= limit + 1e-12
             results.append(GateResult(
                 gate: gate, passed: passed,
-                detail: "\(gate): \(Self.format(value)) against \(Self.format(before))\(passed ? "" : ", a regression of \(Self.format(worse))")"))
+                detail: "\(gate): \(Self.format(value)) against \(Self.format(before))\(passed ? "" : ", a regression of \(Self.format(worse))")",
+                metric: name, value: value, limit: lower ? before + limit : before - limit))
         }
         return results
     }
