@@ -28,7 +28,8 @@ public struct SQLiteStore: FactoryStore {
     /// A connection of its own that only reads `PRAGMA data_version`, which changes when any
     /// other connection (another process's, or this store's writer) commits; nil in memory.
     let watcher: DatabaseQueue?
-    /// This store's own commits, counted: an in-memory store has no other connection.
+    /// This store's own commits that changed a row, counted: an in-memory store has no other
+    /// connection to read `data_version` on.
     let commits = Counter()
 
     /// Opens (creating and migrating) the store at `path`; a writer waits up to `busyTimeout`
@@ -85,15 +86,17 @@ public struct SQLiteStore: FactoryStore {
     /// processes that read then write never deadlock); failures as `read`.
     func write<T>(_ operation: @autoclosure () -> String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
-            let value = try writer.writeWithoutTransaction { db in
+            let (value, changed) = try writer.writeWithoutTransaction { db in
                 var result: T?
+                let before = db.totalChangesCount
                 try db.inTransaction(.immediate) {
                     result = try body(db)
                     return .commit
                 }
-                return result!
+                return (result!, db.totalChangesCount != before)
             }
-            commits.increment()
+            // A look at the queue that took nothing is no change: a waiting worker sleeps on.
+            if changed { commits.increment() }
             return value
         } catch {
             throw Self.storeError(error, operation: operation())

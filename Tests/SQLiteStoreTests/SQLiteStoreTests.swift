@@ -40,6 +40,9 @@ import Testing
         let waiting = try SQLiteStore(path: home.appending("factory.sqlite"))
         let writing = try SQLiteStore(path: home.appending("factory.sqlite"))
         let token = try waiting.changeToken()
+        // Looking at an empty queue (a write transaction that changes nothing) is no change either.
+        #expect(try waiting.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
+        #expect(try writing.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
         let quiet = await waiting.waitForChange(after: token, timeout: .milliseconds(200))
         #expect(!quiet, "nothing was written")
         let woken = Task { await waiting.waitForChange(after: token, timeout: .seconds(30)) }
@@ -52,6 +55,9 @@ import Testing
         // A write of the store itself changes its token too (in memory there is no other connection).
         let memory = try SQLiteStore.inMemory()
         let before = try memory.changeToken()
+        #expect(try memory.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
+        let unchanged = await memory.waitForChange(after: before, timeout: .milliseconds(100))
+        #expect(!unchanged)
         _ = try memory.modelID(repository: "/r", name: "m")
         let wrote = await memory.waitForChange(after: before, timeout: .seconds(1))
         #expect(wrote)
