@@ -151,10 +151,11 @@ extension SQLiteStore {
                 table.column("ref", .text).notNull().defaults(to: "")
                 table.primaryKey(["modelId", "version"])
             }
-            try db.execute(sql: """
-                INSERT INTO newBundles (modelId, version, tag, "commit", sessionId, path, archive, sha256, createdAt, ref)
-                SELECT modelId, version, NULLIF(tag, ''), "commit", sessionId, path, archive, sha256, createdAt, ref FROM bundles
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO newBundles (modelId, version, tag, "commit", sessionId, path, archive, sha256, createdAt, ref)
+                    SELECT modelId, version, NULLIF(tag, ''), "commit", sessionId, path, archive, sha256, createdAt, ref FROM bundles
+                    """)
             try db.drop(table: "bundles")
             try db.rename(table: "newBundles", to: "bundles")
             try db.create(table: "newEnvironments") { table in
@@ -168,10 +169,11 @@ extension SQLiteStore {
                 table.column("updatedAt", .datetime).notNull()
                 table.primaryKey(["repository", "model", "name"])
             }
-            try db.execute(sql: """
-                INSERT INTO newEnvironments (repository, model, name, version, tag, "commit", bundle, updatedAt)
-                SELECT repository, model, name, version, NULLIF(tag, ''), "commit", bundle, updatedAt FROM environments
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO newEnvironments (repository, model, name, version, tag, "commit", bundle, updatedAt)
+                    SELECT repository, model, name, version, NULLIF(tag, ''), "commit", bundle, updatedAt FROM environments
+                    """)
             try db.drop(table: "environments")
             try db.rename(table: "newEnvironments", to: "environments")
         }
@@ -184,10 +186,12 @@ extension SQLiteStore {
 /// failed ones in its failure (`gates: A; B`). Read once, by the migration that made the table.
 enum GatesStep {
     static func recorded(_ db: Database) throws -> [(session: String, gates: [GateResult])] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT steps.sessionId, steps.status, steps.message, sessions.failure FROM steps
-            JOIN sessions ON sessions.id = steps.sessionId WHERE steps.name = 'gates' ORDER BY steps.id
-            """)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT steps.sessionId, steps.status, steps.message, sessions.failure FROM steps
+                JOIN sessions ON sessions.id = steps.sessionId WHERE steps.name = 'gates' ORDER BY steps.id
+                """)
         var latest: [String: Row] = [:]
         var order: [String] = []
         for row in rows {

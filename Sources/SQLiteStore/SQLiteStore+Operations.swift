@@ -1,6 +1,6 @@
 public import Foundation
-public import Store
 internal import GRDB
+public import Store
 
 // MARK: Models and sessions
 
@@ -32,15 +32,20 @@ extension SQLiteStore {
             var session = start
             // Sessions a killed run left behind do not count (they were given other ids when they
             // were marked), so the run that does their work again gets the id a fresh home gives.
-            var ordinal = try Int.fetchOne(
-                db, sql: """
-                    SELECT COUNT(*) FROM sessions WHERE modelId = ? AND "commit" = ? AND recipe = ?
-                    AND \(Session.notInterruptedSQL)
-                    """,
-                arguments: [session.modelId, session.commit, session.recipe]) ?? 0
+            var ordinal =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM sessions WHERE modelId = ? AND "commit" = ? AND recipe = ?
+                        AND \(Session.notInterruptedSQL)
+                        """,
+                    arguments: [session.modelId, session.commit, session.recipe]) ?? 0
             while true {
                 session.id = Session.id(model: model, commit: session.commit, recipe: session.recipe, ordinal: ordinal)
-                if try Session.exists(db, key: session.id) { ordinal += 1; continue }
+                if try Session.exists(db, key: session.id) {
+                    ordinal += 1
+                    continue
+                }
                 try session.insert(db)
                 return session
             }
@@ -75,11 +80,14 @@ extension SQLiteStore {
     /// The latest session of each model of the repository at `path` at `commit`.
     public func latestSessions(repository path: String, commit: String) throws(StoreError) -> [NamedSession] {
         try read("read the sessions of \(path) at \(commit)") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
-                ORDER BY sessions.startedAt DESC, sessions.rowid DESC
-                """, arguments: [path, commit]).reduce(into: [NamedSession]()) { latest, row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                    JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
+                    ORDER BY sessions.startedAt DESC, sessions.rowid DESC
+                    """, arguments: [path, commit]
+            ).reduce(into: [NamedSession]()) { latest, row in
                 let model: String = row["modelName"]
                 if !latest.contains(where: { $0.model == model }) { latest.append((try Session(row: row), model)) }
             }
@@ -89,11 +97,14 @@ extension SQLiteStore {
     /// Sessions of the repository at `path` started at or after `date`, oldest first.
     public func sessions(repository path: String, since date: Date) throws(StoreError) -> [NamedSession] {
         try read("read the sessions of \(path)") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId
-                WHERE repositories.path = ? AND sessions.startedAt >= ? ORDER BY sessions.startedAt, sessions.rowid
-                """, arguments: [path, date]).map { (try Session(row: $0), $0["modelName"] as String) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                    JOIN repositories ON repositories.id = models.repositoryId
+                    WHERE repositories.path = ? AND sessions.startedAt >= ? ORDER BY sessions.startedAt, sessions.rowid
+                    """, arguments: [path, date]
+            ).map { (try Session(row: $0), $0["modelName"] as String) }
         }
     }
 
@@ -106,15 +117,18 @@ extension SQLiteStore {
     public func sessions(idPrefix prefix: String, model: String?, repository: String?) throws(StoreError) -> [NamedSession] {
         // LIKE with the pattern's own wildcards taken out, then the prefix compared exactly.
         let pattern = prefix.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
-        return try namedSessions("find the sessions whose id begins with \(prefix)", model: model, repository: repository,
-                                 where: "sessions.id LIKE ?", argument: pattern)
-            .filter { $0.session.id.hasPrefix(prefix) }
+        return try namedSessions(
+            "find the sessions whose id begins with \(prefix)", model: model, repository: repository,
+            where: "sessions.id LIKE ?", argument: pattern
+        )
+        .filter { $0.session.id.hasPrefix(prefix) }
     }
 
     /// Sessions that have a version, newest first, narrowed as `sessions` is.
     public func versionedSessions(model: String?, repository: String?) throws(StoreError) -> [NamedSession] {
-        try namedSessions("read the sessions of versions", model: model, repository: repository,
-                          where: "sessions.version IS NOT NULL AND sessions.version <> ?", argument: "")
+        try namedSessions(
+            "read the sessions of versions", model: model, repository: repository,
+            where: "sessions.version IS NOT NULL AND sessions.version <> ?", argument: "")
     }
 
     /// Sessions with their model's name, newest first, narrowed by model and repository.
@@ -125,30 +139,37 @@ extension SQLiteStore {
             var arguments: StatementArguments = [model, model, repository, repository]
             if let argument { arguments += [argument] }
             arguments += [limit]
-            return try Row.fetchAll(db, sql: """
-                SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId
-                WHERE (? IS NULL OR models.name = ?) AND (? IS NULL OR repositories.path = ?) AND \(condition)
-                ORDER BY sessions.startedAt DESC, sessions.rowid DESC LIMIT ?
-                """, arguments: arguments).map { (try Session(row: $0), $0["modelName"] as String) }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
+                    JOIN repositories ON repositories.id = models.repositoryId
+                    WHERE (? IS NULL OR models.name = ?) AND (? IS NULL OR repositories.path = ?) AND \(condition)
+                    ORDER BY sessions.startedAt DESC, sessions.rowid DESC LIMIT ?
+                    """, arguments: arguments
+            ).map { (try Session(row: $0), $0["modelName"] as String) }
         }
     }
 
     /// The newest passed session of a model for the same tree and recipe that did its own work.
     public func reusableSession(modelID: Int64, tree: String, recipe: String) throws(StoreError) -> Session? {
         try read("read the sessions of model \(modelID) of tree \(tree)") { db in
-            try Session.filter(Column("modelId") == modelID && Column("tree") == tree && Column("recipe") == recipe
-                && Column("status") == Session.Status.passed.rawValue && Column("reusedFrom") == nil)
-                .order(Column("startedAt").desc).fetchOne(db)
+            try Session.filter(
+                Column("modelId") == modelID && Column("tree") == tree && Column("recipe") == recipe
+                    && Column("status") == Session.Status.passed.rawValue && Column("reusedFrom") == nil
+            )
+            .order(Column("startedAt").desc).fetchOne(db)
         }
     }
 
     /// Every passed session of a model that ran a released version, newest first.
     public func releaseSessions(modelID: Int64) throws(StoreError) -> [Session] {
         try read("read the release sessions of model \(modelID)") { db in
-            try Session.filter(Column("modelId") == modelID && Column("status") == Session.Status.passed.rawValue
-                && Column("version") != nil)
-                .order(Column("startedAt").desc).fetchAll(db)
+            try Session.filter(
+                Column("modelId") == modelID && Column("status") == Session.Status.passed.rawValue
+                    && Column("version") != nil
+            )
+            .order(Column("startedAt").desc).fetchAll(db)
         }
     }
 
@@ -157,20 +178,24 @@ extension SQLiteStore {
     public func interruptStaleSessions(repository path: String, triggers: [Trigger]) throws(StoreError) -> [(old: String, new: String)] {
         try write("mark the sessions a stopped run left in \(path)") { db in
             let marks = databaseQuestionMarks(count: triggers.count)
-            let ids = try String.fetchAll(db, sql: """
-                SELECT sessions.id FROM sessions JOIN models ON models.id = sessions.modelId
-                JOIN repositories ON repositories.id = models.repositoryId
-                WHERE repositories.path = ? AND sessions.status = 'running' AND sessions.trigger IN (\(marks))
-                """, arguments: StatementArguments([path] + triggers.map(\.rawValue)))
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT sessions.id FROM sessions JOIN models ON models.id = sessions.modelId
+                    JOIN repositories ON repositories.id = models.repositoryId
+                    WHERE repositories.path = ? AND sessions.status = 'running' AND sessions.trigger IN (\(marks))
+                    """, arguments: StatementArguments([path] + triggers.map(\.rawValue)))
             guard !ids.isEmpty else { return [] }
             // The children are moved to the new id before the commit checks the references.
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             var moved: [(old: String, new: String)] = []
             for id in ids {
                 let new = "\(id)-interrupted-\(UUID().uuidString.prefix(8).lowercased())"
-                try db.execute(sql: "UPDATE sessions SET id = ?, status = 'failed', failure = ?, endedAt = ? WHERE id = ?", arguments: [
-                    new, "\(Session.interrupted): the run making it was stopped before it ended", Date(), id,
-                ])
+                try db.execute(
+                    sql: "UPDATE sessions SET id = ?, status = 'failed', failure = ?, endedAt = ? WHERE id = ?",
+                    arguments: [
+                        new, "\(Session.interrupted): the run making it was stopped before it ended", Date(), id,
+                    ])
                 try db.execute(sql: "UPDATE steps SET sessionId = ?, logPath = REPLACE(logPath, ?, ?) WHERE sessionId = ?", arguments: [new, id, new, id])
                 for table in ["metrics", "artifacts", "gates"] {
                     try db.execute(sql: "UPDATE \(table) SET sessionId = ? WHERE sessionId = ?", arguments: [new, id])
@@ -246,21 +271,27 @@ extension SQLiteStore {
     /// Every bundle with its model's name, by model name and age.
     public func bundles() throws(StoreError) -> [(bundle: BundleRecord, model: String)] {
         try read("read the bundles") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT bundles.*, models.name AS modelName FROM bundles JOIN models ON models.id = bundles.modelId
-                ORDER BY models.name, bundles.createdAt
-                """).map { (try BundleRecord(row: $0), $0["modelName"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT bundles.*, models.name AS modelName FROM bundles JOIN models ON models.id = bundles.modelId
+                    ORDER BY models.name, bundles.createdAt
+                    """
+            ).map { (try BundleRecord(row: $0), $0["modelName"]) }
         }
     }
 
     /// Bundles of the repository at `path` published at or after `date`, oldest first.
     public func bundles(repository path: String, since date: Date) throws(StoreError) -> [(bundle: BundleRecord, model: String)] {
         try read("read the bundles of \(path)") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT bundles.*, models.name AS modelName FROM bundles JOIN models ON models.id = bundles.modelId
-                JOIN repositories ON repositories.id = models.repositoryId
-                WHERE repositories.path = ? AND bundles.createdAt >= ? ORDER BY bundles.createdAt
-                """, arguments: [path, date]).map { (try BundleRecord(row: $0), $0["modelName"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT bundles.*, models.name AS modelName FROM bundles JOIN models ON models.id = bundles.modelId
+                    JOIN repositories ON repositories.id = models.repositoryId
+                    WHERE repositories.path = ? AND bundles.createdAt >= ? ORDER BY bundles.createdAt
+                    """, arguments: [path, date]
+            ).map { (try BundleRecord(row: $0), $0["modelName"]) }
         }
     }
 
@@ -297,7 +328,8 @@ extension SQLiteStore {
             }
             let result: Enqueued
             if var waiting = try Job.filter(Column("repository") == repository && Column("state") == Job.State.queued.rawValue && Column("attempts") == 0)
-                .order(Column("id")).fetchOne(db) {
+                .order(Column("id")).fetchOne(db)
+            {
                 waiting.merge(refs: refs)
                 try waiting.update(db)
                 result = Enqueued(job: waiting.id!, outcome: .merged)
@@ -323,12 +355,14 @@ extension SQLiteStore {
     /// Takes the oldest due job whose repository no live lease holds, leasing it to `worker`.
     public func claimJob(worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: Date) throws(StoreError) -> Claim {
         try write("take a job for \(worker)") { db in
-            let candidates = try Job.fetchAll(db, sql: """
-                SELECT * FROM jobs
-                WHERE ((state = 'queued' AND notBefore <= ?) OR (state = 'running' AND leaseExpiresAt < ?))
-                AND repository NOT IN (SELECT repository FROM jobs WHERE state = 'running' AND leaseExpiresAt >= ?)
-                ORDER BY id
-                """, arguments: [now, now, now])
+            let candidates = try Job.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM jobs
+                    WHERE ((state = 'queued' AND notBefore <= ?) OR (state = 'running' AND leaseExpiresAt < ?))
+                    AND repository NOT IN (SELECT repository FROM jobs WHERE state = 'running' AND leaseExpiresAt >= ?)
+                    ORDER BY id
+                    """, arguments: [now, now, now])
             var claim = Claim()
             for var job in candidates where !busy.contains(job.repository) {
                 let taken = job.take(worker: worker, lease: lease, maxAttempts: maxAttempts, now: now)

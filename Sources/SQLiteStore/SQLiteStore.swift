@@ -1,6 +1,6 @@
 public import Foundation
-public import Store
 internal import GRDB
+public import Store
 internal import Synchronization
 
 /// The default `FactoryStore`: SQLite through GRDB, in WAL mode, at `$MF_HOME/factory.sqlite`.

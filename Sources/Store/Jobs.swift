@@ -22,16 +22,23 @@ public struct Job: Codable, Sendable, Equatable {
     /// The refs the pushes named (JSON array), for people reading the queue; the reconciler
     /// reads every ref anyway.
     public var refs: String
+    /// Where it is in its life.
     public var state: State
     /// How many times a worker took it.
     public var attempts: Int
+    /// How many times it may be taken (the policy of the worker that last took it).
     public var maxAttempts: Int
+    /// Not taken before this time (a retry's backoff).
     public var notBefore: Date
+    /// The worker holding it while it runs.
     public var leaseOwner: String?
+    /// When the holder's lease runs out unless renewed.
     public var leaseExpiresAt: Date?
+    /// When it was queued.
     public var createdAt: Date
     /// When a worker first took it: what every attempt made since is this job's work.
     public var startedAt: Date?
+    /// When it was done or given up.
     public var endedAt: Date?
     /// Why the last attempt failed.
     public var lastError: String?
@@ -123,6 +130,7 @@ extension Job {
 public struct JobEnd: Sendable, Equatable {
     /// Why it failed; nil when it did its work.
     public var error: String?
+    /// Whether a failure may pass when tried again.
     public var retry: Bool
     /// What the job did, one line.
     public var summary: String?
@@ -141,7 +149,9 @@ public struct JobEnd: Sendable, Equatable {
 /// What `claimJob` did: the job it took, and the jobs it gave up on the way (their workers kept
 /// dying while holding them).
 public struct Claim: Sendable {
+    /// The job taken, if any.
     public var job: Job?
+    /// Jobs given up on the way: their workers kept dying while holding them.
     public var givenUp: [Job] = []
 
     /// Nothing taken, nothing given up.
@@ -160,7 +170,9 @@ public struct Enqueued: Sendable, Equatable {
         case duplicate
     }
 
+    /// The job that does the work (new, merged into, or the one the delivery queued before).
     public var job: Int64
+    /// What became of the request.
     public var outcome: Outcome
 
     /// A request's outcome for job `job`.

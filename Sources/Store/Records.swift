@@ -1,5 +1,5 @@
-public import Foundation
 internal import Crypto
+public import Foundation
 
 /// What started a session or queued a job, as the store keeps it (the raw values are the stored
 /// text, so rows written before this type existed still read).
@@ -34,19 +34,28 @@ public struct Session: Codable, Sendable, Equatable {
 
     /// UUID-shaped (see `Session.id(model:commit:recipe:ordinal:)`).
     public var id: String
+    /// The model it ran (`ModelRecord.id`).
     public var modelId: Int64
+    /// The commit it ran at.
     public var commit: String
+    /// The commit's tree: what was built.
     public var tree: String
     /// What was built and how (runtime and build commands), so a changed recipe builds anew.
     public var recipe: String
+    /// The ref it was asked for (`refs/tags/v1.2.0`, `refs/heads/feature/x`), if any.
     public var ref: String?
+    /// The version a release tag gives the commit, if any.
     public var version: String?
     /// What started it: `cli` (mf build), `bundle`, `reconcile`, or the trigger of the job that ran
     /// the reconcile (`enqueue`, `hook`, `webhook`, `watch`).
     public var trigger: Trigger
+    /// How it ended, or that it runs.
     public var status: Status
+    /// When it started.
     public var startedAt: Date
+    /// When it ended.
     public var endedAt: Date?
+    /// Why it failed (`gates: …`, a step's failure).
     public var failure: String?
     /// The session whose build, artifacts and metrics this one reused.
     public var reusedFrom: String?
@@ -87,7 +96,7 @@ extension Session {
     public static func id(model: String, commit: String, recipe: String, ordinal: Int) -> String {
         let hex = SHA256.hash(data: Data("\(model)\n\(commit)\n\(recipe)\n\(ordinal)".utf8)).map { String(format: "%02x", $0) }.joined()
         let characters = Array(hex.prefix(32))
-        return [0 ..< 8, 8 ..< 12, 12 ..< 16, 16 ..< 20, 20 ..< 32].map { String(characters[$0]) }.joined(separator: "-")
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
     }
 }
 
@@ -96,15 +105,21 @@ public typealias NamedSession = (session: Session, model: String)
 
 /// What an environment runs: a bundle of a model, set by `mf reconcile`.
 public struct EnvironmentRecord: Codable, Sendable, Equatable {
+    /// The repository, as the store names it.
     public var repository: String
+    /// The model's name.
     public var model: String
     /// `production` or `staging`.
     public var name: String
+    /// The version it runs.
     public var version: String
     /// The release tag of its bundle; nil for a pre-release bundle of a branch head (staging).
     public var tag: String?
+    /// The commit its bundle was made from.
     public var commit: String
+    /// Its bundle's folder.
     public var bundle: String
+    /// When it last moved.
     public var updatedAt: Date
 
     /// An environment record with every field given.
@@ -124,19 +139,25 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable {
 
 /// A published bundle.
 public struct BundleRecord: Codable, Sendable, Equatable {
+    /// The model (`ModelRecord.id`).
     public var modelId: Int64
+    /// The bundle's version.
     public var version: String
     /// The release tag; nil for a pre-release bundle of a branch head.
     public var tag: String?
     /// `refs/tags/v1.2.0` or `refs/heads/development`.
     public var ref: String
+    /// The commit it was made from.
     public var commit: String
+    /// The session it packages.
     public var sessionId: String
     /// The bundle's folder and its `.tar.gz`.
     public var path: String
+    /// Its `.tar.gz`.
     public var archive: String
     /// The `.tar.gz`'s SHA-256.
     public var sha256: String
+    /// When it was published.
     public var createdAt: Date
 
     /// A bundle record with every field given.
@@ -161,11 +182,17 @@ public struct BundleRecord: Codable, Sendable, Equatable {
 public struct Step: Codable, Sendable, Equatable {
     /// Given by the store when the step is recorded.
     public var id: Int64?
+    /// The session it belongs to.
     public var sessionId: String
+    /// `build`, `train`, `gates`, …
     public var name: String
+    /// Whether it passed.
     public var status: Session.Status
+    /// When it started.
     public var startedAt: Date
+    /// How long it took.
     public var seconds: Double
+    /// Its log, when it writes one.
     public var logPath: String?
     /// What a person reads about it (why it failed; for `gates`, each gate's outcome).
     public var message: String?
@@ -188,11 +215,15 @@ public struct Step: Codable, Sendable, Equatable {
 
 /// One measured value.
 public struct Metric: Codable, Sendable, Equatable {
+    /// The session that measured it.
     public var sessionId: String
+    /// The model (`ModelRecord.id`).
     public var modelId: Int64
+    /// The metric's name (`auc`).
     public var name: String
     /// `train` or `evaluate`.
     public var split: String
+    /// The value; nil when the model reported it as null.
     public var value: Double?
 
     /// A metric with every field given.
@@ -207,10 +238,13 @@ public struct Metric: Codable, Sendable, Equatable {
 
 /// A file a session produced.
 public struct Artifact: Codable, Sendable, Equatable {
+    /// The session that produced it.
     public var sessionId: String
     /// Relative to the session's `artifacts/` folder.
     public var path: String
+    /// Its size in bytes.
     public var size: Int64
+    /// Its SHA-256, in hex.
     public var sha256: String
 
     /// An artifact with every field given.
@@ -226,7 +260,9 @@ public struct Artifact: Codable, Sendable, Equatable {
 public struct ModelRecord: Codable, Sendable, Equatable {
     /// Given by the store when the model is first named.
     public var id: Int64?
+    /// The repository it belongs to.
     public var repositoryId: Int64
+    /// Its name in model.yaml.
     public var name: String
 
     /// A model record with every field given.
@@ -241,6 +277,7 @@ public struct ModelRecord: Codable, Sendable, Equatable {
 public struct GateResult: Sendable, Equatable, Codable {
     /// The gate as the manifest states it (`auc >= 0.75`, `auc within 0.02 of 1.1.0`).
     public var gate: String
+    /// Whether it held.
     public var passed: Bool
     /// The gate with what was measured (`auc >= 0.75: 0.81`).
     public var detail: String

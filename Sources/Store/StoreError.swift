@@ -13,6 +13,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     /// constraint): the engine's own description.
     case database(operation: String, reason: String)
 
+    /// The sentence a user reads.
     public var description: String {
         switch self {
         case .notFound(let name): "no session or version '\(name)' in the store"

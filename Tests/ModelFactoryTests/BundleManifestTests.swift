@@ -1,8 +1,9 @@
 import Foundation
-@testable import ModelFactory
 import Store
 import TestSupport
 import Testing
+
+@testable import ModelFactory
 
 @Suite struct BundleManifestTests {
     /// A bundle.json with `gates` as given, listing the one file `plugin/model.py`.
@@ -19,15 +20,20 @@ import Testing
     /// held) and still verifies, its bytes untouched.
     @Test func gatesReadInBothForms() throws {
         let file = Data("print('hi')\n".utf8)
-        let current = try JSONDecoder().decode(BundleManifest.self, from: Data(manifestJSON(
-            gates: #"[{"gate": "auc >= 0.8", "passed": true, "detail": "auc >= 0.8: 0.9"}]"#, file: file).utf8))
+        let current = try JSONDecoder().decode(
+            BundleManifest.self,
+            from: Data(
+                manifestJSON(
+                    gates: #"[{"gate": "auc >= 0.8", "passed": true, "detail": "auc >= 0.8: 0.9"}]"#, file: file
+                ).utf8))
         let gate = BundleManifest.Gate(GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9"))
         #expect(current.gates == [gate])
         let old = try JSONDecoder().decode(BundleManifest.self, from: Data(manifestJSON(gates: #"["auc >= 0.8: 0.9"]"#, file: file).utf8))
         #expect(old.gates == [gate])
         // Written as objects, in the key order every home writes.
-        #expect(String(decoding: try JSONText.encodeBytes([gate]), as: UTF8.self).filter { !$0.isWhitespace }
-            == #"[{"gate":"auc>=0.8","passed":true,"detail":"auc>=0.8:0.9"}]"#)
+        #expect(
+            String(decoding: try JSONText.encodeBytes([gate]), as: UTF8.self).filter { !$0.isWhitespace }
+                == #"[{"gate":"auc>=0.8","passed":true,"detail":"auc>=0.8:0.9"}]"#)
 
         let folder = TemporaryDirectory("old-bundle")
         try folder.write("plugin/model.py", String(decoding: file, as: UTF8.self))

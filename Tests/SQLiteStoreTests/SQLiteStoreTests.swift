@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-@testable import SQLiteStore
 import Store
 import TestSupport
 import Testing
+
+@testable import SQLiteStore
 
 @Suite struct SQLiteStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -24,8 +25,9 @@ import Testing
         let again = try #require(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(19)).job)
         #expect(again.id == job.id && again.attempts == 2 && again.lastError == "the lease of w1 ran out" && again.startedAt == start)
         #expect(try store.finishJob(job.id!, worker: "w1", end: JobEnd(), maxAttempts: 3, now: start.addingTimeInterval(20)) == nil)
-        let failed = try #require(try store.finishJob(
-            job.id!, worker: "w2", end: JobEnd(error: "boom", retry: true, summary: "tried"), maxAttempts: 3, now: start.addingTimeInterval(20)))
+        let failed = try #require(
+            try store.finishJob(
+                job.id!, worker: "w2", end: JobEnd(error: "boom", retry: true, summary: "tried"), maxAttempts: 3, now: start.addingTimeInterval(20)))
         #expect(failed.state == .queued && failed.notBefore == start.addingTimeInterval(20 + Job.backoff(attempt: 2)) && failed.summary == "tried")
         let third = try #require(try store.claimJob(worker: "w3", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(30)).job)
         let done = try #require(try store.finishJob(third.id!, worker: "w3", end: JobEnd(notifiedAt: start), maxAttempts: 3, now: start.addingTimeInterval(31)))
@@ -90,8 +92,9 @@ import Testing
     @Test func gatesAreRowsInOrder() throws {
         let store: any FactoryStore = try SQLiteStore.inMemory()
         let model = try store.modelID(repository: "/r", name: "churn")
-        try store.insert(Session(
-            id: "s-1", modelId: model, commit: "c", tree: "t", recipe: "r", trigger: .hook, status: .running, startedAt: start))
+        try store.insert(
+            Session(
+                id: "s-1", modelId: model, commit: "c", tree: "t", recipe: "r", trigger: .hook, status: .running, startedAt: start))
         let gates = [
             GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9", metric: "auc", value: 0.9, limit: 0.8),
             GateResult(gate: "accuracy >= 0.7", passed: false, detail: "accuracy >= 0.7: the model reported no accuracy", metric: "accuracy", limit: 0.7),
@@ -120,35 +123,41 @@ import Testing
                 for (id, trigger, status, failure) in [
                     ("p", "webhook", "passed", nil), ("f", "watch", "failed", "gates: auc >= 0.8: 0.62, which fails"),
                 ] as [(String, String, String, String?)] {
-                    try db.execute(sql: """
-                        INSERT INTO sessions (id, modelId, "commit", tree, recipe, trigger, status, startedAt, failure)
-                        VALUES (?, 1, 'c', 't', 'r', ?, ?, ?, ?)
-                        """, arguments: [id, trigger, status, start, failure])
-                    try db.execute(sql: """
-                        INSERT INTO steps (sessionId, name, status, startedAt, seconds, message) VALUES (?, 'gates', ?, ?, 0, ?)
-                        """, arguments: [id, status, start, "accuracy >= 0.5: 0.7; auc >= 0.8: \(status == "passed" ? "0.9" : "0.62, which fails")"])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO sessions (id, modelId, "commit", tree, recipe, trigger, status, startedAt, failure)
+                            VALUES (?, 1, 'c', 't', 'r', ?, ?, ?, ?)
+                            """, arguments: [id, trigger, status, start, failure])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO steps (sessionId, name, status, startedAt, seconds, message) VALUES (?, 'gates', ?, ?, 0, ?)
+                            """, arguments: [id, status, start, "accuracy >= 0.5: 0.7; auc >= 0.8: \(status == "passed" ? "0.9" : "0.62, which fails")"])
                 }
-                try db.execute(sql: """
-                    INSERT INTO bundles (modelId, version, tag, "commit", sessionId, path, archive, sha256, createdAt, ref) VALUES
-                    (1, '1.0.0', 'v1.0.0', 'c', 'p', '/b/1', '/b/1.tar.gz', 'x', ?, 'refs/tags/v1.0.0'),
-                    (1, '1.1.0-dev.1', '', 'c', 'p', '/b/2', '/b/2.tar.gz', 'y', ?, 'refs/heads/development')
-                    """, arguments: [start, start])
-                try db.execute(sql: """
-                    INSERT INTO environments (repository, model, name, version, tag, "commit", bundle, updatedAt) VALUES
-                    ('/r', 'churn', 'production', '1.0.0', 'v1.0.0', 'c', '/b/1', ?), ('/r', 'churn', 'staging', '1.1.0-dev.1', '', 'c', '/b/2', ?)
-                    """, arguments: [start, start])
+                try db.execute(
+                    sql: """
+                        INSERT INTO bundles (modelId, version, tag, "commit", sessionId, path, archive, sha256, createdAt, ref) VALUES
+                        (1, '1.0.0', 'v1.0.0', 'c', 'p', '/b/1', '/b/1.tar.gz', 'x', ?, 'refs/tags/v1.0.0'),
+                        (1, '1.1.0-dev.1', '', 'c', 'p', '/b/2', '/b/2.tar.gz', 'y', ?, 'refs/heads/development')
+                        """, arguments: [start, start])
+                try db.execute(
+                    sql: """
+                        INSERT INTO environments (repository, model, name, version, tag, "commit", bundle, updatedAt) VALUES
+                        ('/r', 'churn', 'production', '1.0.0', 'v1.0.0', 'c', '/b/1', ?), ('/r', 'churn', 'staging', '1.1.0-dev.1', '', 'c', '/b/2', ?)
+                        """, arguments: [start, start])
             }
         }
         let store = try SQLiteStore(path: path)
         #expect(try store.session(id: "p")?.trigger == .webhook && store.session(id: "f")?.trigger == .watch)
-        #expect(try store.gates(session: "p") == [
-            GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
-            GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9"),
-        ])
-        #expect(try store.gates(session: "f") == [
-            GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
-            GateResult(gate: "auc >= 0.8", passed: false, detail: "auc >= 0.8: 0.62, which fails"),
-        ])
+        #expect(
+            try store.gates(session: "p") == [
+                GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
+                GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9"),
+            ])
+        #expect(
+            try store.gates(session: "f") == [
+                GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
+                GateResult(gate: "auc >= 0.8", passed: false, detail: "auc >= 0.8: 0.62, which fails"),
+            ])
         #expect(try store.bundles().map(\.bundle).sorted { $0.version < $1.version }.map(\.tag) == ["v1.0.0", nil])
         #expect(try store.environments(repository: "/r").map(\.tag) == ["v1.0.0", nil])
         #expect(try store.integrityCheck() == "ok")

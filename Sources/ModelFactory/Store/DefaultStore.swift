@@ -1,6 +1,6 @@
 public import Foundation
-public import Store
 internal import SQLiteStore
+public import Store
 
 /// The store of the factory whose home folder is `home`: SQLite at `home/factory.sqlite`, created
 /// and migrated when new. Everything else takes an `any FactoryStore`, so another engine is a

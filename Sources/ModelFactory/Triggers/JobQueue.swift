@@ -13,6 +13,7 @@ public import Store
 ///   (the worker died) makes the job claimable again, and counts as an attempt.
 /// - Jobs of one repository run one at a time; of different repositories, in parallel.
 public struct JobQueue: Sendable {
+    /// The store that keeps the jobs.
     public let store: any FactoryStore
     /// How many times a job is taken before it is given up.
     public var maxAttempts: Int
