@@ -1,10 +1,10 @@
-internal import ModelFactory
-public import Store
 internal import Foundation
 internal import GitKit
-internal import Synchronization
 public import Logging
+internal import ModelFactory
 public import ServiceLifecycle
+public import Store
+internal import Synchronization
 
 /// `mf serve --follow ENV`: watches an environment in the store and, when its bundle changes,
 /// loads the new one (workers started, warmed on the examples, health-checked), moves the

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
-import Store
 import ModelKit
+import Store
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import ModelFactory
-import Store
 import ModelServer
 import ServiceLifecycle
+import Store
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

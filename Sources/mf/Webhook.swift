@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
-import Store
 import ModelServer
+import Store
 
 struct Webhook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,10 @@
 import Foundation
 import GitKit
-@testable import ModelFactory
 import SQLiteStore
 import Store
 import TestSupport
 import Testing
+@testable import ModelFactory
 
 @Suite struct JobQueueTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)

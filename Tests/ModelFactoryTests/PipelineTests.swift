@@ -1,9 +1,9 @@
 import Foundation
 import GitKit
 import ModelFactory
+import ModelKit
 import SQLiteStore
 import Store
-import ModelKit
 import TestSupport
 import Testing
 

@@ -1,8 +1,8 @@
 import Foundation
-@testable import ModelFactory
 import SQLiteStore
 import Store
 import Testing
+@testable import ModelFactory
 
 @Suite struct SessionPageTests {
     /// What a model or its log says is text on the page, never markup; the chart has a point per

@@ -1,8 +1,8 @@
 import Foundation
-@testable import ModelFactory
 import SQLiteStore
 import Store
 import Testing
+@testable import ModelFactory
 
 @Suite struct StoreTests {
     /// Two repositories in one home: /r/one with churn, /r/two with upsell, each with 1.0.0 and 1.1.0.

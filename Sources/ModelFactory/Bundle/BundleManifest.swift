@@ -1,5 +1,5 @@
-public import Foundation
 internal import Crypto
+public import Foundation
 public import Store
 
 /// `bundle.json`: what a bundle is, where it came from, and every file's digest.

@@ -1,6 +1,6 @@
+internal import Crypto
 internal import Foundation
 public import GitKit
-internal import Crypto
 public import Store
 
 /// What `mf bundle` made (or found already made) for one model.

@@ -1,6 +1,6 @@
+internal import Crypto
 public import Foundation
 public import GitKit
-internal import Crypto
 internal import ModelKit
 public import Store
 
