@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "ModelKit", targets: ["ModelKit"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "ModelFactory", targets: ["ModelFactory"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,13 +39,18 @@ let package = Package(
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model
         // resolves it from the copy `mf` materialises (ModelKitPackage), never from here.
         .target(name: "ModelKit"),
-        // The framework: flow, manifest, worker client, and (later) pipeline, bundles, store,
-        // scaffold, reconciler.
+        // The factory's record, as every part sees it: the `FactoryStore` protocol, its records
+        // and `StoreError`. No database driver: an implementation sits beside it.
+        .target(name: "Store", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The default store, SQLite through GRDB: the only code that imports GRDB. (A
+        // PostgreSQL store will sit beside it, the only code that imports its driver.)
+        .target(name: "SQLiteStore", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The framework: flow, manifest, worker client, pipeline, bundles, scaffold, reconciler,
+        // triggers; it talks to the store through `FactoryStore` and opens the default one.
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", "Jinja", "CZlib", .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "GitKit", "ModelKit", "Jinja", "CZlib", "Store", "SQLiteStore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -51,7 +58,7 @@ let package = Package(
         .target(
             name: "ModelServer",
             dependencies: [
-                "ModelFactory", "ModelKit", "GitKit", .product(name: "Hummingbird", package: "hummingbird"),
+                "ModelFactory", "Store", "ModelKit", "GitKit", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -61,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "mf",
             dependencies: [
-                "ModelFactory", "ModelServer", "ModelKit", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelFactory", "Store", "ModelServer", "ModelKit", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -71,12 +78,17 @@ let package = Package(
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
-        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "TestSupport"], exclude: ["make_binary_cases.py"]),
+        .testTarget(
+            name: "ModelFactoryTests", dependencies: ["ModelFactory", "Store", "SQLiteStore", "ModelKit", "GitKit", "TestSupport"],
+            exclude: ["make_binary_cases.py"]),
+        // The SQLite store's own tests: its migrations, error mapping and change signal (GRDB
+        // only to open a second connection that holds a lock).
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["Store", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport"]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
-        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "TestSupport"]),
+        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),
     ]
 )
 

@@ -1,9 +1,10 @@
-public import ModelFactory
 internal import Foundation
 internal import GitKit
-internal import Synchronization
 public import Logging
+internal import ModelFactory
 public import ServiceLifecycle
+public import Store
+internal import Synchronization
 
 /// `mf serve --follow ENV`: watches an environment in the store and, when its bundle changes,
 /// loads the new one (workers started, warmed on the examples, health-checked), moves the
@@ -15,7 +16,7 @@ public import ServiceLifecycle
 /// bundles, the policy is set, and versions no longer named (nor current) are drained.
 public struct EnvironmentFollower: Service {
     let registry: ModelRegistry
-    let store: Store
+    let store: any FactoryStore
     let repository: String
     let environment: String
     let interval: Duration
@@ -34,7 +35,7 @@ public struct EnvironmentFollower: Service {
         func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T { try value.withLock { try body(&$0) } }
     }
 
-    public init(registry: ModelRegistry, store: Store, repository: String, environment: String, interval: Duration = .seconds(1),
+    public init(registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "mf.serve.follow")) {
         self.registry = registry
         self.store = store

@@ -1,6 +1,8 @@
 import Foundation
 import GitKit
 import ModelFactory
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -173,12 +175,12 @@ final class Listener: @unchecked Sendable {
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(pushed.stderr.contains("existing hook ran") && !pushed.stderr.contains("mf: "), "\(pushed.stderr)")
         // The push returned with the work queued and none of it done: no worker runs yet.
-        let waiting = try JobQueue(store: try Store(path: home.appending("factory.sqlite"))).jobs()
-        #expect(waiting.map(\.state) == [.queued] && waiting.first?.trigger == "hook", "\(waiting)")
-        #expect(try Store(path: home.appending("factory.sqlite")).sessions(limit: 10).isEmpty)
+        let waiting = try JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite"))).jobs()
+        #expect(waiting.map(\.state) == [.queued] && waiting.first?.trigger == .hook, "\(waiting)")
+        #expect(try SQLiteStore(path: home.appending("factory.sqlite")).sessions(limit: 10).isEmpty)
 
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "10", "--json"])
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
 
         // A feature branch pushed: a session of its head.
         try git(["checkout", "-q", "-b", "feature/threshold", "development"])
@@ -190,7 +192,7 @@ final class Listener: @unchecked Sendable {
         #expect(try await eventually { try store.sessions(limit: 50).contains { $0.session.commit == feature && $0.session.status == .passed } },
                 "no session of the feature head: \(worker.output)")
         let session = try #require(try store.sessions(limit: 50).first { $0.session.commit == feature }?.session)
-        #expect(session.trigger == "hook")
+        #expect(session.trigger == .hook)
         #expect(try await eventually { FileManager.default.fileExists(atPath: home.appending("reports/\(session.id).html")) }, "the worker wrote no report")
 
         // Merged into development: a staging bundle of the development head.
@@ -252,7 +254,7 @@ final class Listener: @unchecked Sendable {
         let queued = try await mf(["enqueue", "--repo", fixture.path, "--home", home.path, "--json"])
         #expect(queued.status == 0, "\(queued.stderr)")
         #expect((try json(queued) as? [String: Any])?["outcome"] as? String == "queued")
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let first = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "2"])
         // Killed while the release's session trains (it sleeps four seconds).
         #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == tagged && $0.session.status == .running } })
@@ -319,7 +321,7 @@ final class Listener: @unchecked Sendable {
             #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
             fixtures.append(fixture)
         }
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--concurrency", "1", "--json"])
         let slow = try fixtures[0].id("v1.0.0^{commit}")
         #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == slow && $0.session.status == .running } })
@@ -350,7 +352,7 @@ final class Listener: @unchecked Sendable {
         async let two = mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--concurrency", "2"])
         let (first, second) = try await (one, two)
         #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let sessions = try store.sessions(limit: 20)
         #expect(sessions.count == 4, "\(sessions.map(\.session.ref))")
         func spans(_ fixture: GitFixture) throws -> [(Date, Date)] {
@@ -392,7 +394,7 @@ final class Listener: @unchecked Sendable {
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "60", "--json"])
         try await worker.wait(seconds: 60) { $0.contains("\"finished\"") }
         #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         #expect(try await eventually(seconds: 20) { try store.bundles().contains { $0.bundle.tag == "v1.0.0" } }, "\(worker.output)")
         #expect(worker.terminate() == 0)
     }
@@ -414,7 +416,7 @@ final class Listener: @unchecked Sendable {
         let worked = try await mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
                                    "--notify", "http://127.0.0.1:\(listener.port)/hook"])
         #expect(worked.status == 0, "\(worked.stdout)\(worked.stderr)")
-        let jobs = try JobQueue(store: try Store(path: home.appending("factory.sqlite"))).jobs()
+        let jobs = try JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite"))).jobs()
         let retried = try #require(jobs.first { $0.repository == location })
         #expect(retried.state == .failed && retried.attempts == 2 && retried.lastError?.contains("lock") == true, "\(retried)")
         let final = try #require(jobs.first { $0.repository != location })
@@ -442,7 +444,7 @@ final class Listener: @unchecked Sendable {
         let port = try #require(started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
             Int(started[$0].dropFirst().dropLast("/webhook".count))!
         }, "mf webhook did not start: \(started)")
-        let queue = JobQueue(store: try Store(path: home.appending("factory.sqlite")))
+        let queue = JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite")))
 
         for (index, forge) in Forge.allCases.enumerated() {
             // As the forge sent it; --repository maps team/churn to the local repository.

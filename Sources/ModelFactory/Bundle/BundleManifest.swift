@@ -1,5 +1,6 @@
-public import Foundation
 internal import Crypto
+public import Foundation
+public import Store
 
 /// `bundle.json`: what a bundle is, where it came from, and every file's digest.
 public struct BundleManifest: Codable, Sendable, Equatable {
@@ -34,6 +35,39 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var outputs: [Field]
     }
 
+    /// A gate the session checked, as `{gate, passed, detail}`. A bundle made before gates were
+    /// data lists each as its detail alone (`"auc >= 0.75: 0.83"`); it reads as a gate that
+    /// passed (a bundle is made of a passed session only), and its bytes stay as they are.
+    public struct Gate: Codable, Sendable, Equatable {
+        /// The gate as the manifest states it (`auc >= 0.75`).
+        public var gate: String
+        public var passed: Bool
+        /// The gate with what was measured (`auc >= 0.75: 0.83`).
+        public var detail: String
+
+        /// The gate of a session's outcome.
+        public init(_ result: GateResult) {
+            gate = result.gate
+            passed = result.passed
+            detail = result.detail
+        }
+
+        public init(from decoder: any Decoder) throws {
+            if let detail = try? decoder.singleValueContainer().decode(String.self) {
+                gate = detail.range(of: ": ").map { String(detail[..<$0.lowerBound]) } ?? detail
+                passed = true
+                self.detail = detail
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            gate = try container.decode(String.self, forKey: .gate)
+            passed = try container.decode(Bool.self, forKey: .passed)
+            detail = try container.decode(String.self, forKey: .detail)
+        }
+
+        enum CodingKeys: String, CodingKey { case gate, passed, detail }
+    }
+
     /// The format of this file.
     public var format = 1
     public var model: String
@@ -57,8 +91,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var schema: Schema
     /// The evaluation metrics of the session.
     public var metrics: SortedMap<Double>
-    /// Each gate as the session checked it (`auc >= 0.75: 0.83`).
-    public var gates: [String]
+    /// Each gate as the session checked it.
+    public var gates: [Gate]
     public var files: [File]
 
     public static let fileName = "bundle.json"

@@ -1,6 +1,7 @@
+internal import Crypto
 internal import Foundation
 public import GitKit
-internal import Crypto
+public import Store
 
 /// What `mf bundle` made (or found already made) for one model.
 public struct BundleResult: Sendable, Encodable {
@@ -20,7 +21,7 @@ public struct BundleResult: Sendable, Encodable {
 
     init(_ record: BundleRecord, model: String, created: Bool) {
         self.init(
-            model: model, version: record.version, tag: record.tag.isEmpty ? nil : record.tag, ref: record.ref, commit: record.commit,
+            model: model, version: record.version, tag: record.tag, ref: record.ref, commit: record.commit,
             session: record.sessionId, path: record.path, archive: record.archive, sha256: record.sha256, created: created)
     }
 
@@ -131,7 +132,7 @@ struct BundleContents {
 public struct Bundler: Sendable {
     public let pipeline: Pipeline
     /// What a session the bundler has to run is marked with.
-    public var trigger = "bundle"
+    public var trigger = Trigger.bundle
 
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
@@ -273,7 +274,7 @@ public struct Bundler: Sendable {
                     origin: source, tree: tree.hex))
             } catch let error as BundleError {
                 outcome = .failed(model: entry.manifest.name, error: error)
-            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
+            } catch where !(error is StoreError || error is CancellationError) {
                 outcome = .failed(model: entry.manifest.name, error: .modelFailed(model: entry.manifest.name, ref: source.label, reason: String(describing: error)))
             }
             outcomes[entry.model.folder] = outcome
@@ -331,8 +332,7 @@ public struct Bundler: Sendable {
 
         let metrics = try pipeline.store.metrics(session: session.id).filter { $0.split == "evaluate" }
         // A reused session's gates are those of the session it reused.
-        let gates = try pipeline.store.steps(session: session.reusedFrom ?? session.id).first { $0.name == "gates" }?.message?
-            .split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+        let gates = try pipeline.store.gates(session: session.reusedFrom ?? session.id)
         let field = { (field: Manifest.Field) in
             BundleManifest.Field(name: field.name, type: field.type.rawValue, min: field.min, max: field.max, values: field.values)
         }
@@ -342,7 +342,7 @@ public struct Bundler: Sendable {
             toolchain: SortedMap(toolchain),
             schema: BundleManifest.Schema(inputs: manifest.schema.inputs.map(field), outputs: manifest.schema.outputs.map(field)),
             metrics: SortedMap(Dictionary(metrics.compactMap { metric in metric.value.map { (metric.name, $0) } }, uniquingKeysWith: { $1 })),
-            gates: gates, files: BundleManifest.files(of: contents.sorted))
+            gates: gates.map(BundleManifest.Gate.init), files: BundleManifest.files(of: contents.sorted))
         contents.file(BundleManifest.fileName, Data(try JSONText.encodeBytes(description)))
         let entries = contents.sorted
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
@@ -374,7 +374,7 @@ public struct Bundler: Sendable {
             }
         }
         let record = BundleRecord(
-            modelId: modelID, version: version, tag: origin.tag ?? "", ref: origin.ref, commit: commit, sessionId: session.id,
+            modelId: modelID, version: version, tag: origin.tag, ref: origin.ref, commit: commit, sessionId: session.id,
             path: finalFolder.path, archive: finalArchive.path, sha256: digest, createdAt: Date())
         try pipeline.store.record(record)
         return BundleResult(record, model: manifest.name, created: created)

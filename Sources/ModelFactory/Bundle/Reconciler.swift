@@ -1,5 +1,6 @@
 public import Foundation
 public import GitKit
+public import Store
 
 /// What one `mf reconcile` did.
 public struct ReconcileReport: Sendable, Encodable {
@@ -46,7 +47,7 @@ public struct ReconcileReport: Sendable, Encodable {
     public var environments: [EnvironmentRecord] = []
 
     /// The environments as `mf bundles --json` shows a bundle: a staging environment's missing
-    /// tag is `null` (the store keeps ''), and the time is ISO 8601.
+    /// tag is `null`, and the time is ISO 8601.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(actions, forKey: .actions)
@@ -57,7 +58,7 @@ public struct ReconcileReport: Sendable, Encodable {
             try item.encode(environment.model, forKey: .model)
             try item.encode(environment.name, forKey: .name)
             try item.encode(environment.version, forKey: .version)
-            try item.encode(environment.tag.isEmpty ? nil : environment.tag, forKey: .tag)
+            try item.encode(environment.tag, forKey: .tag)
             try item.encode(environment.commit, forKey: .commit)
             try item.encode(environment.bundle, forKey: .bundle)
             try item.encode(environment.updatedAt, forKey: .updatedAt)
@@ -80,11 +81,11 @@ public struct Reconciler: Sendable {
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
     /// The triggers of sessions only a reconcile makes (under the repository's lock).
-    public static let triggers = ["reconcile", "enqueue", "hook", "webhook", "watch"]
+    public static let triggers = Trigger.reconciling
 
     /// Reconciles `repository`; its sessions are marked with `trigger` (what woke the factory).
     public func reconcile(
-        _ repository: Repository, cache: URL? = nil, trigger: String = "reconcile", observer: (any BuildObserver)? = nil
+        _ repository: Repository, cache: URL? = nil, trigger: Trigger = .reconcile, observer: (any BuildObserver)? = nil
     ) async throws -> ReconcileReport {
         let lock = try Self.lock(Self.lockFile(home: pipeline.home, repository: repository.location))
         defer { close(lock) }
@@ -148,7 +149,7 @@ public struct Reconciler: Sendable {
                         report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description, model: model, version: release.version.description, ref: ref))
                     }
                 }
-            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
+            } catch where !(error is StoreError || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error), model: release.model, version: release.version.description, ref: ref))
             }
         }
@@ -180,7 +181,7 @@ public struct Reconciler: Sendable {
                             version: flow.stagingVersion(model: model, commit: commit).description, ref: ref))
                     }
                 }
-            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
+            } catch where !(error is StoreError || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error), ref: ref))
             }
         }
@@ -198,7 +199,7 @@ public struct Reconciler: Sendable {
     private func move(_ name: String, of model: String, to bundle: BundleResult, repository: Repository, report: inout ReconcileReport) throws {
         let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == name }
         let record = EnvironmentRecord(
-            repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag ?? "",
+            repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag,
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
@@ -265,7 +266,7 @@ extension Reconciler {
     /// Every release of a model whose latest session failed (not cut short by a killed run) and
     /// that has neither a bundle nor a passed session to make one from: the tags that get no
     /// bundle, and why. Per model, as the bundler decides (a `model@version` tag names one).
-    public static func unbundled(flow: Flow, repository: Repository, store: Store) throws -> [UnbundledRelease] {
+    public static func unbundled(flow: Flow, repository: Repository, store: any FactoryStore) throws -> [UnbundledRelease] {
         var unbundled: [UnbundledRelease] = []
         for release in flow.releases {
             for (session, model) in try store.latestSessions(repository: repository.location, commit: release.commit.hex)
@@ -282,7 +283,7 @@ extension Reconciler {
 
     /// `production` and `staging` for each model: what the refs want against what the store says
     /// runs, and why they differ (the model's own failed session, or no reconcile yet).
-    public static func environments(flow: Flow, repository: Repository, store: Store) throws -> [EnvironmentStatus] {
+    public static func environments(flow: Flow, repository: Repository, store: any FactoryStore) throws -> [EnvironmentStatus] {
         let records = try store.environments(repository: repository.location)
         func current(_ name: String, model: String?) -> EnvironmentRecord? {
             records.first { $0.name == name && (model == nil || $0.model == model) }

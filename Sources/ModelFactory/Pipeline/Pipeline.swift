@@ -1,7 +1,8 @@
+internal import Crypto
 public import Foundation
 public import GitKit
-internal import Crypto
 internal import ModelKit
+public import Store
 
 /// What a build is asked to do.
 public struct BuildRequest: Sendable {
@@ -10,7 +11,7 @@ public struct BuildRequest: Sendable {
     /// Run everything again, even for a tree and recipe that passed before.
     public var force: Bool
     /// What started the build (`cli`, `hook`, `reconcile`).
-    public var trigger: String
+    public var trigger: Trigger
     /// The longest a build command may run.
     public var buildTimeLimit: Double
     /// The longest one call to the worker may take.
@@ -30,7 +31,7 @@ public struct BuildRequest: Sendable {
 
     /// A request to build `revision` (see each property).
     public init(
-        revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
+        revision: String = "HEAD", force: Bool = false, trigger: Trigger = .cli, buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
         label: String? = nil, ref: String? = nil, folders: Set<String>? = nil, known: (commit: ObjectID, versions: [String?: String])? = nil
     ) {
         self.revision = revision
@@ -55,13 +56,6 @@ public struct SessionReport: Sendable {
     public var gates: [GateResult]
 }
 
-/// One gate and how it went.
-public struct GateResult: Sendable, Equatable, Codable {
-    public var gate: String
-    public var passed: Bool
-    public var detail: String
-}
-
 /// Hears about steps as they happen, to show progress.
 public protocol BuildObserver: Sendable {
     func started(step: String, model: String)
@@ -76,13 +70,13 @@ public protocol BuildObserver: Sendable {
 /// tree and recipe, so an unchanged tree is built once; a tree and recipe whose session passed
 /// is not trained again either (unless `force`).
 public struct Pipeline: Sendable {
-    public let store: Store
+    public let store: any FactoryStore
     public let home: URL
     /// The ModelKit a Swift model is built against (this mf's own sources); nil when this mf
     /// has none, and then a model that depends on ModelKit fails to build with why.
     public let modelKit: ModelKitPackage?
 
-    public init(store: Store, home: URL, modelKit: ModelKitPackage? = nil) {
+    public init(store: any FactoryStore, home: URL, modelKit: ModelKitPackage? = nil) {
         self.store = store
         self.home = home
         self.modelKit = modelKit

@@ -1,6 +1,7 @@
 public import Foundation
 public import GitKit
 public import ModelKit
+internal import Store
 
 /// Why a prediction by hand cannot be made.
 public enum PredictionError: Error, CustomStringConvertible, Equatable {

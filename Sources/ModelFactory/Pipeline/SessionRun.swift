@@ -1,6 +1,7 @@
 internal import Foundation
 internal import GitKit
 internal import ModelKit
+internal import Store
 
 /// A step failed: which and why. Ends the session as failed.
 struct StepFailure: Error, CustomStringConvertible {
@@ -43,7 +44,7 @@ struct SessionRun {
         self.observer = observer
     }
 
-    var store: Store { pipeline.store }
+    var store: any FactoryStore { pipeline.store }
 
     mutating func execute() async throws -> SessionReport {
         // The manifest decides the model's name; a broken one still gets a session, under the
@@ -196,10 +197,11 @@ struct SessionRun {
             try store.metrics(session: session.id).filter { $0.split == "evaluate" }.compactMap { metric in metric.value.map { (metric.name, $0) } },
             uniquingKeysWith: { $1 })
         gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: session.version)
+        try store.record(gates: gates, session: session.id)
         let failedGates = gates.filter { !$0.passed }
         let record = Step(
             id: nil, sessionId: session.id, name: "gates", status: failedGates.isEmpty ? .passed : .failed, startedAt: Date(),
-            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))
+            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))  // for people: the gates themselves are rows
         finish(record)
     }
 

@@ -1,6 +1,7 @@
 public import Foundation
 #if canImport(FoundationNetworking)
 internal import FoundationNetworking
+public import Store
 #endif
 
 /// Something a team wants to hear about after a job.
@@ -24,7 +25,7 @@ public struct Notification: Sendable, Equatable, Encodable {
     /// first taken, so the work of an attempt whose worker was killed is told too): each failed
     /// session (not one cut short by a killed run), each new release bundle, each environment
     /// that moved. Read from the store, not from one attempt's report.
-    public static func since(_ date: Date, repository: String, store: Store) throws -> [Notification] {
+    public static func since(_ date: Date, repository: String, store: any FactoryStore) throws -> [Notification] {
         let name = URL(fileURLWithPath: repository).lastPathComponent
         var notifications: [Notification] = []
         for (session, model) in try store.sessions(repository: repository, since: date)
@@ -34,16 +35,17 @@ public struct Notification: Sendable, Equatable, Encodable {
                 kind: .sessionFailed, repository: repository,
                 text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))"))
         }
-        for (bundle, model) in try store.bundles(repository: repository, since: date) where !bundle.tag.isEmpty {
+        for (bundle, model) in try store.bundles(repository: repository, since: date) {
+            guard let tag = bundle.tag else { continue }
             notifications.append(Notification(
                 kind: .releaseBundled, repository: repository,
-                text: "📦 \(name): \(model) \(bundle.version) is bundled from \(bundle.tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
+                text: "📦 \(name): \(model) \(bundle.version) is bundled from \(tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
         }
         for environment in try store.environments(repository: repository) where environment.updatedAt >= date {
             notifications.append(Notification(
                 kind: .environmentChanged, repository: repository,
                 text: "🚀 \(name): \(environment.name) now runs \(environment.model) \(environment.version)"
-                    + (environment.tag.isEmpty ? "" : " (\(environment.tag))")))
+                    + (environment.tag.map { " (\($0))" } ?? "")))
         }
         return notifications
     }

@@ -1,6 +1,7 @@
-public import Foundation
 internal import Crypto
+public import Foundation
 internal import GitKit
+internal import Store
 
 /// The forges whose push events the webhook understands.
 public enum Forge: String, Sendable, Encodable, CaseIterable {
@@ -320,7 +321,7 @@ public struct WebhookReceiver: Sendable {
             }
             let mirror = try await mirrors.update(path, from: url)
             do {
-                let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: "webhook", delivery: delivery)
+                let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: .webhook, delivery: delivery)
                 return WebhookAnswer(status: enqueued.outcome == .duplicate ? 200 : 202, outcome: enqueued.outcome.rawValue, job: enqueued.job, repository: mirror.location)
             } catch {
                 return WebhookAnswer(status: 503, outcome: "refused", error: "the job could not be queued: \(error)")
