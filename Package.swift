@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
@@ -37,12 +38,21 @@ let package = Package(
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model
         // resolves it from the copy `mf` materialises (ModelKitPackage), never from here.
         .target(name: "ModelKit"),
+        // Child processes, file locks, file reads and SHA-256 digests: the operating-system
+        // helpers every other target uses (Foundation, swift-crypto and swift-subprocess only).
+        .target(
+            name: "SystemKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // The framework: flow, manifest, worker client, and (later) pipeline, bundles, store,
         // scaffold, reconciler.
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", "Jinja", "CZlib", .product(name: "Yams", package: "Yams"),
+                "GitKit", "ModelKit", "Jinja", "CZlib", "SystemKit", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -61,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "mf",
             dependencies: [
-                "ModelFactory", "ModelServer", "ModelKit", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelFactory", "ModelServer", "ModelKit", "Jinja", "SystemKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -70,8 +80,9 @@ let package = Package(
         // materialises for them (ModelKitPackage).
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SystemKitTests", dependencies: ["SystemKit", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
-        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "TestSupport"], exclude: ["make_binary_cases.py"]),
+        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "SystemKit", "TestSupport"], exclude: ["make_binary_cases.py"]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport"]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),

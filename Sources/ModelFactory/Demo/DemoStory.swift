@@ -43,7 +43,7 @@ public struct DemoStory: Sendable {
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         var request = ScaffoldRequest(template: "python-model", outputDirectory: workspace)
         request.extraContext = [("model_name", "Churn")]
-        let scaffolded = try Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
+        let scaffolded = try await Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
         let repository = try Repository.open(at: scaffolded.project)
         let git = WorkTree(repository: repository)
         narrate(Step(

@@ -1,6 +1,7 @@
 public import Foundation
 public import GitKit
 internal import Crypto
+internal import SystemKit
 
 /// ModelKit as a Swift package a model resolves offline (DESIGN.md, "Parts").
 ///
@@ -59,7 +60,7 @@ public struct ModelKitPackage: Sendable {
             hasher.update(data: Data("\(file.path)\n\(file.contents.count)\n".utf8))
             hasher.update(data: file.contents)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return HexDigest.hex(hasher.finalize())
     }
 
     /// The repository of these sources under `home`, made when missing (aside, then renamed, so
