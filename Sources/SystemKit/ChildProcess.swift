@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import Subprocess
 internal import Synchronization
 #if canImport(System)
@@ -148,7 +148,7 @@ public struct ChildProcess: Sendable {
             throw error
         } catch {
             let reason = (error as? SubprocessError).map { "\($0)" } ?? "\(error)"
-            throw group.started ? .runFailed(command: command, reason: reason) : .cannotStart(command: command, reason: reason)
+            throw group.hasStarted ? .runFailed(command: command, reason: reason) : .cannotStart(command: command, reason: reason)
         }
     }
 
@@ -214,7 +214,7 @@ public struct ChildProcess: Sendable {
         _ configuration: Configuration, _ input: FileDescriptorInput, _ output: Output, _ error: Error, _ leader: GroupLeader
     ) async throws -> (Termination, String, String) {
         let result = try await Subprocess.run(configuration, input: input, output: output, error: error) { execution in
-            leader.started(execution.processIdentifier.value)
+            leader.begin(execution.processIdentifier.value)
         }
         leader.ended()
         let termination: Termination =
@@ -262,10 +262,10 @@ private final class GroupLeader: Sendable {
     }
     private let state = Mutex(State())
 
-    var started: Bool { state.withLock { $0.started } }
+    var hasStarted: Bool { state.withLock { $0.started } }
     var ranPastLimit: Bool { state.withLock { $0.ranPastLimit } }
 
-    func started(_ pid: pid_t) { state.withLock { $0.pid = pid; $0.started = true } }
+    func begin(_ pid: pid_t) { state.withLock { $0.pid = pid; $0.started = true } }
 
     /// Its leader ended; whatever it left behind in a group stopped for its time limit goes too.
     func ended() {

@@ -22,15 +22,16 @@ public enum FileContents {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw .cannotRead(path: path, code: errno) }
         defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            let count = Foundation.read(descriptor, buffer.baseAddress, buffer.count)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .cannotRead(path: path, code: errno)
             }
             if count == 0 { return }
-            try buffer.withUnsafeBytes { (bytes) throws(SystemError) in try body(UnsafeRawBufferPointer(rebasing: bytes[..<count])) }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import Synchronization
 
 /// An advisory lock (`flock`) on a file, shared between processes: exclusive, shared, or tried

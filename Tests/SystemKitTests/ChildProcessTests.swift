@@ -52,7 +52,7 @@ import Testing
             }
             group.addTask {
                 try await Task.sleep(for: .milliseconds(200))  // let every wait begin first
-                FileManager.default.createFile(atPath: signal, contents: nil)
+                _ = FileManager.default.createFile(atPath: signal, contents: nil)
                 return nil
             }
             var finished = 0
@@ -99,7 +99,7 @@ import Testing
 
     @Test func aMissingProgramCannotStart() async throws {
         let error = await #expect(throws: SystemError.self) { try await ChildProcess(["/nonexistent/program"]).run() }
-        guard case .cannotStart(let command, _) = error else { return Issue.record("expected cannotStart, got \(String(describing: error))") }
+        guard case .cannotStart(let command, _) = error else { Issue.record("expected cannotStart, got \(String(describing: error))"); return }
         #expect(command == ["/nonexistent/program"])
         await #expect(throws: SystemError.self) { try await ChildProcess([]).run() }
     }
@@ -114,7 +114,7 @@ import Testing
         }
         let deadline = ContinuousClock.now + .seconds(30)
         while beats.count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        FileManager.default.createFile(atPath: signal, contents: nil)
+        _ = FileManager.default.createFile(atPath: signal, contents: nil)
         #expect(try await waiting.value.termination == .exited(0))
         #expect(beats.count >= 2)
     }

@@ -304,8 +304,12 @@ public struct Bundler: Sendable {
         }
         contents.file("model.yaml", manifestBytes)
         let recorded = try? FileContents.read(atPath: source.appendingPathComponent(Toolchain.fileName).path)
-        let toolchain = try recorded.map { try JSONDecoder().decode([String: String].self, from: $0) }
-            ?? (await Toolchain.versions(runtime: manifest.runtime, folder: source))
+        let toolchain: [String: String]
+        if let recorded {
+            toolchain = try JSONDecoder().decode([String: String].self, from: recorded)
+        } else {
+            toolchain = await Toolchain.versions(runtime: manifest.runtime, folder: source)
+        }
         if let report = try? FileContents.read(atPath: source.appendingPathComponent(RequirementsLock.reportPath).path) {
             do {
                 contents.file("requirements.lock", Data(try RequirementsLock.text(fromReport: report).utf8))

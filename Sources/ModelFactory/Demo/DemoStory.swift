@@ -36,7 +36,7 @@ public struct DemoStory: Sendable {
 
     /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
     /// is done.
-    public func walk(narrate: (Step) -> Void) throws -> Repository {
+    public func walk(narrate: (Step) -> Void) async throws -> Repository {
         if FileManager.default.fileExists(atPath: workspace.path) {
             throw ScaffoldError.outputExists(path: workspace.path)
         }

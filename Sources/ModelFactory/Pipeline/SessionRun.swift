@@ -275,7 +275,8 @@ struct SessionRun {
         }
         try await run(manifest.build, in: workFolder, log: log)
         // What built it, read now so bundling later spawns nothing.
-        try Data(try JSONText.encodeBytes(SortedMap(Toolchain.versions(runtime: manifest.runtime, folder: workFolder))))
+        let toolchain = await Toolchain.versions(runtime: manifest.runtime, folder: workFolder)
+        try Data(try JSONText.encodeBytes(SortedMap(toolchain)))
             .write(to: workFolder.appendingPathComponent(Toolchain.fileName))
         _ = FileManager.default.createFile(atPath: aside.appendingPathComponent(".mf-build-complete").path, contents: Data(recipe.utf8))
         do {
