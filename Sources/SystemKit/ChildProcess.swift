@@ -96,7 +96,8 @@ public struct ChildProcess: Sendable {
     }
 
     /// Runs the program to its end. Past `timeLimit`, its whole process group gets SIGTERM,
-    /// then SIGKILL after `grace`, and the completion says it ran past the limit. The wait
+    /// then SIGKILL after `grace`, and the completion says it ran past the limit (a cancelled
+    /// task stops the group the same way, and the run throws). The wait
     /// suspends (swift-subprocess watches the child), so it never holds a cooperative thread.
     public func run(timeLimit: Duration? = nil, grace: Duration = .seconds(2), heartbeat: Heartbeat? = nil) async throws(SystemError)
         -> Completion
@@ -115,6 +116,8 @@ public struct ChildProcess: Sendable {
 
         var options = PlatformOptions()
         options.processGroupID = 0
+        // When the waiting task is cancelled, swift-subprocess stops the group the same way.
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: grace)]
         let configuration = Configuration(
             executable: program.contains("/") ? .path(FilePath(program)) : .name(program), arguments: Arguments(Array(command.dropFirst())),
             environment: environment.map { variables in

@@ -34,6 +34,22 @@ import Testing
         #expect(await isGone(grandchild))
     }
 
+    @Test func cancellingTheWaitStopsTheWholeGroup() async throws {
+        let folder = TemporaryDirectory("child-cancel")
+        let pidFile = folder.appending("grandchild.pid")
+        let script = "sleep 1000 & echo $! > '\(pidFile)'; wait"
+        let waiting = Task { try await ChildProcess(["/bin/sh", "-c", script]).run(grace: .milliseconds(300)) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        var grandchild: Int32?
+        while grandchild == nil && ContinuousClock.now < deadline {
+            grandchild = Int32(FileContents.text(atPath: pidFile).trimmingCharacters(in: .whitespacesAndNewlines))
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        waiting.cancel()
+        _ = try? await waiting.value
+        #expect(await isGone(try #require(grandchild)))
+    }
+
     @Test func sigtermIsEnoughForAProgramThatHeedsIt() async throws {
         let completion = try await ChildProcess(["sleep", "1000"]).run(timeLimit: .milliseconds(200), grace: .seconds(20))
         #expect(completion.ranPastLimit && completion.termination == .signaled(SIGTERM))

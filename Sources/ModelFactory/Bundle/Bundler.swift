@@ -365,7 +365,7 @@ public struct Bundler: Sendable {
         if !created {
             // Someone published this model and version first: the same commit (another run, a
             // clone of the repository) is this bundle; another commit is refused, not recorded.
-            let theirs = (try? Data(contentsOf: finalFolder.appendingPathComponent(BundleManifest.fileName)))
+            let theirs = (try? FileContents.read(atPath: finalFolder.appendingPathComponent(BundleManifest.fileName).path))
                 .flatMap { try? JSONDecoder().decode(BundleManifest.self, from: $0) }
             if let theirs, theirs.commit != commit {
                 throw BundleError.taken(path: finalFolder.path, model: manifest.name, version: version, commit: theirs.commit)
