@@ -125,31 +125,13 @@ public struct ChildProcess: Sendable {
             } ?? .inherit,
             workingDirectory: directory.map { FilePath($0) }, platformOptions: options)
         let stdin = FileDescriptorInput.fileDescriptor(FileDescriptor(rawValue: inputDescriptor), closeAfterSpawningProcess: false)
-        let group = GroupLeader()
+        let group = GroupLeader(timeLimit: timeLimit, grace: grace, heartbeat: heartbeat)
         do {
-            return try await withThrowingTaskGroup(of: Completion?.self) { tasks in
-                tasks.addTask {
-                    let (termination, output, errorOutput) = try await Self.launch(
-                        configuration, input: stdin, output: outputTarget, error: errorTarget, leader: group)
-                    return Completion(termination: termination, ranPastLimit: group.ranPastLimit, output: output, errorOutput: errorOutput)
-                }
-                if timeLimit != nil || heartbeat != nil {
-                    tasks.addTask {
-                        try await Self.watch(group, timeLimit: timeLimit, grace: grace, heartbeat: heartbeat)
-                        return nil
-                    }
-                }
-                while let next = try await tasks.next() {
-                    if let completion = next {
-                        tasks.cancelAll()
-                        return completion
-                    }
-                }
-                throw SystemError.runFailed(command: command, reason: "it ended without a status")
-            }
-        } catch let error as SystemError {
-            throw error
+            let (termination, output, errorOutput) = try await Self.launch(
+                configuration, input: stdin, output: outputTarget, error: errorTarget, leader: group)
+            return Completion(termination: termination, ranPastLimit: group.ranPastLimit, output: output, errorOutput: errorOutput)
         } catch {
+            group.ended()
             let reason = (error as? SubprocessError).map { "\($0)" } ?? "\(error)"
             throw group.hasStarted ? .runFailed(command: command, reason: reason) : .cannotStart(command: command, reason: reason)
         }
@@ -231,66 +213,85 @@ public struct ChildProcess: Sendable {
     private static func text(_ captured: Any) -> String {
         (captured as? [UInt8]).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
-
-    /// Reports heartbeats and enforces the time limit; ends when cancelled (the program ended).
-    private static func watch(_ group: GroupLeader, timeLimit: Duration?, grace: Duration, heartbeat: Heartbeat?) async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var nextBeat = heartbeat.map { start + $0.interval }
-        let deadline = timeLimit.map { start + $0 }
-        while true {
-            let wake = [nextBeat, deadline].compactMap { $0 }.min()!
-            try await Task.sleep(until: wake, clock: clock)
-            if let deadline, clock.now >= deadline {
-                group.stop()
-                try await Task.sleep(for: grace)
-                group.kill()
-                return
-            }
-            if let beat = nextBeat, clock.now >= beat, let heartbeat {
-                heartbeat.report(clock.now - start)
-                nextBeat = beat + heartbeat.interval
-            }
-        }
-    }
 }
 
-/// The running program's process group, as the watchdog sees it: signalled only until the run
-/// that reaped its leader returns, so a process id reused much later is never hit.
+/// The running program's process group, watched from Dispatch's threads (so a time limit holds
+/// even while the cooperative pool is busy): heartbeats, and at the time limit SIGTERM to the
+/// group, SIGKILL after the grace period. It is signalled only until the run that reaped its
+/// leader returns, so a process id reused much later is never hit.
 private final class GroupLeader: Sendable {
     private struct State {
         var pid: pid_t?
         var started = false
+        var ended = false
         var ranPastLimit = false
     }
     private let state = Mutex(State())
+    private let timeLimit: Duration?
+    private let grace: Duration
+    private let heartbeat: ChildProcess.Heartbeat?
+
+    init(timeLimit: Duration?, grace: Duration, heartbeat: ChildProcess.Heartbeat?) {
+        self.timeLimit = timeLimit
+        self.grace = grace
+        self.heartbeat = heartbeat
+    }
 
     var hasStarted: Bool { state.withLock { $0.started } }
     var ranPastLimit: Bool { state.withLock { $0.ranPastLimit } }
 
-    func begin(_ pid: pid_t) { state.withLock { $0.pid = pid; $0.started = true } }
+    /// The leader started: the clocks start.
+    func begin(_ pid: pid_t) {
+        state.withLock { $0.pid = pid; $0.started = true }
+        let start = DispatchTime.now()
+        if let timeLimit { DispatchQueue.global().asyncAfter(deadline: start + timeLimit.timeInterval) { self.limitPassed() } }
+        if let heartbeat { scheduleBeat(heartbeat, after: start, count: 1) }
+    }
 
-    /// Its leader ended; whatever it left behind in a group stopped for its time limit goes too.
+    /// The run returned (its leader is reaped); whatever a group stopped for its time limit left behind goes too.
     func ended() {
         state.withLock { state in
-            if state.ranPastLimit, let pid = state.pid { _ = Foundation.kill(-pid, SIGKILL) }
+            if state.ranPastLimit, let pid = state.pid { _ = kill(-pid, SIGKILL) }
             state.pid = nil
+            state.ended = true
         }
     }
 
-    /// SIGTERM to the whole group (the time limit passed).
-    func stop() {
-        state.withLock { state in
-            guard let pid = state.pid else { return }
+    private func scheduleBeat(_ heartbeat: ChildProcess.Heartbeat, after start: DispatchTime, count: Int) {
+        let interval = heartbeat.interval * count
+        DispatchQueue.global().asyncAfter(deadline: start + interval.timeInterval) {
+            guard !self.state.withLock({ $0.ended }) else { return }
+            heartbeat.report(interval)
+            self.scheduleBeat(heartbeat, after: start, count: count + 1)
+        }
+    }
+
+    private func limitPassed() {
+        let stopping = state.withLock { state -> Bool in
+            // A leader that has exited but is not yet reaped did not run past the limit.
+            guard let pid = state.pid, Self.isRunning(pid) else { return false }
             state.ranPastLimit = true
-            _ = Foundation.kill(-pid, SIGTERM)
+            _ = kill(-pid, SIGTERM)
+            return true
+        }
+        guard stopping else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + grace.timeInterval) {
+            self.state.withLock { state in
+                if let pid = state.pid { _ = kill(-pid, SIGKILL) }
+            }
         }
     }
 
-    /// SIGKILL to the whole group (the grace period passed too).
-    func kill() {
-        state.withLock { state in
-            if let pid = state.pid { _ = Foundation.kill(-pid, SIGKILL) }
-        }
+    /// Whether `pid` has not exited yet (looked at without reaping it).
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_signo == 0
+    }
+}
+
+extension Duration {
+    /// In seconds, for Dispatch.
+    fileprivate var timeInterval: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
