@@ -47,7 +47,7 @@ public struct ChildProcess: Sendable {
     public struct Heartbeat: Sendable {
         /// How often it reports.
         public var interval: Duration
-        /// Called with the time since the start.
+        /// Called (on a Dispatch thread) with how long the program has run, a multiple of `interval`.
         public var report: @Sendable (Duration) -> Void
 
         /// A report every `interval`.
@@ -225,27 +225,32 @@ private final class GroupLeader: Sendable {
         var started = false
         var ended = false
         var ranPastLimit = false
+        /// The limit passed before the leader's id was known: it is stopped as soon as it is.
+        var stopWhenStarted = false
     }
     private let state = Mutex(State())
-    private let timeLimit: Duration?
     private let grace: Duration
-    private let heartbeat: ChildProcess.Heartbeat?
 
+    /// The clocks start now, just before the spawn (which happens in the calling task), not when
+    /// swift-subprocess hands over the id: that comes on the cooperative pool, which may be busy.
     init(timeLimit: Duration?, grace: Duration, heartbeat: ChildProcess.Heartbeat?) {
-        self.timeLimit = timeLimit
         self.grace = grace
-        self.heartbeat = heartbeat
+        let start = DispatchTime.now()
+        if let timeLimit { DispatchQueue.global().asyncAfter(deadline: start + timeLimit.timeInterval) { self.limitPassed() } }
+        if let heartbeat { scheduleBeat(heartbeat, after: start, count: 1) }
     }
 
     var hasStarted: Bool { state.withLock { $0.started } }
     var ranPastLimit: Bool { state.withLock { $0.ranPastLimit } }
 
-    /// The leader started: the clocks start.
+    /// The leader started with this id.
     func begin(_ pid: pid_t) {
-        state.withLock { $0.pid = pid; $0.started = true }
-        let start = DispatchTime.now()
-        if let timeLimit { DispatchQueue.global().asyncAfter(deadline: start + timeLimit.timeInterval) { self.limitPassed() } }
-        if let heartbeat { scheduleBeat(heartbeat, after: start, count: 1) }
+        let late = state.withLock { state in
+            state.pid = pid
+            state.started = true
+            return state.stopWhenStarted
+        }
+        if late { limitPassed() }
     }
 
     /// The run returned (its leader is reaped); whatever a group stopped for its time limit left behind goes too.
@@ -268,8 +273,13 @@ private final class GroupLeader: Sendable {
 
     private func limitPassed() {
         let stopping = state.withLock { state -> Bool in
+            guard !state.ended else { return false }
+            guard let pid = state.pid else {
+                state.stopWhenStarted = true
+                return false
+            }
             // A leader that has exited but is not yet reaped did not run past the limit.
-            guard let pid = state.pid, Self.isRunning(pid) else { return false }
+            guard Self.isRunning(pid) else { return false }
             state.ranPastLimit = true
             _ = kill(-pid, SIGTERM)
             return true
