@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
@@ -39,18 +40,27 @@ let package = Package(
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model
         // resolves it from the copy `mf` materialises (ModelKitPackage), never from here.
         .target(name: "ModelKit"),
+        // Child processes, file locks, file reads and SHA-256 digests: the operating-system
+        // helpers every other target uses (Foundation, swift-crypto and swift-subprocess only).
+        .target(
+            name: "SystemKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // The factory's record, as every part sees it: the `FactoryStore` protocol, its records
         // and `StoreError`. No database driver: an implementation sits beside it.
-        .target(name: "Store", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Store", dependencies: ["SystemKit"]),
         // The default store, SQLite through GRDB: the only code that imports GRDB. (A
         // PostgreSQL store will sit beside it, the only code that imports its driver.)
-        .target(name: "SQLiteStore", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SQLiteStore", dependencies: ["Store", "SystemKit", .product(name: "GRDB", package: "GRDB.swift")]),
         // The framework: flow, manifest, worker client, pipeline, bundles, scaffold, reconciler,
         // triggers; it talks to the store through `FactoryStore` and opens the default one.
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", "Jinja", "CZlib", "Store", "SQLiteStore", .product(name: "Yams", package: "Yams"),
+                "GitKit", "ModelKit", "Jinja", "CZlib", "SystemKit", "Store", "SQLiteStore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -68,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "mf",
             dependencies: [
-                "ModelFactory", "Store", "ModelServer", "ModelKit", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelFactory", "Store", "ModelServer", "ModelKit", "Jinja", "SystemKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -77,9 +87,10 @@ let package = Package(
         // materialises for them (ModelKitPackage).
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SystemKitTests", dependencies: ["SystemKit", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(
-            name: "ModelFactoryTests", dependencies: ["ModelFactory", "Store", "SQLiteStore", "ModelKit", "GitKit", "TestSupport"],
+            name: "ModelFactoryTests", dependencies: ["ModelFactory", "Store", "SQLiteStore", "ModelKit", "GitKit", "SystemKit", "TestSupport"],
             exclude: ["make_binary_cases.py"]),
         // The SQLite store's own tests: its migrations, error mapping and change signal (GRDB
         // only to open a second connection that holds a lock).

@@ -2,6 +2,7 @@ public import Foundation
 internal import GRDB
 public import Store
 internal import Synchronization
+internal import SystemKit
 
 /// The default `FactoryStore`: SQLite through GRDB, in WAL mode, at `$MF_HOME/factory.sqlite`.
 /// The only code that imports GRDB; every GRDB error becomes a `StoreError` here.
@@ -42,9 +43,8 @@ public struct SQLiteStore: FactoryStore {
             configuration.busyMode = .timeout(busyTimeout)
             // Two processes opening a new store at once must not both create its tables: migrations
             // run under an exclusive lock on a file beside the database.
-            let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            defer { if lock >= 0 { close(lock) } }
-            if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
+            let lock = try FileLock.acquire(path: path + ".lock")
+            defer { lock.unlock() }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
             writer = pool

@@ -1,5 +1,5 @@
-internal import Crypto
 public import Foundation
+internal import SystemKit
 
 /// What started a session or queued a job, as the store keeps it (the raw values are the stored
 /// text, so rows written before this type existed still read).
@@ -94,7 +94,7 @@ extension Session {
     /// A session id from what the session runs and its ordinal (UUID-shaped, from SHA-256), so the
     /// first session of a release has the same id in every home.
     public static func id(model: String, commit: String, recipe: String, ordinal: Int) -> String {
-        let hex = SHA256.hash(data: Data("\(model)\n\(commit)\n\(recipe)\n\(ordinal)".utf8)).map { String(format: "%02x", $0) }.joined()
+        let hex = HexDigest.sha256(Data("\(model)\n\(commit)\n\(recipe)\n\(ordinal)".utf8))
         let characters = Array(hex.prefix(32))
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
     }

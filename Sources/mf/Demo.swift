@@ -55,7 +55,7 @@ struct Demo: AsyncParsableCommand {
             if let templates { try InputFile.folder(templates, option: "--templates") }
             let story = DemoStory(workspace: target, home: home, templates: BuiltInTemplates.find(override: templates))
             let transcript = Transcript(quiet: json)
-            let repository = try story.walk(narrate: transcript.narrate)
+            let repository = try await story.walk(narrate: transcript.narrate)
             let store = try openStore(home: home)
             let reconciler = Reconciler(pipeline: Pipeline(store: store, home: home, modelKit: Installation.modelKit))
             let cache = home.appendingPathComponent("cache")

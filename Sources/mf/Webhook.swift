@@ -4,6 +4,7 @@ import GitKit
 import ModelFactory
 import ModelServer
 import Store
+import SystemKit
 
 struct Webhook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -132,7 +133,7 @@ struct Watch: AsyncParsableCommand {
         let watched = URL(fileURLWithPath: path + ".watched")
         while true {
             do {
-                let known = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: watched))) ?? [:]
+                let known = (try? JSONDecoder().decode([String: String].self, from: FileContents.read(atPath: watched.path))) ?? [:]
                 let mirror = try await mirrors.update(path, from: remote)
                 let changed = Set(mirror.refs.keys).union(known.keys).filter { mirror.refs[$0] != known[$0] }.sorted()
                 var look = Look(repository: mirror.location, changed: changed, job: nil, outcome: nil)

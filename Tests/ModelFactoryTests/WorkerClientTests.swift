@@ -1,6 +1,7 @@
 import Foundation
 import ModelFactory
 import ModelKit
+import SystemKit
 import TestSupport
 import Testing
 
@@ -73,7 +74,7 @@ func isGone(_ pid: Int32) async throws -> Bool {
             Issue.record("expected exited, got \(String(describing: error))")
             return
         }
-        #expect(method == "crash" && status == "exited with status 3" && log.contains("hello from the worker"))
+        #expect(method == "crash" && status == .terminated(.exited(3)) && log.contains("hello from the worker"))
         #expect(try await isGone(worker.processID))
     }
 
@@ -139,6 +140,6 @@ func isGone(_ pid: Int32) async throws -> Bool {
             Issue.record("expected exited, got \(String(describing: error))")
             return
         }
-        #expect(status == "exited with status 127")
+        #expect(status == .terminated(.exited(127)))
     }
 }

@@ -1,6 +1,7 @@
 internal import Crypto
 public import Foundation
 public import Store
+internal import SystemKit
 
 /// `bundle.json`: what a bundle is, where it came from, and every file's digest.
 public struct BundleManifest: Codable, Sendable, Equatable {
@@ -101,11 +102,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     static func files(of entries: [Archive.Entry]) -> [File] {
         entries.filter { $0.kind != .folder && $0.path != fileName }.map { entry in
             let bytes = entry.kind == .symlink ? Data(entry.linkTarget.utf8) : entry.contents
-            return File(path: entry.path, size: bytes.count, sha256: digest(bytes), link: entry.kind == .symlink ? entry.linkTarget : nil)
+            return File(path: entry.path, size: bytes.count, sha256: HexDigest.sha256(bytes), link: entry.kind == .symlink ? entry.linkTarget : nil)
         }
     }
-
-    static func digest(_ bytes: Data) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
 }
 
 /// A string-keyed map that encodes its keys in sorted order, so the same map gives the same JSON
@@ -165,7 +164,7 @@ public enum BundleVerifier {
         let entries: [Archive.Entry]
         var archive: Data?
         if !isFolder.boolValue {
-            archive = Generator.read(path.path)
+            archive = try? FileContents.read(atPath: path.path)
             guard archive != nil else { throw BundleError.unreadable(path.path) }
         }
         do throws(Archive.Failure) {
@@ -184,7 +183,7 @@ public enum BundleVerifier {
         // (or a link in a file's) differs too.
         var actual: [String: String] = [:]
         for entry in entries where entry.kind != .folder && entry.path != BundleManifest.fileName {
-            actual[entry.path] = entry.kind == .symlink ? "link:" + BundleManifest.digest(Data(entry.linkTarget.utf8)) : BundleManifest.digest(entry.contents)
+            actual[entry.path] = entry.kind == .symlink ? "link:" + HexDigest.sha256(Data(entry.linkTarget.utf8)) : HexDigest.sha256(entry.contents)
         }
         var differences: [BundleDifference] = []
         for file in manifest.files {
@@ -199,7 +198,7 @@ public enum BundleVerifier {
             } catch {
                 throw BundleError.notABundle(path: path.path, reason: "it cannot be archived to compare: \(error)")
             }
-            if BundleManifest.digest(whole) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
+            if HexDigest.sha256(whole) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
         }
         return (manifest, differences.sorted { $0.path < $1.path })
     }

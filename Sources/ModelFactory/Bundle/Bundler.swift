@@ -2,6 +2,7 @@ internal import Crypto
 internal import Foundation
 public import GitKit
 public import Store
+internal import SystemKit
 
 /// What `mf bundle` made (or found already made) for one model.
 public struct BundleResult: Sendable, Encodable {
@@ -78,15 +79,15 @@ enum Toolchain {
     /// Where a build folder keeps them, written when the build completes.
     static let fileName = ".mf-toolchain.json"
 
-    static func versions(runtime: Manifest.Runtime, folder: URL) -> [String: String] {
+    static func versions(runtime: Manifest.Runtime, folder: URL) async -> [String: String] {
         var versions = ["mf": factoryVersion]
         switch runtime {
         case .python:
             let venv = folder.appendingPathComponent(".venv/bin/python")
             let python = FileManager.default.isExecutableFile(atPath: venv.path) ? [venv.path] : ["/usr/bin/env", "python3"]
-            versions["python"] = (try? Bundler.output(python + ["--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            versions["python"] = (try? await ChildProcess.output(of: python + ["--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
         case .swift:
-            versions["swift"] = (try? Bundler.output(["/usr/bin/env", "swift", "--version"]))?.split(separator: "\n").first.map(String.init)
+            versions["swift"] = (try? await ChildProcess.output(of: ["/usr/bin/env", "swift", "--version"]))?.split(separator: "\n").first.map(String.init)
         case .command:
             break
         }
@@ -269,7 +270,7 @@ public struct Bundler: Sendable {
                 session = report.session
             }
             do {
-                outcome = .bundled(try assemble(
+                outcome = .bundled(try await assemble(
                     manifest: entry.manifest, folder: entry.model.folder, session: session, modelID: entry.modelID, version: entry.version,
                     origin: source, tree: tree.hex))
             } catch let error as BundleError {
@@ -284,7 +285,7 @@ public struct Bundler: Sendable {
 
     private func assemble(
         manifest: Manifest, folder: String, session: Session, modelID: Int64, version: String, origin: Source, tree: String
-    ) throws -> BundleResult {
+    ) async throws -> BundleResult {
         let commit = origin.commit.hex
         let manager = FileManager.default
         let name = "\(manifest.name)-\(version)"
@@ -293,7 +294,7 @@ public struct Bundler: Sendable {
         let root = aside.appendingPathComponent(name)
         defer {
             try? manager.removeItem(at: aside)
-            close(lock)
+            lock.unlock()
         }
         // The bundle is put together in memory (each source file read once), then written out,
         // described and archived from the same entries.
@@ -306,14 +307,18 @@ public struct Bundler: Sendable {
         if manager.fileExists(atPath: trained.path) {
             for entry in try Archive.entries(of: trained) { contents.add(entry, under: "artifacts") }
         }
-        guard let manifestBytes = Generator.read(source.appendingPathComponent("model.yaml").path) else {
+        guard let manifestBytes = try? FileContents.read(atPath: source.appendingPathComponent("model.yaml").path) else {
             throw BundleError.io(what: source.appendingPathComponent("model.yaml").path, problem: "the built model.yaml cannot be read")
         }
         contents.file("model.yaml", manifestBytes)
-        let recorded = Generator.read(source.appendingPathComponent(Toolchain.fileName).path)
-        let toolchain = try recorded.map { try JSONDecoder().decode([String: String].self, from: $0) }
-            ?? Toolchain.versions(runtime: manifest.runtime, folder: source)
-        if let report = Generator.read(source.appendingPathComponent(RequirementsLock.reportPath).path) {
+        let recorded = try? FileContents.read(atPath: source.appendingPathComponent(Toolchain.fileName).path)
+        let toolchain: [String: String]
+        if let recorded {
+            toolchain = try JSONDecoder().decode([String: String].self, from: recorded)
+        } else {
+            toolchain = await Toolchain.versions(runtime: manifest.runtime, folder: source)
+        }
+        if let report = try? FileContents.read(atPath: source.appendingPathComponent(RequirementsLock.reportPath).path) {
             do {
                 contents.file("requirements.lock", Data(try RequirementsLock.text(fromReport: report).utf8))
             } catch let error as DecodingError {
@@ -321,7 +326,7 @@ public struct Bundler: Sendable {
             }
         } else if manager.isExecutableFile(atPath: source.appendingPathComponent(".venv/bin/python").path) {
             // A build made before builds kept pip's report: exactly what it installed, without hashes.
-            let frozen = try Self.output([source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
+            let frozen = try await ChildProcess.output(of: [source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
             contents.file("requirements.lock", Data(frozen.utf8))
         }
         contents.file("Dockerfile", Data(Deployment.dockerfile(
@@ -346,10 +351,10 @@ public struct Bundler: Sendable {
         contents.file(BundleManifest.fileName, Data(try JSONText.encodeBytes(description)))
         let entries = contents.sorted
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
-        for entry in entries { try Self.write(entry, to: root.appendingPathComponent(entry.path)) }
+        for entry in entries { try entry.write(to: root.appendingPathComponent(entry.path)) }
 
         let archiveData = try Archive.tarGz(entries, prefix: name)
-        let digest = SHA256.hash(data: archiveData).map { String(format: "%02x", $0) }.joined()
+        let digest = HexDigest.sha256(archiveData)
         try archiveData.write(to: aside.appendingPathComponent(name + ".tar.gz"))
 
         // Publish: the archive, then the folder, each by one rename; never over an existing one.
@@ -367,7 +372,7 @@ public struct Bundler: Sendable {
         if !created {
             // Someone published this model and version first: the same commit (another run, a
             // clone of the repository) is this bundle; another commit is refused, not recorded.
-            let theirs = (try? Data(contentsOf: finalFolder.appendingPathComponent(BundleManifest.fileName)))
+            let theirs = (try? FileContents.read(atPath: finalFolder.appendingPathComponent(BundleManifest.fileName).path))
                 .flatMap { try? JSONDecoder().decode(BundleManifest.self, from: $0) }
             if let theirs, theirs.commit != commit {
                 throw BundleError.taken(path: finalFolder.path, model: manifest.name, version: version, commit: theirs.commit)
@@ -391,37 +396,9 @@ public struct Bundler: Sendable {
         let relative = runPath.hasPrefix("./") ? String(runPath.dropFirst(2)) : runPath
         guard relative.split(separator: "/").contains(where: { skipped.contains(String($0)) }) else { return }
         let resolved = source.appendingPathComponent(relative).resolvingSymlinksInPath()
-        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let executable = Generator.read(resolved.path) else {
+        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let executable = try? FileContents.read(atPath: resolved.path) else {
             throw BundleError.io(what: source.appendingPathComponent(relative).path, problem: "the file run starts is not in the build")
         }
         contents.file("plugin/" + relative, executable, executable: true)
-    }
-
-    static func write(_ entry: Archive.Entry, to url: URL) throws {
-        let manager = FileManager.default
-        switch entry.kind {
-        case .folder: try manager.createDirectory(at: url, withIntermediateDirectories: true)
-        case .symlink:
-            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try manager.createSymbolicLink(atPath: url.path, withDestinationPath: entry.linkTarget)
-        case .file:
-            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try entry.contents.write(to: url)
-            try manager.setAttributes([.posixPermissions: entry.executable ? 0o755 : 0o644], ofItemAtPath: url.path)
-        }
-    }
-
-    /// A short command's standard output, without its standard error (so pip's warnings never
-    /// land in requirements.lock).
-    static func output(_ command: [String]) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mf-output-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let quiet = ["/bin/sh", "-c", "exec \"$@\" 2>/dev/null", "sh"] + command
-        let process = try WorkerProcess(command: quiet, directory: nil, environment: nil, outputFile: file.path)
-        while !process.waitForExit(seconds: 600) {}
-        guard process.exitStatus == "exited with status 0" else {
-            throw BundleError.io(what: command.joined(separator: " "), problem: "the command \(process.exitStatus ?? "failed")")
-        }
-        return String(decoding: Generator.read(file.path) ?? Data(), as: UTF8.self)
     }
 }

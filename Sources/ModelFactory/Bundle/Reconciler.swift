@@ -1,6 +1,7 @@
 public import Foundation
 public import GitKit
 public import Store
+internal import SystemKit
 
 /// What one `mf reconcile` did.
 public struct ReconcileReport: Sendable, Encodable {
@@ -87,11 +88,11 @@ public struct Reconciler: Sendable {
     public func reconcile(
         _ repository: Repository, cache: URL? = nil, trigger: Trigger = .reconcile, observer: (any BuildObserver)? = nil
     ) async throws -> ReconcileReport {
-        let lock = try Self.lock(Self.lockFile(home: pipeline.home, repository: repository.location))
-        defer { close(lock) }
+        let lock = try FileLock.acquire(path: Self.lockFile(home: pipeline.home, repository: repository.location).path)
+        defer { lock.unlock() }
         // What a killed run left half-made goes first (only when no one else is making anything):
         // folders set aside, and sessions still marked running (their work is done again).
-        for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { close(try AsideFolders.enter(parent)) }
+        for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { try AsideFolders.enter(parent).unlock() }
         for (old, new) in try pipeline.store.interruptStaleSessions(repository: repository.location, triggers: Self.triggers) {
             // Their logs and partial artifacts go with them (the record already names the new folder).
             let folder = pipeline.sessionsFolder.appendingPathComponent(old)
@@ -209,19 +210,7 @@ public struct Reconciler: Sendable {
 
     /// The file whose lock serialises runs on the repository at `location`.
     public static func lockFile(home: URL, repository location: String) -> URL {
-        home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(location).prefix(16)).lock")
-    }
-
-    /// An exclusive lock on `file`, waited for; released when the descriptor closes (or the
-    /// process dies).
-    static func lock(_ file: URL) throws -> Int32 {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw BundleError.io(what: file.path, problem: "the lock file cannot be opened") }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { close(descriptor); throw BundleError.io(what: file.path, problem: "the lock cannot be taken") }
-        }
-        return descriptor
+        home.appendingPathComponent("locks/reconcile-\(HexDigest.sha256(location).prefix(16)).lock")
     }
 }
 

@@ -40,14 +40,14 @@ public struct DemoStory: Sendable {
 
     /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
     /// is done.
-    public func walk(narrate: (Step) -> Void) throws -> Repository {
+    public func walk(narrate: (Step) -> Void) async throws -> Repository {
         if FileManager.default.fileExists(atPath: workspace.path) {
             throw ScaffoldError.outputExists(path: workspace.path)
         }
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         var request = ScaffoldRequest(template: "python-model", outputDirectory: workspace)
         request.extraContext = [("model_name", "Churn")]
-        let scaffolded = try Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
+        let scaffolded = try await Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
         let repository = try Repository.open(at: scaffolded.project)
         let git = WorkTree(repository: repository)
         narrate(Step(

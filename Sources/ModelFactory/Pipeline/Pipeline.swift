@@ -1,6 +1,7 @@
 internal import Crypto
 public import Foundation
 public import GitKit
+internal import SystemKit
 internal import ModelKit
 public import Store
 
@@ -196,7 +197,7 @@ public struct Pipeline: Sendable {
 
     /// Where the build of a tree with a recipe lives: one folder per tree and recipe.
     func buildFolder(tree: String, recipe: String) -> URL {
-        buildsFolder.appendingPathComponent(String(Pipeline.sha256(tree + "\n" + recipe).prefix(32)))
+        buildsFolder.appendingPathComponent(String(HexDigest.sha256(tree + "\n" + recipe).prefix(32)))
     }
 
     /// The command that starts a worker in `folder`; a Python plugin runs in the virtual
@@ -213,21 +214,9 @@ public struct Pipeline: Sendable {
     }
     var sessionsFolder: URL { home.appendingPathComponent("sessions") }
 
-    static func sha256(of file: URL) throws -> (size: Int64, digest: String) {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            size += Int64(chunk.count)
-        }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
-    }
-
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    /// Store.swift's record ids still call this; it goes when the store moves to its own target
+    /// (and calls `HexDigest` there).
+    static func sha256(_ text: String) -> String { HexDigest.sha256(text) }
 }
 
 extension SessionReport: Encodable {

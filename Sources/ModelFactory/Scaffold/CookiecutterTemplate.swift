@@ -1,5 +1,6 @@
 public import Foundation
 public import Jinja
+internal import SystemKit
 
 /// A cookiecutter template on disk: `cookiecutter.json`, one `{{cookiecutter.…}}` folder that is
 /// the project, and optional `hooks/`.
@@ -21,7 +22,7 @@ public struct CookiecutterTemplate: Sendable {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw .notATemplate(path: directory.path, reason: "it is not a folder")
         }
-        guard let data = Generator.read(file.path) else {
+        guard let data = try? FileContents.read(atPath: file.path) else {
             throw .notATemplate(path: directory.path, reason: "it has no cookiecutter.json")
         }
         guard let text = String(data: data, encoding: .utf8) else {

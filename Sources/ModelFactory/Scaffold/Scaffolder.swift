@@ -2,6 +2,7 @@ public import Foundation
 internal import GitKit
 internal import Jinja
 internal import Yams
+internal import SystemKit
 
 /// What `mf scaffold` asks for.
 public struct ScaffoldRequest: Sendable {
@@ -284,7 +285,7 @@ public struct Scaffolder: Sendable {
 
     /// A replay file's JSON object.
     static func readReplay(_ file: URL) throws(ScaffoldError) -> Value.Dictionary {
-        guard let data = Generator.read(file.path) else { throw .replayNotFound(path: file.path) }
+        guard let data = try? FileContents.read(atPath: file.path) else { throw .replayNotFound(path: file.path) }
         guard case .dict(let replayed)? = try? JSON.parse(String(decoding: data, as: UTF8.self)),
               case .dict? = replayed["cookiecutter"] else {
             throw .invalidJSON(file: file.path, problem: "a replay file is an object with a \"cookiecutter\" object")
@@ -314,7 +315,7 @@ public struct Scaffolder: Sendable {
     }
 
     /// Renders the template into the output folder, records the answers for `--replay`, and (unless `makeRepository` is off) makes a git repository.
-    public func scaffold(_ request: ScaffoldRequest) throws(ScaffoldError) -> ScaffoldResult {
+    public func scaffold(_ request: ScaffoldRequest) async throws(ScaffoldError) -> ScaffoldResult {
         let (request, templateName) = try completing(request)
         let source = try locate(request, template: templateName)
         defer { if let temporary = source.temporary { try? FileManager.default.removeItem(at: temporary) } }
@@ -368,7 +369,7 @@ public struct Scaffolder: Sendable {
         }
         // What the folder held before (with --overwrite-if-exists): not the template's, so never committed.
         let before = request.makeRepository ? Self.filesUnder(project) : []
-        let output = try generator.generate(
+        let output = try await generator.generate(
             into: request.outputDirectory, overwrite: request.overwriteIfExists, runHooks: request.acceptHooks, hookRunner: hooks)
 
         try record(context, to: replayFile(for: template))
@@ -412,7 +413,7 @@ public struct Scaffolder: Sendable {
     /// The branch names a `.mf/flow.yaml` in the project sets, else master and development.
     static func flowNames(_ project: URL) -> (production: String, development: String, file: String?) {
         let path = project.appendingPathComponent(FlowConfiguration.filePath).path
-        guard let data = Generator.read(path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = try? FileContents.read(atPath: path), let text = String(data: data, encoding: .utf8) else {
             return ("master", "development", nil)
         }
         // Two plain keys: read from the node tree with the basic resolver, which (unlike the
