@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import SystemKit
 import TestSupport
 import Testing
 
@@ -12,7 +13,7 @@ import Testing
         {"format": 1, "model": "churn", "version": "1.0.0", "tag": "v1.0.0", "ref": "refs/tags/v1.0.0", "commit": "c", "tree": "t",
          "session": "s", "runtime": "python", "run": ["python3", "model.py"], "interface": "mf-worker/1", "toolchain": {"mf": "0.1.0"},
          "schema": {"inputs": [], "outputs": []}, "metrics": {"auc": 0.9}, "gates": \(gates),
-         "files": [{"path": "plugin/model.py", "size": \(file.count), "sha256": "\(BundleManifest.digest(file))"}]}
+         "files": [{"path": "plugin/model.py", "size": \(file.count), "sha256": "\(HexDigest.sha256(file))"}]}
         """
     }
 
