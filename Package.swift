@@ -73,7 +73,9 @@ let package = Package(
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "TestSupport"], exclude: ["make_binary_cases.py"]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
-        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport"]),
+        .testTarget(
+            name: "ModelServerTests",
+            dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
         .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "TestSupport"]),
