@@ -1,7 +1,7 @@
 """BentoML serving a bundle's own model.py and artifacts, for benchmarks/serve.sh.
 
 MF_BUNDLE names the bundle folder (made by mf demo); BENTO_WORKERS the worker processes (default:
-one per core). Two services over the same model, each answering POST /predict with the body
+one per core). No access log, as for the others. Two services over the same model, each answering POST /predict with the body
 mf serve's v1 API takes, {"instances": [...]}:
 
   Plain    one call of model.predict per request, answering {"predictions": [...]}
@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.join(BUNDLE, "plugin"))
 from model import Model  # noqa: E402  (the bundle's plugin folder is on the path only now)
 
 WORKERS = int(os.environ.get("BENTO_WORKERS", os.cpu_count() or 1))
+# No line per request (as gunicorn and mf serve write none by default).
+CONFIG = {"workers": WORKERS, "logging": {"access": {"enabled": False}}}
 
 
 def loaded():
@@ -27,7 +29,7 @@ def loaded():
     return model
 
 
-@bentoml.service(workers=WORKERS)
+@bentoml.service(**CONFIG)
 class Plain:
     def __init__(self):
         self.model = loaded()
@@ -37,7 +39,7 @@ class Plain:
         return {"predictions": self.model.predict(instances)}
 
 
-@bentoml.service(workers=WORKERS)
+@bentoml.service(**CONFIG)
 class Batched:
     def __init__(self):
         self.model = loaded()
