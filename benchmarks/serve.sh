@@ -133,5 +133,6 @@ for connections in dict.fromkeys(c for c, _ in rows):
     for name in ("mf serve (--workers", "baseline mf (--workers"):
         for c, r in rows:
             if c == connections and r.startswith(name):
-                print(f"{connections} connections: {r.split('  ')[0].strip():32} {float(re.search(r'([\d.]+) req/s', r).group(1)) / best:5.2f}x the best of Flask and BentoML ({best:.0f} req/s)")
+                label, value = r.split("  ")[0].strip(), float(re.search(r"([\d.]+) req/s", r).group(1))
+                print(f"{connections} connections: {label:32} {value / best:5.2f}x the best of Flask and BentoML ({best:.0f} req/s)")
 PY

@@ -29,16 +29,12 @@ protocol InferenceCodec: Sendable {
 /// One request path for every inference API: route (A/B, sticky key, shadow) → read the body →
 /// decode (the API's codec) → check the instances against the schema → batch (the version's
 /// queue) → answer (the codec) → metrics, and a shadow copy to a candidate.
-struct InferencePipeline: Sendable {
+final class InferencePipeline: Sendable {
     let registry: ModelRegistry
     let maxBodyBytes: Int
     let maxShadowInFlight: Int
     /// Shadow copies sent and not answered yet.
-    private let shadowsInFlight = ShadowCount()
-
-    final class ShadowCount: Sendable {
-        let value = Atomic(0)
-    }
+    private let shadowsInFlight = Atomic(0)
 
     init(registry: ModelRegistry, maxBodyBytes: Int, maxShadowInFlight: Int) {
         self.registry = registry
@@ -100,16 +96,16 @@ struct InferencePipeline: Sendable {
     /// Sends a copy to the shadow version, compares, records; never delays or changes the answer.
     /// Leaves the candidate (entered by the routing) when done.
     func shadow(_ instances: [JSONValue], primary: ModelVersion, answer: [JSONValue], candidate: ModelVersion) {
-        let metrics = self.metrics, inFlight = shadowsInFlight
-        guard inFlight.value.add(1, ordering: .relaxed).newValue <= maxShadowInFlight else {
-            inFlight.value.subtract(1, ordering: .relaxed)
+        let metrics = self.metrics
+        guard shadowsInFlight.add(1, ordering: .relaxed).newValue <= maxShadowInFlight else {
+            shadowsInFlight.subtract(1, ordering: .relaxed)
             candidate.leave()
             metrics.shadowDropped(model: primary.name, candidate: candidate.version)
             return
         }
-        Task.detached {
+        Task.detached { [self] in
             defer {
-                inFlight.value.subtract(1, ordering: .relaxed)
+                shadowsInFlight.subtract(1, ordering: .relaxed)
                 candidate.leave()
             }
             let started = ContinuousClock.now

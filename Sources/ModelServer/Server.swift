@@ -5,7 +5,6 @@ public import Hummingbird
 internal import HTTPTypes
 public import Logging
 internal import NIOCore
-internal import NIOPosix
 public import ServiceLifecycle
 internal import Synchronization
 
@@ -61,16 +60,6 @@ public func runUntilSignalled(_ application: some ApplicationProtocol, shutdownG
         services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger)
     configuration.maximumGracefulShutdownDuration = shutdownGrace
     try await ServiceGroup(configuration: configuration).run()
-}
-
-/// Makes NIO's event loops (`MultiThreadedEventLoopGroup.singleton`, on which the server reads
-/// and writes its connections) Swift's global executor, so a request's handler, the batch queue
-/// and the worker loop run on the thread of its connection instead of hopping to Swift's
-/// cooperative pool and back (the largest part of `mf serve`'s time after the kernel's). Call it
-/// once, on the main thread, before `mf serve` starts any task; false when it cannot be installed.
-@discardableResult
-public func runTasksOnEventLoops() -> Bool {
-    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }
 
 /// The routes of `mf serve` over one registry: health and metadata here, inference through

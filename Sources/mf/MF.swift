@@ -1,6 +1,5 @@
 import ArgumentParser
 import GitKit
-import ModelServer
 
 @main
 struct MF: AsyncParsableCommand {
@@ -26,9 +25,6 @@ struct MF: AsyncParsableCommand {
     /// libgit2 starts on another thread while the arguments are parsed.
     static func main() async {
         prepareLibgit2InBackground()
-        // `mf serve` runs its tasks on the event loops of its connections (no hop to Swift's
-        // pool and back per request); every other command keeps Swift's own pool.
-        if CommandLine.arguments.dropFirst().first == "serve" { runTasksOnEventLoops() }
         await main(nil)
     }
 }
