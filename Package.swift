@@ -96,7 +96,9 @@ let package = Package(
         // only to open a second connection that holds a lock).
         .testTarget(name: "SQLiteStoreTests", dependencies: ["Store", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
-        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport"]),
+        .testTarget(
+            name: "ModelServerTests",
+            dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
         .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),

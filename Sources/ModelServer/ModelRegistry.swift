@@ -1,6 +1,6 @@
 public import ModelFactory
 public import Foundation
-internal import Logging
+public import Logging
 internal import Synchronization
 
 /// How one model's traffic is split between its loaded versions: the same policy
@@ -24,11 +24,13 @@ public final class ModelRegistry: Sendable {
     let python: RunnableBundle.PythonPackages
     let logger: Logger
 
-    init(metrics: ServerMetrics, options: PoolOptions, home: URL, python: RunnableBundle.PythonPackages, logger: Logger) {
-        self.metrics = metrics
-        self.options = options
-        self.home = home
-        self.python = python
+    /// An empty registry whose versions get `options.pool`'s workers and unpack and set up
+    /// bundles under `options.home`.
+    public init(options: ServeOptions, logger: Logger = Logger(label: "mf.serve")) {
+        metrics = ServerMetrics()
+        self.options = options.pool
+        home = options.home
+        python = options.python
         self.logger = logger
     }
 

@@ -2,6 +2,7 @@ public import ModelFactory
 public import ModelKit
 internal import Foundation
 internal import Logging
+internal import Prometheus
 internal import Synchronization
 
 /// How a model version is served: its pool of workers and how requests are grouped.
@@ -40,13 +41,14 @@ public final class ModelVersion: Sendable {
     /// Requests routed here and not answered yet: draining waits for them, so a request that
     /// was given this version just before it left the routing table is still answered.
     private let users = Mutex(0)
+    /// `users`, as the `mf_requests_in_flight` gauge.
+    private let inFlight: Gauge
     private let logger: Logger
 
     struct State {
         var loops: [Task<Void, Never>] = []
         var watchdog: Task<Void, Never>?
         var workers: [Int: WorkerClient] = [:]
-        var startFailure: String?
     }
 
     public var name: String { bundle.name }
@@ -60,6 +62,7 @@ public final class ModelVersion: Sendable {
         self.options = options
         self.metrics = metrics
         self.logger = logger
+        inFlight = metrics.requestsInFlight(model: bundle.name, version: bundle.version)
     }
 
     /// Starts every worker and waits until they have loaded the artifacts, then predicts the
@@ -108,8 +111,15 @@ public final class ModelVersion: Sendable {
         try await queue.submit(instances)
     }
 
-    func enter() { users.withLock { $0 += 1 } }
-    func leave() { users.withLock { $0 -= 1 } }
+    func enter() {
+        users.withLock { $0 += 1 }
+        inFlight.increment()
+    }
+
+    func leave() {
+        users.withLock { $0 -= 1 }
+        inFlight.decrement()
+    }
 
     /// Waits for the requests routed here, lets the queued ones finish, and stops the workers.
     /// Call it once the version is out of the routing table.
@@ -132,9 +142,6 @@ public final class ModelVersion: Sendable {
             if missing { queue.wakeIdle() }
         }
     }
-
-    /// The process ids of the running workers (tests kill them).
-    public var workerProcessIDs: [Int32] { state.withLock { $0.workers.values.map(\.processID).sorted() } }
 
     // MARK: Workers
 

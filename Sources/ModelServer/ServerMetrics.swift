@@ -62,6 +62,14 @@ final class ServerMetrics: Sendable {
         handles.duration.record(duration)
     }
 
+    /// The gauge of requests routed to a version and not answered yet (what unloading it waits
+    /// for), one per version.
+    func requestsInFlight(model: String, version: String) -> Gauge {
+        registry.makeGauge(
+            descriptor: descriptor("requests_in_flight", "", "Requests routed to a version and not answered yet (unloading the version waits for them)."),
+            labels: [("model", model), ("version", version)])
+    }
+
     func workerRestart(model: String, version: String) {
         registry.makeCounter(
             descriptor: descriptor("worker_restarts", "total", "Workers replaced after they died, hung or failed to start."),
@@ -71,6 +79,13 @@ final class ServerMetrics: Sendable {
 
     /// The `field` label of input-check failures for fields the schema does not have.
     static let unknownField = "_unknown"
+
+    /// An input-check failure of `field` in a request to `version`; names a client made up
+    /// share one label, so they cannot grow the metrics without end.
+    func inputCheckFailure(_ version: ModelVersion, field: String) {
+        let known = version.bundle.model.schema.inputs.contains { $0.name == field }
+        inputCheckFailure(model: version.name, field: known ? field : Self.unknownField)
+    }
 
     func inputCheckFailure(model: String, field: String) {
         registry.makeCounter(

@@ -102,16 +102,16 @@ struct Serve: AsyncParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MF_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.python = python == "system" ? .system : .lock
-        let server = ModelServer(options: options)
+        let registry = ModelRegistry(options: options)
         try await reportingErrors {
-            for bundle in bundles { try await server.registry.load(URL(fileURLWithPath: bundle)) }
+            for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
             var services: [any Service] = []
             if let follow {
                 let follower = EnvironmentFollower(
-                    registry: server.registry, store: try repository.openStore(), repository: try repository.openRepository().location,
+                    registry: registry, store: try repository.openStore(), repository: try repository.openRepository().location,
                     environment: follow)
                 try await follower.catchUp()
-                guard !server.registry.models().isEmpty else {
+                guard !registry.models().isEmpty else {
                     throw ServeError(.notFound, "the environment '\(follow)' names no bundle yet; run mf reconcile first")
                 }
                 services.append(follower)
@@ -124,22 +124,23 @@ struct Serve: AsyncParsableCommand {
                     guard pieces.count == 2, let weight = Int(pieces[1]) else { throw ValidationError("--ab \(spec): expected VERSION:WEIGHT pairs") }
                     weights[String(pieces[0])] = weight
                 }
-                var policy = server.registry.policy(for: model) ?? TrafficPolicy()
+                var policy = registry.policy(for: model) ?? TrafficPolicy()
                 policy.weights = weights
                 policy.stickyHeader = stickyHeader
-                try server.registry.setPolicy(policy, for: model)
+                try registry.setPolicy(policy, for: model)
             }
             for spec in shadows {
                 let (model, version) = try Self.parse(spec, flag: "--shadow")
-                var policy = server.registry.policy(for: model) ?? TrafficPolicy()
+                var policy = registry.policy(for: model) ?? TrafficPolicy()
                 policy.shadow = version
-                try server.registry.setPolicy(policy, for: model)
+                try registry.setPolicy(policy, for: model)
             }
             let host = self.host
-            try await server.run(services: services) { port in
-                let served = server.registry.models().map { "\($0.name) \($0.current ?? "?")" }.joined(separator: ", ")
+            let application = buildApplication(registry: registry, options: options, services: services) { port in
+                let served = registry.models().map { "\($0.name) \($0.current ?? "?")" }.joined(separator: ", ")
                 FileHandle.standardOutput.write(Data("listening on http://\(host):\(port) serving \(served)\n".utf8))
             }
+            try await runUntilSignalled(application, shutdownGrace: options.shutdownGrace)
         }
     }
 

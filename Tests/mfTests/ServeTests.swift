@@ -126,6 +126,23 @@ func bundled(_ fixture: GitFixture, _ tags: [String], home: TemporaryDirectory) 
 
 func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.data(withJSONObject: ["instances": instances]) }
 
+/// Looks at `condition` until it holds or `seconds` have passed, and says whether it held. Each
+/// look is a request to the server or a look at what clients counted; the short pause between
+/// looks only spares the two cores, the condition is what is waited for.
+func eventually(within seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+        if try condition() { return true }
+        guard Date() < deadline else { return false }
+        usleep(20_000)
+    }
+}
+
+/// The worker calls made so far for a version (`mf_batch_size_count`).
+func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
+    metricValue(try http("GET", port: port, "/metrics").text, #"mf_batch_size_count{model="demo",version="\#(version)"}"#) ?? 0
+}
+
 @Suite(.serialized) struct ServeTests {
     /// Every endpoint, every bad input, a hung worker, a killed worker, and SIGTERM, through real HTTP.
     @Test(.timeLimit(.minutes(5)))
@@ -292,11 +309,13 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(before.count == 2, "\(before)")
         nonisolated(unsafe) var slow: HTTPAnswer?
         let done = DispatchSemaphore(value: 0)
+        let callsBefore = try workerCalls(port: port)
         DispatchQueue.global().async {
             slow = try? http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 555, "kind": "a"]]))
             done.signal()
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        // Killed once a worker call carries it (the model takes 1.5 s over it).
+        #expect(try eventually { try workerCalls(port: port) > callsBefore }, "the slow request never reached a worker")
         for pid in before { kill(pid, SIGKILL) }
         done.wait()
         #expect(slow?.status == 200 && slow?.text == #"{"predictions":[{"label":1}]}"#, "\(slow?.status ?? 0) \(slow?.text ?? "")")
@@ -314,17 +333,18 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
 
         // SIGTERM: the request in flight is answered, then the server and its workers end.
         nonisolated(unsafe) var last: HTTPAnswer?
+        let callsBeforeLast = try workerCalls(port: port)
         DispatchQueue.global().async {
             last = try? http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 555, "kind": "b"]]))
             done.signal()
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try eventually { try workerCalls(port: port) > callsBeforeLast }, "the last request never reached a worker")
         let workers = server.workers
         #expect(server.stop() == 0)
         done.wait()
         #expect(last?.status == 200, "\(last?.status ?? 0)")
-        Thread.sleep(forTimeInterval: 0.5)
-        for pid in workers { #expect(kill(pid, 0) != 0, "worker \(pid) outlived the server") }
+        // The workers end with the server (looked at until a deadline: they are reaped by then).
+        #expect(eventually(within: 10) { workers.allSatisfy { kill($0, 0) != 0 } }, "workers outlived the server: \(workers.filter { kill($0, 0) == 0 })")
     }
 
     /// Weighted A/B sticky on a header, shadow copies that never answer, and the admin API.
@@ -400,9 +420,13 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
             let answer = try http("POST", port: port, "/v1/models/demo:predict", body: body)
             #expect(answer.status == 200 && answer.headers["x-model-version"] == "1.0.0")
         }
-        Thread.sleep(forTimeInterval: 0.5)
-        let metrics = try http("GET", port: port, "/metrics").text
-        #expect(metrics.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="true"}"#), "\(metrics)")
+        let agreedSeries = #"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="true"}"#
+        var metrics = try http("GET", port: port, "/metrics").text
+        _ = try eventually {
+            metrics = try http("GET", port: port, "/metrics").text
+            return metricValue(metrics, agreedSeries) == 10
+        }
+        #expect(metrics.contains(agreedSeries), "\(metrics)")
         #expect(!metrics.contains(#"agreed="false""#), "\(metrics)")
         // A candidate that answers otherwise (1.1.0 says 0 for x == 3): the client still gets
         // 1.0.0's answer, and the disagreement is counted.
@@ -413,8 +437,12 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(try http("POST", port: port, "/v2/models/demo/versions/1.1.0/infer", json: ["inputs": [
             ["name": "x", "datatype": "FP64", "shape": [1], "data": [3]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
         ]]).text.contains(#""data":[0]"#), "the candidate should disagree")
-        Thread.sleep(forTimeInterval: 0.5)
-        let afterDisagreeing = try http("GET", port: port, "/metrics").text
+        let disagreedSeries = #"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"}"#
+        var afterDisagreeing = try http("GET", port: port, "/metrics").text
+        _ = try eventually {
+            afterDisagreeing = try http("GET", port: port, "/metrics").text
+            return metricValue(afterDisagreeing, disagreedSeries) == 5
+        }
         #expect(afterDisagreeing.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"} 5"#), "\(afterDisagreeing)")
         #expect(afterDisagreeing.contains(#"mf_shadow_duration_seconds_count{model="demo",candidate="1.1.0"}"#))
         // A request routed to a version that is then unloaded is still answered by it: the head
@@ -425,14 +453,16 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         ]])
         let slowClient = try HTTPConnection(port: port)
         try slowClient.send(raw: Data("POST /v2/models/demo/versions/1.1.0/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(v2Body.count)\r\n\r\n".utf8))
-        Thread.sleep(forTimeInterval: 0.3)
+        let inFlightSeries = #"mf_requests_in_flight{model="demo",version="1.1.0"}"#
+        #expect(try eventually { metricValue(try http("GET", port: port, "/metrics").text, inFlightSeries) == 1 }, "the head was never routed")
         nonisolated(unsafe) var unloaded: HTTPAnswer?
         let unloading = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             unloaded = try? http("DELETE", port: port, "/admin/models/demo/versions/1.1.0", headers: auth)
             unloading.signal()
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        // Once 1.1.0 has left the routing table (the unload waits for the request), the body.
+        #expect(try eventually { try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404 }, "1.1.0 was never unloaded")
         try slowClient.send(raw: v2Body)
         let late = try slowClient.receive()
         unloading.wait()
@@ -516,26 +546,23 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
 
         // Workers that die while idle and cannot start again: not ready. (First the worker that
         // replaces the hung one is up: while it starts, no worker is alive.)
-        let replaced = Date().addingTimeInterval(20)
-        while try http("GET", port: port, "/v2/health/ready").status != 200, Date() < replaced { Thread.sleep(forTimeInterval: 0.1) }
+        _ = try eventually { try http("GET", port: port, "/v2/health/ready").status == 200 }
         #expect(try http("GET", port: port, "/v2/health/ready").status == 200)
         #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
         for pid in server.workers { kill(pid, SIGKILL) }
         var ready = try http("GET", port: port, "/v2/health/ready")
-        let deadline = Date().addingTimeInterval(20)
-        while ready.status == 200, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
+        _ = try eventually {
             ready = try http("GET", port: port, "/v2/health/ready")
+            return ready.status != 200
         }
         #expect(ready.status == 503 && ready.text == #"{"ready":false}"#, "\(ready.status) \(ready.text)")
         #expect(try http("GET", port: port, "/v2/models/demo/ready").text.contains(#""ready":false"#))
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 1, "kind": "a"]])).status == 503)
         // Once a worker can start, the version is ready again without a request to wake it.
         try FileManager.default.removeItem(atPath: flag)
-        let recovered = Date().addingTimeInterval(20)
-        while ready.status != 200, Date() < recovered {
-            Thread.sleep(forTimeInterval: 0.2)
+        _ = try eventually {
             ready = try http("GET", port: port, "/v2/health/ready")
+            return ready.status == 200
         }
         #expect(ready.status == 200, "\(ready.status) \(ready.text)")
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]])).status == 200)
@@ -619,11 +646,9 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         try fixture.git(["add", "-A"])
         try fixture.git(["commit", "-q", "-m", "A/B test 1.0.0 against 1.1.0"])
         var seen: [String: String] = [:]
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        _ = try eventually(within: 30) {
             seen = try versions()
-            if Set(seen.values) == ["1.0.0", "1.1.0"] { break }
-            Thread.sleep(forTimeInterval: 0.5)
+            return Set(seen.values) == ["1.0.0", "1.1.0"]
         }
         #expect(Set(seen.values) == ["1.0.0", "1.1.0"], "\(seen)")
         // (That pass may have straddled the moment the policy was set; from now on it holds.)
@@ -632,9 +657,8 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
 
         try fixture.git(["rm", "-q", ".mf/traffic.yaml"])
         try fixture.git(["commit", "-q", "-m", "end the A/B test"])
-        let ended = Date().addingTimeInterval(30)
-        while Date() < ended, (try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] != ["1.1.0"] {
-            Thread.sleep(forTimeInterval: 0.5)
+        _ = try eventually(within: 30) {
+            (try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"]
         }
         #expect(Set(try versions().values) == ["1.1.0"])
         #expect((try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"])
@@ -703,12 +727,15 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
                 }
             }
         }
-        Thread.sleep(forTimeInterval: 1)
+        // The clients are under way (a few answers each) before the release; and go on for a
+        // few more answers once the new version serves.
+        func answered() -> Int { tally.lock.withLock { tally.statuses.values.reduce(0, +) } }
+        #expect(eventually { answered() >= 20 }, "the clients got no answers")
         try fixture.git(["tag", "-a", "-m", "release", "v1.1.0", "master"])
         #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !tally.lock.withLock({ tally.versions.contains("1.1.0") }) { Thread.sleep(forTimeInterval: 0.2) }
-        Thread.sleep(forTimeInterval: 1)
+        #expect(eventually(within: 60) { tally.lock.withLock { tally.versions.contains("1.1.0") } }, "1.1.0 never answered")
+        let atSwap = answered()
+        #expect(eventually { answered() >= max(atSwap + 20, 60) }, "the clients stopped getting answers after the swap")
         tally.lock.withLock { tally.stop = true }
         group.wait()
         let statuses = tally.lock.withLock { tally.statuses }
@@ -716,7 +743,11 @@ func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.
         #expect(statuses.keys.sorted() == [200], "answers by status: \(statuses)")
         #expect((statuses[200] ?? 0) > 50, "\(statuses)")
         // The old version was drained and unloaded.
-        let metadata = try http("GET", port: port, "/v2/models/demo").json() as? [String: Any]
+        var metadata: [String: Any]?
+        _ = try eventually {
+            metadata = try http("GET", port: port, "/v2/models/demo").json() as? [String: Any]
+            return metadata?["versions"] as? [String] == ["1.1.0"]
+        }
         #expect(metadata?["versions"] as? [String] == ["1.1.0"], "\(String(describing: metadata))")
         #expect(server.stop() == 0)
     }

@@ -25,10 +25,19 @@ public final class WorkerClient: @unchecked Sendable {
     private let logFile: FileHandle?
     /// Signalled when the worker's stderr has been read to its end.
     private let logDone = DispatchSemaphore(value: 0)
+    /// The time limits of the pending calls: one Dispatch timer, set for the earliest deadline,
+    /// not a task (the cooperative pool may be busy, and a limit must fire however busy it is)
+    /// and not a timer per call (arming one wakes Dispatch's manager thread, on every call).
+    /// (Made once the worker has started: Dispatch refuses to free a timer never activated.)
+    private let limits: any DispatchSourceTimer
+    /// When `limits` fires next (`distantFuture`: it is not set).
+    private var limitsDeadline = DispatchTime.distantFuture
 
     private struct Pending {
         var method: String
         var continuation: CheckedContinuation<JSONValue, any Error>
+        var deadline: DispatchTime
+        var seconds: Double
     }
 
     /// Starts a worker. `log` receives its stderr (and is kept in part for error messages).
@@ -43,10 +52,14 @@ public final class WorkerClient: @unchecked Sendable {
         } else {
             logFile = nil
         }
+        limits = DispatchSource.makeTimerSource(queue: .global())
+        limits.setEventHandler { [weak self] in self?.expire() }
+        limits.activate()
         startReading()
     }
 
     deinit {
+        limits.cancel()
         process.stop(grace: 0)
         try? logFile?.close()
     }
@@ -80,25 +93,17 @@ public final class WorkerClient: @unchecked Sendable {
         } catch {
             throw .protocolViolation(method: method, line: "cannot encode the request: \(error)")
         }
-        // The time limit runs on a Dispatch timer, not a task: the cooperative pool may be busy
-        // (it has one thread per core), and a limit must fire however busy it is.
-        let timer = DispatchWorkItem { [weak self] in
-            guard let self else { return }
-            // Only if this very call is still unanswered: an answer may have arrived while the
-            // waiting task had no thread to resume on.
-            if lock.withLock({ pending[id] != nil }) { fail(.timedOut(method: method, seconds: seconds)) }
-        }
-        defer { timer.cancel() }
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 let failure: WorkerError? = lock.withLock {
                     if let broken { return brokenError(broken, method: method) }
-                    pending[id] = Pending(method: method, continuation: continuation)
+                    // The clock starts once the call is registered, so the limit always finds it.
+                    let deadline = DispatchTime.now() + seconds
+                    pending[id] = Pending(method: method, continuation: continuation, deadline: deadline, seconds: seconds)
+                    if deadline < limitsDeadline { setLimits(deadline) }
                     return nil
                 }
                 if let failure { return continuation.resume(throwing: failure) }
-                // The clock starts once the call is registered, so the timer always finds it.
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
                 if !writeAll(line) {
                     // The worker has gone (or is going): give the waiter a moment to say how.
                     waitForLastWords()
@@ -143,6 +148,26 @@ public final class WorkerClient: @unchecked Sendable {
     private func waitForLastWords() {
         _ = process.waitForExit(seconds: 2)
         if logDone.wait(timeout: .now() + 1) == .success { logDone.signal() }
+    }
+
+    /// Sets `limits` to fire at `deadline` (under `lock`, so settings are never reordered).
+    private func setLimits(_ deadline: DispatchTime) {
+        limitsDeadline = deadline
+        limits.schedule(deadline: deadline, leeway: .milliseconds(1))
+    }
+
+    /// `limits` fired: a call past its time limit (only one still unanswered: an answer may have
+    /// arrived while the waiting task had no thread to resume on) breaks the worker; else the
+    /// timer is set for the next deadline.
+    private func expire() {
+        let now = DispatchTime.now()
+        let late: Pending? = lock.withLock {
+            let late = pending.values.filter { $0.deadline <= now }.min { $0.deadline < $1.deadline }
+            limitsDeadline = .distantFuture
+            if let next = pending.values.map(\.deadline).filter({ $0 > now }).min() { setLimits(next) }
+            return late
+        }
+        if let late { fail(.timedOut(method: late.method, seconds: late.seconds)) }
     }
 
     /// Marks the worker broken (first reason wins), fails every pending call and stops it.
@@ -230,6 +255,8 @@ private struct LineReader {
     let descriptor: Int32
     private var buffer = Data()
     private var finished = false
+    /// What one read fills; kept, so a read does not allocate and clear 64 KiB.
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     init(descriptor: Int32) { self.descriptor = descriptor }
 
@@ -245,8 +272,7 @@ private struct LineReader {
                 defer { buffer.removeAll() }
                 return buffer
             }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = read(descriptor, &chunk, chunk.count)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 {
                 finished = true
