@@ -10,7 +10,7 @@
 # bundled by `mf demo`; Flask and BentoML (benchmarks/bentoml_service.py) load the very same
 # model.py and artifacts from the bundle.
 #
-# MF=/path/to/mf measures another build of mf (default: `swift build -c release --product mf`).
+# MF=/path/to/mf measures another build of mf (default: the one users install, scripts/build-release).
 # MF_BASELINE=/path/to/mf also measures that build, each load right after the same load of MF, so
 # a before/after pair comes from the same moment of a busy machine.
 set -euo pipefail
@@ -27,8 +27,7 @@ done
 scripts/setup
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo; $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 if [ -z "${MF:-}" ]; then
-  swift build -c release --product mf >&2
-  MF=$(swift build -c release --show-bin-path)/mf
+  MF=$(scripts/build-release)
 fi
 mf=$MF
 baseline=${MF_BASELINE:-}

@@ -90,7 +90,7 @@ final class ModelServer: Sendable {
         }
         router.get("/v2") { _, _ in
             jsonResponse(.ok, JSONValue.object([
-                "name": "model-factory", "version": "0.1.0", "extensions": ["binary_tensor_data"],
+                "name": "model-factory", "version": .string(factoryVersion), "extensions": ["binary_tensor_data"],
             ]))
         }
         router.get("/v2/models/{model}") { _, context in try self.metadata(context, version: nil) }
