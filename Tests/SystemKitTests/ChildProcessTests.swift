@@ -62,7 +62,7 @@ import Testing
         let script = "while [ ! -e '\(signal)' ]; do sleep 0.02; done"
         try await withThrowingTaskGroup(of: ChildProcess.Completion?.self) { group in
             for _ in 0..<waits {
-                group.addTask { try await ChildProcess(["/bin/sh", "-c", script]).run(timeLimit: .seconds(60)) }
+                group.addTask { try await ChildProcess(["/bin/sh", "-c", script]).run(timeLimit: .seconds(600)) }
             }
             group.addTask {
                 try await Task.sleep(for: .milliseconds(200))  // let every wait begin first
@@ -79,11 +79,13 @@ import Testing
         }
     }
 
+    /// The limits in these tests are far above what they need: they only turn a deadlock into
+    /// a failure (the whole suite at once on two cores keeps the pool busy for minutes).
     @Test func capturedOutputLargerThanAPipeBuffer() async throws {
         let size = 1_000_000
         let script = "head -c \(size) /dev/zero | tr '\\0' a; head -c \(size) /dev/zero | tr '\\0' b >&2"
         let completion = try await ChildProcess(["/bin/sh", "-c", script], output: .captured(limit: 2 * size), error: .captured(limit: 2 * size))
-            .run(timeLimit: .seconds(60))
+            .run(timeLimit: .seconds(600))
         #expect(completion.termination == .exited(0))
         #expect(completion.output.utf8.count == size && completion.output.allSatisfy { $0 == "a" })
         #expect(completion.errorOutput.utf8.count == size && completion.errorOutput.allSatisfy { $0 == "b" })
@@ -124,7 +126,7 @@ import Testing
         let folder = TemporaryDirectory("child-beat")
         let signal = folder.appending("go")
         let waiting = Task {
-            try await ChildProcess(["/bin/sh", "-c", "while [ ! -e '\(signal)' ]; do sleep 0.02; done"]).run(timeLimit: .seconds(60), heartbeat: heartbeat)
+            try await ChildProcess(["/bin/sh", "-c", "while [ ! -e '\(signal)' ]; do sleep 0.02; done"]).run(timeLimit: .seconds(600), heartbeat: heartbeat)
         }
         let deadline = ContinuousClock.now + .seconds(300)
         while beats.count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
