@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "ModelServer",
             dependencies: [
-                "ModelFactory", "Store", "ModelKit", "GitKit", .product(name: "Hummingbird", package: "hummingbird"),
+                "ModelFactory", "Store", "ModelKit", "GitKit", "SystemKit", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

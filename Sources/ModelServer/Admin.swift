@@ -3,6 +3,7 @@ internal import Hummingbird
 internal import HTTPTypes
 internal import ModelKit
 internal import ModelFactory
+internal import SystemKit
 
 /// The admin API, under `/admin`, for a caller holding the bearer token (`--admin-token`):
 /// the traffic policy of a model, and loading, promoting and unloading bundles.

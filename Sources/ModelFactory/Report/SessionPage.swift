@@ -1,6 +1,7 @@
 public import Foundation
 internal import Jinja
 public import Store
+internal import SystemKit
 
 /// A session as one self-contained HTML page (no scripts, no links out; styles and charts
 /// inline): what ran, step by step with timings and logs, the metrics, the gates, and a chart of

@@ -1,0 +1,11 @@
+import SystemKit
+import Testing
+
+@Suite struct ConstantTimeTests {
+    @Test func tokensCompareInConstantTimeAndExactly() {
+        #expect(constantTimeEqual(Array("Bearer abc".utf8), Array("Bearer abc".utf8)))
+        #expect(!constantTimeEqual(Array("Bearer abd".utf8), Array("Bearer abc".utf8)))
+        #expect(!constantTimeEqual(Array("Bearer ab".utf8), Array("Bearer abc".utf8)))
+        #expect(!constantTimeEqual([], Array("Bearer abc".utf8)))
+    }
+}
