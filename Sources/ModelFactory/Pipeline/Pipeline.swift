@@ -213,10 +213,6 @@ public struct Pipeline: Sendable {
         return command
     }
     var sessionsFolder: URL { home.appendingPathComponent("sessions") }
-
-    /// Store.swift's record ids still call this; it goes when the store moves to its own target
-    /// (and calls `HexDigest` there).
-    static func sha256(_ text: String) -> String { HexDigest.sha256(text) }
 }
 
 extension SessionReport: Encodable {
