@@ -8,11 +8,14 @@
 # bundle one more release whose session is recorded, against copying and hashing its files.
 #
 #   benchmarks/reconcile.sh [--runs 20]
+#
+# MF=/path/to/mf times another build of mf (default: the one users install, scripts/build-release);
+# run it twice back to back to compare two builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20
 [ "${1:-}" = "--runs" ] && runs=$2
-mf=$(scripts/build-release)
+mf=${MF:-$(scripts/build-release)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export MF_HOME="$work/home"
