@@ -99,7 +99,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var commit: String
     /// The hex ID of that commit's Git tree: the exact files the model was built from.
     public var tree: String
-    /// The ID of the training session whose artifacts and metrics the bundle holds.
+    /// The ID of the passed session the bundle was made from (its artifacts, or those of the session it reused).
     public var session: String
     /// The model's runtime, as model.yaml states it: `swift`, `python` or `command`.
     public var runtime: String

@@ -16,13 +16,13 @@ public struct BundleResult: Sendable, Encodable {
     public let ref: String
     /// The full hex ID of the Git commit the bundle was built from.
     public let commit: String
-    /// The ID of the training session whose artifacts the bundle holds.
+    /// The ID of the passed session the bundle was made from (its artifacts, or those of the session it reused).
     public let session: String
     /// The bundle folder's path, `$MF_HOME/bundles/<model>/<version>`.
     public let path: String
     /// The path of the bundle's archive, `<model>-<version>.tar.gz` beside its folder.
     public let archive: String
-    /// The SHA-256 of that archive as lowercase hex: what `published` checks a bundle against.
+    /// The SHA-256 of that archive as lowercase hex: what `BundleVerifier.verify(_:published:)` checks a bundle against.
     public let sha256: String
     /// False when the bundle existed already (bundles are never made twice).
     public let created: Bool
