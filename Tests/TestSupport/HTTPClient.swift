@@ -2,17 +2,24 @@ public import Foundation
 
 /// An HTTP/1.1 answer.
 public struct HTTPAnswer: Sendable {
+    /// The status code of the status line (200, 404).
     public var status: Int
     /// Header names in lower case.
     public var headers: [String: String]
+    /// The body as received, chunked encoding undone; empty for HEAD, 204 and 304.
     public var body: Data
 
+    /// The body as UTF-8 text (invalid bytes replaced), for comparing with what a test expects.
     public var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body parsed as JSON (a bare number or string too), as Foundation objects; throws when it is not JSON.
     public func json() throws -> Any { try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
 }
 
+/// Why the client could not connect, send or read an answer (a closed socket, a bad status line).
 public struct HTTPClientError: Error, CustomStringConvertible {
+    /// What went wrong, with the system's errno where there is one.
     public var description: String
+    /// An error saying `description`.
     public init(description: String) { self.description = description }
 }
 
@@ -23,6 +30,7 @@ public final class HTTPConnection {
     private var descriptor: Int32
     private var buffer = Data()
 
+    /// Connects to `host`:`port` over TCP; a read waiting longer than `timeout` seconds fails.
     public init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw HTTPClientError(description: "socket: errno \(errno)") }

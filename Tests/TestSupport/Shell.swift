@@ -2,16 +2,23 @@ public import Foundation
 
 /// What a finished process said.
 public struct ProcessResult: Sendable {
+    /// The exit status, or the signal's number when `signalled`.
     public var status: Int32
     /// True when the process ended by a signal (a crash), not by exiting.
     public var signalled: Bool
+    /// Everything the process wrote to standard output, as UTF-8 text.
     public var stdout: String
+    /// Everything the process wrote to standard error, as UTF-8 text.
     public var stderr: String
 }
 
+/// A command the test ran failed (did not exit 0): what it was, and what it said.
 public struct CommandFailed: Error, CustomStringConvertible {
+    /// The command as run, for the message (`git commit -q -m first`).
     public var command: String
+    /// How the command ended and what it wrote.
     public var result: ProcessResult
+    /// The failure as a test's message shows it: the command, its status and its standard error.
     public var description: String { "\(command) exited \(result.status): \(result.stderr)" }
 }
 
@@ -84,7 +91,9 @@ public func gitEnvironment(home: String) -> [String: String] {
 
 /// A repository built with the real `git` command, as users make them.
 public final class GitFixture: @unchecked Sendable {
+    /// The temporary folder that holds the repository; removed with the fixture.
     public let directory: TemporaryDirectory
+    /// The repository's path: its work tree, or the repository itself when bare.
     public let path: String
     private var tick = 0
 

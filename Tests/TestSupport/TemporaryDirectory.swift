@@ -2,8 +2,10 @@ import Foundation
 
 /// A folder of its own for one test, removed when the value goes away.
 public final class TemporaryDirectory: @unchecked Sendable {
+    /// The folder's absolute path, with symbolic links resolved.
     public let path: String
 
+    /// Makes a new empty folder named `mf-<label>-<random>` in the system's temporary folder.
     public init(_ label: String = "test") {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("mf-\(label)-\(UUID().uuidString.prefix(8))")

@@ -5,19 +5,29 @@ internal import CZlib
 /// fixed (0, no names), modes reduced to 0644/0755, and a gzip header without a time, so the
 /// same files give the same bytes on every machine and every run.
 public enum Archive {
+    /// Why a folder could not be read or archived, or an archive could not be read.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The file, folder or archive entry concerned; empty when the failure is zlib's own.
         public let path: String
+        /// What went wrong, as a user reads it (`the file cannot be read`).
         public let problem: String
+        /// The failure as a user reads it: the path, then the problem.
         public var description: String { "\(path): \(problem)" }
     }
 
     /// One entry of an archive.
     public struct Entry: Sendable, Equatable {
+        /// What the entry is: a regular file, a folder, or a symbolic link (never followed).
         public enum Kind: Sendable, Equatable { case file, folder, symlink }
+        /// The entry's path relative to the archived folder, with `/` between names.
         public var path: String
+        /// Whether the entry is a file, a folder or a symbolic link.
         public var kind: Kind
+        /// Whether a file has any execute bit (archived as 0755, else 0644); true for folders, false for links.
         public var executable: Bool
+        /// A file's bytes; empty for a folder or a link.
         public var contents: Data
+        /// Where a symbolic link points, as written in the link; empty for a file or a folder.
         public var linkTarget: String
     }
 

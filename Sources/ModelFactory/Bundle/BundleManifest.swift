@@ -8,19 +8,30 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     /// A regular file; or a symbolic link, whose `link` is its target and whose size and
     /// digest are the target's text.
     public struct File: Codable, Sendable, Equatable {
+        /// The file's path inside the bundle, relative to its root (`artifacts/model.bin`).
         public var path: String
+        /// The file's size in bytes (for a link, of its target's text).
         public var size: Int
+        /// The SHA-256 of the file's bytes (for a link, of its target's text), as lowercase hex.
         public var sha256: String
+        /// Where the symbolic link points, as written in the link; nil for a regular file.
         public var link: String?
     }
 
+    /// One field of the model's input or output schema, as model.yaml declares it.
     public struct Field: Codable, Sendable, Equatable {
+        /// The field's key in an instance or a prediction.
         public var name: String
+        /// The type its value must have: `double`, `int`, `string` or `bool`.
         public var type: String
+        /// The smallest value allowed (inclusive) for a number field; nil for no lower bound.
         public var min: Double?
+        /// The largest value allowed (inclusive) for a number field; nil for no upper bound.
         public var max: Double?
+        /// The values a string field may take; nil for any.
         public var values: [String]?
 
+        /// Writes the field with the bounds and values it has, leaving out those that are nil.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(name, forKey: .name)
@@ -31,8 +42,11 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// What the model takes and what it answers, as model.yaml's `schema` states it.
     public struct Schema: Codable, Sendable, Equatable {
+        /// The fields of an instance the model is asked to predict for.
         public var inputs: [Field]
+        /// The fields of a prediction the model answers with.
         public var outputs: [Field]
     }
 
@@ -42,6 +56,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public struct Gate: Codable, Sendable, Equatable {
         /// The gate as the manifest states it (`auc >= 0.75`).
         public var gate: String
+        /// Whether the measured value met the gate.
         public var passed: Bool
         /// The gate with what was measured (`auc >= 0.75: 0.83`).
         public var detail: String
@@ -53,6 +68,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             detail = result.detail
         }
 
+        /// Reads a gate in either form: `{gate, passed, detail}`, or the detail alone of an older bundle.
         public init(from decoder: any Decoder) throws {
             if let detail = try? decoder.singleValueContainer().decode(String.self) {
                 gate = detail.range(of: ": ").map { String(detail[..<$0.lowerBound]) } ?? detail
@@ -71,15 +87,21 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 
     /// The format of this file.
     public var format = 1
+    /// The model's name, as model.yaml states it.
     public var model: String
+    /// The model's version: the tag's for a release, a pre-release version for a branch head.
     public var version: String
     /// The release tag; absent for a pre-release bundle of a branch head (staging).
     public var tag: String?
     /// The ref the bundle was made from: `refs/tags/v1.2.0` or `refs/heads/development`.
     public var ref: String
+    /// The full hex ID of the Git commit the bundle was built from.
     public var commit: String
+    /// The hex ID of that commit's Git tree: the exact files the model was built from.
     public var tree: String
+    /// The ID of the passed session the bundle was made from (its artifacts, or those of the session it reused).
     public var session: String
+    /// The model's runtime, as model.yaml states it: `swift`, `python` or `command`.
     public var runtime: String
     /// How to start a worker, from the bundle's `plugin/` folder.
     public var run: [String]
@@ -88,14 +110,18 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var systemPackages: [String]? = nil
     /// The worker protocol the plugin speaks.
     public var interface = "mf-worker/1 (JSON-RPC 2.0, one message per line on stdio)"
+    /// The versions of the tools the model was built with, by tool (`python`, `swift`), as each reports it.
     public var toolchain: SortedMap<String>
+    /// The model's input and output fields, copied from model.yaml.
     public var schema: Schema
     /// The evaluation metrics of the session.
     public var metrics: SortedMap<Double>
     /// Each gate as the session checked it.
     public var gates: [Gate]
+    /// Every file and link of the bundle but `bundle.json` itself, sorted by path.
     public var files: [File]
 
+    /// The manifest's name, at the root of every bundle folder and archive.
     public static let fileName = "bundle.json"
 
     /// Every file and link among `entries` but `bundle.json`, with size and SHA-256, by path.
@@ -110,8 +136,10 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 /// A string-keyed map that encodes its keys in sorted order, so the same map gives the same JSON
 /// bytes in every process (Swift's dictionaries iterate in a per-process order).
 public struct SortedMap<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    /// The entries, by key.
     public var values: [String: Value]
 
+    /// A map of `values`.
     public init(_ values: [String: Value]) { self.values = values }
 
     struct Key: CodingKey {
@@ -121,6 +149,7 @@ public struct SortedMap<Value: Codable & Sendable & Equatable>: Codable, Sendabl
         init?(intValue: Int) { nil }
     }
 
+    /// Reads a JSON object into a map, whatever the order of its keys.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         var values: [String: Value] = [:]
@@ -128,6 +157,7 @@ public struct SortedMap<Value: Codable & Sendable & Equatable>: Codable, Sendabl
         self.values = values
     }
 
+    /// Writes the map as a JSON object with its keys in sorted order.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         for key in values.keys.sorted() { try container.encode(values[key]!, forKey: Key(stringValue: key)) }
@@ -139,8 +169,11 @@ public struct BundleDifference: Sendable, Equatable, Encodable, CustomStringConv
     /// `unpublished`: every file matches bundle.json, but the bundle is not the one the factory
     /// published (bundle.json itself, or a file's mode, was changed).
     public enum Kind: String, Sendable, Encodable { case changed, missing, extra, unpublished }
+    /// How the file differs: changed, missing, extra, or (for the whole bundle) not the one published.
     public var kind: Kind
+    /// The file's path inside the bundle (`bundle.json` for `unpublished`).
     public var path: String
+    /// The difference as a user reads it: the path, then how it differs.
     public var description: String {
         switch kind {
         case .changed: "\(path): its contents differ from bundle.json"
@@ -151,6 +184,7 @@ public struct BundleDifference: Sendable, Equatable, Encodable, CustomStringConv
     }
 }
 
+/// Checks that a bundle on disk is what its manifest, and the factory, say it is.
 public enum BundleVerifier {
     /// Checks a bundle folder or `.tar.gz` against its `bundle.json`: every listed file present
     /// with its size and SHA-256, and nothing else. With `published`, the SHA-256 of the archive
@@ -204,6 +238,7 @@ public enum BundleVerifier {
     }
 }
 
+/// Why a bundle could not be made or read: the errors of bundling and verifying.
 public enum BundleError: Error, Sendable, CustomStringConvertible {
     case notABundle(path: String, reason: String)
     case notAVersionTag(String)
@@ -225,6 +260,7 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
         return .notABundle(path: path, reason: "it cannot be read (\(reason.prefix(1).lowercased() + reason.dropFirst()))")
     }
 
+    /// The error as a user reads it: what failed and why, with the model, tag or path concerned.
     public var description: String {
         switch self {
         case .notABundle(let path, let reason): "\(path) is not a bundle: \(reason)"

@@ -6,16 +6,23 @@ internal import SystemKit
 
 /// What `mf bundle` made (or found already made) for one model.
 public struct BundleResult: Sendable, Encodable {
+    /// The model's name, as its model.yaml states it.
     public let model: String
+    /// The model's version: the tag's for a release, a pre-release version for a branch head.
     public let version: String
     /// The release tag; nil for a pre-release bundle of a branch head.
     public let tag: String?
     /// The ref it was made from (`refs/tags/v1.2.0`, `refs/heads/development`).
     public let ref: String
+    /// The full hex ID of the Git commit the bundle was built from.
     public let commit: String
+    /// The ID of the passed session the bundle was made from (its artifacts, or those of the session it reused).
     public let session: String
+    /// The bundle folder's path, `$MF_HOME/bundles/<model>/<version>`.
     public let path: String
+    /// The path of the bundle's archive, `<model>-<version>.tar.gz` beside its folder.
     public let archive: String
+    /// The SHA-256 of that archive as lowercase hex: what `BundleVerifier.verify(_:published:)` checks a bundle against.
     public let sha256: String
     /// False when the bundle existed already (bundles are never made twice).
     public let created: Bool
@@ -26,6 +33,7 @@ public struct BundleResult: Sendable, Encodable {
             session: record.sessionId, path: record.path, archive: record.archive, sha256: record.sha256, created: created)
     }
 
+    /// A result of each part, as `mf bundle` reports it.
     public init(
         model: String, version: String, tag: String?, ref: String, commit: String, session: String, path: String, archive: String,
         sha256: String, created: Bool
@@ -42,6 +50,7 @@ public struct BundleResult: Sendable, Encodable {
         self.created = created
     }
 
+    /// Writes every field, `tag` as null when absent, so a report always has the same keys.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(model, forKey: .model)
@@ -131,10 +140,12 @@ struct BundleContents {
 /// assembled aside and renamed into place, so a reader sees all of it or nothing, and an
 /// existing bundle is never overwritten.
 public struct Bundler: Sendable {
+    /// The pipeline that builds and trains what a bundle needs, with its store and `$MF_HOME`.
     public let pipeline: Pipeline
     /// What a session the bundler has to run is marked with.
     public var trigger = Trigger.bundle
 
+    /// A bundler writing into `pipeline`'s home and recording in its store.
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
     var bundlesFolder: URL { pipeline.home.appendingPathComponent("bundles") }

@@ -8,6 +8,7 @@ internal import SystemKit
 public struct RunnableBundle: Sendable {
     /// The bundle's folder.
     public let folder: URL
+    /// The bundle's `bundle.json`, verified against the bundle's files.
     public let manifest: BundleManifest
     /// The bundle's `model.yaml`: schema and examples.
     public let model: Manifest
@@ -18,7 +19,9 @@ public struct RunnableBundle: Sendable {
     /// The trained artifacts, for the worker's `load`.
     public let artifacts: URL
 
+    /// The model's name, from `bundle.json`.
     public var name: String { manifest.model }
+    /// The model's version, from `bundle.json`.
     public var version: String { manifest.version }
 
     /// How Python plugins find their packages.

@@ -49,9 +49,13 @@ public struct BuildRequest: Sendable {
 
 /// What one model's session came to.
 public struct SessionReport: Sendable {
+    /// The session as the store recorded it: its ID, commit, tree, status and failure.
     public var session: Session
+    /// The model's name, as its model.yaml states it.
     public var model: String
+    /// The steps the session ran (build, start, describe, train, evaluate, …), in order, with their outcomes.
     public var steps: [Step]
+    /// The metrics the model reported, of training and evaluation alike (see `split`).
     public var metrics: [Metric]
     /// Each gate with whether it held (`auc >= 0.75: 0.81`).
     public var gates: [GateResult]
@@ -71,12 +75,15 @@ public protocol BuildObserver: Sendable {
 /// tree and recipe, so an unchanged tree is built once; a tree and recipe whose session passed
 /// is not trained again either (unless `force`).
 public struct Pipeline: Sendable {
+    /// Where every session, step, metric and gate is recorded.
     public let store: any FactoryStore
+    /// The factory's home folder (`$MF_HOME`), which holds `builds/`, `sessions/` and `bundles/`.
     public let home: URL
     /// The ModelKit a Swift model is built against (this mf's own sources); nil when this mf
     /// has none, and then a model that depends on ModelKit fails to build with why.
     public let modelKit: ModelKitPackage?
 
+    /// A pipeline recording in `store` and building under `home`, with Swift models built against `modelKit`.
     public init(store: any FactoryStore, home: URL, modelKit: ModelKitPackage? = nil) {
         self.store = store
         self.home = home

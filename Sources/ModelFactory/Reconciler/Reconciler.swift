@@ -5,6 +5,7 @@ internal import SystemKit
 
 /// What one `mf reconcile` did.
 public struct ReconcileReport: Sendable, Encodable {
+    /// One thing the reconcile did or tried: a session run, a bundle made, an environment moved.
     public struct Action: Sendable, Encodable {
         /// `session`, `bundle` or `environment`.
         public var kind: String
@@ -12,13 +13,16 @@ public struct ReconcileReport: Sendable, Encodable {
         public var target: String
         /// `done`, or `failed` with the reason in `detail`.
         public var outcome: String
+        /// What came of it: the model and session (with its failure), the bundle's archive path, the environment's move (`fraud 1.1.0 -> 1.2.0`), or why it failed.
         public var detail: String
         /// The model and version a bundle or environment action is about.
         public var model: String?
+        /// The version that bundle or environment holds (for a session, the version of its commit, if any); nil when unknown.
         public var version: String?
         /// The ref a bundle was made from (`refs/tags/v1.2.0` for a release).
         public var ref: String?
 
+        /// An action of each part; `model`, `version` and `ref` are nil when they do not apply.
         public init(kind: String, target: String, outcome: String, detail: String, model: String? = nil, version: String? = nil, ref: String? = nil) {
             self.ref = ref
             self.kind = kind
@@ -44,7 +48,9 @@ public struct ReconcileReport: Sendable, Encodable {
         enum CodingKeys: String, CodingKey { case kind, target, outcome, detail, model, version, ref }
     }
 
+    /// What the reconcile did and tried, in the order it did it.
     public var actions: [Action] = []
+    /// Every environment of the repository as the store has it once the reconcile is done.
     public var environments: [EnvironmentRecord] = []
 
     /// The environments as `mf bundles --json` shows a bundle: a staging environment's missing
@@ -77,8 +83,10 @@ public struct ReconcileReport: Sendable, Encodable {
 /// so two at once do each piece of work once; everything it makes is published atomically, so a
 /// run killed at any moment is finished by the next.
 public struct Reconciler: Sendable {
+    /// The pipeline that runs the sessions, with the store and home folder the reconciler works in.
     public let pipeline: Pipeline
 
+    /// A reconciler that builds, bundles and records through `pipeline`.
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
     /// The triggers of sessions only a reconcile makes (under the repository's lock).
@@ -229,6 +237,7 @@ public struct EnvironmentStatus: Sendable, Encodable {
     /// Why current is not desired, when it is not.
     public var reason: String?
 
+    /// Every field, a missing one as `null`, so scripts find the same keys for every environment.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
@@ -244,10 +253,15 @@ public struct EnvironmentStatus: Sendable, Encodable {
 
 /// A release tag that has no bundle because its session failed.
 public struct UnbundledRelease: Sendable, Encodable {
+    /// The release tag with no bundle (`v1.2.0`, `fraud@1.2.0`).
     public var tag: String
+    /// The version the tag names.
     public var version: String
+    /// The model whose session failed, as its model.yaml names it.
     public var model: String
+    /// The ID of that failed session: the model's latest at the tag's commit.
     public var session: String
+    /// Why there is no bundle, as a user reads it: the session and its failure.
     public var reason: String
 }
 

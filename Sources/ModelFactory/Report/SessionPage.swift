@@ -7,6 +7,7 @@ internal import SystemKit
 /// inline): what ran, step by step with timings and logs, the metrics, the gates, and a chart of
 /// each evaluation metric across the model's releases.
 public struct SessionPage: Sendable {
+    /// The store the sessions, their steps, metrics and gates are read from.
     public let store: any FactoryStore
     /// The most of each log the page shows (its end).
     public var logLimit = 64 * 1024
@@ -189,7 +190,10 @@ public struct SessionPage: Sendable {
 
 /// A session's page could not be written: where, and why.
 public struct ReportError: Error, CustomStringConvertible, Sendable {
+    /// The file the page was to be written to.
     public var path: String
+    /// Why it could not be (`it is a folder; name a file`).
     public var reason: String
+    /// The error as a user reads it: where the report could not be written, and why.
     public var description: String { "cannot write the report to \(path): \(reason)" }
 }

@@ -12,6 +12,7 @@ public struct HookRunner: Sendable {
     /// with `--json`, so that the JSON stays clean).
     public var output: Int32
 
+    /// A runner of `.py` hooks with `python`, sending hooks' standard output to descriptor `output` (standard error by default).
     public init(python: String = "python3", output: Int32 = 2) {
         self.python = python
         self.output = output
@@ -29,6 +30,7 @@ public struct HookRunner: Sendable {
         }.map { folder.appendingPathComponent($0) }
     }
 
+    /// Runs every script of `hook` (`pre_gen_project`, `post_gen_project`) in `project`, in name order; the first that fails (not exit 0) stops the rest with `ScaffoldError.hookFailed`.
     public func run(
         _ hook: String, template: CookiecutterTemplate, project: URL, context: Value.Dictionary, environment: Jinja.Environment
     ) async throws(ScaffoldError) {

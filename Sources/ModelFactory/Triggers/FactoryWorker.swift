@@ -16,7 +16,9 @@ public protocol FactoryWorkerObserver: Sendable {
 /// sends the notifications. `stop()` (SIGTERM) ends it gracefully: no new job is taken, and the
 /// jobs in hand are finished.
 public final class FactoryWorker: Sendable {
+    /// How the worker runs: how many repositories at once, its lease and poll times, when it ends, and where it notifies.
     public struct Options: Sendable {
+        /// How many repositories the worker reconciles at once (one job per repository at a time).
         public var concurrency = 2
         /// Seconds a job is held without renewal; a dead worker's job is taken up this long after.
         public var lease: TimeInterval = 60
@@ -25,19 +27,25 @@ public final class FactoryWorker: Sendable {
         public var poll: TimeInterval = 1
         /// End when no job is queued or running (for cron jobs and tests).
         public var untilIdle = false
+        /// Where to send notifications after each job; nil to send none.
         public var notifier: Notifier?
 
+        /// The defaults: two repositories at once, a 60 s lease, a 1 s poll, running until stopped, no notifications.
         public init() {}
     }
 
+    /// The pipeline the reconciler runs through, with the store and home folder the worker works in.
     public let pipeline: Pipeline
+    /// The queue of jobs the worker takes from (filled by hooks and the webhook).
     public let queue: JobQueue
+    /// How the worker runs, fixed when it is made.
     public let options: Options
     /// Who this worker is in the queue's leases: host, process and a random part.
     public let identity: String
     private let observer: (any FactoryWorkerObserver)?
     private let stopping = Mutex(false)
 
+    /// A worker taking jobs from `queue` and reconciling through `pipeline`, telling `observer` what happens.
     public init(pipeline: Pipeline, queue: JobQueue, options: Options, observer: (any FactoryWorkerObserver)? = nil) {
         self.pipeline = pipeline
         self.queue = queue

@@ -11,6 +11,7 @@ public enum Forge: String, Sendable, Encodable, CaseIterable {
 
 /// A push, as a forge's webhook describes it.
 public struct PushEvent: Sendable, Equatable {
+    /// The forge that sent the delivery, known by its event header.
     public var forge: Forge
     /// The forge's id of this delivery (the same on a redelivery), when it sends one.
     public var delivery: String?
@@ -18,6 +19,7 @@ public struct PushEvent: Sendable, Equatable {
     public var repository: String
     /// Where to fetch it from, as the forge says.
     public var cloneURL: String?
+    /// The refs the push moved (`refs/heads/development`, `refs/tags/v1.2.0`): one per delivery, the payload's `ref`.
     public var refs: [String]
 }
 
@@ -32,6 +34,7 @@ public enum WebhookError: Error, CustomStringConvertible, Equatable {
     /// The repository could not be fetched: 502 (the forge may redeliver).
     case fetchFailed(String)
 
+    /// Why the delivery was refused, as the forge's delivery log shows it.
     public var description: String {
         switch self {
         case .unauthorized(let why): why
@@ -41,6 +44,7 @@ public enum WebhookError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The HTTP status the endpoint answers with for this refusal.
     public var status: Int {
         switch self {
         case .unauthorized: 401
@@ -62,6 +66,7 @@ public enum WebhookError: Error, CustomStringConvertible, Equatable {
 public struct WebhookVerifier: Sendable {
     let secret: [UInt8]
 
+    /// A verifier of deliveries signed with, or carrying, `secret`: the webhook secret set on the forge.
     public init(secret: String) { self.secret = Array(secret.utf8) }
 
     /// The push in a delivery; nil for an event that is not a push (a ping), which needs nothing
@@ -165,8 +170,10 @@ public struct WebhookVerifier: Sendable {
 /// Local bare mirrors of remote repositories under `$MF_HOME/mirrors/`, fetched through the git
 /// layer: what the factory reconciles when the repository lives on a forge.
 public struct Mirrors: Sendable {
+    /// The folder the mirrors are kept in, `$MF_HOME/mirrors`.
     public let folder: URL
 
+    /// The mirrors of the factory whose home folder is `home`.
     public init(home: URL) { folder = home.appendingPathComponent("mirrors") }
 
     /// The mirror of the repository a forge calls `name` (`team/churn` → `mirrors/team/churn.git`).
@@ -244,13 +251,18 @@ public struct Mirrors: Sendable {
 
 /// What the webhook endpoint answers: an HTTP status and a JSON body.
 public struct WebhookAnswer: Sendable, Encodable {
+    /// The HTTP status: 200 (ignored or duplicate), 202 (queued or merged), 4xx or 5xx (refused).
     public var status: Int
     /// `queued`, `merged`, `duplicate`, `ignored`, or `refused`.
     public var outcome: String
+    /// The job that does the work (new, merged into, or queued by the first delivery of a duplicate); nil when none is known (ignored, refused, a duplicate seen before fetching).
     public var job: Int64?
+    /// The repository: the mirror's location as the store names it once fetched, the forge's name for a duplicate; nil when unknown.
     public var repository: String?
+    /// Why the delivery was refused, as a user reads it; nil when it was not.
     public var error: String?
 
+    /// An answer of each part; `job`, `repository` and `error` are nil where they do not apply.
     public init(status: Int, outcome: String, job: Int64? = nil, repository: String? = nil, error: String? = nil) {
         self.status = status
         self.outcome = outcome
@@ -263,14 +275,18 @@ public struct WebhookAnswer: Sendable, Encodable {
 /// The webhook endpoint's logic, without HTTP: verify, skip what was seen, fetch the mirror,
 /// enqueue.
 public struct WebhookReceiver: Sendable {
+    /// Checks each delivery's signature or token and reads the push it carries.
     public let verifier: WebhookVerifier
+    /// The queue the pushes are added to, as jobs for the worker; it also remembers deliveries seen.
     public let queue: JobQueue
+    /// The local mirrors a pushed repository is fetched into before its job is queued.
     public let mirrors: Mirrors
     /// The repositories served, by forge name → fetch URL (any URL or path git takes). Empty: any
     /// repository a verified delivery names, fetched from the network URL the forge gives into
     /// `mirrors/FORGE/NAME.git`.
     public let remotes: [String: String]
 
+    /// A receiver of deliveries checked by `verifier`, fetched into `mirrors` and queued on `queue`; `remotes` limits it to those repositories.
     public init(verifier: WebhookVerifier, queue: JobQueue, mirrors: Mirrors, remotes: [String: String] = [:]) {
         self.verifier = verifier
         self.queue = queue
@@ -284,6 +300,7 @@ public struct WebhookReceiver: Sendable {
             || (lowered.range(of: #"^[a-z0-9._-]+@[a-z0-9.-]+:"#, options: .regularExpression) != nil)
     }
 
+    /// Answers one delivery: verifies it, skips a redelivery, fetches the mirror, and queues a job for the pushed refs. Never throws: a refusal is an answer with its status.
     public func receive(headers: [String: String], body: Data) async -> WebhookAnswer {
         do throws(WebhookError) {
             guard let push = try verifier.push(headers: headers, body: body) else {
