@@ -40,11 +40,16 @@ let package = Package(
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model
         // resolves it from the copy `mf` materialises (ModelKitPackage), never from here.
         .target(name: "ModelKit"),
-        // Child processes, file locks, file reads and SHA-256 digests: the operating-system
-        // helpers every other target uses (Foundation, swift-crypto and swift-subprocess only).
+        // libcurl's C API, loaded with dlopen when a request is made (`scripts/setup` installs
+        // libcurl4-openssl-dev for its header): `mf` starts without libcurl and its libraries.
+        .target(name: "CCurl"),
+        // Child processes, file locks, file reads, SHA-256 digests and HTTP requests: the
+        // operating-system helpers every other target uses (Foundation, swift-crypto,
+        // swift-subprocess and libcurl at run time only).
         .target(
             name: "SystemKit",
             dependencies: [
+                "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
@@ -105,7 +110,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && target.type != .plugin {
+for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CCurl" {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("InternalImportsByDefault"),

@@ -13,6 +13,8 @@ public enum SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     case cannotLock(path: String, reason: String)
     /// The file could not be opened or read; `code` is the `errno` value.
     case cannotRead(path: String, code: Int32)
+    /// An HTTP request got no answer (no connection, a time limit, no libcurl).
+    case httpFailed(url: String, reason: String)
 
     /// The sentence a user reads: what failed, why, where.
     public var description: String {
@@ -22,6 +24,7 @@ public enum SystemError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unsuccessful(let command, let termination): "'\(command.joined(separator: " "))' \(termination)"
         case .cannotLock(let path, let reason): "cannot lock \(path): \(reason)"
         case .cannotRead(let path, let code): "cannot read \(path): \(SystemError.reason(code))"
+        case .httpFailed(let url, let reason): "no answer from \(url): \(reason)"
         }
     }
 

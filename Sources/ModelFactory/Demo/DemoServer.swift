@@ -1,9 +1,6 @@
 public import Foundation
 internal import Synchronization
 internal import SystemKit
-#if canImport(FoundationNetworking)
-internal import FoundationNetworking
-#endif
 
 /// The end of the demo's story: `mf serve --follow production` as a user starts it, asked for
 /// predictions the way a user would (the `curl` lines it shows are the requests it sends), and
@@ -74,16 +71,9 @@ public final class DemoServer: Sendable {
 
     /// Sends `body` (JSON) to `path` with POST.
     public func post(_ path: String, json body: Data) async throws -> Answer {
-        var request = URLRequest(url: url.appendingPathComponent(path))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 30
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as? HTTPURLResponse
-        return Answer(
-            status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self),
-            version: http?.value(forHTTPHeaderField: "X-Model-Version"))
+        let answer = try await HTTPExchange.send(
+            HTTPExchange.Request(method: "POST", url: url.appendingPathComponent(path), json: body, timeout: 30, wantedHeader: "X-Model-Version"))
+        return Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self), version: answer.wantedValue)
     }
 
     /// What a client saw while the server swapped versions.
@@ -148,8 +138,8 @@ public final class DemoServer: Sendable {
 /// What the swap's client shares with the one watching it.
 private final class SwapClient: Sendable {
     let seen = Mutex(DemoServer.Swap(requests: 0, failed: 0, versions: [:]))
-    /// A flag, not task cancellation: Foundation's URLSession on Linux may never finish a
-    /// request whose task was cancelled while it ran (seen here: the demo hung).
+    /// A flag, not task cancellation: a request under way in libcurl is not cancelled; the
+    /// client stops between requests.
     let stopping = Mutex(false)
 }
 

@@ -1,8 +1,6 @@
 public import Foundation
-#if canImport(FoundationNetworking)
-internal import FoundationNetworking
 public import Store
-#endif
+internal import SystemKit
 
 /// Something a team wants to hear about after a job.
 public struct Notification: Sendable, Equatable, Encodable {
@@ -84,16 +82,15 @@ public struct Notifier: Sendable {
     }
 
     private func post(_ notification: Notification, to url: URL) async -> String? {
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try? JSONEncoder().encode(Payload(text: notification.text, mf: notification))
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            guard let status = (response as? HTTPURLResponse)?.statusCode else { return "no HTTP answer" }
-            return (200 ..< 300).contains(status) ? nil : "HTTP \(status)"
+            let body = try JSONEncoder().encode(Payload(text: notification.text, mf: notification))
+            let answer = try await HTTPExchange.send(HTTPExchange.Request(method: "POST", url: url, json: body, timeout: timeout))
+            return (200 ..< 300).contains(answer.status) ? nil : "HTTP \(answer.status)"
+        } catch let error as SystemError {
+            guard case .httpFailed(_, let reason) = error else { return error.description }
+            return reason
         } catch {
-            return error.localizedDescription
+            return String(describing: error)
         }
     }
 }
