@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "ModelKit", targets: ["ModelKit"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "ModelFactory", targets: ["ModelFactory"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
@@ -37,13 +40,27 @@ let package = Package(
         // The SDK a Swift model plugin links: Foundation only, so a plugin builds fast. A model
         // resolves it from the copy `mf` materialises (ModelKitPackage), never from here.
         .target(name: "ModelKit"),
-        // The framework: flow, manifest, worker client, and (later) pipeline, bundles, store,
-        // scaffold, reconciler.
+        // Child processes, file locks, file reads and SHA-256 digests: the operating-system
+        // helpers every other target uses (Foundation, swift-crypto and swift-subprocess only).
+        .target(
+            name: "SystemKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        // The factory's record, as every part sees it: the `FactoryStore` protocol, its records
+        // and `StoreError`. No database driver: an implementation sits beside it.
+        .target(name: "Store", dependencies: ["SystemKit"]),
+        // The default store, SQLite through GRDB: the only code that imports GRDB. (A
+        // PostgreSQL store will sit beside it, the only code that imports its driver.)
+        .target(name: "SQLiteStore", dependencies: ["Store", "SystemKit", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The framework: flow, manifest, worker client, pipeline, bundles, scaffold, reconciler,
+        // triggers; it talks to the store through `FactoryStore` and opens the default one.
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", "Jinja", "CZlib", .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "GitKit", "ModelKit", "Jinja", "CZlib", "SystemKit", "Store", "SQLiteStore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -51,7 +68,7 @@ let package = Package(
         .target(
             name: "ModelServer",
             dependencies: [
-                "ModelFactory", "ModelKit", "GitKit", .product(name: "Hummingbird", package: "hummingbird"),
+                "ModelFactory", "Store", "ModelKit", "GitKit", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -61,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "mf",
             dependencies: [
-                "ModelFactory", "ModelServer", "ModelKit", "Jinja", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelFactory", "Store", "ModelServer", "ModelKit", "Jinja", "SystemKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -70,15 +87,21 @@ let package = Package(
         // materialises for them (ModelKitPackage).
         // Temporary folders and `git` fixtures shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SystemKitTests", dependencies: ["SystemKit", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
-        .testTarget(name: "ModelFactoryTests", dependencies: ["ModelFactory", "ModelKit", "GitKit", "TestSupport"], exclude: ["make_binary_cases.py"]),
+        .testTarget(
+            name: "ModelFactoryTests", dependencies: ["ModelFactory", "Store", "SQLiteStore", "ModelKit", "GitKit", "SystemKit", "TestSupport"],
+            exclude: ["make_binary_cases.py"]),
+        // The SQLite store's own tests: its migrations, error mapping and change signal (GRDB
+        // only to open a second connection that holds a lock).
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["Store", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         .testTarget(
             name: "ModelServerTests",
             dependencies: ["ModelServer", "ModelFactory", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
-        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "TestSupport"]),
+        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),
     ]
 )
 

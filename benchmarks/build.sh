@@ -14,9 +14,7 @@ cd "$(dirname "$0")/.."
 runs=7
 [ "${1:-}" = "--runs" ] && runs=$2
 
-scripts/setup
-swift build -c release --product mf >&2
-mf=$(swift build -c release --show-bin-path)/mf
+mf=$(scripts/build-release)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 repo="$work/repo"

@@ -12,9 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20
 [ "${1:-}" = "--runs" ] && runs=$2
-scripts/setup
-swift build -c release --product mf >&2
-mf=$(swift build -c release --show-bin-path)/mf
+mf=$(scripts/build-release)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export MF_HOME="$work/home"

@@ -11,7 +11,7 @@
 #
 #   benchmarks/scaffold.sh [--runs 30]
 #
-# MF=/path/to/mf times another build of mf (default: `swift build -c release --product mf`).
+# MF=/path/to/mf times another build of mf (default: the one users install, scripts/build-release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=30
@@ -20,8 +20,7 @@ runs=30
 scripts/setup
 command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }; }
 if [ -z "${MF:-}" ]; then
-  swift build -c release --product mf >&2
-  MF=$(swift build -c release --show-bin-path)/mf
+  MF=$(scripts/build-release)
 fi
 mf=$MF
 cookiecutter=$PWD/.build-tools/venv/bin/cookiecutter

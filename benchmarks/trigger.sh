@@ -15,9 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 releases=5
 [ "${1:-}" = "--releases" ] && releases=$2
-scripts/setup >&2
-swift build -c release --product mf >&2
-mf=$(swift build -c release --show-bin-path)/mf
+mf=$(scripts/build-release)
 work=$(mktemp -d)
 export MF_HOME="$work/home"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null

@@ -12,7 +12,7 @@
 #
 #   benchmarks/versions.sh [--commits 25000] [--tags 5000] [--branches 2000] [--runs 20]
 #
-# MF=/path/to/mf times another build of mf (default: `swift build -c release --product mf`).
+# MF=/path/to/mf times another build of mf (default: the one users install, scripts/build-release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +30,7 @@ done
 command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }; }
 if [ -z "${MF:-}" ]; then
   scripts/setup
-  swift build -c release --product mf >&2
-  MF=$(swift build -c release --show-bin-path)/mf
+  MF=$(scripts/build-release)
 fi
 mf=$MF
 

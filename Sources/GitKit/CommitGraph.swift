@@ -21,11 +21,13 @@ public struct CommitGraph: Sendable {
     private var parentStart: [Int32] = [0]
     private var parentList: [Int32] = []
 
+    /// An empty graph, to be filled with the commits of a repository.
     public init() {}
 
     /// How many commits the graph holds.
     public var count: Int { ids.count }
 
+    /// Whether the graph holds the commit `id` (the commits read so far, not every commit in the repository).
     public func contains(_ id: ObjectID) -> Bool { index.find(id, in: ids) != nil }
 
     private func node(_ id: ObjectID) -> Int32? { index.find(id, in: ids) }
@@ -422,15 +424,7 @@ final class StopFlag: @unchecked Sendable {
 extension CommitGraph {
     /// The cache file's graph; nil when it is missing, damaged or of another version.
     static func readCache(_ file: URL) -> CommitGraph? {
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_size > 0, info.st_size < Int(Int32.max) else { return nil }
-        let size = Int(info.st_size)
-        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
-        defer { munmap(address, size) }
-        return CommitGraph(serialized: UnsafeRawBufferPointer(start: address, count: size))
+        MappedFile.with(file.path) { bytes in bytes.count < Int(Int32.max) ? CommitGraph(serialized: bytes) : nil } ?? nil
     }
 }
 
@@ -582,7 +576,7 @@ extension CommitGraph {
     static func gitCommitGraphCount(objectsDirectory: String) -> Int {
         var total = 0
         for layer in gitCommitGraphLayers(objectsDirectory: objectsDirectory) {
-            guard let count = withMapped(layer, { raw in GitGraphLayer(raw).map(\.count) }) ?? nil else { return 0 }
+            guard let count = MappedFile.with(layer, { raw in GitGraphLayer(raw).map(\.count) }) ?? nil else { return 0 }
             total += count
         }
         return total
@@ -597,7 +591,7 @@ extension CommitGraph {
         guard !layers.isEmpty else { return nil }
         var graph = CommitGraph()
         for layer in layers {
-            guard withMapped(layer, { raw in GitGraphLayer(raw).map { graph.append($0) } ?? false }) == true else { return nil }
+            guard MappedFile.with(layer, { raw in GitGraphLayer(raw).map { graph.append($0) } ?? false }) == true else { return nil }
         }
         // Parent positions count across layers, base layers first: all must be commits read.
         guard graph.parentList.allSatisfy({ $0 < Int32(graph.ids.count) }) else { return nil }
@@ -642,19 +636,6 @@ extension CommitGraph {
             parentStart.append(Int32(parentList.count))
         }
         return true
-    }
-
-    /// Runs `body` on a file mapped read-only; nil when it cannot be mapped.
-    private static func withMapped<T>(_ path: String, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return nil }
-        let size = Int(info.st_size)
-        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
-        defer { munmap(address, size) }
-        return body(UnsafeRawBufferPointer(start: address, count: size))
     }
 }
 

@@ -36,6 +36,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
         case other(Int32)
     }
 
+    /// The kind of failure, for code that reacts to it (`.notFound`, `.exists`, ...) without reading the message.
     public var code: Code
     /// The operation that failed, in words ("cannot open repository").
     public var operation: String
@@ -52,6 +53,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The path inside a tree or on disk involved.
     public var path: String?
 
+    /// An error from its parts; only `code`, `operation` and `message` are required, the rest say where it happened.
     public init(
         code: Code, operation: String, message: String, function: String? = nil,
         errorClass: Int32? = nil, repository: String? = nil, reference: String? = nil,
@@ -67,6 +69,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
         self.path = path
     }
 
+    /// "operation: message (ref ..., path ..., repository ...)", with only the locations that are known.
     public var description: String {
         var location: [String] = []
         if let reference { location.append("ref \(reference)") }

@@ -114,8 +114,10 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// The first seven digits, as git abbreviates.
     public var short: String { String(hex.prefix(7)) }
 
+    /// The full 40 lowercase hexadecimal digits.
     public var description: String { hex }
 
+    /// Orders ids by their bytes, as git does (the same order as their hexadecimal text).
     public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool {
         var left = lhs.oid, right = rhs.oid
         return git_oid_cmp(&left, &right) < 0

@@ -59,18 +59,17 @@ struct CommitRecords: Sendable {
 
 /// One pack file and its index (version 2), both mapped read-only.
 private final class Pack: @unchecked Sendable {
-    private let index: UnsafeRawBufferPointer
-    private let data: UnsafeRawBufferPointer
+    private let indexFile: MappedFile
+    private let dataFile: MappedFile
+    private var index: UnsafeRawBufferPointer { indexFile.bytes }
+    private var data: UnsafeRawBufferPointer { dataFile.bytes }
     private let objectCount: Int
 
     init?(index indexPath: String, data dataPath: String) {
-        guard let index = Pack.map(indexPath) else { return nil }
-        guard let data = Pack.map(dataPath) else {
-            Pack.unmap(index)
-            return nil
-        }
-        self.index = index
-        self.data = data
+        guard let indexFile = MappedFile(indexPath), let dataFile = MappedFile(dataPath) else { return nil }
+        self.indexFile = indexFile
+        self.dataFile = dataFile
+        let index = indexFile.bytes, data = dataFile.bytes
         // Index v2: "\377tOc", version 2, 256 fan-out counts, names, CRCs, offsets (64-bit ones after).
         func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: index.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
         guard index.count >= 8 + 1024 + 40, be32(0) == 0xFF74_4F63, be32(4) == 2,
@@ -82,26 +81,6 @@ private final class Pack: @unchecked Sendable {
         let count = Int(be32(8 + 255 * 4))
         // Names, CRCs and 32-bit offsets must fit, with the two trailing checksums.
         objectCount = index.count >= 8 + 1024 + count * 28 + 40 ? count : 0
-    }
-
-    deinit {
-        Pack.unmap(index)
-        Pack.unmap(data)
-    }
-
-    private static func map(_ path: String) -> UnsafeRawBufferPointer? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return nil }
-        let size = Int(info.st_size)
-        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
-        return UnsafeRawBufferPointer(start: address, count: size)
-    }
-
-    private static func unmap(_ buffer: UnsafeRawBufferPointer) {
-        if let base = buffer.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), buffer.count) }
     }
 
     private func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: index.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }

@@ -26,6 +26,7 @@ public struct Reference: Sendable, Hashable {
         /// The name is not one git accepts (spaces, control characters, `..`, ...).
         case invalidName
 
+        /// The reason as the end of a sentence about the reference ("points at ..., which does not exist").
         public var description: String {
             switch self {
             case .dangling(let target): "points at \(target), which does not exist"
@@ -51,6 +52,7 @@ public struct Reference: Sendable, Hashable {
     /// Why `commit` is nil.
     public var problem: Problem?
 
+    /// A reference known only by its name and kind; what it leads to (`target`, `commit`, `problem`) is filled in as it is read.
     public init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
@@ -59,6 +61,7 @@ public struct Reference: Sendable, Hashable {
     /// The name without its namespace: `feature/x`, `v1.2.0`, `origin/master`.
     public var shortName: String { Reference.shortName(of: name) }
 
+    /// The short form of a full reference name: `refs/heads/`, `refs/tags/` or `refs/remotes/` removed, any other name unchanged.
     public static func shortName(of name: String) -> String {
         // Compared as bytes: this runs for every one of thousands of references.
         let utf8 = name.utf8
@@ -98,6 +101,7 @@ public struct Annotation: Sendable, Hashable {
     /// Who made the tag, nil when the tag has no tagger.
     public var tagger: Signature?
 
+    /// A tag object as read; the target's name, the message and the tagger are nil when the tag has none or they were not read.
     public init(id: ObjectID, targetKind: ObjectKind, targetTagName: String? = nil, message: String? = nil, tagger: Signature? = nil) {
         self.id = id
         self.targetKind = targetKind

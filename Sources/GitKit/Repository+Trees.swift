@@ -5,9 +5,13 @@ internal import CGit2
 public struct ExportSummary: Sendable, Equatable {
     /// The tree that was exported.
     public var tree: ObjectID
+    /// How many files (plain or executable) were written.
     public var files: Int
+    /// How many symbolic links were recreated.
     public var symlinks: Int
+    /// How many folders were created below the export folder, including the empty folders standing for submodules.
     public var directories: Int
+    /// The total size of the files written, in bytes (symbolic links not counted).
     public var bytes: Int
 }
 
@@ -261,8 +265,11 @@ extension UnsafeRawPointer {
 
 /// One entry of a folder in a commit's tree.
 public struct TreeEntry: Sendable, Hashable {
+    /// What the entry is: a plain or executable file, a symbolic link, a folder, or a submodule (a commit of another repository).
     public enum Kind: String, Sendable, Hashable { case file, executable, symlink, folder, submodule }
+    /// The entry's name inside its folder, without the folder's path.
     public var name: String
+    /// What the entry is, from the mode git recorded for it.
     public var kind: Kind
 }
 

@@ -10,15 +10,19 @@ public struct FileEntry: Sendable, Hashable {
 
     /// The path inside the tree, with `/` between folders (`data/train.csv`).
     public var path: String
+    /// The file's bytes, stored as the blob.
     public var contents: Data
+    /// Whether the file is written as a plain file, an executable or a symbolic link (whose contents are its target).
     public var mode: Mode
 
+    /// A file at `path` with the given bytes, a plain file unless `mode` says otherwise.
     public init(path: String, contents: Data, mode: Mode = .file) {
         self.path = path
         self.contents = contents
         self.mode = mode
     }
 
+    /// A file at `path` whose contents are `text` in UTF-8.
     public init(path: String, text: String, mode: Mode = .file) {
         self.init(path: path, contents: Data(text.utf8), mode: mode)
     }

@@ -147,6 +147,7 @@ public struct Head: Sendable, Equatable {
     /// The commit HEAD resolves to, nil when its branch is unborn.
     public var commit: ObjectID?
 
+    /// Makes a HEAD from its branch and commit; a nil `commit` means the branch is unborn, a nil `branch` a detached HEAD.
     public init(branch: String?, commit: ObjectID?) {
         self.branch = branch
         self.commit = commit

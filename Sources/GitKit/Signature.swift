@@ -3,12 +3,16 @@ internal import CGit2
 
 /// A person and a moment: a commit's author or committer, a tag's tagger.
 public struct Signature: Sendable, Hashable, Codable {
+    /// The person's name, as recorded in the commit or tag.
     public var name: String
+    /// The person's email address as recorded, without the angle brackets.
     public var email: String
+    /// When it happened; git keeps whole seconds, so a written time is rounded down to the second.
     public var time: Date
     /// Offset from UTC in minutes.
     public var timeZoneOffset: Int
 
+    /// A signature for `name` and `email`, at `time` (now by default), `timeZoneOffset` minutes east of UTC.
     public init(name: String, email: String, time: Date = Date(), timeZoneOffset: Int = 0) {
         self.name = name
         self.email = email

@@ -1,13 +1,19 @@
 /// JSON read into template values, keeping the order of object keys (cookiecutter.json's order
 /// is the order of its questions) and Python's split between ints and floats.
 public enum JSON {
+    /// Why text is not JSON, with Python's `json` message and where the parser stopped.
     public struct SyntaxError: Error, Sendable, CustomStringConvertible {
+        /// Python's `json` message for the problem ("Expecting value", "Extra data").
         public let message: String
+        /// The 1-based line where the parser stopped.
         public let line: Int
+        /// The 1-based column where the parser stopped, counted in characters (code points), not bytes.
         public let column: Int
+        /// "message: line L column C", as Python's `json.JSONDecodeError` prints it without the character offset.
         public var description: String { "\(message): line \(line) column \(column)" }
     }
 
+    /// Reads one JSON value, as Python's `json.loads` does: `NaN` and `Infinity` accepted, integers beyond 64 bits kept as their digits in a string.
     public static func parse(_ text: String) throws(SyntaxError) -> Value {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipSpace()

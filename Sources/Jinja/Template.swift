@@ -12,6 +12,7 @@ public struct Environment: Sendable {
     /// The clock behind `{% now %}`; fixed in tests.
     public var now: @Sendable () -> Date = { Date() }
 
+    /// Jinja's defaults: no block trimming, dates as `%Y-%m-%d`, the system clock.
     public init() {}
 
     /// The options cookiecutter takes from `_jinja2_env_vars`; an option this renderer does not
@@ -34,10 +35,12 @@ public struct Environment: Sendable {
 /// A parsed template. Rendering follows Jinja 3 as cookiecutter configures it: undefined names
 /// are errors, trailing newlines are kept, nothing is HTML-escaped.
 public struct Template: Sendable {
+    /// The template's name in its errors (a file's path inside the template), nil when none was given.
     public let name: String?
     let nodes: [Node]
     let environment: Environment
 
+    /// Parses `source` with the environment's whitespace options; a syntax error throws a `TemplateError` with `name` and the line.
     public init(_ source: String, name: String? = nil, environment: Environment = Environment()) throws {
         self.name = name
         self.environment = environment

@@ -1,5 +1,6 @@
 /// Why a template could not be parsed or rendered, and where.
 public struct TemplateError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong: the template's syntax, a missing name, or a value of the wrong type.
     public enum Kind: String, Sendable {
         /// The template's text is not valid Jinja.
         case syntax
@@ -9,13 +10,16 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
         case type
     }
 
+    /// What kind of failure this is.
     public let kind: Kind
+    /// What failed, in Jinja's words (for `.undefined`, such as "'name' is undefined").
     public let message: String
     /// The template's name (a file's path inside the template), when known.
     public var template: String?
     /// The 1-based line in the template, when known.
     public var line: Int?
 
+    /// An error of `kind` with `message`; the template's name and the line are added when known.
     public init(_ kind: Kind, _ message: String, template: String? = nil, line: Int? = nil) {
         self.kind = kind
         self.message = message
@@ -34,6 +38,7 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// "template:line: message", with "syntax error: " before the message of a syntax error and the place left out when unknown.
     public var description: String {
         var place = template ?? ""
         if let line { place += place.isEmpty ? "line \(line)" : ":\(line)" }

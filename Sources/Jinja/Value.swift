@@ -19,6 +19,7 @@ public enum Value: Sendable {
     /// A bound method or a global function.
     case function(Function)
 
+    /// A callable value: a global function (`range`, `cycle`) or a method bound to its value (`'a'.upper`), with the name its errors use.
     public struct Function: Sendable {
         let name: String
         let call: @Sendable (Arguments) throws -> Value
@@ -26,12 +27,16 @@ public enum Value: Sendable {
 
     /// A dictionary that keeps insertion order (Python's `dict`).
     public struct Dictionary: Sendable, Equatable {
+        /// The keys in the order they were first inserted.
         public private(set) var keys: [String] = []
         private var values: [String: Value] = [:]
 
+        /// An empty dictionary.
         public init() {}
+        /// A dictionary of `pairs` in their order; a repeated key keeps its first position and takes its last value.
         public init(_ pairs: [(String, Value)]) { for (key, value) in pairs { self[key] = value } }
 
+        /// The value for `key`, nil when absent; setting a new key appends it at the end, setting nil removes the key.
         public subscript(key: String) -> Value? {
             get { values[key] }
             set {
@@ -43,7 +48,9 @@ public enum Value: Sendable {
             }
         }
 
+        /// The key-value pairs in insertion order.
         public var pairs: [(String, Value)] { keys.map { ($0, values[$0]!) } }
+        /// How many keys the dictionary holds.
         public var count: Int { keys.count }
     }
 }
@@ -59,7 +66,9 @@ func checkedSize(_ count: Int, _ what: String) throws -> Int {
 
 /// Arguments of a call: positional, then keyword.
 public struct Arguments: Sendable {
+    /// The arguments given without a name, in call order.
     public var positional: [Value]
+    /// The arguments given as `name=value`, in call order.
     public var keyword: [(String, Value)]
     let function: String
 
@@ -234,5 +243,6 @@ extension Value {
 }
 
 extension Value: Equatable {
+    /// Python's `==`: numbers and booleans compare by value (`1 == 1.0 == True`), strings by code point; a comparison with an undefined value is false.
     public static func == (lhs: Value, rhs: Value) -> Bool { (try? lhs.equals(rhs)) ?? false }
 }

@@ -4,9 +4,13 @@ public import Foundation
 /// `JSONDecoder`/`JSONEncoder` and `Codable` (which spend most of their time on generic
 /// metadata). Strict RFC 8259: one value, no trailing commas or comments, nesting at most 512 deep.
 extension JSONValue {
+    /// Why bytes are not one strict JSON value, and where reading stopped.
     public struct ParseError: Error, CustomStringConvertible, Sendable {
+        /// The 0-based byte offset in the data where reading stopped.
         public let offset: Int
+        /// What was wrong there, in words ("unexpected text after the value").
         public let problem: String
+        /// "invalid JSON at byte N: problem".
         public var description: String { "invalid JSON at byte \(offset): \(problem)" }
     }
 

@@ -8,6 +8,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes whichever JSON value is there: null, a boolean, a number, a string, an array or an object.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -25,6 +26,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// Encodes the value as the same JSON kind it holds.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -43,23 +45,35 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The text of a string, nil for any other kind of value.
     public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
+    /// The number, nil for any other kind of value (a number in a string is not read).
     public var numberValue: Double? { if case .number(let number) = self { number } else { nil } }
+    /// The boolean, nil for any other kind of value (no truthiness: `1` is nil).
     public var boolValue: Bool? { if case .bool(let flag) = self { flag } else { nil } }
+    /// The elements of an array, nil for any other kind of value.
     public var arrayValue: [JSONValue]? { if case .array(let array) = self { array } else { nil } }
+    /// The members of an object, nil for any other kind of value.
     public var objectValue: [String: JSONValue]? { if case .object(let object) = self { object } else { nil } }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// A string literal as a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer literal as a JSON number (held as a `Double`).
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A floating-point literal as a JSON number.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// `true` or `false` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array literal as a JSON array, in order.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// A dictionary literal as a JSON object; of a repeated key the last value wins.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
     }
+    /// `nil` as JSON null.
     public init(nilLiteral: ()) { self = .null }
 }

@@ -31,6 +31,7 @@ public protocol Model {
 }
 
 extension Model {
+    /// The default description: `["model": "<type name>"]`.
     public func describe() -> [String: JSONValue] { ["model": .string(String(describing: Self.self))] }
 }
 
@@ -43,6 +44,7 @@ public struct TrainingRequest: Sendable {
     /// The seed for every random choice, so a run can be repeated.
     public var seed: UInt64
 
+    /// A request to train on the file `data`, writing into the folder `artifacts`, with `seed` for every random choice.
     public init(data: URL, artifacts: URL, seed: UInt64) {
         self.data = data
         self.artifacts = artifacts
@@ -55,7 +57,9 @@ public typealias Metrics = [String: Double]
 
 /// An error a model throws to fail a call with a message the factory shows.
 public struct ModelError: Error, CustomStringConvertible, Sendable {
+    /// The message the factory shows for the failed call.
     public var description: String
+    /// A model error whose message is `description`.
     public init(_ description: String) { self.description = description }
 }
 

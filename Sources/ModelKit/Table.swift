@@ -5,9 +5,12 @@ public import Foundation
 /// Reads RFC 4180 CSV: a header row, commas, double-quoted fields with `""` for a quote, and
 /// `\n` or `\r\n` line ends.
 public struct Table: Sendable, Equatable {
+    /// The column names, from the header row, in file order.
     public var columns: [String]
+    /// The data rows after the header (blank lines skipped), each the fields' text in column order, without their quotes.
     public var rows: [[String]]
 
+    /// A table from its parts as they are; rows are not checked against the columns.
     public init(columns: [String], rows: [[String]]) {
         self.columns = columns
         self.rows = rows
@@ -105,8 +108,10 @@ public struct Table: Sendable, Equatable {
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// A generator started at `seed`; equal seeds give equal sequences.
     public init(seed: UInt64) { state = seed }
 
+    /// The next number of the SplitMix64 sequence.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state

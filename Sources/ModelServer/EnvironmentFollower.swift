@@ -1,9 +1,10 @@
-public import ModelFactory
 internal import Foundation
 internal import GitKit
-internal import Synchronization
 public import Logging
+internal import ModelFactory
 public import ServiceLifecycle
+public import Store
+internal import Synchronization
 
 /// `mf serve --follow ENV`: watches an environment in the store and, when its bundle changes,
 /// loads the new one (workers started, warmed on the examples, health-checked), moves the
@@ -15,20 +16,26 @@ public import ServiceLifecycle
 /// bundles, the policy is set, and versions no longer named (nor current) are drained.
 public struct EnvironmentFollower: Service {
     let registry: ModelRegistry
-    let store: Store
+    let store: any FactoryStore
     let repository: String
     let environment: String
     let interval: Duration
     let logger: Logger
     private let applied = Applied()
 
-    /// The declaration applied last (shared by the copies of this service).
+    /// The declaration applied last, and the production head it was read at (shared by the
+    /// copies of this service).
     final class Applied: Sendable {
-        let value = Mutex<TrafficDeclaration?>(nil)
-        func withLock<T>(_ body: (inout TrafficDeclaration?) -> T) -> T { value.withLock { body(&$0) } }
+        struct State {
+            var declaration: TrafficDeclaration?
+            var watch = ProductionLineWatch()
+            var repository: Repository?
+        }
+        let value = Mutex(State())
+        func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T { try value.withLock { try body(&$0) } }
     }
 
-    public init(registry: ModelRegistry, store: Store, repository: String, environment: String, interval: Duration = .seconds(1),
+    public init(registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "mf.serve.follow")) {
         self.registry = registry
         self.store = store
@@ -50,15 +57,31 @@ public struct EnvironmentFollower: Service {
         try await applyDeclaredTraffic()
     }
 
-    /// Reads `.mf/traffic.yaml` on the production line and applies it when it changed.
+    /// Reads `.mf/traffic.yaml` at the head of the production line and applies it when it
+    /// changed. A look while the head stays where it was resolves that one branch and reads
+    /// nothing else.
     func applyDeclaredTraffic() async throws {
-        let repository = try Repository.open(at: self.repository)
-        let flow = try Flow.read(repository, checkingRules: false)
+        let look = try applied.withLock { state throws -> (head: ObjectID?, moved: Bool, repository: Repository) in
+            let repository = try state.repository ?? Repository.open(at: self.repository)
+            state.repository = repository
+            let look = try state.watch.look(at: repository)
+            return (look.head, look.moved || state.declaration == nil, repository)
+        }
+        guard look.moved else { return }
+        do {
+            try await apply(declarationAt: look.head, in: look.repository)
+        } catch {
+            applied.withLock { $0.watch = ProductionLineWatch() }  // not applied: look again next time
+            throw error
+        }
+    }
+
+    private func apply(declarationAt head: ObjectID?, in repository: Repository) async throws {
         var declaration = TrafficDeclaration()
-        if let head = flow.production?.commit, let data = try? repository.file(at: TrafficDeclaration.path, in: head) {
+        if let head, let data = try? repository.file(at: TrafficDeclaration.path, in: head) {
             declaration = try TrafficDeclaration.parse(String(decoding: data, as: UTF8.self))
         }
-        guard applied.withLock({ $0 }) != declaration else { return }
+        guard applied.withLock({ $0.declaration }) != declaration else { return }
         let served = Set(registry.models().map(\.name))
         for name in served.union(declaration.models.keys).sorted() {
             let declared = declaration.models[name] ?? TrafficDeclaration.Model()
@@ -74,7 +97,7 @@ public struct EnvironmentFollower: Service {
             try await registry.prune(name)
             logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: \(declared)")
         }
-        applied.withLock { $0 = declaration }
+        applied.withLock { $0.declaration = declaration }
     }
 
     public func run() async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
+import Store
 
 struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

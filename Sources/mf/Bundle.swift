@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelFactory
+import Store
 
 struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -161,9 +162,9 @@ struct Bundles: ParsableCommand {
         print(Self.render(rows))
     }
 
-    static func rows(_ store: Store) throws -> [Row] {
+    static func rows(_ store: any FactoryStore) throws -> [Row] {
         try store.bundles().map {
-            Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag.isEmpty ? nil : $0.bundle.tag, ref: $0.bundle.ref,
+            Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag, ref: $0.bundle.ref,
                 commit: $0.bundle.commit, session: $0.bundle.sessionId,
                 path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
         }

@@ -3,6 +3,7 @@ import Foundation
 import GitKit
 import ModelFactory
 import ModelKit
+import Store
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,8 +55,8 @@ struct Demo: AsyncParsableCommand {
             if let templates { try InputFile.folder(templates, option: "--templates") }
             let story = DemoStory(workspace: target, home: home, templates: BuiltInTemplates.find(override: templates))
             let transcript = Transcript(quiet: json)
-            let repository = try story.walk(narrate: transcript.narrate)
-            let store = try Store(path: home.appendingPathComponent("factory.sqlite").path)
+            let repository = try await story.walk(narrate: transcript.narrate)
+            let store = try openStore(home: home)
             let reconciler = Reconciler(pipeline: Pipeline(store: store, home: home, modelKit: Installation.modelKit))
             let cache = home.appendingPathComponent("cache")
             let shown = "--repo \(repository.location) --home \(home.path)"

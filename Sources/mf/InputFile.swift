@@ -1,4 +1,5 @@
 import Foundation
+import SystemKit
 
 /// A file named on the command line that cannot be read: which option named it, the path, and
 /// why, as one sentence (never Foundation's error dump).
@@ -22,19 +23,9 @@ enum InputFile {
             throw InputFileError(option: option, path: path, reason: "there is no such file")
         }
         guard !isFolder.boolValue else { throw InputFileError(option: option, path: path, reason: "it is a folder, not a file") }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw InputFileError(option: option, path: path, reason: Self.reason(errno)) }
-        defer { close(descriptor) }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw InputFileError(option: option, path: path, reason: Self.reason(errno))
-            }
-            if count == 0 { return data }
-            data.append(contentsOf: buffer[..<count])
+        do { return try FileContents.read(atPath: path) } catch {
+            guard case .cannotRead(_, let code) = error else { throw InputFileError(option: option, path: path, reason: "\(error)") }
+            throw InputFileError(option: option, path: path, reason: Self.reason(code))
         }
     }
 

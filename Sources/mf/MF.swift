@@ -1,5 +1,6 @@
 import ArgumentParser
 import GitKit
+import ModelFactory
 
 @main
 struct MF: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct MF: AsyncParsableCommand {
             mf --generate-completion-script bash|zsh|fish > FILE, installed where your shell \
             loads completions (see the README).
             """,
-        version: "0.1.0",
+        version: factoryVersion,
         subcommands: [Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self, Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self, ModelKitCommand.self, Demo.self]
     )
 

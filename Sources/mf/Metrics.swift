@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelFactory
+import Store
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(

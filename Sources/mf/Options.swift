@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
+import Store
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
@@ -31,9 +32,7 @@ struct RepositoryOptions: ParsableArguments {
     var homeURL: URL { Home.url(home) }
 
     /// Opens the factory's store in the home folder.
-    func openStore() throws -> Store {
-        try Store(path: homeURL.appendingPathComponent("factory.sqlite").path)
-    }
+    func openStore() throws -> any FactoryStore { try Home.store(homeURL) }
 
     /// Where commit graphs are kept between runs.
     var cacheURL: URL { homeURL.appendingPathComponent("cache") }
@@ -54,7 +53,7 @@ struct HomeOptions: ParsableArguments {
 
     var homeURL: URL { Home.url(home) }
 
-    func openStore() throws -> Store { try Home.store(homeURL) }
+    func openStore() throws -> any FactoryStore { try Home.store(homeURL) }
 }
 
 /// Runs a command body; any error is printed as one sentence on stderr and exits with 2.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelFactory
+import Store
 
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,7 +38,7 @@ struct Reconcile: AsyncParsableCommand {
         if report.actions.isEmpty { print("Nothing to do: the factory matches the repository.") }
         for action in report.actions { print("\(action.kind) \(action.target): \(action.outcome) \(action.detail)") }
         for environment in report.environments {
-            print("\(environment.name): \(environment.model) \(environment.version)" + (environment.tag.isEmpty ? "" : " (\(environment.tag))"))
+            print("\(environment.name): \(environment.model) \(environment.version)" + (environment.tag.map { " (\($0))" } ?? ""))
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Jinja
 import ModelFactory
 
-struct Scaffold: ParsableCommand {
+struct Scaffold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scaffold",
         abstract: "Create a model repository from a template (cookiecutter's format).",
@@ -95,8 +95,8 @@ struct Scaffold: ParsableCommand {
         for pair in set where !pair.contains("=") { throw ValidationError("--set takes key=value, not '\(pair)'.") }
     }
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             if let templates { try InputFile.folder(templates, option: "--templates") }
             let scaffolder = Scaffolder(builtInTemplates: builtInTemplates(), home: homeURL, hooks: HookRunner(output: json ? 2 : 1))
             if list {
@@ -132,7 +132,7 @@ struct Scaffold: ParsableCommand {
             case "ask": request.acceptHooks = TerminalPrompter.confirm("Run the template's hooks?", default: true)
             default: request.acceptHooks = true
             }
-            let result = try scaffolder.scaffold(request)
+            let result = try await scaffolder.scaffold(request)
             for key in result.ignoredKeys { printWarning("the template has no variable '\(key)'; --set \(key)=… was ignored") }
             // A Swift package on ModelKit builds by hand at once: ModelKit's mirror is set up.
             let project = URL(fileURLWithPath: result.project)

@@ -3,6 +3,7 @@ import Foundation
 import ModelFactory
 import ModelServer
 import ServiceLifecycle
+import Store
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

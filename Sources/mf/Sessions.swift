@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelFactory
+import Store
 
 struct Sessions: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,7 +59,7 @@ struct SessionSummary: Encodable {
         try container.encode(session.commit, forKey: .commit)
         try container.encode(session.ref, forKey: .ref)
         try container.encode(session.version, forKey: .version)
-        try container.encode(session.trigger, forKey: .trigger)
+        try container.encode(session.trigger.rawValue, forKey: .trigger)
         try container.encode(session.status.rawValue, forKey: .status)
         try container.encode(ISO8601DateFormatter().string(from: session.startedAt), forKey: .startedAt)
         try container.encode(session.endedAt.map { ISO8601DateFormatter().string(from: $0) }, forKey: .endedAt)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
+import Store
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(

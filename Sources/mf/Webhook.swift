@@ -3,6 +3,8 @@ import Foundation
 import GitKit
 import ModelFactory
 import ModelServer
+import Store
+import SystemKit
 
 struct Webhook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -131,12 +133,12 @@ struct Watch: AsyncParsableCommand {
         let watched = URL(fileURLWithPath: path + ".watched")
         while true {
             do {
-                let known = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: watched))) ?? [:]
+                let known = (try? JSONDecoder().decode([String: String].self, from: FileContents.read(atPath: watched.path))) ?? [:]
                 let mirror = try await mirrors.update(path, from: remote)
                 let changed = Set(mirror.refs.keys).union(known.keys).filter { mirror.refs[$0] != known[$0] }.sorted()
                 var look = Look(repository: mirror.location, changed: changed, job: nil, outcome: nil)
                 if !changed.isEmpty {
-                    let enqueued = try queue.enqueue(repository: mirror.location, refs: changed, trigger: "watch")
+                    let enqueued = try queue.enqueue(repository: mirror.location, refs: changed, trigger: .watch)
                     look = Look(repository: mirror.location, changed: changed, job: enqueued.job, outcome: enqueued.outcome.rawValue)
                     // Only once the job is queued: a run stopped before then sees the change again.
                     try JSONEncoder().encode(mirror.refs).write(to: watched, options: .atomic)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitKit
 import ModelFactory
+import Store
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -129,7 +130,7 @@ enum Home {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
     }
 
-    static func store(_ home: URL) throws -> Store { try Store(path: home.appendingPathComponent("factory.sqlite").path) }
+    static func store(_ home: URL) throws -> any FactoryStore { try openStore(home: home) }
 }
 
 struct Enqueue: ParsableCommand {
@@ -161,7 +162,7 @@ struct Enqueue: ParsableCommand {
     var delivery: String?
 
     func validate() throws {
-        guard ["enqueue", "hook", "webhook", "watch"].contains(trigger) else {
+        guard let trigger = Trigger(rawValue: trigger), Trigger.queueing.contains(trigger) else {
             throw ValidationError("--trigger takes enqueue, hook, webhook or watch")
         }
     }
@@ -179,7 +180,7 @@ struct Enqueue: ParsableCommand {
         }
         let output = try reportingErrors {
             let location = try options.openRepository().location
-            let enqueued = try JobQueue(store: try options.openStore()).enqueue(repository: location, refs: pushed, trigger: trigger, delivery: delivery)
+            let enqueued = try JobQueue(store: try options.openStore()).enqueue(repository: location, refs: pushed, trigger: Trigger(rawValue: trigger) ?? .enqueue, delivery: delivery)
             return Output(job: enqueued.job, outcome: enqueued.outcome, repository: location)
         }
         if options.json { try printJSON(output) } else { print("job \(output.job): \(output.outcome.rawValue) for \(output.repository)") }
@@ -209,7 +210,7 @@ struct Jobs: ParsableCommand {
         }
         if jobs.isEmpty { print("No jobs."); return }
         for job in jobs {
-            print("\(job.id ?? 0)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)  \(job.trigger)  \(job.repository)"
+            print("\(job.id ?? 0)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)  \(job.trigger.rawValue)  \(job.repository)"
                   + (job.lastError.map { "  — \($0)" } ?? "") + (job.summary.map { "  (\($0))" } ?? ""))
         }
     }
@@ -231,7 +232,7 @@ struct JobRow: Encodable {
         let format = ISO8601DateFormatter()
         id = job.id ?? 0
         repository = job.repository
-        trigger = job.trigger
+        trigger = job.trigger.rawValue
         refs = job.refList
         state = job.state.rawValue
         attempts = job.attempts

@@ -1,19 +1,21 @@
 import Foundation
 import GitKit
-@testable import ModelFactory
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
+@testable import ModelFactory
 
 @Suite struct JobQueueTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func aWaitingJobTakesLaterPushesAndADeliveryCountsOnce() throws {
-        let queue = JobQueue(store: try .inMemory())
-        let first = try queue.enqueue(repository: "/r", refs: ["refs/heads/feature/a"], trigger: "hook", delivery: "github:1", now: start)
+        let queue = JobQueue(store: try SQLiteStore.inMemory())
+        let first = try queue.enqueue(repository: "/r", refs: ["refs/heads/feature/a"], trigger: .hook, delivery: "github:1", now: start)
         #expect(first.outcome == .queued)
-        let second = try queue.enqueue(repository: "/r", refs: ["refs/tags/v1.0.0"], trigger: "hook", delivery: "github:2", now: start)
+        let second = try queue.enqueue(repository: "/r", refs: ["refs/tags/v1.0.0"], trigger: .hook, delivery: "github:2", now: start)
         #expect(second == Enqueued(job: first.job, outcome: .merged))
-        let again = try queue.enqueue(repository: "/r", refs: ["refs/heads/other"], trigger: "hook", delivery: "github:1", now: start)
+        let again = try queue.enqueue(repository: "/r", refs: ["refs/heads/other"], trigger: .hook, delivery: "github:1", now: start)
         #expect(again == Enqueued(job: first.job, outcome: .duplicate))
         let jobs = try queue.jobs()
         #expect(jobs.count == 1)
@@ -22,22 +24,22 @@ import Testing
     }
 
     @Test func oneRepositoryAtATimeOthersInParallel() throws {
-        let queue = JobQueue(store: try .inMemory())
-        try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let queue = JobQueue(store: try SQLiteStore.inMemory())
+        try queue.enqueue(repository: "/a", refs: [], trigger: .hook, now: start)
         let a = try #require(try queue.claim(worker: "w1", lease: 30, now: start).job)
         // A push while /a is being reconciled queues a new job (the running one may have read the refs already)…
-        #expect(try queue.enqueue(repository: "/a", refs: ["refs/heads/x"], trigger: "hook", now: start).outcome == .queued)
+        #expect(try queue.enqueue(repository: "/a", refs: ["refs/heads/x"], trigger: .hook, now: start).outcome == .queued)
         // …which waits for the first to end, while another repository's job goes ahead.
         #expect(try queue.claim(worker: "w2", lease: 30, now: start).job == nil)
-        try queue.enqueue(repository: "/b", refs: [], trigger: "hook", now: start)
+        try queue.enqueue(repository: "/b", refs: [], trigger: .hook, now: start)
         #expect(try queue.claim(worker: "w2", lease: 30, now: start).job?.repository == "/b")
         #expect(try queue.finish(a.id!, worker: "w1", now: start)?.state == .done)
         #expect(try queue.claim(worker: "w2", lease: 30, now: start).job?.repository == "/a")
     }
 
     @Test func aDeadWorkersLeaseRunsOutAndTheJobIsTakenAgain() throws {
-        let queue = JobQueue(store: try .inMemory(), maxAttempts: 2)
-        try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let queue = JobQueue(store: try SQLiteStore.inMemory(), maxAttempts: 2)
+        try queue.enqueue(repository: "/a", refs: [], trigger: .hook, now: start)
         let taken = try #require(try queue.claim(worker: "w1", lease: 10, now: start).job)
         #expect(try queue.renew(taken.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(5)))
         #expect(try queue.claim(worker: "w2", lease: 10, now: start.addingTimeInterval(12)).job == nil, "the renewed lease still holds")
@@ -54,8 +56,8 @@ import Testing
     }
 
     @Test func failuresThatMayPassAreRetriedWithBackoffOthersFailAtOnce() throws {
-        let queue = JobQueue(store: try .inMemory(), maxAttempts: 3)
-        try queue.enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let queue = JobQueue(store: try SQLiteStore.inMemory(), maxAttempts: 3)
+        try queue.enqueue(repository: "/a", refs: [], trigger: .hook, now: start)
         var now = start
         for attempt in 1 ... 3 {
             let job = try #require(try queue.claim(worker: "w", lease: 30, now: now).job, "attempt \(attempt)")
@@ -71,7 +73,7 @@ import Testing
         }
         #expect(JobQueue.backoff(attempt: 1) == 2 && JobQueue.backoff(attempt: 3) == 8 && JobQueue.backoff(attempt: 20) == 300)
 
-        try queue.enqueue(repository: "/gone", refs: [], trigger: "hook", now: start)
+        try queue.enqueue(repository: "/gone", refs: [], trigger: .hook, now: start)
         let job = try #require(try queue.claim(worker: "w", lease: 30, now: start).job)
         #expect(try queue.finish(job.id!, worker: "w", error: "not a repository", retry: false, now: start)?.state == .failed)
         #expect(try !queue.hasPendingWork())
@@ -79,8 +81,8 @@ import Testing
 
     /// A job queued with the default attempts follows the policy of the worker that takes it.
     @Test func theWorkersAttemptsWin() throws {
-        let store = try Store.inMemory()
-        try JobQueue(store: store, maxAttempts: 5).enqueue(repository: "/a", refs: [], trigger: "hook", now: start)
+        let store = try SQLiteStore.inMemory()
+        try JobQueue(store: store, maxAttempts: 5).enqueue(repository: "/a", refs: [], trigger: .hook, now: start)
         let worker = JobQueue(store: store, maxAttempts: 1)
         let job = try #require(try worker.claim(worker: "w", lease: 30, now: start).job)
         #expect(job.maxAttempts == 1)
@@ -214,7 +216,7 @@ import Testing
         try origin.git(["commit", "-q", "-m", "first"])
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("mf-receiver-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
-        let queue = JobQueue(store: try .inMemory())
+        let queue = JobQueue(store: try SQLiteStore.inMemory())
         let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: Mirrors(home: home), remotes: ["team/churn": origin.path])
         let body = Data(#"{"ref":"refs/heads/master","project":{"path_with_namespace":"team/churn"}}"#.utf8)
         let headers = ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "s"]
@@ -229,7 +231,7 @@ import Testing
     @Test func theForgesURLMustBeANetworkOne() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("mf-receiver-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
-        let queue = JobQueue(store: try .inMemory())
+        let queue = JobQueue(store: try SQLiteStore.inMemory())
         let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: Mirrors(home: home))
         for url in ["/srv/git/churn.git", "file:///srv/git/churn.git", "../churn"] {
             var payload = try JSONSerialization.jsonObject(with: payload(.github)) as! [String: Any]
@@ -249,7 +251,7 @@ import Testing
         let first = try origin.commit("first")
         let home = TemporaryDirectory("receiver")
         let mirrors = Mirrors(home: URL(fileURLWithPath: home.path))
-        let queue = JobQueue(store: try .inMemory())
+        let queue = JobQueue(store: try SQLiteStore.inMemory())
         let moved = home.appending("moved-origin")
         let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: mirrors,
                                        remotes: ["team/gone": "/nonexistent/gone.git", "team/churn": origin.path, "team/moved": moved])

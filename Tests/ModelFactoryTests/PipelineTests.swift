@@ -2,6 +2,8 @@ import Foundation
 import GitKit
 import ModelFactory
 import ModelKit
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -35,11 +37,11 @@ let thresholdYAML = """
 
 struct Factory {
     let home = TemporaryDirectory("home")
-    let store: Store
+    let store: SQLiteStore
     let pipeline: Pipeline
 
     init() throws {
-        store = try Store(path: home.appending("factory.sqlite"))
+        store = try SQLiteStore(path: home.appending("factory.sqlite"))
         pipeline = Pipeline(store: store, home: URL(fileURLWithPath: home.path))
     }
 
@@ -50,7 +52,7 @@ struct Factory {
     }
 
     func integrity() throws -> String {
-        try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+        try store.integrityCheck()
     }
 }
 
@@ -64,6 +66,9 @@ struct Factory {
         #expect(first.steps.map(\.name) == ["build", "start", "describe", "train", "evaluate", "predict", "artifacts", "gates"])
         #expect(first.metrics.filter { $0.split == "evaluate" }.map(\.name).sorted() == ["accuracy", "auc"])
         #expect(first.gates.map(\.passed) == [true, true])
+        // The store keeps each gate as data, with the metric, its value and the bound.
+        #expect(try factory.store.gates(session: first.session.id) == first.gates)
+        #expect(first.gates.map(\.metric) == ["accuracy", "auc"] && first.gates.map(\.limit) == [0.6, 0.9] && first.gates.allSatisfy { $0.value != nil })
         let artifacts = try factory.store.artifacts(session: first.session.id)
         #expect(artifacts.map(\.path) == ["cut.json"] && artifacts[0].sha256.count == 64)
 
@@ -86,6 +91,7 @@ struct Factory {
         #expect(report.session.status == .failed)
         #expect(report.session.failure == "gates: auc > 1.0: 1, which fails")
         #expect(try factory.store.session(id: report.session.id)?.failure == report.session.failure)
+        #expect(try factory.store.gates(session: report.session.id).map(\.passed) == [true, false])
     }
 
     @Test func anInvalidManifestIsAFailedSession() async throws {

@@ -1,8 +1,10 @@
 import Foundation
 import GitKit
-@testable import ModelFactory
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
+@testable import ModelFactory
 
 /// A repository of two models, `models/churn` and `models/upsell` (the threshold model), each
 /// with its own gate.

@@ -1,11 +1,13 @@
 import Foundation
-@testable import ModelFactory
+import SQLiteStore
+import Store
 import Testing
+@testable import ModelFactory
 
 @Suite struct StoreTests {
     /// Two repositories in one home: /r/one with churn, /r/two with upsell, each with 1.0.0 and 1.1.0.
-    func twoRepositories() throws -> Store {
-        let store = try Store.inMemory()
+    func twoRepositories() throws -> any FactoryStore {
+        let store = try SQLiteStore.inMemory()
         var seconds = 1000.0
         for (repository, model) in [("/r/one", "churn"), ("/r/two", "upsell")] {
             let id = try store.modelID(repository: repository, name: model)
@@ -13,7 +15,7 @@ import Testing
                 seconds += 10
                 try store.insert(Session(
                     id: "\(model)-\(version)", modelId: id, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r",
-                    ref: "refs/tags/\(model)@v\(version)", version: version, trigger: "cli", status: .passed,
+                    ref: "refs/tags/\(model)@v\(version)", version: version, trigger: .cli, status: .passed,
                     startedAt: Date(timeIntervalSince1970: seconds)))
             }
         }

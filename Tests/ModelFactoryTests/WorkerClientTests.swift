@@ -1,6 +1,7 @@
 import Foundation
 import ModelFactory
 import ModelKit
+import SystemKit
 import TestSupport
 import Testing
 
@@ -32,16 +33,11 @@ func startTestWorker(_ folder: TemporaryDirectory, log: URL? = nil) throws -> Wo
 /// True once the process has ended, waiting up to two seconds. An orphan that has ended may stay
 /// a zombie where PID 1 does not reap (as in some containers): that counts as ended.
 func isGone(_ pid: Int32) async throws -> Bool {
-    for _ in 0..<200 {
+    try await eventually(seconds: 2, every: .milliseconds(10)) {
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z"
-        {
-            return true
-        }
-        try await Task.sleep(for: .milliseconds(10))
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
-    return false
 }
 
 @Suite struct WorkerClientTests {
@@ -78,7 +74,7 @@ func isGone(_ pid: Int32) async throws -> Bool {
             Issue.record("expected exited, got \(String(describing: error))")
             return
         }
-        #expect(method == "crash" && status == "exited with status 3" && log.contains("hello from the worker"))
+        #expect(method == "crash" && status == .terminated(.exited(3)) && log.contains("hello from the worker"))
         #expect(try await isGone(worker.processID))
     }
 
@@ -144,6 +140,6 @@ func isGone(_ pid: Int32) async throws -> Bool {
             Issue.record("expected exited, got \(String(describing: error))")
             return
         }
-        #expect(status == "exited with status 127")
+        #expect(status == .terminated(.exited(127)))
     }
 }

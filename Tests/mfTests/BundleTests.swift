@@ -68,13 +68,14 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
 
         // A release of the same tree reuses the session (nothing trained) and still records the
         // gates it passed.
-        let gates = try #require(manifest["gates"] as? [String])
-        #expect(gates.contains { $0.hasPrefix("auc >= 0.9") }, "\(gates)")
+        let gates = try #require(manifest["gates"] as? [[String: Any]])
+        #expect(gates.contains { $0["gate"] as? String == "auc >= 0.9" && $0["passed"] as? Bool == true
+            && ($0["detail"] as? String)?.hasPrefix("auc >= 0.9: ") == true }, "\(gates)")
         try fixture.git(["commit", "-q", "--allow-empty", "-m", "same tree"])
         try fixture.git(["tag", "-a", "-m", "release", "v1.0.1"])
         let reused = try #require((try json(try mf(["bundle", "v1.0.1", "--repo", fixture.path, "--home", one.path, "--json"])) as? [[String: Any]])?.first)
         let reusedManifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (reused["path"] as! String) + "/bundle.json"))) as? [String: Any])
-        #expect(reusedManifest["gates"] as? [String] == gates, "\(reusedManifest)")
+        #expect((reusedManifest["gates"] as? [[String: Any]]).map { NSArray(array: $0) } == NSArray(array: gates), "\(reusedManifest)")
     }
 
     /// A symbolic link in the model is part of the bundle (with its target) and verifies; a

@@ -212,10 +212,11 @@ func twoModelRepository() throws -> GitFixture {
     }
 
     /// Killed at any moment (kill -9), a reconcile leaves no partial bundle in place and an
-    /// intact store, and the next run finishes the work. The last case kills it the moment a
-    /// bundle is being assembled (its folder set aside appears).
-    @Test(arguments: [0.1, 0.25, 0.5, 0.9, nil])
-    func killedMidwayTheNextRunFinishes(after delay: Double?) throws {
+    /// intact store, and the next run finishes the work. Each case kills it the moment its home
+    /// shows a stage of the work: the store made, a build being exported, a session's worker
+    /// running, a session's artifacts written, a bundle being assembled (its folder set aside).
+    @Test(arguments: KillMoment.allCases)
+    func killedMidwayTheNextRunFinishes(at moment: KillMoment) throws {
         let fixture = try reconcileRepository()
         let home = TemporaryDirectory("home")
         let process = Process()
@@ -224,18 +225,11 @@ func twoModelRepository() throws -> GitFixture {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        if let delay {
-            Thread.sleep(forTimeInterval: delay)
-        } else {
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, process.isRunning,
-                  !((try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles"))) ?? []).contains(where: { $0.hasPrefix(".building-") }) {
-                usleep(500)
-            }
-        }
+        let reached = pollUntil(seconds: 60, every: .microseconds(500)) { !process.isRunning || moment.isReached(in: home.path) }
+        #expect(reached, "\(moment) was not reached within a minute")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        if delay ?? 0 < 0.4 { #expect(process.terminationReason == .uncaughtSignal, "the run ended before it was killed") }
+        if moment != .bundleAside { #expect(process.terminationReason == .uncaughtSignal, "the run ended before \(moment)") }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles/demo"))) ?? [] {
             #expect(try mf(["verify", home.appending("bundles/demo/\(name)")]).status == 0, "a partial bundle is visible at \(name)")
         }
@@ -346,5 +340,23 @@ func twoModelRepository() throws -> GitFixture {
         #expect(Set(bundles.map { "\($0["model"] as? String ?? "") \($0["version"] as? String ?? "")" }).isSuperset(of: [
             "churn 1.0.0", "upsell 1.0.0", "upsell 1.1.0", "upsell 1.1.0-dev.g\(head)",
         ]) && !bundles.contains { $0["model"] as? String == "churn" && $0["version"] as? String != "1.0.0" }, "\(bundles)")
+    }
+}
+
+/// A stage of a reconcile's work, as its home shows it.
+enum KillMoment: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case storeMade, buildExporting, workerRunning, artifactsWritten, bundleAside
+
+    var testDescription: String { rawValue }
+
+    func isReached(in home: String) -> Bool {
+        func entries(_ folder: String) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: home + "/" + folder)) ?? [] }
+        switch self {
+        case .storeMade: return FileManager.default.fileExists(atPath: home + "/factory.sqlite")
+        case .buildExporting: return entries("builds").contains { $0.contains(".building-") }
+        case .workerRunning: return entries("sessions").contains { FileManager.default.fileExists(atPath: home + "/sessions/\($0)/worker.log") }
+        case .artifactsWritten: return entries("sessions").contains { !entries("sessions/\($0)/artifacts").isEmpty }
+        case .bundleAside: return entries("bundles").contains { $0.hasPrefix(".building-") }
+        }
     }
 }

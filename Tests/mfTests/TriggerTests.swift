@@ -1,6 +1,8 @@
 import Foundation
 import GitKit
 import ModelFactory
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -81,11 +83,7 @@ final class BackgroundMF: @unchecked Sendable {
     /// Waits (up to `seconds`) for `condition` on the output; returns the output.
     @discardableResult
     func wait(seconds: Double = 120, for condition: (String) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition(output) { return output }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        _ = try await eventually(seconds: seconds) { condition(output) }
         return output
     }
 
@@ -99,16 +97,6 @@ final class BackgroundMF: @unchecked Sendable {
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-}
-
-/// Polls until `condition` holds (or `seconds` pass); returns whether it did.
-func eventually(seconds: Double = 120, _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-    return try condition()
 }
 
 /// A tiny HTTP listener (Python's http.server) that records every POST body, one per line.
@@ -187,12 +175,12 @@ final class Listener: @unchecked Sendable {
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(pushed.stderr.contains("existing hook ran") && !pushed.stderr.contains("mf: "), "\(pushed.stderr)")
         // The push returned with the work queued and none of it done: no worker runs yet.
-        let waiting = try JobQueue(store: try Store(path: home.appending("factory.sqlite"))).jobs()
-        #expect(waiting.map(\.state) == [.queued] && waiting.first?.trigger == "hook", "\(waiting)")
-        #expect(try Store(path: home.appending("factory.sqlite")).sessions(limit: 10).isEmpty)
+        let waiting = try JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite"))).jobs()
+        #expect(waiting.map(\.state) == [.queued] && waiting.first?.trigger == .hook, "\(waiting)")
+        #expect(try SQLiteStore(path: home.appending("factory.sqlite")).sessions(limit: 10).isEmpty)
 
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "10", "--json"])
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
 
         // A feature branch pushed: a session of its head.
         try git(["checkout", "-q", "-b", "feature/threshold", "development"])
@@ -204,7 +192,7 @@ final class Listener: @unchecked Sendable {
         #expect(try await eventually { try store.sessions(limit: 50).contains { $0.session.commit == feature && $0.session.status == .passed } },
                 "no session of the feature head: \(worker.output)")
         let session = try #require(try store.sessions(limit: 50).first { $0.session.commit == feature }?.session)
-        #expect(session.trigger == "hook")
+        #expect(session.trigger == .hook)
         #expect(try await eventually { FileManager.default.fileExists(atPath: home.appending("reports/\(session.id).html")) }, "the worker wrote no report")
 
         // Merged into development: a staging bundle of the development head.
@@ -266,11 +254,10 @@ final class Listener: @unchecked Sendable {
         let queued = try await mf(["enqueue", "--repo", fixture.path, "--home", home.path, "--json"])
         #expect(queued.status == 0, "\(queued.stderr)")
         #expect((try json(queued) as? [String: Any])?["outcome"] as? String == "queued")
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let first = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "2"])
         // Killed while the release's session trains (it sleeps four seconds).
         #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == tagged && $0.session.status == .running } })
-        try await Task.sleep(for: .milliseconds(500))
         _ = first.terminate(signal: SIGKILL)
         #expect(try JobQueue(store: store).jobs().first?.state == .running, "the killed worker's job is still held")
 
@@ -334,7 +321,7 @@ final class Listener: @unchecked Sendable {
             #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
             fixtures.append(fixture)
         }
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--concurrency", "1", "--json"])
         let slow = try fixtures[0].id("v1.0.0^{commit}")
         #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == slow && $0.session.status == .running } })
@@ -365,7 +352,7 @@ final class Listener: @unchecked Sendable {
         async let two = mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--concurrency", "2"])
         let (first, second) = try await (one, two)
         #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let sessions = try store.sessions(limit: 20)
         #expect(sessions.count == 4, "\(sessions.map(\.session.ref))")
         func spans(_ fixture: GitFixture) throws -> [(Date, Date)] {
@@ -400,13 +387,14 @@ final class Listener: @unchecked Sendable {
     func aQueuedJobWakesTheWorker() async throws {
         let home = TemporaryDirectory("home")
         let fixture = try triggerRepository("woken")
-        // The store exists before the worker starts, so what the worker waits on is there.
-        #expect(try await mf(["jobs", "--home", home.path]).status == 0)
+        let first = try triggerRepository("first", tag: nil)
+        // A first job, so that the worker has looked at the queue and is waiting when the
+        // second arrives (with --poll 60 its next look is a minute away).
+        #expect(try await mf(["enqueue", "--repo", first.path, "--home", home.path]).status == 0)
         let worker = try BackgroundMF(["worker", "--home", home.path, "--poll", "60", "--json"])
-        try await worker.wait(seconds: 30) { $0.contains("\"started\"") }
-        try await Task.sleep(for: .milliseconds(300))
+        try await worker.wait(seconds: 60) { $0.contains("\"finished\"") }
         #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0)
-        let store = try Store(path: home.appending("factory.sqlite"))
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         #expect(try await eventually(seconds: 20) { try store.bundles().contains { $0.bundle.tag == "v1.0.0" } }, "\(worker.output)")
         #expect(worker.terminate() == 0)
     }
@@ -428,7 +416,7 @@ final class Listener: @unchecked Sendable {
         let worked = try await mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
                                    "--notify", "http://127.0.0.1:\(listener.port)/hook"])
         #expect(worked.status == 0, "\(worked.stdout)\(worked.stderr)")
-        let jobs = try JobQueue(store: try Store(path: home.appending("factory.sqlite"))).jobs()
+        let jobs = try JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite"))).jobs()
         let retried = try #require(jobs.first { $0.repository == location })
         #expect(retried.state == .failed && retried.attempts == 2 && retried.lastError?.contains("lock") == true, "\(retried)")
         let final = try #require(jobs.first { $0.repository != location })
@@ -456,7 +444,7 @@ final class Listener: @unchecked Sendable {
         let port = try #require(started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
             Int(started[$0].dropFirst().dropLast("/webhook".count))!
         }, "mf webhook did not start: \(started)")
-        let queue = JobQueue(store: try Store(path: home.appending("factory.sqlite")))
+        let queue = JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite")))
 
         for (index, forge) in Forge.allCases.enumerated() {
             // As the forge sent it; --repository maps team/churn to the local repository.

@@ -202,3 +202,21 @@ public enum Archive {
         return try pump(data, through: &stream, failure: "not a gzip stream, or a damaged one") { inflate(&$0, Z_NO_FLUSH) }
     }
 }
+
+extension Archive.Entry {
+    /// Writes the entry at `url` (making its folders): a folder, a symbolic link, or a file
+    /// with mode 755 or 644.
+    func write(to url: URL) throws {
+        let manager = FileManager.default
+        switch kind {
+        case .folder: try manager.createDirectory(at: url, withIntermediateDirectories: true)
+        case .symlink:
+            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try manager.createSymbolicLink(atPath: url.path, withDestinationPath: linkTarget)
+        case .file:
+            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try contents.write(to: url)
+            try manager.setAttributes([.posixPermissions: executable ? 0o755 : 0o644], ofItemAtPath: url.path)
+        }
+    }
+}

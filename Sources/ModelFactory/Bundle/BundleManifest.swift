@@ -1,5 +1,7 @@
-public import Foundation
 internal import Crypto
+public import Foundation
+public import Store
+internal import SystemKit
 
 /// `bundle.json`: what a bundle is, where it came from, and every file's digest.
 public struct BundleManifest: Codable, Sendable, Equatable {
@@ -34,6 +36,39 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var outputs: [Field]
     }
 
+    /// A gate the session checked, as `{gate, passed, detail}`. A bundle made before gates were
+    /// data lists each as its detail alone (`"auc >= 0.75: 0.83"`); it reads as a gate that
+    /// passed (a bundle is made of a passed session only), and its bytes stay as they are.
+    public struct Gate: Codable, Sendable, Equatable {
+        /// The gate as the manifest states it (`auc >= 0.75`).
+        public var gate: String
+        public var passed: Bool
+        /// The gate with what was measured (`auc >= 0.75: 0.83`).
+        public var detail: String
+
+        /// The gate of a session's outcome.
+        public init(_ result: GateResult) {
+            gate = result.gate
+            passed = result.passed
+            detail = result.detail
+        }
+
+        public init(from decoder: any Decoder) throws {
+            if let detail = try? decoder.singleValueContainer().decode(String.self) {
+                gate = detail.range(of: ": ").map { String(detail[..<$0.lowerBound]) } ?? detail
+                passed = true
+                self.detail = detail
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            gate = try container.decode(String.self, forKey: .gate)
+            passed = try container.decode(Bool.self, forKey: .passed)
+            detail = try container.decode(String.self, forKey: .detail)
+        }
+
+        enum CodingKeys: String, CodingKey { case gate, passed, detail }
+    }
+
     /// The format of this file.
     public var format = 1
     public var model: String
@@ -57,8 +92,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var schema: Schema
     /// The evaluation metrics of the session.
     public var metrics: SortedMap<Double>
-    /// Each gate as the session checked it (`auc >= 0.75: 0.83`).
-    public var gates: [String]
+    /// Each gate as the session checked it.
+    public var gates: [Gate]
     public var files: [File]
 
     public static let fileName = "bundle.json"
@@ -67,11 +102,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     static func files(of entries: [Archive.Entry]) -> [File] {
         entries.filter { $0.kind != .folder && $0.path != fileName }.map { entry in
             let bytes = entry.kind == .symlink ? Data(entry.linkTarget.utf8) : entry.contents
-            return File(path: entry.path, size: bytes.count, sha256: digest(bytes), link: entry.kind == .symlink ? entry.linkTarget : nil)
+            return File(path: entry.path, size: bytes.count, sha256: HexDigest.sha256(bytes), link: entry.kind == .symlink ? entry.linkTarget : nil)
         }
     }
-
-    static func digest(_ bytes: Data) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
 }
 
 /// A string-keyed map that encodes its keys in sorted order, so the same map gives the same JSON
@@ -131,7 +164,7 @@ public enum BundleVerifier {
         let entries: [Archive.Entry]
         var archive: Data?
         if !isFolder.boolValue {
-            archive = Generator.read(path.path)
+            archive = try? FileContents.read(atPath: path.path)
             guard archive != nil else { throw BundleError.unreadable(path.path) }
         }
         do throws(Archive.Failure) {
@@ -150,7 +183,7 @@ public enum BundleVerifier {
         // (or a link in a file's) differs too.
         var actual: [String: String] = [:]
         for entry in entries where entry.kind != .folder && entry.path != BundleManifest.fileName {
-            actual[entry.path] = entry.kind == .symlink ? "link:" + BundleManifest.digest(Data(entry.linkTarget.utf8)) : BundleManifest.digest(entry.contents)
+            actual[entry.path] = entry.kind == .symlink ? "link:" + HexDigest.sha256(Data(entry.linkTarget.utf8)) : HexDigest.sha256(entry.contents)
         }
         var differences: [BundleDifference] = []
         for file in manifest.files {
@@ -165,7 +198,7 @@ public enum BundleVerifier {
             } catch {
                 throw BundleError.notABundle(path: path.path, reason: "it cannot be archived to compare: \(error)")
             }
-            if BundleManifest.digest(whole) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
+            if HexDigest.sha256(whole) != published { differences.append(BundleDifference(kind: .unpublished, path: BundleManifest.fileName)) }
         }
         return (manifest, differences.sorted { $0.path < $1.path })
     }

@@ -1,6 +1,8 @@
+internal import Crypto
 internal import Foundation
 public import GitKit
-internal import Crypto
+public import Store
+internal import SystemKit
 
 /// What `mf bundle` made (or found already made) for one model.
 public struct BundleResult: Sendable, Encodable {
@@ -20,7 +22,7 @@ public struct BundleResult: Sendable, Encodable {
 
     init(_ record: BundleRecord, model: String, created: Bool) {
         self.init(
-            model: model, version: record.version, tag: record.tag.isEmpty ? nil : record.tag, ref: record.ref, commit: record.commit,
+            model: model, version: record.version, tag: record.tag, ref: record.ref, commit: record.commit,
             session: record.sessionId, path: record.path, archive: record.archive, sha256: record.sha256, created: created)
     }
 
@@ -77,15 +79,15 @@ enum Toolchain {
     /// Where a build folder keeps them, written when the build completes.
     static let fileName = ".mf-toolchain.json"
 
-    static func versions(runtime: Manifest.Runtime, folder: URL) -> [String: String] {
-        var versions = ["mf": "0.1.0"]
+    static func versions(runtime: Manifest.Runtime, folder: URL) async -> [String: String] {
+        var versions = ["mf": factoryVersion]
         switch runtime {
         case .python:
             let venv = folder.appendingPathComponent(".venv/bin/python")
             let python = FileManager.default.isExecutableFile(atPath: venv.path) ? [venv.path] : ["/usr/bin/env", "python3"]
-            versions["python"] = (try? Bundler.output(python + ["--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            versions["python"] = (try? await ChildProcess.output(of: python + ["--version"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
         case .swift:
-            versions["swift"] = (try? Bundler.output(["/usr/bin/env", "swift", "--version"]))?.split(separator: "\n").first.map(String.init)
+            versions["swift"] = (try? await ChildProcess.output(of: ["/usr/bin/env", "swift", "--version"]))?.split(separator: "\n").first.map(String.init)
         case .command:
             break
         }
@@ -131,7 +133,7 @@ struct BundleContents {
 public struct Bundler: Sendable {
     public let pipeline: Pipeline
     /// What a session the bundler has to run is marked with.
-    public var trigger = "bundle"
+    public var trigger = Trigger.bundle
 
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
@@ -154,32 +156,35 @@ public struct Bundler: Sendable {
     public func bundleEach(_ repository: Repository, tag: String, observer: (any BuildObserver)? = nil) async throws -> [ModelBundleOutcome] {
         let references = try repository.references(readingTagObjects: false)
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
-        return try await bundle(repository, tag: tag, references: references, configuration: configuration, observer: observer)
-    }
-
-    /// The same, with the references and flow configuration read once by the caller (the
-    /// reconciler bundles every tag of a repository in one pass).
-    func bundle(
-        _ repository: Repository, tag: String, references: [Reference], configuration: FlowConfiguration,
-        observer: (any BuildObserver)? = nil
-    ) async throws -> [ModelBundleOutcome] {
         let shortTag = tag.hasPrefix("refs/tags/") ? String(tag.dropFirst("refs/tags/".count)) : tag
         guard let reference = references.first(where: { $0.kind == .tag && $0.shortName == shortTag }), let commit = reference.commit,
-              case .version(let taggedModel, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
+              case .version(let model, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
             throw BundleError.notAVersionTag(tag)
         }
-        let source = Source(commit: commit, revision: shortTag, tag: shortTag, ref: "refs/tags/" + shortTag, model: taggedModel)
-        return try await bundle(repository, source, version: { _ in version }, observer: observer)
+        return try await bundle(repository, release: Release(tag: shortTag, version: version, model: model, commit: commit, productionLine: false, annotated: reference.annotation != nil), observer: observer)
+    }
+
+    /// Bundles every model a release names, each on its own. The reconciler hands over the
+    /// releases `Flow` read and the versions tagged at each one's commit
+    /// (`Flow.versions(at:)`), so nothing is looked up or parsed again.
+    public func bundle(
+        _ repository: Repository, release: Release, taggedAt versions: [String?: String]? = nil, observer: (any BuildObserver)? = nil
+    ) async throws -> [ModelBundleOutcome] {
+        let source = Source(
+            commit: release.commit, revision: release.tag, tag: release.tag, ref: "refs/tags/" + release.tag, model: release.model, versions: versions)
+        return try await bundle(repository, source, version: { _ in release.version }, observer: observer)
     }
 
     /// A pre-release bundle of each model at a branch head (the staging bundles of the
     /// development line): its version comes from `version`, given the model's name (DESIGN.md
     /// "GitOps"). Each model on its own: one that fails holds up none of the others.
+    /// `versions`: the versions tagged at `commit`, when the caller read them (see
+    /// `bundle(_:release:taggedAt:observer:)`).
     public func bundle(
-        _ repository: Repository, branch: String, ref: String? = nil, commit: ObjectID, version: (String) -> Version,
-        observer: (any BuildObserver)? = nil
+        _ repository: Repository, branch: String, ref: String? = nil, commit: ObjectID, taggedAt versions: [String?: String]? = nil,
+        version: (String) -> Version, observer: (any BuildObserver)? = nil
     ) async throws -> [ModelBundleOutcome] {
-        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil),
+        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil, versions: versions),
                          version: version, observer: observer)
     }
 
@@ -192,6 +197,8 @@ public struct Bundler: Sendable {
         var ref: String
         /// The one model a `model@version` tag names.
         var model: String?
+        /// The versions tagged at the commit, when the caller read them (nil: the pipeline reads them).
+        var versions: [String?: String]?
         /// What progress and errors call it: the tag, else the branch (`v1.0.0`, `development`).
         var label: String {
             tag ?? Reference.shortName(of: ref)
@@ -238,7 +245,8 @@ public struct Bundler: Sendable {
         var reports: [SessionReport] = []
         if !toBuild.isEmpty {
             reports = try await pipeline.build(repository, BuildRequest(
-                revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild), observer: observer)
+                revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild,
+                known: source.versions.map { (source.commit, $0) }), observer: observer)
         }
         for entry in models {
             let outcome: ModelBundleOutcome
@@ -262,12 +270,12 @@ public struct Bundler: Sendable {
                 session = report.session
             }
             do {
-                outcome = .bundled(try assemble(
+                outcome = .bundled(try await assemble(
                     manifest: entry.manifest, folder: entry.model.folder, session: session, modelID: entry.modelID, version: entry.version,
                     origin: source, tree: tree.hex))
             } catch let error as BundleError {
                 outcome = .failed(model: entry.manifest.name, error: error)
-            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
+            } catch where !(error is StoreError || error is CancellationError) {
                 outcome = .failed(model: entry.manifest.name, error: .modelFailed(model: entry.manifest.name, ref: source.label, reason: String(describing: error)))
             }
             outcomes[entry.model.folder] = outcome
@@ -277,7 +285,7 @@ public struct Bundler: Sendable {
 
     private func assemble(
         manifest: Manifest, folder: String, session: Session, modelID: Int64, version: String, origin: Source, tree: String
-    ) throws -> BundleResult {
+    ) async throws -> BundleResult {
         let commit = origin.commit.hex
         let manager = FileManager.default
         let name = "\(manifest.name)-\(version)"
@@ -286,7 +294,7 @@ public struct Bundler: Sendable {
         let root = aside.appendingPathComponent(name)
         defer {
             try? manager.removeItem(at: aside)
-            close(lock)
+            lock.unlock()
         }
         // The bundle is put together in memory (each source file read once), then written out,
         // described and archived from the same entries.
@@ -299,14 +307,18 @@ public struct Bundler: Sendable {
         if manager.fileExists(atPath: trained.path) {
             for entry in try Archive.entries(of: trained) { contents.add(entry, under: "artifacts") }
         }
-        guard let manifestBytes = Generator.read(source.appendingPathComponent("model.yaml").path) else {
+        guard let manifestBytes = try? FileContents.read(atPath: source.appendingPathComponent("model.yaml").path) else {
             throw BundleError.io(what: source.appendingPathComponent("model.yaml").path, problem: "the built model.yaml cannot be read")
         }
         contents.file("model.yaml", manifestBytes)
-        let recorded = Generator.read(source.appendingPathComponent(Toolchain.fileName).path)
-        let toolchain = try recorded.map { try JSONDecoder().decode([String: String].self, from: $0) }
-            ?? Toolchain.versions(runtime: manifest.runtime, folder: source)
-        if let report = Generator.read(source.appendingPathComponent(RequirementsLock.reportPath).path) {
+        let recorded = try? FileContents.read(atPath: source.appendingPathComponent(Toolchain.fileName).path)
+        let toolchain: [String: String]
+        if let recorded {
+            toolchain = try JSONDecoder().decode([String: String].self, from: recorded)
+        } else {
+            toolchain = await Toolchain.versions(runtime: manifest.runtime, folder: source)
+        }
+        if let report = try? FileContents.read(atPath: source.appendingPathComponent(RequirementsLock.reportPath).path) {
             do {
                 contents.file("requirements.lock", Data(try RequirementsLock.text(fromReport: report).utf8))
             } catch let error as DecodingError {
@@ -314,7 +326,7 @@ public struct Bundler: Sendable {
             }
         } else if manager.isExecutableFile(atPath: source.appendingPathComponent(".venv/bin/python").path) {
             // A build made before builds kept pip's report: exactly what it installed, without hashes.
-            let frozen = try Self.output([source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
+            let frozen = try await ChildProcess.output(of: [source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
             contents.file("requirements.lock", Data(frozen.utf8))
         }
         contents.file("Dockerfile", Data(Deployment.dockerfile(
@@ -325,8 +337,7 @@ public struct Bundler: Sendable {
 
         let metrics = try pipeline.store.metrics(session: session.id).filter { $0.split == "evaluate" }
         // A reused session's gates are those of the session it reused.
-        let gates = try pipeline.store.steps(session: session.reusedFrom ?? session.id).first { $0.name == "gates" }?.message?
-            .split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+        let gates = try pipeline.store.gates(session: session.reusedFrom ?? session.id)
         let field = { (field: Manifest.Field) in
             BundleManifest.Field(name: field.name, type: field.type.rawValue, min: field.min, max: field.max, values: field.values)
         }
@@ -336,14 +347,14 @@ public struct Bundler: Sendable {
             toolchain: SortedMap(toolchain),
             schema: BundleManifest.Schema(inputs: manifest.schema.inputs.map(field), outputs: manifest.schema.outputs.map(field)),
             metrics: SortedMap(Dictionary(metrics.compactMap { metric in metric.value.map { (metric.name, $0) } }, uniquingKeysWith: { $1 })),
-            gates: gates, files: BundleManifest.files(of: contents.sorted))
+            gates: gates.map(BundleManifest.Gate.init), files: BundleManifest.files(of: contents.sorted))
         contents.file(BundleManifest.fileName, Data(try JSONText.encodeBytes(description)))
         let entries = contents.sorted
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
-        for entry in entries { try Self.write(entry, to: root.appendingPathComponent(entry.path)) }
+        for entry in entries { try entry.write(to: root.appendingPathComponent(entry.path)) }
 
         let archiveData = try Archive.tarGz(entries, prefix: name)
-        let digest = SHA256.hash(data: archiveData).map { String(format: "%02x", $0) }.joined()
+        let digest = HexDigest.sha256(archiveData)
         try archiveData.write(to: aside.appendingPathComponent(name + ".tar.gz"))
 
         // Publish: the archive, then the folder, each by one rename; never over an existing one.
@@ -361,14 +372,14 @@ public struct Bundler: Sendable {
         if !created {
             // Someone published this model and version first: the same commit (another run, a
             // clone of the repository) is this bundle; another commit is refused, not recorded.
-            let theirs = (try? Data(contentsOf: finalFolder.appendingPathComponent(BundleManifest.fileName)))
+            let theirs = (try? FileContents.read(atPath: finalFolder.appendingPathComponent(BundleManifest.fileName).path))
                 .flatMap { try? JSONDecoder().decode(BundleManifest.self, from: $0) }
             if let theirs, theirs.commit != commit {
                 throw BundleError.taken(path: finalFolder.path, model: manifest.name, version: version, commit: theirs.commit)
             }
         }
         let record = BundleRecord(
-            modelId: modelID, version: version, tag: origin.tag ?? "", ref: origin.ref, commit: commit, sessionId: session.id,
+            modelId: modelID, version: version, tag: origin.tag, ref: origin.ref, commit: commit, sessionId: session.id,
             path: finalFolder.path, archive: finalArchive.path, sha256: digest, createdAt: Date())
         try pipeline.store.record(record)
         return BundleResult(record, model: manifest.name, created: created)
@@ -385,37 +396,9 @@ public struct Bundler: Sendable {
         let relative = runPath.hasPrefix("./") ? String(runPath.dropFirst(2)) : runPath
         guard relative.split(separator: "/").contains(where: { skipped.contains(String($0)) }) else { return }
         let resolved = source.appendingPathComponent(relative).resolvingSymlinksInPath()
-        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let executable = Generator.read(resolved.path) else {
+        guard resolved.path.hasPrefix(source.resolvingSymlinksInPath().path + "/"), let executable = try? FileContents.read(atPath: resolved.path) else {
             throw BundleError.io(what: source.appendingPathComponent(relative).path, problem: "the file run starts is not in the build")
         }
         contents.file("plugin/" + relative, executable, executable: true)
-    }
-
-    static func write(_ entry: Archive.Entry, to url: URL) throws {
-        let manager = FileManager.default
-        switch entry.kind {
-        case .folder: try manager.createDirectory(at: url, withIntermediateDirectories: true)
-        case .symlink:
-            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try manager.createSymbolicLink(atPath: url.path, withDestinationPath: entry.linkTarget)
-        case .file:
-            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try entry.contents.write(to: url)
-            try manager.setAttributes([.posixPermissions: entry.executable ? 0o755 : 0o644], ofItemAtPath: url.path)
-        }
-    }
-
-    /// A short command's standard output, without its standard error (so pip's warnings never
-    /// land in requirements.lock).
-    static func output(_ command: [String]) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mf-output-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let quiet = ["/bin/sh", "-c", "exec \"$@\" 2>/dev/null", "sh"] + command
-        let process = try WorkerProcess(command: quiet, directory: nil, environment: nil, outputFile: file.path)
-        while !process.waitForExit(seconds: 600) {}
-        guard process.exitStatus == "exited with status 0" else {
-            throw BundleError.io(what: command.joined(separator: " "), problem: "the command \(process.exitStatus ?? "failed")")
-        }
-        return String(decoding: Generator.read(file.path) ?? Data(), as: UTF8.self)
     }
 }

@@ -41,8 +41,8 @@ enum Deployment {
         return """
             # \(model) \(version), served by Model Factory. Build with the mf image that matches this
             # bundle's toolchain (bundle.json), e.g.:
-            #   docker build --build-arg MF_IMAGE=ghcr.io/model-factory/mf:0.1.0 -t \(label(model)):\(version) .
-            ARG MF_IMAGE=ghcr.io/model-factory/mf:0.1.0
+            #   docker build --build-arg MF_IMAGE=ghcr.io/model-factory/mf:\(factoryVersion) -t \(label(model)):\(version) .
+            ARG MF_IMAGE=ghcr.io/model-factory/mf:\(factoryVersion)
             FROM ${MF_IMAGE} AS mf
             FROM \(base)
             COPY --from=mf /usr/local/bin/mf /usr/local/bin/mf
@@ -63,9 +63,7 @@ enum Deployment {
             metadata:
               name: \(name)
               labels:
-                app.kubernetes.io/name: \(name)
-                app.kubernetes.io/version: "\(version)"
-                app.kubernetes.io/managed-by: model-factory
+            \(labels(name, version, indent: 4))
             spec:
               replicas: 2
               selector:
@@ -79,9 +77,7 @@ enum Deployment {
               template:
                 metadata:
                   labels:
-                    app.kubernetes.io/name: \(name)
-                    app.kubernetes.io/version: "\(version)"
-                    app.kubernetes.io/managed-by: model-factory
+            \(labels(name, version, indent: 8))
                 spec:
                   terminationGracePeriodSeconds: 30
                   containers:
@@ -112,6 +108,12 @@ enum Deployment {
             """
     }
 
+    /// The labels every object of a model's manifests carries, one a line, indented by `indent`.
+    private static func labels(_ name: String, _ version: String, indent: Int) -> String {
+        ["app.kubernetes.io/name: \(name)", "app.kubernetes.io/version: \"\(version)\"", "app.kubernetes.io/managed-by: model-factory"]
+            .map { String(repeating: " ", count: indent) + $0 }.joined(separator: "\n")
+    }
+
     static func service(model: String, version: String) -> String {
         let name = label(model)
         return """
@@ -120,9 +122,7 @@ enum Deployment {
             metadata:
               name: \(name)
               labels:
-                app.kubernetes.io/name: \(name)
-                app.kubernetes.io/version: "\(version)"
-                app.kubernetes.io/managed-by: model-factory
+            \(labels(name, version, indent: 4))
             spec:
               selector:
                 app.kubernetes.io/name: \(name)

@@ -1,5 +1,7 @@
 public import Foundation
 public import GitKit
+public import Store
+internal import SystemKit
 
 /// What one `mf reconcile` did.
 public struct ReconcileReport: Sendable, Encodable {
@@ -46,7 +48,7 @@ public struct ReconcileReport: Sendable, Encodable {
     public var environments: [EnvironmentRecord] = []
 
     /// The environments as `mf bundles --json` shows a bundle: a staging environment's missing
-    /// tag is `null` (the store keeps ''), and the time is ISO 8601.
+    /// tag is `null`, and the time is ISO 8601.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(actions, forKey: .actions)
@@ -57,7 +59,7 @@ public struct ReconcileReport: Sendable, Encodable {
             try item.encode(environment.model, forKey: .model)
             try item.encode(environment.name, forKey: .name)
             try item.encode(environment.version, forKey: .version)
-            try item.encode(environment.tag.isEmpty ? nil : environment.tag, forKey: .tag)
+            try item.encode(environment.tag, forKey: .tag)
             try item.encode(environment.commit, forKey: .commit)
             try item.encode(environment.bundle, forKey: .bundle)
             try item.encode(environment.updatedAt, forKey: .updatedAt)
@@ -80,17 +82,17 @@ public struct Reconciler: Sendable {
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
     /// The triggers of sessions only a reconcile makes (under the repository's lock).
-    public static let triggers = ["reconcile", "enqueue", "hook", "webhook", "watch"]
+    public static let triggers = Trigger.reconciling
 
     /// Reconciles `repository`; its sessions are marked with `trigger` (what woke the factory).
     public func reconcile(
-        _ repository: Repository, cache: URL? = nil, trigger: String = "reconcile", observer: (any BuildObserver)? = nil
+        _ repository: Repository, cache: URL? = nil, trigger: Trigger = .reconcile, observer: (any BuildObserver)? = nil
     ) async throws -> ReconcileReport {
-        let lock = try Self.lock(Self.lockFile(home: pipeline.home, repository: repository.location))
-        defer { close(lock) }
+        let lock = try FileLock.acquire(path: Self.lockFile(home: pipeline.home, repository: repository.location).path)
+        defer { lock.unlock() }
         // What a killed run left half-made goes first (only when no one else is making anything):
         // folders set aside, and sessions still marked running (their work is done again).
-        for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { close(try AsideFolders.enter(parent)) }
+        for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { try AsideFolders.enter(parent).unlock() }
         for (old, new) in try pipeline.store.interruptStaleSessions(repository: repository.location, triggers: Self.triggers) {
             // Their logs and partial artifacts go with them (the record already names the new folder).
             let folder = pipeline.sessionsFolder.appendingPathComponent(old)
@@ -121,7 +123,8 @@ public struct Reconciler: Sendable {
             }
             guard !missing.isEmpty else { continue }
             let request = BuildRequest(
-                revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing)
+                revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing,
+                known: (commit, flow.versions(at: commit)))
             for session in try await pipeline.build(repository, request, observer: observer) {
                 report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
                                             detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),
@@ -136,7 +139,7 @@ public struct Reconciler: Sendable {
         for release in flow.releases {
             let ref = "refs/tags/" + release.tag
             do {
-                for outcome in try await bundler.bundle(repository, tag: release.tag, references: references, configuration: flow.configuration, observer: observer) {
+                for outcome in try await bundler.bundle(repository, release: release, taggedAt: flow.versions(at: release.commit), observer: observer) {
                     switch outcome {
                     case .bundled(let result):
                         if result.created {
@@ -147,7 +150,7 @@ public struct Reconciler: Sendable {
                         report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description, model: model, version: release.version.description, ref: ref))
                     }
                 }
-            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
+            } catch where !(error is StoreError || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error), model: release.model, version: release.version.description, ref: ref))
             }
         }
@@ -163,7 +166,7 @@ public struct Reconciler: Sendable {
         if let development = flow.development, let commit = development.commit {
             let ref = Self.referenceName(of: development, in: references)
             do {
-                let outcomes = try await bundler.bundle(repository, branch: development.branch, ref: ref, commit: commit, version: { model in
+                let outcomes = try await bundler.bundle(repository, branch: development.branch, ref: ref, commit: commit, taggedAt: flow.versions(at: commit), version: { model in
                     flow.stagingVersion(model: model, commit: commit)
                 }, observer: observer)
                 for outcome in outcomes {
@@ -179,7 +182,7 @@ public struct Reconciler: Sendable {
                             version: flow.stagingVersion(model: model, commit: commit).description, ref: ref))
                     }
                 }
-            } catch where !(Store.isDatabaseError(error) || error is CancellationError) {
+            } catch where !(error is StoreError || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error), ref: ref))
             }
         }
@@ -197,7 +200,7 @@ public struct Reconciler: Sendable {
     private func move(_ name: String, of model: String, to bundle: BundleResult, repository: Repository, report: inout ReconcileReport) throws {
         let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == name }
         let record = EnvironmentRecord(
-            repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag ?? "",
+            repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag,
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
@@ -207,19 +210,7 @@ public struct Reconciler: Sendable {
 
     /// The file whose lock serialises runs on the repository at `location`.
     public static func lockFile(home: URL, repository location: String) -> URL {
-        home.appendingPathComponent("locks/reconcile-\(Pipeline.sha256(location).prefix(16)).lock")
-    }
-
-    /// An exclusive lock on `file`, waited for; released when the descriptor closes (or the
-    /// process dies).
-    static func lock(_ file: URL) throws -> Int32 {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let descriptor = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw BundleError.io(what: file.path, problem: "the lock file cannot be opened") }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { close(descriptor); throw BundleError.io(what: file.path, problem: "the lock cannot be taken") }
-        }
-        return descriptor
+        home.appendingPathComponent("locks/reconcile-\(HexDigest.sha256(location).prefix(16)).lock")
     }
 }
 
@@ -264,7 +255,7 @@ extension Reconciler {
     /// Every release of a model whose latest session failed (not cut short by a killed run) and
     /// that has neither a bundle nor a passed session to make one from: the tags that get no
     /// bundle, and why. Per model, as the bundler decides (a `model@version` tag names one).
-    public static func unbundled(flow: Flow, repository: Repository, store: Store) throws -> [UnbundledRelease] {
+    public static func unbundled(flow: Flow, repository: Repository, store: any FactoryStore) throws -> [UnbundledRelease] {
         var unbundled: [UnbundledRelease] = []
         for release in flow.releases {
             for (session, model) in try store.latestSessions(repository: repository.location, commit: release.commit.hex)
@@ -281,7 +272,7 @@ extension Reconciler {
 
     /// `production` and `staging` for each model: what the refs want against what the store says
     /// runs, and why they differ (the model's own failed session, or no reconcile yet).
-    public static func environments(flow: Flow, repository: Repository, store: Store) throws -> [EnvironmentStatus] {
+    public static func environments(flow: Flow, repository: Repository, store: any FactoryStore) throws -> [EnvironmentStatus] {
         let records = try store.environments(repository: repository.location)
         func current(_ name: String, model: String?) -> EnvironmentRecord? {
             records.first { $0.name == name && (model == nil || $0.model == model) }

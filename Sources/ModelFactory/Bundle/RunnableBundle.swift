@@ -1,5 +1,5 @@
 public import Foundation
-internal import Crypto
+internal import SystemKit
 
 /// A bundle made ready to run workers from: verified against its `bundle.json`, unpacked when
 /// it is a `.tar.gz`, and, for a Python plugin with a `requirements.lock`, given the virtual
@@ -44,7 +44,7 @@ public struct RunnableBundle: Sendable {
                 path: path.path, reason: "it differs from its bundle.json: " + differences.map(\.description).joined(separator: "; "))
         }
         let manifestFile = folder.appendingPathComponent("model.yaml")
-        guard let text = Generator.read(manifestFile.path) else {
+        guard let text = try? FileContents.read(atPath: manifestFile.path) else {
             throw BundleError.notABundle(path: path.path, reason: "it has no model.yaml")
         }
         let model: Manifest
@@ -54,7 +54,7 @@ public struct RunnableBundle: Sendable {
         let directory = folder.appendingPathComponent("plugin")
         var command = manifest.run
         let lock = folder.appendingPathComponent("requirements.lock")
-        if model.runtime == .python, python == .lock, let requirements = Generator.read(lock.path),
+        if model.runtime == .python, python == .lock, let requirements = try? FileContents.read(atPath: lock.path),
            requirements.contains(where: { $0 != 0x0A && $0 != 0x20 }) {
             let environment = try await Self.environment(requirements: requirements, bundle: folder, home: home)
             if command.first?.hasPrefix("python") == true { command[0] = environment.appendingPathComponent("bin/python").path }
@@ -66,8 +66,8 @@ public struct RunnableBundle: Sendable {
 
     /// The archive's folder under `cache`, unpacked once.
     static func unpack(_ archive: URL, into cache: URL) throws -> URL {
-        guard let data = Generator.read(archive.path) else { throw BundleError.unreadable(archive.path) }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        guard let data = try? FileContents.read(atPath: archive.path) else { throw BundleError.unreadable(archive.path) }
+        let digest = HexDigest.sha256(data)
         let target = cache.appendingPathComponent(String(digest.prefix(32)))
         if FileManager.default.fileExists(atPath: target.appendingPathComponent(BundleManifest.fileName).path) { return target }
         let read: Result<[Archive.Entry], Archive.Failure> = Result { () throws(Archive.Failure) in try Archive.read(tarGz: data) }
@@ -85,9 +85,9 @@ public struct RunnableBundle: Sendable {
         let aside = cache.appendingPathComponent(".building-\(UUID().uuidString)")
         defer {
             try? FileManager.default.removeItem(at: aside)
-            close(lock)
+            lock.unlock()
         }
-        for entry in contents.sorted { try Bundler.write(entry, to: aside.appendingPathComponent(entry.path)) }
+        for entry in contents.sorted { try entry.write(to: aside.appendingPathComponent(entry.path)) }
         if rename(aside.path, target.path) != 0, !FileManager.default.fileExists(atPath: target.path) {
             throw BundleError.io(what: target.path, problem: "the unpacked bundle cannot be put in place (errno \(errno))")
         }
@@ -105,11 +105,10 @@ public struct RunnableBundle: Sendable {
                 requirements: requirements, file: "requirements.lock", in: bundle, log: log, reused: { _ in },
                 run: { commands in
                     for command in commands {
-                        let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: bundle.path, environment: nil, outputFile: log.path)
-                        while !process.waitForExit(seconds: 3600) {}
-                        guard process.exitStatus == "exited with status 0" else {
-                            let output = String(decoding: Generator.read(log.path) ?? Data(), as: UTF8.self).suffix(2000)
-                            throw BundleError.io(what: command, problem: "\(process.exitStatus ?? "failed"): \(output)")
+                        let setup = ChildProcess(["/bin/sh", "-c", command], directory: bundle.path, output: .appending(toFile: log.path), error: .sameAsOutput)
+                        let termination = try await setup.run().termination
+                        guard termination.isSuccess else {
+                            throw BundleError.io(what: command, problem: "\(termination): \(FileContents.text(atPath: log.path).suffix(2000))")
                         }
                     }
                 })

@@ -1,5 +1,6 @@
 public import Foundation
 internal import Synchronization
+internal import SystemKit
 #if canImport(FoundationNetworking)
 internal import FoundationNetworking
 #endif
@@ -17,9 +18,9 @@ public final class DemoServer: Sendable {
     public let command: [String]
     /// Where its output goes.
     public let log: URL
-    private let process: WorkerProcess
+    private let process: RunningProcess
 
-    private init(url: URL, command: [String], log: URL, process: WorkerProcess) {
+    private init(url: URL, command: [String], log: URL, process: RunningProcess) {
         self.url = url
         self.command = command
         self.log = log
@@ -36,39 +37,22 @@ public final class DemoServer: Sendable {
             mf, "serve", "--follow", environment, "--repo", repository, "--home", home.path, "--port", "0", "--workers", "1",
         ]
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = try WorkerProcess(command: command, directory: nil, environment: nil, outputFile: log.path)
+        let process = try RunningProcess(command: command, outputFile: log.path)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let output = Self.text(of: log)
+            let output = FileContents.text(atPath: log.path)
             if let range = output.range(of: "listening on http://") {
                 let address = output[range.upperBound...].prefix { !$0.isWhitespace }
                 if let url = URL(string: "http://\(address)") {
                     return DemoServer(url: url, command: ["mf"] + command.dropFirst(), log: log, process: process)
                 }
             }
-            if process.exitStatus != nil { break }
+            if process.termination != nil { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         process.stop(grace: 5)
-        let tail = Self.text(of: log).split(separator: "\n").suffix(3).joined(separator: " / ")
-        throw DemoError.serverDidNotStart(log: log.path, why: process.exitStatus.map { "it \($0): \(tail)" } ?? "it did not listen within \(Int(timeout)) s")
-    }
-
-    /// The log as it is now, read with plain reads: Foundation's `String(contentsOf:)` leaks its
-    /// buffer when the file grows while it reads it (LeakSanitizer found it in the demo).
-    static func text(of file: URL) -> String {
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return "" }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: chunk[0 ..< count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        let tail = FileContents.text(atPath: log.path).split(separator: "\n").suffix(3).joined(separator: " / ")
+        throw DemoError.serverDidNotStart(log: log.path, why: process.termination.map { "it \($0): \(tail)" } ?? "it did not listen within \(Int(timeout)) s")
     }
 
     /// Stops the server gracefully (SIGTERM; SIGKILL after 10 s) and waits for it.
@@ -76,11 +60,13 @@ public final class DemoServer: Sendable {
         process.stop(grace: 10)
     }
 
-    deinit { if process.exitStatus == nil { process.stop(grace: 10) } }
+    deinit { if process.termination == nil { process.stop(grace: 10) } }
 
     /// One answer from the server.
     public struct Answer: Sendable {
+        /// The HTTP status code; 0 when the answer was not HTTP.
         public var status: Int
+        /// The response body as text.
         public var body: String
         /// The version that answered (`X-Model-Version`).
         public var version: String?
@@ -171,9 +157,13 @@ private final class SwapClient: Sendable {
 /// `predict` body and as a v2 `infer` body (one `[1]` tensor per schema input, typed by the
 /// schema), with keys sorted so the `curl` lines read the same every run.
 public struct DemoRequests: Sendable {
+    /// The path of the v1 predict call (`/v1/models/NAME:predict`).
     public let v1Path: String
+    /// The v1 body: `{"instances": [EXAMPLE]}`.
     public let v1: Data
+    /// The path of the v2 (Open Inference) call (`/v2/models/NAME/infer`).
     public let v2Path: String
+    /// The v2 body: `{"inputs": [...]}`, one tensor of shape `[1]` per schema input the example gives.
     public let v2: Data
 
     /// Reads `model.yaml` in a bundle folder.
@@ -182,6 +172,7 @@ public struct DemoRequests: Sendable {
         try self.init(manifest: Manifest.parse(text, file: bundle.appendingPathComponent("model.yaml").path))
     }
 
+    /// The requests for the manifest's first example; throws `DemoError.noExample` when it has none.
     public init(manifest: Manifest) throws {
         guard let example = manifest.examples.first else { throw DemoError.noExample(model: manifest.name) }
         let plain = { (value: Manifest.Value) -> Any in
@@ -217,6 +208,7 @@ public enum DemoError: Error, CustomStringConvertible {
     case noSwap(version: String, log: String)
     case noExample(model: String)
 
+    /// The sentence the demo prints: what failed and, for the server, where its log is.
     public var description: String {
         switch self {
         case .serverDidNotStart(let log, let why): "mf serve did not start: \(why) (log: \(log))"

@@ -14,6 +14,7 @@ public struct DemoStory: Sendable {
     /// The built-in templates (the folder holding `python-model`).
     public let templates: URL?
 
+    /// A story in `workspace` (which must not exist yet), with `home` as the factory's home and the built-in templates in `templates`.
     public init(workspace: URL, home: URL, templates: URL?) {
         self.workspace = workspace
         self.home = home
@@ -22,11 +23,14 @@ public struct DemoStory: Sendable {
 
     /// One step of the story, as a user would have done it by hand.
     public struct Step: Sendable, Encodable {
+        /// What the step does, as the demo prints it.
         public let title: String
         /// The commands that do the same with git and mf.
         public let commands: [String]
+        /// The commit the step made (a full id), or a short note naming several; nil when it made none.
         public let commit: String?
 
+        /// A step with its title, the equivalent commands, and the commit it made.
         public init(title: String, commands: [String], commit: String?) {
             self.title = title
             self.commands = commands
@@ -36,14 +40,14 @@ public struct DemoStory: Sendable {
 
     /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
     /// is done.
-    public func walk(narrate: (Step) -> Void) throws -> Repository {
+    public func walk(narrate: (Step) -> Void) async throws -> Repository {
         if FileManager.default.fileExists(atPath: workspace.path) {
             throw ScaffoldError.outputExists(path: workspace.path)
         }
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         var request = ScaffoldRequest(template: "python-model", outputDirectory: workspace)
         request.extraContext = [("model_name", "Churn")]
-        let scaffolded = try Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
+        let scaffolded = try await Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
         let repository = try Repository.open(at: scaffolded.project)
         let git = WorkTree(repository: repository)
         narrate(Step(

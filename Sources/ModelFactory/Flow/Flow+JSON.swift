@@ -6,6 +6,7 @@ internal import GitKit
 extension BranchHead: Encodable {
     private enum Keys: String, CodingKey { case branch, commit }
 
+    /// `{"branch": ..., "commit": ...}`, the commit as its full id or null when the branch is broken.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(branch, forKey: .branch)
@@ -18,6 +19,7 @@ extension Release: Encodable {
         case tag, version, model, commit, productionLine, hotfix, prerelease, annotated
     }
 
+    /// One release as `mf versions --json` writes it; a missing model is null and `prerelease` comes from the version.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(tag, forKey: .tag)
@@ -83,6 +85,7 @@ extension Release {
 extension Violation: Encodable {
     private enum Keys: String, CodingKey { case rule, message, refs, commits }
 
+    /// `{"rule", "message", "refs", "commits"}` as `mf check --json` writes it, the commits as full ids.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(rule, forKey: .rule)
@@ -96,6 +99,7 @@ extension FlowConfiguration: Encodable {
     private enum Keys: String, CodingKey { case production, development, prefixes, source }
     private enum PrefixKeys: String, CodingKey { case feature, hotfix, release, versiontag }
 
+    /// The configuration in `mf status --json`: the two lines, the four prefixes under `prefixes`, and `source`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(production, forKey: .production)

@@ -8,6 +8,7 @@ public struct BranchHead: Sendable, Hashable {
     /// The head commit, nil when the branch is broken (see the violations).
     public var commit: ObjectID?
 
+    /// A branch head from the branch's short name and its commit (nil when the branch is broken).
     public init(branch: String, commit: ObjectID?) {
         self.branch = branch
         self.commit = commit
@@ -18,6 +19,7 @@ public struct BranchHead: Sendable, Hashable {
 public struct Release: Sendable, Hashable {
     /// The tag's short name (`v1.2.0`, `churn@v1.2.0`).
     public var tag: String
+    /// The version the tag names, without its prefix or model.
     public var version: Version
     /// The model a `model@version` tag names; nil in a repository of one model.
     public var model: String?
@@ -31,6 +33,7 @@ public struct Release: Sendable, Hashable {
     /// True for an annotated tag.
     public var annotated: Bool
 
+    /// A release from its tag's parts and what the flow found; `hotfix` stays false unless given (`Release.markHotfixes` sets it).
     public init(
         tag: String, version: Version, model: String?, commit: ObjectID, productionLine: Bool, hotfix: Bool = false,
         annotated: Bool
@@ -57,12 +60,17 @@ public struct Flow: Sendable {
     public var head: Head
     /// The names the flow was read with.
     public var configuration: FlowConfiguration
+    /// The production line's branch, or origin's when only that exists; nil when the repository has none.
     public var production: BranchHead?
+    /// The development line's branch, or origin's when only that exists; nil when the repository has none.
     public var development: BranchHead?
+    /// The local branches whose names start with the feature prefix.
     public var features: [BranchHead] = []
+    /// The local branches whose names start with the hotfix prefix.
     public var hotfixes: [BranchHead] = []
     /// `release/*` branches (release candidates on their way to the production line).
     public var releaseBranches: [BranchHead] = []
+    /// The local branches with no role in the flow (neither a line nor a feature, hotfix or release branch).
     public var other: [BranchHead] = []
     /// Every version tag, oldest first: by model, then version, then tag name.
     public var releases: [Release] = []
@@ -92,6 +100,17 @@ public struct Flow: Sendable {
         return Version(major: next.major, minor: next.minor, patch: 0, prerelease: ["dev", "g" + commit.short])
     }
 
+    /// The versions tagged at `commit`, by the model a tag names (nil for a plain tag); where
+    /// several tags name one model there, the first by tag name: what a session at that commit
+    /// records as its version.
+    public func versions(at commit: ObjectID) -> [String?: String] {
+        var versions: [String?: String] = [:]
+        for release in releases.filter({ $0.commit == commit }).sorted(by: { $0.tag < $1.tag }) where versions[release.model] == nil {
+            versions[release.model] = release.version.description
+        }
+        return versions
+    }
+
     /// The newest production release of a repository that holds one model; nil otherwise or
     /// when there is none.
     public var latestRelease: Release? {
@@ -109,19 +128,11 @@ public struct Flow: Sendable {
         // commits in the packs) is read on another thread while the references are read here.
         let pending = repository.startCommitGraph(cache: cache)
         defer { pending.cancel() }  // when the graph is not needed, or after it is read
-        let references: [Reference]
-        let head: Head
+        // Listing releases needs no tag object; checking the rules does (tags of tags).
+        let lines = try readLines(repository, readingTagObjects: checkingRules)
+        var flow = lines.flow
+        let references = lines.references
         do {
-            // Listing releases needs no tag object; checking the rules does (tags of tags).
-            references = try repository.references(readingTagObjects: checkingRules)
-            head = try repository.head()
-        } catch {
-            throw .git(error)
-        }
-        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
-        var flow = Flow(head: head, configuration: configuration)
-        do {
-            flow.assignRoles(references)
             let versionTags = flow.versionTags(references)
             // One graph answers every ancestry question; `mf versions` needs only the production line's.
             var tips = [flow.production?.commit]
@@ -140,6 +151,22 @@ public struct Flow: Sendable {
             throw .git(error)
         }
         return flow
+    }
+
+    /// The lines by role (no releases, no history), and the references they were read from.
+    static func readLines(_ repository: Repository, readingTagObjects: Bool) throws(FlowError) -> (flow: Flow, references: [Reference]) {
+        let references: [Reference]
+        let head: Head
+        do {
+            references = try repository.references(readingTagObjects: readingTagObjects)
+            head = try repository.head()
+        } catch {
+            throw .git(error)
+        }
+        let configuration = try FlowConfiguration.load(repository: repository, references: references, head: head)
+        var flow = Flow(head: head, configuration: configuration)
+        flow.assignRoles(references)
+        return (flow, references)
     }
 
     private mutating func assignRoles(_ references: [Reference]) {

@@ -26,14 +26,18 @@ public struct FlowConfiguration: Sendable, Equatable {
     public var production: String?
     /// The development line's branch name (`development`), nil when none exists.
     public var development: String?
+    /// The start of a feature branch's name (`feature/`): a branch named so is a feature.
     public var featurePrefix: String = "feature/"
+    /// The start of a hotfix branch's name (`hotfix/`): a branch named so is a hotfix.
     public var hotfixPrefix: String = "hotfix/"
+    /// The start of a release branch's name (`release/`): a branch named so is a release candidate.
     public var releasePrefix: String = "release/"
     /// The version tag prefix; nil accepts `v` or none.
     public var versionTagPrefix: String?
     /// Where the names came from (the highest source that gave any).
     public var source: Source = .detected
 
+    /// A configuration from explicit names; anything not given takes git-flow's default prefixes, and the source is `detected`.
     public init(
         production: String? = nil, development: String? = nil, featurePrefix: String = "feature/",
         hotfixPrefix: String = "hotfix/", releasePrefix: String = "release/", versionTagPrefix: String? = nil,

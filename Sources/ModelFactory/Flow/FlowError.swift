@@ -9,6 +9,7 @@ public enum FlowError: Error, CustomStringConvertible, Sendable, Equatable {
     /// `.mf/flow.yaml` is not valid: the file, the field and what was expected.
     case invalidConfiguration(file: String, commit: String, field: String, problem: String)
 
+    /// The sentence a user reads: what failed and why, with the fix for a shallow clone.
     public var description: String {
         switch self {
         case .git(let error):

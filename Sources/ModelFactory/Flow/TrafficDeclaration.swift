@@ -17,9 +17,12 @@ public struct TrafficDeclaration: Sendable, Equatable {
         public static let maxWeight = 1_000_000
         /// Weighted A/B: version → weight; empty sends everything to the current version.
         public var weights: [String: Int] = [:]
+        /// The version that gets a copy of every request, its answer compared and recorded but never returned; nil for no shadow.
         public var shadow: String?
+        /// The request header whose value pins a caller to one weighted version (equal values, equal version); nil to choose at random.
         public var stickyHeader: String?
 
+        /// A policy; by default no split, no shadow and no sticky header, so everything goes to the current version.
         public init(weights: [String: Int] = [:], shadow: String? = nil, stickyHeader: String? = nil) {
             self.weights = weights
             self.shadow = shadow
@@ -27,8 +30,10 @@ public struct TrafficDeclaration: Sendable, Equatable {
         }
     }
 
+    /// A declaration naming no model, as when the production line has no `.mf/traffic.yaml`.
     public init() {}
 
+    /// The file's path inside the repository, read from the production line's head.
     public static let path = ".mf/traffic.yaml"
 
     /// By model name.

@@ -9,8 +9,11 @@
 /// Version("2.1-rc.1")! < Version("2.1")!      // true: a pre-release comes before its release
 /// ```
 public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The first number (`2` in `2.1.0`).
     public var major: Int
+    /// The second number, 0 when not written.
     public var minor: Int
+    /// The third number, 0 when not written.
     public var patch: Int
     /// How many numbers were written: 1 (`v2`), 2 (`v2.1`) or 3 (`v2.1.0`).
     public var parts: Int
@@ -19,6 +22,7 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Build metadata after `+`, which never affects ordering.
     public var build: String?
 
+    /// True when the version has pre-release identifiers (`2.1.0-rc.1`), which make it come before its release.
     public var isPrerelease: Bool { !prerelease.isEmpty }
 
     /// Parses a version without any tag prefix; nil when `text` is not one.
@@ -87,6 +91,7 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         return Version(major: numbers.0, minor: numbers.1, patch: numbers.2, parts: count + 1)
     }
 
+    /// A version from its numbers; `parts` says how many of them count as written (3 unless given).
     public init(major: Int, minor: Int = 0, patch: Int = 0, parts: Int = 3, prerelease: [String] = [], build: String? = nil) {
         self.major = major
         self.minor = minor
@@ -135,10 +140,12 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         return parts > shared && numbers.prefix(shared) == baseNumbers.prefix(shared)
     }
 
+    /// Equal when the numbers and pre-release identifiers match: `2`, `2.0` and `2.0.0` are equal, and build metadata is ignored.
     public static func == (lhs: Version, rhs: Version) -> Bool {
         lhs.major == rhs.major && lhs.minor == rhs.minor && lhs.patch == rhs.patch && lhs.prerelease == rhs.prerelease
     }
 
+    /// Hashes what equality compares: the three numbers and the pre-release identifiers.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(major)
         hasher.combine(minor)
@@ -146,6 +153,7 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         hasher.combine(prerelease)
     }
 
+    /// SemVer's order: by the numbers, then a pre-release before its release, then identifier by identifier (numbers numerically, before words).
     public static func < (lhs: Version, rhs: Version) -> Bool {
         if lhs.major != rhs.major { return lhs.major < rhs.major }
         if lhs.minor != rhs.minor { return lhs.minor < rhs.minor }

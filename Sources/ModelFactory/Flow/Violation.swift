@@ -24,6 +24,7 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case brokenReference = "broken-reference"
     }
 
+    /// The rule broken, which scripts match on (its raw value is the kebab-case name printed).
     public var rule: Rule
     /// The sentence a user reads.
     public var message: String
@@ -32,6 +33,7 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
     /// The commits involved.
     public var commits: [ObjectID]
 
+    /// "rule-name: message", as `mf check` prints it.
     public var description: String { "\(rule.rawValue): \(message)" }
 
     static func brokenReference(_ reference: Reference) -> Violation {

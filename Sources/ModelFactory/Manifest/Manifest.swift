@@ -22,15 +22,20 @@ public struct Manifest: Sendable, Equatable {
 
     /// The model's name: letters, digits, `-`, `_`, `.`.
     public var name: String
+    /// How the plugin is built and run: a Swift package, a Python runner (`mf_runner.py` unless `run` says otherwise), or any command.
     public var runtime: Runtime
     /// Shell commands that build the plugin, run in order in its folder. Left out for a Swift
     /// plugin, it is `Manifest.swiftReleaseBuild`.
     public var build: [String]
     /// The command (program and arguments) that starts one worker.
     public var run: [String]
+    /// The training data and seed (`train:`).
     public var train: Training
+    /// The evaluation data (`evaluate:`).
     public var evaluate: Evaluation
+    /// The input and output fields of a prediction (`schema:`), against which instances are checked.
     public var schema: Schema
+    /// The conditions on the metrics a build must meet (`gates:`); none when the key is left out.
     public var gates: Gates
     /// Instances every build predicts, to prove the worker answers.
     public var examples: [[String: Value]]
@@ -54,8 +59,10 @@ public struct Manifest: Sendable, Equatable {
     public struct Training: Sendable, Equatable {
         /// The training data, relative to the plugin's folder.
         public var data: String
+        /// The seed for every random choice in training (`train.seed`); nil when not written, and then training gets 0.
         public var seed: Int?
 
+        /// Training on `data` (a path relative to the plugin's folder), with `seed` when the manifest gives one.
         public init(data: String, seed: Int? = nil) {
             self.data = data
             self.seed = seed
@@ -64,28 +71,37 @@ public struct Manifest: Sendable, Equatable {
 
     /// What `evaluate` is given.
     public struct Evaluation: Sendable, Equatable {
+        /// The evaluation data, relative to the plugin's folder.
         public var data: String
     }
 
     /// The fields a prediction takes and gives.
     public struct Schema: Sendable, Equatable {
+        /// The fields of each instance a prediction takes, in the manifest's order.
         public var inputs: [Field]
+        /// The fields of each prediction the model gives, in the manifest's order.
         public var outputs: [Field]
     }
 
     /// One named field of the schema.
     public struct Field: Sendable, Equatable {
+        /// The type of a field's value: a number (`double`), a whole number (`int`), a `string` or a `bool`.
         public enum Kind: String, Sendable, CaseIterable, Codable {
             case double, int, string, bool
         }
 
+        /// The field's key in an instance or a prediction, unique within its list.
         public var name: String
+        /// The type a value of the field must have.
         public var type: Kind
+        /// The smallest value allowed (inclusive), for `double` and `int` fields only; nil for no lower bound.
         public var min: Double?
+        /// The largest value allowed (inclusive), for `double` and `int` fields only; nil for no upper bound.
         public var max: Double?
         /// The values a string field may take; nil for any.
         public var values: [String]?
 
+        /// A field of `name` and `type`, with optional bounds (numbers) or allowed values (strings).
         public init(name: String, type: Kind, min: Double? = nil, max: Double? = nil, values: [String]? = nil) {
             self.name = name
             self.type = type
@@ -105,14 +121,19 @@ public struct Manifest: Sendable, Equatable {
 
     /// One condition on a metric.
     public struct Threshold: Sendable, Equatable, CustomStringConvertible {
+        /// How the measured value must compare with the threshold: `>=`, `>`, `<=`, `<` or `==`, as written in `gates:`.
         public enum Comparison: String, Sendable, CaseIterable {
             case atLeast = ">=", above = ">", atMost = "<=", below = "<", equal = "=="
         }
 
+        /// The metric's name, as the model reports it (`auc`).
         public var metric: String
+        /// How the metric must compare with `value`.
         public var comparison: Comparison
+        /// The number the metric is compared with.
         public var value: Double
 
+        /// The condition `metric comparison value`, such as `auc >= 0.75`.
         public init(metric: String, comparison: Comparison, value: Double) {
             self.metric = metric
             self.comparison = comparison
@@ -130,6 +151,7 @@ public struct Manifest: Sendable, Equatable {
             }
         }
 
+        /// "metric comparison value", as in `auc >= 0.75`.
         public var description: String { "\(metric) \(comparison.rawValue) \(value)" }
     }
 

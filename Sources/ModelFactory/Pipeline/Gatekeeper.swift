@@ -1,10 +1,11 @@
 internal import Foundation
+internal import Store
 
 /// Applies a manifest's gates to measured metrics: absolute thresholds, and no metric worse
 /// than the previous release's by more than `max_regression`.
 struct Gatekeeper {
     let manifest: Manifest
-    let store: Store
+    let store: any FactoryStore
 
     /// Metrics where lower is better; every other metric is better higher.
     static let lowerIsBetter: Set<String> = ["rmse", "mae", "log_loss", "logloss", "mse", "loss", "error"]
@@ -13,13 +14,16 @@ struct Gatekeeper {
         var results: [GateResult] = []
         for threshold in manifest.gates.thresholds.sorted(by: { $0.metric < $1.metric }) {
             guard let value = measured[threshold.metric] else {
-                results.append(GateResult(gate: threshold.description, passed: false, detail: "\(threshold.description): the model reported no \(threshold.metric)"))
+                results.append(GateResult(
+                    gate: threshold.description, passed: false, detail: "\(threshold.description): the model reported no \(threshold.metric)",
+                    metric: threshold.metric, limit: threshold.value))
                 continue
             }
             let passed = threshold.isMet(by: value)
             results.append(GateResult(
                 gate: threshold.description, passed: passed,
-                detail: "\(threshold.description): \(Self.format(value))\(passed ? "" : ", which fails")"))
+                detail: "\(threshold.description): \(Self.format(value))\(passed ? "" : ", which fails")",
+                metric: threshold.metric, value: value, limit: threshold.value))
         }
         guard let limit = manifest.gates.maxRegression, let previous = try previousRelease(modelID: modelID, before: version) else {
             return results
@@ -36,7 +40,8 @@ struct Gatekeeper {
             let passed = worse <= limit + 1e-12
             results.append(GateResult(
                 gate: gate, passed: passed,
-                detail: "\(gate): \(Self.format(value)) against \(Self.format(before))\(passed ? "" : ", a regression of \(Self.format(worse))")"))
+                detail: "\(gate): \(Self.format(value)) against \(Self.format(before))\(passed ? "" : ", a regression of \(Self.format(worse))")",
+                metric: name, value: value, limit: lower ? before + limit : before - limit))
         }
         return results
     }

@@ -1,6 +1,7 @@
 public import Foundation
 public import GitKit
 internal import Crypto
+internal import SystemKit
 
 /// ModelKit as a Swift package a model resolves offline (DESIGN.md, "Parts").
 ///
@@ -28,6 +29,7 @@ public struct ModelKitPackage: Sendable {
     /// ModelKit so a model package gets the plugin with its one dependency; nil leaves it out.
     public let commandPlugin: URL?
 
+    /// ModelKit from the sources in `sources`, with the command plugin from `commandPlugin` when given.
     public init(sources: URL, commandPlugin: URL? = nil) {
         self.sources = sources
         self.commandPlugin = commandPlugin
@@ -59,7 +61,7 @@ public struct ModelKitPackage: Sendable {
             hasher.update(data: Data("\(file.path)\n\(file.contents.count)\n".utf8))
             hasher.update(data: file.contents)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return HexDigest.hex(hasher.finalize())
     }
 
     /// The repository of these sources under `home`, made when missing (aside, then renamed, so
@@ -99,7 +101,7 @@ public struct ModelKitPackage: Sendable {
 
     /// True when the Swift package in `folder` names ModelKit by its URL.
     public static func isDependency(of folder: URL) -> Bool {
-        guard let manifest = try? String(contentsOf: folder.appendingPathComponent("Package.swift"), encoding: .utf8) else {
+        guard let data = try? FileContents.read(atPath: folder.appendingPathComponent("Package.swift").path), let manifest = String(validating: data, as: UTF8.self) else {
             return false
         }
         return manifest.contains(url) || manifest.contains(String(url.dropLast(4)))
@@ -113,7 +115,7 @@ public struct ModelKitPackage: Sendable {
         let repository = try materialize(in: home)
         let file = folder.appendingPathComponent(".swiftpm/configuration/mirrors.json")
         var mirrors: [[String: Any]] = []
-        if let data = try? Data(contentsOf: file) {
+        if let data = try? FileContents.read(atPath: file.path) {
             guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                 let entries = object["object"] as? [[String: Any]]
             else {
@@ -134,7 +136,7 @@ public struct ModelKitPackage: Sendable {
     }
 
     private func read(_ url: URL) throws(ModelKitError) -> Data {
-        do { return try Data(contentsOf: url) } catch { throw ModelKitError.sourcesMissing(url.path) }
+        do { return try FileContents.read(atPath: url.path) } catch { throw ModelKitError.sourcesMissing(url.path) }
     }
 
     /// ModelKit's manifest: one library, Foundation only, built with the factory's own settings.
@@ -184,6 +186,7 @@ public enum ModelKitError: Error, CustomStringConvertible, Equatable {
     /// A Swift model depends on ModelKit but this `mf` knows no ModelKit sources.
     case notInstalled
 
+    /// The sentence a user reads: what failed and, when it is an installation problem, how to fix it.
     public var description: String {
         switch self {
         case .sourcesMissing(let path):

@@ -1,7 +1,9 @@
+internal import Crypto
 public import Foundation
 public import GitKit
-internal import Crypto
+internal import SystemKit
 internal import ModelKit
+public import Store
 
 /// What a build is asked to do.
 public struct BuildRequest: Sendable {
@@ -10,7 +12,7 @@ public struct BuildRequest: Sendable {
     /// Run everything again, even for a tree and recipe that passed before.
     public var force: Bool
     /// What started the build (`cli`, `hook`, `reconcile`).
-    public var trigger: String
+    public var trigger: Trigger
     /// The longest a build command may run.
     public var buildTimeLimit: Double
     /// The longest one call to the worker may take.
@@ -23,10 +25,15 @@ public struct BuildRequest: Sendable {
     public var ref: String?
     /// Only the models in these folders (`models/churn`, `""` for the root); nil: every model.
     public var folders: Set<String>?
+    /// The commit `revision` names and the versions tagged at it (by the model a tag names, nil
+    /// for a plain tag), when the caller read them already from `Flow` (the reconciler does);
+    /// nil: the pipeline resolves the revision and reads the references itself.
+    public var known: (commit: ObjectID, versions: [String?: String])?
 
+    /// A request to build `revision` (see each property).
     public init(
-        revision: String = "HEAD", force: Bool = false, trigger: String = "cli", buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
-        label: String? = nil, ref: String? = nil, folders: Set<String>? = nil
+        revision: String = "HEAD", force: Bool = false, trigger: Trigger = .cli, buildTimeLimit: Double = 1800, callTimeLimit: Double = 600,
+        label: String? = nil, ref: String? = nil, folders: Set<String>? = nil, known: (commit: ObjectID, versions: [String?: String])? = nil
     ) {
         self.revision = revision
         self.force = force
@@ -36,6 +43,7 @@ public struct BuildRequest: Sendable {
         self.label = label
         self.ref = ref
         self.folders = folders
+        self.known = known
     }
 }
 
@@ -47,13 +55,6 @@ public struct SessionReport: Sendable {
     public var metrics: [Metric]
     /// Each gate with whether it held (`auc >= 0.75: 0.81`).
     public var gates: [GateResult]
-}
-
-/// One gate and how it went.
-public struct GateResult: Sendable, Equatable, Codable {
-    public var gate: String
-    public var passed: Bool
-    public var detail: String
 }
 
 /// Hears about steps as they happen, to show progress.
@@ -70,13 +71,13 @@ public protocol BuildObserver: Sendable {
 /// tree and recipe, so an unchanged tree is built once; a tree and recipe whose session passed
 /// is not trained again either (unless `force`).
 public struct Pipeline: Sendable {
-    public let store: Store
+    public let store: any FactoryStore
     public let home: URL
     /// The ModelKit a Swift model is built against (this mf's own sources); nil when this mf
     /// has none, and then a model that depends on ModelKit fails to build with why.
     public let modelKit: ModelKitPackage?
 
-    public init(store: Store, home: URL, modelKit: ModelKitPackage? = nil) {
+    public init(store: any FactoryStore, home: URL, modelKit: ModelKitPackage? = nil) {
         self.store = store
         self.home = home
         self.modelKit = modelKit
@@ -85,12 +86,19 @@ public struct Pipeline: Sendable {
     /// Builds every model of `repository` at `request.revision` (those in `request.folders`, when
     /// it names some).
     public func build(_ repository: Repository, _ request: BuildRequest, observer: (any BuildObserver)? = nil) async throws -> [SessionReport] {
-        let commit = try repository.resolveCommit(request.revision)
+        let commit = try request.known?.commit ?? repository.resolveCommit(request.revision)
         let tree = try repository.treeID(of: commit)
-        let references = try repository.references(readingTagObjects: false)
-        let versions = try versionTags(repository, commit: commit, references: references)
+        // The references are read only when the caller did not say what they would tell.
+        var read: [Reference]?
+        func references() throws -> [Reference] {
+            if let read { return read }
+            let references = try repository.references(readingTagObjects: false)
+            read = references
+            return references
+        }
+        let versions = try request.known?.versions ?? versionTags(repository, commit: commit, references: references())
         var request = request
-        if request.ref == nil { request.ref = try Self.referenceName(request.revision, commit: commit, in: repository, references: references) }
+        if request.ref == nil { request.ref = try Self.referenceName(request.revision, commit: commit, in: repository, references: references()) }
         var reports: [SessionReport] = []
         for location in try Self.modelFolders(repository, commit: commit) where request.folders?.contains(location) ?? true {
             var run = SessionRun(
@@ -189,7 +197,7 @@ public struct Pipeline: Sendable {
 
     /// Where the build of a tree with a recipe lives: one folder per tree and recipe.
     func buildFolder(tree: String, recipe: String) -> URL {
-        buildsFolder.appendingPathComponent(String(Pipeline.sha256(tree + "\n" + recipe).prefix(32)))
+        buildsFolder.appendingPathComponent(String(HexDigest.sha256(tree + "\n" + recipe).prefix(32)))
     }
 
     /// The command that starts a worker in `folder`; a Python plugin runs in the virtual
@@ -206,21 +214,9 @@ public struct Pipeline: Sendable {
     }
     var sessionsFolder: URL { home.appendingPathComponent("sessions") }
 
-    static func sha256(of file: URL) throws -> (size: Int64, digest: String) {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            size += Int64(chunk.count)
-        }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
-    }
-
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    /// Store.swift's record ids still call this; it goes when the store moves to its own target
+    /// (and calls `HexDigest` there).
+    static func sha256(_ text: String) -> String { HexDigest.sha256(text) }
 }
 
 extension SessionReport: Encodable {

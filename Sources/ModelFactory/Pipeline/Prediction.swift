@@ -1,6 +1,7 @@
 public import Foundation
 public import GitKit
 public import ModelKit
+internal import Store
 
 /// Why a prediction by hand cannot be made.
 public enum PredictionError: Error, CustomStringConvertible, Equatable {
@@ -13,6 +14,7 @@ public enum PredictionError: Error, CustomStringConvertible, Equatable {
     /// The input is not a JSON array of objects (or `{"instances": [...]}`).
     case unreadableInput(String)
 
+    /// The sentence a user reads: why no prediction was made, with the problems or the models there are.
     public var description: String {
         switch self {
         case .sessionFailed(let model, let session, let failure):

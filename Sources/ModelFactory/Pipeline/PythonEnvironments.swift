@@ -1,4 +1,5 @@
 internal import Foundation
+internal import SystemKit
 
 /// Virtual environments shared by every build (and every served bundle) that asks for the same
 /// requirements under the same python3: `$MF_HOME/envs/<hash of both>`, made once under a lock
@@ -15,14 +16,14 @@ struct PythonEnvironments {
         reused: (String) -> Void, run: ([String]) async throws -> Void
     ) async throws -> URL {
         let python: String
-        do { python = try Bundler.output(["/usr/bin/env", "python3", "--version"]) } catch {
+        do { python = try await ChildProcess.output(of: ["/usr/bin/env", "python3", "--version"]) } catch {
             throw StepFailure(step: "build", message: "python3 cannot be run: \(error)")
         }
-        let key = String(Pipeline.sha256(python + "\n" + String(decoding: requirements, as: UTF8.self)).prefix(32))
+        let key = String(HexDigest.sha256(python + "\n" + String(decoding: requirements, as: UTF8.self)).prefix(32))
         let envs = home.appendingPathComponent("envs")
         let environment = envs.appendingPathComponent(key)
-        let lock = try Reconciler.lock(envs.appendingPathComponent(key + ".lock"))
-        defer { close(lock) }
+        let lock = try FileLock.acquire(path: envs.appendingPathComponent(key + ".lock").path)
+        defer { lock.unlock() }
         let marker = environment.appendingPathComponent(".mf-env-complete")
         if FileManager.default.fileExists(atPath: marker.path) {
             try Data("reused Python environment \(environment.path)\n".utf8).append(to: log)

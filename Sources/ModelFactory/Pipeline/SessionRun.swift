@@ -1,6 +1,8 @@
 internal import Foundation
 internal import GitKit
 internal import ModelKit
+internal import Store
+internal import SystemKit
 
 /// A step failed: which and why. Ends the session as failed.
 struct StepFailure: Error, CustomStringConvertible {
@@ -43,7 +45,7 @@ struct SessionRun {
         self.observer = observer
     }
 
-    var store: Store { pipeline.store }
+    var store: any FactoryStore { pipeline.store }
 
     mutating func execute() async throws -> SessionReport {
         // The manifest decides the model's name; a broken one still gets a session, under the
@@ -196,10 +198,11 @@ struct SessionRun {
             try store.metrics(session: session.id).filter { $0.split == "evaluate" }.compactMap { metric in metric.value.map { (metric.name, $0) } },
             uniquingKeysWith: { $1 })
         gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: session.version)
+        try store.record(gates: gates, session: session.id)
         let failedGates = gates.filter { !$0.passed }
         let record = Step(
             id: nil, sessionId: session.id, name: "gates", status: failedGates.isEmpty ? .passed : .failed, startedAt: Date(),
-            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))
+            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))  // for people: the gates themselves are rows
         finish(record)
     }
 
@@ -225,7 +228,7 @@ struct SessionRun {
             failure.message += " (worker log: \(log.path))"
             return failure
         }
-        let tail = WorkerError.lastLines(of: String(decoding: Generator.read(log.path) ?? Data(), as: UTF8.self))
+        let tail = WorkerError.lastLines(of: FileContents.text(atPath: log.path))
         failure.message += tail.isEmpty ? " (worker log: \(log.path), empty)" : "; the worker's log \(log.path) ends: \(tail)"
         return failure
     }
@@ -234,7 +237,7 @@ struct SessionRun {
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return }
         var records: [Artifact] = []
         for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-            let (size, digest) = try Pipeline.sha256(of: url)
+            let (digest, size) = try HexDigest.sha256(fileAtPath: url.path)
             let relative = String(url.standardizedFileURL.path.dropFirst(folder.standardizedFileURL.path.count + 1))
             records.append(Artifact(sessionId: session.id, path: relative, size: size, sha256: digest))
         }
@@ -255,14 +258,14 @@ struct SessionRun {
         let aside = pipeline.buildsFolder.appendingPathComponent("\(final.lastPathComponent).building-\(UUID().uuidString.prefix(8))")
         defer {
             try? FileManager.default.removeItem(at: aside)
-            close(lock)
+            lock.unlock()
         }
         try repository.export(commit: commit, to: aside.path)
         let workFolder = folder.isEmpty ? aside : aside.appendingPathComponent(folder)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         // A Python plugin with requirements runs in a virtual environment shared by every build
         // with the same requirements and Python; one without runs on the system's python3.
-        if manifest.runtime == .python, let requirements = Generator.read(workFolder.appendingPathComponent("requirements.txt").path) {
+        if manifest.runtime == .python, let requirements = try? FileContents.read(atPath: workFolder.appendingPathComponent("requirements.txt").path) {
             let environment = try await pythonEnvironment(requirements: requirements, workFolder: workFolder, log: log)
             try FileManager.default.createSymbolicLink(at: workFolder.appendingPathComponent(".venv"), withDestinationURL: environment)
         }
@@ -274,7 +277,8 @@ struct SessionRun {
         }
         try await run(manifest.build, in: workFolder, log: log)
         // What built it, read now so bundling later spawns nothing.
-        try Data(try JSONText.encodeBytes(SortedMap(Toolchain.versions(runtime: manifest.runtime, folder: workFolder))))
+        let toolchain = await Toolchain.versions(runtime: manifest.runtime, folder: workFolder)
+        try Data(try JSONText.encodeBytes(SortedMap(toolchain)))
             .write(to: workFolder.appendingPathComponent(Toolchain.fileName))
         _ = FileManager.default.createFile(atPath: aside.appendingPathComponent(".mf-build-complete").path, contents: Data(recipe.utf8))
         do {
@@ -293,12 +297,18 @@ extension SessionRun {
         for command in commands {
             observer?.progress("$ \(command)", model: shownName)
             try Data("$ \(command)\n".utf8).append(to: log)
-            let process = try WorkerProcess(command: ["/bin/sh", "-c", command], directory: folder.path, environment: nil, outputFile: log.path)
-            guard await waitForBuild(process, command: command) else {
+            let build = ChildProcess(["/bin/sh", "-c", command], directory: folder.path, output: .appending(toFile: log.path), error: .sameAsOutput)
+            let observer = observer, model = shownName
+            // Every 5 s it says that the build still runs (a build may take minutes).
+            let heartbeat = ChildProcess.Heartbeat(every: .seconds(5)) { elapsed in
+                observer?.progress("still building after \(elapsed.components.seconds) s: \(command)", model: model)
+            }
+            let completion = try await build.run(timeLimit: .seconds(request.buildTimeLimit), grace: .seconds(2), heartbeat: heartbeat)
+            guard !completion.ranPastLimit else {
                 throw StepFailure(step: "build", message: "'\(command)' ran past its limit of \(Int(request.buildTimeLimit)) s (log: \(log.path))")
             }
-            guard process.exitStatus == "exited with status 0" else {
-                throw StepFailure(step: "build", message: "'\(command)' \(process.exitStatus ?? "failed") (log: \(log.path))")
+            guard completion.termination.isSuccess else {
+                throw StepFailure(step: "build", message: "'\(command)' \(completion.termination) (log: \(log.path))")
             }
         }
     }
@@ -310,28 +320,6 @@ extension SessionRun {
             requirements: requirements, file: "requirements.txt", in: workFolder, log: log,
             reused: { key in observer?.progress("reusing the Python environment \(key.prefix(8)) for requirements.txt", model: model) },
             run: { commands in try await run(commands, in: workFolder, log: log) })
-    }
-
-    /// Waits for a build command on a Dispatch thread, not a cooperative one (a build may take
-    /// minutes, and the pool has one thread per core), saying every 5 s that it still runs.
-    /// False when it ran past the time limit; it is stopped then.
-    func waitForBuild(_ process: WorkerProcess, command: String) async -> Bool {
-        let limit = request.buildTimeLimit, observer = observer, model = shownName
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let started = Date()
-                while true {
-                    let elapsed = Date().timeIntervalSince(started)
-                    if process.waitForExit(seconds: max(0.05, min(5, limit - elapsed))) { return continuation.resume(returning: true) }
-                    let now = Date().timeIntervalSince(started)
-                    if now >= limit {
-                        process.stop(grace: 2)
-                        return continuation.resume(returning: false)
-                    }
-                    observer?.progress("still building after \(Int(now)) s: \(command)", model: model)
-                }
-            }
-        }
     }
 }
 

@@ -1,15 +1,17 @@
 public import Foundation
 internal import Jinja
+public import Store
 
 /// A session as one self-contained HTML page (no scripts, no links out; styles and charts
 /// inline): what ran, step by step with timings and logs, the metrics, the gates, and a chart of
 /// each evaluation metric across the model's releases.
 public struct SessionPage: Sendable {
-    public let store: Store
+    public let store: any FactoryStore
     /// The most of each log the page shows (its end).
     public var logLimit = 64 * 1024
 
-    public init(store: Store) { self.store = store }
+    /// The pages of the sessions in `store`.
+    public init(store: any FactoryStore) { self.store = store }
 
     /// Where the worker writes a session's page: `reports/SESSION.html` beside the store.
     public static func path(home: URL, session: String) -> URL {
@@ -37,9 +39,10 @@ public struct SessionPage: Sendable {
         return file
     }
 
+    /// The page of session `id`, as HTML.
     public func render(session id: String) throws -> String {
         guard let session = try store.session(id: id) else { throw StoreError.notFound(id) }
-        let model = try store.writer.read { db in try ModelRecord.fetchOne(db, key: session.modelId) }?.name ?? "model"
+        let model = try store.model(id: session.modelId)?.name ?? "model"
         let steps = try store.steps(session: id)
         let metrics = try store.metrics(session: id)
         var html = """
@@ -59,7 +62,7 @@ public struct SessionPage: Sendable {
             <tr><th>session</th><td>\(escape(session.id))</td></tr>
             <tr><th>commit</th><td>\(escape(session.commit))</td></tr>
             <tr><th>ref</th><td>\(escape(session.ref ?? ""))</td></tr>
-            <tr><th>trigger</th><td>\(escape(session.trigger))</td></tr>
+            <tr><th>trigger</th><td>\(escape(session.trigger.rawValue))</td></tr>
             <tr><th>started</th><td>\(escape(Self.timestamp(session.startedAt)))</td></tr>
             <tr><th>took</th><td>\(session.endedAt.map { String(format: "%.1f s", $0.timeIntervalSince(session.startedAt)) } ?? "—")</td></tr>
             \(session.reusedFrom.map { "<tr><th>reused</th><td>the work of session \(escape($0))</td></tr>" } ?? "")
@@ -86,12 +89,13 @@ public struct SessionPage: Sendable {
         }
 
         html += "<h2>Gates</h2>\n"
-        // A reused session's gates are those of the session whose work it reused.
-        let gateSteps = session.reusedFrom == nil ? steps : try store.steps(session: session.reusedFrom!)
-        if let gates = gateSteps.last(where: { $0.name == "gates" }) {
-            html += "<p class=\"\(gates.status.rawValue)\">\(gates.status == .passed ? "All gates held." : "A gate failed.")</p>\n"
+        // A reused session's gates are those of the session whose work it reused; its gates
+        // step says they were checked (a model may have none), and when.
+        let checked = session.reusedFrom ?? id
+        if let step = (checked == id ? steps : try store.steps(session: checked)).last(where: { $0.name == "gates" }) {
+            html += "<p class=\"\(step.status.rawValue)\">\(step.status == .passed ? "All gates held." : "A gate failed.")</p>\n"
             html += "<table><tr><th>gate</th><th>outcome</th></tr>\n"
-            for gate in Self.gates(gates, failure: session.reusedFrom == nil ? session.failure : nil) {
+            for gate in try store.gates(session: checked) {
                 let outcome = gate.passed ? "passed" : "failed"
                 html += "<tr><td>\(escape(gate.detail))</td><td class=\"\(outcome)\">\(outcome)</td></tr>\n"
             }
@@ -109,16 +113,6 @@ public struct SessionPage: Sendable {
             html += "<details\(step.status == .failed ? " open" : "")><summary>\(escape(step.name)) — \(escape(step.logPath!))</summary>\n<pre>\(escape(tail(of: step.logPath!)))</pre></details>\n"
         }
         return html + "</body></html>\n"
-    }
-
-    /// Each gate of a gates step, and whether it held: the step's message lists every gate, and a
-    /// session that failed its gates names the ones that failed (`gates: A; B`).
-    static func gates(_ step: Step, failure: String?) -> [GateResult] {
-        func lines(_ text: String) -> [String] {
-            text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        let failed = step.status == .passed ? [] : Set(lines(failure.flatMap { $0.hasPrefix("gates: ") ? String($0.dropFirst(7)) : nil } ?? ""))
-        return lines(step.message ?? "").map { GateResult(gate: $0, passed: !failed.contains($0), detail: $0) }
     }
 
     /// One line chart per evaluation metric: its value in the newest passed session of each

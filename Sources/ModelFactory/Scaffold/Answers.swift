@@ -14,6 +14,7 @@ public enum ScaffoldQuestion: Sendable {
 }
 
 extension ScaffoldQuestion {
+    /// The name of the variable the question sets.
     public var variable: String {
         switch self {
         case .text(let variable, _, _), .choice(let variable, _, _, _), .yesNo(let variable, _, _), .dict(let variable, _, _): variable

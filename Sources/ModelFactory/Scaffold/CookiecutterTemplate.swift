@@ -1,5 +1,6 @@
 public import Foundation
 public import Jinja
+internal import SystemKit
 
 /// A cookiecutter template on disk: `cookiecutter.json`, one `{{cookiecutter.…}}` folder that is
 /// the project, and optional `hooks/`.
@@ -14,13 +15,14 @@ public struct CookiecutterTemplate: Sendable {
     /// The template's name, as replay files are named (the folder's name).
     public var name: String { directory.lastPathComponent }
 
+    /// Reads the template in `directory`: its `cookiecutter.json` and the first entry (by name) that looks like `{{cookiecutter.…}}`.
     public static func load(at directory: URL) throws(ScaffoldError) -> CookiecutterTemplate {
         let file = directory.appendingPathComponent("cookiecutter.json")
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw .notATemplate(path: directory.path, reason: "it is not a folder")
         }
-        guard let data = Generator.read(file.path) else {
+        guard let data = try? FileContents.read(atPath: file.path) else {
             throw .notATemplate(path: directory.path, reason: "it has no cookiecutter.json")
         }
         guard let text = String(data: data, encoding: .utf8) else {

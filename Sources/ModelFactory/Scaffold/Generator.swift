@@ -1,16 +1,20 @@
 public import Foundation
 public import Jinja
+internal import SystemKit
 
 /// Renders a cookiecutter template's project folder as cookiecutter 2.x does (`generate_files`),
 /// but plans everything before it writes anything: every path and file is rendered in memory
 /// first, so a syntax error, an undefined variable or a path that escapes the output folder
 /// leaves nothing behind.
 public struct Generator: Sendable {
+    /// The template whose project folder is rendered.
     public let template: CookiecutterTemplate
     /// The whole render context: `cookiecutter` (the answers) and `_cookiecutter`.
     public let context: Value.Dictionary
+    /// The Jinja options every path and file is rendered with (the template's `_jinja2_env_vars`).
     public let environment: Jinja.Environment
 
+    /// A generator of `template` with the answers in `context`; nothing is rendered until asked.
     public init(template: CookiecutterTemplate, context: Value.Dictionary, environment: Jinja.Environment) {
         self.template = template
         self.context = context
@@ -30,8 +34,11 @@ public struct Generator: Sendable {
 
     /// What a render produced: the project folder and the files written in it (relative paths).
     public struct Output: Sendable {
+        /// The project folder: the output folder and the rendered project name.
         public let project: URL
+        /// The files written, relative to the project folder, in the order written (hooks' files not included).
         public let files: [String]
+        /// True when this render made the project folder; false when it rendered into an existing one.
         public let created: Bool
     }
 
@@ -124,7 +131,7 @@ public struct Generator: Sendable {
                 let out = try safePath(try render(inPath, "the file name '\(inPath)'"), template: inPath)
                 // A name that renders empty names its folder: that is how templates leave a file out.
                 if folders.contains(out) { continue }
-                guard let data = Self.read(url.path) else { throw .io(path: url.path, problem: "the template file is not readable") }
+                guard let data = try? FileContents.read(atPath: url.path) else { throw .io(path: url.path, problem: "the template file is not readable") }
                 let mode = Self.mode(of: url)
                 if copyOnly(inPath) || Binary.isBinary(data, name: name) {
                     items.append(Item(path: out, content: .file(data, mode: mode)))
@@ -156,7 +163,7 @@ public struct Generator: Sendable {
             if isFolder.boolValue {
                 try copyTree(from: url, to: out + "/" + name, into: &items, folders: &folders)
             } else {
-                guard let data = Self.read(url.path) else { throw .io(path: url.path, problem: "the template file is not readable") }
+                guard let data = try? FileContents.read(atPath: url.path) else { throw .io(path: url.path, problem: "the template file is not readable") }
                 items.append(Item(path: out + "/" + name, content: .file(data, mode: Self.mode(of: url))))
             }
         }
@@ -165,7 +172,7 @@ public struct Generator: Sendable {
     /// Writes the project into `outputDirectory`, running the hooks around the files when
     /// `runHooks`. A project folder this call created is removed again when anything fails; an
     /// existing one (with `overwrite`) only ever gains or replaces the files the template writes.
-    public func generate(into outputDirectory: URL, overwrite: Bool, runHooks: Bool, hookRunner: HookRunner) throws(ScaffoldError) -> Output {
+    public func generate(into outputDirectory: URL, overwrite: Bool, runHooks: Bool, hookRunner: HookRunner) async throws(ScaffoldError) -> Output {
         let name = try projectName()
         let items = try plan()
         let project = outputDirectory.appendingPathComponent(name)
@@ -177,7 +184,7 @@ public struct Generator: Sendable {
         }
         let created = !exists
         do throws(ScaffoldError) {
-            if runHooks { try hookRunner.run("pre_gen_project", template: template, project: project, context: context, environment: environment) }
+            if runHooks { try await hookRunner.run("pre_gen_project", template: template, project: project, context: context, environment: environment) }
             var written: [String] = []
             for item in items {
                 let url = project.appendingPathComponent(item.path)
@@ -191,7 +198,7 @@ public struct Generator: Sendable {
                     written.append(item.path)
                 }
             }
-            if runHooks { try hookRunner.run("post_gen_project", template: template, project: project, context: context, environment: environment) }
+            if runHooks { try await hookRunner.run("post_gen_project", template: template, project: project, context: context, environment: environment) }
             return Output(project: project, files: written, created: created)
         } catch {
             if created { try? manager.removeItem(at: project) }
@@ -219,21 +226,6 @@ public struct Generator: Sendable {
             return true
         }
         guard ok, fchmod(descriptor, mode & 0o7777) == 0 else { throw .io(path: path, problem: "cannot write the file: " + String(cString: strerror(errno))) }
-    }
-
-    /// A file's bytes, read with POSIX calls (Foundation's readers leak a buffer on empty files).
-    static func read(_ path: String) -> Data? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 { if errno == EINTR { continue }; return nil }
-            if count == 0 { return data }
-            data.append(contentsOf: buffer[..<count])
-        }
     }
 
     static func mode(of url: URL) -> mode_t {

@@ -1,5 +1,6 @@
 public import Foundation
 public import Jinja
+internal import SystemKit
 
 /// Runs a template's `hooks/` scripts as cookiecutter does: each script named after the hook
 /// (`pre_gen_project.py`, `post_gen_project.sh`) is rendered with the context, written to a
@@ -30,9 +31,9 @@ public struct HookRunner: Sendable {
 
     public func run(
         _ hook: String, template: CookiecutterTemplate, project: URL, context: Value.Dictionary, environment: Jinja.Environment
-    ) throws(ScaffoldError) {
+    ) async throws(ScaffoldError) {
         for script in Self.scripts(hook, in: template) {
-            guard let data = Generator.read(script.path), let source = String(validating: data, as: UTF8.self) else {
+            guard let data = try? FileContents.read(atPath: script.path), let source = String(validating: data, as: UTF8.self) else {
                 throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) is not readable UTF-8 text")
             }
             let rendered: String
@@ -50,16 +51,18 @@ public struct HookRunner: Sendable {
                 throw .hookFailed(hook: hook, problem: "cannot write the rendered script: \(error)")
             }
             let command = file.pathExtension == "py" ? [python, file.path] : [file.path]
-            let process: WorkerProcess
-            do { process = try WorkerProcess(command: command, directory: project.path, environment: nil, passThrough: output) } catch {
-                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) could not start: \(error)")
+            // Its stdin and stderr are ours (a hook may ask questions), its stdout goes to `output`.
+            let child = ChildProcess(command, directory: project.path, input: .inherited, output: .descriptor(output), error: .inherited)
+            let termination: Termination
+            do { termination = try await child.run().termination } catch {
+                // No shell in between: a script the system cannot execute fails to start.
+                throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) could not run (a missing #! line or interpreter?): \(error)")
             }
-            while !process.waitForExit(seconds: 3600) {}
-            switch process.exitStatus {
-            case "exited with status 0": break
-            case "exited with status 126", "exited with status 127":
+            switch termination {
+            case .exited(0): break
+            case .exited(126), .exited(127):
                 throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) could not run (a missing #! line or interpreter?)")
-            default: throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) \(process.exitStatus ?? "failed")")
+            default: throw .hookFailed(hook: hook, problem: "\(script.lastPathComponent) \(termination)")
             }
         }
     }

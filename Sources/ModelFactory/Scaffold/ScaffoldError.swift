@@ -26,6 +26,7 @@ public enum ScaffoldError: Error, Sendable, CustomStringConvertible {
     case io(path: String, problem: String)
     case git(GitError)
 
+    /// The sentence a user reads: what failed, with the template, file or answer at fault and, where there is one, the fix.
     public var description: String {
         switch self {
         case .templateNotFound(let name, let builtIns):

@@ -2,6 +2,7 @@ public import Foundation
 internal import GitKit
 internal import Jinja
 internal import Yams
+internal import SystemKit
 
 /// What `mf scaffold` asks for.
 public struct ScaffoldRequest: Sendable {
@@ -24,11 +25,15 @@ public struct ScaffoldRequest: Sendable {
     public var commit: String?
     /// The template's folder inside the repository or folder.
     public var directory: String?
+    /// The folder the project's folder is made in; the project's own name comes from the template.
     public var outputDirectory: URL
     /// `--set key=value`, in order.
     public var extraContext: [(String, String)] = []
+    /// Which recorded answers to reuse instead of asking (`--replay`, `--replay-file`); none by default.
     public var replay: Replay = .none
+    /// Render into an existing project folder, replacing the template's files and keeping others (`--overwrite-if-exists`); else it is an error.
     public var overwriteIfExists = false
+    /// Run the template's `hooks/` scripts; false renders without them (`--accept-hooks no`).
     public var acceptHooks = true
     /// Who answers the questions; nil answers every one with its default (`--no-input`).
     public var prompter: (any ScaffoldPrompter)?
@@ -37,6 +42,7 @@ public struct ScaffoldRequest: Sendable {
     /// The clock for `{% now %}` and the first commits.
     public var now: @Sendable () -> Date = { Date() }
 
+    /// A request to render `template` into `outputDirectory`: defaults for every answer, no replay, hooks run, and a git repository made.
     public init(template: String, outputDirectory: URL) {
         self.template = template
         self.outputDirectory = outputDirectory
@@ -68,6 +74,7 @@ public struct TemplateSource: Sendable, Equatable, Encodable {
     /// The template's folder inside the repository or folder (`--directory`).
     public var directory: String?
 
+    /// A source from the template as given and, for a git template, the revision asked for, the commit rendered and the folder inside.
     public init(template: String, checkout: String? = nil, commit: String? = nil, directory: String? = nil) {
         self.template = template
         self.checkout = checkout
@@ -100,30 +107,43 @@ public struct TemplateSource: Sendable, Equatable, Encodable {
 
 /// What a scaffold made.
 public struct ScaffoldResult: Sendable, Encodable {
+    /// The git repository the project was made into: its two lines, where HEAD is, and its first commit.
     public struct Repository: Sendable, Encodable {
+        /// The production line's branch name (from the project's `.mf/flow.yaml`, else `master`), which holds the first commit.
         public let production: String
+        /// The development line's branch name (from the project's `.mf/flow.yaml`, else `development`), made at the first commit.
         public let development: String
+        /// The branch HEAD is on: the development line.
         public let head: String
+        /// The first commit's full id.
         public let commit: String
     }
 
+    /// The path of the project folder made (the output folder and the rendered project name).
     public let project: String
+    /// The template rendered, as named (a built-in name, a folder or a git URL) or as the replay file recorded it.
     public let template: String
     /// The template repository's commit, for a git template.
     public let templateCommit: String?
     /// Where the template came from, as `.mf/scaffold.json` records it.
     public let source: TemplateSource
+    /// The files the template wrote, relative to the project folder (not those of its hooks or `.mf`).
     public let files: [String]
+    /// The answers by variable, private (`_`) variables left out; a value that is not a string is written as one-line JSON.
     public let answers: [String: String]
     /// `--set` keys the template does not have (ignored, as cookiecutter ignores them).
     public let ignoredKeys: [String]
+    /// The git repository made of the project; nil when none was asked for (`--no-git`).
     public let repository: Repository?
 }
 
 /// A built-in template, for `mf scaffold --list`.
 public struct BuiltInTemplate: Sendable, Encodable {
+    /// The template's folder name, as `mf scaffold` takes it.
     public let name: String
+    /// The template's `_description` from its `cookiecutter.json`; empty when it has none.
     public let description: String
+    /// The template's folder on disk.
     public let path: String
 }
 
@@ -135,17 +155,20 @@ public struct Scaffolder: Sendable {
     public let builtInTemplates: URL?
     /// `$MF_HOME`: replay files and the cache of git templates live there.
     public let home: URL
+    /// Runs the template's hooks (`pre_gen_project`, `post_gen_project`) when a request accepts them.
     public let hooks: HookRunner
 
     /// Where a scaffolded project records its answers (cookiecutter's replay format).
     public static let answersPath = ".mf/scaffold.json"
 
+    /// A scaffolder over the built-in templates in `builtInTemplates` (nil for none), keeping replay files and git templates under `home`.
     public init(builtInTemplates: URL?, home: URL, hooks: HookRunner = HookRunner()) {
         self.builtInTemplates = builtInTemplates
         self.home = home
         self.hooks = hooks
     }
 
+    /// The built-in templates that load, in order of name; empty when there is no templates folder.
     public func builtIns() -> [BuiltInTemplate] {
         guard let builtInTemplates else { return [] }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: builtInTemplates.path)) ?? []).sorted()
@@ -262,7 +285,7 @@ public struct Scaffolder: Sendable {
 
     /// A replay file's JSON object.
     static func readReplay(_ file: URL) throws(ScaffoldError) -> Value.Dictionary {
-        guard let data = Generator.read(file.path) else { throw .replayNotFound(path: file.path) }
+        guard let data = try? FileContents.read(atPath: file.path) else { throw .replayNotFound(path: file.path) }
         guard case .dict(let replayed)? = try? JSON.parse(String(decoding: data, as: UTF8.self)),
               case .dict? = replayed["cookiecutter"] else {
             throw .invalidJSON(file: file.path, problem: "a replay file is an object with a \"cookiecutter\" object")
@@ -291,7 +314,8 @@ public struct Scaffolder: Sendable {
         return (request, request.template ?? recorded.template)
     }
 
-    public func scaffold(_ request: ScaffoldRequest) throws(ScaffoldError) -> ScaffoldResult {
+    /// Renders the template into the output folder, records the answers for `--replay`, and (unless `makeRepository` is off) makes a git repository.
+    public func scaffold(_ request: ScaffoldRequest) async throws(ScaffoldError) -> ScaffoldResult {
         let (request, templateName) = try completing(request)
         let source = try locate(request, template: templateName)
         defer { if let temporary = source.temporary { try? FileManager.default.removeItem(at: temporary) } }
@@ -345,7 +369,7 @@ public struct Scaffolder: Sendable {
         }
         // What the folder held before (with --overwrite-if-exists): not the template's, so never committed.
         let before = request.makeRepository ? Self.filesUnder(project) : []
-        let output = try generator.generate(
+        let output = try await generator.generate(
             into: request.outputDirectory, overwrite: request.overwriteIfExists, runHooks: request.acceptHooks, hookRunner: hooks)
 
         try record(context, to: replayFile(for: template))
@@ -389,7 +413,7 @@ public struct Scaffolder: Sendable {
     /// The branch names a `.mf/flow.yaml` in the project sets, else master and development.
     static func flowNames(_ project: URL) -> (production: String, development: String, file: String?) {
         let path = project.appendingPathComponent(FlowConfiguration.filePath).path
-        guard let data = Generator.read(path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = try? FileContents.read(atPath: path), let text = String(data: data, encoding: .utf8) else {
             return ("master", "development", nil)
         }
         // Two plain keys: read from the node tree with the basic resolver, which (unlike the

@@ -1,5 +1,6 @@
 public import Foundation
 internal import GitKit
+public import Store
 internal import Synchronization
 
 /// What the worker tells whoever runs it, as things happen.
@@ -20,7 +21,7 @@ public final class FactoryWorker: Sendable {
         /// Seconds a job is held without renewal; a dead worker's job is taken up this long after.
         public var lease: TimeInterval = 60
         /// Seconds between looks at the queue when it is empty. The worker also looks as soon as
-        /// the store changes (a hook or webhook queued a job), checked every 50 ms.
+        /// the store changes (a hook or webhook queued a job): the store's change signal.
         public var poll: TimeInterval = 1
         /// End when no job is queued or running (for cron jobs and tests).
         public var untilIdle = false
@@ -58,6 +59,8 @@ public final class FactoryWorker: Sendable {
             var ticking = false
             while true {
                 var idle = false
+                // Taken before the queue is read, so a job queued after the read wakes the wait.
+                let token = try? queue.store.changeToken()
                 do {
                     if !isStopping {
                         while busy.count < max(1, options.concurrency) {
@@ -80,7 +83,7 @@ public final class FactoryWorker: Sendable {
                 // Wake when a job ends or at the next look at the queue, whichever comes first.
                 if !ticking {
                     ticking = true
-                    group.addTask { await self.waitForWork(); return nil }
+                    group.addTask { await self.waitForWork(after: token); return nil }
                 }
                 guard let next = await group.next() else { return }
                 if let repository = next { busy.remove(repository) } else { ticking = false }
@@ -88,27 +91,17 @@ public final class FactoryWorker: Sendable {
         }
     }
 
-    /// Returns after `poll` seconds, or sooner when another process may have queued work: any
-    /// commit to the store grows or touches its write-ahead log, whose size and time are looked
-    /// at every 50 ms (a `stat`, no query), so a push is picked up at once without polling
-    /// SQLite. A stop (SIGTERM) also ends the wait.
-    func waitForWork() async {
-        let log = queue.store.writer.path + "-wal"
-        func stamp() -> [Int] {
-            var info = stat()
-            guard stat(log, &info) == 0 else { return [] }
-            #if canImport(Darwin)
-            let time = info.st_mtimespec
-            #else
-            let time = info.st_mtim
-            #endif
-            return [Int(info.st_size), Int(time.tv_sec), Int(time.tv_nsec)]
-        }
-        let first = stamp()
+    /// Returns after `poll` seconds, or sooner when the store changed after `token` (another
+    /// process may have queued work: a push is picked up at once), or on a stop (SIGTERM).
+    func waitForWork(after token: ChangeToken?) async {
         let deadline = ContinuousClock.now + .seconds(options.poll)
-        while !Task.isCancelled, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
-            if isStopping || stamp() != first { return }
+        while !Task.isCancelled, !isStopping, ContinuousClock.now < deadline {
+            let slice = min(.milliseconds(100), deadline - ContinuousClock.now)
+            if let token {
+                if await queue.store.waitForChange(after: token, timeout: slice) { return }
+            } else {
+                try? await Task.sleep(for: slice)
+            }
         }
     }
 

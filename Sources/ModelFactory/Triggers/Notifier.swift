@@ -1,10 +1,12 @@
 public import Foundation
 #if canImport(FoundationNetworking)
 internal import FoundationNetworking
+public import Store
 #endif
 
 /// Something a team wants to hear about after a job.
 public struct Notification: Sendable, Equatable, Encodable {
+    /// What happened; the raw value is the name a program listening on the webhook sees.
     public enum Kind: String, Sendable, Encodable {
         case sessionFailed = "session-failed"
         case releaseBundled = "release-bundled"
@@ -12,7 +14,9 @@ public struct Notification: Sendable, Equatable, Encodable {
         case jobFailed = "job-failed"
     }
 
+    /// What happened: a failed session, a release bundled, an environment changed, or a job given up.
     public var kind: Kind
+    /// The path of the repository the work was done on, as the job names it.
     public var repository: String
     /// One line a person reads in the channel.
     public var text: String
@@ -21,7 +25,7 @@ public struct Notification: Sendable, Equatable, Encodable {
     /// first taken, so the work of an attempt whose worker was killed is told too): each failed
     /// session (not one cut short by a killed run), each new release bundle, each environment
     /// that moved. Read from the store, not from one attempt's report.
-    public static func since(_ date: Date, repository: String, store: Store) throws -> [Notification] {
+    public static func since(_ date: Date, repository: String, store: any FactoryStore) throws -> [Notification] {
         let name = URL(fileURLWithPath: repository).lastPathComponent
         var notifications: [Notification] = []
         for (session, model) in try store.sessions(repository: repository, since: date)
@@ -31,16 +35,17 @@ public struct Notification: Sendable, Equatable, Encodable {
                 kind: .sessionFailed, repository: repository,
                 text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))"))
         }
-        for (bundle, model) in try store.bundles(repository: repository, since: date) where !bundle.tag.isEmpty {
+        for (bundle, model) in try store.bundles(repository: repository, since: date) {
+            guard let tag = bundle.tag else { continue }
             notifications.append(Notification(
                 kind: .releaseBundled, repository: repository,
-                text: "📦 \(name): \(model) \(bundle.version) is bundled from \(bundle.tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
+                text: "📦 \(name): \(model) \(bundle.version) is bundled from \(tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
         }
         for environment in try store.environments(repository: repository) where environment.updatedAt >= date {
             notifications.append(Notification(
                 kind: .environmentChanged, repository: repository,
                 text: "🚀 \(name): \(environment.name) now runs \(environment.model) \(environment.version)"
-                    + (environment.tag.isEmpty ? "" : " (\(environment.tag))")))
+                    + (environment.tag.map { " (\($0))" } ?? "")))
         }
         return notifications
     }
@@ -50,9 +55,12 @@ public struct Notification: Sendable, Equatable, Encodable {
 /// Teams incoming webhooks accept) to every configured URL. Sending never throws: a channel that
 /// is down must not fail the factory's work; failures come back as warnings.
 public struct Notifier: Sendable {
+    /// The incoming-webhook URLs every notification is posted to.
     public var urls: [URL]
+    /// How long one delivery may take, in seconds.
     public var timeout: TimeInterval
 
+    /// A notifier posting to `urls`, each delivery given `timeout` seconds (5 by default).
     public init(urls: [URL], timeout: TimeInterval = 5) {
         self.urls = urls
         self.timeout = timeout

@@ -7,6 +7,7 @@ public enum HookError: Error, CustomStringConvertible, Equatable {
     case foreign(path: String)
     case io(path: String, problem: String)
 
+    /// The sentence a user reads: which hook, and why it was not installed or removed.
     public var description: String {
         switch self {
         case .notInstalled(let repository): "mf's post-receive hook is not installed in \(repository)"
@@ -23,13 +24,17 @@ public enum HookError: Error, CustomStringConvertible, Equatable {
 public struct PostReceiveHook: Sendable {
     /// The line that marks a hook as mf's.
     static let marker = "# mf-hook: post-receive"
+    /// The name the hook that was there before is kept under, beside mf's, while mf's hook is installed.
     public static let chainedName = "post-receive.before-mf"
 
+    /// The repository whose hooks folder the hook goes in.
     public let repository: Repository
     /// The `mf` executable the hook runs, and the home it queues into.
     public let executable: String
+    /// The factory's home (`MF_HOME`) the hook queues pushes into.
     public let home: URL
 
+    /// The hook of `repository` that runs `executable enqueue` with `home` as `MF_HOME`.
     public init(repository: Repository, executable: String, home: URL) {
         self.repository = repository
         self.executable = executable
@@ -38,6 +43,7 @@ public struct PostReceiveHook: Sendable {
 
     /// What `install` or `uninstall` did.
     public struct Outcome: Sendable, Encodable, Equatable {
+        /// The path of the `post-receive` hook file.
         public var hook: String
         /// The hook that was there before: its place while mf's hook runs, or where it went back.
         public var chained: String?
@@ -45,6 +51,7 @@ public struct PostReceiveHook: Sendable {
         public var action: String
     }
 
+    /// Writes mf's hook, keeping a hook that was there as `post-receive.before-mf` (run first), or rewriting mf's own.
     public func install() throws -> Outcome {
         let folder = try repository.hooksDirectory
         let hook = folder + "/post-receive", chained = folder + "/" + Self.chainedName
@@ -75,6 +82,7 @@ public struct PostReceiveHook: Sendable {
         }
     }
 
+    /// Removes mf's hook and puts back the one it replaced; throws when no hook is there or it is not mf's.
     public func uninstall() throws -> Outcome {
         let folder = try repository.hooksDirectory
         let hook = folder + "/post-receive", chained = folder + "/" + Self.chainedName
@@ -132,6 +140,7 @@ public struct PostReceiveHook: Sendable {
 
 /// Reads a `post-receive` hook's input: one `old new ref` line per updated ref.
 public enum PushedRefs {
+    /// The full names of the refs a push updated (deleted ones too), in input order; lines not of three fields are skipped.
     public static func parse(_ text: String) -> [String] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(separator: " ")

@@ -1,6 +1,8 @@
-public import Foundation
 internal import Crypto
+public import Foundation
 internal import GitKit
+internal import Store
+internal import SystemKit
 
 /// The forges whose push events the webhook understands.
 public enum Forge: String, Sendable, Encodable, CaseIterable {
@@ -107,7 +109,7 @@ public struct WebhookVerifier: Sendable {
 
     /// The body's HMAC-SHA256 with `secret`, in hex (what a forge puts in its signature header).
     public static func signature(_ body: Data, secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        HexDigest.hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
     }
 
     /// The headers `forge` sends with a push delivery, signed with `secret`: for trying an
@@ -204,7 +206,7 @@ public struct Mirrors: Sendable {
         }
         let lockPath = path + ".lock"
         let lock = try Self.lock(lockPath)
-        defer { close(lock) }
+        defer { lock.unlock() }
         let existed = manager.fileExists(atPath: path)
         do {
             let repository = try Repository.mirror(from: url, to: path)
@@ -226,26 +228,15 @@ public struct Mirrors: Sendable {
     /// Opens and locks the file at `path` (made with its folders when missing), so two deliveries
     /// never fetch into one mirror at once. A lock file removed while this waited for it (a first
     /// fetch that failed) is given up for the one now at `path`.
-    static func lock(_ path: String) throws(WebhookError) -> Int32 {
-        let folder = (path as NSString).deletingLastPathComponent
+    static func lock(_ path: String) throws(WebhookError) -> FileLock {
         for _ in 0 ..< 100 {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw .fetchFailed("\(folder): \(error.localizedDescription)")
-            }
-            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else {
+            let lock: FileLock
+            do { lock = try FileLock.acquire(path: path) } catch {
                 // Its folder was taken away by a failed fetch since it was made: make it again.
-                if errno == ENOENT { continue }
-                throw .fetchFailed("\(path): \(String(cString: strerror(errno)))")
+                if !FileManager.default.fileExists(atPath: (path as NSString).deletingLastPathComponent) { continue }
+                throw .fetchFailed("\(error)")
             }
-            while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
-            var held = stat(), named = stat()
-            if fstat(descriptor, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino {
-                return descriptor
-            }
-            close(descriptor)
+            if lock.isStillAtPath { return lock }
         }
         throw .fetchFailed("\(path): the lock file kept being replaced")
     }
@@ -300,7 +291,7 @@ public struct WebhookReceiver: Sendable {
             }
             // Without an id (GitLab before 17.4), the body stands for the delivery: a retry
             // sends the same bytes, and two pushes never do (their commits differ).
-            let delivery = "\(push.forge.rawValue):" + (push.delivery ?? "sha256-" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
+            let delivery = "\(push.forge.rawValue):" + (push.delivery ?? "sha256-" + HexDigest.sha256(body))
             if (try? queue.seen(delivery: delivery)) == true {
                 return WebhookAnswer(status: 200, outcome: Enqueued.Outcome.duplicate.rawValue, repository: push.repository)
             }
@@ -320,7 +311,7 @@ public struct WebhookReceiver: Sendable {
             }
             let mirror = try await mirrors.update(path, from: url)
             do {
-                let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: "webhook", delivery: delivery)
+                let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: .webhook, delivery: delivery)
                 return WebhookAnswer(status: enqueued.outcome == .duplicate ? 200 : 202, outcome: enqueued.outcome.rawValue, job: enqueued.job, repository: mirror.location)
             } catch {
                 return WebhookAnswer(status: 503, outcome: "refused", error: "the job could not be queued: \(error)")

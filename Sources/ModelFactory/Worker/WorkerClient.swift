@@ -1,5 +1,6 @@
 public import Foundation
 public import ModelKit
+internal import SystemKit
 
 /// A running model worker, spoken to in JSON-RPC 2.0: one request per line on its stdin, one
 /// answer per line on its stdout; its stderr is its log.
@@ -15,7 +16,7 @@ public import ModelKit
 /// await worker.shutdown()
 /// ```
 public final class WorkerClient: @unchecked Sendable {
-    private let process: WorkerProcess
+    private let process: RunningProcess
     private let lock = NSLock()
     private var nextID = 1
     private var pending: [Int: Pending] = [:]
@@ -41,7 +42,10 @@ public final class WorkerClient: @unchecked Sendable {
 
     /// Starts a worker. `log` receives its stderr (and is kept in part for error messages).
     public init(command: [String], directory: String? = nil, environment: [String: String]? = nil, log: URL? = nil) throws(WorkerError) {
-        process = try WorkerProcess(command: command, directory: directory, environment: environment)
+        do { process = try RunningProcess(command: command, directory: directory, environment: environment) } catch {
+            guard case .cannotStart(let command, let reason) = error else { throw .cannotStart(command: command, reason: "\(error)") }
+            throw .cannotStart(command: command, reason: reason)
+        }
         if let log {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             logFile = try? FileHandle(forWritingTo: log)
@@ -103,7 +107,7 @@ public final class WorkerClient: @unchecked Sendable {
                 if !writeAll(line) {
                     // The worker has gone (or is going): give the waiter a moment to say how.
                     waitForLastWords()
-                    fail(.exited(method: method, status: process.exitStatus ?? "closed its input", log: recentLog))
+                    fail(.exited(method: method, status: process.termination.map(WorkerError.Ending.terminated) ?? .closedInput, log: recentLog))
                 }
             }
         } catch let error as WorkerError {
@@ -201,7 +205,7 @@ public final class WorkerClient: @unchecked Sendable {
             // stdout closed: the worker is gone (or going); say how it ended.
             self.waitForLastWords()
             let method = self.lock.withLock { self.pending.values.first?.method } ?? "?"
-            self.fail(.exited(method: method, status: process.exitStatus ?? "closed its output", log: self.recentLog))
+            self.fail(.exited(method: method, status: process.termination.map(WorkerError.Ending.terminated) ?? .closedOutput, log: self.recentLog))
         }
         output.name = "mf-worker-stdout-\(process.pid)"
         output.start()

@@ -1,11 +1,12 @@
 internal import Foundation
+public import SystemKit
 
 /// Why a call to a worker failed.
 public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The worker could not be started (no such program, not executable...).
     case cannotStart(command: [String], reason: String)
     /// The worker ended, by exit status or signal, before answering.
-    case exited(method: String, status: String, log: String)
+    case exited(method: String, status: Ending, log: String)
     /// The worker did not answer within the time limit; it was stopped.
     case timedOut(method: String, seconds: Double)
     /// The worker wrote something on stdout that is not a JSON-RPC 2.0 answer; it was stopped.
@@ -18,6 +19,26 @@ public enum WorkerError: Error, CustomStringConvertible, Sendable, Equatable {
     /// (docs/worker-protocol.md): `problem` says what is wrong, `expected` the shape.
     case unexpectedAnswer(method: String, problem: String, expected: String)
 
+    /// How a worker went away before answering.
+    public enum Ending: Sendable, Equatable, CustomStringConvertible {
+        /// Its process ended so.
+        case terminated(Termination)
+        /// It closed its input while still running (or before its end was known).
+        case closedInput
+        /// It closed its output while still running (or before its end was known).
+        case closedOutput
+
+        /// "exited with status 3", "closed its output".
+        public var description: String {
+            switch self {
+            case .terminated(let termination): termination.description
+            case .closedInput: "closed its input"
+            case .closedOutput: "closed its output"
+            }
+        }
+    }
+
+    /// The sentence a user reads: which call failed and why, with the end of the worker's log when it exited.
     public var description: String {
         switch self {
         case .cannotStart(let command, let reason):

@@ -1,30 +1,38 @@
-internal import Foundation
+public import Foundation
 
-/// A child process in a process group of its own, with pipes for stdin, stdout and stderr.
+/// A child process started and left running (a worker, a server): in a process group of its
+/// own, with pipes for its stdin, stdout and stderr, or its output appended to a log file.
+/// It is always reaped: one thread waits for it from the start.
 ///
-/// Spawned with `posix_spawn` rather than `Process` so that stopping it stops everything it
-/// started too (the whole group gets the signal), and so that it is always reaped: one thread
-/// waits for it from the start.
-final class WorkerProcess: @unchecked Sendable {
-    let pid: pid_t
-    let stdin: Int32
-    let stdout: Int32
-    let stderr: Int32
+/// Spawned with `posix_spawn` rather than through swift-subprocess, which `ChildProcess` uses:
+/// swift-subprocess keeps a process inside the scope of one `run` call and reads its pipes
+/// through its own asynchronous I/O, while a worker outlives any call, is started from
+/// synchronous code, and has its pipes read by dedicated threads with plain blocking reads
+/// (the serving path). Not measured against a swift-subprocess version: it cannot hand out
+/// such a handle.
+public final class RunningProcess: @unchecked Sendable {
+    /// Its process id, which is also its process group's id.
+    public let pid: pid_t
+    /// The write end of its standard input (a pipe; `/dev/null` when it logs to a file).
+    public let stdin: Int32
+    /// The read end of its standard output (a pipe).
+    public let stdout: Int32
+    /// The read end of its standard error (a pipe).
+    public let stderr: Int32
     private let lock = NSLock()
-    private var exitDescription: String?
+    private var ended: Termination?
     private let exited = DispatchSemaphore(value: 0)
 
     /// Writing to a worker that has died must fail with EPIPE, not kill this process with
     /// SIGPIPE: ignored once, process-wide (children get the default back, see below).
-    private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
+    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
-    /// Starts `command`. With `outputFile`, its stdout and stderr are appended to that file and
-    /// its stdin is empty (a build step); with `passThrough`, its stdout goes to that descriptor
-    /// of ours, and stdin and stderr are ours (a template hook, which may ask questions); otherwise all
-    /// three are pipes (a worker).
-    init(
-        command: [String], directory: String?, environment: [String: String]?, outputFile: String? = nil, passThrough: Int32? = nil
-    ) throws(WorkerError) {
+    /// Starts `command` (a path, or a name looked up in `PATH`) in `directory` with
+    /// `environment` (nil: ours). With `outputFile`, its stdout and stderr are appended to that
+    /// file and its stdin is empty (a server with a log); otherwise all three are pipes (a worker).
+    public init(command: [String], directory: String? = nil, environment: [String: String]? = nil, outputFile: String? = nil)
+        throws(SystemError)
+    {
         _ = Self.ignoreBrokenPipes
         guard !command.isEmpty else { throw .cannotStart(command: command, reason: "the command is empty") }
         if let directory, !FileManager.default.fileExists(atPath: directory) {
@@ -36,7 +44,7 @@ final class WorkerProcess: @unchecked Sendable {
         let program = argv[0]
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
         guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else {
-            throw .cannotStart(command: command, reason: String(cString: strerror(errno)))
+            throw .cannotStart(command: command, reason: SystemError.reason(errno))
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -45,8 +53,6 @@ final class WorkerProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        } else if let passThrough {
-            if passThrough != 1 { posix_spawn_file_actions_adddup2(&actions, passThrough, 1) }
         } else {
             posix_spawn_file_actions_adddup2(&actions, input[0], 0)
             posix_spawn_file_actions_adddup2(&actions, output[1], 1)
@@ -80,7 +86,7 @@ final class WorkerProcess: @unchecked Sendable {
         close(errors[1])
         guard result == 0 else {
             close(input[1]); close(output[0]); close(errors[0])
-            throw .cannotStart(command: command, reason: String(cString: strerror(result)))
+            throw .cannotStart(command: command, reason: SystemError.reason(result))
         }
         pid = child
         stdin = input[1]
@@ -89,43 +95,38 @@ final class WorkerProcess: @unchecked Sendable {
         _ = fcntl(stdin, F_SETFD, FD_CLOEXEC)
         _ = fcntl(stdout, F_SETFD, FD_CLOEXEC)
         _ = fcntl(stderr, F_SETFD, FD_CLOEXEC)
-        let thread = Thread { [self] in waitForExit() }
-        thread.name = "mf-worker-wait-\(child)"
+        let thread = Thread { [self] in reap() }
+        thread.name = "mf-child-wait-\(child)"
         thread.start()
     }
 
-    private func waitForExit() {
+    private func reap() {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let description: String
-        if status & 0x7F == 0 {
-            description = "exited with status \((status >> 8) & 0xFF)"
-        } else {
-            description = "was killed by signal \(status & 0x7F)"
-        }
-        lock.withLock { exitDescription = description }
+        lock.withLock { ended = Termination(waitStatus: status) }
         exited.signal()
     }
 
-    /// How the process ended, nil while it runs.
-    var exitStatus: String? { lock.withLock { exitDescription } }
+    /// How the process ended; nil while it runs.
+    public var termination: Termination? { lock.withLock { ended } }
 
-    /// Waits up to `seconds` for the process to end; true when it has.
-    func waitForExit(seconds: Double) -> Bool {
-        if exitStatus != nil { return true }
+    /// Waits up to `seconds` for the process to end; true when it has. It blocks the calling
+    /// thread: call it from a thread of one's own, never from a task.
+    public func waitForExit(seconds: Double) -> Bool {
+        if termination != nil { return true }
         guard exited.wait(timeout: .now() + seconds) == .success else { return false }
         exited.signal()  // let other waiters through too
         return true
     }
 
     /// Signals the whole process group.
-    func send(_ signal: Int32) {
-        guard exitStatus == nil else { return }
+    public func send(_ signal: Int32) {
+        guard termination == nil else { return }
         _ = kill(-pid, signal)
     }
 
     /// Stops the group: SIGTERM, then SIGKILL after `grace` seconds; returns once reaped.
-    func stop(grace: Double) {
+    public func stop(grace: Double) {
         send(SIGTERM)
         if !waitForExit(seconds: grace) {
             send(SIGKILL)

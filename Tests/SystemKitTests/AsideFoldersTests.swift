@@ -1,5 +1,5 @@
 import Foundation
-@testable import ModelFactory
+import SystemKit
 import TestSupport
 import Testing
 
@@ -18,11 +18,11 @@ import Testing
 
         let inProgress = parent.appendingPathComponent(".building-5678")
         try FileManager.default.createDirectory(at: inProgress, withIntermediateDirectories: true)
-        close(try AsideFolders.enter(parent))  // another assembler is at work: its folder stays
+        try AsideFolders.enter(parent).unlock()  // another assembler is at work: its folder stays
         #expect(FileManager.default.fileExists(atPath: inProgress.path))
 
-        close(assembling)
-        close(try AsideFolders.enter(parent))  // it died without cleaning up: now swept
+        assembling.unlock()
+        try AsideFolders.enter(parent).unlock()  // it died without cleaning up: now swept
         #expect(!FileManager.default.fileExists(atPath: inProgress.path))
         withExtendedLifetime(directory) {}
     }

@@ -1,0 +1,152 @@
+public import Foundation
+
+/// The factory's record of every run, as every part sees it: repositories, models, sessions
+/// with their steps, metrics, gates and artifacts; bundles, environments, and the job queue.
+/// Each operation is one transaction. The engine behind it is the implementation's business
+/// (`SQLiteStore` is the default; a PostgreSQL store follows): nothing here names a database,
+/// and every failure is a `StoreError`.
+///
+/// ```swift
+/// let store: any FactoryStore = try SQLiteStore.inMemory()
+/// let model = try store.modelID(repository: "/src/churn", name: "churn")
+/// let sessions = try store.sessions(model: "churn", repository: nil, limit: 10)
+/// ```
+public protocol FactoryStore: Sendable {
+    // MARK: Models
+
+    /// The id of the model `name` of the repository at `path`, created when new.
+    func modelID(repository path: String, name: String) throws(StoreError) -> Int64
+    /// The model with `id`, if there is one.
+    func model(id: Int64) throws(StoreError) -> ModelRecord?
+
+    // MARK: Sessions
+
+    /// Records a new session as it is.
+    func insert(_ session: Session) throws(StoreError)
+    /// Inserts `session` with an id that depends only on what it runs: the model, commit and
+    /// recipe, and how many sessions of them came before (interrupted ones not counted), so the
+    /// first session of a release is the same id in every home, and a bundle that names it is
+    /// the same bytes.
+    func insertNumbered(_ session: inout Session, model: String) throws(StoreError)
+    /// Records a session's new state (its end, its failure).
+    func update(_ session: Session) throws(StoreError)
+    /// The session with `id`, if there is one.
+    func session(id: String) throws(StoreError) -> Session?
+    /// The first passed session of `modelID` at `commit`: the one a release's bundle packages.
+    func firstPassedSession(modelID: Int64, commit: String) throws(StoreError) -> Session?
+    /// The latest session of a model at a commit, passed or not.
+    func latestSession(modelID: Int64, commit: String) throws(StoreError) -> Session?
+    /// The latest session of each model of the repository at `path` at `commit`.
+    func latestSessions(repository path: String, commit: String) throws(StoreError) -> [NamedSession]
+    /// Sessions of the repository at `path` started at or after `date`, oldest first.
+    func sessions(repository path: String, since date: Date) throws(StoreError) -> [NamedSession]
+    /// At most `limit` sessions, newest first, of one model name or of all, of the repository at
+    /// `repository` or of every one.
+    func newestSessions(model: String?, repository: String?, limit: Int) throws(StoreError) -> [NamedSession]
+    /// Sessions whose id begins with `prefix` (lowercase), newest first, narrowed as `sessions` is.
+    func sessions(idPrefix prefix: String, model: String?, repository: String?) throws(StoreError) -> [NamedSession]
+    /// Sessions that have a version, newest first, narrowed as `sessions` is.
+    func versionedSessions(model: String?, repository: String?) throws(StoreError) -> [NamedSession]
+    /// The newest passed session of a model for the same tree and recipe that did its own work:
+    /// a session that can be reused.
+    func reusableSession(modelID: Int64, tree: String, recipe: String) throws(StoreError) -> Session?
+    /// Every passed session of a model that ran a released version, newest first: where the
+    /// previous release's metrics come from for `max_regression`.
+    func releaseSessions(modelID: Int64) throws(StoreError) -> [Session]
+    /// Ends as failed ("interrupted") the sessions of the repository at `path` still marked
+    /// running with one of `triggers`: called by the one run allowed to make them (it holds the
+    /// repository's lock), so they belong to a run that was killed. Each gets a new id (its
+    /// steps, metrics, gates and artifacts follow), so the session that does the work again can
+    /// have the id it would have had without the kill. Returns the old and new ids.
+    @discardableResult
+    func interruptStaleSessions(repository path: String, triggers: [Trigger]) throws(StoreError) -> [(old: String, new: String)]
+
+    // MARK: What a session did
+
+    /// Records a step of a session.
+    func record(_ step: Step) throws(StoreError)
+    /// The steps of `session`, in the order they were recorded.
+    func steps(session: String) throws(StoreError) -> [Step]
+    /// Records metrics, replacing a value measured before under the same name and split.
+    func record(_ metrics: [Metric]) throws(StoreError)
+    /// The metrics of `session`, by split and name.
+    func metrics(session: String) throws(StoreError) -> [Metric]
+    /// Records the files a session produced.
+    func record(_ artifacts: [Artifact]) throws(StoreError)
+    /// The files of `session`, by path.
+    func artifacts(session: String) throws(StoreError) -> [Artifact]
+    /// Records the gates `session` checked, in order (replacing any recorded before).
+    func record(gates: [GateResult], session: String) throws(StoreError)
+    /// The gates `session` checked, in the order they were checked; empty when it checked none
+    /// (it ended before, or it reused another session's work: ask that one).
+    func gates(session: String) throws(StoreError) -> [GateResult]
+
+    // MARK: Bundles and environments
+
+    /// Records a published bundle (a model and version already recorded stays as it is).
+    func record(_ bundle: BundleRecord) throws(StoreError)
+    /// Every bundle with its model's name, by model name and age.
+    func bundles() throws(StoreError) -> [(bundle: BundleRecord, model: String)]
+    /// Bundles of the repository at `path` published at or after `date`, oldest first.
+    func bundles(repository path: String, since date: Date) throws(StoreError) -> [(bundle: BundleRecord, model: String)]
+    /// The bundle of a model's version, if it was published.
+    func bundle(modelID: Int64, version: String) throws(StoreError) -> BundleRecord?
+    /// Records what an environment runs now.
+    func record(_ environment: EnvironmentRecord) throws(StoreError)
+    /// The environments of the repository at `path`, by model and name.
+    func environments(repository path: String) throws(StoreError) -> [EnvironmentRecord]
+
+    // MARK: Jobs (DESIGN.md "GitOps: reconcile and triggers")
+
+    /// Queues a reconcile of `repository`: merged into a job of the same repository no worker has
+    /// taken yet, and nothing at all for a `delivery` key seen before (a forge's delivery id,
+    /// else a digest of the delivery's body), which is remembered.
+    func enqueue(
+        repository: String, refs: [String], trigger: Trigger, delivery: String?, maxAttempts: Int, now: Date
+    ) throws(StoreError) -> Enqueued
+    /// Whether `delivery` was seen before.
+    func seen(delivery: String) throws(StoreError) -> Bool
+    /// Takes the oldest job that is due, whose repository no live lease holds (and that is not in
+    /// `busy`), leasing it to `worker` for `lease` seconds. A job whose lease ran out is taken
+    /// again; one that has used `maxAttempts` that way fails for good instead (`Job.take`).
+    func claimJob(worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: Date) throws(StoreError) -> Claim
+    /// Extends `worker`'s lease on job `id`; false when the lease is no longer its own.
+    func renewJob(_ id: Int64, worker: String, lease: TimeInterval, now: Date) throws(StoreError) -> Bool
+    /// Records the end of `worker`'s attempt at job `id` (`Job.end`); nil, and nothing done,
+    /// when `worker` no longer holds its lease.
+    func finishJob(_ id: Int64, worker: String, end: JobEnd, maxAttempts: Int, now: Date) throws(StoreError) -> Job?
+    /// Jobs, newest first.
+    func jobs(limit: Int) throws(StoreError) -> [Job]
+    /// The job with `id`, if there is one.
+    func job(id: Int64) throws(StoreError) -> Job?
+    /// Whether any job is queued (due or not) or running.
+    func hasPendingJobs() throws(StoreError) -> Bool
+
+    // MARK: Change signal
+
+    /// Where the store is now, to wait for a change after it.
+    func changeToken() throws(StoreError) -> ChangeToken
+    /// Returns true as soon as anyone (this process or another) commits a change after `token`,
+    /// false after `timeout` without one or when the task is cancelled. Cheap to call in a loop.
+    func waitForChange(after token: ChangeToken, timeout: Duration) async -> Bool
+}
+
+/// A point in the store's history of changes, as `changeToken()` gives it; only compared with
+/// another token of the same store object.
+public struct ChangeToken: Sendable, Equatable {
+    /// The implementation's own counter.
+    public let value: [Int64]
+
+    /// A token with an implementation's counter values.
+    public init(_ value: [Int64]) { self.value = value }
+}
+
+extension FactoryStore {
+    /// Sessions, newest first (`newestSessions`), of every model and repository unless named.
+    public func sessions(model: String? = nil, repository: String? = nil, limit: Int = 100) throws(StoreError) -> [NamedSession] {
+        try newestSessions(model: model, repository: repository, limit: limit)
+    }
+
+    /// Jobs, newest first (at most 100).
+    public func jobs() throws(StoreError) -> [Job] { try jobs(limit: 100) }
+}

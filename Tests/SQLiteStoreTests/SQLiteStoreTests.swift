@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import Store
+import TestSupport
+import Testing
+
+@testable import SQLiteStore
+
+@Suite struct SQLiteStoreTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// A job is leased to one worker, renewed by it alone, taken up by another when the lease runs
+    /// out, and ended only by the worker holding it.
+    @Test func jobsAreClaimedUnderALeaseRenewedAndFinished() throws {
+        let store: any FactoryStore = try SQLiteStore.inMemory()
+        let queued = try store.enqueue(repository: "/a", refs: ["refs/heads/x", "refs/heads/x"], trigger: .webhook, delivery: "d1", maxAttempts: 3, now: start)
+        #expect(try queued.outcome == .queued && store.seen(delivery: "d1") && store.hasPendingJobs())
+        let job = try #require(try store.claimJob(worker: "w1", lease: 10, busy: [], maxAttempts: 3, now: start).job)
+        #expect(job.state == .running && job.leaseOwner == "w1" && job.leaseExpiresAt == start.addingTimeInterval(10) && job.refList == ["refs/heads/x"])
+        #expect(job.trigger == .webhook && job.attempts == 1 && job.startedAt == start)
+        #expect(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(5)).job == nil)
+        #expect(try store.renewJob(job.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(8)))
+        #expect(try !store.renewJob(job.id!, worker: "w2", lease: 10, now: start.addingTimeInterval(8)))
+        #expect(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(17)).job == nil, "renewed until 18")
+        let again = try #require(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(19)).job)
+        #expect(again.id == job.id && again.attempts == 2 && again.lastError == "the lease of w1 ran out" && again.startedAt == start)
+        #expect(try store.finishJob(job.id!, worker: "w1", end: JobEnd(), maxAttempts: 3, now: start.addingTimeInterval(20)) == nil)
+        let failed = try #require(
+            try store.finishJob(
+                job.id!, worker: "w2", end: JobEnd(error: "boom", retry: true, summary: "tried"), maxAttempts: 3, now: start.addingTimeInterval(20)))
+        #expect(failed.state == .queued && failed.notBefore == start.addingTimeInterval(20 + Job.backoff(attempt: 2)) && failed.summary == "tried")
+        let third = try #require(try store.claimJob(worker: "w3", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(30)).job)
+        let done = try #require(try store.finishJob(third.id!, worker: "w3", end: JobEnd(notifiedAt: start), maxAttempts: 3, now: start.addingTimeInterval(31)))
+        #expect(done.state == .done && done.endedAt == start.addingTimeInterval(31) && done.notifiedAt == start && done.leaseOwner == nil)
+        #expect(try store.job(id: job.id!) == done && store.jobs(limit: 10) == [done] && !store.hasPendingJobs())
+    }
+
+    /// A waiter wakes as soon as another connection (another process's store) commits, and not
+    /// before: the token it waits after is where the store was.
+    @Test func theChangeSignalWakesAWaiterWhenAnotherConnectionWrites() async throws {
+        let home = TemporaryDirectory("store-change")
+        let waiting = try SQLiteStore(path: home.appending("factory.sqlite"))
+        let writing = try SQLiteStore(path: home.appending("factory.sqlite"))
+        let token = try waiting.changeToken()
+        // Looking at an empty queue (a write transaction that changes nothing) is no change either.
+        #expect(try waiting.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
+        #expect(try writing.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
+        let quiet = await waiting.waitForChange(after: token, timeout: .milliseconds(200))
+        #expect(!quiet, "nothing was written")
+        let woken = Task { await waiting.waitForChange(after: token, timeout: .seconds(30)) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        _ = try writing.enqueue(repository: "/a", refs: [], trigger: .hook, delivery: nil, maxAttempts: 5, now: start)
+        let changed = await woken.value
+        #expect(changed)
+        #expect(clock.now - started < .seconds(10), "woken by the write, not by the timeout")
+        // A write of the store itself changes its token too (in memory there is no other connection).
+        let memory = try SQLiteStore.inMemory()
+        let before = try memory.changeToken()
+        #expect(try memory.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
+        let unchanged = await memory.waitForChange(after: before, timeout: .milliseconds(100))
+        #expect(!unchanged)
+        _ = try memory.modelID(repository: "/r", name: "m")
+        let wrote = await memory.waitForChange(after: before, timeout: .seconds(1))
+        #expect(wrote)
+    }
+
+    /// A writer that another connection keeps out past the wait fails with `.busy`, naming what
+    /// it was doing, not with the driver's error.
+    @Test func aLockedDatabaseIsBusy() throws {
+        let home = TemporaryDirectory("store-busy")
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"), busyTimeout: 0.1)
+        let other = try DatabaseQueue(path: home.appending("factory.sqlite"))
+        try other.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN EXCLUSIVE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            #expect(throws: StoreError.busy(operation: "queue a job for /a")) {
+                try store.enqueue(repository: "/a", refs: [], trigger: .hook, delivery: nil, maxAttempts: 5, now: start)
+            }
+        }
+        #expect(try store.enqueue(repository: "/a", refs: [], trigger: .hook, delivery: nil, maxAttempts: 5, now: start).outcome == .queued)
+        #expect(SQLiteStore.storeError(DatabaseError(resultCode: .SQLITE_LOCKED), operation: "x") == .busy(operation: "x"))
+        guard case .database(let operation, let reason) = SQLiteStore.storeError(DatabaseError(resultCode: .SQLITE_FULL), operation: "y") else {
+            Issue.record("a full disk is not busy")
+            return
+        }
+        #expect(operation == "y" && reason.contains("full"))
+    }
+
+    /// Gates are rows, in the order checked; recording them again replaces them; they follow a
+    /// session that a stopped run left behind to its new id.
+    @Test func gatesAreRowsInOrder() throws {
+        let store: any FactoryStore = try SQLiteStore.inMemory()
+        let model = try store.modelID(repository: "/r", name: "churn")
+        try store.insert(
+            Session(
+                id: "s-1", modelId: model, commit: "c", tree: "t", recipe: "r", trigger: .hook, status: .running, startedAt: start))
+        let gates = [
+            GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9", metric: "auc", value: 0.9, limit: 0.8),
+            GateResult(gate: "accuracy >= 0.7", passed: false, detail: "accuracy >= 0.7: the model reported no accuracy", metric: "accuracy", limit: 0.7),
+            GateResult(gate: "reuse", passed: true, detail: "gates held in session s-0"),
+        ]
+        try store.record(gates: gates, session: "s-1")
+        #expect(try store.gates(session: "s-1") == gates && store.gates(session: "other").isEmpty)
+        try store.record(gates: Array(gates.reversed()), session: "s-1")
+        #expect(try store.gates(session: "s-1") == gates.reversed())
+        let moved = try store.interruptStaleSessions(repository: "/r", triggers: Trigger.reconciling)
+        #expect(moved.count == 1 && moved[0].old == "s-1")
+        #expect(try store.gates(session: moved[0].new) == gates.reversed() && store.gates(session: "s-1").isEmpty)
+    }
+
+    /// A home made before gates were rows, tags were NULL and triggers an enum opens as it was:
+    /// its sessions' triggers read, its gates steps become rows, and '' tags become nil.
+    @Test func anOlderHomeIsMigrated() throws {
+        let home = TemporaryDirectory("store-old")
+        let path = home.appending("factory.sqlite")
+        do {
+            let old = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(old, upTo: "v5: jobs and deliveries")
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO repositories (id, path, createdAt) VALUES (1, '/r', ?)", arguments: [start])
+                try db.execute(sql: "INSERT INTO models (id, repositoryId, name) VALUES (1, 1, 'churn')")
+                for (id, trigger, status, failure) in [
+                    ("p", "webhook", "passed", nil), ("f", "watch", "failed", "gates: auc >= 0.8: 0.62, which fails"),
+                ] as [(String, String, String, String?)] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO sessions (id, modelId, "commit", tree, recipe, trigger, status, startedAt, failure)
+                            VALUES (?, 1, 'c', 't', 'r', ?, ?, ?, ?)
+                            """, arguments: [id, trigger, status, start, failure])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO steps (sessionId, name, status, startedAt, seconds, message) VALUES (?, 'gates', ?, ?, 0, ?)
+                            """, arguments: [id, status, start, "accuracy >= 0.5: 0.7; auc >= 0.8: \(status == "passed" ? "0.9" : "0.62, which fails")"])
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO bundles (modelId, version, tag, "commit", sessionId, path, archive, sha256, createdAt, ref) VALUES
+                        (1, '1.0.0', 'v1.0.0', 'c', 'p', '/b/1', '/b/1.tar.gz', 'x', ?, 'refs/tags/v1.0.0'),
+                        (1, '1.1.0-dev.1', '', 'c', 'p', '/b/2', '/b/2.tar.gz', 'y', ?, 'refs/heads/development')
+                        """, arguments: [start, start])
+                try db.execute(
+                    sql: """
+                        INSERT INTO environments (repository, model, name, version, tag, "commit", bundle, updatedAt) VALUES
+                        ('/r', 'churn', 'production', '1.0.0', 'v1.0.0', 'c', '/b/1', ?), ('/r', 'churn', 'staging', '1.1.0-dev.1', '', 'c', '/b/2', ?)
+                        """, arguments: [start, start])
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.session(id: "p")?.trigger == .webhook && store.session(id: "f")?.trigger == .watch)
+        #expect(
+            try store.gates(session: "p") == [
+                GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
+                GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9"),
+            ])
+        #expect(
+            try store.gates(session: "f") == [
+                GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
+                GateResult(gate: "auc >= 0.8", passed: false, detail: "auc >= 0.8: 0.62, which fails"),
+            ])
+        #expect(try store.bundles().map(\.bundle).sorted { $0.version < $1.version }.map(\.tag) == ["v1.0.0", nil])
+        #expect(try store.environments(repository: "/r").map(\.tag) == ["v1.0.0", nil])
+        #expect(try store.integrityCheck() == "ok")
+        // Every trigger reads back from the text it was always stored as.
+        #expect(Trigger.allCases.map(\.rawValue) == ["cli", "bundle", "reconcile", "enqueue", "hook", "webhook", "watch"])
+    }
+}
