@@ -58,7 +58,7 @@ struct HandMadeBundle {
             model: "demo", version: version, tag: "v\(version)", ref: "refs/tags/v\(version)", commit: String(repeating: "a", count: 40),
             tree: String(repeating: "b", count: 40), session: "s1", runtime: "command", run: ["python3", "-u", "worker.py"],
             toolchain: SortedMap([:]), schema: .init(inputs: [field("x", "double"), field("kind", "string")], outputs: [field("label", "int")]),
-            metrics: SortedMap(["auc": 1]), gates: ["auc >= 0.9: 1"], files: BundleManifest.files(of: try Archive.entries(of: folder)))
+            metrics: SortedMap(["auc": 1]), gates: [], files: BundleManifest.files(of: try Archive.entries(of: folder)))
         try JSONEncoder().encode(manifest).write(to: folder.appendingPathComponent(BundleManifest.fileName))
     }
 }
