@@ -62,9 +62,10 @@ def predict():
 PY
 cp benchmarks/bentoml_service.py "$work/"
 
-(cd "$work" && "$work/flask/bin/gunicorn" -w "$cores" -b 127.0.0.1:18081 --log-level warning app:app) &
-(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" "$work/bento/bin/bentoml" serve bentoml_service:Plain --port 18084 > "$work/bento-plain.log" 2>&1) &
-(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" "$work/bento/bin/bentoml" serve bentoml_service:Batched --port 18085 > "$work/bento-batched.log" 2>&1) &
+# (exec: the job is the server itself, so the cleanup's SIGTERM reaches it and it stops its workers.)
+(cd "$work" && exec "$work/flask/bin/gunicorn" -w "$cores" -b 127.0.0.1:18081 --log-level warning app:app) &
+(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" exec "$work/bento/bin/bentoml" serve bentoml_service:Plain --port 18084 > "$work/bento-plain.log" 2>&1) &
+(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" exec "$work/bento/bin/bentoml" serve bentoml_service:Batched --port 18085 > "$work/bento-batched.log" 2>&1) &
 "$mf" serve "$bundle" --port 18082 --workers "$cores" > "$work/serve.out" 2>/dev/null &
 # One Python worker: adaptive batching gives it twice the instances per call, and the core it
 # leaves free goes to the server.
@@ -84,7 +85,7 @@ for _ in $(seq 1 180); do
   [ $ready = 1 ] && break
   sleep 1
 done
-[ $ready = 1 ] || { echo "a server did not start; BentoML's logs:" >&2; tail -20 "$work"/bento-*.log >&2; exit 1; }
+[ $ready = 1 ] || { echo "a server did not start; BentoML's logs:" >&2; tail -n 20 "$work"/bento-*.log "${outs[@]}" >&2; exit 1; }
 
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
