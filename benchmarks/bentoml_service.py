@@ -1,12 +1,13 @@
 """BentoML serving a bundle's own model.py and artifacts, for benchmarks/serve.sh.
 
 MF_BUNDLE names the bundle folder (made by mf demo); BENTO_WORKERS the worker processes (default:
-one per core). No access log, as for the others. Two services over the same model, each answering POST /predict with the body
-mf serve's v1 API takes, {"instances": [...]}:
+one per core). No access log, as for the others. Two services over the same model, each
+answering POST /predict with the body mf serve's v1 API takes, {"instances": [...]}:
 
   Plain    one call of model.predict per request, answering {"predictions": [...]}
   Batched  BentoML's adaptive batching: requests arriving together are joined into one call
-           (up to 64 instances, waiting at most 10 ms), answering the list of predictions
+           (up to 64 instances, as mf serve's --max-batch; BentoML's own latency
+           target), answering the list of predictions
 """
 import os
 import sys
@@ -44,6 +45,6 @@ class Batched:
     def __init__(self):
         self.model = loaded()
 
-    @bentoml.api(batchable=True, max_batch_size=64, max_latency_ms=10)
+    @bentoml.api(batchable=True, max_batch_size=64)
     def predict(self, instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.model.predict(instances)

@@ -61,9 +61,10 @@ def predict():
 PY
 cp benchmarks/bentoml_service.py "$work/"
 
-(cd "$work" && "$work/flask/bin/gunicorn" -w "$cores" -b 127.0.0.1:18081 --log-level warning app:app) &
-(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" "$work/bento/bin/bentoml" serve bentoml_service:Plain --port 18084 > "$work/bento-plain.log" 2>&1) &
-(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" "$work/bento/bin/bentoml" serve bentoml_service:Batched --port 18085 > "$work/bento-batched.log" 2>&1) &
+# (exec: the job is the server itself, so the cleanup's SIGTERM reaches it and it stops its workers.)
+(cd "$work" && exec "$work/flask/bin/gunicorn" -w "$cores" -b 127.0.0.1:18081 --log-level warning app:app) &
+(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" exec "$work/bento/bin/bentoml" serve bentoml_service:Plain --port 18084 > "$work/bento-plain.log" 2>&1) &
+(cd "$work" && MF_BUNDLE="$bundle" BENTO_WORKERS="$cores" exec "$work/bento/bin/bentoml" serve bentoml_service:Batched --port 18085 > "$work/bento-batched.log" 2>&1) &
 "$mf" serve "$bundle" --port 18082 --workers "$cores" > "$work/serve.out" 2>/dev/null &
 # One Python worker: adaptive batching gives it twice the instances per call, and the core it
 # leaves free goes to the server.
@@ -83,7 +84,7 @@ for _ in $(seq 1 180); do
   [ $ready = 1 ] && break
   sleep 1
 done
-[ $ready = 1 ] || { echo "a server did not start; BentoML's logs:" >&2; tail -20 "$work"/bento-*.log >&2; exit 1; }
+[ $ready = 1 ] || { echo "a server did not start; BentoML's logs:" >&2; tail -n 20 "$work"/bento-*.log "${outs[@]}" >&2; exit 1; }
 
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
@@ -100,8 +101,10 @@ def ms(label):
     value, unit = float(m.group(1)), m.group(2)
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{connections}\t{name:32} {rps:10.0f} req/s   p50 {ms('50%'):7.2f} ms   p99 {ms('99%'):7.2f} ms   non-2xx {errors.group(1) if errors else 0}")
+total = int(re.search(r"(\d+) requests in", text).group(1))
+errors = int((re.search(r"Non-2xx or 3xx responses: (\d+)", text) or re.search("()", "")).group(1) or 0)
+# Answered: requests/s less the refused ones (BentoML's batching sheds load with 503s).
+print(f"{connections}\t{name:32} {rps:10.0f} req/s   p50 {ms('50%'):7.2f} ms   p99 {ms('99%'):7.2f} ms   non-2xx {errors}   answered {rps * (total - errors) / max(total, 1):.0f}/s")
 PY
 }
 batches() { curl -s "http://127.0.0.1:$1/metrics" | grep -E '^mf_batch_size_(sum|count)' | sed 's/{.*}//' | tr '\n' ' ' >&2; echo >&2; }
@@ -125,13 +128,13 @@ import re, sys
 rows = [line.rstrip("\n").split("\t", 1) for line in open(sys.argv[1])]
 for connections in dict.fromkeys(c for c, _ in rows):
     def rps(prefix):
-        found = [float(re.search(r"([\d.]+) req/s", r).group(1)) for c, r in rows if c == connections and r.startswith(prefix)]
+        found = [float(re.search(r"answered ([\d.]+)/s", r).group(1)) for c, r in rows if c == connections and r.startswith(prefix)]
         return found[0] if found else None
     others = [v for v in (rps("flask"), rps("bentoml (")) + (rps("bentoml batching"),) if v]
     best = max(others)
     for name in ("mf serve (--workers", "baseline mf (--workers"):
         for c, r in rows:
             if c == connections and r.startswith(name):
-                label, value = r.split("  ")[0].strip(), float(re.search(r"([\d.]+) req/s", r).group(1))
-                print(f"{connections} connections: {label:32} {value / best:5.2f}x the best of Flask and BentoML ({best:.0f} req/s)")
+                label, value = r.split("  ")[0].strip(), float(re.search(r"answered ([\d.]+)/s", r).group(1))
+                print(f"{connections} connections: {label:32} {value / best:5.2f}x the best of Flask and BentoML ({best:.0f} answered/s)")
 PY

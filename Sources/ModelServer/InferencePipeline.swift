@@ -1,6 +1,6 @@
 internal import Foundation
-internal import Hummingbird
 internal import HTTPTypes
+internal import Hummingbird
 internal import ModelKit
 internal import NIOCore
 internal import Synchronization
@@ -49,7 +49,8 @@ final class InferencePipeline: Sendable {
         let started = ContinuousClock.now
         let metrics = self.metrics
         let (primary, shadow) = try registry.route(name, version: version) { request.headers[HTTPField.Name($0) ?? .userAgent] }
-        var status = 200, shadowed = false
+        var status = 200
+        var shadowed = false
         defer {
             primary.leave()
             if !shadowed { shadow?.leave() }
@@ -89,7 +90,8 @@ final class InferencePipeline: Sendable {
             }
         }
         guard problems.isEmpty else {
-            throw ServeError(status, "the input does not fit the schema: " + problems.map { "\($0.field): \($0.problem)" }.joined(separator: "; "), problems: problems)
+            throw ServeError(
+                status, "the input does not fit the schema: " + problems.map { "\($0.field): \($0.problem)" }.joined(separator: "; "), problems: problems)
         }
     }
 

@@ -126,18 +126,6 @@ func bundled(_ fixture: GitFixture, _ tags: [String], home: TemporaryDirectory) 
 
 func predictBody(_ instances: [[String: Any]]) -> Data { try! JSONSerialization.data(withJSONObject: ["instances": instances]) }
 
-/// Looks at `condition` until it holds or `seconds` have passed, and says whether it held. Each
-/// look is a request to the server or a look at what clients counted; the short pause between
-/// looks only spares the two cores, the condition is what is waited for.
-func eventually(within seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while true {
-        if try condition() { return true }
-        guard Date() < deadline else { return false }
-        usleep(20_000)
-    }
-}
-
 /// The worker calls made so far for a version (`mf_batch_size_count`).
 func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
     metricValue(try http("GET", port: port, "/metrics").text, #"mf_batch_size_count{model="demo",version="\#(version)"}"#) ?? 0
@@ -315,7 +303,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
             done.signal()
         }
         // Killed once a worker call carries it (the model takes 1.5 s over it).
-        #expect(try eventually { try workerCalls(port: port) > callsBefore }, "the slow request never reached a worker")
+        #expect(try pollUntil(seconds: 20) { try workerCalls(port: port) > callsBefore }, "the slow request never reached a worker")
         for pid in before { kill(pid, SIGKILL) }
         done.wait()
         #expect(slow?.status == 200 && slow?.text == #"{"predictions":[{"label":1}]}"#, "\(slow?.status ?? 0) \(slow?.text ?? "")")
@@ -338,13 +326,13 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
             last = try? http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 555, "kind": "b"]]))
             done.signal()
         }
-        #expect(try eventually { try workerCalls(port: port) > callsBeforeLast }, "the last request never reached a worker")
+        #expect(try pollUntil(seconds: 20) { try workerCalls(port: port) > callsBeforeLast }, "the last request never reached a worker")
         let workers = server.workers
         #expect(server.stop() == 0)
         done.wait()
         #expect(last?.status == 200, "\(last?.status ?? 0)")
         // The workers end with the server (looked at until a deadline: they are reaped by then).
-        #expect(eventually(within: 10) { workers.allSatisfy { kill($0, 0) != 0 } }, "workers outlived the server: \(workers.filter { kill($0, 0) == 0 })")
+        #expect(pollUntil(seconds: 10) { workers.allSatisfy { kill($0, 0) != 0 } }, "workers outlived the server: \(workers.filter { kill($0, 0) == 0 })")
     }
 
     /// Weighted A/B sticky on a header, shadow copies that never answer, and the admin API.
@@ -422,7 +410,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
         let agreedSeries = #"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="true"}"#
         var metrics = try http("GET", port: port, "/metrics").text
-        _ = try eventually {
+        _ = try pollUntil(seconds: 20) {
             metrics = try http("GET", port: port, "/metrics").text
             return metricValue(metrics, agreedSeries) == 10
         }
@@ -439,7 +427,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         ]]).text.contains(#""data":[0]"#), "the candidate should disagree")
         let disagreedSeries = #"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"}"#
         var afterDisagreeing = try http("GET", port: port, "/metrics").text
-        _ = try eventually {
+        _ = try pollUntil(seconds: 20) {
             afterDisagreeing = try http("GET", port: port, "/metrics").text
             return metricValue(afterDisagreeing, disagreedSeries) == 5
         }
@@ -454,7 +442,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let slowClient = try HTTPConnection(port: port)
         try slowClient.send(raw: Data("POST /v2/models/demo/versions/1.1.0/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(v2Body.count)\r\n\r\n".utf8))
         let inFlightSeries = #"mf_requests_in_flight{model="demo",version="1.1.0"}"#
-        #expect(try eventually { metricValue(try http("GET", port: port, "/metrics").text, inFlightSeries) == 1 }, "the head was never routed")
+        #expect(try pollUntil(seconds: 20) { metricValue(try http("GET", port: port, "/metrics").text, inFlightSeries) == 1 }, "the head was never routed")
         nonisolated(unsafe) var unloaded: HTTPAnswer?
         let unloading = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
@@ -462,7 +450,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
             unloading.signal()
         }
         // Once 1.1.0 has left the routing table (the unload waits for the request), the body.
-        #expect(try eventually { try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404 }, "1.1.0 was never unloaded")
+        #expect(try pollUntil(seconds: 20) { try http("GET", port: port, "/v2/models/demo/versions/1.1.0").status == 404 }, "1.1.0 was never unloaded")
         try slowClient.send(raw: v2Body)
         let late = try slowClient.receive()
         unloading.wait()
@@ -546,12 +534,12 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
 
         // Workers that die while idle and cannot start again: not ready. (First the worker that
         // replaces the hung one is up: while it starts, no worker is alive.)
-        _ = try eventually { try http("GET", port: port, "/v2/health/ready").status == 200 }
+        _ = try pollUntil(seconds: 20) { try http("GET", port: port, "/v2/health/ready").status == 200 }
         #expect(try http("GET", port: port, "/v2/health/ready").status == 200)
         #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
         for pid in server.workers { kill(pid, SIGKILL) }
         var ready = try http("GET", port: port, "/v2/health/ready")
-        _ = try eventually {
+        _ = try pollUntil(seconds: 20) {
             ready = try http("GET", port: port, "/v2/health/ready")
             return ready.status != 200
         }
@@ -560,7 +548,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 1, "kind": "a"]])).status == 503)
         // Once a worker can start, the version is ready again without a request to wake it.
         try FileManager.default.removeItem(atPath: flag)
-        _ = try eventually {
+        _ = try pollUntil(seconds: 20) {
             ready = try http("GET", port: port, "/v2/health/ready")
             return ready.status == 200
         }
@@ -646,7 +634,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         try fixture.git(["add", "-A"])
         try fixture.git(["commit", "-q", "-m", "A/B test 1.0.0 against 1.1.0"])
         var seen: [String: String] = [:]
-        _ = try eventually(within: 30) {
+        _ = try pollUntil(seconds: 30) {
             seen = try versions()
             return Set(seen.values) == ["1.0.0", "1.1.0"]
         }
@@ -657,7 +645,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
 
         try fixture.git(["rm", "-q", ".mf/traffic.yaml"])
         try fixture.git(["commit", "-q", "-m", "end the A/B test"])
-        _ = try eventually(within: 30) {
+        _ = try pollUntil(seconds: 30) {
             (try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"]
         }
         #expect(Set(try versions().values) == ["1.1.0"])
@@ -730,12 +718,12 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         // The clients are under way (a few answers each) before the release; and go on for a
         // few more answers once the new version serves.
         func answered() -> Int { tally.lock.withLock { tally.statuses.values.reduce(0, +) } }
-        #expect(eventually { answered() >= 20 }, "the clients got no answers")
+        #expect(pollUntil(seconds: 20) { answered() >= 20 }, "the clients got no answers")
         try fixture.git(["tag", "-a", "-m", "release", "v1.1.0", "master"])
         #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
-        #expect(eventually(within: 60) { tally.lock.withLock { tally.versions.contains("1.1.0") } }, "1.1.0 never answered")
+        #expect(pollUntil(seconds: 60) { tally.lock.withLock { tally.versions.contains("1.1.0") } }, "1.1.0 never answered")
         let atSwap = answered()
-        #expect(eventually { answered() >= max(atSwap + 20, 60) }, "the clients stopped getting answers after the swap")
+        #expect(pollUntil(seconds: 20) { answered() >= max(atSwap + 20, 60) }, "the clients stopped getting answers after the swap")
         tally.lock.withLock { tally.stop = true }
         group.wait()
         let statuses = tally.lock.withLock { tally.statuses }
@@ -744,7 +732,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect((statuses[200] ?? 0) > 50, "\(statuses)")
         // The old version was drained and unloaded.
         var metadata: [String: Any]?
-        _ = try eventually {
+        _ = try pollUntil(seconds: 20) {
             metadata = try http("GET", port: port, "/v2/models/demo").json() as? [String: Any]
             return metadata?["versions"] as? [String] == ["1.1.0"]
         }
