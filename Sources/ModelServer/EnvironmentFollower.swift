@@ -35,6 +35,7 @@ public struct EnvironmentFollower: Service {
         func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T { try value.withLock { try body(&$0) } }
     }
 
+    /// Follows `environment` of the repository at `repository` in `store`, looking every `interval`.
     public init(registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "mf.serve.follow")) {
         self.registry = registry
@@ -100,6 +101,7 @@ public struct EnvironmentFollower: Service {
         applied.withLock { $0.declaration = declaration }
     }
 
+    /// Catches up, then looks again every `interval` until a graceful shutdown; a failed look is logged and tried again.
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do { try await catchUp() } catch { logger.error("following \(environment): \(error)") }

@@ -121,6 +121,7 @@ public final class ModelRegistry: Sendable {
         for version in unused { try await unload(model, version) }
     }
 
+    /// Sets how `model`'s traffic is split (weights, sticky key, shadow); every version it names must be loaded.
     public func setPolicy(_ policy: TrafficPolicy, for model: String) throws(ServeError) {
         try entries.withLock { entries throws(ServeError) in
             guard var entry = entries[model] else { throw ServeError.notFound(model: model) }
@@ -135,6 +136,7 @@ public final class ModelRegistry: Sendable {
         }
     }
 
+    /// How `model`'s traffic is split now; nil when it is not loaded.
     public func policy(for model: String) -> TrafficPolicy? { entries.withLock { $0[model]?.policy } }
 
     func version(_ model: String, _ version: String) -> ModelVersion? { entries.withLock { $0[model]?.versions[version] } }

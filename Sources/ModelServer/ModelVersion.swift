@@ -19,6 +19,7 @@ public struct PoolOptions: Sendable {
     /// How long a worker may take to start and load its artifacts.
     public var startTimeout: Double = 120
 
+    /// The defaults (see each option).
     public init() {}
 }
 
@@ -33,6 +34,7 @@ public struct PoolOptions: Sendable {
 /// call past its time limit answers 504 and the worker is replaced. The version is ready while
 /// at least one worker is alive.
 public final class ModelVersion: Sendable {
+    /// The bundle it serves.
     public let bundle: RunnableBundle
     let options: PoolOptions
     let metrics: ServerMetrics
@@ -51,7 +53,9 @@ public final class ModelVersion: Sendable {
         var workers: [Int: WorkerClient] = [:]
     }
 
+    /// The model's name.
     public var name: String { bundle.name }
+    /// The version it serves.
     public var version: String { bundle.version }
     /// At least one worker is alive (a version whose workers all died and cannot start again is
     /// not ready, so `/v2/health/ready` answers 503).

@@ -8,16 +8,23 @@ public import Foundation
 /// data extension: after the JSON header (`Inference-Header-Content-Length` bytes) each input
 /// with `binary_data_size` has its elements little-endian, BYTES as 4-byte lengths and bytes.
 public enum OpenInference {
+    /// One named tensor: a field of every instance of a batch.
     public struct Tensor: Sendable {
+        /// The schema field it carries.
         public var name: String
+        /// `FP64`, `INT64`, `BOOL` or `BYTES`.
         public var datatype: String
+        /// Its shape: `[N]` for N instances.
         public var shape: [Int]
         /// The elements in row-major order.
         public var values: [JSONValue]
     }
 
+    /// An `infer` request, decoded from its JSON header and any binary tensor data.
     public struct Request: Sendable {
+        /// The client's request id, echoed in the answer.
         public var id: String?
+        /// One tensor per schema input.
         public var inputs: [Tensor]
         /// The outputs asked for (all when nil), each with whether it should come back binary.
         public var outputs: [(name: String, binary: Bool)]?

@@ -8,26 +8,33 @@ internal import Logging
 /// An error a client sees: an HTTP status and one sentence, as `{"error": "…"}` (the Open
 /// Inference Protocol's shape), with every bad field in `problems` when the input was checked.
 public struct ServeError: HTTPResponseError, CustomStringConvertible {
+    /// One bad field of a request, and what is wrong with it.
     public struct Problem: Sendable, Encodable, Equatable {
         /// `instances[0].tenure`, or the tensor name for the v2 API.
         public var field: String
+        /// What is wrong (`is missing`, `must be at least 0`).
         public var problem: String
     }
 
+    /// The HTTP status the client gets.
     public let status: HTTPResponse.Status
+    /// The one sentence the client reads, as `error`.
     public let message: String
+    /// Every bad field, when the input was checked against the schema.
     public var problems: [Problem] = []
     /// The version that answered, sent as `X-Model-Version`.
     public var version: String?
     /// More header fields of the answer (`WWW-Authenticate` of a 401).
     var headers: HTTPFields = [:]
 
+    /// An error with its status, its sentence and the bad fields.
     public init(_ status: HTTPResponse.Status, _ message: String, problems: [Problem] = []) {
         self.status = status
         self.message = message
         self.problems = problems
     }
 
+    /// The sentence, as logs show it.
     public var description: String { message }
 
     private struct Body: Encodable {
@@ -35,6 +42,7 @@ public struct ServeError: HTTPResponseError, CustomStringConvertible {
         let problems: [Problem]?
     }
 
+    /// The answer: `{"error": …, "problems": […]}` with the status, `X-Model-Version` and any extra header fields.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
         if let version { headers[HTTPField.Name("X-Model-Version")!] = version }

@@ -10,14 +10,19 @@ internal import Synchronization
 
 /// What `mf serve` is asked for.
 public struct ServeOptions: Sendable {
+    /// The address to listen on (loopback unless asked).
     public var host = "127.0.0.1"
+    /// The port to listen on; 0 for any free one.
     public var port = 8080
+    /// Workers, batching and time limits of each loaded version.
     public var pool = PoolOptions()
     /// Larger request bodies are refused with 413.
     public var maxBodyBytes = 10 << 20
     /// The bearer token of the admin API; nil turns the admin API off.
     public var adminToken: String?
+    /// The factory's home (`$MF_HOME`): Python environments and the store.
     public var home: URL
+    /// Where a Python bundle's packages come from (its lock, or the system's).
     public var python = RunnableBundle.PythonPackages.lock
     /// Graceful shutdown waits this long for in-flight requests.
     public var shutdownGrace: Duration = .seconds(30)
@@ -25,6 +30,7 @@ public struct ServeOptions: Sendable {
     /// counted), so a slow candidate never piles up work.
     public var maxShadowInFlight = 64
 
+    /// The defaults, with the factory's home.
     public init(home: URL) { self.home = home }
 }
 

@@ -11,12 +11,14 @@ internal import ServiceLifecycle
 /// is fetched into the mirror and queued (202), or refused with the reason (401 for a bad or
 /// missing signature, nothing queued).
 public final class WebhookServer: Sendable {
+    /// What checks a delivery, fetches the push into the mirror and queues the work.
     public let receiver: WebhookReceiver
     let host: String
     let port: Int
     let maxBodyBytes: Int
     let logger: Logger
 
+    /// A receiver listening on `host`:`port`; larger bodies than `maxBodyBytes` are refused with 413.
     public init(receiver: WebhookReceiver, host: String, port: Int, maxBodyBytes: Int = 25 << 20, logger: Logger = Logger(label: "mf.webhook")) {
         self.receiver = receiver
         self.host = host
