@@ -228,7 +228,8 @@ public struct CommitGraph: Sendable {
         guard raw.count >= 24 else { return nil }
         func read32(_ offset: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
         guard read32(0) == Self.magic, read32(4) == Self.formatVersion else { return nil }
-        let count = Int(read32(8)), parents = Int(read32(12))
+        let count = Int(read32(8))
+        let parents = Int(read32(12))
         guard count < Int32.max, parents < Int32.max else { return nil }
         let expected = 16 + count * 20 + (count + 1) * 4 + parents * 4 + 8
         guard raw.count == expected else { return nil }
@@ -382,7 +383,10 @@ public final class PendingCommitGraph: @unchecked Sendable {
             packedIndex.reserve(packed.count, ids: [])
             var unique = true
             for node in packed.ids.indices where !packedIndex.insert(Int32(node), ids: packed.ids) { unique = false }
-            if !unique { packed = CommitRecords(); packedIndex = NodeIndex() }
+            if !unique {
+                packed = CommitRecords()
+                packedIndex = NodeIndex()
+            }
         }
     }
 
@@ -613,7 +617,8 @@ extension CommitGraph {
             ids.append(ObjectID(rawBytes: raw.baseAddress! + layer.oids + node * 20))
             guard index.insert(Int32(first + node), ids: ids) else { return false }
             let record = layer.data + node * 36 + 20
-            let one = be32(record), two = be32(record + 4)
+            let one = be32(record)
+            let two = be32(record + 4)
             if one != none {
                 guard one < Int32.max else { return false }
                 parentList.append(Int32(one))
@@ -660,7 +665,8 @@ private struct GitGraphLayer {
         var chunks: [UInt32: Range<Int>] = [:]
         for chunk in 0..<chunkCount {
             let entry = 8 + chunk * 12
-            let start = be64(entry + 4), end = be64(entry + 16)
+            let start = be64(entry + 4)
+            let end = be64(entry + 16)
             guard start <= end, end <= UInt64(raw.count) else { return nil }
             chunks[be32(entry)] = Int(start)..<Int(end)
         }

@@ -99,8 +99,9 @@ extension GitError.Code {
         case GIT_EPEEL.rawValue: self = .peel
         case GIT_EOWNER.rawValue: self = .owner
         default:
-            if errorClass == Int32(GIT_ERROR_ZLIB.rawValue) || errorClass == Int32(GIT_ERROR_ODB.rawValue)
-                && code == GIT_ERROR.rawValue
+            if errorClass == Int32(GIT_ERROR_ZLIB.rawValue)
+                || errorClass == Int32(GIT_ERROR_ODB.rawValue)
+                    && code == GIT_ERROR.rawValue
             {
                 self = .corrupt
             } else {

@@ -20,7 +20,9 @@ public func prepareLibgit2InBackground() {
 /// The version of the libgit2 library GitKit runs against, such as "1.5.1".
 public var libgit2Version: String {
     _ = libgit2
-    var major: Int32 = 0, minor: Int32 = 0, revision: Int32 = 0
+    var major: Int32 = 0
+    var minor: Int32 = 0
+    var revision: Int32 = 0
     _ = git_libgit2_version(&major, &minor, &revision)
     return "\(major).\(minor).\(revision)"
 }

@@ -11,9 +11,11 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     init(_ oid: git_oid) {
         var oid = oid
         (a, b, c) = withUnsafeBytes(of: &oid.id) { raw in
-            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
-             raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-             raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+            (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+            )
         }
     }
 
@@ -119,7 +121,8 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     /// Orders ids by their bytes, as git does (the same order as their hexadecimal text).
     public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool {
-        var left = lhs.oid, right = rhs.oid
+        var left = lhs.oid
+        var right = rhs.oid
         return git_oid_cmp(&left, &right) < 0
     }
 }

@@ -69,7 +69,8 @@ private final class Pack: @unchecked Sendable {
         guard let indexFile = MappedFile(indexPath), let dataFile = MappedFile(dataPath) else { return nil }
         self.indexFile = indexFile
         self.dataFile = dataFile
-        let index = indexFile.bytes, data = dataFile.bytes
+        let index = indexFile.bytes
+        let data = dataFile.bytes
         // Index v2: "\377tOc", version 2, 256 fan-out counts, names, CRCs, offsets (64-bit ones after).
         func be32(_ offset: Int) -> UInt32 { UInt32(bigEndian: index.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
         guard index.count >= 8 + 1024 + 40, be32(0) == 0xFF74_4F63, be32(4) == 2,
@@ -132,7 +133,8 @@ private final class Pack: @unchecked Sendable {
             var byte = data[position]
             // Type 1 is a commit; deltas (6, 7) and other kinds are not read here.
             guard (byte >> 4) & 7 == 1 else { continue }
-            var size = Int(byte & 0x0F), shift = 4
+            var size = Int(byte & 0x0F)
+            var shift = 4
             while byte & 0x80 != 0 {
                 position += 1
                 guard position < data.count - 20, shift < 57 else { break }

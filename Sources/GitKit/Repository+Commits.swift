@@ -32,7 +32,8 @@ extension Repository {
     public func isAncestor(_ ancestor: ObjectID, of descendant: ObjectID) throws(GitError) -> Bool {
         if ancestor == descendant { return true }
         return try withHandle { handle throws(GitError) in
-            var commit = descendant.oid, other = ancestor.oid
+            var commit = descendant.oid
+            var other = ancestor.oid
             let result = try check(
                 "git_graph_descendant_of", "cannot decide ancestry of \(ancestor.short) and \(descendant.short)"
             ) { git_graph_descendant_of(handle, &commit, &other) }
@@ -43,7 +44,9 @@ extension Repository {
     /// The best common ancestor of two commits, nil when their histories are unrelated.
     public func mergeBase(_ one: ObjectID, _ other: ObjectID) throws(GitError) -> ObjectID? {
         try withHandle { handle throws(GitError) in
-            var base = git_oid(), left = one.oid, right = other.oid
+            var base = git_oid()
+            var left = one.oid
+            var right = other.oid
             let result = git_merge_base(&base, handle, &left, &right)
             if result == GIT_ENOTFOUND.rawValue { return nil }
             guard result == 0 else {

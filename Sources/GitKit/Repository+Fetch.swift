@@ -63,7 +63,7 @@ extension Repository {
             let repository: Repository
             do {
                 repository = try Repository.open(at: path)
-            } catch where error.code == .notFound {
+            } catch  where error.code == .notFound {
                 repository = try Repository.create(at: path, bare: true)
             }
             let defaultBranch = try repository.fetch(

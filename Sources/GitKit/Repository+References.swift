@@ -1,5 +1,5 @@
-internal import Foundation
 internal import CGit2
+internal import Foundation
 
 extension Repository {
     /// Every reference in the repository (loose and packed, direct and symbolic), each with the
@@ -195,8 +195,9 @@ extension Repository {
     /// the `refs/` folder.
     private func unreadableLooseReferences(known: Set<String>) -> [Reference] {
         let root = URL(fileURLWithPath: gitDirectory).appendingPathComponent("refs")
-        guard let walker = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [])
+        guard
+            let walker = FileManager.default.enumerator(
+                at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [])
         else { return [] }
         var broken: [Reference] = []
         let base = URL(fileURLWithPath: gitDirectory).standardizedFileURL.path

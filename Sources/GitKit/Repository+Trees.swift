@@ -1,5 +1,5 @@
-public import Foundation
 internal import CGit2
+public import Foundation
 
 /// What `Repository.export(commit:to:)` wrote.
 public struct ExportSummary: Sendable, Equatable {
@@ -292,13 +292,14 @@ extension Repository {
             }
             return (0..<git_tree_entrycount(tree)).compactMap { index -> TreeEntry? in
                 guard let entry = git_tree_entry_byindex(tree, index) else { return nil }
-                let kind: TreeEntry.Kind = switch git_tree_entry_filemode(entry) {
-                case GIT_FILEMODE_TREE: .folder
-                case GIT_FILEMODE_BLOB_EXECUTABLE: .executable
-                case GIT_FILEMODE_LINK: .symlink
-                case GIT_FILEMODE_COMMIT: .submodule
-                default: .file
-                }
+                let kind: TreeEntry.Kind =
+                    switch git_tree_entry_filemode(entry) {
+                    case GIT_FILEMODE_TREE: .folder
+                    case GIT_FILEMODE_BLOB_EXECUTABLE: .executable
+                    case GIT_FILEMODE_LINK: .symlink
+                    case GIT_FILEMODE_COMMIT: .submodule
+                    default: .file
+                    }
                 return TreeEntry(name: lenientString(git_tree_entry_name(entry), default: ""), kind: kind)
             }
         }

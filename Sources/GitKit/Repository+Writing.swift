@@ -1,5 +1,5 @@
-public import Foundation
 internal import CGit2
+public import Foundation
 
 /// A file to put in a tree.
 public struct FileEntry: Sendable, Hashable {
@@ -57,11 +57,12 @@ extension Repository {
                 git_blob_create_from_buffer(&blob, handle, raw.baseAddress, raw.count)
             }
             try check("git_blob_create_from_buffer", "cannot store '\(prefix + file.path)'", path: prefix + file.path) { stored }
-            let mode: git_filemode_t = switch file.mode {
-            case .file: GIT_FILEMODE_BLOB
-            case .executable: GIT_FILEMODE_BLOB_EXECUTABLE
-            case .symlink: GIT_FILEMODE_LINK
-            }
+            let mode: git_filemode_t =
+                switch file.mode {
+                case .file: GIT_FILEMODE_BLOB
+                case .executable: GIT_FILEMODE_BLOB_EXECUTABLE
+                case .symlink: GIT_FILEMODE_LINK
+                }
             try check("git_treebuilder_insert", "cannot add '\(prefix + file.path)' to a tree", path: prefix + file.path) {
                 git_treebuilder_insert(nil, builder, String(first), &blob, mode)
             }

@@ -1,5 +1,5 @@
-internal import Foundation
 internal import CGit2
+internal import Foundation
 
 /// An open git repository: a work tree, its `.git` folder, or a bare repository.
 ///

@@ -1,5 +1,5 @@
-public import Foundation
 internal import CGit2
+public import Foundation
 
 /// A person and a moment: a commit's author or committer, a tag's tagger.
 public struct Signature: Sendable, Hashable, Codable {

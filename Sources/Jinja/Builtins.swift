@@ -10,12 +10,13 @@ enum Builtins {
         case "range":
             return function("range") { arguments in
                 let numbers = try arguments.positional.map { try integer($0, "range") }
-                let (start, stop, step) = switch numbers.count {
-                case 1: (0, numbers[0], 1)
-                case 2: (numbers[0], numbers[1], 1)
-                case 3: (numbers[0], numbers[1], numbers[2])
-                default: throw TemplateError.type("range expected 1 to 3 arguments, got \(numbers.count)")
-                }
+                let (start, stop, step) =
+                    switch numbers.count {
+                    case 1: (0, numbers[0], 1)
+                    case 2: (numbers[0], numbers[1], 1)
+                    case 3: (numbers[0], numbers[1], numbers[2])
+                    default: throw TemplateError.type("range expected 1 to 3 arguments, got \(numbers.count)")
+                    }
                 guard step != 0 else { throw TemplateError.type("range() arg 3 must not be zero") }
                 let (span, overflow) = stop.subtractingReportingOverflow(start)
                 guard !overflow, span / step < 100_000 else { throw TemplateError.type("range too big, maximum size is 100000") }
@@ -31,7 +32,7 @@ enum Builtins {
                 let punctuation = try arguments.value(1, "punctuation", .bool(false)).truth()
                 let corpus = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + (punctuation ? "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" : ""))
                 var generator = SystemRandomNumberGenerator()
-                return .string(String((0 ..< max(0, length)).map { _ in corpus.randomElement(using: &generator)! }))
+                return .string(String((0..<max(0, length)).map { _ in corpus.randomElement(using: &generator)! }))
             }
         default:
             return nil
@@ -139,11 +140,21 @@ enum Builtins {
         case "*":
             switch (left, right) {
             case (.string(let text), .int(let count)), (.int(let count), .string(let text)):
-                let times = count <= 0 ? 0 : try checkedSize(count.multipliedReportingOverflow(by: max(1, text.utf8.count)).overflow ? Int.max : count * max(1, text.utf8.count), "repeating a string") / max(1, text.utf8.count)
+                let times =
+                    count <= 0
+                    ? 0
+                    : try checkedSize(
+                        count.multipliedReportingOverflow(by: max(1, text.utf8.count)).overflow ? Int.max : count * max(1, text.utf8.count),
+                        "repeating a string") / max(1, text.utf8.count)
                 return .string(String(repeating: text, count: times))
             case (.list(let items), .int(let count)), (.int(let count), .list(let items)):
-                let times = count <= 0 ? 0 : try checkedSize(count.multipliedReportingOverflow(by: max(1, items.count)).overflow ? Int.max : count * max(1, items.count), "repeating a list") / max(1, items.count)
-                return .list(Array((0 ..< times).map { _ in items }.joined()))
+                let times =
+                    count <= 0
+                    ? 0
+                    : try checkedSize(
+                        count.multipliedReportingOverflow(by: max(1, items.count)).overflow ? Int.max : count * max(1, items.count), "repeating a list")
+                        / max(1, items.count)
+                return .list(Array((0..<times).map { _ in items }.joined()))
             default: return try arithmetic(left, right, unsupported(), { $0.multipliedReportingOverflow(by: $1) }, *)
             }
         case "/":
@@ -176,7 +187,9 @@ enum Builtins {
         case "**":
             if case .int(let x) = left, case .int(let y) = right, y >= 0 {
                 // By squaring: a huge exponent of 0, 1 or -1 ends at once, others overflow soon.
-                var result = 1, base = x, exponent = y
+                var result = 1
+                var base = x
+                var exponent = y
                 while exponent > 0 {
                     if exponent & 1 == 1 {
                         let (product, overflow) = result.multipliedReportingOverflow(by: base)
@@ -254,18 +267,28 @@ enum Builtins {
     /// Python's `format % values` for the conversions templates use: flags, width and precision,
     /// and `s r d i f e E g G x X o c %`. Anything else is an error, never handed to C's printf.
     static func percentFormat(_ format: String, _ values: [Value]) throws -> String {
-        var out = "", remaining = values[...]
+        var out = ""
+        var remaining = values[...]
         var scalars = format.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {
-            guard scalar == "%" else { out.unicodeScalars.append(scalar); continue }
+            guard scalar == "%" else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
             var spec = ""
             var conversion: Unicode.Scalar?
             while let next = scalars.next() {
-                if "sdirfeEgGxXoc%".unicodeScalars.contains(next) { conversion = next; break }
+                if "sdirfeEgGxXoc%".unicodeScalars.contains(next) {
+                    conversion = next
+                    break
+                }
                 spec.unicodeScalars.append(next)
             }
             guard let conversion else { throw TemplateError.type("incomplete format") }
-            if conversion == "%", spec.isEmpty { out += "%"; continue }
+            if conversion == "%", spec.isEmpty {
+                out += "%"
+                continue
+            }
             guard spec.range(of: #"^[-+ 0#]*[0-9]{0,4}(\.[0-9]{1,4})?$"#, options: .regularExpression) != nil else {
                 throw TemplateError.type("unsupported format '%\(spec)\(conversion)'")
             }
@@ -334,10 +357,18 @@ enum Builtins {
         case "false": if case .bool(false) = value { return true } else { return false }
         case "integer": if case .int = value { return true } else { return false }
         case "float": if case .double = value { return true } else { return false }
-        case "number": switch value { case .int, .double, .bool: return true; default: return false }
+        case "number":
+            switch value {
+            case .int, .double, .bool: return true
+            default: return false
+            }
         case "string": if case .string = value { return true } else { return false }
         case "mapping": if case .dict = value { return true } else { return false }
-        case "sequence", "iterable": switch value { case .list, .tuple, .dict, .string: return true; default: return false }
+        case "sequence", "iterable":
+            switch value {
+            case .list, .tuple, .dict, .string: return true
+            default: return false
+            }
         case "callable": if case .function = value { return true } else { return false }
         case "lower": if case .string(let text) = value { return text == text.lowercased() } else { return false }
         case "upper": if case .string(let text) = value { return text == text.uppercased() } else { return false }

@@ -3,11 +3,12 @@ import Foundation
 /// cookiecutter's `{% now %}`: arrow's `now(timezone)`, shifted, then Python's `strftime`.
 enum Clock {
     static func format(_ date: Date, timezone: String, shift: (sign: String, text: String)?, format: String) throws -> String {
-        let zone: TimeZone? = switch timezone.lowercased() {
-        case "utc", "z": TimeZone(identifier: "UTC")
-        case "local": TimeZone.current
-        default: TimeZone(identifier: timezone)
-        }
+        let zone: TimeZone? =
+            switch timezone.lowercased() {
+            case "utc", "z": TimeZone(identifier: "UTC")
+            case "local": TimeZone.current
+            default: TimeZone(identifier: timezone)
+            }
         guard let zone else { throw TemplateError.type("unknown time zone '\(timezone)'") }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
@@ -20,27 +21,29 @@ enum Clock {
                 }
                 guard abs(amount) < 1e7 else { throw TemplateError.type("time shift '\(parameter)' is out of range") }
                 let signed = shift.sign == "-" ? -amount : amount
-                let unit: Calendar.Component? = switch parts[0] {
-                case "years": .year
-                case "months": .month
-                case "weeks": .weekOfYear
-                case "days": .day
-                case "hours": .hour
-                case "minutes": .minute
-                case "seconds": .second
-                default: nil
-                }
+                let unit: Calendar.Component? =
+                    switch parts[0] {
+                    case "years": .year
+                    case "months": .month
+                    case "weeks": .weekOfYear
+                    case "days": .day
+                    case "hours": .hour
+                    case "minutes": .minute
+                    case "seconds": .second
+                    default: nil
+                    }
                 guard let unit else { throw TemplateError.type("unknown time shift unit '\(parts[0])'") }
                 if [.year, .month].contains(unit) {
                     moment = calendar.date(byAdding: unit, value: Int(signed), to: moment) ?? moment
                 } else {
-                    let seconds: Double = switch unit {
-                    case .weekOfYear: 604_800
-                    case .day: 86_400
-                    case .hour: 3_600
-                    case .minute: 60
-                    default: 1
-                    }
+                    let seconds: Double =
+                        switch unit {
+                        case .weekOfYear: 604_800
+                        case .day: 86_400
+                        case .hour: 3_600
+                        case .minute: 60
+                        default: 1
+                        }
                     moment = moment.addingTimeInterval(signed * seconds)
                 }
             }
@@ -50,9 +53,13 @@ enum Clock {
 
     static func strftime(_ date: Date, _ format: String, calendar: Calendar) -> String {
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday, .nanosecond], from: date)
-        let year = parts.year ?? 1970, month = parts.month ?? 1, day = parts.day ?? 1
-        let hour = parts.hour ?? 0, minute = parts.minute ?? 0, second = parts.second ?? 0
-        let weekday = (parts.weekday ?? 1) - 1 // 0 = Sunday
+        let year = parts.year ?? 1970
+        let month = parts.month ?? 1
+        let day = parts.day ?? 1
+        let hour = parts.hour ?? 0
+        let minute = parts.minute ?? 0
+        let second = parts.second ?? 0
+        let weekday = (parts.weekday ?? 1) - 1  // 0 = Sunday
         let dayOfYear = calendar.ordinality(of: .day, in: .year, for: date) ?? 1
         let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
         let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
@@ -61,7 +68,10 @@ enum Clock {
         var out = ""
         var scalars = format.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {
-            guard scalar == "%", let code = scalars.next() else { out.unicodeScalars.append(scalar); continue }
+            guard scalar == "%", let code = scalars.next() else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
             switch code {
             case "Y": out += String(year)
             case "y": out += two(year % 100)

@@ -61,7 +61,7 @@ enum Filters {
         case "int":
             let fallback = try arguments.value(0, "default", .int(0))
             let base = try Builtins.integer(try arguments.value(1, "base", .int(10)), "int")
-            guard base == 0 || (2 ... 36).contains(base) else { throw TemplateError.type("int() base must be >= 2 and <= 36, or 0") }
+            guard base == 0 || (2...36).contains(base) else { throw TemplateError.type("int() base must be >= 2 and <= 36, or 0") }
             return toInt(value, base: base) ?? fallback
         case "float":
             let fallback = try arguments.value(0, "default", .double(0))
@@ -85,11 +85,12 @@ enum Filters {
             if case .int = value, method == "common", precision >= 0 { return value }
             guard let number = value.number else { throw TemplateError.type("round: '\(value.typeName)' is not a number") }
             let scale = pow(10, Double(precision))
-            let rule: FloatingPointRoundingRule = switch method {
-            case "ceil": .up
-            case "floor": .down
-            default: .toNearestOrEven
-            }
+            let rule: FloatingPointRoundingRule =
+                switch method {
+                case "ceil": .up
+                case "floor": .down
+                default: .toNearestOrEven
+                }
             return .double((number * scale).rounded(rule) / scale)
         case "reverse":
             if case .string(let string) = value { return .string(String(String.UnicodeScalarView(string.unicodeScalars.reversed()))) }
@@ -108,10 +109,14 @@ enum Filters {
             return .list(try sorted(pairs, caseSensitive: caseSensitive, attribute: .int(by == "value" ? 1 : 0), reverse: reverse))
         case "unique":
             let caseSensitive = try arguments.value(0, "case_sensitive", .bool(false)).truth()
-            var seen: [Value] = [], out: [Value] = []
+            var seen: [Value] = []
+            var out: [Value] = []
             for item in try value.iterated() {
                 let key = caseSensitive ? item : folded(item)
-                if try !seen.contains(where: { try $0.equals(key) }) { seen.append(key); out.append(item) }
+                if try !seen.contains(where: { try $0.equals(key) }) {
+                    seen.append(key)
+                    out.append(item)
+                }
             }
             return .list(out)
         case "min", "max":
@@ -131,10 +136,11 @@ enum Filters {
             let items = try value.iterated()
             if let attribute = arguments.keyword.first(where: { $0.0 == "attribute" })?.1 {
                 let fallback = arguments.keyword.first { $0.0 == "default" }?.1
-                return .list(try items.map { item in
-                    let found = try path(try attribute.text(), of: item)
-                    return found.isUndefined ? fallback ?? found : found
-                })
+                return .list(
+                    try items.map { item in
+                        let found = try path(try attribute.text(), of: item)
+                        return found.isUndefined ? fallback ?? found : found
+                    })
             }
             guard let filter = arguments.positional.first else { throw TemplateError.type("map requires a filter argument") }
             let rest = Arguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword, function: try filter.text())
@@ -149,11 +155,12 @@ enum Filters {
             let keep = name == "selectattr"
             let attribute = try arguments.value(0, "attribute").text()
             let rest = Array(arguments.positional.dropFirst(2))
-            return .list(try value.iterated().filter { item in
-                let found = try path(attribute, of: item)
-                if arguments.positional.count < 2 { return try found.truth() == keep }
-                return try Builtins.test(try arguments.positional[1].text(), found, rest, renderer: renderer) == keep
-            })
+            return .list(
+                try value.iterated().filter { item in
+                    let found = try path(attribute, of: item)
+                    if arguments.positional.count < 2 { return try found.truth() == keep }
+                    return try Builtins.test(try arguments.positional[1].text(), found, rest, renderer: renderer) == keep
+                })
         case "format":
             if !arguments.keyword.isEmpty {
                 throw TemplateError.type("format with keyword arguments is not supported")
@@ -163,7 +170,10 @@ enum Filters {
             let width = try arguments.value(0, "width", .int(4))
             let first = try arguments.value(1, "first", .bool(false)).truth()
             let blank = try arguments.value(2, "blank", .bool(false)).truth()
-            let indentation = if case .string(let text) = width { text } else { String(repeating: " ", count: try checkedSize(try Builtins.integer(width, "indent"), "indent")) }
+            let indentation =
+                if case .string(let text) = width { text } else {
+                    String(repeating: " ", count: try checkedSize(try Builtins.integer(width, "indent"), "indent"))
+                }
             var lines = Text.splitLines(try value.text() + "\n", keepEnds: false)
             var out: String
             if blank {
@@ -188,7 +198,8 @@ enum Filters {
             if killWords { return .string(cut + end) }
             return .string(Text.split(cut, " ", limit: 1, fromEnd: true)[0] + end)
         case "wordcount":
-            var count = 0, inWord = false
+            var count = 0
+            var inWord = false
             for scalar in try value.text().unicodeScalars {
                 let word = scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
                 if word, !inWord { count += 1 }
@@ -204,8 +215,9 @@ enum Filters {
             let indentValue = try arguments.value(0, "indent", Value.none)
             let indent = if case .none = indentValue { Int?.none } else { try Builtins.integer(indentValue, "tojson") }
             let json = try JSON.dumps(value, indent: indent)
-            return .string(json.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
-                .replacingOccurrences(of: "&", with: "\\u0026").replacingOccurrences(of: "'", with: "\\u0027"))
+            return .string(
+                json.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
+                    .replacingOccurrences(of: "&", with: "\\u0026").replacingOccurrences(of: "'", with: "\\u0027"))
         case "jsonify":
             let indentValue = try arguments.value(0, "indent", .int(4))
             let indent = if case .none = indentValue { Int?.none } else { try Builtins.integer(indentValue, "jsonify") }
@@ -246,7 +258,8 @@ enum Filters {
         case .double(let number): return truncated(number)
         case .string(let text):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "_", with: "")
-            var digits = trimmed.lowercased(), radix = base
+            var digits = trimmed.lowercased()
+            var radix = base
             let negative = digits.hasPrefix("-")
             if negative || digits.hasPrefix("+") { digits.removeFirst() }
             for (prefix, prefixBase) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) && (base == 0 || base == prefixBase) {
@@ -265,7 +278,8 @@ enum Filters {
     static func path(_ path: String, of value: Value) throws -> Value {
         var current = value
         for part in path.split(separator: ".") {
-            current = if let position = Int(part) { try Builtins.item(of: current, .int(position)) } else { try Builtins.item(of: current, .string(String(part))) }
+            current =
+                if let position = Int(part) { try Builtins.item(of: current, .int(position)) } else { try Builtins.item(of: current, .string(String(part))) }
         }
         return current
     }

@@ -45,7 +45,10 @@ public enum JSON {
             out += number.isNaN ? "NaN" : number.isInfinite ? (number < 0 ? "-Infinity" : "Infinity") : Value.pythonFloat(number)
         case .string(let string): out += quoted(string)
         case .list(let items), .tuple(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             out += "["
             for (index, item) in items.enumerated() {
                 if index > 0 { out += itemSeparator }
@@ -55,7 +58,10 @@ public enum JSON {
             newline(depth)
             out += "]"
         case .dict(let dict):
-            if dict.count == 0 { out += "{}"; return }
+            if dict.count == 0 {
+                out += "{}"
+                return
+            }
             out += "{"
             var pairs = dict.pairs
             if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
@@ -101,9 +107,15 @@ public enum JSON {
         var index = 0
 
         func error(_ message: String) -> SyntaxError {
-            var line = 1, column = 1
+            var line = 1
+            var column = 1
             for byte in bytes[..<min(index, bytes.count)] {
-                if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+                if byte == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else if byte & 0xC0 != 0x80 {
+                    column += 1
+                }
             }
             return SyntaxError(message: message, line: line, column: column)
         }
@@ -114,7 +126,7 @@ public enum JSON {
 
         mutating func expect(_ literal: String, _ value: Value) throws(SyntaxError) -> Value {
             let word = Array(literal.utf8)
-            guard bytes.count - index >= word.count, Array(bytes[index ..< index + word.count]) == word else {
+            guard bytes.count - index >= word.count, Array(bytes[index..<index + word.count]) == word else {
                 throw error("Expecting value")
             }
             index += word.count
@@ -140,7 +152,10 @@ public enum JSON {
             index += 1
             var dict = Value.Dictionary()
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .dict(dict) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .dict(dict)
+            }
             while true {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -154,8 +169,14 @@ public enum JSON {
                 dict[key] = try value()
                 skipSpace()
                 guard index < bytes.count else { throw error("Expecting ',' delimiter") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .dict(dict) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .dict(dict)
+                }
                 throw error("Expecting ',' delimiter")
             }
         }
@@ -164,14 +185,23 @@ public enum JSON {
             index += 1
             var items: [Value] = []
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .list(items)
+            }
             while true {
                 skipSpace()
                 items.append(try value())
                 skipSpace()
                 guard index < bytes.count else { throw error("Expecting ',' delimiter") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .list(items)
+                }
                 throw error("Expecting ',' delimiter")
             }
         }
@@ -181,7 +211,10 @@ public enum JSON {
             var scalars = String.UnicodeScalarView()
             var run: [UInt8] = []
             func flush(_ run: inout [UInt8], into scalars: inout String.UnicodeScalarView) {
-                if !run.isEmpty { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
+                if !run.isEmpty {
+                    scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                    run.removeAll()
+                }
             }
             while index < bytes.count {
                 let byte = bytes[index]
@@ -191,7 +224,11 @@ public enum JSON {
                     return String(scalars)
                 }
                 if byte < 0x20 { throw error("Invalid control character at") }
-                if byte != UInt8(ascii: "\\") { run.append(byte); index += 1; continue }
+                if byte != UInt8(ascii: "\\") {
+                    run.append(byte)
+                    index += 1
+                    continue
+                }
                 flush(&run, into: &scalars)
                 index += 1
                 guard index < bytes.count else { break }
@@ -208,12 +245,13 @@ public enum JSON {
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"):
                     var code = try hexQuad()
-                    if (0xD800 ..< 0xDC00).contains(code), index + 1 < bytes.count,
-                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
+                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    {
                         let save = index
                         index += 2
                         let low = try hexQuad()
-                        if (0xDC00 ..< 0xE000).contains(low) {
+                        if (0xDC00..<0xE000).contains(low) {
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                         } else {
                             index = save
@@ -229,7 +267,7 @@ public enum JSON {
         }
 
         mutating func hexQuad() throws(SyntaxError) -> UInt32 {
-            guard bytes.count - index >= 4, let code = UInt32(String(decoding: bytes[index ..< index + 4], as: UTF8.self), radix: 16) else {
+            guard bytes.count - index >= 4, let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
                 throw error("Invalid \\uXXXX escape")
             }
             index += 4
@@ -240,18 +278,21 @@ public enum JSON {
             let start = index
             var isFloat = false
             if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            if index + 8 <= bytes.count, String(decoding: bytes[index ..< index + 8], as: UTF8.self) == "Infinity" {
+            if index + 8 <= bytes.count, String(decoding: bytes[index..<index + 8], as: UTF8.self) == "Infinity" {
                 index += 8
                 return .double(-.infinity)
             }
             let digitsStart = index
-            while index < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digitsStart else { index = start; throw error("Expecting value") }
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            guard index > digitsStart else {
+                index = start
+                throw error("Expecting value")
+            }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 let mark = index
                 index += 1
                 let fraction = index
-                while index < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 if index == fraction { index = mark } else { isFloat = true }
             }
             if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
@@ -259,10 +300,10 @@ public enum JSON {
                 index += 1
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
                 let exponent = index
-                while index < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 if index == exponent { index = mark } else { isFloat = true }
             }
-            let text = String(decoding: bytes[start ..< index], as: UTF8.self)
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
             if !isFloat {
                 // Python's ints have no limit; one beyond 64 bits stays as its digits, which is
                 // what cookiecutter makes of any number in cookiecutter.json anyway (its str()).

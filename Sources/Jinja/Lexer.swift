@@ -32,7 +32,10 @@ struct Lexer {
         normalized.reserveCapacity(source.utf8.count)
         var previous: UInt8 = 0
         for byte in source.utf8 {
-            if byte == 0x0A, previous == 0x0D { previous = byte; continue }
+            if byte == 0x0A, previous == 0x0D {
+                previous = byte
+                continue
+            }
             normalized.append(byte == 0x0D ? 0x0A : byte)
             previous = byte
         }
@@ -64,12 +67,13 @@ struct Lexer {
     private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0B || byte == 0x0C || byte == 0x0D }
 
     private mutating func advance(to position: Int) {
-        for byte in bytes[index ..< position] where byte == 0x0A { line += 1 }
+        for byte in bytes[index..<position] where byte == 0x0A { line += 1 }
         index = position
     }
 
     private mutating func emitData(_ range: Range<Int>, stripEnd: Bool, lstripLine: Bool) {
-        var lower = range.lowerBound, upper = range.upperBound
+        var lower = range.lowerBound
+        var upper = range.upperBound
         if stripNextData {
             while lower < upper, Self.isSpace(bytes[lower]) { lower += 1 }
             stripNextData = false
@@ -83,7 +87,7 @@ struct Lexer {
             let atLineStart = start == 0 || bytes[start - 1] == 0x0A
             if atLineStart { upper = start }
         }
-        if upper > lower { tokens.append(Token(kind: .data, text: text(lower ..< upper), line: line)) }
+        if upper > lower { tokens.append(Token(kind: .data, text: text(lower..<upper), line: line)) }
         advance(to: range.upperBound)
     }
 
@@ -91,7 +95,8 @@ struct Lexer {
         var dataStart = 0
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: "{"), let next = peek(1),
-                  next == UInt8(ascii: "{") || next == UInt8(ascii: "%") || next == UInt8(ascii: "#") else {
+                next == UInt8(ascii: "{") || next == UInt8(ascii: "%") || next == UInt8(ascii: "#")
+            else {
                 index += 1
                 continue
             }
@@ -102,7 +107,7 @@ struct Lexer {
             let isBlock = next != UInt8(ascii: "{")
             // Rewind the scan position so `advance` counts lines from the data's start.
             index = dataStart
-            emitData(dataStart ..< tagStart, stripEnd: strip, lstripLine: isBlock && !keep && options.lstripBlocks)
+            emitData(dataStart..<tagStart, stripEnd: strip, lstripLine: isBlock && !keep && options.lstripBlocks)
             var position = tagStart + 2 + (strip || keep ? 1 : 0)
             advance(to: position)
             switch next {
@@ -115,7 +120,7 @@ struct Lexer {
             dataStart = position
         }
         index = dataStart
-        emitData(dataStart ..< bytes.count, stripEnd: false, lstripLine: false)
+        emitData(dataStart..<bytes.count, stripEnd: false, lstripLine: false)
     }
 
     /// After an end marker: `-` strips the whitespace that follows; `trim_blocks` drops one newline
@@ -179,7 +184,7 @@ struct Lexer {
                             while start > index, bytes[start - 1] == 0x20 || bytes[start - 1] == 0x09 { start -= 1 }
                             if start == 0 || bytes[start - 1] == 0x0A { upper = start }
                         }
-                        if upper > index { tokens.append(Token(kind: .data, text: text(index ..< upper), line: line)) }
+                        if upper > index { tokens.append(Token(kind: .data, text: text(index..<upper), line: line)) }
                         advance(to: j + (stripEnd || bytes[j] == UInt8(ascii: "+") ? 3 : 2))
                         afterTagEnd(stripped: stripEnd, trims: true)
                         return true
@@ -214,19 +219,19 @@ struct Lexer {
             if Self.isNameStart(byte) {
                 var i = index + 1
                 while i < bytes.count, Self.isNameStart(bytes[i]) || Self.isDigit(bytes[i]) { i += 1 }
-                tokens.append(Token(kind: .name, text: text(index ..< i), line: line))
+                tokens.append(Token(kind: .name, text: text(index..<i), line: line))
                 advance(to: i)
             } else if Self.isDigit(byte) {
                 tokens.append(number())
             } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
                 tokens.append(Token(kind: .string, text: try string(quote: byte), line: line))
             } else {
-                let two = index + 1 < bytes.count ? text(index ..< index + 2) : ""
+                let two = index + 1 < bytes.count ? text(index..<index + 2) : ""
                 let op: String
                 if ["//", "**", "==", "!=", "<=", ">="].contains(two) {
                     op = two
                 } else if "+-*/%~()[]{},.:|=<>;".utf8.contains(byte) {
-                    op = text(index ..< index + 1)
+                    op = text(index..<index + 1)
                 } else {
                     throw TemplateError.syntax("unexpected char '\(String(decoding: [byte], as: UTF8.self))' at \(start)", line: line)
                 }
@@ -262,7 +267,7 @@ struct Lexer {
                 while i < bytes.count, Self.isDigit(bytes[i]) { i += 1 }
             }
         }
-        let token = Token(kind: isFloat ? .float : .integer, text: String(text(index ..< i).filter { $0 != "_" }), line: line)
+        let token = Token(kind: isFloat ? .float : .integer, text: String(text(index..<i).filter { $0 != "_" }), line: line)
         advance(to: i)
         return token
     }
@@ -274,7 +279,10 @@ struct Lexer {
         var scalars = String.UnicodeScalarView()
         var run: [UInt8] = []
         func flush() {
-            if !run.isEmpty { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
+            if !run.isEmpty {
+                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                run.removeAll()
+            }
         }
         while i < bytes.count {
             let byte = bytes[i]
@@ -296,8 +304,9 @@ struct Lexer {
                 case UInt8(ascii: "\n"): break
                 case UInt8(ascii: "u"), UInt8(ascii: "x"), UInt8(ascii: "U"):
                     let width = escape == UInt8(ascii: "u") ? 4 : escape == UInt8(ascii: "x") ? 2 : 8
-                    guard i + width <= bytes.count, let code = UInt32(text(i ..< i + width), radix: 16),
-                          let scalar = Unicode.Scalar(code) else {
+                    guard i + width <= bytes.count, let code = UInt32(text(i..<i + width), radix: 16),
+                        let scalar = Unicode.Scalar(code)
+                    else {
                         throw TemplateError.syntax("bad escape in string literal", line: line)
                     }
                     scalars.append(scalar)

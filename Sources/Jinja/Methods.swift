@@ -62,18 +62,22 @@ enum Methods {
                 let candidates: [Value] = if case .tuple(let items) = try arguments.value(0, "prefix") { items } else { [try arguments.value(0, "prefix")] }
                 for candidate in candidates {
                     guard case .string(let affix) = candidate else { throw TemplateError.type("\(name) first arg must be str or a tuple of str") }
-                    let scalars = Array(string.unicodeScalars), affixScalars = Array(affix.unicodeScalars)
-                    if name == "startswith" ? scalars.starts(with: affixScalars) : scalars.reversed().starts(with: affixScalars.reversed()) { return .bool(true) }
+                    let scalars = Array(string.unicodeScalars)
+                    let affixScalars = Array(affix.unicodeScalars)
+                    if name == "startswith" ? scalars.starts(with: affixScalars) : scalars.reversed().starts(with: affixScalars.reversed()) {
+                        return .bool(true)
+                    }
                 }
                 return .bool(false)
             }
         case "join":
             return method { arguments in
                 let items = try arguments.value(0, "iterable").iterated()
-                return .string(try items.map { item in
-                    guard case .string(let text) = item else { throw TemplateError.type("sequence item: expected str instance, \(item.typeName) found") }
-                    return text
-                }.joined(separator: string))
+                return .string(
+                    try items.map { item in
+                        guard case .string(let text) = item else { throw TemplateError.type("sequence item: expected str instance, \(item.typeName) found") }
+                        return text
+                    }.joined(separator: string))
             }
         case "find", "index", "rfind", "count":
             return method { arguments in
@@ -81,11 +85,11 @@ enum Methods {
                 let haystack = Array(string.unicodeScalars)
                 var positions: [Int] = []
                 if needle.isEmpty {
-                    positions = Array(0 ... haystack.count)
+                    positions = Array(0...haystack.count)
                 } else if haystack.count >= needle.count {
                     var i = 0
                     while i <= haystack.count - needle.count {
-                        if Array(haystack[i ..< i + needle.count]) == needle {
+                        if Array(haystack[i..<i + needle.count]) == needle {
                             positions.append(i)
                             i += name == "count" ? needle.count : 1
                         } else {
@@ -194,7 +198,7 @@ enum Methods {
 /// Python's string algorithms, counted in code points.
 enum Text {
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace || (0x1C ... 0x1F).contains(scalar.value)
+        scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value)
     }
 
     /// `str.title()`: a cased character after an uncased one starts a word.
@@ -232,17 +236,21 @@ enum Text {
         if old.isEmpty {
             var out = ""
             for scalar in string.unicodeScalars {
-                if remaining > 0 { out += new; remaining -= 1 }
+                if remaining > 0 {
+                    out += new
+                    remaining -= 1
+                }
                 out.unicodeScalars.append(scalar)
             }
             if remaining > 0 { out += new }
             return out
         }
-        let source = Array(string.unicodeScalars), needle = Array(old.unicodeScalars)
+        let source = Array(string.unicodeScalars)
+        let needle = Array(old.unicodeScalars)
         var out = String.UnicodeScalarView()
         var i = 0
         while i < source.count {
-            if remaining > 0, i + needle.count <= source.count, Array(source[i ..< i + needle.count]) == needle {
+            if remaining > 0, i + needle.count <= source.count, Array(source[i..<i + needle.count]) == needle {
                 out.append(contentsOf: new.unicodeScalars)
                 i += needle.count
                 remaining -= 1
@@ -303,7 +311,10 @@ enum Text {
             let scalar = scalars[index]
             if ["\n", "\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1D}", "\u{1E}", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalar) {
                 var end = String.UnicodeScalarView([scalar])
-                if scalar == "\r", index + 1 < scalars.count, scalars[index + 1] == "\n" { end.append("\n"); index += 1 }
+                if scalar == "\r", index + 1 < scalars.count, scalars[index + 1] == "\n" {
+                    end.append("\n")
+                    index += 1
+                }
                 if keepEnds { current.append(contentsOf: end) }
                 lines.append(String(current))
                 current = String.UnicodeScalarView()
@@ -338,7 +349,11 @@ enum Text {
         var scalars = Array(template.unicodeScalars)[...]
         while let scalar = scalars.popFirst() {
             if scalar == "{" {
-                if scalars.first == "{" { scalars.removeFirst(); out += "{"; continue }
+                if scalars.first == "{" {
+                    scalars.removeFirst()
+                    out += "{"
+                    continue
+                }
                 var field = ""
                 while let next = scalars.popFirst(), next != "}" { field.unicodeScalars.append(next) }
                 let parts = field.split(separator: ":", maxSplits: 1).map(String.init)

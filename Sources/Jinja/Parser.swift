@@ -21,12 +21,18 @@ struct Parser {
     private func isName(_ name: String) -> Bool { current?.kind == .name && current?.text == name }
 
     private mutating func skip(operator op: String) -> Bool {
-        if isOperator(op) { index += 1; return true }
+        if isOperator(op) {
+            index += 1
+            return true
+        }
         return false
     }
 
     private mutating func skip(name: String) -> Bool {
-        if isName(name) { index += 1; return true }
+        if isName(name) {
+            index += 1
+            return true
+        }
         return false
     }
 
@@ -47,13 +53,14 @@ struct Parser {
 
     private func unexpected(expected: String) -> TemplateError {
         guard let token = current else { return .syntax("Unexpected end of template, expected \(expected).", line: line) }
-        let found: String = switch token.kind {
-        case .blockEnd: "end of statement block"
-        case .variableEnd: "end of print statement"
-        case .data: "template data"
-        case .string: "string"
-        default: "'\(token.text)'"
-        }
+        let found: String =
+            switch token.kind {
+            case .blockEnd: "end of statement block"
+            case .variableEnd: "end of print statement"
+            case .data: "template data"
+            case .string: "string"
+            default: "'\(token.text)'"
+            }
         return .syntax("expected \(expected), got \(found)", line: token.line)
     }
 
@@ -300,7 +307,10 @@ struct Parser {
         case .string:
             var text = token.text
             index += 1
-            while let next = current, next.kind == .string { text += next.text; index += 1 }
+            while let next = current, next.kind == .string {
+                text += next.text
+                index += 1
+            }
             return .literal(.string(text))
         case .integer:
             index += 1
@@ -327,7 +337,10 @@ struct Parser {
             index += 1
             var items: [Expression] = []
             while !skip(operator: "]") {
-                if !items.isEmpty { try expect(operator: ","); if skip(operator: "]") { break } }
+                if !items.isEmpty {
+                    try expect(operator: ",")
+                    if skip(operator: "]") { break }
+                }
                 items.append(try expression())
             }
             return .list(items)
@@ -335,7 +348,10 @@ struct Parser {
             index += 1
             var pairs: [(Expression, Expression)] = []
             while !skip(operator: "}") {
-                if !pairs.isEmpty { try expect(operator: ","); if skip(operator: "}") { break } }
+                if !pairs.isEmpty {
+                    try expect(operator: ",")
+                    if skip(operator: "}") { break }
+                }
                 let key = try expression()
                 try expect(operator: ":")
                 pairs.append((key, try expression()))
@@ -391,9 +407,13 @@ struct Parser {
         var positional: [Expression] = []
         var keyword: [(String, Expression)] = []
         while !skip(operator: ")") {
-            if !positional.isEmpty || !keyword.isEmpty { try expect(operator: ","); if skip(operator: ")") { break } }
+            if !positional.isEmpty || !keyword.isEmpty {
+                try expect(operator: ",")
+                if skip(operator: ")") { break }
+            }
             if let token = current, token.kind == .name, index + 1 < tokens.count,
-               tokens[index + 1].kind == .operator, tokens[index + 1].text == "=" {
+                tokens[index + 1].kind == .operator, tokens[index + 1].text == "="
+            {
                 index += 2
                 keyword.append((token.text, try expression()))
             } else {
@@ -415,8 +435,10 @@ struct Parser {
                 var arguments: [Expression] = []
                 if isOperator("(") {
                     arguments = try callArguments().0
-                } else if let token = current, [.name, .string, .integer, .float].contains(token.kind) || (token.kind == .operator && ["[", "{", "-"].contains(token.text)),
-                          !(token.kind == .name && ["else", "or", "and", "if", "in", "not", "is"].contains(token.text)) {
+                } else if let token = current,
+                    [.name, .string, .integer, .float].contains(token.kind) || (token.kind == .operator && ["[", "{", "-"].contains(token.text)),
+                    !(token.kind == .name && ["else", "or", "and", "if", "in", "not", "is"].contains(token.text))
+                {
                     arguments = [try primary()]
                     arguments[0] = try postfix(arguments[0])
                 }
@@ -433,7 +455,8 @@ struct Parser {
     private mutating func filter(on node: Expression) throws -> Expression {
         var name = try expectName()
         while skip(operator: ".") { name += "." + (try expectName()) }
-        var positional: [Expression] = [], keyword: [(String, Expression)] = []
+        var positional: [Expression] = []
+        var keyword: [(String, Expression)] = []
         if isOperator("(") { (positional, keyword) = try callArguments() }
         return .filter(node, name, positional, keyword)
     }

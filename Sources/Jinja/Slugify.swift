@@ -75,7 +75,8 @@ enum Slugify {
         var out = text
         for match in expression.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
             guard let whole = Range(match.range, in: out), let digits = Range(match.range(at: 1), in: out),
-                  let code = UInt32(out[digits], radix: radix), let scalar = Unicode.Scalar(code) else { continue }
+                let code = UInt32(out[digits], radix: radix), let scalar = Unicode.Scalar(code)
+            else { continue }
             out.replaceSubrange(whole, with: String(scalar))
         }
         return out

@@ -160,8 +160,10 @@ struct Renderer {
         if targets.count == 1 { return assign(targets[0], value) }
         let items = try value.iterated()
         guard items.count == targets.count else {
-            throw TemplateError.type(items.count > targets.count ? "too many values to unpack (expected \(targets.count))"
-                : "not enough values to unpack (expected \(targets.count), got \(items.count))")
+            throw TemplateError.type(
+                items.count > targets.count
+                    ? "too many values to unpack (expected \(targets.count))"
+                    : "not enough values to unpack (expected \(targets.count), got \(items.count))")
         }
         for (name, item) in zip(targets, items) { assign(name, item) }
     }
@@ -201,10 +203,11 @@ struct Renderer {
             ])
             if position > 0 { state["previtem"] = items[position - 1] }
             if position + 1 < count { state["nextitem"] = items[position + 1] }
-            state["cycle"] = .function(Value.Function(name: "cycle") { arguments in
-                guard !arguments.positional.isEmpty else { throw TemplateError.type("no items for cycling given") }
-                return arguments.positional[position % arguments.positional.count]
-            })
+            state["cycle"] = .function(
+                Value.Function(name: "cycle") { arguments in
+                    guard !arguments.positional.isEmpty else { throw TemplateError.type("no items for cycling given") }
+                    return arguments.positional[position % arguments.positional.count]
+                })
             assign("loop", .dict(state))
             try render(body, into: &out)
         }
@@ -232,9 +235,10 @@ struct Renderer {
                 if case .undefined(let name) = function { throw TemplateError.undefined(name) }
                 throw TemplateError.type("'\(function.typeName)' object is not callable")
             }
-            return try body.call(Arguments(
-                positional: try positional.map { try evaluate($0) },
-                keyword: try keyword.map { ($0.0, try evaluate($0.1)) }, function: body.name))
+            return try body.call(
+                Arguments(
+                    positional: try positional.map { try evaluate($0) },
+                    keyword: try keyword.map { ($0.0, try evaluate($0.1)) }, function: body.name))
         case .filter(let base, let name, let positional, let keyword):
             let value = try evaluate(base)
             let arguments = Arguments(

@@ -122,7 +122,9 @@ extension Value {
             let integerDigits = unsigned.firstIndex(of: ".").map { unsigned.distance(from: unsigned.startIndex, to: $0) } ?? unsigned.count
             let point = integerDigits + exponent
             var whole = String(unsigned.filter { $0 != "." })
-            if point >= whole.count { whole += String(repeating: "0", count: point - whole.count) + ".0" } else if point > 0 {
+            if point >= whole.count {
+                whole += String(repeating: "0", count: point - whole.count) + ".0"
+            } else if point > 0 {
                 whole.insert(".", at: whole.index(whole.startIndex, offsetBy: point))
             } else {
                 whole = "0." + String(repeating: "0", count: -point) + whole

@@ -83,7 +83,7 @@ extension JSONValue {
             case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
             case 0x0D: out.append(contentsOf: [0x5C, 0x72])
             case 0x09: out.append(contentsOf: [0x5C, 0x74])
-            case 0 ..< 0x20:
+            case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
             default: out.append(byte)
@@ -122,21 +122,33 @@ extension JSONValue {
                 index += 1
                 var items: [JSONValue] = []
                 skipSpace()
-                if index < bytes.count, bytes[index] == 0x5D { index += 1; return .array(items) }
+                if index < bytes.count, bytes[index] == 0x5D {
+                    index += 1
+                    return .array(items)
+                }
                 while true {
                     skipSpace()
                     items.append(try value(depth: depth + 1))
                     skipSpace()
                     guard index < bytes.count else { throw failure("unexpected end in an array") }
-                    if bytes[index] == 0x2C { index += 1; continue }
-                    if bytes[index] == 0x5D { index += 1; return .array(items) }
+                    if bytes[index] == 0x2C {
+                        index += 1
+                        continue
+                    }
+                    if bytes[index] == 0x5D {
+                        index += 1
+                        return .array(items)
+                    }
                     throw failure("expected , or ] in an array")
                 }
             case 0x7B:
                 index += 1
                 var members: [String: JSONValue] = [:]
                 skipSpace()
-                if index < bytes.count, bytes[index] == 0x7D { index += 1; return .object(members) }
+                if index < bytes.count, bytes[index] == 0x7D {
+                    index += 1
+                    return .object(members)
+                }
                 while true {
                     skipSpace()
                     guard index < bytes.count, bytes[index] == 0x22 else { throw failure("expected a member name") }
@@ -148,11 +160,17 @@ extension JSONValue {
                     members[key] = try value(depth: depth + 1)
                     skipSpace()
                     guard index < bytes.count else { throw failure("unexpected end in an object") }
-                    if bytes[index] == 0x2C { index += 1; continue }
-                    if bytes[index] == 0x7D { index += 1; return .object(members) }
+                    if bytes[index] == 0x2C {
+                        index += 1
+                        continue
+                    }
+                    if bytes[index] == 0x7D {
+                        index += 1
+                        return .object(members)
+                    }
                     throw failure("expected , or } in an object")
                 }
-            case 0x2D, 0x30 ... 0x39: return .number(try number())
+            case 0x2D, 0x30...0x39: return .number(try number())
             default: throw failure("unexpected character")
             }
         }
@@ -162,7 +180,7 @@ extension JSONValue {
             if bytes[index] == 0x2D { index += 1 }
             func digits() -> Int {
                 let from = index
-                while index < bytes.count, (0x30 ... 0x39).contains(bytes[index]) { index += 1 }
+                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
                 return index - from
             }
             let whole = digits()
@@ -177,7 +195,7 @@ extension JSONValue {
                 if index < bytes.count, bytes[index] == 0x2B || bytes[index] == 0x2D { index += 1 }
                 guard digits() > 0 else { throw failure("expected digits in the exponent") }
             }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< index]), as: UTF8.self)
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             guard let value = Double(text), value.isFinite else { throw failure("a number out of range") }
             return value
         }
@@ -188,19 +206,26 @@ extension JSONValue {
             // The common case: no escapes, valid UTF-8, taken in one piece.
             while index < bytes.count, bytes[index] != 0x22, bytes[index] != 0x5C, bytes[index] >= 0x20 { index += 1 }
             if index < bytes.count, bytes[index] == 0x22 {
-                guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start ..< index]), as: UTF8.self) else {
+                guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else {
                     throw failure("a string that is not UTF-8")
                 }
                 index += 1
                 return text
             }
-            var out = Array(UnsafeBufferPointer(rebasing: bytes[start ..< index]))
+            var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while true {
                 guard index < bytes.count else { throw failure("unexpected end in a string") }
                 let byte = bytes[index]
-                if byte == 0x22 { index += 1; break }
+                if byte == 0x22 {
+                    index += 1
+                    break
+                }
                 guard byte >= 0x20 else { throw failure("a control character in a string") }
-                if byte != 0x5C { out.append(byte); index += 1; continue }
+                if byte != 0x5C {
+                    out.append(byte)
+                    index += 1
+                    continue
+                }
                 index += 1
                 guard index < bytes.count else { throw failure("unexpected end in an escape") }
                 let escaped = bytes[index]
@@ -214,13 +239,13 @@ extension JSONValue {
                 case 0x74: out.append(0x09)
                 case 0x75:
                     var scalar = try hex4()
-                    if (0xD800 ..< 0xDC00).contains(scalar) {
+                    if (0xD800..<0xDC00).contains(scalar) {
                         guard index + 1 < bytes.count, bytes[index] == 0x5C, bytes[index + 1] == 0x75 else { throw failure("a lone surrogate") }
                         index += 2
                         let low = try hex4()
-                        guard (0xDC00 ..< 0xE000).contains(low) else { throw failure("a lone surrogate") }
+                        guard (0xDC00..<0xE000).contains(low) else { throw failure("a lone surrogate") }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00 ..< 0xE000).contains(scalar) {
+                    } else if (0xDC00..<0xE000).contains(scalar) {
                         throw failure("a lone surrogate")
                     }
                     out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
@@ -234,13 +259,13 @@ extension JSONValue {
         mutating func hex4() throws(ParseError) -> UInt32 {
             guard index + 4 <= bytes.count else { throw failure("a cut-off \\u escape") }
             var value: UInt32 = 0
-            for _ in 0 ..< 4 {
+            for _ in 0..<4 {
                 let byte = bytes[index]
                 let digit: UInt32
                 switch byte {
-                case 0x30 ... 0x39: digit = UInt32(byte - 0x30)
-                case 0x41 ... 0x46: digit = UInt32(byte - 0x41 + 10)
-                case 0x61 ... 0x66: digit = UInt32(byte - 0x61 + 10)
+                case 0x30...0x39: digit = UInt32(byte - 0x30)
+                case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+                case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
                 default: throw failure("a bad \\u escape")
                 }
                 value = value << 4 | digit

@@ -26,7 +26,8 @@ public enum Score {
 
     /// The harmonic mean of precision and recall; 0 when both are 0.
     public static func f1(truth: [Int], predicted: [Int]) -> Double {
-        let p = precision(truth: truth, predicted: predicted), r = recall(truth: truth, predicted: predicted)
+        let p = precision(truth: truth, predicted: predicted)
+        let r = recall(truth: truth, predicted: predicted)
         return p + r == 0 ? 0 : 2 * p * r / (p + r)
     }
 
@@ -34,7 +35,8 @@ public enum Score {
     /// ties counting half (Mann–Whitney U with average ranks). NaN with only one class.
     public static func rocAUC(truth: [Int], scores: [Double]) -> Double {
         guard truth.count == scores.count else { return .nan }
-        let positives = truth.filter { $0 == 1 }.count, negatives = truth.count - positives
+        let positives = truth.filter { $0 == 1 }.count
+        let negatives = truth.count - positives
         guard positives > 0, negatives > 0 else { return .nan }
         let order = scores.indices.sorted { scores[$0] < scores[$1] }
         var ranks = [Double](repeating: 0, count: scores.count)

@@ -25,14 +25,22 @@ public struct Table: Sendable, Equatable {
         var iterator = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = nil
         func next() -> Unicode.Scalar? {
-            if let scalar = pending { pending = nil; return scalar }
+            if let scalar = pending {
+                pending = nil
+                return scalar
+            }
             return iterator.next()
         }
         while let scalar = next() {
             if quoted {
                 if scalar == "\"" {
                     if let following = next() {
-                        if following == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = following }
+                        if following == "\"" {
+                            field.unicodeScalars.append("\"")
+                        } else {
+                            quoted = false
+                            pending = following
+                        }
                     } else {
                         quoted = false
                     }
@@ -43,7 +51,9 @@ public struct Table: Sendable, Equatable {
             }
             switch scalar {
             case "\"" where field.isEmpty: quoted = true
-            case ",": record.append(field); field = ""
+            case ",":
+                record.append(field)
+                field = ""
             case "\r": continue
             case "\n":
                 record.append(field)

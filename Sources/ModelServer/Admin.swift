@@ -1,8 +1,8 @@
 internal import Foundation
-internal import Hummingbird
 internal import HTTPTypes
-internal import ModelKit
+internal import Hummingbird
 internal import ModelFactory
+internal import ModelKit
 internal import SystemKit
 
 /// The admin API, under `/admin`, for a caller holding the bearer token (`--admin-token`):
@@ -17,15 +17,21 @@ extension ModelServer {
     }
 
     func adminRoutes(_ router: Router<BasicRequestContext>) {
-        let registry = self.registry, limit = options.maxBodyBytes
+        let registry = self.registry
+        let limit = options.maxBodyBytes
         let group = router.group("/admin").add(middleware: BearerToken(token: options.adminToken))
         group.get("/models") { _, _ in
             let models = registry.models().map { model -> JSONValue in
                 let policy = registry.policy(for: model.name) ?? TrafficPolicy()
                 return [
                     "name": .string(model.name), "current": model.current.map(JSONValue.string) ?? .null,
-                    "versions": .array(model.versions.map { .object(["version": .string($0.version), "ready": .bool($0.isReady),
-                                                                     "bundle": .string($0.bundle.folder.path)]) }),
+                    "versions": .array(
+                        model.versions.map {
+                            .object([
+                                "version": .string($0.version), "ready": .bool($0.isReady),
+                                "bundle": .string($0.bundle.folder.path),
+                            ])
+                        }),
                     "policy": Self.json(policy),
                 ]
             }
@@ -53,19 +59,23 @@ extension ModelServer {
             return jsonResponse(.ok, JSONValue.object(["name": .string(version.name), "version": .string(version.version)]))
         }
         group.post("/models/{model}/versions/{version}/promote") { _, context in
-            let name = try context.parameters.require("model"), version = try context.parameters.require("version")
+            let name = try context.parameters.require("model")
+            let version = try context.parameters.require("version")
             try await registry.promote(name, to: version, drainingOthers: false)
             return jsonResponse(.ok, JSONValue.object(["name": .string(name), "current": .string(version)]))
         }
         group.delete("/models/{model}/versions/{version}") { _, context in
-            let name = try context.parameters.require("model"), version = try context.parameters.require("version")
+            let name = try context.parameters.require("model")
+            let version = try context.parameters.require("version")
             try await registry.unload(name, version)
             // What serves the model now: the policy that is left and the current version agree.
             let left = registry.models().first { $0.name == name }
-            return jsonResponse(.ok, JSONValue.object([
-                "name": .string(name), "unloaded": .string(version), "current": left?.current.map(JSONValue.string) ?? .null,
-                "policy": Self.json(registry.policy(for: name) ?? TrafficPolicy()),
-            ]))
+            return jsonResponse(
+                .ok,
+                JSONValue.object([
+                    "name": .string(name), "unloaded": .string(version), "current": left?.current.map(JSONValue.string) ?? .null,
+                    "policy": Self.json(registry.policy(for: name) ?? TrafficPolicy()),
+                ]))
         }
     }
 
@@ -79,7 +89,8 @@ extension ModelServer {
         let value: JSONValue
         do { value = try JSONValue(json: body) } catch { throw ServeError(.badRequest, "the request body is not valid JSON; expected \(policyShape)") }
         guard case .object(let fields) = value else { throw ServeError(.badRequest, "expected a JSON object \(policyShape)") }
-        var policy = TrafficPolicy(), problems: [String] = []
+        var policy = TrafficPolicy()
+        var problems: [String] = []
         for key in fields.keys.sorted() where !["weights", "shadow", "stickyHeader"].contains(key) {
             problems.append("'\(key)' is not a setting of the policy; expected weights, shadow or stickyHeader")
         }
@@ -87,7 +98,7 @@ extension ModelServer {
         case nil, .null?: break
         case .object(let weights)?:
             for (version, weight) in weights.sorted(by: { $0.key < $1.key }) {
-                guard case .number(let number) = weight, number == number.rounded(), (0 ... Double(TrafficPolicy.maxWeight)).contains(number) else {
+                guard case .number(let number) = weight, number == number.rounded(), (0...Double(TrafficPolicy.maxWeight)).contains(number) else {
                     problems.append("the weight of \(version) is \(describe(weight)); a weight is a whole number from 0 to \(TrafficPolicy.maxWeight)")
                     continue
                 }
@@ -112,11 +123,12 @@ extension ModelServer {
 
     /// A JSON value as a client wrote it, short.
     static func describe(_ value: JSONValue) -> String {
-        let text: String = switch value {
-        case .number(let number) where number == number.rounded() && abs(number) < 1e21: String(format: "%.0f", number)
-        case .number(let number): "\(number)"
-        default: String(decoding: value.jsonData(), as: UTF8.self)
-        }
+        let text: String =
+            switch value {
+            case .number(let number) where number == number.rounded() && abs(number) < 1e21: String(format: "%.0f", number)
+            case .number(let number): "\(number)"
+            default: String(decoding: value.jsonData(), as: UTF8.self)
+            }
         return text.count > 60 ? String(text.prefix(60)) + "…" : text
     }
 

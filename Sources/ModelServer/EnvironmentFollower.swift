@@ -36,8 +36,10 @@ public struct EnvironmentFollower: Service {
     }
 
     /// Follows `environment` of the repository at `repository` in `store`, looking every `interval`.
-    public init(registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
-                logger: Logger = Logger(label: "mf.serve.follow")) {
+    public init(
+        registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
+        logger: Logger = Logger(label: "mf.serve.follow")
+    ) {
         self.registry = registry
         self.store = store
         self.repository = repository

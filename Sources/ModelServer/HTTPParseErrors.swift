@@ -1,6 +1,6 @@
+internal import HTTPTypes
 internal import Hummingbird
 internal import HummingbirdCore
-internal import HTTPTypes
 internal import ModelKit
 internal import NIOCore
 internal import NIOHTTP1
@@ -40,8 +40,9 @@ final class HTTPParseErrors: ChannelDuplexHandler, RemovableChannelHandler {
     static func server(body: @escaping @Sendable (String) -> [UInt8] = serveBody) -> HTTPServerBuilder {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration()
         let limit = decoder.maxHeaderListSize
-        return .http1(configuration: .init(
-            additionalChannelHandlers: [HTTPParseErrors(maxHeaderBytes: limit, body: body)], httpDecoderConfiguration: decoder))
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [HTTPParseErrors(maxHeaderBytes: limit, body: body)], httpDecoderConfiguration: decoder))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -52,7 +53,8 @@ final class HTTPParseErrors: ChannelDuplexHandler, RemovableChannelHandler {
         case let error as HTTP1TypeConversionError:
             // A head llhttp took but HTTP types refuse. Hummingbird answers only parser errors
             // (any other closes the connection without a word), so it is passed on as one.
-            refused = "the request is not valid HTTP/1.1: "
+            refused =
+                "the request is not valid HTTP/1.1: "
                 + (error == .invalidMethod ? "its method is not valid" : "its target (the path) is missing or not valid")
             context.fireErrorCaught(HTTPParserError.invalidURL)
         default:
@@ -63,7 +65,8 @@ final class HTTPParseErrors: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Hummingbird's answer to a parser error is the only bodiless 400 this server writes.
         guard let refused, case .head(var head) = unwrapOutboundIn(data), head.status == .badRequest,
-              head.headerFields[.contentLength] == "0" else {
+            head.headerFields[.contentLength] == "0"
+        else {
             context.write(data, promise: promise)
             return
         }

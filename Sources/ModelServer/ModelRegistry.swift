@@ -1,6 +1,6 @@
-public import ModelFactory
 public import Foundation
 public import Logging
+public import ModelFactory
 internal import Synchronization
 
 /// How one model's traffic is split between its loaded versions: the same policy
@@ -85,7 +85,8 @@ public final class ModelRegistry: Sendable {
             let (a, b) = (Version(one) ?? Version(major: 0), Version(other) ?? Version(major: 0))
             return a < b || (!(b < a) && one < other)
         }
-        var policy = policy, current = current
+        var policy = policy
+        var current = current
         policy.weights[version] = nil
         if policy.shadow == version { policy.shadow = nil }
         let weighted = policy.weights.filter { $0.value > 0 }
@@ -94,7 +95,8 @@ public final class ModelRegistry: Sendable {
             if let only = weighted.first?.key { current = only }
         }
         if current == version || current.map({ !loaded.contains($0) }) ?? true {
-            current = policy.weights.max { one, other in one.value != other.value ? one.value < other.value : older(one.key, other.key) }?.key
+            current =
+                policy.weights.max { one, other in one.value != other.value ? one.value < other.value : older(one.key, other.key) }?.key
                 ?? loaded.max(by: older)
         }
         return (current, policy)
@@ -127,8 +129,9 @@ public final class ModelRegistry: Sendable {
             guard var entry = entries[model] else { throw ServeError.notFound(model: model) }
             for version in policy.weights.keys where entry.versions[version] == nil { throw ServeError.notFound(model: model, version: version) }
             if let shadow = policy.shadow, entry.versions[shadow] == nil { throw ServeError.notFound(model: model, version: shadow) }
-            if policy.weights.values.contains(where: { !(0 ... TrafficPolicy.maxWeight).contains($0) })
-                || (!policy.weights.isEmpty && policy.weights.values.reduce(0, +) == 0) {
+            if policy.weights.values.contains(where: { !(0...TrafficPolicy.maxWeight).contains($0) })
+                || (!policy.weights.isEmpty && policy.weights.values.reduce(0, +) == 0)
+            {
                 throw ServeError(.badRequest, "weights must be between 0 and \(TrafficPolicy.maxWeight) and not all zero")
             }
             entry.policy = policy
@@ -171,12 +174,15 @@ public final class ModelRegistry: Sendable {
                 if let name = entry.policy.stickyHeader, let key = header(name) {
                     point = Int(Self.fnv1a(key) % UInt64(total))
                 } else {
-                    point = Int.random(in: 0 ..< total)
+                    point = Int.random(in: 0..<total)
                 }
                 var running = 0
                 for (version, weight) in weighted {
                     running += weight
-                    if point < running { chosen = entry.versions[version]; break }
+                    if point < running {
+                        chosen = entry.versions[version]
+                        break
+                    }
                 }
             }
             guard let chosen else { throw ServeError.notFound(model: model) }

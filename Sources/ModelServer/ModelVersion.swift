@@ -1,7 +1,7 @@
-public import ModelFactory
-public import ModelKit
 internal import Foundation
 internal import Logging
+public import ModelFactory
+public import ModelKit
 internal import Prometheus
 internal import Synchronization
 
@@ -74,7 +74,7 @@ public final class ModelVersion: Sendable {
     /// no worker can start or the examples fail.
     func start() async throws {
         let started = await withTaskGroup(of: (Int, Result<WorkerClient, any Error>).self) { group in
-            for slot in 0 ..< options.workers {
+            for slot in 0..<options.workers {
                 group.addTask {
                     do { return (slot, .success(try await self.startWorker(slot))) } catch { return (slot, .failure(error)) }
                 }
@@ -105,7 +105,9 @@ public final class ModelVersion: Sendable {
         if !examples.isEmpty {
             let answers = try await predict(examples)
             guard answers.count == examples.count else {
-                throw ServeError(.serviceUnavailable, "\(name) \(version): the warm-up answered \(counted(answers.count, "prediction")) for \(counted(examples.count, "example"))")
+                throw ServeError(
+                    .serviceUnavailable,
+                    "\(name) \(version): the warm-up answered \(counted(answers.count, "prediction")) for \(counted(examples.count, "example"))")
             }
         }
     }
@@ -194,7 +196,7 @@ public final class ModelVersion: Sendable {
                 }
                 var offset = 0
                 for item in batch {
-                    item.succeed(Array(predictions[offset ..< offset + item.instances.count]))
+                    item.succeed(Array(predictions[offset..<offset + item.instances.count]))
                     offset += item.instances.count
                 }
             } catch {
@@ -312,7 +314,8 @@ final class BatchQueue: Sendable {
             }
             if wait > .zero, status.queued < maxInstances { try? await Task.sleep(for: wait) }
             let batch: [Item] = state.withLock { state in
-                var taken: [Item] = [], count = 0
+                var taken: [Item] = []
+                var count = 0
                 while let first = state.items.first, taken.isEmpty || (!first.alone && count + first.instances.count <= maxInstances) {
                     taken.append(state.items.removeFirst())
                     count += first.instances.count

@@ -1,6 +1,6 @@
+public import Foundation
 public import ModelFactory
 public import ModelKit
-public import Foundation
 
 /// The Open Inference Protocol v2 (KServe, Triton) mapped onto a bundle's schema: a batch of N
 /// instances is one tensor of shape [N] per input field (strings as BYTES, numbers as FP64 or
@@ -57,7 +57,7 @@ public enum OpenInference {
     public static func headerLength(_ text: String?) throws(ServeError) -> Int? {
         guard let text else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ (0x30 ... 0x39).contains($0) }), let length = Int(trimmed) else {
+        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let length = Int(trimmed) else {
             let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
             throw ServeError(.badRequest, "\(headerLengthField) is '\(shown)'; expected the JSON header's length in bytes (a whole number, not negative)")
         }
@@ -91,8 +91,9 @@ public enum OpenInference {
             }
             guard let datatype = tensor["datatype"]?.stringValue else { throw ServeError(.badRequest, "input '\(name)' has no datatype") }
             guard let shapeList = tensor["shape"]?.arrayValue,
-                  let shape = Optional(shapeList.compactMap { $0.numberValue.flatMap { $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 ? Int($0) : nil } }),
-                  shape.count == shapeList.count, !shape.isEmpty else {
+                let shape = Optional(shapeList.compactMap { $0.numberValue.flatMap { $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 ? Int($0) : nil } }),
+                shape.count == shapeList.count, !shape.isEmpty
+            else {
                 throw ServeError(.badRequest, "input '\(name)' has no valid shape (a list of non-negative integers)")
             }
             // Multiplied with a check: three dimensions under 1e9 each overflow Int.
@@ -108,7 +109,10 @@ public enum OpenInference {
             if let size = tensor["parameters"]?["binary_data_size"]?.numberValue {
                 guard tensor["data"] == nil else { throw ServeError(.badRequest, "input '\(name)' has both data and binary_data_size") }
                 guard size >= 0, size == size.rounded(), size <= Double(binary.count) else {
-                    throw ServeError(.badRequest, "input '\(name)' says binary_data_size \(size), but \(counted(binary.count, "byte")) of binary data \(binary.count == 1 ? "is" : "are") left")
+                    throw ServeError(
+                        .badRequest,
+                        "input '\(name)' says binary_data_size \(size), but \(counted(binary.count, "byte")) of binary data \(binary.count == 1 ? "is" : "are") left"
+                    )
                 }
                 values = try decodeBinary(Data(binary.prefix(Int(size))), datatype: datatype, count: count, name: name)
                 binary = binary.dropFirst(Int(size))
@@ -121,7 +125,9 @@ public enum OpenInference {
             }
             tensors.append(Tensor(name: name, datatype: datatype, shape: shape, values: values))
         }
-        guard binary.isEmpty else { throw ServeError(.badRequest, "\(counted(binary.count, "byte")) of binary data \(binary.count == 1 ? "is" : "are") left over after the inputs") }
+        guard binary.isEmpty else {
+            throw ServeError(.badRequest, "\(counted(binary.count, "byte")) of binary data \(binary.count == 1 ? "is" : "are") left over after the inputs")
+        }
         let binaryOutput = fields["parameters"]?["binary_data_output"]?.boolValue ?? false
         var outputs: [(name: String, binary: Bool)]?
         if let requested = fields["outputs"]?.arrayValue {
@@ -130,11 +136,12 @@ public enum OpenInference {
                 return (name, output["parameters"]?["binary_data"]?.boolValue ?? binaryOutput)
             }
         }
-        let id: String? = switch fields["id"] {
-        case .string(let text)?: text
-        case .number(let number)?: number == number.rounded() && abs(number) < 9e15 ? String(Int(number)) : String(number)
-        default: nil
-        }
+        let id: String? =
+            switch fields["id"] {
+            case .string(let text)?: text
+            case .number(let number)?: number == number.rounded() && abs(number) < 9e15 ? String(Int(number)) : String(number)
+            default: nil
+            }
         return Request(id: id, inputs: tensors, outputs: outputs, binaryOutput: binaryOutput)
     }
 
@@ -152,7 +159,7 @@ public enum OpenInference {
         }
         func word(_ index: Int, _ width: Int) -> UInt64 {
             var value: UInt64 = 0
-            for byte in 0 ..< width { value |= UInt64(bytes[index * width + byte]) << (8 * UInt64(byte)) }
+            for byte in 0..<width { value |= UInt64(bytes[index * width + byte]) << (8 * UInt64(byte)) }
             return value
         }
         switch datatype {
@@ -162,34 +169,39 @@ public enum OpenInference {
         case "UINT8", "UINT16", "UINT32", "UINT64":
             let width = Int(datatype.dropFirst(4))! / 8
             try fixed(width)
-            return (0 ..< count).map { .number(Double(word($0, width))) }
+            return (0..<count).map { .number(Double(word($0, width))) }
         case "INT8", "INT16", "INT32", "INT64":
             let width = Int(datatype.dropFirst(3))! / 8
             try fixed(width)
-            return (0 ..< count).map { index in
-                let raw = word(index, width), shift = UInt64(64 - 8 * width)
+            return (0..<count).map { index in
+                let raw = word(index, width)
+                let shift = UInt64(64 - 8 * width)
                 return .number(Double(Int64(bitPattern: raw << shift) >> Int64(shift)))
             }
         case "FP32":
             try fixed(4)
-            return (0 ..< count).map { .number(Double(Float(bitPattern: UInt32(word($0, 4))))) }
+            return (0..<count).map { .number(Double(Float(bitPattern: UInt32(word($0, 4))))) }
         case "FP64":
             try fixed(8)
-            return (0 ..< count).map { .number(Double(bitPattern: word($0, 8))) }
+            return (0..<count).map { .number(Double(bitPattern: word($0, 8))) }
         case "BYTES":
-            var values: [JSONValue] = [], offset = 0
+            var values: [JSONValue] = []
+            var offset = 0
             while offset < bytes.count {
                 guard offset + 4 <= bytes.count else { throw ServeError(.badRequest, "input '\(name)': a BYTES element's length is cut off") }
                 let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
                 offset += 4
                 guard offset + length <= bytes.count else { throw ServeError(.badRequest, "input '\(name)': a BYTES element is cut off") }
-                guard let text = String(validating: bytes[offset ..< offset + length], as: UTF8.self) else {
+                guard let text = String(validating: bytes[offset..<offset + length], as: UTF8.self) else {
                     throw ServeError(.badRequest, "input '\(name)': a BYTES element is not UTF-8 text")
                 }
                 values.append(.string(text))
                 offset += length
             }
-            guard values.count == count else { throw ServeError(.badRequest, "input '\(name)' has shape for \(counted(count, "element")) but \(values.count) \(values.count == 1 ? "was" : "were") sent") }
+            guard values.count == count else {
+                throw ServeError(
+                    .badRequest, "input '\(name)' has shape for \(counted(count, "element")) but \(values.count) \(values.count == 1 ? "was" : "were") sent")
+            }
             return values
         default:
             throw ServeError(.badRequest, "input '\(name)': the datatype \(datatype) is not supported in binary form")
@@ -211,14 +223,16 @@ public enum OpenInference {
                 problems.append(.init(field: tensor.name, problem: "given twice"))
                 continue
             }
-            let fits = switch field.type {
-            case .double: floatTypes.contains(tensor.datatype) || integerTypes.contains(tensor.datatype)
-            case .int: integerTypes.contains(tensor.datatype)
-            case .string: tensor.datatype == "BYTES"
-            case .bool: tensor.datatype == "BOOL"
-            }
+            let fits =
+                switch field.type {
+                case .double: floatTypes.contains(tensor.datatype) || integerTypes.contains(tensor.datatype)
+                case .int: integerTypes.contains(tensor.datatype)
+                case .string: tensor.datatype == "BYTES"
+                case .bool: tensor.datatype == "BOOL"
+                }
             if !fits {
-                problems.append(.init(field: tensor.name, problem: "datatype \(tensor.datatype) does not fit \(field.type.withArticle); send \(datatype(of: field.type))"))
+                problems.append(
+                    .init(field: tensor.name, problem: "datatype \(tensor.datatype) does not fit \(field.type.withArticle); send \(datatype(of: field.type))"))
             }
             if tensor.shape.count > 2 || (tensor.shape.count == 2 && tensor.shape[1] != 1) {
                 problems.append(.init(field: tensor.name, problem: "shape \(tensor.shape); expected [N] (or [N, 1]): one element per instance"))
@@ -226,17 +240,26 @@ public enum OpenInference {
             byName[tensor.name] = tensor
         }
         for field in schema.inputs where byName[field.name] == nil {
-            problems.append(.init(field: field.name, problem: "missing input; expected \(field.type == .int || field.type == .double ? "an" : "a") \(datatype(of: field.type)) tensor of shape [N]"))
+            problems.append(
+                .init(
+                    field: field.name,
+                    problem:
+                        "missing input; expected \(field.type == .int || field.type == .double ? "an" : "a") \(datatype(of: field.type)) tensor of shape [N]"))
         }
         let counts = Set(byName.values.map(\.values.count))
         if counts.count > 1 {
-            problems.append(.init(field: "inputs", problem: "the inputs have different numbers of elements: \(byName.keys.sorted().map { "\($0) \(byName[$0]!.values.count)" }.joined(separator: ", "))"))
+            problems.append(
+                .init(
+                    field: "inputs",
+                    problem:
+                        "the inputs have different numbers of elements: \(byName.keys.sorted().map { "\($0) \(byName[$0]!.values.count)" }.joined(separator: ", "))"
+                ))
         }
         guard problems.isEmpty else { throw ServeError(.badRequest, summary(problems), problems: problems) }
         let count = counts.first ?? 0
         var instances: [JSONValue] = []
         instances.reserveCapacity(count)
-        for index in 0 ..< count {
+        for index in 0..<count {
             var instance: [String: JSONValue] = [:]
             for (name, tensor) in byName {
                 var value = tensor.values[index]

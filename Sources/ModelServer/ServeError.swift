@@ -1,9 +1,9 @@
-public import Hummingbird
-internal import HTTPTypes
 internal import Foundation
+internal import HTTPTypes
+public import Hummingbird
+internal import Logging
 internal import NIOCore
 internal import NIOHTTP1
-internal import Logging
 
 /// An error a client sees: an HTTP status and one sentence, as `{"error": "…"}` (the Open
 /// Inference Protocol's shape), with every bad field in `problems` when the input was checked.
@@ -63,7 +63,7 @@ public struct ServeError: HTTPResponseError, CustomStringConvertible {
     static func reading(_ error: any Error) -> ServeError? {
         switch error {
         case HTTPParserError.invalidEOFState, ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.inputClosed,
-             ChannelError.outputClosed, ChannelError.alreadyClosed:
+            ChannelError.outputClosed, ChannelError.alreadyClosed:
             return ServeError(clientClosedRequest, "the client closed the connection before its request was complete")
         case let error as IOError where [ECONNRESET, EPIPE, ECONNABORTED].contains(error.errnoCode):
             return ServeError(clientClosedRequest, "the client closed the connection before its request was complete")
@@ -81,9 +81,11 @@ public struct ServeError: HTTPResponseError, CustomStringConvertible {
             return "the request is not valid HTTP/1.1: it has two Content-Length headers, or both Content-Length and Transfer-Encoding"
         case .invalidContentLength:
             // Also what llhttp says for a Content-Length after a Transfer-Encoding.
-            return "the request is not valid HTTP/1.1: its Content-Length is not a number of bytes (digits only, not negative), or it has both Content-Length and Transfer-Encoding"
+            return
+                "the request is not valid HTTP/1.1: its Content-Length is not a number of bytes (digits only, not negative), or it has both Content-Length and Transfer-Encoding"
         case .invalidHeaderToken:
-            return "the request is not valid HTTP/1.1: a header has a character HTTP does not allow in its name or value (such as NUL, a control character, or a space before the colon)"
+            return
+                "the request is not valid HTTP/1.1: a header has a character HTTP does not allow in its name or value (such as NUL, a control character, or a space before the colon)"
         case .headerOverflow:
             return "the request's headers are larger than the server takes" + (maxHeaderBytes.map { " (\($0) bytes)" } ?? "")
         case .invalidCharactersUsed:
@@ -105,7 +107,8 @@ public struct ServeError: HTTPResponseError, CustomStringConvertible {
         default:
             // llhttp's "invalid Transfer-Encoding" (also a Content-Length before a
             // Transfer-Encoding) reaches NIO's error as `unknown`, with a few rarer ones.
-            return "the request is not valid HTTP/1.1: it has both Content-Length and Transfer-Encoding, a Transfer-Encoding other than chunked, or a malformed head"
+            return
+                "the request is not valid HTTP/1.1: it has both Content-Length and Transfer-Encoding, a Transfer-Encoding other than chunked, or a malformed head"
         }
     }
 }
@@ -138,7 +141,8 @@ struct JSONErrors<Context: RequestContext>: RouterMiddleware {
             error = ServeError(.contentTooLarge, "the request body is larger than the server's limit")
         } catch let thrown as HTTPError {
             error = ServeError(
-                thrown.status, thrown.body ?? (thrown.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : thrown.status.reasonPhrase))
+                thrown.status,
+                thrown.body ?? (thrown.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : thrown.status.reasonPhrase))
         } catch let thrown as any HTTPResponseError {
             error = ServeError(thrown.status, thrown.status.reasonPhrase)
         } catch {

@@ -1,9 +1,9 @@
 public import Foundation
+internal import HTTPTypes
+public import Hummingbird
+public import Logging
 public import ModelFactory
 internal import ModelKit
-public import Hummingbird
-internal import HTTPTypes
-public import Logging
 internal import NIOCore
 public import ServiceLifecycle
 internal import Synchronization
@@ -88,16 +88,20 @@ final class ModelServer: Sendable {
     static let versionHeader = HTTPField.Name("X-Model-Version")!
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        let registry = self.registry, metrics = self.metrics, pipeline = self.pipeline
+        let registry = self.registry
+        let metrics = self.metrics
+        let pipeline = self.pipeline
         router.get("/v2/health/live") { _, _ in jsonResponse(.ok, ["live": true]) }
         router.get("/v2/health/ready") { _, _ in
             let ready = registry.models().allSatisfy { model in model.versions.contains { $0.isReady } }
             return jsonResponse(ready ? .ok : .serviceUnavailable, ["ready": ready])
         }
         router.get("/v2") { _, _ in
-            jsonResponse(.ok, JSONValue.object([
-                "name": "model-factory", "version": .string(factoryVersion), "extensions": ["binary_tensor_data"],
-            ]))
+            jsonResponse(
+                .ok,
+                JSONValue.object([
+                    "name": "model-factory", "version": .string(factoryVersion), "extensions": ["binary_tensor_data"],
+                ]))
         }
         router.get("/v2/models/{model}") { _, context in try self.metadata(context, version: nil) }
         router.get("/v2/models/{model}/versions/{version}") { _, context in
@@ -121,17 +125,20 @@ final class ModelServer: Sendable {
             let name = try context.parameters.require("model")
             guard let model = registry.models().first(where: { $0.name == name }) else { throw ServeError.notFound(model: name) }
             let ready = model.versions.contains { $0.isReady }
-            return jsonResponse(ready ? .ok : .serviceUnavailable, JSONValue.object([
-                "name": .string(name), "ready": .bool(ready), "versions": .array(model.versions.map { .string($0.version) }),
-                "current": model.current.map(JSONValue.string) ?? .null,
-            ]))
+            return jsonResponse(
+                ready ? .ok : .serviceUnavailable,
+                JSONValue.object([
+                    "name": .string(name), "ready": .bool(ready), "versions": .array(model.versions.map { .string($0.version) }),
+                    "current": model.current.map(JSONValue.string) ?? .null,
+                ]))
         }
         router.post("/v1/models/{model}:predict") { request, context in
             try await pipeline.answer(request, model: try context.parameters.require("model"), version: nil, codec: PredictCodec())
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }
         adminRoutes(router)
     }
@@ -145,11 +152,15 @@ final class ModelServer: Sendable {
             guard let chosen = model.versions.first(where: { $0.version == version }) else { throw ServeError.notFound(model: name, version: version) }
             described = chosen
         } else {
-            guard let current = model.versions.first(where: { $0.version == model.current }) ?? model.versions.last else { throw ServeError.notFound(model: name) }
+            guard let current = model.versions.first(where: { $0.version == model.current }) ?? model.versions.last else {
+                throw ServeError.notFound(model: name)
+            }
             described = current
         }
-        return jsonResponse(.ok, OpenInference.metadata(
-            model: name, versions: version.map { [$0] } ?? versions, runtime: described.bundle.manifest.runtime, schema: described.bundle.model.schema))
+        return jsonResponse(
+            .ok,
+            OpenInference.metadata(
+                model: name, versions: version.map { [$0] } ?? versions, runtime: described.bundle.manifest.runtime, schema: described.bundle.model.schema))
     }
 
     func readiness(_ context: BasicRequestContext, version: String?) throws -> Response {

@@ -48,9 +48,12 @@ final class ServerMetrics: Sendable {
                 requests: registry.makeCounter(
                     descriptor: descriptor("requests", "total", "Requests answered, by model, version, API and HTTP status."),
                     labels: [("model", model), ("version", version), ("api", api), ("status", String(status))]),
-                errors: status < 400 || status == 499 ? nil : registry.makeCounter(
-                    descriptor: descriptor("request_errors", "total", "Requests answered with an error status (4xx or 5xx; not 499, a client that hung up)."),
-                    labels: [("model", model), ("version", version), ("api", api)]),
+                errors: status < 400 || status == 499
+                    ? nil
+                    : registry.makeCounter(
+                        descriptor: descriptor(
+                            "request_errors", "total", "Requests answered with an error status (4xx or 5xx; not 499, a client that hung up)."),
+                        labels: [("model", model), ("version", version), ("api", api)]),
                 duration: registry.makeDurationHistogram(
                     descriptor: descriptor("request_duration", "seconds", "Time from a request's arrival to its answer."),
                     labels: [("model", model), ("version", version)], buckets: Self.latencyBuckets))

@@ -1,8 +1,8 @@
 internal import Foundation
-public import ModelFactory
-internal import Hummingbird
 internal import HTTPTypes
+internal import Hummingbird
 public import Logging
+public import ModelFactory
 internal import NIOCore
 internal import ServiceLifecycle
 
@@ -31,7 +31,9 @@ public final class WebhookServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: WebhookErrors())
-        let receiver = self.receiver, limit = maxBodyBytes, logger = self.logger
+        let receiver = self.receiver
+        let limit = maxBodyBytes
+        let logger = self.logger
         router.get("/health") { _, _ in Self.json(200, WebhookAnswer(status: 200, outcome: "live")) }
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             var headers: [String: String] = [:]
@@ -82,8 +84,10 @@ struct WebhookErrors<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {
             let status = Int(error.status.code)
-            let message = (error as? HTTPError)?.body
-                ?? (error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path); deliveries go to POST /webhook" : error.status.reasonPhrase)
+            let message =
+                (error as? HTTPError)?.body
+                ?? (error.status == .notFound
+                    ? "no such endpoint: \(request.method) \(request.uri.path); deliveries go to POST /webhook" : error.status.reasonPhrase)
             return WebhookServer.json(status, WebhookAnswer(status: status, outcome: "refused", error: message))
         }
     }

@@ -1,10 +1,11 @@
 internal import Foundation
 internal import Subprocess
 internal import Synchronization
+
 #if canImport(System)
-internal import System
+    internal import System
 #else
-internal import SystemPackage
+    internal import SystemPackage
 #endif
 
 /// A program to run to its end: its arguments, environment, folder and where its standard

@@ -56,7 +56,8 @@ public final class FileLock: Sendable {
     /// it was opened: a lock on a replaced file excludes no one).
     public var isStillAtPath: Bool {
         descriptor.withLock { descriptor in
-            var held = stat(), named = stat()
+            var held = stat()
+            var named = stat()
             return fstat(descriptor, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino
         }
     }

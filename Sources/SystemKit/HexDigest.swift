@@ -1,5 +1,5 @@
-public import Foundation
 internal import Crypto
+public import Foundation
 
 /// SHA-256 digests as lowercase hex, the form the factory writes everywhere (bundle digests,
 /// cache keys, delivery ids).

@@ -42,7 +42,9 @@ public final class RunningProcess: @unchecked Sendable {
         // changes folder and then execs the command keeps the same process (and group).
         let argv = directory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + command } ?? command
         let program = argv[0]
-        var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        var errors: [Int32] = [0, 0]
         guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else {
             throw .cannotStart(command: command, reason: SystemError.reason(errno))
         }
@@ -85,7 +87,9 @@ public final class RunningProcess: @unchecked Sendable {
         close(output[1])
         close(errors[1])
         guard result == 0 else {
-            close(input[1]); close(output[0]); close(errors[0])
+            close(input[1])
+            close(output[0])
+            close(errors[0])
             throw .cannotStart(command: command, reason: SystemError.reason(result))
         }
         pid = child

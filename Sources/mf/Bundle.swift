@@ -43,7 +43,8 @@ struct BundleCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         // Every model that could be bundled is, and shown; the ones that could not are the error.
-        var results: [BundleResult] = [], failures: [BundleError] = []
+        var results: [BundleResult] = []
+        var failures: [BundleError] = []
         for outcome in outcomes {
             switch outcome {
             case .bundled(let result): results.append(result)
@@ -91,7 +92,10 @@ struct Verify: ParsableCommand {
     @Argument(help: "A bundle folder or .tar.gz.", completion: .file())
     var path: String
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The factory's home folder whose store is asked for the published digest (default: $MF_HOME, else ~/.mf).", valueName: "path"),
+        completion: .directory)
     var home: String?
 
     @Flag(help: "Print JSON: {model, version, intact, published, differences: [{kind, path}]}; published is whether the store recorded it.")
@@ -110,7 +114,8 @@ struct Verify: ParsableCommand {
             let url = URL(fileURLWithPath: path).standardizedFileURL
             // The store is read only when it exists: verify never creates one.
             let homeURL = Home.url(home)
-            let record = FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path)
+            let record =
+                FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path)
                 ? try Home.store(homeURL).bundles().map(\.bundle).first { [$0.path, $0.archive].contains(url.path) } : nil
             let (manifest, differences) = try BundleVerifier.verify(url, published: record?.sha256)
             return (manifest, differences, record != nil)
@@ -158,13 +163,17 @@ struct Bundles: ParsableCommand {
 
     func run() throws {
         let rows = try reportingErrors { try Self.rows(try options.openStore()) }
-        if options.json { try printJSON(rows); return }
+        if options.json {
+            try printJSON(rows)
+            return
+        }
         print(Self.render(rows))
     }
 
     static func rows(_ store: any FactoryStore) throws -> [Row] {
         try store.bundles().map {
-            Row(model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag, ref: $0.bundle.ref,
+            Row(
+                model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag, ref: $0.bundle.ref,
                 commit: $0.bundle.commit, session: $0.bundle.sessionId,
                 path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
         }

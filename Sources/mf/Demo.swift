@@ -37,7 +37,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The factory's home for the demo; default: a home folder inside --path.", valueName: "dir"), completion: .directory)
     var home: String?
 
-    @Option(name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else this installation's).", valueName: "dir"), completion: .directory)
+    @Option(
+        name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else this installation's).", valueName: "dir"),
+        completion: .directory)
     var templates: String?
 
     @Flag(help: "Only make the sample repository of the branch flow and show it (no build).")
@@ -47,7 +49,8 @@ struct Demo: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let target = path.map { URL(fileURLWithPath: $0).standardizedFileURL }
+        let target =
+            path.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("mf-demo-\(UUID().uuidString.prefix(8))")
         if flowOnly { return try showFlow(at: target.path) }
         let home = home.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? target.appendingPathComponent("home")
@@ -91,12 +94,15 @@ struct Demo: AsyncParsableCommand {
                 story: story, repository: repository, home: home, bundle: URL(fileURLWithPath: bundle.path), transcript: transcript,
                 reconcile: reconcile)
             if json {
-                try printJSON(Report(
-                    workspace: target.path, repository: repository.location, home: home.path, steps: transcript.steps, reconcile: report,
-                    bundles: bundles, environments: environments, serve: served))
+                try printJSON(
+                    Report(
+                        workspace: target.path, repository: repository.location, home: home.path, steps: transcript.steps, reconcile: report,
+                        bundles: bundles, environments: environments, serve: served))
                 return
             }
-            print("\nEverything is kept in \(target.path): try `mf sessions \(shown)`, `mf metrics --compare 1.0.1 1.1.0 \(shown)`, or `mf serve --follow production \(shown)`.")
+            print(
+                "\nEverything is kept in \(target.path): try `mf sessions \(shown)`, `mf metrics --compare 1.0.1 1.1.0 \(shown)`, or `mf serve --follow production \(shown)`."
+            )
         }
     }
 
@@ -205,7 +211,10 @@ struct Demo: AsyncParsableCommand {
         try reportingErrors {
             let repository = try DemoRepository.create(at: target)
             let flow = try Flow.read(repository)
-            if json { try printJSON(flow); return }
+            if json {
+                try printJSON(flow)
+                return
+            }
             print("Created a sample model repository at \(repository.location)\n")
             print("$ mf versions --repo \(repository.location)")
             print(Versions.render(flow.releases))

@@ -27,16 +27,22 @@ struct Hook: ParsableCommand {
 
         @OptionGroup var options: RepositoryOptions
 
-        @Option(name: .customLong("mf"), help: ArgumentHelp("The mf executable the hook runs (default: this one); it must exist and be executable.", valueName: "path"), completion: .file())
+        @Option(
+            name: .customLong("mf"),
+            help: ArgumentHelp("The mf executable the hook runs (default: this one); it must exist and be executable.", valueName: "path"), completion: .file())
         var executable: String?
 
         func run() throws {
             let outcome = try reportingErrors {
                 // A hook that runs a program that is not there would fail every push, unseen.
                 if let executable { try InputFile.executable(executable, option: "--mf") }
-                return try PostReceiveHook(repository: try options.openRepository(), executable: executable ?? Self.currentExecutable(), home: options.homeURL).install()
+                return try PostReceiveHook(repository: try options.openRepository(), executable: executable ?? Self.currentExecutable(), home: options.homeURL)
+                    .install()
             }
-            if options.json { try printJSON(outcome); return }
+            if options.json {
+                try printJSON(outcome)
+                return
+            }
             print("\(outcome.action) \(outcome.hook)" + (outcome.chained.map { "; it runs \($0) first" } ?? ""))
         }
 
@@ -56,8 +62,13 @@ struct Hook: ParsableCommand {
         @OptionGroup var options: RepositoryOptions
 
         func run() throws {
-            let outcome = try reportingErrors { try PostReceiveHook(repository: try options.openRepository(), executable: "", home: options.homeURL).uninstall() }
-            if options.json { try printJSON(outcome); return }
+            let outcome = try reportingErrors {
+                try PostReceiveHook(repository: try options.openRepository(), executable: "", home: options.homeURL).uninstall()
+            }
+            if options.json {
+                try printJSON(outcome)
+                return
+            }
             print("removed mf's hook from \(outcome.hook)" + (outcome.chained != nil ? "; the hook that was there is back" : ""))
         }
     }

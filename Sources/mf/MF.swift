@@ -20,7 +20,11 @@ struct MF: AsyncParsableCommand {
             loads completions (see the README).
             """,
         version: factoryVersion,
-        subcommands: [Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self, Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self, ModelKitCommand.self, Demo.self]
+        subcommands: [
+            Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self,
+            Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self,
+            ModelKitCommand.self, Demo.self,
+        ]
     )
 
     /// libgit2 starts on another thread while the arguments are parsed.

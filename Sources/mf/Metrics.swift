@@ -45,7 +45,9 @@ struct Metrics: ParsableCommand {
             if compare.count == 2 {
                 let a = try store.findSession(compare[0], model: model, repository: repository)
                 let b = try store.findSession(compare[1], model: model, repository: repository)
-                try show(MetricComparison(a: a.session, b: b.session, left: store.metrics(session: a.session.id), right: store.metrics(session: b.session.id)), names: compare)
+                try show(
+                    MetricComparison(a: a.session, b: b.session, left: store.metrics(session: a.session.id), right: store.metrics(session: b.session.id)),
+                    names: compare)
             } else if let session {
                 let found = try store.findSession(session, model: model, repository: repository)
                 let metrics = try store.metrics(session: found.session.id)
@@ -53,7 +55,9 @@ struct Metrics: ParsableCommand {
                     try printJSON(SessionMetrics(session: found.session, model: found.model, metrics: metrics))
                     return
                 }
-                print("session \(found.session.id) (\(found.model) \(found.session.version ?? String(found.session.commit.prefix(7))), \(found.session.status.rawValue))")
+                print(
+                    "session \(found.session.id) (\(found.model) \(found.session.version ?? String(found.session.commit.prefix(7))), \(found.session.status.rawValue))"
+                )
                 guard !metrics.isEmpty else { return print("No metrics.") }
                 print(formatTable([["METRIC", "SPLIT", "VALUE"]] + metrics.map { [$0.name, $0.split, format($0.value)] }))
             }

@@ -25,7 +25,9 @@ struct ModelKitCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The Swift package's folder.", valueName: "path"), completion: .directory)
     var package: String = "."
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder, where ModelKit is kept (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
+    @Option(
+        name: .long, help: ArgumentHelp("The factory's home folder, where ModelKit is kept (default: $MF_HOME, else ~/.mf).", valueName: "path"),
+        completion: .directory)
     var home: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")

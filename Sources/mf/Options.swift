@@ -6,15 +6,19 @@ import Store
 
 /// Options every repository command takes.
 struct RepositoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The model repository: a work tree, a folder inside one, a .git folder or a bare repository (default: the current folder; commands that read the whole home, such as sessions and metrics, look only at this repository when it is given).",
-        valueName: "path"), completion: .directory)
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The model repository: a work tree, a folder inside one, a .git folder or a bare repository (default: the current folder; commands that read the whole home, such as sessions and metrics, look only at this repository when it is given).",
+            valueName: "path"), completion: .directory)
     var repo: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
+    @Option(
+        name: .long, help: ArgumentHelp("The factory's home folder, for its store and caches (default: $MF_HOME, else ~/.mf).", valueName: "path"),
+        completion: .directory)
     var home: String?
 
     func openRepository() throws -> Repository {

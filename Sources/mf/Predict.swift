@@ -20,7 +20,9 @@ struct Predict: AsyncParsableCommand {
     @Argument(help: "The revision whose model predicts.")
     var ref: String = "HEAD"
 
-    @Option(help: ArgumentHelp("A JSON file of instances (an array of objects, or {\"instances\": [...]}); - for stdin.", valueName: "file"), completion: .file(extensions: ["json"]))
+    @Option(
+        help: ArgumentHelp("A JSON file of instances (an array of objects, or {\"instances\": [...]}); - for stdin.", valueName: "file"),
+        completion: .file(extensions: ["json"]))
     var input: String
 
     @Option(help: "The model, in a repository of several.")

@@ -34,7 +34,10 @@ struct Reconcile: AsyncParsableCommand {
             let reconciler = Reconciler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit))
             return try await reconciler.reconcile(try options.openRepository(), cache: options.cacheURL)
         }
-        if options.json { try printJSON(report); return }
+        if options.json {
+            try printJSON(report)
+            return
+        }
         if report.actions.isEmpty { print("Nothing to do: the factory matches the repository.") }
         for action in report.actions { print("\(action.kind) \(action.target): \(action.outcome) \(action.detail)") }
         for environment in report.environments {

@@ -21,7 +21,9 @@ struct Report: ParsableCommand {
     @Argument(help: "A session id, id prefix or version.")
     var session: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page (default: $MF_HOME/reports/SESSION.html; - for stdout).", valueName: "file"), completion: .file(extensions: ["html"]))
+    @Option(
+        name: .shortAndLong, help: ArgumentHelp("Where to write the page (default: $MF_HOME/reports/SESSION.html; - for stdout).", valueName: "file"),
+        completion: .file(extensions: ["html"]))
     var output: String?
 
     @Option(help: "The model, when a version names several.")

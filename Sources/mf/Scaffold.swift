@@ -55,7 +55,9 @@ struct Scaffold: AsyncParsableCommand {
     var replay = false
 
     @Option(
-        name: .long, help: ArgumentHelp("Answer from a replay file (cookiecutter's, or a project's .mf/scaffold.json, which also names the template revision).", valueName: "file"),
+        name: .long,
+        help: ArgumentHelp(
+            "Answer from a replay file (cookiecutter's, or a project's .mf/scaffold.json, which also names the template revision).", valueName: "file"),
         completion: .file(extensions: ["json"]))
     var replayFile: String?
 
@@ -68,7 +70,9 @@ struct Scaffold: AsyncParsableCommand {
     @Flag(name: .long, help: "Render into an existing project folder, replacing the files the template writes (never deleting others).")
     var overwriteIfExists = false
 
-    @Option(name: .long, help: ArgumentHelp("Run the template's hooks: yes (default), no, or ask.", valueName: "yes|no|ask"), completion: .list(["yes", "no", "ask"]))
+    @Option(
+        name: .long, help: ArgumentHelp("Run the template's hooks: yes (default), no, or ask.", valueName: "yes|no|ask"),
+        completion: .list(["yes", "no", "ask"]))
     var acceptHooks: String = "yes"
 
     @Flag(name: .long, help: "Leave the result a plain folder, not a git repository.")
@@ -78,7 +82,8 @@ struct Scaffold: AsyncParsableCommand {
     var list = false
 
     @Option(
-        name: .long, help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else the templates/ folder of this installation).", valueName: "dir"),
+        name: .long,
+        help: ArgumentHelp("The folder of built-in templates (default: $MF_TEMPLATES, else the templates/ folder of this installation).", valueName: "dir"),
         completion: .directory)
     var templates: String?
 
@@ -101,17 +106,20 @@ struct Scaffold: AsyncParsableCommand {
             let scaffolder = Scaffolder(builtInTemplates: builtInTemplates(), home: homeURL, hooks: HookRunner(output: json ? 2 : 1))
             if list {
                 let builtIns = scaffolder.builtIns()
-                if json { try printJSON(builtIns) } else {
+                if json {
+                    try printJSON(builtIns)
+                } else {
                     for template in builtIns { print(template.name.padding(toLength: 16, withPad: " ", startingAt: 0) + template.description) }
                 }
                 return
             }
             let outputDirectory = URL(fileURLWithPath: output)
-            var request = if let template {
-                ScaffoldRequest(template: template, outputDirectory: outputDirectory)
-            } else {
-                ScaffoldRequest(replaying: URL(fileURLWithPath: replayFile!), outputDirectory: outputDirectory)
-            }
+            var request =
+                if let template {
+                    ScaffoldRequest(template: template, outputDirectory: outputDirectory)
+                } else {
+                    ScaffoldRequest(replaying: URL(fileURLWithPath: replayFile!), outputDirectory: outputDirectory)
+                }
             request.checkout = checkout
             request.directory = directory
             request.extraContext = set.map { pair in
@@ -147,7 +155,9 @@ struct Scaffold: AsyncParsableCommand {
                 let revision = result.templateCommit.map { " at \($0.prefix(8))" } ?? ""
                 print("Created \(result.project) from \(result.template)\(revision) (\(counted(result.files.count, "file"))).")
                 if let repository = result.repository {
-                    print("A git repository: \(repository.production) and \(repository.development) at \(repository.commit.prefix(8)), HEAD on \(repository.head).")
+                    print(
+                        "A git repository: \(repository.production) and \(repository.development) at \(repository.commit.prefix(8)), HEAD on \(repository.head)."
+                    )
                     print("Next: cd \(result.project) && git switch -c feature/first-change && mf build")
                 }
                 if let modelKitMirror { print("ModelKit resolves offline from \(modelKitMirror.path) (.swiftpm/configuration/mirrors.json).") }
@@ -192,7 +202,7 @@ struct TerminalPrompter: ScaffoldPrompter {
                 for (index, label) in labels.enumerated() { text += "    \(index + 1) - \(label)\n" }
                 Self.write(text + "    Choose from [\((1 ... options.count).map(String.init).joined(separator: "/"))] (1): ")
                 guard let line = readLine(), !line.isEmpty else { return .string(options[0]) }
-                if let number = Int(line), (1 ... options.count).contains(number) { return .string(options[number - 1]) }
+                if let number = Int(line), (1...options.count).contains(number) { return .string(options[number - 1]) }
                 if options.contains(line) { return .string(line) }
                 Self.write("    Please select one of the numbers.\n")
             case .yesNo(_, let prompt, let defaultValue):
@@ -222,7 +232,7 @@ enum Installation {
         if !CommandLine.arguments[0].contains("/"), let resolved = BuiltInTemplates.onPath(CommandLine.arguments[0]) {
             folder = resolved.resolvingSymlinksInPath().deletingLastPathComponent()
         }
-        for _ in 0 ..< 6 {
+        for _ in 0..<6 {
             for candidate in ["", "share/model-factory"] {
                 let url = candidate.isEmpty ? folder : folder.appendingPathComponent(candidate)
                 if FileManager.default.fileExists(atPath: url.appendingPathComponent("templates/python-model/cookiecutter.json").path) {

@@ -66,7 +66,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The admin API's bearer token (default: $MF_ADMIN_TOKEN; none: the admin API is off).", valueName: "token"))
     var adminToken: String?
 
-    @Option(help: ArgumentHelp("Python packages: 'lock' (an environment from the bundle's requirements.lock) or 'system' (python3 as it is, as in the container).", valueName: "lock|system"), completion: .list(["lock", "system"]))
+    @Option(
+        help: ArgumentHelp(
+            "Python packages: 'lock' (an environment from the bundle's requirements.lock) or 'system' (python3 as it is, as in the container).",
+            valueName: "lock|system"), completion: .list(["lock", "system"]))
     var python = "lock"
 
     @Option(name: .customLong("ab"), help: ArgumentHelp("A/B weights for a model: MODEL=VERSION:WEIGHT,VERSION:WEIGHT.", valueName: "spec"))
@@ -78,7 +81,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The request header that keeps a client on one A/B version.", valueName: "name"))
     var stickyHeader: String?
 
-    @Option(help: ArgumentHelp("Serve what this environment names, and follow it: production or staging.", valueName: "env"), completion: .list(["production", "staging"]))
+    @Option(
+        help: ArgumentHelp("Serve what this environment names, and follow it: production or staging.", valueName: "env"),
+        completion: .list(["production", "staging"]))
     var follow: String?
 
     @OptionGroup var repository: RepositoryOptions

@@ -33,9 +33,11 @@ struct Status: ParsableCommand {
             let flow = try options.readFlow()
             // The store is read only when it exists: status never creates one.
             let storePath = options.homeURL.appendingPathComponent("factory.sqlite").path
-            var environments: [EnvironmentStatus] = [], unbundled: [UnbundledRelease] = []
+            var environments: [EnvironmentStatus] = []
+            var unbundled: [UnbundledRelease] = []
             if FileManager.default.fileExists(atPath: storePath) {
-                let repository = try options.openRepository(), store = try options.openStore()
+                let repository = try options.openRepository()
+                let store = try options.openStore()
                 environments = try Reconciler.environments(flow: flow, repository: repository, store: store)
                 unbundled = try Reconciler.unbundled(flow: flow, repository: repository, store: store)
             }

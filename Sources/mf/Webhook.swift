@@ -37,7 +37,9 @@ struct Webhook: AsyncParsableCommand {
     @Option(help: "The port (0 picks a free one).")
     var port = 8090
 
-    @Option(name: .customLong("secret-file"), help: ArgumentHelp("A file holding the shared secret (else $MF_WEBHOOK_SECRET).", valueName: "path"), completion: .file())
+    @Option(
+        name: .customLong("secret-file"), help: ArgumentHelp("A file holding the shared secret (else $MF_WEBHOOK_SECRET).", valueName: "path"),
+        completion: .file())
     var secretFile: String?
 
     @Option(name: .customLong("repository"), help: ArgumentHelp("A repository served, as its forge name and fetch URL (repeatable).", valueName: "name=url"))
@@ -148,10 +150,15 @@ struct Watch: AsyncParsableCommand {
                 } else if changed.isEmpty {
                     if once { print("\(mirrorName): no change") }
                 } else {
-                    print("\(mirrorName): \(counted(changed.count, "ref")) moved (\(changed.joined(separator: ", "))); job \(look.job ?? 0) \(look.outcome ?? "")")
+                    print(
+                        "\(mirrorName): \(counted(changed.count, "ref")) moved (\(changed.joined(separator: ", "))); job \(look.job ?? 0) \(look.outcome ?? "")"
+                    )
                 }
             } catch {
-                if once { printError(error); throw ExitCode(2) }
+                if once {
+                    printError(error)
+                    throw ExitCode(2)
+                }
                 printWarning("\(mirrorName): \(error)")
             }
             if once { return }
@@ -162,8 +169,12 @@ struct Watch: AsyncParsableCommand {
     /// `team/churn` from `https://forge/team/churn.git`, `git@forge:team/churn.git` or a path.
     static func name(of remote: String) -> String {
         var text = remote
-        if let scheme = text.range(of: "://") { text = String(text[scheme.upperBound...]); text = text.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? text }
-        else if let colon = text.firstIndex(of: ":"), !text.hasPrefix("/") { text = String(text[text.index(after: colon)...]) }
+        if let scheme = text.range(of: "://") {
+            text = String(text[scheme.upperBound...])
+            text = text.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? text
+        } else if let colon = text.firstIndex(of: ":"), !text.hasPrefix("/") {
+            text = String(text[text.index(after: colon)...])
+        }
         let parts = text.split(separator: "/").suffix(2).map { $0.hasSuffix(".git") ? String($0.dropLast(4)) : String($0) }
         return parts.joined(separator: "/")
     }

@@ -75,7 +75,8 @@ struct WorkerCommand: AsyncParsableCommand {
         options.untilIdle = untilIdle
         options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
         let worker = FactoryWorker(
-            pipeline: Pipeline(store: store, home: homeURL, modelKit: Installation.modelKit), queue: JobQueue(store: store, maxAttempts: maxAttempts), options: options,
+            pipeline: Pipeline(store: store, home: homeURL, modelKit: Installation.modelKit), queue: JobQueue(store: store, maxAttempts: maxAttempts),
+            options: options,
             observer: WorkerPrinter(json: json))
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
@@ -96,16 +97,20 @@ struct WorkerPrinter: FactoryWorkerObserver {
     let json: Bool
 
     func took(_ job: Job) {
-        line(["event": "took", "job": job.id.map(String.init) ?? "", "repository": job.repository, "attempt": String(job.attempts)],
-             text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
+        line(
+            ["event": "took", "job": job.id.map(String.init) ?? "", "repository": job.repository, "attempt": String(job.attempts)],
+            text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
     }
 
     func finished(_ job: Job, report: ReconcileReport?, error: String?) {
         let actions = report?.actions.map { "\($0.kind) \($0.target): \($0.outcome)" } ?? []
-        line(["event": "finished", "job": job.id.map(String.init) ?? "", "repository": job.repository, "state": job.state.rawValue,
-              "summary": job.summary ?? "", "error": error ?? ""],
-             text: "job \(job.id ?? 0): \(job.state.rawValue)" + (error.map { " — \($0)" } ?? "")
-                 + (actions.isEmpty ? "" : "\n  " + actions.joined(separator: "\n  ")))
+        line(
+            [
+                "event": "finished", "job": job.id.map(String.init) ?? "", "repository": job.repository, "state": job.state.rawValue,
+                "summary": job.summary ?? "", "error": error ?? "",
+            ],
+            text: "job \(job.id ?? 0): \(job.state.rawValue)" + (error.map { " — \($0)" } ?? "")
+                + (actions.isEmpty ? "" : "\n  " + actions.joined(separator: "\n  ")))
     }
 
     func warning(_ text: String) {
@@ -155,7 +160,8 @@ struct Enqueue: ParsableCommand {
     @Flag(help: "Read the pushed refs as post-receive gets them, from standard input.")
     var stdin = false
 
-    @Option(help: "What asked for the job (recorded on its sessions): enqueue, hook, webhook or watch.", completion: .list(["enqueue", "hook", "webhook", "watch"]))
+    @Option(
+        help: "What asked for the job (recorded on its sessions): enqueue, hook, webhook or watch.", completion: .list(["enqueue", "hook", "webhook", "watch"]))
     var trigger = "enqueue"
 
     @Option(help: ArgumentHelp("An id of this delivery; one seen before queues nothing.", valueName: "key"))
@@ -180,7 +186,8 @@ struct Enqueue: ParsableCommand {
         }
         let output = try reportingErrors {
             let location = try options.openRepository().location
-            let enqueued = try JobQueue(store: try options.openStore()).enqueue(repository: location, refs: pushed, trigger: Trigger(rawValue: trigger) ?? .enqueue, delivery: delivery)
+            let enqueued = try JobQueue(store: try options.openStore()).enqueue(
+                repository: location, refs: pushed, trigger: Trigger(rawValue: trigger) ?? .enqueue, delivery: delivery)
             return Output(job: enqueued.job, outcome: enqueued.outcome, repository: location)
         }
         if options.json { try printJSON(output) } else { print("job \(output.job): \(output.outcome.rawValue) for \(output.repository)") }
@@ -208,10 +215,14 @@ struct Jobs: ParsableCommand {
             FileHandle.standardOutput.write(Data(try JSONText.encodeBytes(jobs.map(JobRow.init))))
             return
         }
-        if jobs.isEmpty { print("No jobs."); return }
+        if jobs.isEmpty {
+            print("No jobs.")
+            return
+        }
         for job in jobs {
-            print("\(job.id ?? 0)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)  \(job.trigger.rawValue)  \(job.repository)"
-                  + (job.lastError.map { "  — \($0)" } ?? "") + (job.summary.map { "  (\($0))" } ?? ""))
+            print(
+                "\(job.id ?? 0)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)  \(job.trigger.rawValue)  \(job.repository)"
+                    + (job.lastError.map { "  — \($0)" } ?? "") + (job.summary.map { "  (\($0))" } ?? ""))
         }
     }
 }

@@ -69,10 +69,11 @@ import Testing
         let fixture = try GitFixture()
         let blob = try fixture.git(["hash-object", "-w", "--stdin"])
         var tree = Data("100644 \(name)\0".utf8)
-        tree.append(contentsOf: stride(from: 0, to: 40, by: 2).map { offset -> UInt8 in
-            let start = blob.index(blob.startIndex, offsetBy: offset)
-            return UInt8(blob[start..<blob.index(start, offsetBy: 2)], radix: 16)!
-        })
+        tree.append(
+            contentsOf: stride(from: 0, to: 40, by: 2).map { offset -> UInt8 in
+                let start = blob.index(blob.startIndex, offsetBy: offset)
+                return UInt8(blob[start..<blob.index(start, offsetBy: 2)], radix: 16)!
+            })
         let result = try runProcess(
             "/usr/bin/git", ["hash-object", "-w", "--literally", "-t", "tree", "--stdin"], in: fixture.path,
             environment: gitEnvironment(home: fixture.directory.path), input: tree)

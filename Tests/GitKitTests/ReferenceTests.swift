@@ -20,9 +20,10 @@ import Testing
         if packed { try fixture.git(["pack-refs", "--all"]) }
 
         let references = try Repository.open(at: fixture.path).references()
-        #expect(references.map(\.name) == [
-            "refs/heads/alias", "refs/heads/feature/x", "refs/heads/master", "refs/tags/light", "refs/tags/v1.0.0",
-        ])
+        #expect(
+            references.map(\.name) == [
+                "refs/heads/alias", "refs/heads/feature/x", "refs/heads/master", "refs/tags/light", "refs/tags/v1.0.0",
+            ])
         let master = try #require(reference(references, "refs/heads/master"))
         #expect(master.kind == .branch && master.shortName == "master")
         #expect(master.commit?.hex == second && master.problem == nil)

@@ -129,7 +129,8 @@ import Testing
                 group.addTask {
                     var total = 0
                     for _ in 0..<20 {
-                        total += task % 2 == 0
+                        total +=
+                            task % 2 == 0
                             ? try repository.references().count
                             : try repository.commits(from: [head]).count
                     }

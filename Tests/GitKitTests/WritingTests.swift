@@ -44,14 +44,18 @@ import Testing
     @Test func mergesTreesAndReportsConflicts() throws {
         let folder = TemporaryDirectory("merge")
         let repository = try Repository.create(at: folder.appending("r"))
-        let base = try repository.commit(files: [FileEntry(path: "a", text: "1\n"), FileEntry(path: "b", text: "1\n")], parents: [], message: "base", author: author)
-        let ours = try repository.commit(files: [FileEntry(path: "a", text: "2\n"), FileEntry(path: "b", text: "1\n")], parents: [base], message: "ours", author: author)
-        let theirs = try repository.commit(files: [FileEntry(path: "a", text: "1\n"), FileEntry(path: "b", text: "2\n")], parents: [base], message: "theirs", author: author)
+        let base = try repository.commit(
+            files: [FileEntry(path: "a", text: "1\n"), FileEntry(path: "b", text: "1\n")], parents: [], message: "base", author: author)
+        let ours = try repository.commit(
+            files: [FileEntry(path: "a", text: "2\n"), FileEntry(path: "b", text: "1\n")], parents: [base], message: "ours", author: author)
+        let theirs = try repository.commit(
+            files: [FileEntry(path: "a", text: "1\n"), FileEntry(path: "b", text: "2\n")], parents: [base], message: "theirs", author: author)
         let merged = try repository.mergeTree(ours: ours, theirs: theirs)
         let commit = try repository.commit(tree: merged, parents: [ours, theirs], message: "merge", author: author)
         #expect(try String(decoding: repository.file(at: "a", in: commit), as: UTF8.self) == "2\n")
         #expect(try String(decoding: repository.file(at: "b", in: commit), as: UTF8.self) == "2\n")
-        let clash = try repository.commit(files: [FileEntry(path: "a", text: "3\n"), FileEntry(path: "b", text: "1\n")], parents: [base], message: "clash", author: author)
+        let clash = try repository.commit(
+            files: [FileEntry(path: "a", text: "3\n"), FileEntry(path: "b", text: "1\n")], parents: [base], message: "clash", author: author)
         let error = #expect(throws: GitError.self) { try repository.mergeTree(ours: ours, theirs: clash) }
         #expect(error?.description.contains("conflict") == true)
     }
@@ -130,8 +134,10 @@ import Testing
     @Test func headAndCheckout() throws {
         let folder = TemporaryDirectory("checkout")
         let repository = try Repository.create(at: folder.appending("r"))
-        let first = try repository.commit(files: [FileEntry(path: "a", text: "1\n")], parents: [], message: "one", author: author, updating: "refs/heads/master")
-        let second = try repository.commit(files: [FileEntry(path: "a", text: "2\n")], parents: [first], message: "two", author: author, updating: "refs/heads/development")
+        let first = try repository.commit(
+            files: [FileEntry(path: "a", text: "1\n")], parents: [], message: "one", author: author, updating: "refs/heads/master")
+        let second = try repository.commit(
+            files: [FileEntry(path: "a", text: "2\n")], parents: [first], message: "two", author: author, updating: "refs/heads/development")
         try repository.setHead("refs/heads/development")
         try repository.checkoutHead(force: true)
         #expect(try String(contentsOfFile: folder.appending("r/a"), encoding: .utf8) == "2\n")
@@ -145,7 +151,8 @@ import Testing
     @Test func forcedCheckoutResetsTheIndex() throws {
         let folder = TemporaryDirectory("checkout")
         let repository = try Repository.create(at: folder.appending("r"))
-        let first = try repository.commit(files: [FileEntry(path: "a", text: "1\n")], parents: [], message: "one", author: author, updating: "refs/heads/master")
+        let first = try repository.commit(
+            files: [FileEntry(path: "a", text: "1\n")], parents: [], message: "one", author: author, updating: "refs/heads/master")
         try repository.setHead("refs/heads/master")
         try repository.checkoutHead(force: true)
         try Data("2\n".utf8).write(to: URL(fileURLWithPath: folder.appending("r/a")))

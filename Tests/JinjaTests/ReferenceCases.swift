@@ -4,80 +4,200 @@ let referenceCases: [(template: String, expected: String?)] = [
     ("{{ cookiecutter.project_name }}", "My Churn Model"),
     ("{{ cookiecutter['project_name'] }} {{ cookiecutter[\"slug\"] }}", "My Churn Model my_churn"),
     ("{{ cookiecutter.project_name.lower().replace(' ', '_') }}", "my_churn_model"),
-    ("{{ cookiecutter.project_name.upper() }} {{ cookiecutter.project_name.title() }} {{ \"it's a DOG's life\".title() }}", "MY CHURN MODEL My Churn Model It'S A Dog'S Life"),
+    (
+        "{{ cookiecutter.project_name.upper() }} {{ cookiecutter.project_name.title() }} {{ \"it's a DOG's life\".title() }}",
+        "MY CHURN MODEL My Churn Model It'S A Dog'S Life"
+    ),
     ("{{ \"hello world\".capitalize() }} {{ \"HELLO\".capitalize() }} {{ \"1st place\".title() }}", "Hello world Hello 1St Place"),
-    ("[{{ cookiecutter.text.strip() }}] [{{ cookiecutter.text.lstrip() }}] [{{ cookiecutter.text.rstrip() }}] [{{ \"xxhixx\".strip(\"x\") }}]", "[Hello, World!] [Hello, World!  ] [  Hello, World!] [hi]"),
-    ("{{ cookiecutter.project_name.split() }} {{ \"a,b,,c\".split(\",\") }} {{ \"a b c\".split(\" \", 1) }} {{ \"a-b-c\".rsplit(\"-\", 1) }}", "['My', 'Churn', 'Model'] ['a', 'b', '', 'c'] ['a', 'b c'] ['a-b', 'c']"),
-    ("{{ cookiecutter.slug.startswith(\"my\") }} {{ cookiecutter.slug.endswith((\"x\", \"rn\")) }} {{ \"-\".join(cookiecutter.tags) }}", "True True ml-churn-Python"),
-    ("{{ cookiecutter.project_name|lower }} {{ cookiecutter.project_name|upper }} {{ \"hello world-wide (web)\"|title }} {{ \"hELLO\"|capitalize }}", "my churn model MY CHURN MODEL Hello World-Wide (Web) Hello"),
-    ("{{ cookiecutter.project_name|replace(\" \", \"-\") }} {{ \"aaa\"|replace(\"a\", \"b\", 2) }} [{{ cookiecutter.text|trim }}] [{{ \"..x..\"|trim(\".\") }}]", "My-Churn-Model bba [Hello, World!] [x]"),
-    ("{{ cookiecutter.missing|default(\"fallback\") }} {{ cookiecutter.nothing|default(\"x\") }} {{ \"\"|default(\"empty\", true) }} {{ cookiecutter.slug|d(\"no\") }}", "fallback None empty my_churn"),
-    ("{{ cookiecutter.tags|join(\", \") }} {{ cookiecutter.tags|join }} {{ cookiecutter.people|join(\"/\", attribute=\"name\") }}", "ml, churn, Python mlchurnPython Bo/al/Cy"),
+    (
+        "[{{ cookiecutter.text.strip() }}] [{{ cookiecutter.text.lstrip() }}] [{{ cookiecutter.text.rstrip() }}] [{{ \"xxhixx\".strip(\"x\") }}]",
+        "[Hello, World!] [Hello, World!  ] [  Hello, World!] [hi]"
+    ),
+    (
+        "{{ cookiecutter.project_name.split() }} {{ \"a,b,,c\".split(\",\") }} {{ \"a b c\".split(\" \", 1) }} {{ \"a-b-c\".rsplit(\"-\", 1) }}",
+        "['My', 'Churn', 'Model'] ['a', 'b', '', 'c'] ['a', 'b c'] ['a-b', 'c']"
+    ),
+    (
+        "{{ cookiecutter.slug.startswith(\"my\") }} {{ cookiecutter.slug.endswith((\"x\", \"rn\")) }} {{ \"-\".join(cookiecutter.tags) }}",
+        "True True ml-churn-Python"
+    ),
+    (
+        "{{ cookiecutter.project_name|lower }} {{ cookiecutter.project_name|upper }} {{ \"hello world-wide (web)\"|title }} {{ \"hELLO\"|capitalize }}",
+        "my churn model MY CHURN MODEL Hello World-Wide (Web) Hello"
+    ),
+    (
+        "{{ cookiecutter.project_name|replace(\" \", \"-\") }} {{ \"aaa\"|replace(\"a\", \"b\", 2) }} [{{ cookiecutter.text|trim }}] [{{ \"..x..\"|trim(\".\") }}]",
+        "My-Churn-Model bba [Hello, World!] [x]"
+    ),
+    (
+        "{{ cookiecutter.missing|default(\"fallback\") }} {{ cookiecutter.nothing|default(\"x\") }} {{ \"\"|default(\"empty\", true) }} {{ cookiecutter.slug|d(\"no\") }}",
+        "fallback None empty my_churn"
+    ),
+    (
+        "{{ cookiecutter.tags|join(\", \") }} {{ cookiecutter.tags|join }} {{ cookiecutter.people|join(\"/\", attribute=\"name\") }}",
+        "ml, churn, Python mlchurnPython Bo/al/Cy"
+    ),
     ("{{ cookiecutter.tags|length }} {{ cookiecutter.project_name|length }} {{ cookiecutter.settings|length }} {{ cookiecutter.unicode|length }}", "3 14 4 20"),
-    ("{{ cookiecutter.project_name|slugify }} {{ cookiecutter.unicode|slugify }} {{ \"Hello  World__x\"|slugify(separator=\"_\") }} {{ \"It's a test, 1,000 times!\"|slugify }}", "my-churn-model cafe-unicode-ss-oeuvre hello_world_x it-s-a-test-1000-times"),
-    ("{{ \"A very long title that goes on\"|slugify(max_length=12) }} {{ \"A very long title that goes on\"|slugify(max_length=12, word_boundary=True) }} {{ \"The Quick Fox\"|slugify(stopwords=[\"the\"]) }} {{ \"Keep CASE\"|slugify(lowercase=False) }}", "a-very-long a-very-long quick-fox Keep-CASE"),
+    (
+        "{{ cookiecutter.project_name|slugify }} {{ cookiecutter.unicode|slugify }} {{ \"Hello  World__x\"|slugify(separator=\"_\") }} {{ \"It's a test, 1,000 times!\"|slugify }}",
+        "my-churn-model cafe-unicode-ss-oeuvre hello_world_x it-s-a-test-1000-times"
+    ),
+    (
+        "{{ \"A very long title that goes on\"|slugify(max_length=12) }} {{ \"A very long title that goes on\"|slugify(max_length=12, word_boundary=True) }} {{ \"The Quick Fox\"|slugify(stopwords=[\"the\"]) }} {{ \"Keep CASE\"|slugify(lowercase=False) }}",
+        "a-very-long a-very-long quick-fox Keep-CASE"
+    ),
     ("{{ cookiecutter.settings|jsonify }}", "{\n    \"a\": \"one\",\n    \"b\": \"two\",\n    \"host\": \"localhost\",\n    \"port\": 8080\n}"),
-    ("{{ cookiecutter.tags|jsonify }} {{ cookiecutter.nested|jsonify(2) }} {{ cookiecutter.unicode|jsonify }} {{ cookiecutter.empty|jsonify }}", "[\n    \"ml\",\n    \"churn\",\n    \"Python\"\n] {\n  \"inner\": {\n    \"deep\": \"value\"\n  },\n  \"list\": [\n    1,\n    2,\n    3\n  ]\n} \"Caf\\u00e9 \\u00dcn\\u00efcode \\u00df \\u0152uvre\" []"),
-    ("{{ cookiecutter.people|tojson }} {{ \"<a & 'b'>\"|tojson }}", "[{\"age\": 30, \"name\": \"Bo\"}, {\"age\": 25, \"name\": \"al\"}, {\"age\": 35, \"name\": \"Cy\"}] \"\\u003ca \\u0026 \\u0027b\\u0027\\u003e\""),
+    (
+        "{{ cookiecutter.tags|jsonify }} {{ cookiecutter.nested|jsonify(2) }} {{ cookiecutter.unicode|jsonify }} {{ cookiecutter.empty|jsonify }}",
+        "[\n    \"ml\",\n    \"churn\",\n    \"Python\"\n] {\n  \"inner\": {\n    \"deep\": \"value\"\n  },\n  \"list\": [\n    1,\n    2,\n    3\n  ]\n} \"Caf\\u00e9 \\u00dcn\\u00efcode \\u00df \\u0152uvre\" []"
+    ),
+    (
+        "{{ cookiecutter.people|tojson }} {{ \"<a & 'b'>\"|tojson }}",
+        "[{\"age\": 30, \"name\": \"Bo\"}, {\"age\": 25, \"name\": \"al\"}, {\"age\": 35, \"name\": \"Cy\"}] \"\\u003ca \\u0026 \\u0027b\\u0027\\u003e\""
+    ),
     ("{% if cookiecutter.use_docker == 'yes' %}docker{% elif cookiecutter.use_docker == 'maybe' %}maybe{% else %}none{% endif %}", "docker"),
-    ("{% if cookiecutter.flag %}on{% endif %}{% if not cookiecutter.off %} off-false{% endif %}{% if cookiecutter.nothing is none %} null{% endif %}", "on off-false null"),
+    (
+        "{% if cookiecutter.flag %}on{% endif %}{% if not cookiecutter.off %} off-false{% endif %}{% if cookiecutter.nothing is none %} null{% endif %}",
+        "on off-false null"
+    ),
     ("{% for tag in cookiecutter.tags %}{{ loop.index }}:{{ tag }}{% if not loop.last %}, {% endif %}{% endfor %}", "1:ml, 2:churn, 3:Python"),
-    ("{% for tag in cookiecutter.tags %}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}{{ loop.revindex0 }} {% endfor %}", "0TrueFalse332 1FalseFalse321 2FalseTrue310 "),
+    (
+        "{% for tag in cookiecutter.tags %}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}{{ loop.revindex0 }} {% endfor %}",
+        "0TrueFalse332 1FalseFalse321 2FalseTrue310 "
+    ),
     ("{% for key, value in cookiecutter.settings.items() %}{{ key }}={{ value }};{% endfor %}", "port=8080;host=localhost;b=two;a=one;"),
-    ("{% for key in cookiecutter.settings %}{{ key }} {% endfor %}|{% for x in cookiecutter.empty %}{{ x }}{% else %}nothing{% endfor %}", "port host b a |nothing"),
+    (
+        "{% for key in cookiecutter.settings %}{{ key }} {% endfor %}|{% for x in cookiecutter.empty %}{{ x }}{% else %}nothing{% endfor %}",
+        "port host b a |nothing"
+    ),
     ("{% for p in cookiecutter.people if p.age > 26 %}{{ p.name }}{{ loop.length }} {% endfor %}", "Bo2 Cy2 "),
     ("{% for row in [[1, 2], [3, 4]] %}{% for cell in row %}{{ cell * 10 }}{{ loop.cycle('a', 'b') }} {% endfor %}/{% endfor %}", "10a 20b /30a 40b /"),
     ("{% set greeting = \"Hi \" ~ cookiecutter.author %}{{ greeting }}{% set a, b = 1, 2 %} {{ a + b }}", "Hi Ada Lovelace 3"),
     ("{% set block %}captured {{ cookiecutter.slug }}{% endset %}[{{ block }}]", "[captured my_churn]"),
-    ("{{ 1 + 2 }} {{ 7 / 2 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 2 * 3.5 }} {{ 4 / 2 }} {{ 1.5 + 1 }}", "3 3.5 3 -4 1 2 1024 7.0 2.0 2.5"),
-    ("{{ \"ab\" * 3 }} {{ [1] + [2] }} {{ \"x\" ~ 1 ~ True ~ none }} {{ 10 - 3 - 2 }} {{ -3 }} {{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.0e-5 }}", "ababab [1, 2] x1TrueNone 5 -3 0.30000000000000004 1e+20 1e-05"),
-    ("{{ 1 < 2 < 3 }} {{ 1 == 1.0 }} {{ \"a\" != \"b\" }} {{ \"ab\" < \"b\" }} {{ 'urn' in cookiecutter.slug }} {{ 'ml' in cookiecutter.tags }} {{ 'port' in cookiecutter.settings }} {{ 'x' not in cookiecutter.tags }}", "True True True True True True True True"),
-    ("{{ true and \"yes\" }} {{ false or \"fallback\" }} {{ not cookiecutter.flag }} {{ none or 0 or \"last\" }} {{ \"\" and \"x\" }}", "yes fallback False last "),
+    (
+        "{{ 1 + 2 }} {{ 7 / 2 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 2 * 3.5 }} {{ 4 / 2 }} {{ 1.5 + 1 }}",
+        "3 3.5 3 -4 1 2 1024 7.0 2.0 2.5"
+    ),
+    (
+        "{{ \"ab\" * 3 }} {{ [1] + [2] }} {{ \"x\" ~ 1 ~ True ~ none }} {{ 10 - 3 - 2 }} {{ -3 }} {{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.0e-5 }}",
+        "ababab [1, 2] x1TrueNone 5 -3 0.30000000000000004 1e+20 1e-05"
+    ),
+    (
+        "{{ 1 < 2 < 3 }} {{ 1 == 1.0 }} {{ \"a\" != \"b\" }} {{ \"ab\" < \"b\" }} {{ 'urn' in cookiecutter.slug }} {{ 'ml' in cookiecutter.tags }} {{ 'port' in cookiecutter.settings }} {{ 'x' not in cookiecutter.tags }}",
+        "True True True True True True True True"
+    ),
+    (
+        "{{ true and \"yes\" }} {{ false or \"fallback\" }} {{ not cookiecutter.flag }} {{ none or 0 or \"last\" }} {{ \"\" and \"x\" }}",
+        "yes fallback False last "
+    ),
     ("{{ \"a\" if cookiecutter.flag else \"b\" }} {{ \"c\" if cookiecutter.off else \"d\" }} [{{ \"x\" if false }}]", "a d []"),
-    ("{{ cookiecutter.slug is defined }} {{ cookiecutter.nope is defined }} {{ cookiecutter.nope is undefined }} {{ cookiecutter.slug is string }} {{ cookiecutter.number is number }} {{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} {{ cookiecutter.settings is mapping }} {{ cookiecutter.tags is sequence }} {{ cookiecutter.slug is not none }}", "True False True True True True True True False True True True"),
-    ("{{ cookiecutter.nested.inner.deep }} {{ cookiecutter.nested['inner']['deep'] }} {{ cookiecutter.nested.list.1 }} {{ cookiecutter.nested.list[-1] }} {{ cookiecutter.people[0].name }}", "value value 2 3 Bo"),
-    ("{{ cookiecutter.slug[:3] }} {{ cookiecutter.slug[3:] }} {{ cookiecutter.slug[::-1] }} {{ cookiecutter.tags[1:] }} {{ cookiecutter.tags[-2:] }} {{ cookiecutter.slug[-1] }}", "my_ churn nruhc_ym ['churn', 'Python'] ['churn', 'Python'] n"),
-    ("{{ cookiecutter.tags }} {{ cookiecutter.settings }} {{ cookiecutter.flag }} {{ cookiecutter.nothing }} {{ cookiecutter.ratio }} {{ cookiecutter.number }} {{ cookiecutter.quote }} {{ [cookiecutter.quote, 'a\\nb'] }}", "['ml', 'churn', 'Python'] {'port': 8080, 'host': 'localhost', 'b': 'two', 'a': 'one'} True None 0.25 7 it's \"quoted\" ['it\\'s \"quoted\"', 'a\\nb']"),
-    ("{{ cookiecutter.tags|first }} {{ cookiecutter.tags|last }} {{ cookiecutter.tags|sort }} {{ cookiecutter.tags|sort(reverse=true) }} {{ cookiecutter.tags|sort(case_sensitive=true) }} {{ cookiecutter.tags|reverse|list }} {{ \"abc\"|reverse }}", "ml Python ['churn', 'ml', 'Python'] ['Python', 'ml', 'churn'] ['Python', 'churn', 'ml'] ['Python', 'churn', 'ml'] cba"),
-    ("{{ cookiecutter.people|sort(attribute=\"age\")|map(attribute=\"name\")|join(\",\") }} {{ cookiecutter.people|map(attribute=\"age\")|sum }} {{ [3, 1, 2]|max }} {{ [3, 1, 2]|min }} {{ [\"a\", \"A\", \"b\"]|unique|list }}", "al,Bo,Cy 90 3 1 ['a', 'b']"),
-    ("{{ \"42\"|int + 1 }} {{ \"4.7\"|int }} {{ \"x\"|int }} {{ \"x\"|int(5) }} {{ \"3.5\"|float }} {{ 42|string ~ \"!\" }} {{ -3|abs }} {{ 2.5|round }} {{ 3.14159|round(2) }} {{ 2.1|round(0, 'ceil') }}", "43 4 0 5 3.5 42! 3 2.0 3.14 3.0"),
-    ("{{ cookiecutter.settings|dictsort }} {{ cookiecutter.settings|items|list }} {{ [1, 2, 3, 4]|select(\"odd\")|list }} {{ [1, 2, 3, 4]|reject(\"odd\")|list }} {{ cookiecutter.people|selectattr(\"age\", \"gt\", 26)|map(attribute=\"name\")|list }}", "[('a', 'one'), ('b', 'two'), ('host', 'localhost'), ('port', 8080)] [('port', 8080), ('host', 'localhost'), ('b', 'two'), ('a', 'one')] [1, 3] [2, 4] ['Bo', 'Cy']"),
-    ("{{ \"%s is %d years\" % (\"Bo\", 30) }} {{ \"%s-%s\"|format(\"a\", \"b\") }} {{ \"{}-{}\".format(\"x\", 1) }} {{ \"{0}{0}\".format(\"ab\") }} {{ \"{name}!\".format(name=\"hi\") }}", "Bo is 30 years a-b x-1 abab hi!"),
-    ("{{ cookiecutter.multiline|indent }}|{{ cookiecutter.multiline|indent(2, true) }}|{{ cookiecutter.multiline|indent(2, first=true, blank=true) }}", "line one\n    line two\n\n    line four|  line one\n  line two\n\n  line four|  line one\n  line two\n  \n  line four"),
-    ("{{ \"a long sentence that will be cut short somewhere\"|truncate(20) }} {{ \"a long sentence that will be cut\"|truncate(10, true) }} {{ \"one two  three\"|wordcount }} {{ \"<b>&\"|e }} {{ \"x\"|center(7) }}|", "a long sentence... a long ... 3 &lt;b&gt;&amp;    x   |"),
-    ("{{ cookiecutter.version.split('.')[0] }} {{ cookiecutter.version.replace('.', '_') }} {{ cookiecutter.count|int * 2 }} {{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ cookiecutter.project_name.find(\"Churn\") }} {{ cookiecutter.slug.count(\"_\") }}", "0 0_1_0 6 [0, 1, 2] [1, 4, 7] 3 1"),
-    ("{{ cookiecutter.unicode.lower() }} {{ cookiecutter.unicode.upper() }} {{ cookiecutter.unicode.title() }} {{ \"ǆemal\"|capitalize }} {{ \"straße\".upper() }}", "café ünïcode ß œuvre CAFÉ ÜNÏCODE SS ŒUVRE Café Ünïcode Ss Œuvre ǅemal STRASSE"),
-    ("{{ \"x\".zfill(3) }} {{ \"-5\".zfill(4) }} {{ \"ab\".ljust(4, \".\") }}| {{ \"ab\".rjust(4) }} {{ \"ab\".center(5, \"*\") }} {{ \"Hello\".isalpha() }} {{ \"123\".isdigit() }} {{ \"abc\".islower() }} {{ \"a_b\".isidentifier() }}", "00x -005 ab..|   ab **ab* True True True True"),
-    ("{{ \"k=v=w\".partition(\"=\") }} {{ \"x.tar.gz\".rpartition(\".\") }} {{ \"a\\nb\\r\\nc\".splitlines() }} {{ \"Hello World\".swapcase() }} {{ \"prefix_name\".removeprefix(\"prefix_\") }}", "('k', '=', 'v=w') ('x.tar', '.', 'gz') ['a', 'b', 'c'] hELLO wORLD name"),
-    ("{{ {'b': 1, 'a': [1, 2]} }} {{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b', 'none') }} {{ {'a': 1}.keys()|list }} {{ (1, 2) }} {{ dict(x=1, y='z') }}", "{'b': 1, 'a': [1, 2]} 1 none ['a'] (1, 2) {'x': 1, 'y': 'z'}"),
+    (
+        "{{ cookiecutter.slug is defined }} {{ cookiecutter.nope is defined }} {{ cookiecutter.nope is undefined }} {{ cookiecutter.slug is string }} {{ cookiecutter.number is number }} {{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} {{ cookiecutter.settings is mapping }} {{ cookiecutter.tags is sequence }} {{ cookiecutter.slug is not none }}",
+        "True False True True True True True True False True True True"
+    ),
+    (
+        "{{ cookiecutter.nested.inner.deep }} {{ cookiecutter.nested['inner']['deep'] }} {{ cookiecutter.nested.list.1 }} {{ cookiecutter.nested.list[-1] }} {{ cookiecutter.people[0].name }}",
+        "value value 2 3 Bo"
+    ),
+    (
+        "{{ cookiecutter.slug[:3] }} {{ cookiecutter.slug[3:] }} {{ cookiecutter.slug[::-1] }} {{ cookiecutter.tags[1:] }} {{ cookiecutter.tags[-2:] }} {{ cookiecutter.slug[-1] }}",
+        "my_ churn nruhc_ym ['churn', 'Python'] ['churn', 'Python'] n"
+    ),
+    (
+        "{{ cookiecutter.tags }} {{ cookiecutter.settings }} {{ cookiecutter.flag }} {{ cookiecutter.nothing }} {{ cookiecutter.ratio }} {{ cookiecutter.number }} {{ cookiecutter.quote }} {{ [cookiecutter.quote, 'a\\nb'] }}",
+        "['ml', 'churn', 'Python'] {'port': 8080, 'host': 'localhost', 'b': 'two', 'a': 'one'} True None 0.25 7 it's \"quoted\" ['it\\'s \"quoted\"', 'a\\nb']"
+    ),
+    (
+        "{{ cookiecutter.tags|first }} {{ cookiecutter.tags|last }} {{ cookiecutter.tags|sort }} {{ cookiecutter.tags|sort(reverse=true) }} {{ cookiecutter.tags|sort(case_sensitive=true) }} {{ cookiecutter.tags|reverse|list }} {{ \"abc\"|reverse }}",
+        "ml Python ['churn', 'ml', 'Python'] ['Python', 'ml', 'churn'] ['Python', 'churn', 'ml'] ['Python', 'churn', 'ml'] cba"
+    ),
+    (
+        "{{ cookiecutter.people|sort(attribute=\"age\")|map(attribute=\"name\")|join(\",\") }} {{ cookiecutter.people|map(attribute=\"age\")|sum }} {{ [3, 1, 2]|max }} {{ [3, 1, 2]|min }} {{ [\"a\", \"A\", \"b\"]|unique|list }}",
+        "al,Bo,Cy 90 3 1 ['a', 'b']"
+    ),
+    (
+        "{{ \"42\"|int + 1 }} {{ \"4.7\"|int }} {{ \"x\"|int }} {{ \"x\"|int(5) }} {{ \"3.5\"|float }} {{ 42|string ~ \"!\" }} {{ -3|abs }} {{ 2.5|round }} {{ 3.14159|round(2) }} {{ 2.1|round(0, 'ceil') }}",
+        "43 4 0 5 3.5 42! 3 2.0 3.14 3.0"
+    ),
+    (
+        "{{ cookiecutter.settings|dictsort }} {{ cookiecutter.settings|items|list }} {{ [1, 2, 3, 4]|select(\"odd\")|list }} {{ [1, 2, 3, 4]|reject(\"odd\")|list }} {{ cookiecutter.people|selectattr(\"age\", \"gt\", 26)|map(attribute=\"name\")|list }}",
+        "[('a', 'one'), ('b', 'two'), ('host', 'localhost'), ('port', 8080)] [('port', 8080), ('host', 'localhost'), ('b', 'two'), ('a', 'one')] [1, 3] [2, 4] ['Bo', 'Cy']"
+    ),
+    (
+        "{{ \"%s is %d years\" % (\"Bo\", 30) }} {{ \"%s-%s\"|format(\"a\", \"b\") }} {{ \"{}-{}\".format(\"x\", 1) }} {{ \"{0}{0}\".format(\"ab\") }} {{ \"{name}!\".format(name=\"hi\") }}",
+        "Bo is 30 years a-b x-1 abab hi!"
+    ),
+    (
+        "{{ cookiecutter.multiline|indent }}|{{ cookiecutter.multiline|indent(2, true) }}|{{ cookiecutter.multiline|indent(2, first=true, blank=true) }}",
+        "line one\n    line two\n\n    line four|  line one\n  line two\n\n  line four|  line one\n  line two\n  \n  line four"
+    ),
+    (
+        "{{ \"a long sentence that will be cut short somewhere\"|truncate(20) }} {{ \"a long sentence that will be cut\"|truncate(10, true) }} {{ \"one two  three\"|wordcount }} {{ \"<b>&\"|e }} {{ \"x\"|center(7) }}|",
+        "a long sentence... a long ... 3 &lt;b&gt;&amp;    x   |"
+    ),
+    (
+        "{{ cookiecutter.version.split('.')[0] }} {{ cookiecutter.version.replace('.', '_') }} {{ cookiecutter.count|int * 2 }} {{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ cookiecutter.project_name.find(\"Churn\") }} {{ cookiecutter.slug.count(\"_\") }}",
+        "0 0_1_0 6 [0, 1, 2] [1, 4, 7] 3 1"
+    ),
+    (
+        "{{ cookiecutter.unicode.lower() }} {{ cookiecutter.unicode.upper() }} {{ cookiecutter.unicode.title() }} {{ \"ǆemal\"|capitalize }} {{ \"straße\".upper() }}",
+        "café ünïcode ß œuvre CAFÉ ÜNÏCODE SS ŒUVRE Café Ünïcode Ss Œuvre ǅemal STRASSE"
+    ),
+    (
+        "{{ \"x\".zfill(3) }} {{ \"-5\".zfill(4) }} {{ \"ab\".ljust(4, \".\") }}| {{ \"ab\".rjust(4) }} {{ \"ab\".center(5, \"*\") }} {{ \"Hello\".isalpha() }} {{ \"123\".isdigit() }} {{ \"abc\".islower() }} {{ \"a_b\".isidentifier() }}",
+        "00x -005 ab..|   ab **ab* True True True True"
+    ),
+    (
+        "{{ \"k=v=w\".partition(\"=\") }} {{ \"x.tar.gz\".rpartition(\".\") }} {{ \"a\\nb\\r\\nc\".splitlines() }} {{ \"Hello World\".swapcase() }} {{ \"prefix_name\".removeprefix(\"prefix_\") }}",
+        "('k', '=', 'v=w') ('x.tar', '.', 'gz') ['a', 'b', 'c'] hELLO wORLD name"
+    ),
+    (
+        "{{ {'b': 1, 'a': [1, 2]} }} {{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b', 'none') }} {{ {'a': 1}.keys()|list }} {{ (1, 2) }} {{ dict(x=1, y='z') }}",
+        "{'b': 1, 'a': [1, 2]} 1 none ['a'] (1, 2) {'x': 1, 'y': 'z'}"
+    ),
     ("{%- if true -%}\n   trimmed\n{%- endif -%}\n   after", "trimmedafter"),
     ("a\n  {%- for i in [1, 2] %}\n  item {{ i }}\n  {%- endfor %}\nb", "a\n  item 1\n  item 2\nb"),
     ("{# a comment #}x{#- stripped -#}   y {#+ kept +#} z", "xy  z"),
     ("line1\n{%+ if true %}kept{% endif %}\n{{- \" joined\" }}\n{{ \"a\" -}}   \n   b", "line1\nkept joined\nab"),
     ("{% raw %}{{ not rendered }} {% if %}{% endraw %} and {% raw %}${{ secrets.TOKEN }}{% endraw %}", "{{ not rendered }} {% if %} and ${{ secrets.TOKEN }}"),
     ("{%- raw -%}\n   {{ x }}   \n{%- endraw -%}\n   done", "{{ x }}done"),
-    ("{% filter upper %}shout {{ cookiecutter.slug }}{% endfilter %} {% with x = 5, y = cookiecutter.slug %}{{ x }}{{ y }}{% endwith %}", "SHOUT MY_CHURN 5my_churn"),
-    ("{{ cookiecutter.nope }}", nil), // UndefinedError: 'dict object' has no attribute 'nope'
-    ("{{ cookiecutter.nope.deeper }}", nil), // UndefinedError: 'dict object' has no attribute 'nope'
-    ("{% if cookiecutter.nope %}x{% endif %}", nil), // UndefinedError: 'dict object' has no attribute 'nope'
-    ("{{ undefined_name }}", nil), // UndefinedError: 'undefined_name' is undefined
-    ("{% for x in cookiecutter.nope %}{% endfor %}", nil), // UndefinedError: 'dict object' has no attribute 'nope'
-    ("{{ cookiecutter.nope ~ \"x\" }}", nil), // UndefinedError: 'dict object' has no attribute 'nope'
-    ("{{ cookiecutter.tags.5 }}", nil), // UndefinedError: list object has no element 5
-    ("{% if true %}never closed", nil), // TemplateSyntaxError: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 
-    ("{{ 1 + }}", nil), // TemplateSyntaxError: unexpected 'end of print statement'
-    ("{% endfor %}", nil), // TemplateSyntaxError: Encountered unknown tag 'endfor'.
-    ("{{ \"a\" + 1 }}", nil), // TypeError: can only concatenate str (not "int") to str
-    ("{{ cookiecutter.settings.port + 1 }} {{ cookiecutter.settings.items|length if false else \"items\" }} {{ cookiecutter.nested.list|sum }}", "8081 items 6"),
+    (
+        "{% filter upper %}shout {{ cookiecutter.slug }}{% endfilter %} {% with x = 5, y = cookiecutter.slug %}{{ x }}{{ y }}{% endwith %}",
+        "SHOUT MY_CHURN 5my_churn"
+    ),
+    ("{{ cookiecutter.nope }}", nil),  // UndefinedError: 'dict object' has no attribute 'nope'
+    ("{{ cookiecutter.nope.deeper }}", nil),  // UndefinedError: 'dict object' has no attribute 'nope'
+    ("{% if cookiecutter.nope %}x{% endif %}", nil),  // UndefinedError: 'dict object' has no attribute 'nope'
+    ("{{ undefined_name }}", nil),  // UndefinedError: 'undefined_name' is undefined
+    ("{% for x in cookiecutter.nope %}{% endfor %}", nil),  // UndefinedError: 'dict object' has no attribute 'nope'
+    ("{{ cookiecutter.nope ~ \"x\" }}", nil),  // UndefinedError: 'dict object' has no attribute 'nope'
+    ("{{ cookiecutter.tags.5 }}", nil),  // UndefinedError: list object has no element 5
+    ("{% if true %}never closed", nil),  // TemplateSyntaxError: Unexpected end of template. Jinja was looking for the following tags: 'elif' or
+    ("{{ 1 + }}", nil),  // TemplateSyntaxError: unexpected 'end of print statement'
+    ("{% endfor %}", nil),  // TemplateSyntaxError: Encountered unknown tag 'endfor'.
+    ("{{ \"a\" + 1 }}", nil),  // TypeError: can only concatenate str (not "int") to str
+    (
+        "{{ cookiecutter.settings.port + 1 }} {{ cookiecutter.settings.items|length if false else \"items\" }} {{ cookiecutter.nested.list|sum }}",
+        "8081 items 6"
+    ),
     ("trailing newline kept\n", "trailing newline kept\n"),
     ("{{ cookiecutter.slug }}\n{# multi\n   line comment #}\nend", "my_churn\n\nend"),
     ("{% set ns = cookiecutter.tags|length %}{% for i in range(ns) %}{{ i }}{% endfor %} {{ loop is defined }}", "012 False"),
     ("{{ \"café\"|upper }} {{ \"ÉCOLE\"|lower }} {{ \"émile zola\"|title }} {{ \"ünïcode\"|slugify(allow_unicode=True) }}", "CAFÉ école Émile Zola ünïcode"),
     ("{{ 10 / 4 }} {{ 10 // 4.0 }} {{ 2 ** -1 }} {{ 3 * \"-\" }} {{ 1 + true }} {{ 0.5 * 2 }} {{ 1/3 }}", "2.5 2.0 0.5 --- 2 1.0 0.3333333333333333"),
-    ("{% for i in [1,2] %}{% if loop.first %}{% set t='a' %}{% endif %}{{ t|default('-') }}{% endfor %}|{% set a=1 %}{% for i in [1,2] %}{{a}}{% set a=2 %}{{a}}{% endfor %}{{a}}|{% set x %}{% set y = 1 %}b{% endset %}{{ y is defined }}{{ x }}|{% filter upper %}{% set z = 2 %}q{% endfilter %}{{ z is defined }}", "a-|12121|Falseb|QFalse"),
-    ("{{ 42|round }} {{ ['B','b']|max }} {{ ['b','B']|min }} {{ 9.1e15 }} {{ 1e16 }} {{ 123456789.125 }} {{ 0.0001 }} {{ 0.00001 }} {{ -2.5e15 }} {{ 1.5e-3 }}", "42 B b 9100000000000000.0 1e+16 123456789.125 0.0001 1e-05 -2500000000000000.0 0.0015"),
+    (
+        "{% for i in [1,2] %}{% if loop.first %}{% set t='a' %}{% endif %}{{ t|default('-') }}{% endfor %}|{% set a=1 %}{% for i in [1,2] %}{{a}}{% set a=2 %}{{a}}{% endfor %}{{a}}|{% set x %}{% set y = 1 %}b{% endset %}{{ y is defined }}{{ x }}|{% filter upper %}{% set z = 2 %}q{% endfilter %}{{ z is defined }}",
+        "a-|12121|Falseb|QFalse"
+    ),
+    (
+        "{{ 42|round }} {{ ['B','b']|max }} {{ ['b','B']|min }} {{ 9.1e15 }} {{ 1e16 }} {{ 123456789.125 }} {{ 0.0001 }} {{ 0.00001 }} {{ -2.5e15 }} {{ 1.5e-3 }}",
+        "42 B b 9100000000000000.0 1e+16 123456789.125 0.0001 1e-05 -2500000000000000.0 0.0015"
+    ),
     ("{{ '0x1f'|int(base=0) }} {{ '0b101'|int(0) }} {{ '-12'|int }} {{ ' 7 '|int }} {{ 'ff'|int(base=16) }} {{ '0xff'|int(base=16) }}", "31 0 -12 7 255 255"),
     ("{{ 'a\\nb'|indent(-1) }} {{ {'a': 1}|jsonify(-1) }} {{ {'a': [1]}|jsonify(0) }}", "a\nb {\n\"a\": 1\n} {\n\"a\": [\n1\n]\n}"),
-    ("{{ '%5.2s|' % 'abc' }} {{ '%c' % 65 }} {{ '%x' % -255 }} {{ '%05d' % 42 }} {{ '%-6s|' % 'ab' }} {{ '%.3f' % 3.14159 }} {{ '%+d' % 5 }} {{ '%%' % () }} {{ '%s and %r' % ('a', 'b') }}", "   ab| A -ff 00042 ab    | 3.142 +5 % a and 'b'"),
+    (
+        "{{ '%5.2s|' % 'abc' }} {{ '%c' % 65 }} {{ '%x' % -255 }} {{ '%05d' % 42 }} {{ '%-6s|' % 'ab' }} {{ '%.3f' % 3.14159 }} {{ '%+d' % 5 }} {{ '%%' % () }} {{ '%s and %r' % ('a', 'b') }}",
+        "   ab| A -ff 00042 ab    | 3.142 +5 % a and 'b'"
+    ),
     ("{{ 1 ** 1000000000000 }} {{ (-1) ** 1000000000001 }} {{ 2 ** 62 }} {{ 0 ** 0 }} {{ true + 1 }} {{ true * 3.5 }}\n", "1 -1 4611686018427387904 1 2 3.5\n"),
 ]

@@ -55,7 +55,7 @@ import Testing
 
     @Test func nowUsesTheClockTimeZoneAndShift() throws {
         var environment = Jinja.Environment()
-        environment.now = { Date(timeIntervalSince1970: 1_767_225_600) } // 2026-01-01T00:00:00Z
+        environment.now = { Date(timeIntervalSince1970: 1_767_225_600) }  // 2026-01-01T00:00:00Z
         #expect(try render("{% now 'utc' %}", environment: environment) == "2026-01-01")
         #expect(try render("{% now 'utc', '%Y/%m/%d %H:%M %a %b %j' %}", environment: environment) == "2026/01/01 00:00 Thu Jan 001")
         #expect(try render("{% now 'utc' - 'days=1, hours=2', '%Y-%m-%d %H' %}", environment: environment) == "2025-12-30 22")
@@ -72,7 +72,10 @@ import Testing
 
     @Test func jsonKeepsOrderAndNumbers() throws {
         let value = try JSON.parse(#"{"b": 1, "a": [1.5, 1e3, true, null, "\u00e9"], "big": 123456789012345678901}"#)
-        guard case .dict(let dict) = value else { Issue.record("not a dict"); return }
+        guard case .dict(let dict) = value else {
+            Issue.record("not a dict")
+            return
+        }
         #expect(dict.keys == ["b", "a", "big"])
         #expect(try value.repr() == "{'b': 1, 'a': [1.5, 1000.0, True, None, 'é'], 'big': '123456789012345678901'}")
         #expect(try JSON.dumps(value, indent: nil) == #"{"a": [1.5, 1000.0, true, null, "\u00e9"], "b": 1, "big": "123456789012345678901"}"#)
@@ -80,17 +83,19 @@ import Testing
     }
 
     /// Nothing a template says may crash the renderer.
-    @Test(arguments: ["{{", "{%", "{#", "{{ }}", "{% %}", "{{ ((((", "{{ [1, 2 }}", "{{ 'abc'[5:1:-1] }}", "{{ 1 // 0 }}",
-                      "{{ 2 ** 100 }}", "{{ 9223372036854775807 + 1 }}", "{{ range(10000000) }}", "{{ 'x' * -1 }}", "{% set %}",
-                      "{{ ''.join([1]) }}", "{{ {}.x.y }}", "{% for a, b in [1] %}{% endfor %}", "{{ -'a' }}", "{{ 1 < 'a' }}",
-                      "{% raw %}", "{{ '\\u12' }}", "{{ 'a' is nosuchtest }}", "{{ loop }}",
-                      "{{ '%@d' % 1 }}", "{{ '%*d' % 5 }}", "{{ '%d' % 1e20 }}", "{{ '%(a)s' % 1 }}", "{{ range(-1, 9223372036854775807) }}",
-                      "{{ -(-9223372036854775807 - 1) }}", "{{ (-9223372036854775807 - 1) // -1 }}", "{{ (-9223372036854775807 - 1) % -1 }}",
-                      "{{ (-9223372036854775807 - 1)|abs }}", "{{ 'a,b'.split(',', 9223372036854775807) }}", "{% now 'utc' + 'years=1e20' %}",
-                      "{{ 'x' * 1000000000000 }}", "{{ [1] * 1000000000000 }}", "{{ 'x'.center(1000000000000) }}",
-                      "{{ random_ascii_string(1000000000000) }}", "{{ 99999999999999999999 }}", "{{ 3 is divisibleby 0 }}", "{{ 1e300|int }}",
-                      "{{ 'x'|int(base=99) }}", "{{ true + 9223372036854775807 }}", "{{ 'x'|indent(1000000000000) }}",
-                      "{{ {}|jsonify(-5) }}", "{{ '9'|int(base=1) }}", "{{ 'x'.zfill(1000000000000) }}"])
+    @Test(arguments: [
+        "{{", "{%", "{#", "{{ }}", "{% %}", "{{ ((((", "{{ [1, 2 }}", "{{ 'abc'[5:1:-1] }}", "{{ 1 // 0 }}",
+        "{{ 2 ** 100 }}", "{{ 9223372036854775807 + 1 }}", "{{ range(10000000) }}", "{{ 'x' * -1 }}", "{% set %}",
+        "{{ ''.join([1]) }}", "{{ {}.x.y }}", "{% for a, b in [1] %}{% endfor %}", "{{ -'a' }}", "{{ 1 < 'a' }}",
+        "{% raw %}", "{{ '\\u12' }}", "{{ 'a' is nosuchtest }}", "{{ loop }}",
+        "{{ '%@d' % 1 }}", "{{ '%*d' % 5 }}", "{{ '%d' % 1e20 }}", "{{ '%(a)s' % 1 }}", "{{ range(-1, 9223372036854775807) }}",
+        "{{ -(-9223372036854775807 - 1) }}", "{{ (-9223372036854775807 - 1) // -1 }}", "{{ (-9223372036854775807 - 1) % -1 }}",
+        "{{ (-9223372036854775807 - 1)|abs }}", "{{ 'a,b'.split(',', 9223372036854775807) }}", "{% now 'utc' + 'years=1e20' %}",
+        "{{ 'x' * 1000000000000 }}", "{{ [1] * 1000000000000 }}", "{{ 'x'.center(1000000000000) }}",
+        "{{ random_ascii_string(1000000000000) }}", "{{ 99999999999999999999 }}", "{{ 3 is divisibleby 0 }}", "{{ 1e300|int }}",
+        "{{ 'x'|int(base=99) }}", "{{ true + 9223372036854775807 }}", "{{ 'x'|indent(1000000000000) }}",
+        "{{ {}|jsonify(-5) }}", "{{ '9'|int(base=1) }}", "{{ 'x'.zfill(1000000000000) }}",
+    ])
     func malformedTemplatesThrow(_ source: String) {
         do { _ = try render(source) } catch is TemplateError {} catch { Issue.record("unexpected error type: \(error)") }
     }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import ModelFactory
 import TestSupport
 import Testing
+
+@testable import ModelFactory
 
 @Suite struct ArchiveTests {
     func makeFolder() throws -> TemporaryDirectory {
@@ -18,9 +19,11 @@ import Testing
 
     /// Same files, same bytes: times, owners and permission details do not leak in.
     @Test func sameFilesGiveTheSameBytes() throws {
-        let first = try makeFolder(), second = try makeFolder()
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 0), .posixPermissions: 0o600],
-                                              ofItemAtPath: second.appending("a.txt"))
+        let first = try makeFolder()
+        let second = try makeFolder()
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: 0), .posixPermissions: 0o600],
+            ofItemAtPath: second.appending("a.txt"))
         let one = try Archive.tarGz(try Archive.entries(of: URL(fileURLWithPath: first.path)), prefix: "bundle")
         let two = try Archive.tarGz(try Archive.entries(of: URL(fileURLWithPath: second.path)), prefix: "bundle")
         #expect(one == two)
@@ -50,7 +53,8 @@ import Testing
         let data = try Archive.tarGz([Archive.Entry(path: "x", kind: .file, executable: false, contents: Data(count: 2000), linkTarget: "")], prefix: "p")
         #expect(throws: Archive.Failure.self) { try Archive.read(tarGz: data.prefix(data.count / 2)) }
         #expect(throws: Archive.Failure.self) {
-            try Archive.tarGz([Archive.Entry(path: String(repeating: "x", count: 300), kind: .file, executable: false, contents: Data(), linkTarget: "")], prefix: "p")
+            try Archive.tarGz(
+                [Archive.Entry(path: String(repeating: "x", count: 300), kind: .file, executable: false, contents: Data(), linkTarget: "")], prefix: "p")
         }
     }
 }

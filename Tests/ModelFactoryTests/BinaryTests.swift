@@ -2,8 +2,9 @@
 // Every expected value is what the real `binaryornot.check.is_binary` (cookiecutter's test for
 // "copy without rendering") or CPython's `bytes.decode` said.
 import Foundation
-@testable import ModelFactory
 import Testing
+
+@testable import ModelFactory
 
 @Suite struct BinaryTests {
     struct Case: Sendable, CustomTestStringConvertible {
@@ -288,10 +289,10 @@ import Testing
 
     // MARK: Fuzz: 20000 SplitMix64 inputs, decided by the real is_binary (as a file named `fuzz`)
 
-    static let fuzzSeed: UInt64 = 0x62696E6172796F72
+    static let fuzzSeed: UInt64 = 0x6269_6E61_7279_6F72
     static let fuzzCount = 20000
-    static let fuzzInputsHash: UInt64 = 0x0C704D8E714D83F6
-    static let fuzzFeaturesHash: UInt64 = 0x04CE4EB26D5D2476
+    static let fuzzInputsHash: UInt64 = 0x0C70_4D8E_714D_83F6
+    static let fuzzFeaturesHash: UInt64 = 0x04CE_4EB2_6D5D_2476
     /// Bit i (nibble i/4, low bit first) is is_binary of input i.
     static let fuzzExpected = """
         4e41c812c910b01128d2034058148281180bb42c28e18e84180842034f652292424517d6cc7807b6f131020095d508d42054
@@ -349,7 +350,8 @@ import Testing
     @Test func fuzzMatchesBinaryornot() {
         let expected = Array(Self.fuzzExpected.utf8.filter { $0 != 0x0A })
         var rng = SplitMix64(Self.fuzzSeed)
-        var inputs = FNV(), features = FNV()
+        var inputs = FNV()
+        var features = FNV()
         var mismatches: [Int] = []
         for index in 0..<Self.fuzzCount {
             let bytes = Self.fuzzCase(&rng)
@@ -372,16 +374,16 @@ import Testing
     // MARK: Encoding checks, against CPython's codecs (valid count, FNV-1a of the 0/1 results)
 
     static let codecExpected: [(Binary.Codec, Int, UInt64)] = [
-        (.utf8, 22528, 0x45B88D91B67ECF25),
-        (.utf16LE, 63863, 0x659464F957BC57B4),
-        (.utf16BE, 63863, 0x2F1956719000D7B4),
-        (.utf32LE, 56, 0xF3AA0EF4FFB6D2B5),
-        (.utf32BE, 56, 0xF3AA0EF4FFB6D2B5),
-        (.gb2312, 23957, 0xC2881868A163B312),
-        (.big5, 30222, 0xEF70858150D7C551),
-        (.shiftJIS, 43551, 0x631C8948D845DAE0),
-        (.eucJP, 29521, 0xAB37F21BCFFB8BDA),
-        (.eucKR, 35912, 0x7E0A9C8104AE9CB5),
+        (.utf8, 22528, 0x45B8_8D91_B67E_CF25),
+        (.utf16LE, 63863, 0x6594_64F9_57BC_57B4),
+        (.utf16BE, 63863, 0x2F19_5671_9000_D7B4),
+        (.utf32LE, 56, 0xF3AA_0EF4_FFB6_D2B5),
+        (.utf32BE, 56, 0xF3AA_0EF4_FFB6_D2B5),
+        (.gb2312, 23957, 0xC288_1868_A163_B312),
+        (.big5, 30222, 0xEF70_8581_50D7_C551),
+        (.shiftJIS, 43551, 0x631C_8948_D845_DAE0),
+        (.eucJP, 29521, 0xAB37_F21B_CFFB_8BDA),
+        (.eucKR, 35912, 0x7E0A_9C81_04AE_9CB5),
     ]
 
     @Test func decodabilityMatchesCPython() {
@@ -397,7 +399,6 @@ import Testing
             #expect(fnv.value == hash, "\(codec)")
         }
     }
-
 
     // MARK: Mirrors of make_binary_cases.py
 
@@ -515,13 +516,14 @@ import Testing
         }
         out = Array(out.prefix(length))
         if rng.below(20) == 0 { out[rng.below(out.count)] = 0 }
-        let prefix: [UInt8] = switch rng.below(12) {
-        case 0: [0xFF, 0xFE]
-        case 1: [0xFE, 0xFF]
-        case 2: [0xEF, 0xBB, 0xBF]
-        case 3: [0xFF, 0xFE, 0, 0]
-        default: []
-        }
+        let prefix: [UInt8] =
+            switch rng.below(12) {
+            case 0: [0xFF, 0xFE]
+            case 1: [0xFE, 0xFF]
+            case 2: [0xEF, 0xBB, 0xBF]
+            case 3: [0xFF, 0xFE, 0, 0]
+            default: []
+            }
         return prefix + out
     }
 

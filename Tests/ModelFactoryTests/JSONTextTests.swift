@@ -1,7 +1,8 @@
 import Foundation
 import GitKit
-@testable import ModelFactory
 import Testing
+
+@testable import ModelFactory
 
 @Suite struct JSONTextTests {
     struct Sample: Encodable {
@@ -31,24 +32,25 @@ import Testing
 
     @Test func keepsKeyOrderAndRoundTrips() throws {
         let text = try JSONText.encode(Sample())
-        #expect(text == """
-            {
-              "name": "churn \\"model\\"\\n\\t\\u0001ü/",
-              "count": -3,
-              "ratio": 0.5,
-              "flag": true,
-              "missing": null,
-              "list": [
-                1,
-                2
-              ],
-              "empty": [],
-              "nested": {
-                "a": 1
-              }
-            }
+        #expect(
+            text == """
+                {
+                  "name": "churn \\"model\\"\\n\\t\\u0001ü/",
+                  "count": -3,
+                  "ratio": 0.5,
+                  "flag": true,
+                  "missing": null,
+                  "list": [
+                    1,
+                    2
+                  ],
+                  "empty": [],
+                  "nested": {
+                    "a": 1
+                  }
+                }
 
-            """)
+                """)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(parsed["name"] as? String == Sample().name)
         #expect(parsed["missing"] is NSNull)
@@ -99,8 +101,9 @@ import Testing
         let commit = ObjectID(hex: "0123456789abcdef0123456789abcdef01234567")!
         let releases = [
             Release(tag: "v1.0.0", version: Version("1.0.0")!, model: nil, commit: commit, productionLine: true, hotfix: false, annotated: true),
-            Release(tag: "churn@v2.1-rc.1+b", version: Version("2.1-rc.1+b")!, model: "churn \"x\"\n", commit: commit,
-                    productionLine: false, hotfix: true, annotated: false),
+            Release(
+                tag: "churn@v2.1-rc.1+b", version: Version("2.1-rc.1+b")!, model: "churn \"x\"\n", commit: commit,
+                productionLine: false, hotfix: true, annotated: false),
         ]
         #expect(Release.jsonBytes(releases) == (try JSONText.encodeBytes(releases)))
         #expect(Release.jsonBytes([]) == (try JSONText.encodeBytes([Release]())))

@@ -4,6 +4,7 @@ import SQLiteStore
 import Store
 import TestSupport
 import Testing
+
 @testable import ModelFactory
 
 @Suite struct JobQueueTests {
@@ -59,7 +60,7 @@ import Testing
         let queue = JobQueue(store: try SQLiteStore.inMemory(), maxAttempts: 3)
         try queue.enqueue(repository: "/a", refs: [], trigger: .hook, now: start)
         var now = start
-        for attempt in 1 ... 3 {
+        for attempt in 1...3 {
             let job = try #require(try queue.claim(worker: "w", lease: 30, now: now).job, "attempt \(attempt)")
             #expect(job.attempts == attempt)
             let ended = try #require(try queue.finish(job.id!, worker: "w", error: "database is locked", now: now))
@@ -106,8 +107,9 @@ import Testing
 
     /// GitHub's documented example ("Validating webhook deliveries").
     @Test func signsAsGitHubDocuments() {
-        #expect(WebhookVerifier.signature(Data("Hello, World!".utf8), secret: "It's a Secret to Everybody")
-            == "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+        #expect(
+            WebhookVerifier.signature(Data("Hello, World!".utf8), secret: "It's a Secret to Everybody")
+                == "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
     }
 
     @Test(arguments: Forge.allCases)
@@ -157,8 +159,11 @@ import Testing
     @Test func headersAsTheForgesDocumentThem() throws {
         let secret = "It's a Secret to Everybody"
         let verifier = WebhookVerifier(secret: secret)
-        let gitlab = Data(#"{"object_kind":"push","ref":"refs/heads/feature/x","project":{"path_with_namespace":"team/churn","git_http_url":"https://gitlab.example.com/team/churn.git"}}"#.utf8)
-        let fromGitLab = try #require(try verifier.push(headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret, "X-Gitlab-Event-UUID": "u-1"], body: gitlab))
+        let gitlab = Data(
+            #"{"object_kind":"push","ref":"refs/heads/feature/x","project":{"path_with_namespace":"team/churn","git_http_url":"https://gitlab.example.com/team/churn.git"}}"#
+                .utf8)
+        let fromGitLab = try #require(
+            try verifier.push(headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret, "X-Gitlab-Event-UUID": "u-1"], body: gitlab))
         #expect(fromGitLab.refs == ["refs/heads/feature/x"] && fromGitLab.delivery == "u-1" && fromGitLab.repository == "team/churn")
         // GitHub's documented pair: "Hello, World!" signed with this secret.
         let hello = Data("Hello, World!".utf8)
@@ -171,8 +176,10 @@ import Testing
         }
         // The same signatures over other bytes are refused before the body is read.
         let other = Data("Hello, World?".utf8)
-        for headers in [["X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=" + documented], ["X-Gitea-Event": "push", "X-Gitea-Signature": documented],
-                        ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret + "!"]] {
+        for headers in [
+            ["X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=" + documented], ["X-Gitea-Event": "push", "X-Gitea-Signature": documented],
+            ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": secret + "!"],
+        ] {
             do {
                 _ = try verifier.push(headers: headers, body: other)
                 Issue.record("\(headers) was accepted for other bytes")
@@ -187,8 +194,10 @@ import Testing
         let verifier = WebhookVerifier(secret: "s3cret")
         let body = try payload(.github)
         let good = WebhookVerifier.signature(body, secret: "s3cret")
-        for signature in ["sha1=" + good.prefix(40), "sha256=" + good.dropLast(), "sha256=" + good + "0", "sha256=" + String(repeating: "zz", count: 32),
-                          "sha256=" + String(repeating: "é", count: 64), "sha256=", good] {
+        for signature in [
+            "sha1=" + good.prefix(40), "sha256=" + good.dropLast(), "sha256=" + good + "0", "sha256=" + String(repeating: "zz", count: 32),
+            "sha256=" + String(repeating: "é", count: 64), "sha256=", good,
+        ] {
             do {
                 _ = try verifier.push(headers: ["X-GitHub-Event": "push", "X-Hub-Signature-256": signature], body: body)
                 Issue.record("\(signature) was accepted")
@@ -196,8 +205,10 @@ import Testing
                 #expect(error.status == 401, "\(signature): \(error)")
             }
         }
-        for text in ["[1, 2]", "{}", #"{"ref": 3}"#, #"{"ref": "main", "repository": {"full_name": "a/b"}}"#, #"{"ref": "refs/heads/x"}"#,
-                     #"{"ref": "refs/heads/x", "repository": {"full_name": ""}}"#, String(repeating: "[", count: 100_000)] {
+        for text in [
+            "[1, 2]", "{}", #"{"ref": 3}"#, #"{"ref": "main", "repository": {"full_name": "a/b"}}"#, #"{"ref": "refs/heads/x"}"#,
+            #"{"ref": "refs/heads/x", "repository": {"full_name": ""}}"#, String(repeating: "[", count: 100_000),
+        ] {
             let data = Data(text.utf8)
             do {
                 _ = try verifier.push(headers: WebhookVerifier.signedHeaders(.github, body: data, secret: "s3cret", delivery: "h"), body: data)
@@ -253,15 +264,18 @@ import Testing
         let mirrors = Mirrors(home: URL(fileURLWithPath: home.path))
         let queue = JobQueue(store: try SQLiteStore.inMemory())
         let moved = home.appending("moved-origin")
-        let receiver = WebhookReceiver(verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: mirrors,
-                                       remotes: ["team/gone": "/nonexistent/gone.git", "team/churn": origin.path, "team/moved": moved])
+        let receiver = WebhookReceiver(
+            verifier: WebhookVerifier(secret: "s"), queue: queue, mirrors: mirrors,
+            remotes: ["team/gone": "/nonexistent/gone.git", "team/churn": origin.path, "team/moved": moved])
         func deliver(_ name: String, _ delivery: String) async -> WebhookAnswer {
             let body = Data(#"{"ref":"refs/heads/master","project":{"path_with_namespace":"\#(name)"}}"#.utf8)
             return await receiver.receive(headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "s", "Idempotency-Key": delivery], body: body)
         }
         let gone = await deliver("team/gone", "1")
         #expect(gone.status == 502, "\(gone)")
-        #expect(!FileManager.default.fileExists(atPath: mirrors.folder.path), "\((try? FileManager.default.subpathsOfDirectory(atPath: mirrors.folder.path)) ?? [])")
+        #expect(
+            !FileManager.default.fileExists(atPath: mirrors.folder.path), "\((try? FileManager.default.subpathsOfDirectory(atPath: mirrors.folder.path)) ?? [])"
+        )
 
         #expect(await deliver("team/churn", "2").status == 202)
         try FileManager.default.moveItem(atPath: origin.path, toPath: moved)

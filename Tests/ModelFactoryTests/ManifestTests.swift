@@ -45,7 +45,8 @@ import Testing
     }
 
     @Test func pythonRunsTheRunnerByDefault() throws {
-        let manifest = try Manifest.parse("""
+        let manifest = try Manifest.parse(
+            """
             name: fraud
             runtime: python
             train: { data: train.csv }
@@ -58,8 +59,10 @@ import Testing
 
     @Test(arguments: [
         ("runtime: java", "runtime: expected one of swift, python, command, got 'java'"),
-        ("schema: { inputs: [{ name: a, type: double }, { name: b, type: float }], outputs: [{ name: y, type: double }] }",
-         "schema.inputs[1].type: expected one of double, int, string, bool, got 'float'"),
+        (
+            "schema: { inputs: [{ name: a, type: double }, { name: b, type: float }], outputs: [{ name: y, type: double }] }",
+            "schema.inputs[1].type: expected one of double, int, string, bool, got 'float'"
+        ),
         ("colour: blue", "invalid model.yaml: unknown key 'colour'; expected one of name, runtime"),
         ("train: { data: x.csv, seed: lots }", "train.seed: expected a whole number"),
         ("gates: { auc: \"about 0.7\" }", "gates.auc: expected a condition such as \">= 0.75\""),
@@ -70,10 +73,14 @@ import Testing
         ("examples: [{ tenure: high }]", "examples[0].tenure: expected a double"),
         ("examples: [{}]", "examples[0].tenure: missing; expected a double"),
         ("name: \"my model\"", "name: expected letters, digits"),
-        ("schema: { inputs: [{ name: a, type: string, min: 1 }], outputs: [{ name: y, type: double }] }",
-         "schema.inputs[0].min: only double and int fields take bounds"),
-        ("schema: { inputs: [{ name: a, type: double }, { name: a, type: int }], outputs: [{ name: y, type: double }] }",
-         "schema.inputs[1].name: 'a' is named twice"),
+        (
+            "schema: { inputs: [{ name: a, type: string, min: 1 }], outputs: [{ name: y, type: double }] }",
+            "schema.inputs[0].min: only double and int fields take bounds"
+        ),
+        (
+            "schema: { inputs: [{ name: a, type: double }, { name: a, type: int }], outputs: [{ name: y, type: double }] }",
+            "schema.inputs[1].name: 'a' is named twice"
+        ),
     ])
     func reportsEachProblemWithItsPath(override: String, expected: String) {
         let base: [String: String] = [
@@ -121,7 +128,9 @@ import Testing
     /// A key that resembles nothing, or only a key that is there already, lists what is allowed.
     @Test func aKeyLikeNoneAbsentListsTheKeys() {
         let error = #expect(throws: ManifestError.self) { try Manifest.parse(Self.valid + "\nnames: other\n") }
-        #expect(error?.description.hasPrefix("invalid model.yaml: unknown key 'names'; expected one of name, runtime, build") == true, "\(error?.description ?? "")")
+        #expect(
+            error?.description.hasPrefix("invalid model.yaml: unknown key 'names'; expected one of name, runtime, build") == true, "\(error?.description ?? "")"
+        )
     }
 
     /// Bounds are shown as they are written: an int field's minimum is 1, not 1.0.

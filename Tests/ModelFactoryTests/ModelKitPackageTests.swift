@@ -20,7 +20,8 @@ private let modelKit = ModelKitPackage(
 
     /// Two homes get the same commit for the same sources, so builds and pins agree everywhere.
     @Test func twoHomesMaterialiseTheSameCommit() throws {
-        let one = TemporaryDirectory("home"), two = TemporaryDirectory("home")
+        let one = TemporaryDirectory("home")
+        let two = TemporaryDirectory("home")
         let first = try modelKit.materialize(in: URL(fileURLWithPath: one.path))
         let second = try modelKit.materialize(in: URL(fileURLWithPath: two.path))
         #expect(first.lastPathComponent == "modelkit")
@@ -37,8 +38,11 @@ private let modelKit = ModelKitPackage(
     }
 
     @Test func mirrorIsAddedBesideOtherMirrors() throws {
-        let home = TemporaryDirectory("home"), package = TemporaryDirectory("package")
-        try package.write(".swiftpm/configuration/mirrors.json", """
+        let home = TemporaryDirectory("home")
+        let package = TemporaryDirectory("package")
+        try package.write(
+            ".swiftpm/configuration/mirrors.json",
+            """
             {"object": [{"original": "https://example.com/a.git", "mirror": "/srv/a"},
                         {"original": "\(ModelKitPackage.url)", "mirror": "/old/modelkit"}], "version": 1}
             """)
@@ -52,7 +56,8 @@ private let modelKit = ModelKitPackage(
     }
 
     @Test func badMirrorsFileIsNamed() throws {
-        let home = TemporaryDirectory("home"), package = TemporaryDirectory("package")
+        let home = TemporaryDirectory("home")
+        let package = TemporaryDirectory("package")
         try package.write(".swiftpm/configuration/mirrors.json", "[1, 2")
         #expect(throws: ModelKitError.badMirrors(package.appending(".swiftpm/configuration/mirrors.json"))) {
             try modelKit.configureMirror(for: URL(fileURLWithPath: package.path), home: URL(fileURLWithPath: home.path))

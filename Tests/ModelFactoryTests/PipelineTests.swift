@@ -186,10 +186,16 @@ struct Factory {
     @Test(arguments: [
         ("ok", nil),
         ("evaluate-flat", #"evaluate: the worker's answer to 'evaluate' has no "metrics" (it answered {"#),
-        ("evaluate-string", #"evaluate: the worker's answer to 'evaluate' has the metric "auc": "high", which is not a number; expected {"metrics": {"NAME": number or null, …}}"#),
+        (
+            "evaluate-string",
+            #"evaluate: the worker's answer to 'evaluate' has the metric "auc": "high", which is not a number; expected {"metrics": {"NAME": number or null, …}}"#
+        ),
         ("evaluate-list", #"evaluate: the worker's answer to 'evaluate' has "metrics": [1], not an object; expected"#),
         ("train-string", #"train: the worker's answer to 'train' has the metric "loss": "low", which is not a number; expected"#),
-        ("predict-short", #"predict: the worker's answer to 'predict' has 1 prediction for 2 instances; expected {"predictions": [one object per instance, in order]} for 2 instances"#),
+        (
+            "predict-short",
+            #"predict: the worker's answer to 'predict' has 1 prediction for 2 instances; expected {"predictions": [one object per instance, in order]} for 2 instances"#
+        ),
         ("predict-bare", #"predict: the worker's answer to 'predict' has no "predictions" (it answered [{"label":1},{"label":1}])"#),
         ("predict-numbers", #"predict: the worker's answer to 'predict' has predictions[0]: 1, not an object"#),
     ])
@@ -215,10 +221,11 @@ struct Factory {
         let factory = try Factory()
         let report = try await factory.build(pluginRepository(yaml, extra: ["shapes.py": Self.shapesWorker], at: folder))
         let log = factory.home.appending("sessions/\(report.session.id)/worker.log")
-        #expect(report.session.failure == """
-            train: the worker failed 'train': ValueError: no column 'y' (error -32000); the worker's log \(log) ends: \
-            starting | Traceback (most recent call last): | File "shapes.py", line 9, in train | ValueError: no column 'y'
-            """)
+        #expect(
+            report.session.failure == """
+                train: the worker failed 'train': ValueError: no column 'y' (error -32000); the worker's log \(log) ends: \
+                starting | Traceback (most recent call last): | File "shapes.py", line 9, in train | ValueError: no column 'y'
+                """)
         #expect(try factory.store.session(id: report.session.id)?.failure == report.session.failure)
         #expect(report.steps.last?.name == "train" && report.steps.last?.status == .failed)
     }
@@ -270,7 +277,9 @@ struct Factory {
         let report = try await factory.build(repository, BuildRequest(revision: "v1.1.0"))
         #expect(report.session.version == "1.1.0")
         #expect(report.session.status == .failed)
-        #expect(report.session.failure?.contains("accuracy within 0.1 of 1.0.0: 0.3333 against 1, a regression of 0.6667") == true, "\(report.session.failure ?? "")")
+        #expect(
+            report.session.failure?.contains("accuracy within 0.1 of 1.0.0: 0.3333 against 1, a regression of 0.6667") == true,
+            "\(report.session.failure ?? "")")
     }
 
     @Test func sessionsOfTaggedCommitsCarryTheVersionWithTheFlowsPrefix() async throws {
@@ -300,7 +309,8 @@ struct Factory {
                 FileEntry(path: "models/\(name)/data/test.csv", text: "x,y\n1.5,0\n3.5,1\n2.6,1\n"),
             ]
         }
-        try repository.commit(files: files, parents: [], message: "two models", author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
+        try repository.commit(
+            files: files, parents: [], message: "two models", author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
         let factory = try Factory()
         let reports = try await factory.pipeline.build(repository, BuildRequest())
         #expect(reports.map(\.model) == ["alpha", "beta"])

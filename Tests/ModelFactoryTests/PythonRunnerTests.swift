@@ -54,10 +54,12 @@ let thresholdModel = """
         let trained = try await worker.call(
             "train", ["data": .string(plugin.appending("data/train.csv")), "artifacts": .string(artifacts), "seed": 42], timeout: 10)
         #expect(trained == ["metrics": ["accuracy": 1]])
-        #expect(try await worker.call("evaluate", ["data": .string(plugin.appending("data/test.csv"))], timeout: 10)
-            == ["metrics": ["accuracy": 1, "auc": 1]])
-        #expect(try await worker.call("predict", ["instances": [["x": 1], ["x": 4]]], timeout: 10)
-            == ["predictions": [["label": 0], ["label": 1]]])
+        #expect(
+            try await worker.call("evaluate", ["data": .string(plugin.appending("data/test.csv"))], timeout: 10)
+                == ["metrics": ["accuracy": 1, "auc": 1]])
+        #expect(
+            try await worker.call("predict", ["instances": [["x": 1], ["x": 4]]], timeout: 10)
+                == ["predictions": [["label": 0], ["label": 1]]])
         #expect(try await worker.call("health", timeout: 10) == ["status": "ok"])
         #expect(worker.recentLog.contains("trained; this line must land in the log"))
         // A second worker loads what the first trained.
@@ -101,7 +103,9 @@ let thresholdModel = """
         let predicted = scores.map { $0 > 0.5 ? 1 : 0 }
         let values = (0..<200).map { _ in generator.nextUnit() * 10 }
         let guesses = values.map { $0 + generator.nextUnit() - 0.5 }
-        let input = try JSONEncoder().encode(["labels": labels.map(Double.init), "scores": scores, "predicted": predicted.map(Double.init), "values": values, "guesses": guesses])
+        let input = try JSONEncoder().encode([
+            "labels": labels.map(Double.init), "scores": scores, "predicted": predicted.map(Double.init), "values": values, "guesses": guesses,
+        ])
         let script = """
             import json, sys
             sys.path.insert(0, sys.argv[1])

@@ -4,6 +4,7 @@ import SQLiteStore
 import Store
 import TestSupport
 import Testing
+
 @testable import ModelFactory
 
 /// A repository of two models, `models/churn` and `models/upsell` (the threshold model), each
@@ -19,9 +20,12 @@ struct TwoModels {
         var files: [FileEntry] = []
         for (name, gate) in [("churn", churnGate), ("upsell", ">= 0.9")] {
             files += [
-                FileEntry(path: "models/\(name)/model.yaml", text: thresholdYAML
-                    .replacingOccurrences(of: "name: threshold", with: "name: \(name)")
-                    .replacingOccurrences(of: #"auc: ">= 0.9""#, with: #"auc: "\#(gate)""#)),
+                FileEntry(
+                    path: "models/\(name)/model.yaml",
+                    text:
+                        thresholdYAML
+                        .replacingOccurrences(of: "name: threshold", with: "name: \(name)")
+                        .replacingOccurrences(of: #"auc: ">= 0.9""#, with: #"auc: "\#(gate)""#)),
                 FileEntry(path: "models/\(name)/model.py", text: thresholdModel),
                 FileEntry(path: "models/\(name)/mf_runner.py", contents: try Data(contentsOf: pythonRunner)),
                 FileEntry(path: "models/\(name)/data/train.csv", text: "x,y\n1,0\n2,0\n3,1\n4,1\n"),
@@ -60,9 +64,10 @@ struct TwoModels {
         #expect(actions.contains("bundle v1.1.0 upsell done") && actions.contains("bundle v1.1.0 churn failed"), "\(actions)")
         #expect(actions.contains("bundle development upsell done") && actions.contains("bundle development churn failed"), "\(actions)")
         let environments = Dictionary(uniqueKeysWithValues: report.environments.map { ("\($0.model) \($0.name)", $0.version) })
-        #expect(environments == [
-            "churn production": "1.0.0", "upsell production": "1.1.0", "upsell staging": "1.2.0-dev.g\(failing.short)",
-        ], "\(environments)")
+        #expect(
+            environments == [
+                "churn production": "1.0.0", "upsell production": "1.1.0", "upsell staging": "1.2.0-dev.g\(failing.short)",
+            ], "\(environments)")
 
         // What status says: each model's own reason, never "run mf reconcile" (which would not help).
         let flow = try Flow.read(repository, checkingRules: false)
@@ -75,7 +80,8 @@ struct TwoModels {
         #expect(production.reason?.hasPrefix("churn at v1.1.0 has no bundle: its session") == true, "\(production)")
         #expect(production.reason?.contains("gates: auc >= 1.5") == true, "\(production)")
         let staging = try #require(byName["churn staging"])
-        #expect(staging.current == nil && staging.reason?.hasPrefix("churn on development at \(failing.short) has no bundle: its session") == true, "\(staging)")
+        #expect(
+            staging.current == nil && staging.reason?.hasPrefix("churn on development at \(failing.short) has no bundle: its session") == true, "\(staging)")
 
         // A second run trains nothing again: it only says again what failed.
         let sessions = try factory.store.sessions().count

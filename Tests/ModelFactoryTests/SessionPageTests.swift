@@ -2,6 +2,7 @@ import Foundation
 import SQLiteStore
 import Store
 import Testing
+
 @testable import ModelFactory
 
 @Suite struct SessionPageTests {
@@ -11,10 +12,11 @@ import Testing
         let store = try SQLiteStore.inMemory()
         let model = try store.modelID(repository: "/r", name: "churn")
         func session(_ id: String, version: String, auc: Double, failure: String? = nil, at seconds: Double) throws {
-            try store.insert(Session(
-                id: id, modelId: model, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
-                version: version, trigger: .hook, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
-                endedAt: Date(timeIntervalSince1970: seconds + 3), failure: failure))
+            try store.insert(
+                Session(
+                    id: id, modelId: model, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
+                    version: version, trigger: .hook, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
+                    endedAt: Date(timeIntervalSince1970: seconds + 3), failure: failure))
             try store.record([Metric(sessionId: id, modelId: model, name: "auc", split: "evaluate", value: auc)])
         }
         try session("s-1", version: "1.0.0", auc: 0.81, at: 1000)
@@ -23,8 +25,12 @@ import Testing
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("mf-page-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
         try Data("training…\n</pre><img src=x onerror=alert(2)>\n".utf8).write(to: log)
-        try store.record(Step(id: nil, sessionId: "s-2", name: "train", status: .passed, startedAt: Date(timeIntervalSince1970: 2000), seconds: 1.25, logPath: log.path))
-        try store.record(Step(id: nil, sessionId: "s-2", name: "gates", status: .passed, startedAt: Date(timeIntervalSince1970: 2002), seconds: 0, message: "auc >= 0.8: 0.84"))
+        try store.record(
+            Step(id: nil, sessionId: "s-2", name: "train", status: .passed, startedAt: Date(timeIntervalSince1970: 2000), seconds: 1.25, logPath: log.path))
+        try store.record(
+            Step(
+                id: nil, sessionId: "s-2", name: "gates", status: .passed, startedAt: Date(timeIntervalSince1970: 2002), seconds: 0, message: "auc >= 0.8: 0.84"
+            ))
         try store.record(gates: [GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.84")], session: "s-2")
 
         let page = try SessionPage(store: store).render(session: "s-2")
@@ -46,24 +52,27 @@ import Testing
         let store = try SQLiteStore.inMemory()
         let model = try store.modelID(repository: "/r", name: "churn")
         func session(_ id: String, version: String, auc: Double, failure: String? = nil, at seconds: Double) throws {
-            try store.insert(Session(
-                id: id, modelId: model, commit: String(repeating: "b", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
-                version: version, trigger: .reconcile, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
-                endedAt: Date(timeIntervalSince1970: seconds + 1), failure: failure))
+            try store.insert(
+                Session(
+                    id: id, modelId: model, commit: String(repeating: "b", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
+                    version: version, trigger: .reconcile, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
+                    endedAt: Date(timeIntervalSince1970: seconds + 1), failure: failure))
             try store.record([Metric(sessionId: id, modelId: model, name: "auc", split: "evaluate", value: auc)])
         }
         try session("p-1", version: "1.0.0", auc: 0.81, at: 1000)
         try session("p-2", version: "1.1.0", auc: 0.84, at: 2000)
         let failure = "gates: auc >= 0.8: 0.62, which fails; auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22"
         try session("f-3", version: "1.2.0", auc: 0.62, failure: failure, at: 3000)
-        try store.record(Step(
-            id: nil, sessionId: "f-3", name: "gates", status: .failed, startedAt: Date(timeIntervalSince1970: 3001), seconds: 0,
-            message: "accuracy >= 0.5: 0.7; auc >= 0.8: 0.62, which fails; auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22"))
-        try store.record(gates: [
-            GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
-            GateResult(gate: "auc >= 0.8", passed: false, detail: "auc >= 0.8: 0.62, which fails"),
-            GateResult(gate: "auc within 0.02 of 1.1.0", passed: false, detail: "auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22"),
-        ], session: "f-3")
+        try store.record(
+            Step(
+                id: nil, sessionId: "f-3", name: "gates", status: .failed, startedAt: Date(timeIntervalSince1970: 3001), seconds: 0,
+                message: "accuracy >= 0.5: 0.7; auc >= 0.8: 0.62, which fails; auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22"))
+        try store.record(
+            gates: [
+                GateResult(gate: "accuracy >= 0.5", passed: true, detail: "accuracy >= 0.5: 0.7"),
+                GateResult(gate: "auc >= 0.8", passed: false, detail: "auc >= 0.8: 0.62, which fails"),
+                GateResult(gate: "auc within 0.02 of 1.1.0", passed: false, detail: "auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22"),
+            ], session: "f-3")
 
         let page = try SessionPage(store: store).render(session: "f-3")
         // Three points: the two passed releases and this one, marked as failed.
@@ -77,13 +86,15 @@ import Testing
         #expect(page.contains("<tr><td>auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22</td><td class=\"failed\">failed</td></tr>"))
 
         // A reused session shows the gates of the session whose work it reused, all held.
-        try store.record(Step(
-            id: nil, sessionId: "p-2", name: "gates", status: .passed, startedAt: Date(timeIntervalSince1970: 2001), seconds: 0,
-            message: "auc >= 0.8: 0.84"))
+        try store.record(
+            Step(
+                id: nil, sessionId: "p-2", name: "gates", status: .passed, startedAt: Date(timeIntervalSince1970: 2001), seconds: 0,
+                message: "auc >= 0.8: 0.84"))
         try store.record(gates: [GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.84")], session: "p-2")
-        try store.insert(Session(
-            id: "r-4", modelId: model, commit: String(repeating: "c", count: 40), tree: "t", recipe: "r", ref: "refs/heads/development",
-            version: nil, trigger: .reconcile, status: .passed, startedAt: Date(timeIntervalSince1970: 4000), reusedFrom: "p-2"))
+        try store.insert(
+            Session(
+                id: "r-4", modelId: model, commit: String(repeating: "c", count: 40), tree: "t", recipe: "r", ref: "refs/heads/development",
+                version: nil, trigger: .reconcile, status: .passed, startedAt: Date(timeIntervalSince1970: 4000), reusedFrom: "p-2"))
         let reused = try SessionPage(store: store).render(session: "r-4")
         #expect(reused.contains("All gates held.") && reused.contains("<tr><td>auc &gt;= 0.8: 0.84</td><td class=\"passed\">passed</td></tr>"), "\(reused)")
         // A session of no release charts the releases that passed, none of them marked.

@@ -2,6 +2,7 @@ import Foundation
 import SQLiteStore
 import Store
 import Testing
+
 @testable import ModelFactory
 
 @Suite struct StoreTests {
@@ -13,10 +14,11 @@ import Testing
             let id = try store.modelID(repository: repository, name: model)
             for version in ["1.0.0", "1.1.0"] {
                 seconds += 10
-                try store.insert(Session(
-                    id: "\(model)-\(version)", modelId: id, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r",
-                    ref: "refs/tags/\(model)@v\(version)", version: version, trigger: .cli, status: .passed,
-                    startedAt: Date(timeIntervalSince1970: seconds)))
+                try store.insert(
+                    Session(
+                        id: "\(model)-\(version)", modelId: id, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r",
+                        ref: "refs/tags/\(model)@v\(version)", version: version, trigger: .cli, status: .passed,
+                        startedAt: Date(timeIntervalSince1970: seconds)))
             }
         }
         return store

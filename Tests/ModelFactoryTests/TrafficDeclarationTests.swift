@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct TrafficDeclarationTests {
     @Test func parsesWeightsShadowAndStickyHeader() throws {
-        let declaration = try TrafficDeclaration.parse("""
+        let declaration = try TrafficDeclaration.parse(
+            """
             churn:
               weights: { "1.0.0": 90, "1.1.0": 10 }
               sticky_header: X-Customer
@@ -19,14 +20,16 @@ import Testing
     /// Logs show a policy in YAML's terms, versions in version order (1.10.0 after 1.9.0).
     @Test func describesAPolicyAsYAMLReadsIt() {
         #expect(TrafficDeclaration.Model(weights: ["1.1.0": 10, "1.0.0": 90]).description == "weights {1.0.0: 90, 1.1.0: 10}, shadow none")
-        #expect(TrafficDeclaration.Model(weights: ["1.10.0": 1, "1.9.0": 3], shadow: "2.0.0", stickyHeader: "X-Customer").description
-            == "weights {1.9.0: 3, 1.10.0: 1}, sticky header X-Customer, shadow 2.0.0")
+        #expect(
+            TrafficDeclaration.Model(weights: ["1.10.0": 1, "1.9.0": 3], shadow: "2.0.0", stickyHeader: "X-Customer").description
+                == "weights {1.9.0: 3, 1.10.0: 1}, sticky header X-Customer, shadow 2.0.0")
         #expect(TrafficDeclaration.Model().description == "weights none, shadow none")
     }
 
     @Test func namesEveryProblem() throws {
         let error = #expect(throws: ManifestError.self) {
-            try TrafficDeclaration.parse("""
+            try TrafficDeclaration.parse(
+                """
                 churn:
                   weights: { "1.0.0": -1 }
                   colour: blue

@@ -10,7 +10,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["auc": 0.8] as JSONValue, #"the worker's answer to 'evaluate' has no "metrics" (it answered {"auc":0.8}); expected {"metrics": {"NAME": number or null, …}}"#),
+        (
+            ["auc": 0.8] as JSONValue,
+            #"the worker's answer to 'evaluate' has no "metrics" (it answered {"auc":0.8}); expected {"metrics": {"NAME": number or null, …}}"#
+        ),
         (JSONValue.null, #"the worker's answer to 'evaluate' has no "metrics" (it answered null); expected"#),
         (["metrics": [0.8]] as JSONValue, #"the worker's answer to 'evaluate' has "metrics": [0.8], not an object; expected"#),
         (["metrics": ["auc": "high"]] as JSONValue, #"the worker's answer to 'evaluate' has the metric "auc": "high", which is not a number; expected"#),
@@ -27,11 +30,15 @@ import Testing
     }
 
     @Test(arguments: [
-        ([["y": 1]] as JSONValue, 1,
-         #"the worker's answer to 'predict' has no "predictions" (it answered [{"y":1}]); expected {"predictions": [one object per instance, in order]} for 1 instance"#),
+        (
+            [["y": 1]] as JSONValue, 1,
+            #"the worker's answer to 'predict' has no "predictions" (it answered [{"y":1}]); expected {"predictions": [one object per instance, in order]} for 1 instance"#
+        ),
         (["predictions": ["y": 1]] as JSONValue, 1, #"the worker's answer to 'predict' has "predictions": {"y":1}, not a list; expected"#),
-        (["predictions": [["y": 1]]] as JSONValue, 2,
-         #"the worker's answer to 'predict' has 1 prediction for 2 instances; expected {"predictions": [one object per instance, in order]} for 2 instances"#),
+        (
+            ["predictions": [["y": 1]]] as JSONValue, 2,
+            #"the worker's answer to 'predict' has 1 prediction for 2 instances; expected {"predictions": [one object per instance, in order]} for 2 instances"#
+        ),
         (["predictions": [["y": 1], 0.3]] as JSONValue, 2, #"the worker's answer to 'predict' has predictions[1]: 0.3, not an object; expected"#),
     ])
     func predictionsInAnotherShapeAreNamed(answer: JSONValue, count: Int, expected: String) {

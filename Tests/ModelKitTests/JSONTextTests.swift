@@ -33,8 +33,9 @@ import Testing
     }
 
     @Test func writesNumbersAndStringsAsJSON() {
-        #expect(String(decoding: JSONValue.array([1, 2.5, -0.0, 1e300, .number(.infinity), .number(.nan), 9007199254740993]).jsonData(), as: UTF8.self)
-            == "[1,2.5,0,1e+300,null,null,9007199254740992.0]")
+        #expect(
+            String(decoding: JSONValue.array([1, 2.5, -0.0, 1e300, .number(.infinity), .number(.nan), 9_007_199_254_740_993]).jsonData(), as: UTF8.self)
+                == "[1,2.5,0,1e+300,null,null,9007199254740992.0]")
         #expect(String(decoding: JSONValue.string("a\"b\\c\n\u{01}é").jsonData(), as: UTF8.self) == #""a\"b\\c\n\u0001é""#)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import ModelKit
 import Testing
+
+@testable import ModelKit
 
 /// Expected values are scikit-learn's documented examples.
 @Suite struct ScoreTests {
@@ -8,7 +9,8 @@ import Testing
 
     @Test func classification() {
         #expect(Score.accuracy(truth: [0, 2, 1, 3], predicted: [0, 1, 2, 3]) == 0.5)
-        let truth = [0, 1, 1, 0, 1, 1], predicted = [0, 1, 0, 0, 1, 1]
+        let truth = [0, 1, 1, 0, 1, 1]
+        let predicted = [0, 1, 0, 0, 1, 1]
         #expect(Score.precision(truth: truth, predicted: predicted) == 1)
         #expect(Score.recall(truth: truth, predicted: predicted) == 0.75)
         #expect(close(Score.f1(truth: truth, predicted: predicted), 6.0 / 7.0))
@@ -30,7 +32,8 @@ import Testing
     }
 
     @Test func regression() {
-        let truth = [3, -0.5, 2, 7], predicted = [2.5, 0.0, 2, 8]
+        let truth = [3, -0.5, 2, 7]
+        let predicted = [2.5, 0.0, 2, 8]
         #expect(close(Score.rmse(truth: truth, predicted: predicted), 0.375.squareRoot()))
         #expect(Score.mae(truth: truth, predicted: predicted) == 0.5)
         #expect(close(Score.r2(truth: truth, predicted: predicted), 0.9486081370449679))
@@ -111,7 +114,10 @@ struct MeanModel: Model {
         var model = MeanModel()
         func call(_ line: String) -> JSONValue { ModelWorker.handle(line, model: &model).answer }
         let data = folder.appendingPathComponent("data.csv").path
-        #expect(call(#"{"jsonrpc":"2.0","id":1,"method":"train","params":{"data":"\#(data)","artifacts":"\#(folder.path)","seed":1}}"#)["result"] == ["metrics": ["mae": 1]])
+        #expect(
+            call(#"{"jsonrpc":"2.0","id":1,"method":"train","params":{"data":"\#(data)","artifacts":"\#(folder.path)","seed":1}}"#)["result"] == [
+                "metrics": ["mae": 1]
+            ])
         var fresh = MeanModel()
         _ = ModelWorker.handle(#"{"jsonrpc":"2.0","id":2,"method":"load","params":{"artifacts":"\#(folder.path)"}}"#, model: &fresh)
         #expect(fresh.mean == 2)

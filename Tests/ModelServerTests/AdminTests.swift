@@ -1,6 +1,7 @@
 import Foundation
-@testable import ModelServer
 import Testing
+
+@testable import ModelServer
 
 /// The admin API's edges a careless client reaches: the Authorization header, the policy's JSON,
 /// and what is left of a policy when a version it names is unloaded.
@@ -25,7 +26,10 @@ import Testing
 
     /// Each problem is named with the value sent, not as "not valid JSON".
     @Test(arguments: [
-        (#"{"weights": {"1.0.0": 87.5, "1.1.0": 12.5}}"#, "the weight of 1.0.0 is 87.5; a weight is a whole number from 0 to 1000000; the weight of 1.1.0 is 12.5"),
+        (
+            #"{"weights": {"1.0.0": 87.5, "1.1.0": 12.5}}"#,
+            "the weight of 1.0.0 is 87.5; a weight is a whole number from 0 to 1000000; the weight of 1.1.0 is 12.5"
+        ),
         (#"{"weights": {"1.1.0": -1}}"#, "the weight of 1.1.0 is -1; a weight is a whole number"),
         (#"{"weights": {"1.1.0": 1e300}}"#, "the weight of 1.1.0 is 1e+300"),
         (#"{"weights": {"1.1.0": "10"}}"#, #"the weight of 1.1.0 is "10""#),
@@ -61,7 +65,8 @@ import Testing
         after = ModelRegistry.afterUnloading("1.0.0", loaded: ["1.1.0", "1.2.0", "2.0.0"], current: "1.0.0", policy: three)
         #expect(after.current == "1.1.0" && after.policy.weights == ["1.1.0": 30, "1.2.0": 20], "\(after)")
         // Only zero weights left: no split; the newest loaded version is current.
-        after = ModelRegistry.afterUnloading("1.0.0", loaded: ["1.1.0", "1.2.0"], current: "1.0.0", policy: TrafficPolicy(weights: ["1.0.0": 100, "1.1.0": 0]))
+        after = ModelRegistry.afterUnloading(
+            "1.0.0", loaded: ["1.1.0", "1.2.0"], current: "1.0.0", policy: TrafficPolicy(weights: ["1.0.0": 100, "1.1.0": 0]))
         #expect(after.current == "1.2.0" && after.policy.weights.isEmpty, "\(after)")
         // A shadow that goes is no longer named; without weights the current version stays.
         after = ModelRegistry.afterUnloading("1.1.0", loaded: ["1.0.0"], current: "1.0.0", policy: TrafficPolicy(shadow: "1.1.0"))

@@ -1,8 +1,9 @@
 import Foundation
-@testable import ModelFactory
 import ModelKit
-@testable import ModelServer
 import Testing
+
+@testable import ModelFactory
+@testable import ModelServer
 
 let schema = Manifest.Schema(
     inputs: [
@@ -27,24 +28,32 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
 
 @Suite struct OpenInferenceTests {
     @Test func tensorsBecomeInstances() throws {
-        let request = try OpenInference.parse(body(["id": "r1", "inputs": [
-            tensor("tenure", "INT64", [2, 60]), tensor("contract", "BYTES", ["monthly", "yearly"]),
-            tensor("charges", "FP32", [[95.5], [35]], shape: [2, 1]), tensor("promo", "BOOL", [true, false]),
-        ]]), headerLength: nil)
+        let request = try OpenInference.parse(
+            body([
+                "id": "r1",
+                "inputs": [
+                    tensor("tenure", "INT64", [2, 60]), tensor("contract", "BYTES", ["monthly", "yearly"]),
+                    tensor("charges", "FP32", [[95.5], [35]], shape: [2, 1]), tensor("promo", "BOOL", [true, false]),
+                ],
+            ]), headerLength: nil)
         #expect(request.id == "r1")
         let instances = try OpenInference.instances(request, schema: schema)
-        #expect(instances == [
-            ["tenure": 2, "contract": "monthly", "charges": 95.5, "promo": true],
-            ["tenure": 60, "contract": "yearly", "charges": 35, "promo": false],
-        ])
+        #expect(
+            instances == [
+                ["tenure": 2, "contract": "monthly", "charges": 95.5, "promo": true],
+                ["tenure": 60, "contract": "yearly", "charges": 35, "promo": false],
+            ])
     }
 
     /// Every problem is named at once: unknown, missing, wrong datatype, wrong shape, counts.
     @Test func everyBadInputIsNamed() throws {
-        let request = try OpenInference.parse(body(["inputs": [
-            tensor("tenure", "FP64", [2.5, 3]), tensor("contract", "INT64", [1, 2]), tensor("color", "BYTES", ["red", "blue"]),
-            tensor("promo", "BOOL", [true]),
-        ]]), headerLength: nil)
+        let request = try OpenInference.parse(
+            body([
+                "inputs": [
+                    tensor("tenure", "FP64", [2.5, 3]), tensor("contract", "INT64", [1, 2]), tensor("color", "BYTES", ["red", "blue"]),
+                    tensor("promo", "BOOL", [true]),
+                ]
+            ]), headerLength: nil)
         let error = serveError { _ = try OpenInference.instances(request, schema: schema) }
         let fields = Set((error?.problems ?? []).map { $0.field })
         #expect(fields == ["tenure", "contract", "color", "charges", "inputs"], "\(error?.problems ?? [])")
@@ -62,10 +71,14 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         ("{\"inputs\": [{\"name\": \"tenure\", \"shape\": [1], \"data\": [1]}]}", "has no datatype"),
         ("{\"inputs\": [{\"datatype\": \"INT64\", \"shape\": [1], \"data\": [1]}]}", "has no name"),
         // Dimensions each under 1e9 whose product overflows Int.
-        ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [999999999, 999999999, 999999999], \"data\": [1]}]}",
-         "more than 1000000 elements"),
-        ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1], \"parameters\": {\"binary_data_size\": 1e300}}]}",
-         "binary_data_size"),
+        (
+            "{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [999999999, 999999999, 999999999], \"data\": [1]}]}",
+            "more than 1000000 elements"
+        ),
+        (
+            "{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1], \"parameters\": {\"binary_data_size\": 1e300}}]}",
+            "binary_data_size"
+        ),
         ("{\"inputs\": [{\"name\": \"tenure\", \"datatype\": \"INT64\", \"shape\": [1], \"data\": [1e400]}]}", "not valid JSON"),
     ])
     func malformedRequestsAreRefused(body text: String, expected: String) {
@@ -86,18 +99,21 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         let contractSize = binary.count - tenureSize
         for value in [Float(95.5), 35] { withUnsafeBytes(of: value.bitPattern.littleEndian) { binary.append(contentsOf: $0) } }
         binary.append(contentsOf: [1, 0])
-        let header = body(["inputs": [
-            ["name": "tenure", "datatype": "INT64", "shape": [2], "parameters": ["binary_data_size": tenureSize]],
-            ["name": "contract", "datatype": "BYTES", "shape": [2], "parameters": ["binary_data_size": contractSize]],
-            ["name": "charges", "datatype": "FP32", "shape": [2], "parameters": ["binary_data_size": 8]],
-            ["name": "promo", "datatype": "BOOL", "shape": [2], "parameters": ["binary_data_size": 2]],
-        ], "parameters": ["binary_data_output": true]])
+        let header = body([
+            "inputs": [
+                ["name": "tenure", "datatype": "INT64", "shape": [2], "parameters": ["binary_data_size": tenureSize]],
+                ["name": "contract", "datatype": "BYTES", "shape": [2], "parameters": ["binary_data_size": contractSize]],
+                ["name": "charges", "datatype": "FP32", "shape": [2], "parameters": ["binary_data_size": 8]],
+                ["name": "promo", "datatype": "BOOL", "shape": [2], "parameters": ["binary_data_size": 2]],
+            ], "parameters": ["binary_data_output": true],
+        ])
         let request = try OpenInference.parse(header + binary, headerLength: header.count)
         #expect(request.binaryOutput)
-        #expect(try OpenInference.instances(request, schema: schema) == [
-            ["tenure": 2, "contract": "monthly", "charges": 95.5, "promo": true],
-            ["tenure": 60, "contract": "yearly", "charges": 35, "promo": false],
-        ])
+        #expect(
+            try OpenInference.instances(request, schema: schema) == [
+                ["tenure": 2, "contract": "monthly", "charges": 95.5, "promo": true],
+                ["tenure": 60, "contract": "yearly", "charges": 35, "promo": false],
+            ])
         // Cut short or left over: refused, never read past the end.
         #expect(throws: ServeError.self) { try OpenInference.parse(header + binary.dropLast(), headerLength: header.count) }
         #expect(throws: ServeError.self) { try OpenInference.parse(header + binary + Data([0]), headerLength: header.count) }
@@ -116,8 +132,11 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         #expect(outputs[0]["datatype"] as? String == "FP64" && outputs[0]["data"] as? [Double] == [0.25, 0.75] && outputs[0]["shape"] as? [Int] == [2])
         #expect(outputs[1]["datatype"] as? String == "BYTES" && outputs[1]["data"] as? [String] == ["stay", "leave"])
 
-        let asked = try OpenInference.parse(body(["inputs": [tensor("tenure", "INT64", [1, 2])],
-                                                  "outputs": [["name": "p", "parameters": ["binary_data": true]]]]), headerLength: nil)
+        let asked = try OpenInference.parse(
+            body([
+                "inputs": [tensor("tenure", "INT64", [1, 2])],
+                "outputs": [["name": "p", "parameters": ["binary_data": true]]],
+            ]), headerLength: nil)
         let binary = try OpenInference.answer(model: "churn", version: "1.0.0", request: asked, predictions: predictions, schema: schema)
         let length = try #require(binary.headerLength)
         let head = try JSONSerialization.jsonObject(with: binary.body.prefix(length)) as! [String: Any]
@@ -126,7 +145,7 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         let tail = [UInt8](binary.body.dropFirst(length))
         #expect(tail.count == 16)
         var first: UInt64 = 0
-        for (index, byte) in tail[0 ..< 8].enumerated() { first |= UInt64(byte) << (8 * UInt64(index)) }
+        for (index, byte) in tail[0..<8].enumerated() { first |= UInt64(byte) << (8 * UInt64(index)) }
         #expect(Double(bitPattern: first) == 0.25)
 
         let unknown = try OpenInference.parse(body(["inputs": [tensor("tenure", "INT64", [1])], "outputs": [["name": "nope"]]]), headerLength: nil)
@@ -137,7 +156,7 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         // FNV-1a is stable across processes; the same key always lands in the same bucket.
         #expect(ModelRegistry.fnv1a("customer-42") == ModelRegistry.fnv1a("customer-42"))
         #expect(ModelRegistry.fnv1a("") == 0xcbf2_9ce4_8422_2325)
-        let buckets = (0 ..< 10_000).map { Int(ModelRegistry.fnv1a("customer-\($0)") % 100) }
+        let buckets = (0..<10_000).map { Int(ModelRegistry.fnv1a("customer-\($0)") % 100) }
         let share = Double(buckets.filter { $0 < 10 }.count) / 10_000
         #expect(share > 0.08 && share < 0.12, "\(share)")
     }
@@ -160,10 +179,12 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
     @Test func notANumberIsRefused() throws {
         var nan = Data()
         withUnsafeBytes(of: Double.nan.bitPattern.littleEndian) { nan.append(contentsOf: $0) }
-        let header = body(["inputs": [
-            ["name": "charges", "datatype": "FP64", "shape": [1], "parameters": ["binary_data_size": 8]],
-            tensor("tenure", "INT64", [1]), tensor("contract", "BYTES", ["monthly"]), tensor("promo", "BOOL", [true]),
-        ]])
+        let header = body([
+            "inputs": [
+                ["name": "charges", "datatype": "FP64", "shape": [1], "parameters": ["binary_data_size": 8]],
+                tensor("tenure", "INT64", [1]), tensor("contract", "BYTES", ["monthly"]), tensor("promo", "BOOL", [true]),
+            ]
+        ])
         let request = try OpenInference.parse(header + nan, headerLength: header.count)
         let instances = try OpenInference.instances(request, schema: schema)
         let problems = schema.check(instances[0].objectValue ?? [:])
@@ -189,12 +210,15 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
     /// is an int, however large.
     @Test func numbersPastInt64AreOutOfRange() throws {
         let wide = Manifest.Schema(inputs: [.init(name: "tenure", type: .int)], outputs: [])
-        let request = try OpenInference.parse(Data(#"{"inputs": [{"name": "tenure", "datatype": "INT64", "shape": [4], "data": [9223372036854775808, -9223372036854777856, 1e20, 2.5]}]}"#.utf8), headerLength: nil)
+        let request = try OpenInference.parse(
+            Data(#"{"inputs": [{"name": "tenure", "datatype": "INT64", "shape": [4], "data": [9223372036854775808, -9223372036854777856, 1e20, 2.5]}]}"#.utf8),
+            headerLength: nil)
         let messages = try OpenInference.instances(request, schema: wide).map { wide.check($0.objectValue ?? [:]).map(\.message) }
-        #expect(messages == [
-            ["9223372036854775808 is out of range for int"], ["-9223372036854777856 is out of range for int"],
-            ["100000000000000000000 is out of range for int"], ["expected an int"],
-        ], "\(messages)")
+        #expect(
+            messages == [
+                ["9223372036854775808 is out of range for int"], ["-9223372036854777856 is out of range for int"],
+                ["100000000000000000000 is out of range for int"], ["expected an int"],
+            ], "\(messages)")
         for inRange: JSONValue in [4_000_000_000_000_000, -9_223_372_036_854_775_807, 1e18] {
             #expect(wide.check(["tenure": inRange]).isEmpty, "\(inRange)")
         }
@@ -211,8 +235,9 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
         #expect(try OpenInference.headerLength(" 0 ") == 0)
         for bad in ["abc", "-5", "1.5", "+7", "", "99999999999999999999999", "0x10"] {
             let error = serveError { _ = try OpenInference.headerLength(bad) }
-            #expect(error?.status == .badRequest && error?.message.hasPrefix("Inference-Header-Content-Length is '\(bad)'") == true,
-                    "\(bad): \(error?.message ?? "taken")")
+            #expect(
+                error?.status == .badRequest && error?.message.hasPrefix("Inference-Header-Content-Length is '\(bad)'") == true,
+                "\(bad): \(error?.message ?? "taken")")
         }
         // Said 0 with a body: the one case that is a raw binary request.
         let raw = serveError { _ = try OpenInference.parse(Data([1, 2, 3]), headerLength: 0) }

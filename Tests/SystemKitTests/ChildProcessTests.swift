@@ -37,11 +37,10 @@ import Testing
         let pidFile = folder.appending("grandchild.pid")
         let script = "sleep 1000 & echo $! > '\(pidFile)'; wait"
         let waiting = Task { try await ChildProcess(["/bin/sh", "-c", script]).run(grace: .milliseconds(300)) }
-        let deadline = ContinuousClock.now + .seconds(300)
         var grandchild: Int32?
-        while grandchild == nil && ContinuousClock.now < deadline {
+        _ = try await eventually(seconds: 300, every: .milliseconds(10)) {
             grandchild = Int32(FileContents.text(atPath: pidFile).trimmingCharacters(in: .whitespacesAndNewlines))
-            try await Task.sleep(for: .milliseconds(10))
+            return grandchild != nil
         }
         waiting.cancel()
         _ = try? await waiting.value
@@ -59,13 +58,18 @@ import Testing
         let folder = TemporaryDirectory("child-pool")
         let signal = folder.appending("go")
         let waits = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
-        let script = "while [ ! -e '\(signal)' ]; do sleep 0.02; done"
+        // Each child says it has begun, then waits for the file.
+        let script = "touch '\(folder.path)/begun.'$$; while [ ! -e '\(signal)' ]; do sleep 0.02; done"
         try await withThrowingTaskGroup(of: ChildProcess.Completion?.self) { group in
             for _ in 0..<waits {
                 group.addTask { try await ChildProcess(["/bin/sh", "-c", script]).run(timeLimit: .seconds(600)) }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(200))  // let every wait begin first
+                // Every wait has begun first (their children have).
+                let begun = try await eventually(seconds: 300) {
+                    ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("begun.") }.count == waits
+                }
+                #expect(begun)
                 _ = FileManager.default.createFile(atPath: signal, contents: nil)
                 return nil
             }
@@ -115,7 +119,10 @@ import Testing
 
     @Test func aMissingProgramCannotStart() async throws {
         let error = await #expect(throws: SystemError.self) { try await ChildProcess(["/nonexistent/program"]).run() }
-        guard case .cannotStart(let command, _) = error else { Issue.record("expected cannotStart, got \(String(describing: error))"); return }
+        guard case .cannotStart(let command, _) = error else {
+            Issue.record("expected cannotStart, got \(String(describing: error))")
+            return
+        }
         #expect(command == ["/nonexistent/program"])
         await #expect(throws: SystemError.self) { try await ChildProcess([]).run() }
     }
@@ -128,8 +135,7 @@ import Testing
         let waiting = Task {
             try await ChildProcess(["/bin/sh", "-c", "while [ ! -e '\(signal)' ]; do sleep 0.02; done"]).run(timeLimit: .seconds(600), heartbeat: heartbeat)
         }
-        let deadline = ContinuousClock.now + .seconds(300)
-        while beats.count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually(seconds: 300, every: .milliseconds(10)) { beats.count >= 2 }
         _ = FileManager.default.createFile(atPath: signal, contents: nil)
         #expect(try await waiting.value.termination == .exited(0))
         #expect(beats.count >= 2)
@@ -137,8 +143,7 @@ import Testing
 
     @Test func aRunningProcessEndsWithATypedTermination() async throws {
         let process = try RunningProcess(command: ["/bin/sh", "-c", "exit 4"])
-        let deadline = ContinuousClock.now + .seconds(300)
-        while process.termination == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually(seconds: 300, every: .milliseconds(10)) { process.termination != nil }
         #expect(process.termination == .exited(4))
         #expect(throws: SystemError.self) { try RunningProcess(command: ["/nonexistent/program"]) }
     }
@@ -147,14 +152,12 @@ import Testing
 /// Gone, or a zombie nobody reaps (a container's first process may not): polled up to 5 min
 /// (the whole suite at once on two cores can be that slow).
 func isGone(_ pid: Int32) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(300)
-    while true {
+    (try? await eventually(seconds: 300, every: .milliseconds(20)) {
         if kill(pid, 0) != 0 { return true }
         let stat = FileContents.text(atPath: "/proc/\(pid)/stat")
-        if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z") { return true }
-        if ContinuousClock.now > deadline { return false }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }) ?? false
 }
 
 final class Beats: @unchecked Sendable {

@@ -49,7 +49,10 @@ import Testing
         try folder.write("file", "not a folder")
         let path = folder.appending("file/e.lock")
         let error = #expect(throws: SystemError.self) { try FileLock(path: path) }
-        guard case .cannotLock(let named, _) = error else { Issue.record("expected cannotLock, got \(String(describing: error))"); return }
+        guard case .cannotLock(let named, _) = error else {
+            Issue.record("expected cannotLock, got \(String(describing: error))")
+            return
+        }
         #expect(named == path && "\(error!)".contains(path))
     }
 }

@@ -98,7 +98,10 @@ public final class HTTPConnection {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = recv(descriptor, &chunk, chunk.count, 0)
-            if count > 0 { buffer.append(contentsOf: chunk[0 ..< count]); return true }
+            if count > 0 {
+                buffer.append(contentsOf: chunk[0..<count])
+                return true
+            }
             if count == 0 { return false }
             if errno == EINTR { continue }
             if errno == ECONNRESET { return false }
@@ -113,8 +116,8 @@ public final class HTTPConnection {
             guard try fill() else { throw HTTPClientError(description: "the connection closed before an answer") }
             headEnd = buffer.range(of: separator)
         }
-        let head = String(decoding: buffer[buffer.startIndex ..< headEnd!.lowerBound], as: UTF8.self)
-        buffer.removeSubrange(buffer.startIndex ..< headEnd!.upperBound)
+        let head = String(decoding: buffer[buffer.startIndex..<headEnd!.lowerBound], as: UTF8.self)
+        buffer.removeSubrange(buffer.startIndex..<headEnd!.upperBound)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw HTTPClientError(description: "bad status line: \(head)") }
@@ -145,9 +148,12 @@ public final class HTTPConnection {
         let newline = Data("\r\n".utf8)
         while true {
             var lineEnd = buffer.range(of: newline)
-            while lineEnd == nil { guard try fill() else { return body }; lineEnd = buffer.range(of: newline) }
-            let sizeText = String(decoding: buffer[buffer.startIndex ..< lineEnd!.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-            buffer.removeSubrange(buffer.startIndex ..< lineEnd!.upperBound)
+            while lineEnd == nil {
+                guard try fill() else { return body }
+                lineEnd = buffer.range(of: newline)
+            }
+            let sizeText = String(decoding: buffer[buffer.startIndex..<lineEnd!.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+            buffer.removeSubrange(buffer.startIndex..<lineEnd!.upperBound)
             let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
             while buffer.count < size + 2 { guard try fill() else { return body } }
             body.append(buffer.prefix(size))

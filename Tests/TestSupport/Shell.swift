@@ -33,7 +33,9 @@ public func runProcess(
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe(), stdin = Pipe()
+    let out = Pipe()
+    let err = Pipe()
+    let stdin = Pipe()
     process.standardOutput = out
     process.standardError = err
     process.standardInput = stdin
@@ -66,9 +68,10 @@ public func runProcess(
 ) async throws -> ProcessResult {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(with: Result {
-                try runProcess(executable, arguments, in: directory, environment: environment, input: input) as ProcessResult
-            })
+            continuation.resume(
+                with: Result {
+                    try runProcess(executable, arguments, in: directory, environment: environment, input: input) as ProcessResult
+                })
         }
     }
 }

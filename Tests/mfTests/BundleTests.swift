@@ -6,7 +6,9 @@ import Testing
 func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
     let fixture = try GitFixture("bundle-model")
     try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: fixture.path + "/mf_runner.py")
-    try fixture.directory.write("repo/model.py", """
+    try fixture.directory.write(
+        "repo/model.py",
+        """
         import os
         from mf_runner import read_table, roc_auc
         class Model:
@@ -20,7 +22,9 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
             def predict(self, instances): return [{"label": int(i["x"] > 2.5)} for i in instances]
         """)
     try fixture.directory.write("repo/data.csv", "x,y\n1,0\n2,0\n3,1\n4,1\n")
-    try fixture.directory.write("repo/model.yaml", """
+    try fixture.directory.write(
+        "repo/model.yaml",
+        """
         name: demo
         runtime: python
         train: { data: data.csv }
@@ -40,7 +44,8 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
     /// the folder and the archive verify; `mf bundles` lists it.
     @Test func bundlesAreReproducibleAndVerify() throws {
         let fixture = try releasedModel()
-        let one = TemporaryDirectory("home"), two = TemporaryDirectory("home")
+        let one = TemporaryDirectory("home")
+        let two = TemporaryDirectory("home")
         let first = try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", one.path, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         let result = try #require((try json(first) as? [[String: Any]])?.first)
@@ -50,9 +55,13 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         let again = try #require((try json(try mf(["bundle", "v1.0.0", "--repo", fixture.path, "--home", one.path, "--json"])) as? [[String: Any]])?.first)
         #expect(again["created"] as? Bool == false && again["sha256"] as? String == result["sha256"] as? String)
 
-        let folder = try #require(result["path"] as? String), archive = try #require(result["archive"] as? String)
+        let folder = try #require(result["path"] as? String)
+        let archive = try #require(result["archive"] as? String)
         let files = try snapshot(folder).keys
-        for expected in ["bundle.json", "model.yaml", "Dockerfile", "deploy/deployment.yaml", "deploy/service.yaml", "plugin/model.py", "plugin/mf_runner.py", "artifacts/weights.txt"] {
+        for expected in [
+            "bundle.json", "model.yaml", "Dockerfile", "deploy/deployment.yaml", "deploy/service.yaml", "plugin/model.py", "plugin/mf_runner.py",
+            "artifacts/weights.txt",
+        ] {
             #expect(files.contains(expected), "\(expected) missing from \(files.sorted())")
         }
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/bundle.json"))) as? [String: Any])
@@ -69,12 +78,16 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         // A release of the same tree reuses the session (nothing trained) and still records the
         // gates it passed.
         let gates = try #require(manifest["gates"] as? [[String: Any]])
-        #expect(gates.contains { $0["gate"] as? String == "auc >= 0.9" && $0["passed"] as? Bool == true
-            && ($0["detail"] as? String)?.hasPrefix("auc >= 0.9: ") == true }, "\(gates)")
+        #expect(
+            gates.contains {
+                $0["gate"] as? String == "auc >= 0.9" && $0["passed"] as? Bool == true
+                    && ($0["detail"] as? String)?.hasPrefix("auc >= 0.9: ") == true
+            }, "\(gates)")
         try fixture.git(["commit", "-q", "--allow-empty", "-m", "same tree"])
         try fixture.git(["tag", "-a", "-m", "release", "v1.0.1"])
         let reused = try #require((try json(try mf(["bundle", "v1.0.1", "--repo", fixture.path, "--home", one.path, "--json"])) as? [[String: Any]])?.first)
-        let reusedManifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (reused["path"] as! String) + "/bundle.json"))) as? [String: Any])
+        let reusedManifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (reused["path"] as! String) + "/bundle.json"))) as? [String: Any])
         #expect((reusedManifest["gates"] as? [[String: Any]]).map { NSArray(array: $0) } == NSArray(array: gates), "\(reusedManifest)")
     }
 
@@ -106,13 +119,15 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
     /// Two repositories with one model name and version cannot share a bundle's place: the second
     /// is refused by name, and the first stays as it was.
     @Test func anotherCommitCannotTakeABundlesPlace() throws {
-        let one = try releasedModel(), other = try releasedModel()
+        let one = try releasedModel()
+        let other = try releasedModel()
         try other.commit("notes", file: "notes.txt", content: "another repository\n")
         try other.git(["tag", "-f", "-a", "-m", "release", "v1.0.0"])
         let home = TemporaryDirectory("home")
         #expect(try mf(["bundle", "v1.0.0", "--repo", one.path, "--home", home.path]).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: home.appending("bundles/demo/1.0.0/bundle.json")))
-        expectOneLineError(try mf(["bundle", "v1.0.0", "--repo", other.path, "--home", home.path, "--json"]), containing: "already holds demo 1.0.0 from commit")
+        expectOneLineError(
+            try mf(["bundle", "v1.0.0", "--repo", other.path, "--home", home.path, "--json"]), containing: "already holds demo 1.0.0 from commit")
         #expect(try Data(contentsOf: URL(fileURLWithPath: home.appending("bundles/demo/1.0.0/bundle.json"))) == before)
         let listed = try #require(try json(try mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]])
         #expect(listed.count == 1, "\(listed)")
@@ -139,8 +154,12 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
         let files = try snapshot(folder).keys
         #expect(!files.contains { $0.contains(".venv") || $0.contains(".mf-toolchain") }, "\(files.sorted())")
         // The lock is what pip accepts in hash-checking mode (checked without installing).
-        let check = try runProcess("/usr/bin/env", ["python3", "-m", "pip", "install", "--dry-run", "--no-deps", "--disable-pip-version-check", "-q",
-                                                   "--require-hashes", "-r", folder + "/requirements.lock"])
+        let check = try runProcess(
+            "/usr/bin/env",
+            [
+                "python3", "-m", "pip", "install", "--dry-run", "--no-deps", "--disable-pip-version-check", "-q",
+                "--require-hashes", "-r", folder + "/requirements.lock",
+            ])
         #expect(check.status == 0, "\(check.stderr)")
 
         // Changed code, same requirements: the environment is shared, not installed again.

@@ -277,7 +277,9 @@ import Testing
         let runner = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("runtimes/python/mf_runner.py")
         try FileManager.default.copyItem(atPath: runner.path, toPath: fixture.path + "/mf_runner.py")
-        try fixture.directory.write("repo/model.py", """
+        try fixture.directory.write(
+            "repo/model.py",
+            """
             from mf_runner import read_table, roc_auc
             class Model:
                 def train(self, data, artifacts, seed): return {}
@@ -288,7 +290,9 @@ import Testing
                 def predict(self, instances): return [{"label": int(i["x"] > 2.5)} for i in instances]
             """)
         try fixture.directory.write("repo/data.csv", "x,y\n1,0\n2,0\n3,1\n4,1\n")
-        try fixture.directory.write("repo/model.yaml", """
+        try fixture.directory.write(
+            "repo/model.yaml",
+            """
             name: demo
             runtime: python
             train: { data: data.csv }
@@ -346,7 +350,9 @@ import Testing
     /// and in the session's failure.
     @Test func aFailedTrainShowsTheEndOfTheWorkersLog() throws {
         let fixture = try modelRepository()
-        try fixture.directory.write("repo/model.py", """
+        try fixture.directory.write(
+            "repo/model.py",
+            """
             class Model:
                 def train(self, data, artifacts, seed):
                     print("reading", data)
@@ -360,8 +366,9 @@ import Testing
         let sessions = try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
         let id = try #require(sessions.first?["id"] as? String)
         let log = home.appending("sessions/\(id)/worker.log")
-        #expect(line.hasPrefix(
-            "demo: FAILED: train: the worker failed 'train': ValueError: no column 'churned' (error -32000); the worker's log \(log) ends: "), "\(line)")
+        #expect(
+            line.hasPrefix(
+                "demo: FAILED: train: the worker failed 'train': ValueError: no column 'churned' (error -32000); the worker's log \(log) ends: "), "\(line)")
         #expect(line.hasSuffix(#"raise ValueError("no column 'churned'") | ValueError: no column 'churned'"#), "\(line)")
         #expect(sessions.first?["failure"] as? String == String(line.dropFirst("demo: FAILED: ".count)))
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("reading "))
@@ -377,13 +384,15 @@ import Testing
         let head = try fixture.id("HEAD")
         let result = try mf(["build", "--repo", fixture.path, "--home", TemporaryDirectory("home").path])
         #expect(result.status == 1)
-        #expect(result.stdout.contains(
-            "repo: FAILED: manifest: invalid model.yaml at \(head.prefix(7)): unknown key 'evalute'; did you mean 'evaluate'?\n"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                "repo: FAILED: manifest: invalid model.yaml at \(head.prefix(7)): unknown key 'evalute'; did you mean 'evaluate'?\n"), "\(result.stdout)")
     }
 
     @Test func aMissingRevisionIsAnError() throws {
         let fixture = try modelRepository()
-        expectOneLineError(try mf(["build", "nope", "--repo", fixture.path, "--home", TemporaryDirectory("home").path]), containing: "cannot find revision 'nope'")
+        expectOneLineError(
+            try mf(["build", "nope", "--repo", fixture.path, "--home", TemporaryDirectory("home").path]), containing: "cannot find revision 'nope'")
     }
 }
 
@@ -423,8 +432,10 @@ import Testing
         for name in ["demo", "other"] {
             let fixture = try BuildCommandTests().modelRepository(gate: ">= 0")
             if name != "demo" {
-                try fixture.directory.write("repo/model.yaml", try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
-                    .replacingOccurrences(of: "name: demo", with: "name: \(name)"))
+                try fixture.directory.write(
+                    "repo/model.yaml",
+                    try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
+                        .replacingOccurrences(of: "name: demo", with: "name: \(name)"))
                 try fixture.git(["commit", "-q", "-am", "name"])
             }
             try fixture.git(["tag", "v1.0.0"])
@@ -456,8 +467,10 @@ import Testing
         #expect(named.status == 0 && named.stdout.contains("(other 1.0.0, passed)"), "\(named.stdout)\(named.stderr)")
         let pair = try await mf(["metrics", "--compare", "demo@v1.0.0", "other@v1.1.0", "--home", home.path, "--json"])
         #expect(pair.status == 0, "\(pair.stderr)")
-        expectOneLineError(try await mf(["metrics", "demo@v1.0.0", "--model", "other", "--home", home.path]), containing: "names another model than --model other")
-        expectOneLineError(try await mf(["metrics", "demo@v1.0.0", "--repo", fixtures[1].path, "--home", home.path]), containing: "no session or version 'demo@v1.0.0'")
+        expectOneLineError(
+            try await mf(["metrics", "demo@v1.0.0", "--model", "other", "--home", home.path]), containing: "names another model than --model other")
+        expectOneLineError(
+            try await mf(["metrics", "demo@v1.0.0", "--repo", fixtures[1].path, "--home", home.path]), containing: "no session or version 'demo@v1.0.0'")
         let report = try await mf(["report", "demo@v1.1.0", "--home", home.path, "--json"])
         #expect(report.status == 0, "\(report.stderr)")
         let written = try #require(try json(report) as? [String: Any])
@@ -509,11 +522,12 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let script = result.stdout
         for values in [["yes", "no", "ask"], ["lock", "system"], ["production", "staging"]] {
-            let listed: String = switch shell {
-            case "bash": "'" + values.joined(separator: "'$'\\n''") + "'"
-            case "zsh": values.map { "'\($0)'" }.joined(separator: " ")
-            default: values.joined(separator: " ")
-            }
+            let listed: String =
+                switch shell {
+                case "bash": "'" + values.joined(separator: "'$'\\n''") + "'"
+                case "zsh": values.map { "'\($0)'" }.joined(separator: " ")
+                default: values.joined(separator: " ")
+                }
             #expect(script.contains(listed), "\(shell) lacks \(listed)")
         }
         // TEMPLATE asks mf itself, and folders complete as folders.

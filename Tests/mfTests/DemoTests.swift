@@ -12,7 +12,8 @@ import Testing
         let result = try await mf(["demo", "--path", workspace, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try json(result) as? [String: Any])
-        let repository = try #require(report["repository"] as? String), home = try #require(report["home"] as? String)
+        let repository = try #require(report["repository"] as? String)
+        let home = try #require(report["home"] as? String)
         #expect(home == workspace + "/home")
 
         // git agrees with the story: the releases on master, the hotfix merged back, one open feature.

@@ -82,17 +82,20 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect(build.status == 0, "\(build.stdout)\n\(build.stderr)")
         let report = try #require((try json(build) as? [[String: Any]])?.first)
         #expect(report["status"] as? String == "passed", "\(report["failure"] ?? "")")
-        #expect((report["steps"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-            == ["build", "start", "describe", "train", "evaluate", "predict", "artifacts", "gates"])
+        #expect(
+            (report["steps"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+                == ["build", "start", "describe", "train", "evaluate", "predict", "artifacts", "gates"])
         let metrics = try #require((report["metrics"] as? [String: Any])?["evaluate"] as? [String: Double])
         #expect(Set(metrics.keys) == ["auc", "log_loss", "accuracy"])
         #expect((metrics["auc"] ?? 0) >= 0.75)
 
-        try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}, {"tenure": 60, "contract": "yearly", "monthly_charges": 35}]"#)
+        try fixture.directory.write(
+            "in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}, {"tenure": 60, "contract": "yearly", "monthly_charges": 35}]"#)
         let predicted = try mf(["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path])
         #expect(predicted.status == 0, "\(predicted.stderr)")
         let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
-        let first = try #require(predictions.first?["churn_probability"]), second = try #require(predictions.last?["churn_probability"])
+        let first = try #require(predictions.first?["churn_probability"])
+        let second = try #require(predictions.last?["churn_probability"])
         #expect(first > 0.5 && second < 0.5)
         let sessions = try #require(try json(try mf(["sessions", "--home", home.path, "--json"])) as? [[String: Any]])
         #expect(sessions.count == 1)
@@ -107,8 +110,10 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect(manifest["systemPackages"] as? [String] == ["nodejs"])
         let dockerfile = try String(contentsOfFile: path + "/Dockerfile", encoding: .utf8)
         #expect(dockerfile.contains("FROM debian:bookworm-slim\n"), "\(dockerfile)")
-        #expect(dockerfile.contains(
-            "RUN apt-get update && apt-get install -y --no-install-recommends libgit2-1.5 libsqlite3-0 zlib1g libcurl4 ca-certificates python3 nodejs && rm -rf /var/lib/apt/lists/*\n"),
+        #expect(
+            dockerfile.contains(
+                "RUN apt-get update && apt-get install -y --no-install-recommends libgit2-1.5 libsqlite3-0 zlib1g libcurl4 ca-certificates python3 nodejs && rm -rf /var/lib/apt/lists/*\n"
+            ),
             "\(dockerfile)")
         #expect(dockerfile.contains(#"CMD ["mf", "serve", "/bundle", "--host", "0.0.0.0", "--port", "8080"]"#))
         #expect(FileManager.default.fileExists(atPath: path + "/plugin/worker.js") && FileManager.default.fileExists(atPath: path + "/artifacts/model.json"))
@@ -119,7 +124,8 @@ func exampleRepository(_ name: String) throws -> GitFixture {
 
         // Served as the Dockerfile's CMD serves it, with node on the host's PATH.
         let server = try ServerProcess([path, "--workers", "1", "--home", home.path])
-        let answer = try http("POST", port: server.port, "/v1/models/churn:predict", body: predictBody([["tenure": 2, "contract": "monthly", "monthly_charges": 95.5]]))
+        let answer = try http(
+            "POST", port: server.port, "/v1/models/churn:predict", body: predictBody([["tenure": 2, "contract": "monthly", "monthly_charges": 95.5]]))
         #expect(answer.status == 200, "\(answer.text)")
         let served = try #require((try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["predictions"] as? [[String: Double]])
         #expect(served.first?["churn_probability"] == first)
@@ -140,11 +146,13 @@ func exampleRepository(_ name: String) throws -> GitFixture {
         #expect(Set(metrics.keys) == ["auc", "log_loss", "accuracy", "precision", "recall", "f1"])
         #expect((metrics["auc"] ?? 0) >= 0.75)
 
-        try fixture.directory.write("in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}, {"tenure": 60, "contract": "yearly", "monthly_charges": 35}]"#)
+        try fixture.directory.write(
+            "in.json", #"[{"tenure": 2, "contract": "monthly", "monthly_charges": 95.5}, {"tenure": 60, "contract": "yearly", "monthly_charges": 35}]"#)
         let predicted = try await mf(["predict", "--input", fixture.directory.appending("in.json"), "--repo", fixture.path, "--home", home.path])
         #expect(predicted.status == 0, "\(predicted.stderr)")
         let predictions = try #require((try json(predicted) as? [String: Any])?["predictions"] as? [[String: Double]])
-        let first = try #require(predictions.first?["churn_probability"]), second = try #require(predictions.last?["churn_probability"])
+        let first = try #require(predictions.first?["churn_probability"])
+        let second = try #require(predictions.last?["churn_probability"])
         #expect(first > 0.5 && second < 0.5)
     }
 }

@@ -117,9 +117,12 @@ func boundSocket(at path: String) throws -> Int32 {
         let missing = folder.appending("churn-1.0.0.tar.gz")
         expectOneLineError(try mf([command, missing, "--home", home.path] + extra), containing: "\(missing) is not a bundle: it does not exist")
         try folder.write("notes.txt", "not an archive\n")
-        expectOneLineError(try mf([command, folder.appending("notes.txt"), "--home", home.path] + extra), containing: "\(folder.appending("notes.txt")) is not a bundle: ")
+        expectOneLineError(
+            try mf([command, folder.appending("notes.txt"), "--home", home.path] + extra), containing: "\(folder.appending("notes.txt")) is not a bundle: ")
         try folder.write("empty/readme.txt", "no bundle.json here\n")
-        expectOneLineError(try mf([command, folder.appending("empty"), "--home", home.path] + extra), containing: "\(folder.appending("empty")) is not a bundle: it has no bundle.json")
+        expectOneLineError(
+            try mf([command, folder.appending("empty"), "--home", home.path] + extra),
+            containing: "\(folder.appending("empty")) is not a bundle: it has no bundle.json")
         try folder.write("broken/bundle.json", #"{"format": 1, "model": "churn"}"#)
         expectOneLineError(
             try mf([command, folder.appending("broken"), "--home", home.path] + extra),
@@ -127,6 +130,8 @@ func boundSocket(at path: String) throws -> Int32 {
         let socketPath = folder.appending("b.sock")
         let descriptor = try boundSocket(at: socketPath)
         defer { close(descriptor) }
-        expectOneLineError(try mf([command, socketPath, "--home", home.path] + extra), containing: "\(socketPath) is not a bundle: it cannot be read (no such device or address)")
+        expectOneLineError(
+            try mf([command, socketPath, "--home", home.path] + extra),
+            containing: "\(socketPath) is not a bundle: it cannot be read (no such device or address)")
     }
 }

@@ -36,7 +36,9 @@ func writeModel(_ name: String, gate: String, into fixture: GitFixture) throws {
     if !FileManager.default.fileExists(atPath: runner) {
         try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: runner)
     }
-    try fixture.directory.write(folder + "/model.py", """
+    try fixture.directory.write(
+        folder + "/model.py",
+        """
         from mf_runner import read_table, roc_auc
         class Model:
             def train(self, data, artifacts, seed): return {}
@@ -47,7 +49,9 @@ func writeModel(_ name: String, gate: String, into fixture: GitFixture) throws {
             def predict(self, instances): return [{"label": int(i["x"] > 2.5)} for i in instances]
         """)
     try fixture.directory.write(folder + "/data.csv", "x,y\n1,0\n2,0\n3,1\n4,1\n")
-    try fixture.directory.write(folder + "/model.yaml", """
+    try fixture.directory.write(
+        folder + "/model.yaml",
+        """
         name: \(name)
         runtime: python
         train: { data: data.csv }
@@ -95,8 +99,10 @@ func twoModelRepository() throws -> GitFixture {
         #expect((second["actions"] as? [Any])?.isEmpty == true)
 
         // A release whose session fails its gates: no bundle, the reason reported, production stays.
-        try fixture.directory.write("repo/model.yaml", try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
-            .replacingOccurrences(of: ">= 0.9", with: ">= 1.5"))
+        try fixture.directory.write(
+            "repo/model.yaml",
+            try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
+                .replacingOccurrences(of: ">= 0.9", with: ">= 1.5"))
         try fixture.git(["commit", "-q", "-am", "stricter gate"])
         try fixture.git(["tag", "-a", "-m", "r", "v1.1.0"])
         let third = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
@@ -151,12 +157,15 @@ func twoModelRepository() throws -> GitFixture {
         let row = try #require(bundles.first { $0["version"] as? String == "1.1.0-dev.g\(merged)" })
         #expect(row["tag"] is NSNull && row["ref"] as? String == "refs/heads/development", "\(row)")
         #expect(try mf(["verify", row["archive"] as! String]).status == 0)
-        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (row["path"] as! String) + "/bundle.json"))) as? [String: Any])
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (row["path"] as! String) + "/bundle.json"))) as? [String: Any])
         #expect(manifest["tag"] == nil && manifest["ref"] as? String == "refs/heads/development")
 
         // A development head that fails its gates: no staging bundle, staging stays, status says why.
-        try fixture.directory.write("repo/model.yaml", try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
-            .replacingOccurrences(of: ">= 0.9", with: ">= 1.5"))
+        try fixture.directory.write(
+            "repo/model.yaml",
+            try String(contentsOfFile: fixture.path + "/model.yaml", encoding: .utf8)
+                .replacingOccurrences(of: ">= 0.9", with: ">= 1.5"))
         try fixture.git(["commit", "-q", "-am", "stricter gate"])
         let failing = try fixture.git(["rev-parse", "--short=7", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let third = try #require(try json(try mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
@@ -192,7 +201,7 @@ func twoModelRepository() throws -> GitFixture {
         let home = TemporaryDirectory("home")
         let group = DispatchGroup()
         nonisolated(unsafe) var results: [ProcessResult?] = [nil, nil]
-        for index in 0 ..< 2 {
+        for index in 0..<2 {
             group.enter()
             DispatchQueue.global().async {
                 results[index] = try? mf(["reconcile", "--repo", fixture.path, "--home", home.path, "--json"])
@@ -285,7 +294,9 @@ func twoModelRepository() throws -> GitFixture {
         let stamp = try #require(production["updatedAt"] as? String, "updatedAt is \(String(describing: production["updatedAt"]))")
         #expect(stamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil, "\(stamp)")
         let text = try await run(["reconcile"])
-        #expect(text.stdout.contains("session feature/churn-notes: failed churn") && text.stdout.contains("`mf build --force feature/churn-notes` runs it again"), "\(text.stdout)")
+        #expect(
+            text.stdout.contains("session feature/churn-notes: failed churn") && text.stdout.contains("`mf build --force feature/churn-notes` runs it again"),
+            "\(text.stdout)")
 
         // A commit that touches only models/upsell: upsell's staging moves on; churn fails again, alone.
         try fixture.commit("upsell notes", file: "models/upsell/NOTES")
@@ -300,9 +311,10 @@ func twoModelRepository() throws -> GitFixture {
         try fixture.git(["tag", "-a", "-m", "churn 1.1.0", "churn@v1.1.0"])
         try fixture.git(["tag", "-a", "-m", "upsell 1.1.0", "upsell@v1.1.0"])
         let third = try #require(try json(try await run(["reconcile", "--json"])) as? [String: Any])
-        let running = Dictionary(uniqueKeysWithValues: (third["environments"] as? [[String: Any]] ?? []).map {
-            ("\($0["model"] as? String ?? "") \($0["name"] as? String ?? "")", $0["version"] as? String ?? "")
-        })
+        let running = Dictionary(
+            uniqueKeysWithValues: (third["environments"] as? [[String: Any]] ?? []).map {
+                ("\($0["model"] as? String ?? "") \($0["name"] as? String ?? "")", $0["version"] as? String ?? "")
+            })
         #expect(running["upsell production"] == "1.1.0" && running["churn production"] == "1.0.0" && running["churn staging"] == nil, "\(running)")
 
         // Status: each model's own reason, never "run mf reconcile", which would not help.
@@ -320,7 +332,9 @@ func twoModelRepository() throws -> GitFixture {
         #expect(environment("upsell", "production")?["reason"] is NSNull && environment("upsell", "staging")?["reason"] is NSNull, "\(statuses)")
         #expect(!statuses.contains { ($0["reason"] as? String)?.contains("run mf reconcile") == true }, "\(statuses)")
         let statusText = try await run(["status"])
-        #expect(statusText.stdout.contains("Environment production (churn): desired 1.1.0 (churn@v1.1.0), current 1.0.0 — churn@v1.1.0 has no bundle: its session"), "\(statusText.stdout)")
+        #expect(
+            statusText.stdout.contains("Environment production (churn): desired 1.1.0 (churn@v1.1.0), current 1.0.0 — churn@v1.1.0 has no bundle: its session"),
+            "\(statusText.stdout)")
         #expect(statusText.stdout.contains("Release churn@v1.1.0 has no bundle: its session"), "\(statusText.stdout)")
 
         // The failed release's report charts its own value beside the release that passed and marks the gate that failed.
@@ -332,14 +346,18 @@ func twoModelRepository() throws -> GitFixture {
         // Sessions record the ref they were built for, not the commit id they were built by.
         let sessions = try #require(try json(try await run(["sessions", "--json"])) as? [[String: Any]])
         let refs = Set(sessions.compactMap { $0["ref"] as? String })
-        #expect(refs == ["refs/heads/feature/churn-notes", "refs/tags/churn@v1.0.0", "refs/tags/upsell@v1.0.0", "refs/heads/development",
-                         "refs/tags/churn@v1.1.0", "refs/tags/upsell@v1.1.0"], "\(refs)")
+        #expect(
+            refs == [
+                "refs/heads/feature/churn-notes", "refs/tags/churn@v1.0.0", "refs/tags/upsell@v1.0.0", "refs/heads/development",
+                "refs/tags/churn@v1.1.0", "refs/tags/upsell@v1.1.0",
+            ], "\(refs)")
         #expect(sessions.allSatisfy { ($0["startedAt"] as? String)?.hasSuffix("Z") == true })
         // Bundles were made for upsell's release and staging heads, and none for churn's failures.
         let bundles = try #require(try json(try await mf(["bundles", "--home", home.path, "--json"])) as? [[String: Any]])
-        #expect(Set(bundles.map { "\($0["model"] as? String ?? "") \($0["version"] as? String ?? "")" }).isSuperset(of: [
-            "churn 1.0.0", "upsell 1.0.0", "upsell 1.1.0", "upsell 1.1.0-dev.g\(head)",
-        ]) && !bundles.contains { $0["model"] as? String == "churn" && $0["version"] as? String != "1.0.0" }, "\(bundles)")
+        #expect(
+            Set(bundles.map { "\($0["model"] as? String ?? "") \($0["version"] as? String ?? "")" }).isSuperset(of: [
+                "churn 1.0.0", "upsell 1.0.0", "upsell 1.1.0", "upsell 1.1.0-dev.g\(head)",
+            ]) && !bundles.contains { $0["model"] as? String == "churn" && $0["version"] as? String != "1.0.0" }, "\(bundles)")
     }
 }
 

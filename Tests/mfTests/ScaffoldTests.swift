@@ -32,8 +32,9 @@ func snapshot(_ root: String) throws -> [String: String] {
 /// Records the paths where two snapshots differ (not the whole trees).
 func expectSameTree(_ expected: [String: String], _ actual: [String: String], sourceLocation: SourceLocation = #_sourceLocation) {
     for key in Set(expected.keys).union(actual.keys).sorted() where expected[key] != actual[key] {
-        Issue.record("\(key) differs:\nexpected: \(expected[key]?.prefix(300) ?? "missing")\nactual: \(actual[key]?.prefix(300) ?? "missing")",
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            "\(key) differs:\nexpected: \(expected[key]?.prefix(300) ?? "missing")\nactual: \(actual[key]?.prefix(300) ?? "missing")",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -63,8 +64,9 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
 
     /// The renderer matches cookiecutter byte for byte (and mode for mode) on templates that
     /// exercise each feature, and on the built-in templates.
-    @Test(arguments: fixtures.map { fixtureTemplates.appendingPathComponent($0).path }
-        + ["python-model", "swift-model"].map { repositoryRoot.appendingPathComponent("templates/\($0)").path })
+    @Test(
+        arguments: fixtures.map { fixtureTemplates.appendingPathComponent($0).path }
+            + ["python-model", "swift-model"].map { repositoryRoot.appendingPathComponent("templates/\($0)").path })
     func rendersLikeCookiecutter(_ template: String) throws {
         let (expected, rendered) = try renderBoth(template)
         #expect(!expected.isEmpty)
@@ -158,13 +160,18 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
     @Test func replayAndReplayFile() throws {
         let folder = TemporaryDirectory("replay")
         let home = folder.appending("home")
-        let first = try mf(["scaffold", "python-model", "--no-input", "--set", "model_name=Replayed Model", "--set", "algorithm=random_forest",
-                            "-o", folder.appending("a"), "--home", home])
+        let first = try mf([
+            "scaffold", "python-model", "--no-input", "--set", "model_name=Replayed Model", "--set", "algorithm=random_forest",
+            "-o", folder.appending("a"), "--home", home,
+        ])
         #expect(first.status == 0, "\(first.stderr)")
         let second = try mf(["scaffold", "python-model", "--replay", "-o", folder.appending("b"), "--home", home], input: Data())
         #expect(second.status == 0, "\(second.stderr)")
-        let third = try mf(["scaffold", "python-model", "--replay-file", folder.appending("a/replayed_model/.mf/scaffold.json"),
-                            "-o", folder.appending("c"), "--home", home, "--no-git"], input: Data())
+        let third = try mf(
+            [
+                "scaffold", "python-model", "--replay-file", folder.appending("a/replayed_model/.mf/scaffold.json"),
+                "-o", folder.appending("c"), "--home", home, "--no-git",
+            ], input: Data())
         #expect(third.status == 0, "\(third.stderr)")
         let a = try snapshot(folder.appending("a/replayed_model")).filter { !$0.key.hasPrefix(".git/") && $0.key != ".git" }
         let b = try snapshot(folder.appending("b/replayed_model")).filter { !$0.key.hasPrefix(".git/") && $0.key != ".git" }
@@ -173,8 +180,9 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
         expectSameTree(a.filter { $0.key != ".mf/scaffold.json" }, b.filter { $0.key != ".mf/scaffold.json" })
         expectSameTree(a.filter { $0.key != ".mf/scaffold.json" }, c)
         #expect(try String(contentsOfFile: folder.appending("c/replayed_model/model.py"), encoding: .utf8).contains("RandomForest"))
-        expectOneLineError(try mf(["scaffold", "swift-model", "--replay", "-o", folder.appending("d"), "--home", folder.appending("empty")]),
-                           containing: "there are no recorded answers to replay")
+        expectOneLineError(
+            try mf(["scaffold", "swift-model", "--replay", "-o", folder.appending("d"), "--home", folder.appending("empty")]),
+            containing: "there are no recorded answers to replay")
     }
 
     /// `.mf/scaffold.json` records where the template came from (URL, checkout, the commit
@@ -184,7 +192,8 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
     @Test func replayFileRendersTheRecordedTemplateRevision() throws {
         let source = try GitFixture("template-source")
         try source.directory.write("repo/templates/greeting/cookiecutter.json", "{\"name\": \"hello\", \"greeting\": \"Hi\"}\n")
-        try source.directory.write("repo/templates/greeting/{{cookiecutter.name}}/greeting.txt", "{{ cookiecutter.greeting }}, revision one ({{ cookiecutter._checkout }})\n")
+        try source.directory.write(
+            "repo/templates/greeting/{{cookiecutter.name}}/greeting.txt", "{{ cookiecutter.greeting }}, revision one ({{ cookiecutter._checkout }})\n")
         try source.git(["add", "-A"])
         try source.git(["commit", "-q", "-m", "revision one"])
         try source.git(["tag", "v1"])
@@ -192,8 +201,10 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
         let url = "file://" + source.path
         let folder = TemporaryDirectory("replay-revision")
         let home = folder.appending("home")
-        let first = try mf(["scaffold", url, "--checkout", "v1", "--directory", "templates/greeting", "--no-input", "--set", "greeting=Hello",
-                            "-o", folder.appending("a"), "--home", home])
+        let first = try mf([
+            "scaffold", url, "--checkout", "v1", "--directory", "templates/greeting", "--no-input", "--set", "greeting=Hello",
+            "-o", folder.appending("a"), "--home", home,
+        ])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.hasPrefix("Created \(folder.appending("a/hello")) from \(url) at \(tagged.prefix(8)) (1 file)."), "\(first.stdout)")
         let record = folder.appending("a/hello/.mf/scaffold.json")
@@ -236,8 +247,9 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
 
         // cookiecutter's own replay file names no template.
         try folder.write("cookiecutter-replay.json", "{\"cookiecutter\": {\"name\": \"x\"}}\n")
-        expectOneLineError(try mf(["scaffold", "--replay-file", folder.appending("cookiecutter-replay.json"), "-o", folder.appending("e")]),
-                           containing: "does not record which template it was rendered from")
+        expectOneLineError(
+            try mf(["scaffold", "--replay-file", folder.appending("cookiecutter-replay.json"), "-o", folder.appending("e")]),
+            containing: "does not record which template it was rendered from")
     }
 
     /// With git, --overwrite-if-exists commits what the template wrote (and `.mf/`), never the
@@ -292,7 +304,9 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
 
         // A team's Model Factory: a repository whose tag 0.1.0 has a scripts/install.
         let source = try GitFixture("mf-source")
-        try source.directory.write("repo/scripts/install", "#!/bin/sh\nmkdir -p \"$1/bin\" && printf '#!/bin/sh\\necho mf from the team\\n' > \"$1/bin/mf\" && chmod +x \"$1/bin/mf\"\n")
+        try source.directory.write(
+            "repo/scripts/install",
+            "#!/bin/sh\nmkdir -p \"$1/bin\" && printf '#!/bin/sh\\necho mf from the team\\n' > \"$1/bin/mf\" && chmod +x \"$1/bin/mf\"\n")
         try source.git(["add", "-A"])
         try source.git(["update-index", "--chmod=+x", "scripts/install"])
         try source.git(["commit", "-q", "-m", "mf"])
@@ -321,7 +335,8 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
         let project = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first)
         try folder.write(project + "/mine.txt", "keep me")
         let files = try snapshot(folder.path)
-        expectOneLineError(try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template]), containing: "already exists; pass --overwrite-if-exists")
+        expectOneLineError(
+            try mf(["scaffold", "--no-input", "--no-git", "-o", folder.path, template]), containing: "already exists; pass --overwrite-if-exists")
         expectSameTree(files, try snapshot(folder.path))
         let again = try mf(["scaffold", "--no-input", "--no-git", "--overwrite-if-exists", "-o", folder.path, template])
         #expect(again.status == 0, "\(again.stderr)")
@@ -336,14 +351,16 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
         #expect(try mf(["scaffold", "python-model", "--no-input", "-o", folder.path]).status == 0)
         try folder.write("churn/model.py", "# mine\n")
         let before = try snapshot(folder.path)
-        expectOneLineError(try mf(["scaffold", "python-model", "--no-input", "--overwrite-if-exists", "-o", folder.path]),
-                           containing: "already a git repository")
+        expectOneLineError(
+            try mf(["scaffold", "python-model", "--no-input", "--overwrite-if-exists", "-o", folder.path]),
+            containing: "already a git repository")
         expectSameTree(before, try snapshot(folder.path))
 
         let template = folder.appending("template")
         #expect(try runProcess("/bin/cp", ["-R", fixtureTemplates.appendingPathComponent("paths").path, template]).status == 0)
         try folder.write("template/hooks/pre_prompt.sh", "#!/bin/sh\nexit 0\n")
-        expectOneLineError(try mf(["scaffold", "--no-input", "--no-git", "-o", folder.appending("out"), template]), containing: "pre_prompt hook is not supported")
+        expectOneLineError(
+            try mf(["scaffold", "--no-input", "--no-git", "-o", folder.appending("out"), template]), containing: "pre_prompt hook is not supported")
         #expect(!FileManager.default.fileExists(atPath: folder.appending("out")))
         let project = try #require(try FileManager.default.contentsOfDirectory(atPath: template).first { $0.hasPrefix("{{") })
         try FileManager.default.createSymbolicLink(atPath: template + "/" + project + "/linked", withDestinationPath: "/usr")
@@ -358,7 +375,8 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
         let template = fixtureTemplates.appendingPathComponent("hooks").path
         #expect(try mf(["scaffold", "--no-input", "--no-git", "--accept-hooks", "no", "-o", folder.appending("no"), template]).status == 0)
         #expect(try mf(["scaffold", "--no-input", "--no-git", "-o", folder.appending("yes"), template]).status == 0)
-        let without = try snapshot(folder.appending("no")), with = try snapshot(folder.appending("yes"))
+        let without = try snapshot(folder.appending("no"))
+        let with = try snapshot(folder.appending("yes"))
         #expect(with.count > without.count, "the hooks wrote nothing: \(with.keys.sorted())")
         let failing = badTemplates.appendingPathComponent("failing-hook").path
         let skipped = try mf(["scaffold", "--no-input", "--no-git", "--accept-hooks", "no", "-o", folder.appending("skip"), failing])

@@ -10,7 +10,9 @@ import Testing
 func servedModel() throws -> GitFixture {
     let fixture = try GitFixture("served")
     try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: fixture.path + "/mf_runner.py")
-    try fixture.directory.write("repo/model.py", """
+    try fixture.directory.write(
+        "repo/model.py",
+        """
         import os, time
         class Model:
             def train(self, data, artifacts, seed):
@@ -35,7 +37,9 @@ func servedModel() throws -> GitFixture {
                 return answers
         """)
     try fixture.directory.write("repo/data.csv", "x,y\n1,0\n4,1\n")
-    try fixture.directory.write("repo/model.yaml", """
+    try fixture.directory.write(
+        "repo/model.yaml",
+        """
         name: demo
         runtime: python
         train: { data: data.csv }
@@ -106,7 +110,10 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: logFile)
     }
 }
@@ -162,10 +169,13 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(try http("GET", port: port, "/v1/models/demo").status == 200)
 
         // v2 infer: JSON, with and without a version, and binary.
-        let request: [String: Any] = ["id": "a1", "inputs": [
-            ["name": "x", "datatype": "FP64", "shape": [2], "data": [1.0, 4.0]],
-            ["name": "kind", "datatype": "BYTES", "shape": [2], "data": ["a", "b"]],
-        ]]
+        let request: [String: Any] = [
+            "id": "a1",
+            "inputs": [
+                ["name": "x", "datatype": "FP64", "shape": [2], "data": [1.0, 4.0]],
+                ["name": "kind", "datatype": "BYTES", "shape": [2], "data": ["a", "b"]],
+            ],
+        ]
         for path in ["/v2/models/demo/infer", "/v2/models/demo/versions/1.0.0/infer"] {
             let answer = try http("POST", port: port, path, json: request)
             #expect(answer.status == 200 && answer.headers["x-model-version"] == "1.0.0", "\(answer.text)")
@@ -175,13 +185,19 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
         var binary = Data()
         for value in [1.0, 4.0] { withUnsafeBytes(of: value.bitPattern.littleEndian) { binary.append(contentsOf: $0) } }
-        for text in ["a", "b"] { binary.append(contentsOf: [1, 0, 0, 0]); binary.append(contentsOf: text.utf8) }
-        let header = try JSONSerialization.data(withJSONObject: ["inputs": [
-            ["name": "x", "datatype": "FP64", "shape": [2], "parameters": ["binary_data_size": 16]],
-            ["name": "kind", "datatype": "BYTES", "shape": [2], "parameters": ["binary_data_size": 10]],
-        ], "outputs": [["name": "label", "parameters": ["binary_data": true]]]])
-        let binaryAnswer = try http("POST", port: port, "/v2/models/demo/infer",
-                                    headers: ["Inference-Header-Content-Length": String(header.count)], body: header + binary)
+        for text in ["a", "b"] {
+            binary.append(contentsOf: [1, 0, 0, 0])
+            binary.append(contentsOf: text.utf8)
+        }
+        let header = try JSONSerialization.data(withJSONObject: [
+            "inputs": [
+                ["name": "x", "datatype": "FP64", "shape": [2], "parameters": ["binary_data_size": 16]],
+                ["name": "kind", "datatype": "BYTES", "shape": [2], "parameters": ["binary_data_size": 10]],
+            ], "outputs": [["name": "label", "parameters": ["binary_data": true]]],
+        ])
+        let binaryAnswer = try http(
+            "POST", port: port, "/v2/models/demo/infer",
+            headers: ["Inference-Header-Content-Length": String(header.count)], body: header + binary)
         #expect(binaryAnswer.status == 200, "\(binaryAnswer.text)")
         let length = try #require(binaryAnswer.headers["inference-header-content-length"].flatMap { Int($0) })
         #expect(binaryAnswer.body.count == length + 16 && [UInt8](binaryAnswer.body.suffix(16)) == [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
@@ -217,9 +233,13 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
             #expect(answer.status == 400 && answer.text.hasPrefix("{\"error\""), "\(hostile): \(answer.status) \(answer.text)")
         }
         #expect(try http("GET", port: port, "/v2/health/live").status == 200)
-        let outOfRange = try http("POST", port: port, "/v2/models/demo/infer", json: ["inputs": [
-            ["name": "x", "datatype": "FP64", "shape": [1], "data": [-5]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["z"]],
-        ]])
+        let outOfRange = try http(
+            "POST", port: port, "/v2/models/demo/infer",
+            json: [
+                "inputs": [
+                    ["name": "x", "datatype": "FP64", "shape": [1], "data": [-5]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["z"]],
+                ]
+            ])
         #expect(outOfRange.status == 400 && outOfRange.text.contains("x[0]") && outOfRange.text.contains("kind[0]"), "\(outOfRange.text)")
         for garbage in ["{", "[1,2]", "null", "{\"instances\": 3}", "{\"instances\": []}", "\u{00}\u{ff}"] {
             let answer = try http("POST", port: port, "/v1/models/demo:predict", body: Data(garbage.utf8))
@@ -231,30 +251,38 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let emptyV1 = try http("POST", port: port, "/v1/models/demo:predict", body: Data())
         #expect(emptyV1.status == 400 && emptyV1.text.contains("the request body is empty"), "\(emptyV1.text)")
         for length in ["abc", "-5"] {
-            let answer = try http("POST", port: port, "/v2/models/demo/infer", headers: ["Inference-Header-Content-Length": length],
-                                  body: Data(#"{"inputs": []}"#.utf8))
+            let answer = try http(
+                "POST", port: port, "/v2/models/demo/infer", headers: ["Inference-Header-Content-Length": length],
+                body: Data(#"{"inputs": []}"#.utf8))
             #expect(answer.status == 400 && answer.text.contains("Inference-Header-Content-Length is '\(length)'"), "\(length): \(answer.text)")
         }
         // Requests HTTP itself refuses (whether the parser stops at the head or in a chunked
         // body): 400 with {"error": …} as every other error, and the server lives on.
         let bigHeader = String(repeating: "a", count: 100 * 1024)
         for (raw, expected) in [
-            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-             "both Content-Length and Transfer-Encoding"),
-            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
-             "both Content-Length and Transfer-Encoding"),
+            (
+                "POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "both Content-Length and Transfer-Encoding"
+            ),
+            (
+                "POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+                "both Content-Length and Transfer-Encoding"
+            ),
             ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "its Content-Length is not a number of bytes"),
             ("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Bad: a\u{0}b\r\n\r\n", "a header has a character HTTP does not allow"),
             ("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: \(bigHeader)\r\n\r\n", "headers are larger than the server takes"),
-            ("POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
-             "a chunk of its chunked body has no valid size"),
+            (
+                "POST /v1/models/demo:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+                "a chunk of its chunked body has no valid size"
+            ),
         ] {
             let connection = try HTTPConnection(port: port)
             try connection.send(raw: Data(raw.utf8))
             let answer = try connection.receive(method: "GET")
             let error = (try? answer.json() as? [String: Any])?["error"] as? String
-            #expect(answer.status == 400 && answer.headers["content-type"] == "application/json" && error?.contains(expected) == true,
-                    "\(raw.prefix(70)): \(answer.status) \(answer.headers) \(answer.text)")
+            #expect(
+                answer.status == 400 && answer.headers["content-type"] == "application/json" && error?.contains(expected) == true,
+                "\(raw.prefix(70)): \(answer.status) \(answer.headers) \(answer.text)")
         }
         #expect(try http("GET", port: port, "/v2/health/live").status == 200)
         // A client that hangs up in the middle of its body: status 499, no error (neither in
@@ -311,11 +339,13 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
 
         // Metrics: requests by status, latency, input-check failures by field, worker restarts.
         let metrics = try http("GET", port: port, "/metrics").text
-        for line in [#"mf_requests_total{model="demo",version="1.0.0",api="v1",status="200"}"#, #"status="422""#, #"status="504""#,
-                     "mf_request_duration_seconds_bucket", #"mf_input_check_failures_total{model="demo",field="kind"}"#,
-                     #"mf_input_check_failures_total{model="demo",field="_unknown"}"#,
-                     #"mf_request_errors_total{model="demo",version="1.0.0",api="v1"}"#,
-                     #"mf_worker_restarts_total{model="demo",version="1.0.0"}"#, "mf_batch_size_bucket"] {
+        for line in [
+            #"mf_requests_total{model="demo",version="1.0.0",api="v1",status="200"}"#, #"status="422""#, #"status="504""#,
+            "mf_request_duration_seconds_bucket", #"mf_input_check_failures_total{model="demo",field="kind"}"#,
+            #"mf_input_check_failures_total{model="demo",field="_unknown"}"#,
+            #"mf_request_errors_total{model="demo",version="1.0.0",api="v1"}"#,
+            #"mf_worker_restarts_total{model="demo",version="1.0.0"}"#, "mf_batch_size_bucket",
+        ] {
             #expect(metrics.contains(line), "\(line) missing from /metrics")
         }
 
@@ -342,13 +372,15 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let home = TemporaryDirectory("home")
         let paths = try bundled(fixture, ["v1.0.0", "v1.1.0"], home: home)
         let server = try ServerProcess(
-            paths + ["--home", home.path, "--workers", "1", "--ab", "demo=1.0.0:50,1.1.0:50", "--sticky-header", "X-Customer",
-                     "--admin-token", "s3cret"])
+            paths + [
+                "--home", home.path, "--workers", "1", "--ab", "demo=1.0.0:50,1.1.0:50", "--sticky-header", "X-Customer",
+                "--admin-token", "s3cret",
+            ])
         let port = server.port
         let body = predictBody([["x": 1, "kind": "a"]])
         var seen: [String: Set<String>] = [:]
-        for customer in 0 ..< 20 {
-            for _ in 0 ..< 3 {
+        for customer in 0..<20 {
+            for _ in 0..<3 {
                 let answer = try http("POST", port: port, "/v1/models/demo:predict", headers: ["X-Customer": "c\(customer)"], body: body)
                 #expect(answer.status == 200)
                 seen["c\(customer)", default: []].insert(answer.headers["x-model-version"] ?? "?")
@@ -365,7 +397,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let underLoad = Seen()
         DispatchQueue.concurrentPerform(iterations: 4) { client in
             guard let connection = try? HTTPConnection(port: port) else { return }
-            for round in 0 ..< 40 {
+            for round in 0..<40 {
                 let customer = "c\((client * 40 + round) % 20)"
                 let answer = try? connection.send("POST", "/v1/models/demo:predict", headers: ["X-Customer": customer], body: body)
                 underLoad.lock.withLock {
@@ -377,15 +409,23 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(underLoad.statuses == [200: 160], "\(underLoad.statuses)")
         #expect(underLoad.versions.allSatisfy { seen[$0.key] == $0.value }, "customers moved under load: \(underLoad.versions) against \(seen)")
         // A version asked for is the version served.
-        #expect(try http("POST", port: port, "/v2/models/demo/versions/1.0.0/infer", json: ["inputs": [
-            ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
-        ]]).headers["x-model-version"] == "1.0.0")
+        #expect(
+            try http(
+                "POST", port: port, "/v2/models/demo/versions/1.0.0/infer",
+                json: [
+                    "inputs": [
+                        ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
+                    ]
+                ]
+            ).headers["x-model-version"] == "1.0.0")
 
         // The admin API needs the token, under the Bearer scheme in any case (RFC 9110); a 401
         // says which scheme it wants.
-        for refused in [try http("GET", port: port, "/admin/models"), try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"])] {
-            #expect(refused.status == 401 && refused.headers["www-authenticate"] == "Bearer" && refused.text.hasPrefix("{\"error\""),
-                    "\(refused.status) \(refused.headers) \(refused.text)")
+        for refused in [try http("GET", port: port, "/admin/models"), try http("GET", port: port, "/admin/models", headers: ["Authorization": "Bearer wrong"])]
+        {
+            #expect(
+                refused.status == 401 && refused.headers["www-authenticate"] == "Bearer" && refused.text.hasPrefix("{\"error\""),
+                "\(refused.status) \(refused.headers) \(refused.text)")
         }
         for scheme in ["bearer", "BEARER", "Bearer "] {
             #expect(try http("GET", port: port, "/admin/models", headers: ["Authorization": "\(scheme) s3cret"]).status == 200, "\(scheme)")
@@ -393,7 +433,8 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let auth = ["Authorization": "Bearer s3cret"]
         // A fractional weight is named as one, not as bad JSON.
         let fractional = try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": 87.5, "1.1.0": 12.5]], headers: auth)
-        #expect(fractional.status == 400 && fractional.text.contains("the weight of 1.1.0 is 12.5; a weight is a whole number")
+        #expect(
+            fractional.status == 400 && fractional.text.contains("the weight of 1.1.0 is 12.5; a weight is a whole number")
                 && !fractional.text.contains("JSON"), "\(fractional.text)")
         let models = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]])
         #expect((models.first?["versions"] as? [Any])?.count == 2)
@@ -402,9 +443,10 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(policy.status == 200, "\(policy.text)")
         #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["9.9.9": 1]], headers: auth).status == 404)
         // Weights whose sum would overflow are refused, and the server lives on.
-        #expect(try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": Int.max, "1.1.0": Int.max]], headers: auth).status == 400)
+        #expect(
+            try http("PUT", port: port, "/admin/models/demo/traffic", json: ["weights": ["1.0.0": Int.max, "1.1.0": Int.max]], headers: auth).status == 400)
         #expect(try http("POST", port: port, "/admin/models/demo/versions/1.0.0/promote", headers: auth).status == 200)
-        for _ in 0 ..< 10 {
+        for _ in 0..<10 {
             let answer = try http("POST", port: port, "/v1/models/demo:predict", body: body)
             #expect(answer.status == 200 && answer.headers["x-model-version"] == "1.0.0")
         }
@@ -418,27 +460,36 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(!metrics.contains(#"agreed="false""#), "\(metrics)")
         // A candidate that answers otherwise (1.1.0 says 0 for x == 3): the client still gets
         // 1.0.0's answer, and the disagreement is counted.
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             let answer = try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 3, "kind": "a"]]))
             #expect(answer.status == 200 && answer.text == #"{"predictions":[{"label":1}]}"# && answer.headers["x-model-version"] == "1.0.0", "\(answer.text)")
         }
-        #expect(try http("POST", port: port, "/v2/models/demo/versions/1.1.0/infer", json: ["inputs": [
-            ["name": "x", "datatype": "FP64", "shape": [1], "data": [3]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
-        ]]).text.contains(#""data":[0]"#), "the candidate should disagree")
+        #expect(
+            try http(
+                "POST", port: port, "/v2/models/demo/versions/1.1.0/infer",
+                json: [
+                    "inputs": [
+                        ["name": "x", "datatype": "FP64", "shape": [1], "data": [3]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
+                    ]
+                ]
+            ).text.contains(#""data":[0]"#), "the candidate should disagree")
         let disagreedSeries = #"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"}"#
         var afterDisagreeing = try http("GET", port: port, "/metrics").text
         _ = try pollUntil(seconds: 20) {
             afterDisagreeing = try http("GET", port: port, "/metrics").text
             return metricValue(afterDisagreeing, disagreedSeries) == 5
         }
-        #expect(afterDisagreeing.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"} 5"#), "\(afterDisagreeing)")
+        #expect(
+            afterDisagreeing.contains(#"mf_shadow_comparisons_total{model="demo",primary="1.0.0",candidate="1.1.0",agreed="false"} 5"#), "\(afterDisagreeing)")
         #expect(afterDisagreeing.contains(#"mf_shadow_duration_seconds_count{model="demo",candidate="1.1.0"}"#))
         // A request routed to a version that is then unloaded is still answered by it: the head
         // arrives (the handler routes it), the version is unloaded (which waits for it), then
         // the body arrives.
-        let v2Body = try JSONSerialization.data(withJSONObject: ["inputs": [
-            ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
-        ]])
+        let v2Body = try JSONSerialization.data(withJSONObject: [
+            "inputs": [
+                ["name": "x", "datatype": "FP64", "shape": [1], "data": [1]], ["name": "kind", "datatype": "BYTES", "shape": [1], "data": ["a"]],
+            ]
+        ])
         let slowClient = try HTTPConnection(port: port)
         try slowClient.send(raw: Data("POST /v2/models/demo/versions/1.1.0/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(v2Body.count)\r\n\r\n".utf8))
         let inFlightSeries = #"mf_requests_in_flight{model="demo",version="1.1.0"}"#
@@ -471,9 +522,10 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(dropped.status == 200 && droppedAnswer?["current"] as? String == "1.1.0", "\(dropped.text)")
         #expect((droppedAnswer?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:], "\(dropped.text)")
         let listed = try #require(try http("GET", port: port, "/admin/models", headers: auth).json() as? [[String: Any]]).first
-        #expect(listed?["current"] as? String == "1.1.0" && (listed?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:],
-                "\(String(describing: listed))")
-        for _ in 0 ..< 5 {
+        #expect(
+            listed?["current"] as? String == "1.1.0" && (listed?["policy"] as? [String: Any])?["weights"] as? [String: Int] == [:],
+            "\(String(describing: listed))")
+        for _ in 0..<5 {
             #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
         }
         #expect(server.stop() == 0)
@@ -489,7 +541,8 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let home = TemporaryDirectory("home")
         let paths = try bundled(fixture, ["v1.0.0"], home: home)
         let flag = home.appending("broken")
-        let server = try ServerProcess(paths + ["--home", home.path, "--workers", "1", "--batch-wait-ms", "300", "--timeout", "2"], environment: ["DEMO_BROKEN": flag])
+        let server = try ServerProcess(
+            paths + ["--home", home.path, "--workers", "1", "--batch-wait-ms", "300", "--timeout", "2"], environment: ["DEMO_BROKEN": flag])
         let port = server.port
         /// Sends every body on a connection of its own before reading any answer.
         func together(_ xs: [Int]) throws -> [HTTPAnswer] {
@@ -510,9 +563,9 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
 
         let before = try batches()
-        let answers = try together(Array(0 ..< 8))
+        let answers = try together(Array(0..<8))
         #expect(answers.map(\.status) == Array(repeating: 200, count: 8), "\(answers.map(\.text))")
-        #expect(answers.map(\.text) == (0 ..< 8).map { #"{"predictions":[{"label":\#($0 > 2 ? 1 : 0)}]}"# })
+        #expect(answers.map(\.text) == (0..<8).map { #"{"predictions":[{"label":\#($0 > 2 ? 1 : 0)}]}"# })
         let after = try batches()
         #expect(after.instances - before.instances == 8)
         #expect(after.calls - before.calls <= 4, "8 concurrent requests took \(after.calls - before.calls) worker calls")
@@ -521,7 +574,8 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let poisoned = try together([1, 666, 4, 2])
         #expect(poisoned[1].status == 503, "\(poisoned[1].status) \(poisoned[1].text)")
         #expect([0, 2, 3].map { poisoned[$0].status } == [200, 200, 200], "\(poisoned.map(\.text))")
-        #expect([0, 2, 3].map { poisoned[$0].text } == [#"{"predictions":[{"label":0}]}"#, #"{"predictions":[{"label":1}]}"#, #"{"predictions":[{"label":0}]}"#])
+        #expect(
+            [0, 2, 3].map { poisoned[$0].text } == [#"{"predictions":[{"label":0}]}"#, #"{"predictions":[{"label":1}]}"#, #"{"predictions":[{"label":0}]}"#])
 
         // x == 444 makes the model raise: that request fails (500), the two batched with it do not.
         let raising = try together([1, 444, 4])
@@ -563,7 +617,9 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
     @Test(.timeLimit(.minutes(3)))
     func aWrongPredictShapeIsNamed() throws {
         let fixture = try GitFixture("shapes")
-        try fixture.directory.write("repo/worker.py", """
+        try fixture.directory.write(
+            "repo/worker.py",
+            """
             import json, os, sys
             for line in sys.stdin:
                 request = json.loads(line)
@@ -580,7 +636,9 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
                 if method == "shutdown": break
             """)
         try fixture.directory.write("repo/data.csv", "x,y\n1,0\n4,1\n")
-        try fixture.directory.write("repo/model.yaml", """
+        try fixture.directory.write(
+            "repo/model.yaml",
+            """
             name: demo
             runtime: command
             run: [python3, -u, worker.py]
@@ -595,7 +653,8 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
         let home = TemporaryDirectory("home")
         let path = try #require(try bundled(fixture, ["v1.0.0"], home: home).first)
-        let expected = #"demo 1.0.0: the worker's answer to 'predict' has 2 predictions for 1 instance; expected {"predictions": [one object per instance, in order]} for 1 instance"#
+        let expected =
+            #"demo 1.0.0: the worker's answer to 'predict' has 2 predictions for 1 instance; expected {"predictions": [one object per instance, in order]} for 1 instance"#
 
         expectOneLineError(
             try mf(["serve", path, "--port", "0", "--workers", "1", "--home", home.path], environment: ["SHAPES_WRONG": "1"]), containing: expected)
@@ -622,9 +681,10 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let port = server.port
         func versions() throws -> [String: String] {
             var seen: [String: String] = [:]
-            for customer in 0 ..< 30 {
-                let answer = try http("POST", port: port, "/v1/models/demo:predict", headers: ["X-Customer": "c\(customer)"],
-                                      body: predictBody([["x": 1, "kind": "a"]]))
+            for customer in 0..<30 {
+                let answer = try http(
+                    "POST", port: port, "/v1/models/demo:predict", headers: ["X-Customer": "c\(customer)"],
+                    body: predictBody([["x": 1, "kind": "a"]]))
                 seen["c\(customer)"] = answer.headers["x-model-version"] ?? "\(answer.status)"
             }
             return seen
@@ -674,8 +734,8 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(dockerfile.contains("FROM python:\(python.trimmingCharacters(in: .whitespacesAndNewlines))-slim-bookworm"), "\(dockerfile)")
         #expect(dockerfile.contains("libgit2-1.5 libsqlite3-0 zlib1g libcurl4"), "\(dockerfile)")
         var arguments = Array(command.dropFirst(2)).map { $0 == "/bundle" ? path : $0 }
-        if let index = arguments.firstIndex(of: "--port") { arguments.removeSubrange(index ... index + 1) }
-        if let index = arguments.firstIndex(of: "--host") { arguments.removeSubrange(index ... index + 1) }
+        if let index = arguments.firstIndex(of: "--port") { arguments.removeSubrange(index...index + 1) }
+        if let index = arguments.firstIndex(of: "--host") { arguments.removeSubrange(index...index + 1) }
         let server = try ServerProcess(arguments + ["--home", home.path])
         #expect(try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]])).status == 200)
         #expect(try http("GET", port: server.port, "/v2/health/ready").status == 200)
@@ -701,7 +761,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
         let tally = Tally()
         let group = DispatchGroup()
-        for client in 0 ..< 2 {
+        for client in 0..<2 {
             group.enter()
             DispatchQueue.global().async {
                 defer { group.leave() }

@@ -114,8 +114,11 @@ import Testing
         var environment = environment
         environment.merge(gitEnvironment(home: environment["HOME"]!)) { $1 }
         var commands: [[String]] = []
-        if initialise { commands += [["init", "-q", "-b", "master"], ["add", "-A"], ["commit", "-q", "-m", "example"]] }
-        else { commands += [["switch", "-q", "master"]] }
+        if initialise {
+            commands += [["init", "-q", "-b", "master"], ["add", "-A"], ["commit", "-q", "-m", "example"]]
+        } else {
+            commands += [["switch", "-q", "master"]]
+        }
         commands.append(["tag", "-a", "-m", "release", "v1.0.0"])
         for command in commands {
             let result = try await runProcess(git, command, in: folder, environment: environment)

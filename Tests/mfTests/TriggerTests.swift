@@ -11,7 +11,8 @@ import Testing
 func writeTriggerModel(in folder: String) throws {
     let manager = FileManager.default
     try manager.copyItem(atPath: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py").path, toPath: folder + "/mf_runner.py")
-    try Data("""
+    try Data(
+        """
         import os, time
         HERE = os.path.dirname(os.path.abspath(__file__))
         def read(name, default):
@@ -26,9 +27,11 @@ func writeTriggerModel(in folder: String) throws {
             def load(self, artifacts): self.threshold = 2.5
             def evaluate(self, data): return {"auc": float(read("auc.txt", "0.9"))}
             def predict(self, instances): return [{"label": int(i["x"] > self.threshold)} for i in instances]
-        """.utf8).write(to: URL(fileURLWithPath: folder + "/model.py"))
+        """.utf8
+    ).write(to: URL(fileURLWithPath: folder + "/model.py"))
     try Data("x,y\n1,0\n4,1\n".utf8).write(to: URL(fileURLWithPath: folder + "/data.csv"))
-    try Data("""
+    try Data(
+        """
         name: churn
         runtime: python
         train: { data: data.csv }
@@ -38,7 +41,8 @@ func writeTriggerModel(in folder: String) throws {
           outputs: [{ name: label, type: int }]
         gates: { auc: ">= 0.8" }
         examples: [{ x: 1 }]
-        """.utf8).write(to: URL(fileURLWithPath: folder + "/model.yaml"))
+        """.utf8
+    ).write(to: URL(fileURLWithPath: folder + "/model.yaml"))
 }
 
 /// A repository with the trigger model committed on master, `files` written with it
@@ -72,7 +76,10 @@ final class BackgroundMF: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             while true {
                 let chunk = handle.availableData
-                if chunk.isEmpty { closed.signal(); return }
+                if chunk.isEmpty {
+                    closed.signal()
+                    return
+                }
                 lock.withLock { text += String(decoding: chunk, as: UTF8.self) }
             }
         }
@@ -96,7 +103,12 @@ final class BackgroundMF: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
 }
 
 /// A tiny HTTP listener (Python's http.server) that records every POST body, one per line.
@@ -139,7 +151,10 @@ final class Listener: @unchecked Sendable {
     }
 
     // SIGKILL: the listener was seen to outlive SIGTERM when started from the test runner.
-    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }
 
 @Suite(.serialized) struct TriggerTests {
@@ -171,7 +186,8 @@ final class Listener: @unchecked Sendable {
         try git(["add", "-A"])
         try git(["commit", "-q", "-m", "model"])
         try git(["branch", "development"])
-        let pushed = try await runProcess("/usr/bin/git", ["-C", work, "push", "-q", "origin", "master", "development"], environment: gitEnvironment(home: origin.directory.path))
+        let pushed = try await runProcess(
+            "/usr/bin/git", ["-C", work, "push", "-q", "origin", "master", "development"], environment: gitEnvironment(home: origin.directory.path))
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(pushed.stderr.contains("existing hook ran") && !pushed.stderr.contains("mf: "), "\(pushed.stderr)")
         // The push returned with the work queued and none of it done: no worker runs yet.
@@ -189,8 +205,9 @@ final class Listener: @unchecked Sendable {
         try git(["commit", "-q", "-m", "feature"])
         let feature = try git(["rev-parse", "HEAD"])
         try git(["push", "-q", "origin", "feature/threshold"])
-        #expect(try await eventually { try store.sessions(limit: 50).contains { $0.session.commit == feature && $0.session.status == .passed } },
-                "no session of the feature head: \(worker.output)")
+        #expect(
+            try await eventually { try store.sessions(limit: 50).contains { $0.session.commit == feature && $0.session.status == .passed } },
+            "no session of the feature head: \(worker.output)")
         let session = try #require(try store.sessions(limit: 50).first { $0.session.commit == feature }?.session)
         #expect(session.trigger == .hook)
         #expect(try await eventually { FileManager.default.fileExists(atPath: home.appending("reports/\(session.id).html")) }, "the worker wrote no report")
@@ -200,18 +217,20 @@ final class Listener: @unchecked Sendable {
         try git(["merge", "-q", "--no-ff", "-m", "merge feature", "feature/threshold"])
         let development = try git(["rev-parse", "HEAD"])
         try git(["push", "-q", "origin", "development"])
-        #expect(try await eventually { try store.bundles().contains { $0.bundle.ref == "refs/heads/development" && $0.bundle.commit == development } },
-                "no staging bundle: \(worker.output)")
+        #expect(
+            try await eventually { try store.bundles().contains { $0.bundle.ref == "refs/heads/development" && $0.bundle.commit == development } },
+            "no staging bundle: \(worker.output)")
 
         // Released: a tag on master gives a release bundle and moves production.
         try git(["checkout", "-q", "master"])
         try git(["merge", "-q", "--no-ff", "-m", "release", "development"])
         try git(["tag", "-a", "-m", "release", "v1.0.0"])
         try git(["push", "-q", "origin", "master", "v1.0.0"])
-        #expect(try await eventually {
-            try store.bundles().contains { $0.bundle.tag == "v1.0.0" }
-                && store.environments(repository: origin.path).contains { $0.name == "production" && $0.version == "1.0.0" }
-        }, "no release: \(worker.output)")
+        #expect(
+            try await eventually {
+                try store.bundles().contains { $0.bundle.tag == "v1.0.0" }
+                    && store.environments(repository: origin.path).contains { $0.name == "production" && $0.version == "1.0.0" }
+            }, "no release: \(worker.output)")
 
         #expect(worker.terminate() == 0, "\(worker.output)")
         #expect(worker.output.contains("\"event\":\"stopped\""), "\(worker.output)")
@@ -359,7 +378,8 @@ final class Listener: @unchecked Sendable {
             let location = try Repository.open(at: fixture.path).location
             return try store.sessions(repository: location, since: .distantPast).map { ($0.session.startedAt, $0.session.endedAt ?? .distantFuture) }
         }
-        let left = try spans(fixtures[0]), right = try spans(fixtures[1])
+        let left = try spans(fixtures[0])
+        let right = try spans(fixtures[1])
         func overlap(_ a: (Date, Date), _ b: (Date, Date)) -> Bool { a.0 < b.1 && b.0 < a.1 }
         #expect(left.count == 2 && right.count == 2)
         #expect(left.contains { l in right.contains { overlap(l, $0) } }, "the two repositories were not worked on in parallel")
@@ -413,8 +433,10 @@ final class Listener: @unchecked Sendable {
         for fixture in [locked, broken] { #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0) }
 
         let listener = try Listener(directory: locked.directory)
-        let worked = try await mf(["worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
-                                   "--notify", "http://127.0.0.1:\(listener.port)/hook"])
+        let worked = try await mf([
+            "worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
+            "--notify", "http://127.0.0.1:\(listener.port)/hook",
+        ])
         #expect(worked.status == 0, "\(worked.stdout)\(worked.stderr)")
         let jobs = try JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite"))).jobs()
         let retried = try #require(jobs.first { $0.repository == location })
@@ -441,9 +463,10 @@ final class Listener: @unchecked Sendable {
             ["webhook", "--port", "0", "--home", home.path, "--repository", "team/churn=\(origin.path)", "--repository", "team/gone=/nonexistent/gone.git"],
             environment: ["MF_WEBHOOK_SECRET": "s3cret"])
         let started = try await server.wait(seconds: 60) { $0.contains("/webhook\n") }
-        let port = try #require(started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
-            Int(started[$0].dropFirst().dropLast("/webhook".count))!
-        }, "mf webhook did not start: \(started)")
+        let port = try #require(
+            started.range(of: #":(\d+)/webhook"#, options: .regularExpression).map {
+                Int(started[$0].dropFirst().dropLast("/webhook".count))!
+            }, "mf webhook did not start: \(started)")
         let queue = JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite")))
 
         for (index, forge) in Forge.allCases.enumerated() {
@@ -452,14 +475,16 @@ final class Listener: @unchecked Sendable {
             let delivery = "delivery-\(index)"
             let before = try queue.jobs().count
 
-            let forged = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "wrong", delivery: delivery), body: body)
+            let forged = try http(
+                "POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "wrong", delivery: delivery), body: body)
             #expect(forged.status == 401, "\(forge): \(forged.text)")
             var unsigned = WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery)
             unsigned = unsigned.filter { !["X-Hub-Signature-256", "X-Gitea-Signature", "X-Gitlab-Token"].contains($0.key) }
             #expect(try http("POST", port: port, "/webhook", headers: unsigned, body: body).status == 401)
             #expect(try queue.jobs().count == before, "\(forge): a refused delivery queued a job")
 
-            let good = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery), body: body)
+            let good = try http(
+                "POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery), body: body)
             #expect(good.status == 202, "\(forge): \(good.text)")
             let answer = try #require(try JSONSerialization.jsonObject(with: good.body) as? [String: Any])
             #expect(["queued", "merged"].contains(answer["outcome"] as? String), "\(answer)")
@@ -467,20 +492,24 @@ final class Listener: @unchecked Sendable {
             #expect(mirror.hasPrefix(home.appending("mirrors/team/churn.git")))
             #expect(try Repository.open(at: mirror).resolveCommit("v1.0.0").hex == origin.id("v1.0.0^{commit}"))
 
-            let again = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery), body: body)
+            let again = try http(
+                "POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(forge, body: body, secret: "s3cret", delivery: delivery), body: body)
             #expect(again.status == 200 && again.text.contains("\"duplicate\""), "\(forge): \(again.text)")
         }
         #expect(try queue.jobs().count == 1, "three deliveries of one repository before any worker: one job")
         // A repository the endpoint does not serve.
-        var other = try JSONSerialization.jsonObject(with: Data(contentsOf: WebhookFixtures.folder.appendingPathComponent("github-push.json"))) as! [String: Any]
+        var other =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: WebhookFixtures.folder.appendingPathComponent("github-push.json"))) as! [String: Any]
         other["repository"] = ["full_name": "team/other", "clone_url": "https://example.com/team/other.git"]
         let otherBody = try JSONSerialization.data(withJSONObject: other)
-        let unknown = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: otherBody, secret: "s3cret", delivery: "o"), body: otherBody)
+        let unknown = try http(
+            "POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: otherBody, secret: "s3cret", delivery: "o"), body: otherBody)
         #expect(unknown.status == 404 && unknown.text.contains("team/other"), "\(unknown.text)")
         // A repository that cannot be fetched: 502, and nothing left in the mirrors folder for it.
         other["repository"] = ["full_name": "team/gone", "clone_url": "https://example.com/team/gone.git"]
         let goneBody = try JSONSerialization.data(withJSONObject: other)
-        let gone = try http("POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: goneBody, secret: "s3cret", delivery: "g"), body: goneBody)
+        let gone = try http(
+            "POST", port: port, "/webhook", headers: WebhookVerifier.signedHeaders(.github, body: goneBody, secret: "s3cret", delivery: "g"), body: goneBody)
         #expect(gone.status == 502 && gone.text.contains("could not be fetched"), "\(gone.text)")
         let mirrored = try FileManager.default.contentsOfDirectory(atPath: home.appending("mirrors/team")).sorted()
         #expect(mirrored == ["churn.git", "churn.git.lock"], "\(mirrored)")
@@ -489,11 +518,14 @@ final class Listener: @unchecked Sendable {
         try refused.send(raw: Data("POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".utf8))
         let malformed = try refused.receive()
         let refusal = try? malformed.json() as? [String: Any]
-        #expect(malformed.status == 400 && malformed.headers["content-type"] == "application/json" && refusal?["outcome"] as? String == "refused"
+        #expect(
+            malformed.status == 400 && malformed.headers["content-type"] == "application/json" && refusal?["outcome"] as? String == "refused"
                 && (refusal?["error"] as? String)?.contains("Content-Length") == true, "\(malformed.status) \(malformed.text)")
         let nowhere = try http("GET", port: port, "/nowhere")
-        #expect(nowhere.status == 404 && (try? nowhere.json() as? [String: Any])?["error"] as? String == "no such endpoint: GET /nowhere; deliveries go to POST /webhook",
-                "\(nowhere.status) \(nowhere.text)")
+        #expect(
+            nowhere.status == 404
+                && (try? nowhere.json() as? [String: Any])?["error"] as? String == "no such endpoint: GET /nowhere; deliveries go to POST /webhook",
+            "\(nowhere.status) \(nowhere.text)")
         #expect(try http("GET", port: port, "/health").status == 200)
         #expect(server.terminate() == 0)
 
@@ -514,12 +546,14 @@ final class Listener: @unchecked Sendable {
         #expect(first.status == 0, "\(first.stderr)")
         let look = try #require(try json(first) as? [String: Any])
         #expect(look["outcome"] as? String == "queued" && (look["changed"] as? [String]) == ["refs/heads/master"])
-        let still = try #require(try json(try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])) as? [String: Any])
+        let still = try #require(
+            try json(try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])) as? [String: Any])
         #expect((still["changed"] as? [String])?.isEmpty == true && still["job"] == nil)
         try work.commit("second")
         try work.git(["tag", "v1.0.0"])
         try work.git(["push", "-q", origin.path, "master", "v1.0.0"])
-        let moved = try #require(try json(try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])) as? [String: Any])
+        let moved = try #require(
+            try json(try await mf(["watch", origin.path, "--name", "team/watched", "--once", "--home", home.path, "--json"])) as? [String: Any])
         #expect((moved["changed"] as? [String]) == ["refs/heads/master", "refs/tags/v1.0.0"] && moved["outcome"] as? String == "merged")
         expectOneLineError(try await mf(["watch", "/nonexistent/repo.git", "--once", "--home", home.path]), containing: "could not be fetched")
     }

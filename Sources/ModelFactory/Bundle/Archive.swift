@@ -1,5 +1,5 @@
-public import Foundation
 internal import CZlib
+public import Foundation
 
 /// A reproducible `.tar.gz` of a folder: entries sorted by path, every time, owner and group
 /// fixed (0, no names), modes reduced to 0644/0755, and a gzip header without a time, so the
@@ -91,9 +91,14 @@ public enum Archive {
             put(String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits, at: offset, width: width - 1)
         }
         let bytes = Array(name.utf8)
-        var head = "", tail = name
+        var head = ""
+        var tail = name
         if bytes.count > 100 {
-            guard let split = bytes.indices.reversed().first(where: { bytes[$0] == UInt8(ascii: "/") && $0 <= 155 && bytes.count - $0 - 1 <= 100 && $0 < bytes.count - 1 }) else {
+            guard
+                let split = bytes.indices.reversed().first(where: {
+                    bytes[$0] == UInt8(ascii: "/") && $0 <= 155 && bytes.count - $0 - 1 <= 100 && $0 < bytes.count - 1
+                })
+            else {
                 throw Failure(path: name, problem: "the path is too long for a tar archive (at most 255 bytes, with a / to split at)")
             }
             head = String(decoding: bytes[..<split], as: UTF8.self)
@@ -113,7 +118,7 @@ public enum Archive {
         put("ustar", at: 257, width: 6)
         put("00", at: 263, width: 2)
         put(head, at: 345, width: 155)
-        for index in 148 ..< 156 { block[index] = UInt8(ascii: " ") }
+        for index in 148..<156 { block[index] = UInt8(ascii: " ") }
         let sum = block.reduce(0) { $0 + Int($1) }
         octal(sum, at: 148, width: 7)
         block[155] = UInt8(ascii: " ")
@@ -171,11 +176,11 @@ public enum Archive {
         var offset = 0
         let bytes = [UInt8](tar)
         func field(_ start: Int, _ width: Int) -> String {
-            let slice = bytes[(offset + start) ..< (offset + start + width)]
+            let slice = bytes[(offset + start)..<(offset + start + width)]
             return String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self)
         }
         while offset + 512 <= bytes.count {
-            if bytes[offset ..< offset + 512].allSatisfy({ $0 == 0 }) { break }
+            if bytes[offset..<offset + 512].allSatisfy({ $0 == 0 }) { break }
             var name = field(0, 100)
             let prefix = field(345, 155)
             if !prefix.isEmpty { name = prefix + "/" + name }
@@ -193,7 +198,8 @@ public enum Archive {
                 case UInt8(ascii: "5"): entries.append(Entry(path: relative, kind: .folder, executable: true, contents: Data(), linkTarget: ""))
                 case UInt8(ascii: "2"): entries.append(Entry(path: relative, kind: .symlink, executable: false, contents: Data(), linkTarget: link))
                 case UInt8(ascii: "0"), 0:
-                    entries.append(Entry(path: relative, kind: .file, executable: mode & 0o111 != 0, contents: Data(bytes[start ..< start + size]), linkTarget: ""))
+                    entries.append(
+                        Entry(path: relative, kind: .file, executable: mode & 0o111 != 0, contents: Data(bytes[start..<start + size]), linkTarget: ""))
                 default:
                     throw Failure(path: name, problem: "an archive entry that is not a file, folder or link")
                 }

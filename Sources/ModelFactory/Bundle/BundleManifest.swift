@@ -221,7 +221,10 @@ public enum BundleVerifier {
         }
         var differences: [BundleDifference] = []
         for file in manifest.files {
-            guard let digest = actual.removeValue(forKey: file.path) else { differences.append(BundleDifference(kind: .missing, path: file.path)); continue }
+            guard let digest = actual.removeValue(forKey: file.path) else {
+                differences.append(BundleDifference(kind: .missing, path: file.path))
+                continue
+            }
             if digest != (file.link == nil ? "" : "link:") + file.sha256 { differences.append(BundleDifference(kind: .changed, path: file.path)) }
         }
         differences += actual.keys.sorted().map { BundleDifference(kind: .extra, path: $0) }

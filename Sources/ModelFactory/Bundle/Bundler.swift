@@ -169,10 +169,14 @@ public struct Bundler: Sendable {
         let configuration = try FlowConfiguration.load(repository: repository, references: references, head: try? repository.head())
         let shortTag = tag.hasPrefix("refs/tags/") ? String(tag.dropFirst("refs/tags/".count)) : tag
         guard let reference = references.first(where: { $0.kind == .tag && $0.shortName == shortTag }), let commit = reference.commit,
-              case .version(let model, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix) else {
+            case .version(let model, let version) = VersionTag.parse(shortTag, prefix: configuration.versionTagPrefix)
+        else {
             throw BundleError.notAVersionTag(tag)
         }
-        return try await bundle(repository, release: Release(tag: shortTag, version: version, model: model, commit: commit, productionLine: false, annotated: reference.annotation != nil), observer: observer)
+        return try await bundle(
+            repository,
+            release: Release(tag: shortTag, version: version, model: model, commit: commit, productionLine: false, annotated: reference.annotation != nil),
+            observer: observer)
     }
 
     /// Bundles every model a release names, each on its own. The reconciler hands over the
@@ -195,8 +199,9 @@ public struct Bundler: Sendable {
         _ repository: Repository, branch: String, ref: String? = nil, commit: ObjectID, taggedAt versions: [String?: String]? = nil,
         version: (String) -> Version, observer: (any BuildObserver)? = nil
     ) async throws -> [ModelBundleOutcome] {
-        try await bundle(repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil, versions: versions),
-                         version: version, observer: observer)
+        try await bundle(
+            repository, Source(commit: commit, revision: commit.hex, tag: nil, ref: ref ?? "refs/heads/" + branch, model: nil, versions: versions),
+            version: version, observer: observer)
     }
 
     /// What a bundle is made from: a commit, named by a tag or a branch.
@@ -223,15 +228,21 @@ public struct Bundler: Sendable {
     ) async throws -> [ModelBundleOutcome] {
         let tree = try repository.treeID(of: source.commit)
         // First what each model has: a bundle, a passed session, a failure that stands, or nothing yet.
-        enum Need { case done(ModelBundleOutcome), session(Session), build }
+        enum Need {
+            case done(ModelBundleOutcome)
+            case session(Session)
+            case build
+        }
         var models: [(model: Pipeline.ModelFolder, manifest: Manifest, modelID: Int64, version: String, need: Need)] = []
         var outcomes: [String: ModelBundleOutcome] = [:]
         let named = try Pipeline.models(repository, commit: source.commit).filter { source.model == nil || source.model == $0.name }
         if named.isEmpty { throw BundleError.noModel(tag: source.label, model: source.model ?? "?") }
         for model in named {
             guard let manifest = model.manifest else {
-                outcomes[model.folder] = .failed(model: model.name, error: .modelFailed(
-                    model: model.name, ref: source.label, reason: model.problem ?? "its model.yaml cannot be read"))
+                outcomes[model.folder] = .failed(
+                    model: model.name,
+                    error: .modelFailed(
+                        model: model.name, ref: source.label, reason: model.problem ?? "its model.yaml cannot be read"))
                 continue
             }
             let version = versionOf(manifest.name).description
@@ -244,8 +255,11 @@ public struct Bundler: Sendable {
             } else if let latest = try pipeline.store.latestSession(modelID: modelID, commit: source.commit.hex), latest.failedForGood {
                 // A commit whose session failed (its gates, its build) is not trained again on every
                 // run: that is asked for with `mf build --force`. A session a killed run cut short is.
-                need = .done(.failed(model: manifest.name, error: .failedBefore(
-                    model: manifest.name, tag: source.label, session: latest.id, failure: latest.failure ?? "failed")))
+                need = .done(
+                    .failed(
+                        model: manifest.name,
+                        error: .failedBefore(
+                            model: manifest.name, tag: source.label, session: latest.id, failure: latest.failure ?? "failed")))
             } else {
                 need = .build
             }
@@ -255,9 +269,11 @@ public struct Bundler: Sendable {
         let toBuild = Set(models.filter { if case .build = $0.need { true } else { false } }.map(\.model.folder))
         var reports: [SessionReport] = []
         if !toBuild.isEmpty {
-            reports = try await pipeline.build(repository, BuildRequest(
-                revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild,
-                known: source.versions.map { (source.commit, $0) }), observer: observer)
+            reports = try await pipeline.build(
+                repository,
+                BuildRequest(
+                    revision: source.revision, trigger: trigger, label: source.label, ref: source.ref, folders: toBuild,
+                    known: source.versions.map { (source.commit, $0) }), observer: observer)
         }
         for entry in models {
             let outcome: ModelBundleOutcome
@@ -274,20 +290,24 @@ public struct Bundler: Sendable {
                     continue
                 }
                 guard report.session.status == .passed else {
-                    outcomes[entry.model.folder] = .failed(model: entry.manifest.name, error: .gatesFailed(
-                        model: entry.manifest.name, tag: source.label, failure: report.session.failure ?? "failed"))
+                    outcomes[entry.model.folder] = .failed(
+                        model: entry.manifest.name,
+                        error: .gatesFailed(
+                            model: entry.manifest.name, tag: source.label, failure: report.session.failure ?? "failed"))
                     continue
                 }
                 session = report.session
             }
             do {
-                outcome = .bundled(try await assemble(
-                    manifest: entry.manifest, folder: entry.model.folder, session: session, modelID: entry.modelID, version: entry.version,
-                    origin: source, tree: tree.hex))
+                outcome = .bundled(
+                    try await assemble(
+                        manifest: entry.manifest, folder: entry.model.folder, session: session, modelID: entry.modelID, version: entry.version,
+                        origin: source, tree: tree.hex))
             } catch let error as BundleError {
                 outcome = .failed(model: entry.manifest.name, error: error)
-            } catch where !(error is StoreError || error is CancellationError) {
-                outcome = .failed(model: entry.manifest.name, error: .modelFailed(model: entry.manifest.name, ref: source.label, reason: String(describing: error)))
+            } catch  where !(error is StoreError || error is CancellationError) {
+                outcome = .failed(
+                    model: entry.manifest.name, error: .modelFailed(model: entry.manifest.name, ref: source.label, reason: String(describing: error)))
             }
             outcomes[entry.model.folder] = outcome
         }
@@ -337,12 +357,18 @@ public struct Bundler: Sendable {
             }
         } else if manager.isExecutableFile(atPath: source.appendingPathComponent(".venv/bin/python").path) {
             // A build made before builds kept pip's report: exactly what it installed, without hashes.
-            let frozen = try await ChildProcess.output(of: [source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check"])
+            let frozen = try await ChildProcess.output(of: [
+                source.appendingPathComponent(".venv/bin/python").path, "-m", "pip", "freeze", "--disable-pip-version-check",
+            ])
             contents.file("requirements.lock", Data(frozen.utf8))
         }
-        contents.file("Dockerfile", Data(Deployment.dockerfile(
-            model: manifest.name, version: version, runtime: manifest.runtime.rawValue, python: toolchain["python"],
-            systemPackages: manifest.systemPackages).utf8))
+        contents.file(
+            "Dockerfile",
+            Data(
+                Deployment.dockerfile(
+                    model: manifest.name, version: version, runtime: manifest.runtime.rawValue, python: toolchain["python"],
+                    systemPackages: manifest.systemPackages
+                ).utf8))
         contents.file("deploy/deployment.yaml", Data(Deployment.deployment(model: manifest.name, version: version).utf8))
         contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 

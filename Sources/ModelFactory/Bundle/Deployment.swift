@@ -23,10 +23,11 @@ enum Deployment {
     /// model.yaml's `system_packages`, installed with mf's own (validated Debian names, so they
     /// are safe in the shell line).
     static func dockerfile(model: String, version: String, runtime: String, python: String? = nil, systemPackages: [String] = []) -> String {
-        let minor = python.flatMap { text -> String? in
-            let parts = text.split(separator: " ").last?.split(separator: ".") ?? []
-            return parts.count >= 2 && parts.prefix(2).allSatisfy({ $0.allSatisfy(\.isNumber) }) ? parts.prefix(2).joined(separator: ".") : nil
-        } ?? "3.11"
+        let minor =
+            python.flatMap { text -> String? in
+                let parts = text.split(separator: " ").last?.split(separator: ".") ?? []
+                return parts.count >= 2 && parts.prefix(2).allSatisfy({ $0.allSatisfy(\.isNumber) }) ? parts.prefix(2).joined(separator: ".") : nil
+            } ?? "3.11"
         let base = runtime == "python" ? "python:\(minor)-slim-bookworm" : "debian:bookworm-slim"
         var packages = runtime == "python" ? runtimePackages : runtimePackages + " python3"
         var install = ""

@@ -17,11 +17,19 @@ enum RequirementsLock {
             struct DownloadInfo: Decodable {
                 struct ArchiveInfo: Decodable { var hashes: [String: String]? }
                 var url: String?
-                var archive_info: ArchiveInfo?
+                var archiveInfo: ArchiveInfo?
+                enum CodingKeys: String, CodingKey {
+                    case url
+                    case archiveInfo = "archive_info"
+                }
             }
 
             var metadata: Metadata
-            var download_info: DownloadInfo?
+            var downloadInfo: DownloadInfo?
+            enum CodingKeys: String, CodingKey {
+                case metadata
+                case downloadInfo = "download_info"
+            }
         }
 
         var install: [Item]
@@ -33,14 +41,14 @@ enum RequirementsLock {
     static func text(fromReport data: Data) throws -> String {
         let report = try JSONDecoder().decode(Report.self, from: data)
         let items = report.install.sorted { normalized($0.metadata.name) < normalized($1.metadata.name) }
-        let unhashed = items.filter { $0.download_info?.archive_info?.hashes?["sha256"] == nil }.map(\.metadata.name)
+        let unhashed = items.filter { $0.downloadInfo?.archiveInfo?.hashes?["sha256"] == nil }.map(\.metadata.name)
         var text = "# Installed by the build, pinned with pip's hashes: pip install --require-hashes -r requirements.lock\n"
         if !unhashed.isEmpty {
             text = "# Pinned without hashes: \(unhashed.joined(separator: ", ")) came from no archive pip could hash.\n"
         }
         for item in items {
             let pin = "\(normalized(item.metadata.name))==\(item.metadata.version)"
-            if unhashed.isEmpty, let hash = item.download_info?.archive_info?.hashes?["sha256"] {
+            if unhashed.isEmpty, let hash = item.downloadInfo?.archiveInfo?.hashes?["sha256"] {
                 text += "\(pin) \\\n    --hash=sha256:\(hash)\n"
             } else {
                 text += pin + "\n"

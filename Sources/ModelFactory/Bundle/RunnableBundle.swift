@@ -58,7 +58,8 @@ public struct RunnableBundle: Sendable {
         var command = manifest.run
         let lock = folder.appendingPathComponent("requirements.lock")
         if model.runtime == .python, python == .lock, let requirements = try? FileContents.read(atPath: lock.path),
-           requirements.contains(where: { $0 != 0x0A && $0 != 0x20 }) {
+            requirements.contains(where: { $0 != 0x0A && $0 != 0x20 })
+        {
             let environment = try await Self.environment(requirements: requirements, bundle: folder, home: home)
             if command.first?.hasPrefix("python") == true { command[0] = environment.appendingPathComponent("bin/python").path }
         }
@@ -108,7 +109,8 @@ public struct RunnableBundle: Sendable {
                 requirements: requirements, file: "requirements.lock", in: bundle, log: log, reused: { _ in },
                 run: { commands in
                     for command in commands {
-                        let setup = ChildProcess(["/bin/sh", "-c", command], directory: bundle.path, output: .appending(toFile: log.path), error: .sameAsOutput)
+                        let setup = ChildProcess(
+                            ["/bin/sh", "-c", command], directory: bundle.path, output: .appending(toFile: log.path), error: .sameAsOutput)
                         let termination = try await setup.run().termination
                         guard termination.isSuccess else {
                             throw BundleError.io(what: command, problem: "\(termination): \(FileContents.text(atPath: log.path).suffix(2000))")

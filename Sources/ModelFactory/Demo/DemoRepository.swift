@@ -1,5 +1,5 @@
-public import GitKit
 internal import Foundation
+public import GitKit
 
 /// A small model repository that has walked the whole branch flow, made through the git layer
 /// alone: the demo's subject and a fixture for tests.
@@ -21,7 +21,8 @@ public enum DemoRepository {
         }
         var files: [String: String] = [
             "README.md": "# churn\n\nA demo model repository made by `mf demo`.\n",
-            ".mf/flow.yaml": "production: master\ndevelopment: development\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n",
+            ".mf/flow.yaml":
+                "production: master\ndevelopment: development\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n",
             "model.yaml": "name: churn\nruntime: command\nrun: [\"./model.sh\"]\n",
             "model.sh": "#!/bin/sh\n# threshold=0.5\n",
         ]

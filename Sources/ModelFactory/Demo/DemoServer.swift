@@ -180,12 +180,13 @@ public struct DemoRequests: Sendable {
         v2Path = "/v2/models/\(manifest.name)/infer"
         let inputs: [[String: Any]] = manifest.schema.inputs.compactMap { field in
             guard let value = example[field.name] else { return nil }
-            let datatype = switch field.type {
-            case .int: "INT64"
-            case .double: "FP64"
-            case .string: "BYTES"
-            case .bool: "BOOL"
-            }
+            let datatype =
+                switch field.type {
+                case .int: "INT64"
+                case .double: "FP64"
+                case .string: "BYTES"
+                case .bool: "BOOL"
+                }
             return ["name": field.name, "shape": [1], "datatype": datatype, "data": [plain(value)]]
         }
         v2 = try JSONSerialization.data(withJSONObject: ["inputs": inputs], options: options)

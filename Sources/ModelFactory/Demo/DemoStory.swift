@@ -50,33 +50,37 @@ public struct DemoStory: Sendable {
         let scaffolded = try await Scaffolder(builtInTemplates: templates, home: home).scaffold(request)
         let repository = try Repository.open(at: scaffolded.project)
         let git = WorkTree(repository: repository)
-        narrate(Step(
-            title: "Scaffold the model repository from the python-model template (master and development, one commit)",
-            commands: ["mf scaffold python-model --set model_name=Churn --no-input -o \(workspace.path)"],
-            commit: scaffolded.repository?.commit))
+        narrate(
+            Step(
+                title: "Scaffold the model repository from the python-model template (master and development, one commit)",
+                commands: ["mf scaffold python-model --set model_name=Churn --no-input -o \(workspace.path)"],
+                commit: scaffolded.repository?.commit))
 
         try git.branch("feature/regularise", from: "development")
         let regularised = try git.commit("Regularise the classifier", on: "feature/regularise", editing: "model.py") {
             $0.replacingOccurrences(of: "LogisticRegression(random_state=seed)", with: "LogisticRegression(C=0.5, random_state=seed)")
         }
-        narrate(Step(
-            title: "Work on a feature branch: regularise the classifier",
-            commands: ["git checkout -b feature/regularise development", "$EDITOR model.py", "git commit -am 'Regularise the classifier'"],
-            commit: regularised.hex))
+        narrate(
+            Step(
+                title: "Work on a feature branch: regularise the classifier",
+                commands: ["git checkout -b feature/regularise development", "$EDITOR model.py", "git commit -am 'Regularise the classifier'"],
+                commit: regularised.hex))
 
         let developed = try git.merge("feature/regularise", into: "development", message: "Merge branch 'feature/regularise' into development")
         try git.delete("feature/regularise")
-        narrate(Step(
-            title: "Merge the feature into development",
-            commands: ["git checkout development", "git merge --no-ff feature/regularise", "git branch -d feature/regularise"],
-            commit: developed.hex))
+        narrate(
+            Step(
+                title: "Merge the feature into development",
+                commands: ["git checkout development", "git merge --no-ff feature/regularise", "git branch -d feature/regularise"],
+                commit: developed.hex))
 
         let released = try git.merge("development", into: "master", message: "Release 1.0.0")
         try repository.createTag("v1.0.0", at: released, message: "Release 1.0.0\n", tagger: git.person())
-        narrate(Step(
-            title: "Release v1.0.0: development merged into master and tagged",
-            commands: ["git checkout master", "git merge --no-ff development -m 'Release 1.0.0'", "git tag -a v1.0.0 -m 'Release 1.0.0'"],
-            commit: released.hex))
+        narrate(
+            Step(
+                title: "Release v1.0.0: development merged into master and tagged",
+                commands: ["git checkout master", "git merge --no-ff development -m 'Release 1.0.0'", "git tag -a v1.0.0 -m 'Release 1.0.0'"],
+                commit: released.hex))
 
         try git.branch("hotfix/1.0.1", from: "master")
         let fix = try git.commit("Refuse monthly charges above 10000", on: "hotfix/1.0.1", editing: "model.yaml") {
@@ -86,24 +90,27 @@ public struct DemoStory: Sendable {
         try repository.createTag("v1.0.1", at: hotfixed, message: "Hotfix 1.0.1\n", tagger: git.person())
         let back = try git.merge("master", into: "development", message: "Merge tag 'v1.0.1' into development")
         try git.delete("hotfix/1.0.1")
-        narrate(Step(
-            title: "Fix production on a hotfix branch, release it as v1.0.1, merge it back into development",
-            commands: [
-                "git checkout -b hotfix/1.0.1 master", "$EDITOR model.yaml", "git commit -am 'Refuse monthly charges above 10000'",
-                "git checkout master", "git merge --no-ff hotfix/1.0.1", "git tag -a v1.0.1 -m 'Hotfix 1.0.1'",
-                "git checkout development", "git merge --no-ff master", "git branch -d hotfix/1.0.1",
-            ],
-            commit: "\(fix.short) on the hotfix, \(hotfixed.short) tagged, \(back.short) on development"))
+        narrate(
+            Step(
+                title: "Fix production on a hotfix branch, release it as v1.0.1, merge it back into development",
+                commands: [
+                    "git checkout -b hotfix/1.0.1 master", "$EDITOR model.yaml", "git commit -am 'Refuse monthly charges above 10000'",
+                    "git checkout master", "git merge --no-ff hotfix/1.0.1", "git tag -a v1.0.1 -m 'Hotfix 1.0.1'",
+                    "git checkout development", "git merge --no-ff master", "git branch -d hotfix/1.0.1",
+                ],
+                commit: "\(fix.short) on the hotfix, \(hotfixed.short) tagged, \(back.short) on development"))
 
         try git.branch("feature/balanced-classes", from: "development")
         let open = try git.commit("Weigh the classes equally", on: "feature/balanced-classes", editing: "model.py") {
-            $0.replacingOccurrences(of: "LogisticRegression(C=0.5, random_state=seed)", with: "LogisticRegression(C=0.5, class_weight=\"balanced\", random_state=seed)")
+            $0.replacingOccurrences(
+                of: "LogisticRegression(C=0.5, random_state=seed)", with: "LogisticRegression(C=0.5, class_weight=\"balanced\", random_state=seed)")
         }
         try git.checkout("development")
-        narrate(Step(
-            title: "Start another feature, still open",
-            commands: ["git checkout -b feature/balanced-classes development", "$EDITOR model.py", "git commit -am 'Weigh the classes equally'"],
-            commit: open.hex))
+        narrate(
+            Step(
+                title: "Start another feature, still open",
+                commands: ["git checkout -b feature/balanced-classes development", "$EDITOR model.py", "git commit -am 'Weigh the classes equally'"],
+                commit: open.hex))
         return repository
     }
 }
@@ -119,13 +126,14 @@ extension DemoStory {
         let released = try git.merge("development", into: "master", message: "Release 1.1.0")
         try repository.createTag("v1.1.0", at: released, message: "Release 1.1.0\n", tagger: git.person())
         try git.checkout("development")
-        narrate(Step(
-            title: "Release v1.1.0 while production is served: the feature into development, development into master, tagged",
-            commands: [
-                "git checkout development", "git merge --no-ff feature/balanced-classes", "git branch -d feature/balanced-classes",
-                "git checkout master", "git merge --no-ff development -m 'Release 1.1.0'", "git tag -a v1.1.0 -m 'Release 1.1.0'",
-            ],
-            commit: "\(developed.short) on development, \(released.short) tagged"))
+        narrate(
+            Step(
+                title: "Release v1.1.0 while production is served: the feature into development, development into master, tagged",
+                commands: [
+                    "git checkout development", "git merge --no-ff feature/balanced-classes", "git branch -d feature/balanced-classes",
+                    "git checkout master", "git merge --no-ff development -m 'Release 1.1.0'", "git tag -a v1.1.0 -m 'Release 1.1.0'",
+                ],
+                commit: "\(developed.short) on development, \(released.short) tagged"))
     }
 }
 
@@ -174,7 +182,8 @@ struct WorkTree {
 
     /// Merges `branch` into `target` with a merge commit (as `git merge --no-ff`), on the work tree.
     func merge(_ branch: String, into target: String, message: String) throws -> ObjectID {
-        let ours = try head(target), theirs = try head(branch)
+        let ours = try head(target)
+        let theirs = try head(branch)
         let tree = try repository.mergeTree(ours: ours, theirs: theirs)
         let commit = try repository.commit(tree: tree, parents: [ours, theirs], message: message + "\n", author: person(), updating: "refs/heads/" + target)
         try checkout(target)

@@ -1,5 +1,5 @@
-public import GitKit
 public import Foundation
+public import GitKit
 
 /// A branch and the commit at its head.
 public struct BranchHead: Sendable, Hashable {
@@ -236,12 +236,14 @@ public struct Flow: Sendable {
         // releases are neither moved nor copied to be compared; the full comparison decides ties.
         let keys = releases.map { (model: $0.model ?? "", major: $0.version.major, minor: $0.version.minor, patch: $0.version.patch) }
         let order = releases.indices.sorted { one, other in
-            let left = keys[one], right = keys[other]
+            let left = keys[one]
+            let right = keys[other]
             if left.model != right.model { return left.model < right.model }
             if left.major != right.major { return left.major < right.major }
             if left.minor != right.minor { return left.minor < right.minor }
             if left.patch != right.patch { return left.patch < right.patch }
-            let leftVersion = releases[one].version, rightVersion = releases[other].version
+            let leftVersion = releases[one].version
+            let rightVersion = releases[other].version
             if leftVersion != rightVersion { return leftVersion < rightVersion }
             return releases[one].tag < releases[other].tag
         }

@@ -1,5 +1,5 @@
-public import GitKit
 internal import Foundation
+public import GitKit
 internal import Yams
 
 /// How a repository names its lines and tags.
@@ -69,8 +69,9 @@ public struct FlowConfiguration: Sendable, Equatable {
         configuration.production = ["master", "main"].first(where: branches.contains)
         configuration.development = ["development", "develop"].first(where: branches.contains)
         if configuration.production == nil || configuration.development == nil {
-            let remote = Set(references.filter { $0.kind == .remoteBranch && $0.shortName.hasPrefix("origin/") }
-                .map { String($0.shortName.dropFirst("origin/".count)) })
+            let remote = Set(
+                references.filter { $0.kind == .remoteBranch && $0.shortName.hasPrefix("origin/") }
+                    .map { String($0.shortName.dropFirst("origin/".count)) })
             configuration.production = configuration.production ?? ["master", "main"].first(where: remote.contains)
             configuration.development = configuration.development ?? ["development", "develop"].first(where: remote.contains)
         }
@@ -100,7 +101,7 @@ public struct FlowConfiguration: Sendable, Equatable {
             let data: Data
             do {
                 data = try repository.file(at: filePath, in: commit)
-            } catch where error.code == .notFound {
+            } catch  where error.code == .notFound {
                 continue
             } catch {
                 throw .git(error)

@@ -15,7 +15,8 @@ public enum FlowError: Error, CustomStringConvertible, Sendable, Equatable {
         case .git(let error):
             return error.description
         case .shallow(let repository):
-            return "cannot read the flow of \(repository): it is a shallow clone, so release ancestry cannot be decided; fetch the full history (git fetch --unshallow)"
+            return
+                "cannot read the flow of \(repository): it is a shallow clone, so release ancestry cannot be decided; fetch the full history (git fetch --unshallow)"
         case .invalidConfiguration(let file, let commit, let field, let problem):
             let location = field.isEmpty ? "" : "\(field): "
             return "invalid \(file) at commit \(String(commit.prefix(7))): \(location)\(problem)"

@@ -8,19 +8,23 @@ extension Flow {
     ) throws(GitError) {
         guard let production, let productionHead = production.commit, let productionLine else {
             if production == nil {
-                let name = configuration.production.map { "'\($0)' (named by \(configuration.source.rawValue)) does not exist" }
+                let name =
+                    configuration.production.map { "'\($0)' (named by \(configuration.source.rawValue)) does not exist" }
                     ?? "there is no branch named master or main"
-                violations.append(Violation(
-                    rule: .noProductionLine, message: "the repository has no production line: \(name)", refs: [], commits: []))
+                violations.append(
+                    Violation(
+                        rule: .noProductionLine, message: "the repository has no production line: \(name)", refs: [], commits: []))
             }
             return
         }
         checkDuplicates()
         for release in releases where !release.productionLine {
-            violations.append(Violation(
-                rule: .releaseNotOnProductionLine,
-                message: "tag '\(release.tag)' (\(release.commit.short)) is not reachable from the production line '\(production.branch)' (\(productionHead.short))",
-                refs: ["refs/tags/" + release.tag, "refs/heads/" + production.branch], commits: [release.commit, productionHead]))
+            violations.append(
+                Violation(
+                    rule: .releaseNotOnProductionLine,
+                    message:
+                        "tag '\(release.tag)' (\(release.commit.short)) is not reachable from the production line '\(production.branch)' (\(productionHead.short))",
+                    refs: ["refs/tags/" + release.tag, "refs/heads/" + production.branch], commits: [release.commit, productionHead]))
         }
         checkVersionOrder(graph, head: productionHead)
         try checkHotfixes(repository, graph: graph, productionLine: productionLine)
@@ -32,9 +36,10 @@ extension Flow {
         for (key, tags) in groups.sorted(by: { $0.value[0].tag < $1.value[0].tag }) where tags.count > 1 {
             let names = tags.map { "'\($0.tag)' (\($0.commit.short))" }.joined(separator: ", ")
             let model = key.model.map { " of model \($0)" } ?? ""
-            violations.append(Violation(
-                rule: .duplicateVersion, message: "tags \(names) all name version \(key.version)\(model); keep one",
-                refs: tags.map { "refs/tags/" + $0.tag }, commits: tags.map(\.commit)))
+            violations.append(
+                Violation(
+                    rule: .duplicateVersion, message: "tags \(names) all name version \(key.version)\(model); keep one",
+                    refs: tags.map { "refs/tags/" + $0.tag }, commits: tags.map(\.commit)))
         }
     }
 
@@ -48,7 +53,8 @@ extension Flow {
         let byModel = Dictionary(grouping: onLine) { $0.model ?? "" }
         for (_, models) in byModel.sorted(by: { $0.key < $1.key }) {
             let ordered = models.sorted { (left: Release, right: Release) in
-                let l = joined[left.commit] ?? 0, r = joined[right.commit] ?? 0
+                let l = joined[left.commit] ?? 0
+                let r = joined[right.commit] ?? 0
                 if l != r { return l < r }
                 // Joined at the same point: the older commit first, else the lower version.
                 if left.commit != right.commit {
@@ -60,10 +66,12 @@ extension Flow {
             var highest: Release?
             for release in ordered {
                 if let top = highest, release.version < top.version {
-                    violations.append(Violation(
-                        rule: .versionOrder,
-                        message: "tag '\(release.tag)' (\(release.commit.short)) comes after '\(top.tag)' (\(top.commit.short)) on the production line but names a lower version",
-                        refs: ["refs/tags/" + top.tag, "refs/tags/" + release.tag], commits: [top.commit, release.commit]))
+                    violations.append(
+                        Violation(
+                            rule: .versionOrder,
+                            message:
+                                "tag '\(release.tag)' (\(release.commit.short)) comes after '\(top.tag)' (\(top.commit.short)) on the production line but names a lower version",
+                            refs: ["refs/tags/" + top.tag, "refs/tags/" + release.tag], commits: [top.commit, release.commit]))
                 } else if highest == nil || release.version > highest!.version {
                     highest = release
                 }
@@ -90,27 +98,32 @@ extension Flow {
             guard let tip = hotfix.commit else { continue }
             let refs = ["refs/heads/" + hotfix.branch, "refs/heads/" + production.branch]
             guard let base = graph.mergeBase(tip, with: productionLine) else {
-                violations.append(Violation(
-                    rule: .hotfixBase,
-                    message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) shares no history with the production line '\(production.branch)'",
-                    refs: refs, commits: [tip, head]))
+                violations.append(
+                    Violation(
+                        rule: .hotfixBase,
+                        message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) shares no history with the production line '\(production.branch)'",
+                        refs: refs, commits: [tip, head]))
                 continue
             }
             if base == tip { continue }  // merged into the production line already
             if let developmentLine, let fork = graph.mergeBase(tip, with: developmentLine), !productionLine.contains(fork) {
-                violations.append(Violation(
-                    rule: .hotfixBase,
-                    message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) contains development commit \(fork.short), which is not released; start hotfixes from a release tag",
-                    refs: refs, commits: [tip, fork]))
+                violations.append(
+                    Violation(
+                        rule: .hotfixBase,
+                        message:
+                            "hotfix branch '\(hotfix.branch)' (\(tip.short)) contains development commit \(fork.short), which is not released; start hotfixes from a release tag",
+                        refs: refs, commits: [tip, fork]))
                 continue
             }
             if releaseCommits.contains(base) { continue }
             if firstParents == nil { firstParents = Set(graph.firstParentHistory(from: head)) }
             guard firstParents!.contains(base) else {
-                violations.append(Violation(
-                    rule: .hotfixBase,
-                    message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) forks from \(base.short), which is not a release and reached the production line '\(production.branch)' only through a merge; start hotfixes from a release tag",
-                    refs: refs, commits: [tip, base]))
+                violations.append(
+                    Violation(
+                        rule: .hotfixBase,
+                        message:
+                            "hotfix branch '\(hotfix.branch)' (\(tip.short)) forks from \(base.short), which is not a release and reached the production line '\(production.branch)' only through a merge; start hotfixes from a release tag",
+                        refs: refs, commits: [tip, base]))
                 continue
             }
             if releaseTrees == nil {
@@ -119,10 +132,12 @@ extension Flow {
                 releaseTrees = trees
             }
             if releaseTrees!.contains(try repository.treeID(of: base)) { continue }
-            violations.append(Violation(
-                rule: .hotfixBase,
-                message: "hotfix branch '\(hotfix.branch)' (\(tip.short)) forks from \(base.short) on the production line, which is not a release; start hotfixes from a release tag",
-                refs: refs, commits: [tip, base]))
+            violations.append(
+                Violation(
+                    rule: .hotfixBase,
+                    message:
+                        "hotfix branch '\(hotfix.branch)' (\(tip.short)) forks from \(base.short) on the production line, which is not a release; start hotfixes from a release tag",
+                    refs: refs, commits: [tip, base]))
         }
     }
 
@@ -133,10 +148,11 @@ extension Flow {
         guard !tips.isEmpty else { return }
         guard let development, let line = development.commit else {
             for (branch, tip) in tips {
-                violations.append(Violation(
-                    rule: .featureBase,
-                    message: "feature branch '\(branch)' (\(tip.short)) has no development line to fork from",
-                    refs: ["refs/heads/" + branch], commits: [tip]))
+                violations.append(
+                    Violation(
+                        rule: .featureBase,
+                        message: "feature branch '\(branch)' (\(tip.short)) has no development line to fork from",
+                        refs: ["refs/heads/" + branch], commits: [tip]))
             }
             return
         }
@@ -146,18 +162,21 @@ extension Flow {
             let refs = ["refs/heads/" + branch, "refs/heads/" + development.branch]
             if developmentLine.contains(tip) { continue }  // merged already
             guard let base = graph.mergeBase(tip, with: developmentLine) else {
-                violations.append(Violation(
-                    rule: .featureBase,
-                    message: "feature branch '\(branch)' (\(tip.short)) shares no history with the development line '\(development.branch)'",
-                    refs: refs, commits: [tip, line]))
+                violations.append(
+                    Violation(
+                        rule: .featureBase,
+                        message: "feature branch '\(branch)' (\(tip.short)) shares no history with the development line '\(development.branch)'",
+                        refs: refs, commits: [tip, line]))
                 continue
             }
             if firstParents == nil { firstParents = Set(graph.firstParentHistory(from: line)) }
             if firstParents!.contains(base) { continue }
-            violations.append(Violation(
-                rule: .featureBase,
-                message: "feature branch '\(branch)' (\(tip.short)) forks from \(base.short), which is not on the development line '\(development.branch)'; start features from '\(development.branch)'",
-                refs: refs, commits: [tip, base]))
+            violations.append(
+                Violation(
+                    rule: .featureBase,
+                    message:
+                        "feature branch '\(branch)' (\(tip.short)) forks from \(base.short), which is not on the development line '\(development.branch)'; start features from '\(development.branch)'",
+                    refs: refs, commits: [tip, base]))
         }
     }
 }

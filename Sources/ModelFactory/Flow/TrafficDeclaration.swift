@@ -60,16 +60,22 @@ public struct TrafficDeclaration: Sendable, Equatable {
             for (field, setting) in fields {
                 switch field.string {
                 case "weights":
-                    guard let weights = setting.mapping else { problems.append(.init(path: "\(name).weights", message: "expected version: weight")); continue }
+                    guard let weights = setting.mapping else {
+                        problems.append(.init(path: "\(name).weights", message: "expected version: weight"))
+                        continue
+                    }
                     for (version, weight) in weights {
-                        guard let version = version.string, let value = weight.int, (0 ... Model.maxWeight).contains(value) else {
+                        guard let version = version.string, let value = weight.int, (0...Model.maxWeight).contains(value) else {
                             problems.append(.init(path: "\(name).weights", message: "expected version: a whole weight from 0 to \(Model.maxWeight)"))
                             continue
                         }
                         model.weights[version] = value
                     }
                 case "shadow":
-                    guard let version = setting.string else { problems.append(.init(path: "\(name).shadow", message: "expected a version")); continue }
+                    guard let version = setting.string else {
+                        problems.append(.init(path: "\(name).shadow", message: "expected a version"))
+                        continue
+                    }
                     model.shadow = version
                 case "sticky_header":
                     guard let header = setting.string, !header.isEmpty else {

@@ -66,7 +66,10 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// `MAJOR[.MINOR[.PATCH]]` alone, read byte by byte (what nearly every tag is); nil for
     /// anything else, which the full parser then decides.
     private static func plain(_ text: String) -> Version? {
-        var numbers = (0, 0, 0), count = 0, digits = 0, leadingZero = false
+        var numbers = (0, 0, 0)
+        var count = 0
+        var digits = 0
+        var leadingZero = false
         for byte in text.utf8 {
             switch byte {
             case 0x30...0x39:
@@ -103,20 +106,21 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     private static func validIdentifiers(_ text: Substring, numericRule: Bool) -> Bool {
         let identifiers = text.split(separator: ".", omittingEmptySubsequences: false)
-        return !identifiers.isEmpty && identifiers.allSatisfy { identifier in
-            guard !identifier.isEmpty else { return false }
-            let allowed = identifier.utf8.allSatisfy {
-                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D
+        return !identifiers.isEmpty
+            && identifiers.allSatisfy { identifier in
+                guard !identifier.isEmpty else { return false }
+                let allowed = identifier.utf8.allSatisfy {
+                    (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D
+                }
+                guard allowed else { return false }
+                // SemVer: numeric pre-release identifiers carry no leading zero.
+                if numericRule, identifier.count > 1, identifier.hasPrefix("0"),
+                    identifier.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+                {
+                    return false
+                }
+                return true
             }
-            guard allowed else { return false }
-            // SemVer: numeric pre-release identifiers carry no leading zero.
-            if numericRule, identifier.count > 1, identifier.hasPrefix("0"),
-                identifier.utf8.allSatisfy({ (0x30...0x39).contains($0) })
-            {
-                return false
-            }
-            return true
-        }
     }
 
     /// The version as written, without prefix: `2.1`, `2.1.0-rc.1`.
@@ -136,7 +140,8 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
     public func isHotfix(of base: Version) -> Bool {
         guard !isPrerelease, !base.isPrerelease, base < self else { return false }
         let shared = min(base.parts, 2)
-        let numbers = [major, minor, patch], baseNumbers = [base.major, base.minor, base.patch]
+        let numbers = [major, minor, patch]
+        let baseNumbers = [base.major, base.minor, base.patch]
         return parts > shared && numbers.prefix(shared) == baseNumbers.prefix(shared)
     }
 
@@ -164,7 +169,7 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
         for (left, right) in zip(lhs.prerelease, rhs.prerelease) where left != right {
             switch (Int(left), Int(right)) {
-            case let (l?, r?): return l < r
+            case (let l?, let r?): return l < r
             case (.some, nil): return true
             case (nil, .some): return false
             case (nil, nil): return left.utf8.lexicographicallyPrecedes(right.utf8)

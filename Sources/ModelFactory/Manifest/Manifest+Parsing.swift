@@ -166,7 +166,8 @@ private struct Reader {
         var result: [String] = []
         for (index, name) in names.enumerated() {
             let bytes = Array(name.utf8)
-            let valid = bytes.count >= 2 && (isLowerAlphanumeric(bytes[0]))
+            let valid =
+                bytes.count >= 2 && (isLowerAlphanumeric(bytes[0]))
                 && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }
             if !valid {
                 problem(
@@ -249,7 +250,7 @@ private struct Reader {
             if let minimum, let maximum, minimum > maximum {
                 problem(itemPath + ".max", "must not be below min (\(Manifest.Schema.numberText(minimum)))")
             }
-            if (minimum != nil || maximum != nil), let kind, kind != .double, kind != .int {
+            if minimum != nil || maximum != nil, let kind, kind != .double, kind != .int {
                 problem(itemPath + (minimum != nil ? ".min" : ".max"), "only double and int fields take bounds")
             }
             let values = strings(fields["values"], itemPath + ".values", required: false)
@@ -357,11 +358,12 @@ extension Manifest.Schema {
             }
             switch field.type {
             case .double, .int:
-                let number: Double? = switch value {
-                case .int(let whole): Double(whole)
-                case .double(let real) where field.type == .double: real
-                default: nil
-                }
+                let number: Double? =
+                    switch value {
+                    case .int(let whole): Double(whole)
+                    case .double(let real) where field.type == .double: real
+                    default: nil
+                    }
                 guard let number else {
                     if case .double(let real) = value, real.isFinite, real == real.rounded() {
                         // Whole, but past what an int (64 bits) holds.

@@ -123,7 +123,11 @@ public struct Manifest: Sendable, Equatable {
     public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         /// How the measured value must compare with the threshold: `>=`, `>`, `<=`, `<` or `==`, as written in `gates:`.
         public enum Comparison: String, Sendable, CaseIterable {
-            case atLeast = ">=", above = ">", atMost = "<=", below = "<", equal = "=="
+            case atLeast = ">="
+            case above = ">"
+            case atMost = "<="
+            case below = "<"
+            case equal = "=="
         }
 
         /// The metric's name, as the model reports it (`auc`).

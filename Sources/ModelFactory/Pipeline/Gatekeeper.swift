@@ -14,16 +14,18 @@ struct Gatekeeper {
         var results: [GateResult] = []
         for threshold in manifest.gates.thresholds.sorted(by: { $0.metric < $1.metric }) {
             guard let value = measured[threshold.metric] else {
-                results.append(GateResult(
-                    gate: threshold.description, passed: false, detail: "\(threshold.description): the model reported no \(threshold.metric)",
-                    metric: threshold.metric, limit: threshold.value))
+                results.append(
+                    GateResult(
+                        gate: threshold.description, passed: false, detail: "\(threshold.description): the model reported no \(threshold.metric)",
+                        metric: threshold.metric, limit: threshold.value))
                 continue
             }
             let passed = threshold.isMet(by: value)
-            results.append(GateResult(
-                gate: threshold.description, passed: passed,
-                detail: "\(threshold.description): \(Self.format(value))\(passed ? "" : ", which fails")",
-                metric: threshold.metric, value: value, limit: threshold.value))
+            results.append(
+                GateResult(
+                    gate: threshold.description, passed: passed,
+                    detail: "\(threshold.description): \(Self.format(value))\(passed ? "" : ", which fails")",
+                    metric: threshold.metric, value: value, limit: threshold.value))
         }
         guard let limit = manifest.gates.maxRegression, let previous = try previousRelease(modelID: modelID, before: version) else {
             return results
@@ -33,15 +35,17 @@ struct Gatekeeper {
             uniquingKeysWith: { $1 })
         for (name, value) in measured.sorted(by: { $0.key < $1.key }) {
             guard let before = earlier[name] else { continue }
-            let lower = Self.lowerIsBetter.contains(name.lowercased())
+            let lower =
+                Self.lowerIsBetter.contains(name.lowercased())
                 || manifest.gates.thresholds.contains { $0.metric == name && ($0.comparison == .atMost || $0.comparison == .below) }
             let worse = lower ? value - before : before - value
             let gate = "\(name) within \(Self.format(limit)) of \(previous.version ?? "the previous release")"
             let passed = worse <= limit + 1e-12
-            results.append(GateResult(
-                gate: gate, passed: passed,
-                detail: "\(gate): \(Self.format(value)) against \(Self.format(before))\(passed ? "" : ", a regression of \(Self.format(worse))")",
-                metric: name, value: value, limit: lower ? before + limit : before - limit))
+            results.append(
+                GateResult(
+                    gate: gate, passed: passed,
+                    detail: "\(gate): \(Self.format(value)) against \(Self.format(before))\(passed ? "" : ", a regression of \(Self.format(worse))")",
+                    metric: name, value: value, limit: lower ? before + limit : before - limit))
         }
         return results
     }

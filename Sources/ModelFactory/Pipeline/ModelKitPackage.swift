@@ -1,6 +1,6 @@
+internal import Crypto
 public import Foundation
 public import GitKit
-internal import Crypto
 internal import SystemKit
 
 /// ModelKit as a Swift package a model resolves offline (DESIGN.md, "Parts").
@@ -91,7 +91,7 @@ public struct ModelKitPackage: Sendable {
         }
         do {
             try FileManager.default.moveItem(at: aside, to: final)
-        } catch where FileManager.default.fileExists(atPath: repository.appendingPathComponent("refs/tags/\(Self.version)").path) {
+        } catch  where FileManager.default.fileExists(atPath: repository.appendingPathComponent("refs/tags/\(Self.version)").path) {
             // Another process made the same one first: use it.
         } catch {
             throw ModelKitError.cannotMaterialize(final.path, error.localizedDescription)
@@ -101,7 +101,9 @@ public struct ModelKitPackage: Sendable {
 
     /// True when the Swift package in `folder` names ModelKit by its URL.
     public static func isDependency(of folder: URL) -> Bool {
-        guard let data = try? FileContents.read(atPath: folder.appendingPathComponent("Package.swift").path), let manifest = String(validating: data, as: UTF8.self) else {
+        guard let data = try? FileContents.read(atPath: folder.appendingPathComponent("Package.swift").path),
+            let manifest = String(validating: data, as: UTF8.self)
+        else {
             return false
         }
         return manifest.contains(url) || manifest.contains(String(url.dropLast(4)))
@@ -142,7 +144,9 @@ public struct ModelKitPackage: Sendable {
     /// ModelKit's manifest: one library, Foundation only, built with the factory's own settings.
     static func manifest(plugin: Bool) -> String {
         let pluginProduct = plugin ? "\n        .plugin(name: \"MFCommand\", targets: [\"MFCommand\"])," : ""
-        let pluginTarget = plugin ? """
+        let pluginTarget =
+            plugin
+            ? """
 
                 // `swift package mf COMMAND`: runs the `mf` on PATH on this package.
                 .plugin(

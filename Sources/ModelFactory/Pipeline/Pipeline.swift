@@ -1,9 +1,9 @@
 internal import Crypto
 public import Foundation
 public import GitKit
-internal import SystemKit
 internal import ModelKit
 public import Store
+internal import SystemKit
 
 /// What a build is asked to do.
 public struct BuildRequest: Sendable {
@@ -192,7 +192,8 @@ public struct Pipeline: Sendable {
     /// manifest is the recipe "invalid".
     func recipe(_ manifest: Manifest?, folder: String) -> String {
         guard let manifest else { return "invalid" }
-        var recipe = "runtime=\(manifest.runtime.rawValue)\nbuild=\(manifest.build.joined(separator: "\n"))\nrun=\(manifest.run.joined(separator: " "))\nfolder=\(folder)"
+        var recipe =
+            "runtime=\(manifest.runtime.rawValue)\nbuild=\(manifest.build.joined(separator: "\n"))\nrun=\(manifest.run.joined(separator: " "))\nfolder=\(folder)"
         // A Swift model is built against this mf's ModelKit: another ModelKit is another build.
         if manifest.runtime == .swift, let modelKit = try? modelKit?.digest() {
             recipe += "\nmodelkit=\(modelKit.prefix(16))"

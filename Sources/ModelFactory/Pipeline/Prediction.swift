@@ -64,10 +64,11 @@ extension Pipeline {
             }
             trained = (report.session, report.model)
         }
-        let folder = try Self.modelFolders(repository, commit: commit).first { folder in
-            let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
-            return (try? Manifest.parse(String(decoding: repository.file(at: path, in: commit), as: UTF8.self)).name) == trained.model
-        } ?? ""
+        let folder =
+            try Self.modelFolders(repository, commit: commit).first { folder in
+                let path = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
+                return (try? Manifest.parse(String(decoding: repository.file(at: path, in: commit), as: UTF8.self)).name) == trained.model
+            } ?? ""
         let manifestPath = folder.isEmpty ? "model.yaml" : folder + "/model.yaml"
         let manifest = try Manifest.parse(String(decoding: repository.file(at: manifestPath, in: commit), as: UTF8.self), file: manifestPath)
 

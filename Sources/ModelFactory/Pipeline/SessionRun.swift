@@ -153,7 +153,8 @@ struct SessionRun {
         let buildFolder = try await step("build", log: buildLog) { run in try await run.prepareBuild(manifest, recipe: recipe, log: buildLog) }
         let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
         let worker = try await step("start", log: workerLog) { run in
-            try WorkerClient(command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)
+            try WorkerClient(
+                command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)
         }
         let limit = request.callTimeLimit
         do {
@@ -181,7 +182,8 @@ struct SessionRun {
                     for (index, prediction) in predictions.enumerated() {
                         let keys = Set(prediction.objectValue?.keys.map { $0 } ?? [])
                         guard keys.isSuperset(of: outputs) else {
-                            throw StepFailure(step: "predict", message: "prediction \(index) lacks \(outputs.subtracting(keys).sorted().joined(separator: ", "))")
+                            throw StepFailure(
+                                step: "predict", message: "prediction \(index) lacks \(outputs.subtracting(keys).sorted().joined(separator: ", "))")
                         }
                     }
                 }
@@ -215,9 +217,10 @@ struct SessionRun {
     }
 
     func record(_ metrics: [String: Double?], split: String) throws {
-        try store.record(metrics.keys.sorted().map { name in
-            Metric(sessionId: session.id, modelId: session.modelId, name: name, split: split, value: metrics[name]!)
-        })
+        try store.record(
+            metrics.keys.sorted().map { name in
+                Metric(sessionId: session.id, modelId: session.modelId, name: name, split: split, value: metrics[name]!)
+            })
     }
 
     /// A step the worker failed, with where the worker's log is and how it ends (unless the
@@ -283,7 +286,7 @@ struct SessionRun {
         _ = FileManager.default.createFile(atPath: aside.appendingPathComponent(".mf-build-complete").path, contents: Data(recipe.utf8))
         do {
             try FileManager.default.moveItem(at: aside, to: final)
-        } catch where FileManager.default.fileExists(atPath: marker.path) {
+        } catch  where FileManager.default.fileExists(atPath: marker.path) {
             // Another build of the same tree finished first: use it.
         }
         return final
@@ -298,7 +301,8 @@ extension SessionRun {
             observer?.progress("$ \(command)", model: shownName)
             try Data("$ \(command)\n".utf8).append(to: log)
             let build = ChildProcess(["/bin/sh", "-c", command], directory: folder.path, output: .appending(toFile: log.path), error: .sameAsOutput)
-            let observer = observer, model = shownName
+            let observer = observer
+            let model = shownName
             // Every 5 s it says that the build still runs (a build may take minutes).
             let heartbeat = ChildProcess.Heartbeat(every: .seconds(5)) { elapsed in
                 observer?.progress("still building after \(elapsed.components.seconds) s: \(command)", model: model)
@@ -315,7 +319,8 @@ extension SessionRun {
 
     /// The shared virtual environment for the plugin's requirements.txt (see `PythonEnvironments`).
     func pythonEnvironment(requirements: Data, workFolder: URL, log: URL) async throws -> URL {
-        let observer = observer, model = shownName
+        let observer = observer
+        let model = shownName
         return try await PythonEnvironments(home: pipeline.home).environment(
             requirements: requirements, file: "requirements.txt", in: workFolder, log: log,
             reused: { key in observer?.progress("reusing the Python environment \(key.prefix(8)) for requirements.txt", model: model) },
@@ -331,4 +336,3 @@ extension Data {
         try handle.write(contentsOf: self)
     }
 }
-

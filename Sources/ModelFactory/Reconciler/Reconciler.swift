@@ -121,10 +121,11 @@ public struct Reconciler: Sendable {
                 let modelID = try pipeline.store.modelID(repository: repository.location, name: model.name)
                 if try pipeline.store.firstPassedSession(modelID: modelID, commit: commit.hex) != nil { continue }
                 if let latest = try pipeline.store.latestSession(modelID: modelID, commit: commit.hex), latest.failedForGood {
-                    report.actions.append(.init(
-                        kind: "session", target: head.branch, outcome: Session.Status.failed.rawValue,
-                        detail: "\(model.name) \(latest.id): \(latest.failure ?? "failed"); `mf build --force \(head.branch)` runs it again",
-                        model: model.name, version: latest.version, ref: latest.ref))
+                    report.actions.append(
+                        .init(
+                            kind: "session", target: head.branch, outcome: Session.Status.failed.rawValue,
+                            detail: "\(model.name) \(latest.id): \(latest.failure ?? "failed"); `mf build --force \(head.branch)` runs it again",
+                            model: model.name, version: latest.version, ref: latest.ref))
                     continue
                 }
                 missing.insert(model.folder)
@@ -134,9 +135,11 @@ public struct Reconciler: Sendable {
                 revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing,
                 known: (commit, flow.versions(at: commit)))
             for session in try await pipeline.build(repository, request, observer: observer) {
-                report.actions.append(.init(kind: "session", target: head.branch, outcome: session.session.status.rawValue,
-                                            detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),
-                                            model: session.model, version: session.session.version, ref: session.session.ref))
+                report.actions.append(
+                    .init(
+                        kind: "session", target: head.branch, outcome: session.session.status.rawValue,
+                        detail: "\(session.model) \(session.session.id)" + (session.session.failure.map { ": \($0)" } ?? ""),
+                        model: session.model, version: session.session.version, ref: session.session.ref))
             }
         }
 
@@ -151,15 +154,24 @@ public struct Reconciler: Sendable {
                     switch outcome {
                     case .bundled(let result):
                         if result.created {
-                            report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                            report.actions.append(
+                                .init(
+                                    kind: "bundle", target: release.tag, outcome: "done", detail: result.archive, model: result.model, version: result.version,
+                                    ref: result.ref))
                         }
                         bundled[result.model, default: []].append((release, result))
                     case .failed(let model, let error):
-                        report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: error.description, model: model, version: release.version.description, ref: ref))
+                        report.actions.append(
+                            .init(
+                                kind: "bundle", target: release.tag, outcome: "failed", detail: error.description, model: model,
+                                version: release.version.description, ref: ref))
                     }
                 }
-            } catch where !(error is StoreError || error is CancellationError) {
-                report.actions.append(.init(kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error), model: release.model, version: release.version.description, ref: ref))
+            } catch  where !(error is StoreError || error is CancellationError) {
+                report.actions.append(
+                    .init(
+                        kind: "bundle", target: release.tag, outcome: "failed", detail: String(describing: error), model: release.model,
+                        version: release.version.description, ref: ref))
             }
         }
 
@@ -174,23 +186,29 @@ public struct Reconciler: Sendable {
         if let development = flow.development, let commit = development.commit {
             let ref = Self.referenceName(of: development, in: references)
             do {
-                let outcomes = try await bundler.bundle(repository, branch: development.branch, ref: ref, commit: commit, taggedAt: flow.versions(at: commit), version: { model in
-                    flow.stagingVersion(model: model, commit: commit)
-                }, observer: observer)
+                let outcomes = try await bundler.bundle(
+                    repository, branch: development.branch, ref: ref, commit: commit, taggedAt: flow.versions(at: commit),
+                    version: { model in
+                        flow.stagingVersion(model: model, commit: commit)
+                    }, observer: observer)
                 for outcome in outcomes {
                     switch outcome {
                     case .bundled(let result):
                         if result.created {
-                            report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model, version: result.version, ref: result.ref))
+                            report.actions.append(
+                                .init(
+                                    kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model,
+                                    version: result.version, ref: result.ref))
                         }
                         try move("staging", of: result.model, to: result, repository: repository, report: &report)
                     case .failed(let model, let error):
-                        report.actions.append(.init(
-                            kind: "bundle", target: development.branch, outcome: "failed", detail: error.description, model: model,
-                            version: flow.stagingVersion(model: model, commit: commit).description, ref: ref))
+                        report.actions.append(
+                            .init(
+                                kind: "bundle", target: development.branch, outcome: "failed", detail: error.description, model: model,
+                                version: flow.stagingVersion(model: model, commit: commit).description, ref: ref))
                     }
                 }
-            } catch where !(error is StoreError || error is CancellationError) {
+            } catch  where !(error is StoreError || error is CancellationError) {
                 report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error), ref: ref))
             }
         }
@@ -212,8 +230,10 @@ public struct Reconciler: Sendable {
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
-        report.actions.append(.init(kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
-                                      model: model, version: record.version, ref: bundle.ref))
+        report.actions.append(
+            .init(
+                kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
+                model: model, version: record.version, ref: bundle.ref))
     }
 
     /// The file whose lock serialises runs on the repository at `location`.
@@ -275,10 +295,12 @@ extension Reconciler {
             for (session, model) in try store.latestSessions(repository: repository.location, commit: release.commit.hex)
             where release.model == nil || release.model == model {
                 guard session.failedForGood, try store.bundle(modelID: session.modelId, version: release.version.description) == nil,
-                      try store.firstPassedSession(modelID: session.modelId, commit: release.commit.hex) == nil else { continue }
-                unbundled.append(UnbundledRelease(
-                    tag: release.tag, version: release.version.description, model: model, session: session.id,
-                    reason: "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"))
+                    try store.firstPassedSession(modelID: session.modelId, commit: release.commit.hex) == nil
+                else { continue }
+                unbundled.append(
+                    UnbundledRelease(
+                        tag: release.tag, version: release.version.description, model: model, session: session.id,
+                        reason: "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"))
             }
         }
         return unbundled
@@ -318,9 +340,10 @@ extension Reconciler {
                 let desired = release.version.description
                 // `churn@v1.1.0` names its model; a plain tag of several models says which one.
                 let what = release.model != nil || shown == nil ? release.tag : "\(model.name) at \(release.tag)"
-                environments.append(EnvironmentStatus(
-                    name: "production", model: shown, desired: desired, ref: release.tag, current: running?.version,
-                    reason: running?.version == desired ? nil : try reason(what, model: model, commit: release.commit)))
+                environments.append(
+                    EnvironmentStatus(
+                        name: "production", model: shown, desired: desired, ref: release.tag, current: running?.version,
+                        reason: running?.version == desired ? nil : try reason(what, model: model, commit: release.commit)))
             }
         }
         if let development = flow.development, let commit = development.commit {
@@ -328,9 +351,10 @@ extension Reconciler {
                 let running = current("staging", model: model.shown)
                 let desired = flow.stagingVersion(model: model.name, commit: commit).description
                 let what = (model.shown.map { "\($0) on " } ?? "") + "\(development.branch) at \(commit.short)"
-                environments.append(EnvironmentStatus(
-                    name: "staging", model: model.shown, desired: desired, ref: development.branch, current: running?.version,
-                    reason: running?.version == desired ? nil : try reason(what, model: model, commit: commit)))
+                environments.append(
+                    EnvironmentStatus(
+                        name: "staging", model: model.shown, desired: desired, ref: development.branch, current: running?.version,
+                        reason: running?.version == desired ? nil : try reason(what, model: model, commit: commit)))
             }
         }
         return environments

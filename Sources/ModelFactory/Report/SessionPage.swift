@@ -112,7 +112,8 @@ public struct SessionPage: Sendable {
         let logged = steps.filter { $0.logPath != nil }
         if logged.isEmpty { html += "<p>No logs.</p>\n" }
         for step in logged {
-            html += "<details\(step.status == .failed ? " open" : "")><summary>\(escape(step.name)) — \(escape(step.logPath!))</summary>\n<pre>\(escape(tail(of: step.logPath!)))</pre></details>\n"
+            html +=
+                "<details\(step.status == .failed ? " open" : "")><summary>\(escape(step.name)) — \(escape(step.logPath!))</summary>\n<pre>\(escape(tail(of: step.logPath!)))</pre></details>\n"
         }
         return html + "</body></html>\n"
     }
@@ -142,16 +143,24 @@ public struct SessionPage: Sendable {
     }
 
     func chart(_ name: String, points: [(String, Double)], marked: String?, markedFailed: Bool = false) -> String {
-        let width = 420.0, height = 180.0, left = 56.0, bottom = 36.0, top = 24.0, right = 16.0
+        let width = 420.0
+        let height = 180.0
+        let left = 56.0
+        let bottom = 36.0
+        let top = 24.0
+        let right = 16.0
         guard !points.isEmpty else { return "" }
-        let lowest = points.map(\.1).min()!, highest = points.map(\.1).max()!
+        let lowest = points.map(\.1).min()!
+        let highest = points.map(\.1).max()!
         let span = highest - lowest == 0 ? max(abs(highest), 1) * 0.1 : highest - lowest
-        let floor = lowest - span * 0.1, ceiling = highest + span * 0.1
+        let floor = lowest - span * 0.1
+        let ceiling = highest + span * 0.1
         func x(_ index: Int) -> Double {
             points.count == 1 ? left + (width - left - right) / 2 : left + Double(index) * (width - left - right) / Double(points.count - 1)
         }
         func y(_ value: Double) -> Double { top + (ceiling - value) / (ceiling - floor) * (height - top - bottom) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(name)) across releases\">\n"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(name)) across releases\">\n"
         svg += "<text x=\"8\" y=\"16\" font-size=\"13\" font-weight=\"bold\">\(escape(name))</text>\n"
         for value in [floor, ceiling] {
             svg += "<text x=\"8\" y=\"\(Self.number(y(value) + 4))\" font-size=\"10\" fill=\"#666\">\(Self.number(value))</text>\n"
@@ -161,7 +170,8 @@ public struct SessionPage: Sendable {
         for (index, point) in points.enumerated() {
             let mine = point.0 == marked
             let note = mine && markedFailed ? " (this session, failed)" : ""
-            svg += "<circle cx=\"\(Self.number(x(index)))\" cy=\"\(Self.number(y(point.1)))\" r=\"\(mine ? 5 : 3)\" fill=\"\(mine ? (markedFailed ? "#b3261e" : "#d9480f") : "#3366cc")\"><title>v\(escape(point.0)): \(Self.number(point.1))\(note)</title></circle>\n"
+            svg +=
+                "<circle cx=\"\(Self.number(x(index)))\" cy=\"\(Self.number(y(point.1)))\" r=\"\(mine ? 5 : 3)\" fill=\"\(mine ? (markedFailed ? "#b3261e" : "#d9480f") : "#3366cc")\"><title>v\(escape(point.0)): \(Self.number(point.1))\(note)</title></circle>\n"
             svg += "<text x=\"\(Self.number(x(index)))\" y=\"\(Int(height - 12))\" font-size=\"10\" text-anchor=\"middle\">v\(escape(point.0))</text>\n"
         }
         return svg + "</svg>\n"

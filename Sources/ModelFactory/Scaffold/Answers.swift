@@ -44,11 +44,15 @@ public enum Answers {
     /// Applies `--set key=value` overrides: a choice must be one of its options (and becomes the
     /// default), a boolean is parsed as yes/no, a dict takes a JSON object merged key by key;
     /// an unknown key is ignored and returned.
-    public static func applying(_ overrides: [(String, String)], to variables: Value.Dictionary) throws(ScaffoldError) -> (Value.Dictionary, ignored: [String]) {
+    public static func applying(_ overrides: [(String, String)], to variables: Value.Dictionary) throws(ScaffoldError) -> (Value.Dictionary, ignored: [String])
+    {
         var result = variables
         var ignored: [String] = []
         for (key, text) in overrides {
-            guard let current = result[key] else { ignored.append(key); continue }
+            guard let current = result[key] else {
+                ignored.append(key)
+                continue
+            }
             switch current {
             case .list(var options):
                 guard let position = options.firstIndex(of: .string(text)) else {
@@ -120,8 +124,14 @@ public enum Answers {
         }
 
         for (key, raw) in variables.pairs {
-            if key.hasPrefix("_"), !key.hasPrefix("__") { answers[key] = raw; continue }
-            if key.hasPrefix("__") { answers[key] = try render(raw, key); continue }
+            if key.hasPrefix("_"), !key.hasPrefix("__") {
+                answers[key] = raw
+                continue
+            }
+            if key.hasPrefix("__") {
+                answers[key] = try render(raw, key)
+                continue
+            }
             if case .dict = raw { continue }
             position += 1
             switch raw {

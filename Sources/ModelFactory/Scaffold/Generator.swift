@@ -92,13 +92,18 @@ public struct Generator: Sendable {
             do { names = try FileManager.default.contentsOfDirectory(atPath: source.path).sorted() } catch {
                 throw .io(path: source.path, problem: "the template folder is not readable")
             }
-            var subfolders: [String] = [], files: [String] = []
+            var subfolders: [String] = []
+            var files: [String] = []
             var linkedFolders: Set<String> = []
             for name in names {
                 let path = source.appendingPathComponent(name).path
-                var info = stat(), link = stat()
+                var info = stat()
+                var link = stat()
                 guard stat(path, &info) == 0 else { throw .io(path: path, problem: "a broken symbolic link in the template") }
-                guard info.st_mode & S_IFMT == S_IFDIR else { files.append(name); continue }
+                guard info.st_mode & S_IFMT == S_IFDIR else {
+                    files.append(name)
+                    continue
+                }
                 subfolders.append(name)
                 // os.walk lists a link to a folder but does not go into it: an empty folder.
                 if lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK { linkedFolders.insert(name) }
@@ -119,7 +124,8 @@ public struct Generator: Sendable {
                 let inPath = join(relative, name)
                 let out = try safePath(try render(inPath, "the folder name '\(inPath)'"), template: inPath)
                 if folders.contains(out) {
-                    throw .unsafePath(template: inPath, rendered: out, problem: "names a folder already made (a folder name cannot render empty, or the same as another)")
+                    throw .unsafePath(
+                        template: inPath, rendered: out, problem: "names a folder already made (a folder name cannot render empty, or the same as another)")
                 }
                 folders.insert(out)
                 items.append(Item(path: out, content: .folder))
@@ -220,7 +226,10 @@ public struct Generator: Sendable {
             var offset = 0
             while offset < buffer.count {
                 let count = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 { if errno == EINTR { continue }; return false }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
                 offset += count
             }
             return true
@@ -238,14 +247,20 @@ public struct Generator: Sendable {
     /// the first 8 KiB): `\r` if any, else `\n` if any, else `\r\n`, and `\n` for a file without.
     static func newline(of data: Data, configured: String?) -> String {
         if let configured, !configured.isEmpty { return configured }
-        var sawCR = false, sawLF = false, sawCRLF = false
+        var sawCR = false
+        var sawLF = false
+        var sawCRLF = false
         let bytes = data.prefix(8192)
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == 0x0D {
                 let next = bytes.index(after: index)
-                if next < bytes.endIndex, bytes[next] == 0x0A { sawCRLF = true; index = bytes.index(after: next); continue }
+                if next < bytes.endIndex, bytes[next] == 0x0A {
+                    sawCRLF = true
+                    index = bytes.index(after: next)
+                    continue
+                }
                 sawCR = true
             } else if byte == 0x0A {
                 sawLF = true
@@ -325,7 +340,8 @@ private enum GlobToken {
 
     /// Whether `name` matches `tokens` whole; `*` and `?` match no line end, as `.` does not.
     static func match(_ tokens: ArraySlice<GlobToken>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
-        var tokens = tokens, name = name
+        var tokens = tokens
+        var name = name
         while let token = tokens.first {
             switch token {
             case .any:

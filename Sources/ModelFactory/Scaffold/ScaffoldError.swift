@@ -37,7 +37,8 @@ public enum ScaffoldError: Error, Sendable, CustomStringConvertible {
         case .render(let what, let error):
             "cannot render \(what)" + (error.line.map { " (line \($0))" } ?? "") + ": "
                 + (error.kind == .syntax ? "syntax error: " : "") + error.message
-        case .unsafePath(let template, let rendered, let problem): "the template path '\(template)' renders to '\(rendered)', which \(problem); nothing was written"
+        case .unsafePath(let template, let rendered, let problem):
+            "the template path '\(template)' renders to '\(rendered)', which \(problem); nothing was written"
         case .outputExists(let path): "\(path) already exists; pass --overwrite-if-exists to render into it"
         case .hookFailed(let hook, let problem): "the \(hook) hook failed (\(problem)); nothing of this run was kept"
         case .replayNotFound(let path): "there are no recorded answers to replay at \(path)"

@@ -1,8 +1,8 @@
 public import Foundation
 internal import GitKit
 internal import Jinja
-internal import Yams
 internal import SystemKit
+internal import Yams
 
 /// What `mf scaffold` asks for.
 public struct ScaffoldRequest: Sendable {
@@ -225,14 +225,16 @@ public struct Scaffolder: Sendable {
         var isFolder: ObjCBool = false
         if let builtInTemplates, isBuiltIn(template) {
             let folder = within(builtInTemplates.appendingPathComponent(template))
-            return Source(folder: folder, repoDirectory: folder.path, temporary: nil, commit: nil,
-                          recorded: TemplateSource(template: template, directory: request.directory))
+            return Source(
+                folder: folder, repoDirectory: folder.path, temporary: nil, commit: nil,
+                recorded: TemplateSource(template: template, directory: request.directory))
         }
         if manager.fileExists(atPath: template, isDirectory: &isFolder), isFolder.boolValue {
             let folder = within(URL(fileURLWithPath: template))
             let repoDirectory = request.directory.map { (template as NSString).appendingPathComponent($0) } ?? template
-            return Source(folder: folder, repoDirectory: repoDirectory, temporary: nil, commit: nil,
-                          recorded: TemplateSource(template: recordedName(template), directory: request.directory))
+            return Source(
+                folder: folder, repoDirectory: repoDirectory, temporary: nil, commit: nil,
+                recorded: TemplateSource(template: recordedName(template), directory: request.directory))
         }
         guard Self.isRepositoryURL(template) || template.hasSuffix(".git") else {
             throw .templateNotFound(template, builtIns: builtIns().map(\.name))
@@ -287,7 +289,8 @@ public struct Scaffolder: Sendable {
     static func readReplay(_ file: URL) throws(ScaffoldError) -> Value.Dictionary {
         guard let data = try? FileContents.read(atPath: file.path) else { throw .replayNotFound(path: file.path) }
         guard case .dict(let replayed)? = try? JSON.parse(String(decoding: data, as: UTF8.self)),
-              case .dict? = replayed["cookiecutter"] else {
+            case .dict? = replayed["cookiecutter"]
+        else {
             throw .invalidJSON(file: file.path, problem: "a replay file is an object with a \"cookiecutter\" object")
         }
         return replayed
@@ -432,7 +435,10 @@ public struct Scaffolder: Sendable {
         guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
         var files: Set<String> = []
         while let relative = walker.nextObject() as? String {
-            if relative == ".git" { walker.skipDescendants(); continue }
+            if relative == ".git" {
+                walker.skipDescendants()
+                continue
+            }
             var info = stat()
             if lstat(folder.path + "/" + relative, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { files.insert(relative) }
         }
@@ -459,7 +465,8 @@ public struct Scaffolder: Sendable {
         do {
             if flowFile == nil {
                 try manager.createDirectory(at: project.appendingPathComponent(".mf"), withIntermediateDirectories: true)
-                let flow = "production: \(production)\ndevelopment: \(development)\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n"
+                let flow =
+                    "production: \(production)\ndevelopment: \(development)\nprefixes:\n  feature: feature/\n  hotfix: hotfix/\n  release: release/\n  versiontag: v\n"
                 try Generator.write(Data(flow.utf8), to: project.appendingPathComponent(FlowConfiguration.filePath), mode: 0o644)
             }
         } catch {

@@ -86,13 +86,27 @@ public enum JSONText {
         bytes.append(0x22)
         for byte in value.utf8 {
             switch byte {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
-            case 0x08: bytes.append(0x5C); bytes.append(0x62)
-            case 0x0C: bytes.append(0x5C); bytes.append(0x66)
+            case 0x22:
+                bytes.append(0x5C)
+                bytes.append(0x22)
+            case 0x5C:
+                bytes.append(0x5C)
+                bytes.append(0x5C)
+            case 0x0A:
+                bytes.append(0x5C)
+                bytes.append(0x6E)
+            case 0x0D:
+                bytes.append(0x5C)
+                bytes.append(0x72)
+            case 0x09:
+                bytes.append(0x5C)
+                bytes.append(0x74)
+            case 0x08:
+                bytes.append(0x5C)
+                bytes.append(0x62)
+            case 0x0C:
+                bytes.append(0x5C)
+                bytes.append(0x66)
             case 0..<0x20:
                 let digits = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
@@ -111,7 +125,9 @@ public enum JSONText {
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             let members: Members
-            if case .object(let existing) = node.value { members = existing } else {
+            if case .object(let existing) = node.value {
+                members = existing
+            } else {
                 members = Members()
                 node.value = .object(members)
             }
@@ -120,7 +136,9 @@ public enum JSONText {
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
             let children: Children
-            if case .array(let existing) = node.value { children = existing } else {
+            if case .array(let existing) = node.value {
+                children = existing
+            } else {
                 children = Children()
                 node.value = .array(children)
             }

@@ -77,7 +77,10 @@ public final class FactoryWorker: Sendable {
                             guard let job = claim.job else { break }
                             busy.insert(job.repository)
                             observer?.took(job)
-                            group.addTask { await self.process(job); return job.repository }
+                            group.addTask {
+                                await self.process(job)
+                                return job.repository
+                            }
                         }
                     }
                     idle = try busy.isEmpty && (isStopping || (options.untilIdle && !queue.hasPendingWork()))
@@ -91,7 +94,10 @@ public final class FactoryWorker: Sendable {
                 // Wake when a job ends or at the next look at the queue, whichever comes first.
                 if !ticking {
                     ticking = true
-                    group.addTask { await self.waitForWork(after: token); return nil }
+                    group.addTask {
+                        await self.waitForWork(after: token)
+                        return nil
+                    }
                 }
                 guard let next = await group.next() else { return }
                 if let repository = next { busy.remove(repository) } else { ticking = false }
@@ -144,7 +150,7 @@ public final class FactoryWorker: Sendable {
         } catch let error as GitError {
             // A repository that is not there (or not one) will not become one by waiting.
             failure = (String(describing: error), error.code != .notFound)
-        } catch where error is FlowError || error is ManifestError {
+        } catch  where error is FlowError || error is ManifestError {
             // Nor does a broken .mf/flow.yaml or model.yaml mend itself: the push that mends it queues anew.
             failure = (String(describing: error), false)
         } catch {
@@ -153,7 +159,8 @@ public final class FactoryWorker: Sendable {
 
         for session in (try? pipeline.store.sessions(repository: location, since: started)) ?? [] {
             do {
-                try SessionPage(store: pipeline.store).write(session: session.session.id, to: SessionPage.path(home: pipeline.home, session: session.session.id))
+                try SessionPage(store: pipeline.store).write(
+                    session: session.session.id, to: SessionPage.path(home: pipeline.home, session: session.session.id))
             } catch {
                 observer?.warning("the report of session \(session.session.id) could not be written: \(error)")
             }
@@ -182,9 +189,13 @@ public final class FactoryWorker: Sendable {
     /// Tells the team a job was given up.
     func gaveUp(_ job: Job) async {
         await notify {
-            [Notification(
-                kind: .jobFailed, repository: job.repository,
-                text: "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")")]
+            [
+                Notification(
+                    kind: .jobFailed, repository: job.repository,
+                    text:
+                        "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")"
+                )
+            ]
         }
     }
 

@@ -29,21 +29,24 @@ public struct Notification: Sendable, Equatable, Encodable {
         for (session, model) in try store.sessions(repository: repository, since: date)
         where session.failedForGood {
             let what = session.version.map { "\(model) \($0)" } ?? "\(model) at \(session.ref ?? String(session.commit.prefix(8)))"
-            notifications.append(Notification(
-                kind: .sessionFailed, repository: repository,
-                text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))"))
+            notifications.append(
+                Notification(
+                    kind: .sessionFailed, repository: repository,
+                    text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))"))
         }
         for (bundle, model) in try store.bundles(repository: repository, since: date) {
             guard let tag = bundle.tag else { continue }
-            notifications.append(Notification(
-                kind: .releaseBundled, repository: repository,
-                text: "📦 \(name): \(model) \(bundle.version) is bundled from \(tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
+            notifications.append(
+                Notification(
+                    kind: .releaseBundled, repository: repository,
+                    text: "📦 \(name): \(model) \(bundle.version) is bundled from \(tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
         }
         for environment in try store.environments(repository: repository) where environment.updatedAt >= date {
-            notifications.append(Notification(
-                kind: .environmentChanged, repository: repository,
-                text: "🚀 \(name): \(environment.name) now runs \(environment.model) \(environment.version)"
-                    + (environment.tag.map { " (\($0))" } ?? "")))
+            notifications.append(
+                Notification(
+                    kind: .environmentChanged, repository: repository,
+                    text: "🚀 \(name): \(environment.name) now runs \(environment.model) \(environment.version)"
+                        + (environment.tag.map { " (\($0))" } ?? "")))
         }
         return notifications
     }
@@ -85,7 +88,7 @@ public struct Notifier: Sendable {
         do {
             let body = try JSONEncoder().encode(Payload(text: notification.text, mf: notification))
             let answer = try await HTTPExchange.send(HTTPExchange.Request(method: "POST", url: url, json: body, timeout: timeout))
-            return (200 ..< 300).contains(answer.status) ? nil : "HTTP \(answer.status)"
+            return (200..<300).contains(answer.status) ? nil : "HTTP \(answer.status)"
         } catch let error as SystemError {
             guard case .httpFailed(_, let reason) = error else { return error.description }
             return reason

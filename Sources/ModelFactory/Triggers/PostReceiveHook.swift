@@ -54,7 +54,8 @@ public struct PostReceiveHook: Sendable {
     /// Writes mf's hook, keeping a hook that was there as `post-receive.before-mf` (run first), or rewriting mf's own.
     public func install() throws -> Outcome {
         let folder = try repository.hooksDirectory
-        let hook = folder + "/post-receive", chained = folder + "/" + Self.chainedName
+        let hook = folder + "/post-receive"
+        let chained = folder + "/" + Self.chainedName
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -85,7 +86,8 @@ public struct PostReceiveHook: Sendable {
     /// Removes mf's hook and puts back the one it replaced; throws when no hook is there or it is not mf's.
     public func uninstall() throws -> Outcome {
         let folder = try repository.hooksDirectory
-        let hook = folder + "/post-receive", chained = folder + "/" + Self.chainedName
+        let hook = folder + "/post-receive"
+        let chained = folder + "/" + Self.chainedName
         let manager = FileManager.default
         guard manager.fileExists(atPath: hook) else { throw HookError.notInstalled(repository: repository.location) }
         guard Self.isOurs(hook) else { throw HookError.foreign(path: hook) }

@@ -74,7 +74,9 @@ public struct WebhookVerifier: Sendable {
     public func push(headers: [String: String], body: Data) throws(WebhookError) -> PushEvent? {
         var lowered: [String: String] = [:]
         for (name, value) in headers { lowered[name.lowercased()] = value }
-        let forge: Forge, event: String, delivery: String?
+        let forge: Forge
+        let event: String
+        let delivery: String?
         if let name = lowered["x-gitea-event"] {
             forge = .gitea
             event = name
@@ -122,14 +124,18 @@ public struct WebhookVerifier: Sendable {
     public static func signedHeaders(_ forge: Forge, body: Data, secret: String, delivery: String) -> [String: String] {
         switch forge {
         case .github:
-            ["X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": "sha256=" + signature(body, secret: secret),
-             "Content-Type": "application/json"]
+            [
+                "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": "sha256=" + signature(body, secret: secret),
+                "Content-Type": "application/json",
+            ]
         case .gitlab:
             ["X-Gitlab-Event": "Tag Push Hook", "X-Gitlab-Token": secret, "Idempotency-Key": delivery, "Content-Type": "application/json"]
         case .gitea:
             // Gitea sends GitHub's event headers too; its own come first.
-            ["X-Gitea-Event": "push", "X-Gitea-Delivery": delivery, "X-Gitea-Signature": signature(body, secret: secret),
-             "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "Content-Type": "application/json"]
+            [
+                "X-Gitea-Event": "push", "X-Gitea-Delivery": delivery, "X-Gitea-Signature": signature(body, secret: secret),
+                "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "Content-Type": "application/json",
+            ]
         }
     }
 
@@ -139,7 +145,7 @@ public struct WebhookVerifier: Sendable {
         var index = hex.startIndex
         while index < hex.endIndex {
             let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index ..< next], radix: 16) else { return nil }
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
             bytes.append(byte)
             index = next
         }
@@ -151,14 +157,16 @@ public struct WebhookVerifier: Sendable {
             throw .malformed("the body is not a JSON object")
         }
         guard let ref = payload["ref"] as? String, ref.hasPrefix("refs/") else { throw .malformed("it has no \"ref\"") }
-        let name: String?, url: String?
+        let name: String?
+        let url: String?
         switch forge {
         case .github, .gitea:
             let repository = payload["repository"] as? [String: Any]
             name = repository?["full_name"] as? String
             url = repository?["clone_url"] as? String
         case .gitlab:
-            let project = payload["project"] as? [String: Any], repository = payload["repository"] as? [String: Any]
+            let project = payload["project"] as? [String: Any]
+            let repository = payload["repository"] as? [String: Any]
             name = project?["path_with_namespace"] as? String
             url = (project?["git_http_url"] as? String) ?? (repository?["git_http_url"] as? String)
         }
@@ -236,7 +244,7 @@ public struct Mirrors: Sendable {
     /// never fetch into one mirror at once. A lock file removed while this waited for it (a first
     /// fetch that failed) is given up for the one now at `path`.
     static func lock(_ path: String) throws(WebhookError) -> FileLock {
-        for _ in 0 ..< 100 {
+        for _ in 0..<100 {
             let lock: FileLock
             do { lock = try FileLock.acquire(path: path) } catch {
                 // Its folder was taken away by a failed fetch since it was made: make it again.
@@ -312,7 +320,8 @@ public struct WebhookReceiver: Sendable {
             if (try? queue.seen(delivery: delivery)) == true {
                 return WebhookAnswer(status: 200, outcome: Enqueued.Outcome.duplicate.rawValue, repository: push.repository)
             }
-            let url: String, path: String
+            let url: String
+            let path: String
             if remotes.isEmpty {
                 // The forge's own URL: only a network one (never a path or file:// on this
                 // machine), and the mirror is the forge's, so two forges never share one.
@@ -329,7 +338,8 @@ public struct WebhookReceiver: Sendable {
             let mirror = try await mirrors.update(path, from: url)
             do {
                 let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: .webhook, delivery: delivery)
-                return WebhookAnswer(status: enqueued.outcome == .duplicate ? 200 : 202, outcome: enqueued.outcome.rawValue, job: enqueued.job, repository: mirror.location)
+                return WebhookAnswer(
+                    status: enqueued.outcome == .duplicate ? 200 : 202, outcome: enqueued.outcome.rawValue, job: enqueued.job, repository: mirror.location)
             } catch {
                 return WebhookAnswer(status: 503, outcome: "refused", error: "the job could not be queued: \(error)")
             }

@@ -50,7 +50,8 @@ public enum WorkerAnswer {
         }
         guard list.count == count else {
             throw .unexpectedAnswer(
-                method: "predict", problem: "has \(list.count) \(list.count == 1 ? "prediction" : "predictions") for \(count) \(count == 1 ? "instance" : "instances")",
+                method: "predict",
+                problem: "has \(list.count) \(list.count == 1 ? "prediction" : "predictions") for \(count) \(count == 1 ? "instance" : "instances")",
                 expected: expected)
         }
         if let index = list.firstIndex(where: { $0.objectValue == nil }) {
