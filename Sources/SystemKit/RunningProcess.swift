@@ -129,6 +129,17 @@ public final class RunningProcess: @unchecked Sendable {
         _ = kill(-pid, signal)
     }
 
+    /// The same as `stop(grace:)` for a task: the wait runs on a Dispatch thread, never on the
+    /// cooperative pool.
+    public func stopped(grace: Double) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.stop(grace: grace)
+                continuation.resume()
+            }
+        }
+    }
+
     /// Stops the group: SIGTERM, then SIGKILL after `grace` seconds; returns once reaped.
     public func stop(grace: Double) {
         send(SIGTERM)

@@ -116,9 +116,9 @@ struct Demo: AsyncParsableCommand {
         let log = URL(fileURLWithPath: repository.location).deletingLastPathComponent().appendingPathComponent("serve.log")
         let server = try await DemoServer.start(mf: executable, repository: repository.location, home: home, log: log)
         // Whatever happens from here (an error, ^C), the server is stopped before the demo ends.
-        let interrupts = StopOnSignals { server.stop() }
+        let interrupts = StopOnSignals { server.beginStopping() }
         defer {
-            server.stop()
+            server.beginStopping()  // on an error; the normal end waits for it below
             interrupts.cancel()
         }
         let title = "Serve production, as a user would, and ask it for predictions"
@@ -152,7 +152,7 @@ struct Demo: AsyncParsableCommand {
             print("   client: \(counted(swap.requests, "request")) while production moved \(before) -> \(next), \(swap.failed) failed (answered by \(counts))")
             if let failure = swap.firstFailure { print("   first failure: \(failure)") }
         }
-        server.stop()
+        await server.stop()
         if !json { print("\n   server stopped (SIGTERM: it finished what it had in hand)") }
         guard swap.failed == 0 else {
             throw DemoError.noSwap(version: "\(next) without failures (\(swap.failed) of \(swap.requests) failed: \(swap.firstFailure ?? "")", log: log.path)

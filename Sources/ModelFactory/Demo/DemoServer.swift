@@ -47,14 +47,20 @@ public final class DemoServer: Sendable {
             if process.termination != nil { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.stop(grace: 5)
+        await process.stopped(grace: 5)
         let tail = FileContents.text(atPath: log.path).split(separator: "\n").suffix(3).joined(separator: " / ")
         throw DemoError.serverDidNotStart(log: log.path, why: process.termination.map { "it \($0): \(tail)" } ?? "it did not listen within \(Int(timeout)) s")
     }
 
-    /// Stops the server gracefully (SIGTERM; SIGKILL after 10 s) and waits for it.
-    public func stop() {
-        process.stop(grace: 10)
+    /// Stops the server gracefully (SIGTERM; SIGKILL after 10 s) and waits for it, off the
+    /// cooperative pool.
+    public func stop() async {
+        await process.stopped(grace: 10)
+    }
+
+    /// Starts stopping the server (SIGTERM), for a signal handler that cannot wait.
+    public func beginStopping() {
+        process.send(SIGTERM)
     }
 
     deinit { if process.termination == nil { process.stop(grace: 10) } }

@@ -124,7 +124,8 @@ public final class WorkerClient: @unchecked Sendable {
         if alive {
             _ = try? await call("shutdown", timeout: grace)
         }
-        fail(.stopped(method: "shutdown"), stopGrace: grace)
+        fail(.stopped(method: "shutdown"), stopping: false)
+        await process.stopped(grace: grace)
     }
 
     /// Waits, up to `seconds`, until all the ended worker wrote on stderr is in the log (its
@@ -170,15 +171,16 @@ public final class WorkerClient: @unchecked Sendable {
         if let late { fail(.timedOut(method: late.method, seconds: late.seconds)) }
     }
 
-    /// Marks the worker broken (first reason wins), fails every pending call and stops it.
-    private func fail(_ error: WorkerError, stopGrace: Double = 0.5) {
+    /// Marks the worker broken (first reason wins), fails every pending call and (unless the
+    /// caller stops it itself) stops it, waiting up to half a second on this thread.
+    private func fail(_ error: WorkerError, stopping: Bool = true) {
         let waiting: [Pending] = lock.withLock {
             if broken == nil { broken = error }
             defer { pending.removeAll() }
             return Array(pending.values)
         }
         for call in waiting { call.continuation.resume(throwing: brokenError(error, method: call.method)) }
-        process.stop(grace: stopGrace)
+        if stopping { process.stop(grace: 0.5) }
     }
 
     private func writeAll(_ data: Data) -> Bool {
