@@ -71,8 +71,11 @@ cp benchmarks/bentoml_service.py "$work/"
 "$mf" serve "$bundle" --port 18083 --workers 1 > "$work/serve1.out" 2>/dev/null &
 outs=("$work/serve.out" "$work/serve1.out")
 if [ -n "$baseline" ]; then
-  "$baseline" serve "$bundle" --port 18086 --workers "$cores" > "$work/base.out" 2>/dev/null &
-  "$baseline" serve "$bundle" --port 18087 --workers 1 > "$work/base1.out" 2>/dev/null &
+  # The baseline serves a bundle it made itself (an older mf may not read a newer bundle.json).
+  "$baseline" demo --path "$work/story-base" --json > /dev/null
+  base_bundle="$work/story-base/home/bundles/churn/1.0.1"
+  MF_HOME="$work/story-base/home" "$baseline" serve "$base_bundle" --port 18086 --workers "$cores" > "$work/base.out" 2>/dev/null &
+  MF_HOME="$work/story-base/home" "$baseline" serve "$base_bundle" --port 18087 --workers 1 > "$work/base1.out" 2>/dev/null &
   outs+=("$work/base.out" "$work/base1.out")
 fi
 body='{"instances":[{"tenure":2,"contract":"monthly","monthly_charges":95.5}]}'
