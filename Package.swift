@@ -56,10 +56,10 @@ let package = Package(
         ),
         // The factory's record, as every part sees it: the `FactoryStore` protocol, its records
         // and `StoreError`. No database driver: an implementation sits beside it.
-        .target(name: "Store", dependencies: ["SystemKit"]),
+        .target(name: "Store", dependencies: ["SystemKit"], path: "Sources/Store/Protocol"),
         // The default store, SQLite through GRDB: the only code that imports GRDB. (A
         // PostgreSQL store will sit beside it, the only code that imports its driver.)
-        .target(name: "SQLiteStore", dependencies: ["Store", "SystemKit", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SQLiteStore", dependencies: ["Store", "SystemKit", .product(name: "GRDB", package: "GRDB.swift")], path: "Sources/Store/SQLite"),
         // The framework: flow, manifest, worker client, pipeline, bundles, scaffold, reconciler,
         // triggers; it talks to the store through `FactoryStore` and opens the default one.
         .target(

@@ -99,6 +99,23 @@ func rules(_ flow: Flow) -> [Violation.Rule] { flow.violations.map(\.rule) }
         #expect(flow.latestReleases.map(\.tag) == ["churn@v1.0.1", "fraud@v2.0.0"])
     }
 
+    /// What a session at a commit records as its version: per model the tags at that commit,
+    /// the first by name where one model has two.
+    @Test func versionsTaggedAtEachCommit() throws {
+        let fixture = try GitFixture("tagged")
+        let one = try fixture.commit("one")
+        try fixture.git(["tag", "churn@v1.0.0"])
+        try fixture.git(["tag", "fraud@v1.0.0"])
+        let two = try fixture.commit("two")
+        try fixture.git(["tag", "v2.1.0"])
+        try fixture.git(["tag", "v2.0.9"])
+        try fixture.commit("three")
+        let tagged = try readFlow(fixture.path).taggedVersions()
+        #expect(tagged.count == 2)
+        #expect(tagged[try #require(ObjectID(hex: one))] == ["churn": "1.0.0", "fraud": "1.0.0"])
+        #expect(tagged[try #require(ObjectID(hex: two))] == [nil: "2.0.9"])
+    }
+
     @Test func twoPartVersionsAndHotfixes() throws {
         let fixture = try GitFixture()
         try fixture.commit("one")

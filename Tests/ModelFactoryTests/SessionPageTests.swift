@@ -10,15 +10,7 @@ import Testing
     /// release, this session's marked.
     @Test func escapesEverythingAndChartsTheReleases() throws {
         let store = try SQLiteStore.inMemory()
-        let model = try store.modelID(repository: "/r", name: "churn")
-        func session(_ id: String, version: String, auc: Double, failure: String? = nil, at seconds: Double) throws {
-            try store.insert(
-                Session(
-                    id: id, modelId: model, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
-                    version: version, trigger: .hook, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
-                    endedAt: Date(timeIntervalSince1970: seconds + 3), failure: failure))
-            try store.record([Metric(sessionId: id, modelId: model, name: "auc", split: "evaluate", value: auc)])
-        }
+        let session = try ReleaseSessions(store: store)
         try session("s-1", version: "1.0.0", auc: 0.81, at: 1000)
         try session("s-2", version: "1.1.0", auc: 0.84, at: 2000)
         try session("s-3", version: "1.2.0", auc: 0.79, failure: "gates: auc <script>alert(1)</script>", at: 3000)
@@ -50,15 +42,7 @@ import Testing
     /// what failed), and says of each gate whether it held.
     @Test func aFailedReleaseShowsItsOwnValuesAndWhichGateFailed() throws {
         let store = try SQLiteStore.inMemory()
-        let model = try store.modelID(repository: "/r", name: "churn")
-        func session(_ id: String, version: String, auc: Double, failure: String? = nil, at seconds: Double) throws {
-            try store.insert(
-                Session(
-                    id: id, modelId: model, commit: String(repeating: "b", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
-                    version: version, trigger: .reconcile, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
-                    endedAt: Date(timeIntervalSince1970: seconds + 1), failure: failure))
-            try store.record([Metric(sessionId: id, modelId: model, name: "auc", split: "evaluate", value: auc)])
-        }
+        let session = try ReleaseSessions(store: store)
         try session("p-1", version: "1.0.0", auc: 0.81, at: 1000)
         try session("p-2", version: "1.1.0", auc: 0.84, at: 2000)
         let failure = "gates: auc >= 0.8: 0.62, which fails; auc within 0.02 of 1.1.0: 0.62 against 0.84, a regression of 0.22"
@@ -93,11 +77,32 @@ import Testing
         try store.record(gates: [GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.84")], session: "p-2")
         try store.insert(
             Session(
-                id: "r-4", modelId: model, commit: String(repeating: "c", count: 40), tree: "t", recipe: "r", ref: "refs/heads/development",
+                id: "r-4", modelId: session.model, commit: String(repeating: "c", count: 40), tree: "t", recipe: "r", ref: "refs/heads/development",
                 version: nil, trigger: .reconcile, status: .passed, startedAt: Date(timeIntervalSince1970: 4000), reusedFrom: "p-2"))
         let reused = try SessionPage(store: store).render(session: "r-4")
         #expect(reused.contains("All gates held.") && reused.contains("<tr><td>auc &gt;= 0.8: 0.84</td><td class=\"passed\">passed</td></tr>"), "\(reused)")
         // A session of no release charts the releases that passed, none of them marked.
         #expect(reused.components(separatedBy: "<circle").count - 1 == 2 && !reused.contains("r=\"5\""))
+    }
+}
+
+/// Records release sessions of one model (`churn`) with their evaluated AUC, for the pages to show.
+struct ReleaseSessions {
+    let store: SQLiteStore
+    let model: Int64
+
+    init(store: SQLiteStore) throws {
+        self.store = store
+        model = try store.modelID(repository: "/r", name: "churn")
+    }
+
+    /// A session of release `version` started at `seconds`, failed when `failure` is given.
+    func callAsFunction(_ id: String, version: String, auc: Double, failure: String? = nil, at seconds: Double) throws {
+        try store.insert(
+            Session(
+                id: id, modelId: model, commit: String(repeating: "a", count: 40), tree: "t", recipe: "r", ref: "refs/tags/v\(version)",
+                version: version, trigger: .reconcile, status: failure == nil ? .passed : .failed, startedAt: Date(timeIntervalSince1970: seconds),
+                endedAt: Date(timeIntervalSince1970: seconds + 1), failure: failure))
+        try store.record([Metric(sessionId: id, modelId: model, name: "auc", split: "evaluate", value: auc)])
     }
 }

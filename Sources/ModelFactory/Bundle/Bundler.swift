@@ -181,7 +181,7 @@ public struct Bundler: Sendable {
 
     /// Bundles every model a release names, each on its own. The reconciler hands over the
     /// releases `Flow` read and the versions tagged at each one's commit
-    /// (`Flow.versions(at:)`), so nothing is looked up or parsed again.
+    /// (`Flow.taggedVersions()`), so nothing is looked up or parsed again.
     public func bundle(
         _ repository: Repository, release: Release, taggedAt versions: [String?: String]? = nil, observer: (any BuildObserver)? = nil
     ) async throws -> [ModelBundleOutcome] {

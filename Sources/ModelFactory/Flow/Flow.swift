@@ -100,13 +100,13 @@ public struct Flow: Sendable {
         return Version(major: next.major, minor: next.minor, patch: 0, prerelease: ["dev", "g" + commit.short])
     }
 
-    /// The versions tagged at `commit`, by the model a tag names (nil for a plain tag); where
-    /// several tags name one model there, the first by tag name: what a session at that commit
-    /// records as its version.
-    public func versions(at commit: ObjectID) -> [String?: String] {
-        var versions: [String?: String] = [:]
-        for release in releases.filter({ $0.commit == commit }).sorted(by: { $0.tag < $1.tag }) where versions[release.model] == nil {
-            versions[release.model] = release.version.description
+    /// The versions tagged at each commit, by the model a tag names (nil for a plain tag); where
+    /// several tags name one model at a commit, the first by tag name: what a session at that
+    /// commit records as its version. One pass over the releases, for every commit at once.
+    public func taggedVersions() -> [ObjectID: [String?: String]] {
+        var versions: [ObjectID: [String?: String]] = [:]
+        for release in releases.sorted(by: { $0.tag < $1.tag }) where versions[release.commit]?[release.model] == nil {
+            versions[release.commit, default: [:]][release.model] = release.version.description
         }
         return versions
     }

@@ -109,6 +109,7 @@ public struct Reconciler: Sendable {
             }
         }
         let flow = try Flow.read(repository, checkingRules: false, cache: cache)
+        let tagged = flow.taggedVersions()  // once: every build and bundle below looks up its commit
         let references = try repository.references(readingTagObjects: false)
         var report = ReconcileReport()
 
@@ -133,7 +134,7 @@ public struct Reconciler: Sendable {
             guard !missing.isEmpty else { continue }
             let request = BuildRequest(
                 revision: commit.hex, trigger: trigger, label: head.branch, ref: Self.referenceName(of: head, in: references), folders: missing,
-                known: (commit, flow.versions(at: commit)))
+                known: (commit, tagged[commit] ?? [:]))
             for session in try await pipeline.build(repository, request, observer: observer) {
                 report.actions.append(
                     .init(
@@ -150,7 +151,7 @@ public struct Reconciler: Sendable {
         for release in flow.releases {
             let ref = "refs/tags/" + release.tag
             do {
-                for outcome in try await bundler.bundle(repository, release: release, taggedAt: flow.versions(at: release.commit), observer: observer) {
+                for outcome in try await bundler.bundle(repository, release: release, taggedAt: tagged[release.commit] ?? [:], observer: observer) {
                     switch outcome {
                     case .bundled(let result):
                         if result.created {
@@ -187,7 +188,7 @@ public struct Reconciler: Sendable {
             let ref = Self.referenceName(of: development, in: references)
             do {
                 let outcomes = try await bundler.bundle(
-                    repository, branch: development.branch, ref: ref, commit: commit, taggedAt: flow.versions(at: commit),
+                    repository, branch: development.branch, ref: ref, commit: commit, taggedAt: tagged[commit] ?? [:],
                     version: { model in
                         flow.stagingVersion(model: model, commit: commit)
                     }, observer: observer)
