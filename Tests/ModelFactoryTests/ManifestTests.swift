@@ -28,6 +28,19 @@ import Testing
         #expect(try Manifest.parse(python).build == [])
     }
 
+    /// `monitor:` names the business key (an input), the label column (not an input) and the
+    /// drift threshold; left out, there is no key, no label and the default PSI.
+    @Test func monitorSettings() throws {
+        #expect(try Manifest.parse(full).monitor == Manifest.Monitor())
+        let monitored = try Manifest.parse(full + "\nmonitor: { key: contract, label: churned, psi: 0.25 }")
+        #expect(monitored.monitor == .init(key: "contract", label: "churned", psi: 0.25))
+        let bad = #expect(throws: ManifestError.self) {
+            try Manifest.parse(full + "\nmonitor: { key: customer, label: tenure, psi: 0, alert: 1 }")
+        }
+        let paths = bad?.problems.map(\.path) ?? []
+        #expect(paths.contains("monitor.key") && paths.contains("monitor.label") && paths.contains("monitor.psi") && paths.contains("monitor"))
+    }
+
     @Test func parsesTheDesignExample() throws {
         let manifest = try Manifest.parse(full)
         #expect(manifest.name == "churn" && manifest.runtime == .swift)

@@ -129,7 +129,7 @@ private struct Reader {
     }
 
     mutating func manifest(_ node: Node) -> Manifest? {
-        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples", "system_packages"]
+        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples", "system_packages", "monitor"]
         guard let fields = mapping(node, "", allowed: keys) else { return nil }
         let name = string(fields["name"], "name")
         if let name, !name.utf8.allSatisfy({ isNameByte($0) }) {
@@ -153,10 +153,30 @@ private struct Reader {
         let gates = self.gates(fields["gates"])
         let examples = self.examples(fields["examples"], schema: schema)
         let systemPackages = self.systemPackages(fields["system_packages"])
+        let monitor = self.monitor(fields["monitor"], schema: schema)
         guard let name, let runtime, let run, let train, let evaluate, let schema, let gates else { return nil }
         return Manifest(
             name: name, runtime: runtime, build: build, run: run, train: train, evaluate: evaluate,
-            schema: schema, gates: gates, examples: examples, systemPackages: systemPackages)
+            schema: schema, gates: gates, examples: examples, systemPackages: systemPackages, monitor: monitor)
+    }
+
+    /// `monitor: {key, label, psi}`: the key must be an input of the schema; the label must not
+    /// be one (it is what the model predicts, not what it is given); the PSI is above 0.
+    mutating func monitor(_ node: Node?, schema: Manifest.Schema?) -> Manifest.Monitor {
+        var monitor = Manifest.Monitor()
+        guard let node, let fields = mapping(node, "monitor", allowed: ["key", "label", "psi"]) else { return monitor }
+        monitor.key = string(fields["key"], "monitor.key", required: false)
+        monitor.label = string(fields["label"], "monitor.label", required: false)
+        if let psi = number(fields["psi"], "monitor.psi") {
+            if psi > 0 { monitor.psi = psi } else { problem("monitor.psi", "expected a number above 0, got \(Manifest.Schema.numberText(psi))") }
+        }
+        if let key = monitor.key, let schema, !schema.inputs.contains(where: { $0.name == key }) {
+            problem("monitor.key", "'\(key)' is not an input of the schema; expected one of \(schema.inputs.map(\.name).joined(separator: ", "))")
+        }
+        if let label = monitor.label, let schema, schema.inputs.contains(where: { $0.name == label }) {
+            problem("monitor.label", "'\(label)' is an input of the schema; the label column is what the model learns to predict")
+        }
+        return monitor
     }
 
     /// Debian package names (Debian Policy 5.6.1): lower-case letters, digits, `+`, `-` and `.`,

@@ -13,6 +13,7 @@
 /// gates: { auc: ">= 0.75", max_regression: 0.02 }
 /// examples: [{ tenure: 12, contract: monthly }]
 /// system_packages: [libgomp1]      # Debian packages the worker needs at run time
+/// monitor: { key: customer_id, label: churned, psi: 0.2 }   # the production loop
 /// ```
 public struct Manifest: Sendable, Equatable {
     /// How a plugin is built and run.
@@ -42,6 +43,9 @@ public struct Manifest: Sendable, Equatable {
     /// The Debian packages the model needs at run time (`nodejs`), which the bundle's
     /// Dockerfile installs; names as Debian allows them.
     public var systemPackages: [String] = []
+    /// How the served model is watched in production (`monitor:`): its business key, its label
+    /// column and its drift threshold; all defaults when the key is left out.
+    public var monitor = Monitor()
 
     /// The build of a Swift plugin that gives the same executable from the same commit in any
     /// folder (DESIGN.md "Bundles"): a release build with the Swift runtime linked in statically,
@@ -157,6 +161,29 @@ public struct Manifest: Sendable, Equatable {
 
         /// "metric comparison value", as in `auc >= 0.75`.
         public var description: String { "\(metric) \(comparison.rawValue) \(value)" }
+    }
+
+    /// The production loop's settings (DESIGN.md "Production loop").
+    public struct Monitor: Sendable, Equatable {
+        /// The PSI past which a field's drift is an alert when `monitor.psi` is left out.
+        public static let defaultPSI = 0.2
+
+        /// The input field whose value is a prediction's id (compared as a string), instead of
+        /// an id the server makes; nil for the server's ids.
+        public var key: String?
+        /// The column of the training and evaluation data that holds the label: the name
+        /// feedback's labels take in the live data table handed to `evaluate`; nil when the
+        /// model names none (then live metrics are not computed).
+        public var label: String?
+        /// The population stability index past which an input field's drift is an alert.
+        public var psi: Double = Monitor.defaultPSI
+
+        /// Settings with the given key, label column and PSI threshold.
+        public init(key: String? = nil, label: String? = nil, psi: Double = Monitor.defaultPSI) {
+            self.key = key
+            self.label = label
+            self.psi = psi
+        }
     }
 
     /// A JSON-like scalar in an example instance.
