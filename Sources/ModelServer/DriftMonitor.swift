@@ -173,6 +173,8 @@ final class DriftMonitor: Sendable {
 
     private struct AlertState {
         var raised: Set<String> = []
+        /// The version left the server: its gauges are gone and are not made again.
+        var closed = false
         /// Each field's gauges (PSI, missing share, out-of-schema share), made on the first computation over live instances.
         var gauges: [(psi: Gauge?, missing: Gauge, outOfSchema: Gauge)]?
     }
@@ -261,7 +263,7 @@ final class DriftMonitor: Sendable {
                         name: field.name, psi: psi, missingShare: share(counts[index][field.missingBin]), outOfSchemaShare: share(outOfSchema[index]),
                         alert: state.raised.contains(field.name)))
             }
-            if count > 0 {
+            if count > 0, !state.closed {
                 let gauges = state.gauges ?? fields.map { metrics.driftGauges(model: model, version: version, field: $0.name, psi: $0.bins != nil) }
                 state.gauges = gauges
                 for (gauge, field) in zip(gauges, fieldStats) {
@@ -280,6 +282,19 @@ final class DriftMonitor: Sendable {
             onAlert(change)
         }
         return stats
+    }
+
+    /// Takes the version's gauges out of `/metrics` (it was unloaded); its window stays readable.
+    func close() {
+        alerts.withLock { state in
+            state.closed = true
+            for gauge in state.gauges ?? [] {
+                if let psi = gauge.psi { metrics.registry.unregisterGauge(psi) }
+                metrics.registry.unregisterGauge(gauge.missing)
+                metrics.registry.unregisterGauge(gauge.outOfSchema)
+            }
+            state.gauges = nil
+        }
     }
 
     private func alert(_ field: String, psi: Double, window: Int, _ change: DriftAlert.Change) -> DriftAlert {

@@ -135,6 +135,7 @@ public final class ModelVersion: Sendable {
     func drain() async {
         while users.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(5)) }
         queue.close()
+        drift?.close()
         let (loops, watchdog) = state.withLock { ($0.loops, $0.watchdog) }
         watchdog?.cancel()
         for loop in loops { await loop.value }

@@ -106,7 +106,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--workers, --max-batch, --timeout and --max-body-bytes must be positive, --batch-wait-ms not negative")
         }
         guard python == "lock" || python == "system" else { throw ValidationError("--python takes 'lock' or 'system'") }
-        guard driftWindow >= 0 else { throw ValidationError("--drift-window must be 0 (off) or a number of instances") }
+        guard (0...1_000_000).contains(driftWindow) else {
+            throw ValidationError("--drift-window takes a number of instances from 1 to 1,000,000, or 0 to turn drift off")
+        }
     }
 
     func run() async throws {

@@ -123,6 +123,19 @@ final class HeardAlerts: Sendable {
         #expect(x.missingShare == 0.25 && x.outOfSchemaShare == 0.25, "\(stats)")
     }
 
+    @Test func anUnloadedVersionsGaugesLeaveTheMetrics() {
+        let metrics = ServerMetrics()
+        let monitor = Self.monitor(metrics: metrics, heard: HeardAlerts())
+        monitor.observe(Self.instances(10))
+        _ = monitor.stats()
+        #expect(String(decoding: metrics.render(), as: UTF8.self).contains("mf_input_drift_psi{"))
+        monitor.close()
+        monitor.observe(Self.instances(10))
+        #expect(monitor.stats().window == 20)
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(!text.contains("mf_input_drift_psi{") && !text.contains("mf_input_missing_share{"), "\(text)")
+    }
+
     @Test func aBundleWithoutAProfileHasNoFields() {
         let monitor = Self.monitor(profile: nil, heard: HeardAlerts())
         monitor.observe(Self.instances(10))

@@ -108,4 +108,11 @@ func profiledModel() throws -> GitFixture {
         #expect(server.log.contains("is past the threshold 0.25 over"), "\(server.log)")
         #expect(server.stop() == 0)
     }
+
+    @Test func theWindowIsBounded() throws {
+        let refused = try mf(["serve", "some-bundle", "--drift-window=2000000"])
+        #expect(refused.status != 0 && refused.stderr.contains("--drift-window takes a number of instances"), "\(refused.stderr)")
+        let help = try mf(["serve", "--help"])
+        #expect(help.stdout.contains("--drift-window") && help.stdout.contains("/stats"), "\(help.stdout)")
+    }
 }
