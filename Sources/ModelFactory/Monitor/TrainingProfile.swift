@@ -1,5 +1,6 @@
 public import Foundation
 public import ModelKit
+internal import SystemKit
 
 /// `profile.json`: what the training data looked like, per schema input field, so a server can
 /// tell when live inputs drift away from it (DESIGN.md "Production loop").
@@ -104,7 +105,7 @@ public struct TrainingProfile: Codable, Sendable, Equatable {
     public static func load(bundle folder: URL) throws -> TrainingProfile? {
         let file = folder.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
-        return try JSONDecoder().decode(TrainingProfile.self, from: Data(contentsOf: file))
+        return try JSONDecoder().decode(TrainingProfile.self, from: FileContents.read(atPath: file.path))
     }
 
     // MARK: Computing
@@ -189,7 +190,7 @@ extension TrainingProfile {
     /// has no profile, and a server reports drift as unavailable for it.
     static func bundled(manifest: Manifest, folder: URL) -> Data? {
         let file = folder.appendingPathComponent(manifest.train.data)
-        guard let bytes = try? Data(contentsOf: file),
+        guard let bytes = try? FileContents.read(atPath: file.path),
             let profile = try? TrainingProfile(csv: String(decoding: bytes, as: UTF8.self), schema: manifest.schema, data: manifest.train.data),
             let encoded = try? JSONText.encodeBytes(profile)
         else { return nil }
