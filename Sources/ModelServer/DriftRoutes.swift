@@ -77,12 +77,17 @@ extension ModelServer {
 
     func driftRoutes(_ router: Router<BasicRequestContext>) {
         router.get("/v2/models/{model}/stats") { _, context in
-            jsonResponse(.ok, DriftReport(try self.served(try context.parameters.require("model"), version: nil)))
+            try Self.json(DriftReport(try self.served(try context.parameters.require("model"), version: nil)))
         }
         router.get("/v2/models/{model}/versions/{version}/stats") { _, context in
             let name = try context.parameters.require("model")
-            return jsonResponse(.ok, DriftReport(try self.served(name, version: try context.parameters.require("version"))))
+            return try Self.json(DriftReport(try self.served(name, version: try context.parameters.require("version"))))
         }
+    }
+
+    /// The report as JSON with its keys in the order `DriftReport` writes them.
+    static func json(_ report: DriftReport) throws -> Response {
+        jsonResponse(.ok, data: Data(try JSONText.encodeBytes(report)))
     }
 
     /// The loaded `version` of `model`, or its current version: 404 naming the model (and version) otherwise.

@@ -24,8 +24,8 @@ public struct TrainingProfile: Codable, Sendable, Equatable {
         public var min: Double
         /// The largest value in the training data.
         public var max: Double
-        /// The 10th, 20th, … 90th percentiles (linear interpolation between the closest ranks):
-        /// the inner edges of the 10 bins.
+        /// The 10th, 20th, … 90th percentiles (linear interpolation between the closest ranks,
+        /// to 12 significant digits): the inner edges of the 10 bins.
         public var cuts: [Double]
         /// The share of the rows with a value in each of the 10 bins.
         public var shares: [Double]
@@ -140,7 +140,8 @@ public struct TrainingProfile: Codable, Sendable, Equatable {
     static func numbers(_ values: [Double]) -> Numbers? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
-        let cuts = (1...9).map { quantile(sorted, Double($0) / 10) }
+        // 12 significant digits: 1.99, not the interpolation's 1.9900000000000002.
+        let cuts = (1...9).map { Double(String(format: "%.12g", quantile(sorted, Double($0) / 10)))! }
         var counts = [Int](repeating: 0, count: 10)
         for value in sorted { counts[bin(value, cuts: cuts)] += 1 }
         return Numbers(min: sorted[0], max: sorted[sorted.count - 1], cuts: cuts, shares: counts.map { share($0, of: sorted.count) })
