@@ -61,6 +61,7 @@ final class InferencePipeline: Sendable {
             let (call, instances) = try codec.decode(body, headers: request.headers, model: primary, metrics: metrics)
             try check(instances, model: primary, prefix: codec.fieldPrefix, status: codec.checkStatus)
             let predictions = try await primary.predict(instances)
+            primary.drift?.observe(instances)
             if let shadow {
                 shadowed = true
                 self.shadow(instances, primary: primary, answer: predictions, candidate: shadow)

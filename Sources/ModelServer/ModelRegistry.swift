@@ -23,6 +23,8 @@ public final class ModelRegistry: Sendable {
     let home: URL
     let python: RunnableBundle.PythonPackages
     let logger: Logger
+    /// The drift window and alert callback every loaded version gets.
+    let drift: DriftMonitor.Settings
 
     /// An empty registry whose versions get `options.pool`'s workers and unpack and set up
     /// bundles under `options.home`.
@@ -32,6 +34,7 @@ public final class ModelRegistry: Sendable {
         home = options.home
         python = options.python
         self.logger = logger
+        drift = DriftMonitor.Settings(options)
     }
 
     /// Opens, verifies and starts a bundle (workers up, warmed on its examples), then adds it;
@@ -43,7 +46,9 @@ public final class ModelRegistry: Sendable {
             if makeCurrent { entries.withLock { $0[bundle.name]?.current = bundle.version } }
             return loaded
         }
-        let version = ModelVersion(bundle: bundle, options: options, metrics: metrics, logger: logger)
+        let version = ModelVersion(
+            bundle: bundle, options: options, metrics: metrics, logger: logger,
+            drift: DriftMonitor.make(bundle, settings: drift, metrics: metrics, logger: logger))
         do { try await version.start() } catch {
             await version.drain()
             throw error

@@ -46,6 +46,8 @@ public final class ModelVersion: Sendable {
     /// `users`, as the `mf_requests_in_flight` gauge.
     private let inFlight: Gauge
     private let logger: Logger
+    /// How its live inputs drift from the training data; nil when drift is off.
+    let drift: DriftMonitor?
 
     struct State {
         var loops: [Task<Void, Never>] = []
@@ -61,8 +63,9 @@ public final class ModelVersion: Sendable {
     /// not ready, so `/v2/health/ready` answers 503).
     public var isReady: Bool { state.withLock { $0.workers.values.contains { !$0.isBroken } } }
 
-    init(bundle: RunnableBundle, options: PoolOptions, metrics: ServerMetrics, logger: Logger) {
+    init(bundle: RunnableBundle, options: PoolOptions, metrics: ServerMetrics, logger: Logger, drift: DriftMonitor? = nil) {
         self.bundle = bundle
+        self.drift = drift
         self.options = options
         self.metrics = metrics
         self.logger = logger
@@ -132,6 +135,7 @@ public final class ModelVersion: Sendable {
     func drain() async {
         while users.withLock({ $0 }) > 0 { try? await Task.sleep(for: .milliseconds(5)) }
         queue.close()
+        drift?.close()
         let (loops, watchdog) = state.withLock { ($0.loops, $0.watchdog) }
         watchdog?.cancel()
         for loop in loops { await loop.value }

@@ -30,6 +30,15 @@ public struct ServeOptions: Sendable {
     /// counted), so a slow candidate never piles up work.
     public var maxShadowInFlight = 64
 
+    // MARK: Drift (DESIGN.md "Production loop")
+
+    /// The live instances per loaded version whose inputs are compared with the bundle's training
+    /// profile (the last ones answered); 0 turns drift off.
+    public var driftWindow = 1000
+    /// Hears each drift alert raised or cleared (once per crossing of model.yaml's `monitor.psi`),
+    /// beside the warning logged; it must return quickly (it runs off the request path).
+    public var onDriftAlert: @Sendable (DriftAlert) -> Void = { _ in }
+
     /// The defaults, with the factory's home.
     public init(home: URL) { self.home = home }
 }
@@ -141,6 +150,7 @@ final class ModelServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }
         adminRoutes(router)
+        driftRoutes(router)
     }
 
     func metadata(_ context: BasicRequestContext, version: String?) throws -> Response {

@@ -22,6 +22,12 @@ struct Serve: AsyncParsableCommand {
             that served it in X-Model-Version. Inputs are checked against the schema first (422 on \
             v1, 400 on v2, naming every bad field); bodies over --max-body-bytes get 413.
 
+            Drift: each served version compares the last --drift-window answered instances with \
+            its bundle's training profile (profile.json): PSI per input field, missing and \
+            out-of-schema shares, in GET /v2/models/M[/versions/V]/stats and the gauges \
+            mf_input_drift_psi and mf_input_missing_share; a field whose PSI passes model.yaml's \
+            monitor.psi (default 0.2) over at least 100 instances logs a warning once.
+
             Traffic: --ab churn=1.0.0:90,1.1.0:10 splits by weight (sticky on --sticky-header), \
             --shadow churn=1.1.0 copies every request to a candidate whose answers are only \
             compared (mf_shadow_comparisons_total). With --admin-token (or $MF_ADMIN_TOKEN) the \
@@ -86,6 +92,12 @@ struct Serve: AsyncParsableCommand {
         completion: .list(["production", "staging"]))
     var follow: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Live instances per served version whose inputs are compared with the training profile (PSI per field, GET /v2/models/M/stats); 0 turns drift off.",
+            valueName: "n"))
+    var driftWindow = 1000
+
     @OptionGroup var repository: RepositoryOptions
 
     func validate() throws {
@@ -94,6 +106,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--workers, --max-batch, --timeout and --max-body-bytes must be positive, --batch-wait-ms not negative")
         }
         guard python == "lock" || python == "system" else { throw ValidationError("--python takes 'lock' or 'system'") }
+        guard (0...1_000_000).contains(driftWindow) else {
+            throw ValidationError("--drift-window takes a number of instances from 1 to 1,000,000, or 0 to turn drift off")
+        }
     }
 
     func run() async throws {
@@ -107,6 +122,7 @@ struct Serve: AsyncParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MF_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.python = python == "system" ? .system : .lock
+        options.driftWindow = driftWindow
         let registry = ModelRegistry(options: options)
         try await reportingErrors {
             for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }

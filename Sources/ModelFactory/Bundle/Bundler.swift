@@ -342,6 +342,7 @@ public struct Bundler: Sendable {
             throw BundleError.io(what: source.appendingPathComponent("model.yaml").path, problem: "the built model.yaml cannot be read")
         }
         contents.file("model.yaml", manifestBytes)
+        if let profile = TrainingProfile.bundled(manifest: manifest, folder: source) { contents.file(TrainingProfile.fileName, profile) }
         let recorded = try? FileContents.read(atPath: source.appendingPathComponent(Toolchain.fileName).path)
         let toolchain: [String: String]
         if let recorded {
