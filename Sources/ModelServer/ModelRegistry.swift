@@ -23,6 +23,8 @@ public final class ModelRegistry: Sendable {
     let home: URL
     let python: RunnableBundle.PythonPackages
     let logger: Logger
+    /// Where answered predictions wait to be written to the store; nil without a store.
+    let predictionLog: PredictionLog?
 
     /// An empty registry whose versions get `options.pool`'s workers and unpack and set up
     /// bundles under `options.home`.
@@ -32,6 +34,7 @@ public final class ModelRegistry: Sendable {
         home = options.home
         python = options.python
         self.logger = logger
+        predictionLog = options.store.map { PredictionLog(store: $0, options: options.loop, metrics: metrics) }
     }
 
     /// Opens, verifies and starts a bundle (workers up, warmed on its examples), then adds it;

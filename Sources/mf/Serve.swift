@@ -34,6 +34,17 @@ struct Serve: AsyncParsableCommand {
             weights, sticky_header, shadow), loading the versions it names from their bundles; a \
             commit that changes or removes the file changes or ends the policy.
 
+            The production loop: every predicted instance gets an id (v1 answers carry "ids" \
+            beside "predictions", v2 answers "prediction_ids" in their parameters, and \
+            X-Prediction-Id holds the first; a model.yaml monitor.key names an input whose value is \
+            the id instead). A sample (--log-sample) of the predictions is logged to the store of \
+            --home in batches every --log-flush-ms, waiting in memory up to --log-max-bytes (oldest \
+            dropped first) while the store is busy: a server killed with kill -9 loses at most the \
+            last flush interval. POST /v1/models/M/feedback with {"feedback": [{"id", "label", \
+            "time"?}]} keeps labels (see mf feedback); when model.yaml names monitor.label, live \
+            metrics (the model's own evaluate on the labelled rows, a session with trigger live) \
+            are computed every --live-every labels or --live-interval seconds (mf metrics --live).
+
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
             """
@@ -86,6 +97,27 @@ struct Serve: AsyncParsableCommand {
         completion: .list(["production", "staging"]))
     var follow: String?
 
+    @Option(help: ArgumentHelp("The share of predicted instances kept in the prediction log, 0 to 1.", valueName: "share"))
+    var logSample = 1.0
+
+    @Option(
+        help: ArgumentHelp(
+            "The most bytes of predictions waiting in memory for the store; past it the oldest are dropped (counted in mf_prediction_log_dropped_total).",
+            valueName: "bytes"))
+    var logMaxBytes = 64 << 20
+
+    @Option(
+        help: ArgumentHelp(
+            "How often the prediction log is written to the store, in milliseconds: a server killed with kill -9 loses at most this much.",
+            valueName: "ms"))
+    var logFlushMs = 1000
+
+    @Option(help: ArgumentHelp("Compute live metrics again after this many new labels of a model (0: not by count).", valueName: "n"))
+    var liveEvery = 100
+
+    @Option(help: ArgumentHelp("…or after this many seconds, when the labelled rows changed (0: not by time).", valueName: "seconds"))
+    var liveInterval: Double = 60
+
     @OptionGroup var repository: RepositoryOptions
 
     func validate() throws {
@@ -94,6 +126,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--workers, --max-batch, --timeout and --max-body-bytes must be positive, --batch-wait-ms not negative")
         }
         guard python == "lock" || python == "system" else { throw ValidationError("--python takes 'lock' or 'system'") }
+        guard (0...1).contains(logSample), logMaxBytes > 0, logFlushMs > 0, liveEvery >= 0, liveInterval >= 0 else {
+            throw ValidationError(
+                "--log-sample must be between 0 and 1, --log-max-bytes and --log-flush-ms positive, --live-every and --live-interval not negative")
+        }
     }
 
     func run() async throws {
@@ -107,13 +143,19 @@ struct Serve: AsyncParsableCommand {
         options.maxBodyBytes = maxBodyBytes
         options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MF_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.python = python == "system" ? .system : .lock
+        options.loop.sample = logSample
+        options.loop.maxBytes = logMaxBytes
+        options.loop.flushInterval = .milliseconds(logFlushMs)
+        options.loop.liveEvery = liveEvery
+        options.loop.liveInterval = .milliseconds(Int64(liveInterval * 1000))
+        options.store = try await reportingErrors { try repository.openStore() }
         let registry = ModelRegistry(options: options)
         try await reportingErrors {
             for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
             var services: [any Service] = []
             if let follow {
                 let follower = EnvironmentFollower(
-                    registry: registry, store: try repository.openStore(), repository: try repository.openRepository().location,
+                    registry: registry, store: try options.store ?? repository.openStore(), repository: try repository.openRepository().location,
                     environment: follow)
                 try await follower.catchUp()
                 guard !registry.models().isEmpty else {
