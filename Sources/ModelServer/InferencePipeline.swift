@@ -68,7 +68,7 @@ final class InferencePipeline: Sendable {
             }
             // The production loop: an id per instance, and the log (sampled, off the request path).
             let ids = PredictionIDs.make(for: instances, key: primary.bundle.model.monitor.key)
-            registry.predictionLog?.append(version: primary, ids: ids, instances: instances, predictions: predictions)
+            registry.predictionLog?.append(model: name, version: primary.version, ids: ids, instances: instances, predictions: predictions)
             var response = try codec.answer(call, predictions: predictions, ids: ids, model: name, version: primary)
             response.headers[ModelServer.predictionIDHeader] = ids.first
             return response

@@ -111,8 +111,8 @@ final class PredictionLog: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 
     /// Appends a sample (`LoopOptions.sample`) of a request's instances with their ids and
-    /// predictions, as answered by `version`.
-    func append(version: ModelVersion, ids: [String], instances: [JSONValue], predictions: [JSONValue]) {
+    /// predictions, as answered by `version` of `model`.
+    func append(model: String, version: String, ids: [String], instances: [JSONValue], predictions: [JSONValue]) {
         let sample = options.sample
         guard sample > 0, ids.count == instances.count, predictions.count == instances.count else { return }
         let now = Date()
@@ -120,7 +120,7 @@ final class PredictionLog: Sendable {
         for index in instances.indices where sample >= 1 || Double.random(in: 0..<1) < sample {
             batch.append(
                 LoggedPrediction(
-                    id: ids[index], model: version.name, version: version.version, time: now,
+                    id: ids[index], model: model, version: version, time: now,
                     inputs: String(decoding: instances[index].jsonData(), as: UTF8.self),
                     outputs: String(decoding: predictions[index].jsonData(), as: UTF8.self)))
         }
