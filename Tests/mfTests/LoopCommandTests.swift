@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The production loop through the real `mf`: `mf feedback`, `mf metrics --live` and
-/// `--compare` with live values, and a server killed with `kill -9` while it logs.
+/// `--compare` with live values, a server killed with `kill -9` while it logs, and `mf replay`.
 @Suite(.serialized) struct LoopCommandTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -106,5 +106,12 @@ import Testing
         let kept = try reopened.predictions(model: "demo", version: nil, since: nil, limit: 1000)
         #expect(kept.count >= 2 && kept.count <= 42 && kept.prefix(2).map(\.id) == ids)
         #expect(try reopened.labelCount(model: "demo") == 2)
+
+        // Replay the log on the same version, loaded here: every answer agrees.
+        let replay = try mf(["replay", "--to", "1.0.0", "--home", home.path, "--json"])
+        let report = try #require(try json(replay) as? [String: Any])
+        #expect(report["requests"] as? Int == kept.count && report["errors"] as? Int == 0 && report["agreed"] as? Int == kept.count, "\(replay.stdout)")
+        #expect((report["outputs"] as? [String: Double])?["label"] == 1 && (report["p99_ms"] as? Double ?? 0) > 0)
+        expectOneLineError(try mf(["replay", "--to", "9.9.9", "--home", home.path]), containing: "--model")
     }
 }
