@@ -31,7 +31,7 @@ public enum Feedback {
             }
             let label: String
             switch fields["label"] {
-            case .string, .number, .bool: label = String(decoding: fields["label"]!.jsonData(), as: UTF8.self)
+            case .some(let value) where value.isScalarLabel: label = String(decoding: value.jsonData(), as: UTF8.self)
             default: throw bad(place + ".label", "expected a label: a string, a number or a bool")
             }
             var time = now
@@ -77,6 +77,16 @@ extension ModelServer {
             case .success(let counts): return jsonResponse(.ok, counts)
             case .failure(let error): throw ServeError(.serviceUnavailable, "the feedback was not kept: \(error)")
             }
+        }
+    }
+}
+
+extension JSONValue {
+    /// A string, a number or a bool: what a label may be.
+    fileprivate var isScalarLabel: Bool {
+        switch self {
+        case .string, .number, .bool: true
+        default: false
         }
     }
 }

@@ -29,7 +29,8 @@ public final class ModelRegistry: Sendable {
     /// An empty registry whose versions get `options.pool`'s workers and unpack and set up
     /// bundles under `options.home`.
     public init(options: ServeOptions, logger: Logger = Logger(label: "mf.serve")) {
-        metrics = ServerMetrics()
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         self.options = options.pool
         home = options.home
         python = options.python

@@ -85,7 +85,8 @@ public enum Replay {
             let body = JSONValue.object(["instances": .array([instance])]).jsonData()
             let answer = try await HTTPExchange.send(HTTPExchange.Request(method: "POST", url: endpoint, json: body, timeout: timeout))
             guard (200..<300).contains(answer.status) else {
-                throw ServeError(.badGateway, "\(endpoint.absoluteString) answered \(answer.status): \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
+                throw ServeError(
+                    .badGateway, "\(endpoint.absoluteString) answered \(answer.status): \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
             }
             guard let prediction = (try? JSONValue(json: answer.body))?["predictions"]?.arrayValue?.first else {
                 throw ServeError(.badGateway, "\(endpoint.absoluteString) answered without predictions")

@@ -53,7 +53,8 @@ struct ReplayCommand: AsyncParsableCommand {
             let version = to.hasPrefix("v") ? String(to.dropFirst()) : to
             let bundles = try store.bundles().filter { $0.bundle.version == version && (model == nil || $0.model == model) }
             guard let model = model ?? (Set(bundles.map(\.model)).count == 1 ? bundles.first?.model : nil) else {
-                throw ReplayError(message: "name the model with --model: \(bundles.isEmpty ? "no bundle has version \(version)" : "several models have version \(version)")")
+                throw ReplayError(
+                    message: "name the model with --model: \(bundles.isEmpty ? "no bundle has version \(version)" : "several models have version \(version)")")
             }
             let logged = try store.predictions(model: model, version: nil, since: since.flatMap(Feedback.parseTime), limit: limit)
             guard !logged.isEmpty else { throw ReplayError(message: "the prediction log has no predictions of \(model) to replay") }

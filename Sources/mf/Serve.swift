@@ -148,7 +148,12 @@ struct Serve: AsyncParsableCommand {
         options.loop.flushInterval = .milliseconds(logFlushMs)
         options.loop.liveEvery = liveEvery
         options.loop.liveInterval = .milliseconds(Int64(liveInterval * 1000))
-        options.store = try await reportingErrors { try repository.openStore() }
+        // The loop needs the store; a server that cannot open it (a read-only container) still serves.
+        do { options.store = try repository.openStore() } catch {
+            if follow != nil { try reportingErrors { () throws -> Void in throw error } }
+            FileHandle.standardError.write(
+                Data("mf: warning: serving without the prediction log and feedback: the store in \(repository.homeURL.path) cannot be opened: \(error)\n".utf8))
+        }
         let registry = ModelRegistry(options: options)
         try await reportingErrors {
             for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }

@@ -27,7 +27,9 @@ import Testing
             prediction("a", at: 0, x: 1), prediction("a", version: "1.1.0", at: 10, x: 2), prediction("b", at: 5, x: 3),
             prediction("c", at: 50, x: 4),
         ])
-        let counts = try store.record(labels: [label("a", "0", at: 7), label("a", "1", at: 20), label("b", #""yes""#, at: 6), label("c", "1", at: 40), label("zz", "1", at: 60)], unknownLimit: 1)
+        let counts = try store.record(
+            labels: [label("a", "0", at: 7), label("a", "1", at: 20), label("b", #""yes""#, at: 6), label("c", "1", at: 40), label("zz", "1", at: 60)],
+            unknownLimit: 1)
         #expect(counts == FeedbackCounts(received: 5, joined: 3, unknown: 2, unknownIDs: ["c"]))
         let old = try store.labelledPredictions(model: "churn", version: "1.0.0")
         #expect(old.map(\.prediction.id) == ["a", "b"] && old.map(\.label) == ["0", #""yes""#])

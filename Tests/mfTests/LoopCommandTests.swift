@@ -69,7 +69,8 @@ import Testing
         let table = try mf(["metrics", "--live", "--model", "demo", "--home", home.path])
         #expect(table.status == 0 && table.stdout.contains("auc=0.75") && table.stdout.contains("VERSION"), "\(table.stdout)")
 
-        let compared = try #require(try json(mf(["metrics", "--compare", "1.0.0", "1.0.1", "--model", "demo", "--home", home.path, "--json"])) as? [String: Any])
+        let compared = try #require(
+            try json(mf(["metrics", "--compare", "1.0.0", "1.0.1", "--model", "demo", "--home", home.path, "--json"])) as? [String: Any])
         let rows = try #require(compared["metrics"] as? [[String: Any]])
         let liveRow = try #require(rows.first { $0["split"] as? String == "live" })
         #expect(liveRow["name"] as? String == "auc" && liveRow["b"] as? Double == 0.75 && liveRow["a"] is NSNull)
@@ -94,7 +95,8 @@ import Testing
         #expect(answer.status == 200 && ids.count == 2 && answer.headers["x-prediction-id"] == ids.first, "\(answer.text)")
         let store = try store(home)
         #expect(try pollUntil { try store.predictions(model: "demo", version: "1.0.0", since: nil, limit: 10).count == 2 })
-        let feedback = try http("POST", port: server.port, "/v1/models/demo/feedback", json: ["feedback": [["id": ids[0], "label": 1], ["id": "nope", "label": 0]]])
+        let feedback = try http(
+            "POST", port: server.port, "/v1/models/demo/feedback", json: ["feedback": [["id": ids[0], "label": 1], ["id": "nope", "label": 0]]])
         #expect(feedback.status == 200 && (try feedback.json() as? [String: Any])?["joined"] as? Int == 1, "\(feedback.text)")
         for x in 0..<40 { _ = try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": Double(x % 5), "kind": "a"]])) }
         kill(server.process.processIdentifier, SIGKILL)
