@@ -71,7 +71,7 @@ extension ModelServer {
             let labels = try Feedback.labels(body, model: model, now: Date())
             // SQLite blocks: off the request's executor.
             let counts = await Task.detached { () -> Result<FeedbackCounts, StoreError> in
-                do { return .success(try store.record(labels: labels, unknownLimit: Feedback.unknownIDsShown)) } catch { return .failure(error) }
+                Result { () throws(StoreError) -> FeedbackCounts in try store.record(labels: labels, unknownLimit: Feedback.unknownIDsShown) }
             }.value
             switch counts {
             case .success(let counts): return jsonResponse(.ok, counts)

@@ -222,7 +222,8 @@ struct LoopBundle {
         #expect(bounded.count == 10)
         #expect(String(decoding: metrics.render(), as: UTF8.self).contains("mf_prediction_log_dropped_total 20"))
         try bounded.flush()
-        #expect(bounded.count == 0 && (try store.predictions(model: "m", version: nil, since: nil, limit: 100).map(\.id)) == (30..<40).map { "p\($0)" })
+        let flushed = try store.predictions(model: "m", version: nil, since: nil, limit: 100).map(\.id)
+        #expect(bounded.count == 0 && flushed == (30..<40).map { "p\($0)" })
 
         let instances = (0..<2000).map { JSONValue.object(["x": .number(Double($0))]) }
         let ids = (0..<2000).map { "i\($0)" }
