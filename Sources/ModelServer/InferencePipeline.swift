@@ -66,11 +66,12 @@ final class InferencePipeline: Sendable {
                 shadowed = true
                 self.shadow(instances, primary: primary, answer: predictions, candidate: shadow)
             }
-            // The production loop: an id per instance, and the log (sampled, off the request path).
+            // The production loop: an id per instance; what was answered goes to the log
+            // (sampled; the store is written off the request path).
             let ids = PredictionIDs.make(for: instances, key: primary.bundle.model.monitor.key)
-            registry.predictionLog?.append(model: name, version: primary.version, ids: ids, instances: instances, predictions: predictions)
             var response = try codec.answer(call, predictions: predictions, ids: ids, model: name, version: primary)
             response.headers[ModelServer.predictionIDHeader] = ids.first
+            registry.predictionLog?.append(model: name, version: primary.version, ids: ids, instances: instances, predictions: predictions)
             return response
         } catch let error as ServeError {
             status = Int(error.status.code)

@@ -115,7 +115,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Compute live metrics again after this many new labels of a model (0: not by count).", valueName: "n"))
     var liveEvery = 100
 
-    @Option(help: ArgumentHelp("…or after this many seconds, when the labelled rows changed (0: not by time).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Compute live metrics again after this many seconds, when the labelled rows changed (0: not by time).", valueName: "seconds"))
     var liveInterval: Double = 60
 
     @OptionGroup var repository: RepositoryOptions
