@@ -236,6 +236,37 @@ struct LoopBundle {
         }
     }
 
+    /// While another process holds the store's write lock, a flush fails as busy and keeps
+    /// every entry (in order) for the next one, which writes them once the lock is gone.
+    @Test(.timeLimit(.minutes(1)))
+    func aBusyStoreKeepsTheLogForTheNextFlush() throws {
+        let directory = TemporaryDirectory("busy-log")
+        let path = directory.appending("factory.sqlite")
+        let store = try SQLiteStore(path: path, busyTimeout: 0.05)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()",
+            path,
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        #expect(String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "locked")
+        let log = PredictionLog(store: store, options: LoopOptions(), metrics: ServerMetrics())
+        log.add((0..<3).map { LoggedPrediction(id: "p\($0)", model: "m", version: "1", time: Date(), inputs: "{}", outputs: "{}") }, atFront: false)
+        #expect(throws: StoreError.self) { try log.flush() }
+        #expect(log.count == 3)
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        try log.flush()
+        let written = try store.predictions(model: "m", version: nil, since: nil, limit: 10).map(\.id)
+        #expect(log.count == 0 && written == ["p0", "p1", "p2"])
+    }
+
     /// A business key's value as the id (numbers as JSON writes them); the server's ids otherwise.
     @Test func predictionIDs() {
         let instances: [JSONValue] = [["k": "a"], ["k": 42], ["k": 1.5], ["k": true], ["k": .null], ["other": 1]]
