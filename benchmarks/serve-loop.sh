@@ -36,6 +36,7 @@ mkdir -p "$repo"
 cp runtimes/python/mf_runner.py "$repo/"
 cat > "$repo/model.py" <<'PY'
 class Model:
+    cut = 2.5
     def train(self, data, artifacts, seed): return {}
     def load(self, artifacts): self.cut = 2.5
     def evaluate(self, data): return {"auc": 1.0}
