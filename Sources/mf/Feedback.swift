@@ -27,7 +27,7 @@ struct FeedbackCommand: ParsableCommand {
     @Option(help: "The model the predictions were made by.")
     var model: String
 
-    @Option(help: ArgumentHelp("The CSV file of labels (columns id, label, and optionally time).", valueName: "file"), completion: .file())
+    @Option(help: ArgumentHelp("The CSV file of labels (columns id, label, and optionally time); - reads stdin.", valueName: "file"), completion: .file())
     var input: String
 
     @OptionGroup var options: HomeOptions
