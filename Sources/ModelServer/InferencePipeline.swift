@@ -22,8 +22,9 @@ protocol InferenceCodec: Sendable {
     /// to `model`: a `ServeError` naming what is wrong otherwise.
     func decode(_ body: Data, headers: HTTPFields, model: ModelVersion, metrics: ServerMetrics) throws(ServeError) -> (call: Call, instances: [JSONValue])
 
-    /// The answer to `call`, one prediction per instance, served by `version` of `model`.
-    func answer(_ call: Call, predictions: [JSONValue], model: String, version: ModelVersion) throws(ServeError) -> Response
+    /// The answer to `call`, one prediction per instance (with its id, `ids`), served by
+    /// `version` of `model`.
+    func answer(_ call: Call, predictions: [JSONValue], ids: [String], model: String, version: ModelVersion) throws(ServeError) -> Response
 }
 
 /// One request path for every inference API: route (A/B, sticky key, shadow) → read the body →
@@ -66,7 +67,13 @@ final class InferencePipeline: Sendable {
                 shadowed = true
                 self.shadow(instances, primary: primary, answer: predictions, candidate: shadow)
             }
-            return try codec.answer(call, predictions: predictions, model: name, version: primary)
+            // The production loop: an id per instance; what was answered goes to the log
+            // (sampled; the store is written off the request path).
+            let ids = PredictionIDs.make(for: instances, key: primary.bundle.model.monitor.key)
+            var response = try codec.answer(call, predictions: predictions, ids: ids, model: name, version: primary)
+            response.headers[ModelServer.predictionIDHeader] = ids.first
+            registry.predictionLog?.append(model: name, version: primary.version, ids: ids, instances: instances, predictions: predictions)
+            return response
         } catch let error as ServeError {
             status = Int(error.status.code)
             throw ServeError(error.status, error.message, problems: error.problems, version: primary.version)
@@ -135,7 +142,7 @@ extension ModelServer {
     }
 }
 
-/// `POST /v1/models/M:predict`: `{"instances": [...]}` in, `{"predictions": [...]}` out; an
+/// `POST /v1/models/M:predict`: `{"instances": [...]}` in, `{"predictions": [...], "ids": [...]}` out; an
 /// instance that does not fit the schema is 422.
 struct PredictCodec: InferenceCodec {
     var api: String { "v1" }
@@ -155,8 +162,14 @@ struct PredictCodec: InferenceCodec {
         return ((), instances)
     }
 
-    func answer(_ call: Void, predictions: [JSONValue], model: String, version: ModelVersion) throws(ServeError) -> Response {
-        jsonResponse(.ok, data: JSONValue.object(["predictions": .array(predictions)]).jsonData(), headers: [ModelServer.versionHeader: version.version])
+    func answer(_ call: Void, predictions: [JSONValue], ids: [String], model: String, version: ModelVersion) throws(ServeError) -> Response {
+        // Written in this order (predictions first), whatever a dictionary's order would be.
+        var body = Data(#"{"predictions":"#.utf8)
+        body.append(JSONValue.array(predictions).jsonData())
+        body.append(contentsOf: #","ids":"#.utf8)
+        body.append(JSONValue.array(ids.map(JSONValue.string)).jsonData())
+        body.append(0x7D)
+        return jsonResponse(.ok, data: body, headers: [ModelServer.versionHeader: version.version])
     }
 }
 
@@ -184,9 +197,9 @@ struct OpenInferenceCodec: InferenceCodec {
         return (parsed, instances)
     }
 
-    func answer(_ call: OpenInference.Request, predictions: [JSONValue], model: String, version: ModelVersion) throws(ServeError) -> Response {
+    func answer(_ call: OpenInference.Request, predictions: [JSONValue], ids: [String], model: String, version: ModelVersion) throws(ServeError) -> Response {
         let answer = try OpenInference.answer(
-            model: model, version: version.version, request: call, predictions: predictions, schema: version.bundle.model.schema)
+            model: model, version: version.version, request: call, predictions: predictions, schema: version.bundle.model.schema, ids: ids)
         var headers: HTTPFields = [ModelServer.versionHeader: version.version]
         if let length = answer.headerLength {
             headers[Self.headerLengthName] = String(length)

@@ -25,16 +25,20 @@ public final class ModelRegistry: Sendable {
     let logger: Logger
     /// The drift window and alert callback every loaded version gets.
     let drift: DriftMonitor.Settings
+    /// Where answered predictions wait to be written to the store; nil without a store.
+    let predictionLog: PredictionLog?
 
     /// An empty registry whose versions get `options.pool`'s workers and unpack and set up
     /// bundles under `options.home`.
     public init(options: ServeOptions, logger: Logger = Logger(label: "mf.serve")) {
-        metrics = ServerMetrics()
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         self.options = options.pool
         home = options.home
         python = options.python
         self.logger = logger
         drift = DriftMonitor.Settings(options)
+        predictionLog = options.store.map { PredictionLog(store: $0, options: options.loop, metrics: metrics) }
     }
 
     /// Opens, verifies and starts a bundle (workers up, warmed on its examples), then adds it;

@@ -281,7 +281,7 @@ public enum OpenInference {
     /// The infer answer for `predictions` (one object per instance): JSON, plus binary tensors
     /// after it for outputs asked for in binary (then `headerLength` is the JSON's length).
     public static func answer(
-        model: String, version: String, request: Request, predictions: [JSONValue], schema: Manifest.Schema
+        model: String, version: String, request: Request, predictions: [JSONValue], schema: Manifest.Schema, ids: [String] = []
     ) throws(ServeError) -> (body: Data, headerLength: Int?) {
         let wanted: [(name: String, binary: Bool)] = request.outputs ?? schema.outputs.map { ($0.name, request.binaryOutput) }
         let known = Dictionary(schema.outputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -312,6 +312,8 @@ public enum OpenInference {
         }
         var answer: [String: JSONValue] = ["model_name": .string(model), "model_version": .string(version), "outputs": .array(outputs)]
         if let id = request.id { answer["id"] = .string(id) }
+        // Each instance's prediction id (DESIGN.md "Production loop"), in the response's parameters.
+        if !ids.isEmpty { answer["parameters"] = ["prediction_ids": .array(ids.map(JSONValue.string))] }
         var body = JSONValue.object(answer).jsonData()
         guard !binary.isEmpty || wanted.contains(where: \.binary) else { return (body, nil) }
         let headerLength = body.count

@@ -6,6 +6,7 @@ public import ModelFactory
 internal import ModelKit
 internal import NIOCore
 public import ServiceLifecycle
+public import Store
 internal import Synchronization
 
 /// What `mf serve` is asked for.
@@ -29,6 +30,11 @@ public struct ServeOptions: Sendable {
     /// Shadow copies waiting for their candidate at once; past this, copies are dropped (and
     /// counted), so a slow candidate never piles up work.
     public var maxShadowInFlight = 64
+    /// The prediction log, feedback and live metrics (DESIGN.md "Production loop").
+    public var loop = LoopOptions()
+    /// The store the prediction log, feedback and live metrics live in; nil: predictions get
+    /// ids, but nothing is logged and feedback answers 503.
+    public var store: (any FactoryStore)?
 
     // MARK: Drift (DESIGN.md "Production loop")
 
@@ -60,7 +66,7 @@ public func buildApplication(
         router: router,
         server: HTTPParseErrors.server(),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "model-factory"),
-        services: [WorkersService(registry: registry)] + services,
+        services: [WorkersService(registry: registry)] + ProductionLoopService.services(registry: registry, logger: logger) + services,
         onServerRunning: { channel in
             logger.info("listening on \(channel.localAddress?.description ?? "?")")
             await onListening(channel.localAddress?.port ?? 0)
@@ -151,6 +157,7 @@ final class ModelServer: Sendable {
         }
         adminRoutes(router)
         driftRoutes(router)
+        feedbackRoutes(router)
     }
 
     func metadata(_ context: BasicRequestContext, version: String?) throws -> Response {

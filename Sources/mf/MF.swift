@@ -22,7 +22,8 @@ struct MF: AsyncParsableCommand {
         version: factoryVersion,
         subcommands: [
             Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self,
-            Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self,
+            Verify.self, Reconcile.self, Serve.self, FeedbackCommand.self, ReplayCommand.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self,
+            Webhook.self, Watch.self, Report.self,
             ModelKitCommand.self, Demo.self,
         ]
     )

@@ -16,9 +16,16 @@ struct Metrics: ParsableCommand {
               mf metrics v1.0.0
               mf metrics churn@v1.0.0
               mf metrics --compare v1.0.0 v1.0.1 --repo .
+              mf metrics --live --model churn
 
-            --json prints {session, model, version, metrics: [{name, split, value}]}, or with \
-            --compare {a, b, metrics: [{name, split, a, b, difference}]}.
+            --compare shows train and evaluate, and the newest live values (split live: the \
+            model's own evaluate on labelled production rows, computed by mf serve) side by side. \
+            --live lists a model's live sessions over time: when, which version, how many labelled \
+            rows, and what they measured. Live sessions are never a version's session here.
+
+            --json prints {session, model, version, metrics: [{name, split, value}]}, with \
+            --compare {a, b, metrics: [{name, split, a, b, difference}]}, with --live \
+            [{session, time, version, rows, status, failure, metrics: {NAME: value}}] (oldest first).
             """
     )
 
@@ -31,22 +38,35 @@ struct Metrics: ParsableCommand {
     @Option(help: "The model, where versions of several models share a store.")
     var model: String?
 
+    @Flag(help: "List the model's live sessions (metrics on labelled production rows) over time; needs --model.")
+    var live = false
+
     @OptionGroup var options: RepositoryOptions
 
     func validate() throws {
         if !compare.isEmpty && compare.count != 2 { throw ValidationError("--compare takes two sessions or versions") }
-        if compare.isEmpty && session == nil { throw ValidationError("name a session or version, or use --compare A B") }
+        if live && model == nil { throw ValidationError("--live needs --model") }
+        if compare.isEmpty && session == nil && !live { throw ValidationError("name a session or version, or use --compare A B or --live") }
     }
 
     func run() throws {
         try reportingErrors {
             let store = try options.openStore()
             let repository = try options.repositoryFilter()
-            if compare.count == 2 {
+            if live, let model {
+                try showLive(store.liveEvaluations(model: model, version: nil, limit: 10_000).reversed())
+            } else if compare.count == 2 {
                 let a = try store.findSession(compare[0], model: model, repository: repository)
                 let b = try store.findSession(compare[1], model: model, repository: repository)
+                // The newest live values of each version beside its session's train and evaluate.
+                func newestLive(_ found: NamedSession) throws -> [Metric] {
+                    guard let version = found.session.version else { return [] }
+                    return try store.liveEvaluations(model: found.model, version: version, limit: 1).first?.metrics ?? []
+                }
                 try show(
-                    MetricComparison(a: a.session, b: b.session, left: store.metrics(session: a.session.id), right: store.metrics(session: b.session.id)),
+                    MetricComparison(
+                        a: a.session, b: b.session, left: store.metrics(session: a.session.id) + newestLive(a),
+                        right: store.metrics(session: b.session.id) + newestLive(b)),
                     names: compare)
             } else if let session {
                 let found = try store.findSession(session, model: model, repository: repository)
@@ -62,6 +82,20 @@ struct Metrics: ParsableCommand {
                 print(formatTable([["METRIC", "SPLIT", "VALUE"]] + metrics.map { [$0.name, $0.split, format($0.value)] }))
             }
         }
+    }
+
+    func showLive(_ evaluations: [LiveEvaluation]) throws {
+        if options.json { return try printJSON(evaluations.map(LiveRow.init)) }
+        guard !evaluations.isEmpty else { return print("No live sessions of \(model ?? "?") yet.") }
+        var rows = [["TIME", "VERSION", "ROWS", "STATUS", "METRICS"]]
+        for evaluation in evaluations {
+            let measured = evaluation.metrics.map { "\($0.name)=\(format($0.value))" }.joined(separator: " ")
+            rows.append([
+                evaluation.session.startedAt.formatted(.iso8601), evaluation.session.version ?? "-", String(evaluation.rows),
+                evaluation.session.status.rawValue, evaluation.session.failure ?? measured,
+            ])
+        }
+        print(formatTable(rows))
     }
 
     func show(_ comparison: MetricComparison, names: [String]) throws {
@@ -144,5 +178,48 @@ struct MetricComparison: Encodable {
         try container.encode(a.id, forKey: .a)
         try container.encode(b.id, forKey: .b)
         try container.encode(rows, forKey: .metrics)
+    }
+}
+
+/// One live session, as `mf metrics --live --json` prints it.
+struct LiveRow: Encodable {
+    var session: String
+    var time: Date
+    var version: String?
+    var rows: Int
+    var status: String
+    var failure: String?
+    var metrics: [String: Double?]
+
+    init(_ evaluation: LiveEvaluation) {
+        session = evaluation.session.id
+        time = evaluation.session.startedAt
+        version = evaluation.session.version
+        rows = evaluation.rows
+        status = evaluation.session.status.rawValue
+        failure = evaluation.session.failure
+        metrics = Dictionary(evaluation.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    enum Keys: String, CodingKey { case session, time, version, rows, status, failure, metrics }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(session, forKey: .session)
+        try container.encode(time, forKey: .time)
+        try container.encode(version, forKey: .version)
+        try container.encode(rows, forKey: .rows)
+        try container.encode(status, forKey: .status)
+        try container.encode(failure, forKey: .failure)
+        var measured = container.nestedContainer(keyedBy: AnyKey.self, forKey: .metrics)
+        for name in metrics.keys.sorted() { try measured.encode(metrics[name]!, forKey: AnyKey(name)) }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

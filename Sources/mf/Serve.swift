@@ -40,6 +40,17 @@ struct Serve: AsyncParsableCommand {
             weights, sticky_header, shadow), loading the versions it names from their bundles; a \
             commit that changes or removes the file changes or ends the policy.
 
+            The production loop: every predicted instance gets an id (v1 answers carry "ids" \
+            beside "predictions", v2 answers "prediction_ids" in their parameters, and \
+            X-Prediction-Id holds the first; a model.yaml monitor.key names an input whose value is \
+            the id instead). A sample (--log-sample) of the predictions is logged to the store of \
+            --home in batches every --log-flush-ms, waiting in memory up to --log-max-bytes (oldest \
+            dropped first) while the store is busy: a server killed with kill -9 loses at most the \
+            last flush interval. POST /v1/models/M/feedback with {"feedback": [{"id", "label", \
+            "time"?}]} keeps labels (see mf feedback); when model.yaml names monitor.label, live \
+            metrics (the model's own evaluate on the labelled rows, a session with trigger live) \
+            are computed every --live-every labels or --live-interval seconds (mf metrics --live).
+
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
             """
@@ -97,6 +108,26 @@ struct Serve: AsyncParsableCommand {
             "Live instances per served version whose inputs are compared with the training profile (PSI per field, GET /v2/models/M/stats); 0 turns drift off.",
             valueName: "n"))
     var driftWindow = 1000
+    @Option(help: ArgumentHelp("The share of predicted instances kept in the prediction log, 0 to 1.", valueName: "share"))
+    var logSample = 1.0
+
+    @Option(
+        help: ArgumentHelp(
+            "The most bytes of predictions waiting in memory for the store; past it the oldest are dropped (counted in mf_prediction_log_dropped_total).",
+            valueName: "bytes"))
+    var logMaxBytes = 64 << 20
+
+    @Option(
+        help: ArgumentHelp(
+            "How often the prediction log is written to the store, in milliseconds: a server killed with kill -9 loses at most this much.",
+            valueName: "ms"))
+    var logFlushMs = 1000
+
+    @Option(help: ArgumentHelp("Compute live metrics again after this many new labels of a model (0: not by count).", valueName: "n"))
+    var liveEvery = 100
+
+    @Option(help: ArgumentHelp("Compute live metrics again after this many seconds, when the labelled rows changed (0: not by time).", valueName: "seconds"))
+    var liveInterval: Double = 60
 
     @OptionGroup var repository: RepositoryOptions
 
@@ -108,6 +139,10 @@ struct Serve: AsyncParsableCommand {
         guard python == "lock" || python == "system" else { throw ValidationError("--python takes 'lock' or 'system'") }
         guard (0...1_000_000).contains(driftWindow) else {
             throw ValidationError("--drift-window takes a number of instances from 1 to 1,000,000, or 0 to turn drift off")
+        }
+        guard (0...1).contains(logSample), logMaxBytes > 0, logFlushMs > 0, liveEvery >= 0, liveInterval >= 0 else {
+            throw ValidationError(
+                "--log-sample must be between 0 and 1, --log-max-bytes and --log-flush-ms positive, --live-every and --live-interval not negative")
         }
     }
 
@@ -123,13 +158,24 @@ struct Serve: AsyncParsableCommand {
         options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MF_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.python = python == "system" ? .system : .lock
         options.driftWindow = driftWindow
+        options.loop.sample = logSample
+        options.loop.maxBytes = logMaxBytes
+        options.loop.flushInterval = .milliseconds(logFlushMs)
+        options.loop.liveEvery = liveEvery
+        options.loop.liveInterval = .milliseconds(Int64(liveInterval * 1000))
+        // The loop needs the store; a server that cannot open it (a read-only container) still serves.
+        do { options.store = try repository.openStore() } catch {
+            if follow != nil { try reportingErrors { () throws -> Void in throw error } }
+            FileHandle.standardError.write(
+                Data("mf: warning: serving without the prediction log and feedback: the store in \(repository.homeURL.path) cannot be opened: \(error)\n".utf8))
+        }
         let registry = ModelRegistry(options: options)
         try await reportingErrors {
             for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
             var services: [any Service] = []
             if let follow {
                 let follower = EnvironmentFollower(
-                    registry: registry, store: try repository.openStore(), repository: try repository.openRepository().location,
+                    registry: registry, store: try options.store ?? repository.openStore(), repository: try repository.openRepository().location,
                     environment: follow)
                 try await follower.catchUp()
                 guard !registry.models().isEmpty else {

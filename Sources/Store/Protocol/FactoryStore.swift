@@ -122,6 +122,26 @@ public protocol FactoryStore: Sendable {
     /// Whether any job is queued (due or not) or running.
     func hasPendingJobs() throws(StoreError) -> Bool
 
+    // MARK: Production loop
+
+    /// Appends predictions to the prediction log, in one transaction.
+    func record(predictions: [LoggedPrediction]) throws(StoreError)
+    /// Logged predictions of `model` (of `version` when given) made at or after `since`, oldest
+    /// first, at most `limit`.
+    func predictions(model: String, version: String?, since: Date?, limit: Int) throws(StoreError) -> [LoggedPrediction]
+    /// Keeps `labels` (in one transaction) and counts how many join a logged prediction now (see
+    /// `FeedbackLabel`), naming at most `unknownLimit` unknown ids.
+    func record(labels: [FeedbackLabel], unknownLimit: Int) throws(StoreError) -> FeedbackCounts
+    /// How many labels `model` has received: a cheap signal that live metrics may have changed.
+    func labelCount(model: String) throws(StoreError) -> Int
+    /// The logged predictions of `model` at `version` that a label joins, each with its newest
+    /// label, oldest first.
+    func labelledPredictions(model: String, version: String) throws(StoreError) -> [LabelledPrediction]
+    /// Records a live evaluation (its session, its link and its metrics) in one transaction.
+    func record(live: LiveEvaluation) throws(StoreError)
+    /// Live evaluations of `model` (of `version` when given), newest first, at most `limit`.
+    func liveEvaluations(model: String, version: String?, limit: Int) throws(StoreError) -> [LiveEvaluation]
+
     // MARK: Change signal
 
     /// Where the store is now, to wait for a change after it.

@@ -18,6 +18,9 @@ public enum Trigger: String, Codable, Sendable, CaseIterable {
     case webhook
     /// `mf watch`, polling remotes.
     case watch
+    /// `mf serve`'s live metrics: the model's own `evaluate` on labelled production rows (never
+    /// a gate's, reuse's or `mf metrics VERSION`'s session).
+    case live
 
     /// The triggers of sessions only a reconcile makes (under the repository's lock): a reconcile
     /// run by hand, or by a worker for a job queued by one of the others.

@@ -177,6 +177,37 @@ extension SQLiteStore {
             try db.drop(table: "environments")
             try db.rename(table: "newEnvironments", to: "environments")
         }
+        migrator.registerMigration("v7: prediction log and feedback") { db in
+            // Keyed by the model's name and version text, not a model id: a server may serve
+            // bundles whose repository this store has never seen.
+            try db.create(table: "predictions") { table in
+                table.column("model", .text).notNull()
+                table.column("version", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("repository", .text)
+                table.column("time", .datetime).notNull()
+                table.column("inputs", .text).notNull()
+                table.column("outputs", .text).notNull()
+            }
+            try db.create(index: "predictionsByModelID", on: "predictions", columns: ["model", "id", "time"])
+            try db.create(index: "predictionsByModelVersion", on: "predictions", columns: ["model", "version", "time"])
+            // Labels are kept as they come and joined when read (see `FeedbackLabel`).
+            try db.create(table: "labels") { table in
+                table.column("model", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("label", .text).notNull()
+                table.column("time", .datetime).notNull()
+            }
+            try db.create(index: "labelsByModelID", on: "labels", columns: ["model", "id", "time"])
+            // A live session's link to the release session it watches, and the rows it evaluated.
+            try db.create(table: "liveSessions") { table in
+                table.primaryKey("sessionId", .text).references("sessions", onDelete: .cascade)
+                table.column("model", .text).notNull()
+                table.column("liveOf", .text).notNull()
+                table.column("rows", .integer).notNull()
+            }
+            try db.create(index: "liveSessionsByModel", on: "liveSessions", columns: ["model"])
+        }
         return migrator
     }
 }

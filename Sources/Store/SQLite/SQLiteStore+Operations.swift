@@ -37,7 +37,7 @@ extension SQLiteStore {
                     db,
                     sql: """
                         SELECT COUNT(*) FROM sessions WHERE modelId = ? AND "commit" = ? AND recipe = ?
-                        AND \(Session.notInterruptedSQL)
+                        AND \(Session.notInterruptedSQL) AND \(Session.notLiveSQL)
                         """,
                     arguments: [session.modelId, session.commit, session.recipe]) ?? 0
             while true {
@@ -65,15 +65,17 @@ extension SQLiteStore {
     /// The first passed session of `modelID` at `commit`.
     public func firstPassedSession(modelID: Int64, commit: String) throws(StoreError) -> Session? {
         try read("read the sessions of model \(modelID) at \(commit)") { db in
-            try Session.filter(Column("modelId") == modelID && Column("commit") == commit && Column("status") == Session.Status.passed.rawValue)
-                .order(Column("startedAt"), Column("rowid")).fetchOne(db)
+            try Session.filter(
+                Column("modelId") == modelID && Column("commit") == commit && Column("status") == Session.Status.passed.rawValue && Session.notLive
+            )
+            .order(Column("startedAt"), Column("rowid")).fetchOne(db)
         }
     }
 
     /// The latest session of a model at a commit, passed or not.
     public func latestSession(modelID: Int64, commit: String) throws(StoreError) -> Session? {
         try read("read the sessions of model \(modelID) at \(commit)") { db in
-            try Session.filter(Column("modelId") == modelID && Column("commit") == commit).order(Column("startedAt").desc).fetchOne(db)
+            try Session.filter(Column("modelId") == modelID && Column("commit") == commit && Session.notLive).order(Column("startedAt").desc).fetchOne(db)
         }
     }
 
@@ -85,6 +87,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
                     JOIN repositories ON repositories.id = models.repositoryId WHERE repositories.path = ? AND sessions."commit" = ?
+                    AND \(Session.notLiveSQL)
                     ORDER BY sessions.startedAt DESC, sessions.rowid DESC
                     """, arguments: [path, commit]
             ).reduce(into: [NamedSession]()) { latest, row in
@@ -102,7 +105,8 @@ extension SQLiteStore {
                 sql: """
                     SELECT sessions.*, models.name AS modelName FROM sessions JOIN models ON models.id = sessions.modelId
                     JOIN repositories ON repositories.id = models.repositoryId
-                    WHERE repositories.path = ? AND sessions.startedAt >= ? ORDER BY sessions.startedAt, sessions.rowid
+                    WHERE repositories.path = ? AND sessions.startedAt >= ? AND \(Session.notLiveSQL)
+                    ORDER BY sessions.startedAt, sessions.rowid
                     """, arguments: [path, date]
             ).map { (try Session(row: $0), $0["modelName"] as String) }
         }
@@ -128,7 +132,7 @@ extension SQLiteStore {
     public func versionedSessions(model: String?, repository: String?) throws(StoreError) -> [NamedSession] {
         try namedSessions(
             "read the sessions of versions", model: model, repository: repository,
-            where: "sessions.version IS NOT NULL AND sessions.version <> ?", argument: "")
+            where: "sessions.version IS NOT NULL AND sessions.version <> ? AND \(Session.notLiveSQL)", argument: "")
     }
 
     /// Sessions with their model's name, newest first, narrowed by model and repository.
@@ -156,7 +160,7 @@ extension SQLiteStore {
         try read("read the sessions of model \(modelID) of tree \(tree)") { db in
             try Session.filter(
                 Column("modelId") == modelID && Column("tree") == tree && Column("recipe") == recipe
-                    && Column("status") == Session.Status.passed.rawValue && Column("reusedFrom") == nil
+                    && Column("status") == Session.Status.passed.rawValue && Column("reusedFrom") == nil && Session.notLive
             )
             .order(Column("startedAt").desc).fetchOne(db)
         }
@@ -167,7 +171,7 @@ extension SQLiteStore {
         try read("read the release sessions of model \(modelID)") { db in
             try Session.filter(
                 Column("modelId") == modelID && Column("status") == Session.Status.passed.rawValue
-                    && Column("version") != nil
+                    && Column("version") != nil && Session.notLive
             )
             .order(Column("startedAt").desc).fetchAll(db)
         }

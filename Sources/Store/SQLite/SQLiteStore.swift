@@ -13,15 +13,18 @@ internal import SystemKit
 /// | --- | --- |
 /// | `repositories` | `id`, `path` (unique), `createdAt` |
 /// | `models` | `id`, `repositoryId`, `name` (unique per repository) |
-/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
+/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`, `live`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
-/// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`), `value` |
+/// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`, `live`), `value` |
 /// | `gates` | `sessionId`, `position` (the order they were checked), `gate`, `passed`, `detail`, `metric`, `value`, `limit` (the bound the value is held to) |
 /// | `artifacts` | `sessionId`, `path`, `size`, `sha256` |
 /// | `bundles` | `modelId`, `version`, `tag` (NULL for a pre-release bundle), `ref`, `commit`, `sessionId`, `path`, `archive`, `sha256`, `createdAt` |
 /// | `environments` | `repository`, `model`, `name` (`production`, `staging`), `version`, `tag` (NULL when its bundle has none), `commit`, `bundle`, `updatedAt` |
 /// | `jobs` | `id`, `repository`, `trigger`, `refs` (JSON array), `state` (`queued`, `running`, `done`, `failed`), `attempts`, `maxAttempts`, `notBefore`, `leaseOwner`, `leaseExpiresAt`, `createdAt`, `startedAt`, `endedAt`, `lastError`, `summary`, `notifiedAt` |
 /// | `deliveries` | `key` (a forge's delivery id, else a digest of the delivery's body), `jobId`, `receivedAt` |
+/// | `predictions` | `model`, `version`, `id` (the server's id or the business key), `repository` (NULL when unknown), `time`, `inputs` and `outputs` (JSON text) |
+/// | `labels` | `model`, `id`, `label` (JSON text of a scalar), `time` (joined at read time with the newest prediction of that model and id at or before it) |
+/// | `liveSessions` | `sessionId` (a session with trigger `live`), `model`, `liveOf` (the release session it watches), `rows` (labelled rows evaluated) |
 ///
 /// Migrations are registered by name and never edited once released.
 public struct SQLiteStore: FactoryStore {

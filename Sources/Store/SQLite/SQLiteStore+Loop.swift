@@ -1,0 +1,131 @@
+public import Foundation
+internal import GRDB
+public import Store
+
+// MARK: Production loop
+
+extension Session {
+    /// Live sessions (trigger `live`) left out, as SQL over `sessions`: no gate, reuse, release
+    /// or version lookup ever picks one.
+    static let notLiveSQL = "sessions.\"trigger\" <> '\(Trigger.live.rawValue)'"
+
+    /// `notLiveSQL` for GRDB's query interface.
+    static var notLive: SQLExpression { Column("trigger") != Trigger.live.rawValue }
+}
+
+extension SQLiteStore {
+    /// Appends predictions to the prediction log, in one transaction.
+    public func record(predictions: [LoggedPrediction]) throws(StoreError) {
+        guard !predictions.isEmpty else { return }
+        try write("log \(predictions.count) predictions") { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO predictions (model, version, id, repository, time, inputs, outputs) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for prediction in predictions {
+                try statement.execute(arguments: [
+                    prediction.model, prediction.version, prediction.id, prediction.repository, prediction.time, prediction.inputs,
+                    prediction.outputs,
+                ])
+            }
+        }
+    }
+
+    /// Logged predictions of `model` (and `version`) made at or after `since`, oldest first.
+    public func predictions(model: String, version: String?, since: Date?, limit: Int) throws(StoreError) -> [LoggedPrediction] {
+        try read("read the prediction log of \(model)") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM predictions WHERE model = ? AND (? IS NULL OR version = ?) AND (? IS NULL OR time >= ?)
+                    ORDER BY time, rowid LIMIT ?
+                    """, arguments: [model, version, version, since, since, limit]
+            ).map(Self.prediction)
+        }
+    }
+
+    /// Keeps `labels` and counts how many join a logged prediction now.
+    public func record(labels: [FeedbackLabel], unknownLimit: Int) throws(StoreError) -> FeedbackCounts {
+        try write("record \(labels.count) labels") { db in
+            let insert = try db.cachedStatement(sql: "INSERT INTO labels (model, id, label, time) VALUES (?, ?, ?, ?)")
+            let known = try db.cachedStatement(sql: "SELECT 1 FROM predictions WHERE model = ? AND id = ? AND time <= ? LIMIT 1")
+            var counts = FeedbackCounts(received: labels.count, joined: 0, unknown: 0, unknownIDs: [])
+            for label in labels {
+                try insert.execute(arguments: [label.model, label.id, label.label, label.time])
+                if try Bool.fetchOne(known, arguments: [label.model, label.id, label.time]) != nil {
+                    counts.joined += 1
+                } else {
+                    counts.unknown += 1
+                    if counts.unknownIDs.count < unknownLimit { counts.unknownIDs.append(label.id) }
+                }
+            }
+            return counts
+        }
+    }
+
+    /// How many labels `model` has received.
+    public func labelCount(model: String) throws(StoreError) -> Int {
+        try read("count the labels of \(model)") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels WHERE model = ?", arguments: [model]) ?? 0
+        }
+    }
+
+    /// The logged predictions of `model` at `version` a label joins, each with its newest label.
+    public func labelledPredictions(model: String, version: String) throws(StoreError) -> [LabelledPrediction] {
+        try read("read the labelled predictions of \(model) \(version)") { db in
+            // Each label joins the newest prediction of its model and id at or before its time;
+            // a prediction several labels join keeps the newest (SQLite takes the bare `label`
+            // from the row of MAX(labelTime)).
+            try Row.fetchAll(
+                db,
+                sql: """
+                    WITH joined AS (
+                        SELECT labels.label AS label, labels.time AS labelTime, (
+                            SELECT predictions.rowid FROM predictions
+                            WHERE predictions.model = labels.model AND predictions.id = labels.id AND predictions.time <= labels.time
+                            ORDER BY predictions.time DESC, predictions.rowid DESC LIMIT 1) AS prediction
+                        FROM labels WHERE labels.model = ?
+                    ), newest AS (
+                        SELECT prediction, label, MAX(labelTime) FROM joined WHERE prediction IS NOT NULL GROUP BY prediction
+                    )
+                    SELECT predictions.*, newest.label AS joinedLabel FROM newest JOIN predictions ON predictions.rowid = newest.prediction
+                    WHERE predictions.version = ? ORDER BY predictions.time, predictions.rowid
+                    """, arguments: [model, version]
+            ).map { LabelledPrediction(prediction: Self.prediction($0), label: $0["joinedLabel"]) }
+        }
+    }
+
+    /// Records a live evaluation: its session, its link and its metrics, in one transaction.
+    public func record(live: LiveEvaluation) throws(StoreError) {
+        try write("record live session \(live.session.id)") { db in
+            try live.session.insert(db)
+            try db.execute(
+                sql: "INSERT INTO liveSessions (sessionId, model, liveOf, rows) VALUES (?, ?, ?, ?)",
+                arguments: [live.session.id, live.model, live.liveOf, live.rows])
+            for metric in live.metrics { try metric.upsert(db) }
+        }
+    }
+
+    /// Live evaluations of `model` (of `version` when given), newest first.
+    public func liveEvaluations(model: String, version: String?, limit: Int) throws(StoreError) -> [LiveEvaluation] {
+        try read("read the live sessions of \(model)") { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sessions.*, liveSessions.model AS liveModel, liveSessions.liveOf, liveSessions.rows AS liveRows
+                    FROM liveSessions JOIN sessions ON sessions.id = liveSessions.sessionId
+                    WHERE liveSessions.model = ? AND (? IS NULL OR sessions.version = ?)
+                    ORDER BY sessions.startedAt DESC, sessions.rowid DESC LIMIT ?
+                    """, arguments: [model, version, version, limit])
+            return try rows.map { row in
+                let session = try Session(row: row)
+                let metrics = try Metric.filter(Column("sessionId") == session.id).order(Column("name")).fetchAll(db)
+                return LiveEvaluation(session: session, model: row["liveModel"], liveOf: row["liveOf"], rows: row["liveRows"], metrics: metrics)
+            }
+        }
+    }
+
+    private static func prediction(_ row: Row) -> LoggedPrediction {
+        LoggedPrediction(
+            id: row["id"], model: row["model"], version: row["version"], repository: row["repository"], time: row["time"], inputs: row["inputs"],
+            outputs: row["outputs"])
+    }
+}
