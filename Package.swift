@@ -103,7 +103,8 @@ let package = Package(
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         .testTarget(
             name: "ModelServerTests",
-            dependencies: ["ModelServer", "ModelFactory", "Store", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: [
+                "ModelServer", "ModelFactory", "Store", "SQLiteStore", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
         .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),

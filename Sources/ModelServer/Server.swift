@@ -30,6 +30,10 @@ public struct ServeOptions: Sendable {
     /// counted), so a slow candidate never piles up work.
     public var maxShadowInFlight = 64
 
+    /// Where the admin API's traffic changes are recorded as events (`mf serve --follow`); nil
+    /// records none.
+    public var events: EventLog?
+
     /// The defaults, with the factory's home.
     public init(home: URL) { self.home = home }
 }

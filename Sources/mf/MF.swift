@@ -23,7 +23,7 @@ struct MF: AsyncParsableCommand {
         subcommands: [
             Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self,
             Verify.self, Reconcile.self, Serve.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self, Webhook.self, Watch.self, Report.self,
-            ModelKitCommand.self, Demo.self,
+            ModelKitCommand.self, Demo.self, History.self,
         ]
     )
 

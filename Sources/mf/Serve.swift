@@ -34,6 +34,16 @@ struct Serve: AsyncParsableCommand {
             weights, sticky_header, shadow), loading the versions it names from their bundles; a \
             commit that changes or removes the file changes or ends the policy.
 
+            Rollout: when the file gives a model a rollout block (steps, step: {requests: N} or \
+            {seconds: T}, gates: error_rate, p99_ms, shadow_agreement, live.METRIC, psi), a new \
+            release of that model is not swapped in: it is loaded beside the one in service, gets \
+            each step's share of the traffic, is compared with the one in service over the step, \
+            and is advanced, promoted after the 100% step, or rolled back; a request it fails is \
+            retried once on the release in service. One server drives a rollout (a lease in the \
+            store), the others follow it. Each decision is an event (mf history), logged, and \
+            posted to every --notify URL. A rolled-back release stays out until another release \
+            is tagged or the rollout block changes.
+
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
             """
@@ -86,6 +96,11 @@ struct Serve: AsyncParsableCommand {
         completion: .list(["production", "staging"]))
     var follow: String?
 
+    @Option(
+        name: .customLong("notify"),
+        help: ArgumentHelp("An incoming-webhook URL to post rollout decisions to (repeatable; with --follow).", valueName: "url"))
+    var notify: [String] = []
+
     @OptionGroup var repository: RepositoryOptions
 
     func validate() throws {
@@ -94,6 +109,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--workers, --max-batch, --timeout and --max-body-bytes must be positive, --batch-wait-ms not negative")
         }
         guard python == "lock" || python == "system" else { throw ValidationError("--python takes 'lock' or 'system'") }
+        for url in notify {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") else {
+                throw ValidationError("--notify \(url): expected an http or https URL")
+            }
+        }
     }
 
     func run() async throws {
@@ -112,9 +132,14 @@ struct Serve: AsyncParsableCommand {
             for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
             var services: [any Service] = []
             if let follow {
+                let store = try repository.openStore()
+                let location = try repository.openRepository().location
+                let rollouts = RolloutDriver(
+                    registry: registry, store: store, repository: location, environment: follow,
+                    notifier: notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:))))
+                options.events = EventLog(store: store, repository: location, environment: follow)
                 let follower = EnvironmentFollower(
-                    registry: registry, store: try repository.openStore(), repository: try repository.openRepository().location,
-                    environment: follow)
+                    registry: registry, store: store, repository: location, environment: follow, rollouts: rollouts)
                 try await follower.catchUp()
                 guard !registry.models().isEmpty else {
                     throw ServeError(.notFound, "the environment '\(follow)' names no bundle yet; run mf reconcile first")

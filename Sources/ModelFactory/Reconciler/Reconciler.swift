@@ -231,10 +231,22 @@ public struct Reconciler: Sendable {
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
+        try recordEvent(moving: current, to: record, ref: bundle.ref)
         report.actions.append(
             .init(
                 kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
                 model: model, version: record.version, ref: bundle.ref))
+    }
+
+    /// The audit trail's event of an environment moved by this reconcile, caused by its trigger.
+    private func recordEvent(moving current: EnvironmentRecord?, to record: EnvironmentRecord, ref: String?) throws {
+        let what = record.tag ?? ref ?? String(record.commit.prefix(8))
+        try pipeline.store.record(
+            Event(
+                time: record.updatedAt, repository: record.repository, environment: record.name, model: record.model, fromVersion: current?.version,
+                toVersion: record.version, kind: .environment,
+                reason: "\(record.name) wants \(record.model) \(record.version) (\(what)) instead of \(current?.version ?? "nothing")",
+                cause: pipeline.trigger.rawValue))
     }
 
     /// The file whose lock serialises runs on the repository at `location`.

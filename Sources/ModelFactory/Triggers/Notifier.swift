@@ -10,6 +10,12 @@ public struct Notification: Sendable, Equatable, Encodable {
         case releaseBundled = "release-bundled"
         case environmentChanged = "environment-changed"
         case jobFailed = "job-failed"
+        /// A rollout began or passed a step (`mf serve --follow`).
+        case rolloutStep = "rollout-step"
+        /// A rollout promoted its new release.
+        case promoted
+        /// A rollout rolled its new release back.
+        case rolledBack = "rolled-back"
     }
 
     /// What happened: a failed session, a release bundled, an environment changed, or a job given up.
