@@ -123,7 +123,7 @@ public struct EnvironmentFollower: Service {
             state.repository = repository
             return repository
         }
-        guard let head = try ProductionLineWatch.productionLine(of: repository)?.head,
+        guard let head = try Flow.productionLine(of: repository)?.head,
             let data = try? repository.file(at: TrafficDeclaration.path, in: head)
         else { return [:] }
         return try TrafficDeclaration.parse(String(decoding: data, as: UTF8.self)).rollouts

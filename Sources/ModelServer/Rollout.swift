@@ -251,8 +251,7 @@ public final class RolloutDriver: Sendable {
         guard let figures = registry.rolloutTally.figures(model) else { return false }
         let rollout = entry.rollout
         let served = figures.served.requests > 0 ? figures.served : (entry.lastServed ?? figures.served)
-        if figures.budgetSpent {
-            let gate = entry.plan.gate(.errorRate)!
+        if figures.budgetSpent, let gate = entry.plan.gate(.errorRate) {
             let check = Self.check(gate, value: figures.candidate.errorRate, served: served.errorRate, requests: figures.candidate.requests)
             try await rollBack(rollout, because: check.sentence + " (its error budget for the step is spent)", figures: figures, checks: [check])
             return true

@@ -57,7 +57,7 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         let directory: TemporaryDirectory
     }
 
-    static func setup(candidateFailEvery: Int?, store: (any FactoryStore)? = nil, owner: String = "a", now: @escaping @Sendable () -> Date = { Date() })
+    static func setup(candidateFailEvery: Int?, sharing shared: (any FactoryStore)? = nil, owner: String = "a", now: @escaping @Sendable () -> Date = { Date() })
         async throws -> Setup
     {
         let directory = TemporaryDirectory("rollout")
@@ -67,7 +67,8 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         let registry = ModelRegistry(options: options)
         try await registry.load(try rolloutBundle(version: "1.0.0", failEvery: nil, in: directory))
         let candidate = try rolloutBundle(version: "1.1.0", failEvery: candidateFailEvery, in: directory)
-        let store = try store ?? SQLiteStore.inMemory()
+        let store: any FactoryStore
+        if let shared { store = shared } else { store = try SQLiteStore.inMemory() }
         let driver = RolloutDriver(registry: registry, store: store, repository: "/r", environment: "production", owner: owner, now: now)
         let record = EnvironmentRecord(
             repository: "/r", model: "demo", name: "production", version: "1.1.0", tag: "v1.1.0", commit: String(repeating: "a", count: 40),
@@ -95,7 +96,8 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
     }
 
     static func details(_ event: Event?) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(try #require(event?.details).utf8)) as? [String: Any])
+        let text = try #require(event?.details)
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
     /// A candidate that raises on a quarter of its requests spends its error budget within its
@@ -155,7 +157,8 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         #expect(models.first?.current == "1.1.0" && models.first?.versions.map(\.version) == ["1.1.0"], "1.0.0 is drained")
         #expect(!setup.driver.isActive("demo") && setup.registry.policy(for: "demo")?.weights == [:])
         // Promoted: the follower swaps as usual from now on (here: nothing left to do).
-        #expect(try await !setup.driver.take(setup.record, plan: plan))
+        let takenByTheRollout = try await setup.driver.take(setup.record, plan: plan)
+        #expect(!takenByTheRollout)
         await setup.registry.drainAll()
     }
 
@@ -164,7 +167,7 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
     @Test(.timeLimit(.minutes(2)))
     func aSecondServerFollowsTheDriver() async throws {
         let first = try await Self.setup(candidateFailEvery: nil)
-        let second = try await Self.setup(candidateFailEvery: nil, store: first.store, owner: "b")
+        let second = try await Self.setup(candidateFailEvery: nil, sharing: first.store, owner: "b")
         let plan = try Self.plan("demo: { rollout: { steps: [20, 60, 100], step: { requests: 5 } } }")
         #expect(try await first.driver.take(first.record, plan: plan))
         #expect(try await second.driver.take(first.record, plan: plan))
@@ -187,8 +190,13 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
     /// A step of `seconds` ends by the driver's clock, injected here: no waiting.
     @Test(.timeLimit(.minutes(2)))
     func aTimedStepEndsByTheClock() async throws {
-        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-        let setup = try await Self.setup(candidateFailEvery: nil, now: { clock.withLock { $0 } })
+        final class Clock: Sendable {
+            let time = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+            func withLock(_ body: (inout Date) -> Void) { time.withLock { body(&$0) } }
+            var now: Date { time.withLock { $0 } }
+        }
+        let clock = Clock()
+        let setup = try await Self.setup(candidateFailEvery: nil, now: { clock.now })
         let plan = try Self.plan("demo: { rollout: { steps: [50, 100], step: { seconds: 300 } } }")
         #expect(try await setup.driver.take(setup.record, plan: plan))
         clock.withLock { $0 += 299 }

@@ -72,7 +72,8 @@ public struct RolloutPlan: Sendable, Equatable {
             let name = key.string ?? "?"
             switch name {
             case "steps":
-                guard let list = value.sequence, !list.isEmpty, case let numbers = list.compactMap(\.int), numbers.count == list.count else {
+                let numbers = value.sequence?.compactMap(\.int) ?? []
+                guard let list = value.sequence, !list.isEmpty, numbers.count == list.count else {
                     problems.append(.init(path: "\(path).steps", message: "expected a list of whole percentages, such as [5, 25, 50, 100]"))
                     continue
                 }
@@ -86,10 +87,11 @@ public struct RolloutPlan: Sendable, Equatable {
                     steps = numbers
                 }
             case "step":
-                guard let entries = value.mapping, entries.count == 1, let (unit, amount) = entries.first.map({ ($0.key.string, $0.value) }) else {
+                guard let entries = value.mapping, entries.count == 1, let entry = entries.first else {
                     problems.append(.init(path: "\(path).step", message: "expected { requests: N } or { seconds: T }"))
                     continue
                 }
+                let (unit, amount) = (entry.key.string, entry.value)
                 switch unit {
                 case "requests":
                     if let count = amount.int, count > 0 { length = .requests(count) } else {
@@ -125,10 +127,11 @@ public struct RolloutPlan: Sendable, Equatable {
                 problems.append(.init(path: "\(path).\(name)", message: "unknown setting; expected steps, step or gates"))
             }
         }
-        if steps == nil, !fields.keys.contains(where: { $0.string == "steps" }) {
+        let keys = fields.map { $0.key.string }
+        if steps == nil, !keys.contains("steps") {
             problems.append(.init(path: "\(path).steps", message: "missing; expected a list of percentages ending at 100"))
         }
-        if length == nil, !fields.keys.contains(where: { $0.string == "step" }) {
+        if length == nil, !keys.contains("step") {
             problems.append(.init(path: "\(path).step", message: "missing; expected { requests: N } or { seconds: T }"))
         }
         guard problems.isEmpty, let steps, let length else { return (nil, problems) }

@@ -25,6 +25,14 @@ public struct Notification: Sendable, Equatable, Encodable {
     /// One line a person reads in the channel.
     public var text: String
 
+    /// A notification of `kind` about `repository`, saying `text` (`mf serve --follow` tells its
+    /// rollout decisions this way).
+    public init(kind: Kind, repository: String, text: String) {
+        self.kind = kind
+        self.repository = repository
+        self.text = text
+    }
+
     /// What a team hears about the work done on `repository` since `date` (when the job was
     /// first taken, so the work of an attempt whose worker was killed is told too): each failed
     /// session (not one cut short by a killed run), each new release bundle, each environment

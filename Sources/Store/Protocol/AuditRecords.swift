@@ -76,12 +76,16 @@ public struct Event: Codable, Sendable, Equatable {
     /// a traffic policy).
     public var serving: (version: String, candidate: String?, percent: Int?)? {
         switch kind {
-        case .environment, .promoted: return toVersion.map { ($0, nil, nil) }
-        case .rolledBack: return fromVersion.map { ($0, nil, nil) }
+        case .environment, .promoted:
+            guard let toVersion else { return nil }
+            return (toVersion, nil, nil)
+        case .rolledBack:
+            guard let fromVersion else { return nil }
+            return (fromVersion, nil, nil)
         case .rolloutStarted, .rolloutStep:
-            guard let from = fromVersion else { return toVersion.map { ($0, nil, nil) } }
+            guard let fromVersion else { return nil }
             let percent = details.flatMap { try? JSONDecoder().decode(Percent.self, from: Data($0.utf8)) }?.percent
-            return (from, toVersion, percent)
+            return (fromVersion, toVersion, percent)
         default: return nil
         }
     }

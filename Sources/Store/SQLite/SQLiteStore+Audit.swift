@@ -1,4 +1,4 @@
-internal import Foundation
+public import Foundation
 public import GRDB
 public import Store
 
