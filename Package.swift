@@ -104,7 +104,8 @@ let package = Package(
         .testTarget(
             name: "ModelServerTests",
             dependencies: [
-                "ModelServer", "ModelFactory", "Store", "SQLiteStore", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                "ModelServer", "ModelFactory", "Store", "SQLiteStore", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
         .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),

@@ -293,7 +293,9 @@ public final class RolloutDriver: Sendable {
         return false
     }
 
-    private func rollBack(_ rollout: Rollout, because reason: String, figures: (served: RolloutTally.Figures, candidate: RolloutTally.Figures, budgetSpent: Bool), checks: [Check])
+    private func rollBack(
+        _ rollout: Rollout, because reason: String, figures: (served: RolloutTally.Figures, candidate: RolloutTally.Figures, budgetSpent: Bool), checks: [Check]
+    )
         async throws
     {
         var ended = rollout

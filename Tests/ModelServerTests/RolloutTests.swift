@@ -57,7 +57,9 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         let directory: TemporaryDirectory
     }
 
-    static func setup(candidateFailEvery: Int?, sharing shared: (any FactoryStore)? = nil, owner: String = "a", now: @escaping @Sendable () -> Date = { Date() })
+    static func setup(
+        candidateFailEvery: Int?, sharing shared: (any FactoryStore)? = nil, owner: String = "a", now: @escaping @Sendable () -> Date = { Date() }
+    )
         async throws -> Setup
     {
         let directory = TemporaryDirectory("rollout")

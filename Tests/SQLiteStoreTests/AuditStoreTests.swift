@@ -25,7 +25,8 @@ import Testing
         let all = try store.events(repository: "/r", environment: "production", model: nil, before: nil, limit: 10)
         #expect(all.map(\.reason) == ["rolled_back at 3", "rollout_started at 2", "environment at 1", "environment at 0"])
         #expect(all.first?.details == #"{"percent": 25}"# && all.first?.cause == "test")
-        #expect(try store.events(repository: "/r", environment: "production", model: "churn", before: nil, limit: 2).map(\.kind) == [.rolledBack, .rolloutStarted])
+        #expect(
+            try store.events(repository: "/r", environment: "production", model: "churn", before: nil, limit: 2).map(\.kind) == [.rolledBack, .rolloutStarted])
         let then = try store.events(repository: "/r", environment: "production", model: "churn", before: start.addingTimeInterval(150), limit: 10)
         #expect(then.map(\.kind) == [.rolloutStarted, .environment])
         #expect(then.first?.serving?.version == "1.0.0" && then.first?.serving?.candidate == "1.1.0" && then.first?.serving?.percent == 25)

@@ -94,11 +94,15 @@ public struct RolloutPlan: Sendable, Equatable {
                 let (unit, amount) = (entry.key.string, entry.value)
                 switch unit {
                 case "requests":
-                    if let count = amount.int, count > 0 { length = .requests(count) } else {
+                    if let count = amount.int, count > 0 {
+                        length = .requests(count)
+                    } else {
                         problems.append(.init(path: "\(path).step.requests", message: "expected a whole number of requests above 0"))
                     }
                 case "seconds":
-                    if let seconds = amount.float ?? amount.int.map(Double.init), seconds > 0, seconds.isFinite { length = .seconds(seconds) } else {
+                    if let seconds = amount.float ?? amount.int.map(Double.init), seconds > 0, seconds.isFinite {
+                        length = .seconds(seconds)
+                    } else {
                         problems.append(.init(path: "\(path).step.seconds", message: "expected a number of seconds above 0"))
                     }
                 default:
@@ -118,7 +122,9 @@ public struct RolloutPlan: Sendable, Equatable {
                     }
                     guard let text = condition.string, let gate = RolloutGate(name: gateName, measure: measure, condition: text) else {
                         problems.append(
-                            .init(path: gatePath, message: "expected a condition such as \"<= 0.01\" or \">= served - 0.02\" (<=, >=, < or > a number, or served ± a number)"))
+                            .init(
+                                path: gatePath,
+                                message: "expected a condition such as \"<= 0.01\" or \">= served - 0.02\" (<=, >=, < or > a number, or served ± a number)"))
                         continue
                     }
                     gates.append(gate)
