@@ -58,7 +58,8 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
     }
 
     static func setup(
-        candidateFailEvery: Int?, sharing shared: (any FactoryStore)? = nil, owner: String = "a", now: @escaping @Sendable () -> Date = { Date() }
+        candidateFailEvery: Int?, sharing shared: (any FactoryStore)? = nil, owner: String = "a", repository: String = "/r",
+        now: @escaping @Sendable () -> Date = { Date() }
     )
         async throws -> Setup
     {
@@ -71,9 +72,9 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         let candidate = try rolloutBundle(version: "1.1.0", failEvery: candidateFailEvery, in: directory)
         let store: any FactoryStore
         if let shared { store = shared } else { store = try SQLiteStore.inMemory() }
-        let driver = RolloutDriver(registry: registry, store: store, repository: "/r", environment: "production", owner: owner, now: now)
+        let driver = RolloutDriver(registry: registry, store: store, repository: repository, environment: "production", owner: owner, now: now)
         let record = EnvironmentRecord(
-            repository: "/r", model: "demo", name: "production", version: "1.1.0", tag: "v1.1.0", commit: String(repeating: "a", count: 40),
+            repository: repository, model: "demo", name: "production", version: "1.1.0", tag: "v1.1.0", commit: String(repeating: "a", count: 40),
             bundle: candidate.path, updatedAt: Date())
         return Setup(registry: registry, store: store, driver: driver, record: record, directory: directory)
     }
@@ -187,6 +188,32 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         #expect(try first.store.events(repository: "/r", environment: "production", model: nil, before: nil, limit: 10).count == 2, "one start, one step")
         await first.registry.drainAll()
         await second.registry.drainAll()
+    }
+
+    /// `mf serve --follow production`: the environment's new release and the `rollout` block at
+    /// the production line's head start a rollout instead of a swap; the declared traffic leaves
+    /// the rollout's weights alone, and looking again changes nothing until the driver decides.
+    @Test(.timeLimit(.minutes(2)))
+    func theFollowerRollsOutWhatTheProductionLineDeclares() async throws {
+        let fixture = try GitFixture("rollout-follow")
+        try fixture.commit("traffic", file: ".mf/traffic.yaml", content: "demo:\n  rollout: { steps: [30, 100], step: { requests: 5 } }\n")
+        let setup = try await Self.setup(candidateFailEvery: nil, repository: fixture.path)
+        try setup.store.record(setup.record)
+        let follower = EnvironmentFollower(
+            registry: setup.registry, store: setup.store, repository: fixture.path, environment: "production", rollouts: setup.driver)
+        try await follower.catchUp()
+        #expect(setup.driver.isActive("demo") && setup.registry.policy(for: "demo")?.weights == ["1.0.0": 70, "1.1.0": 30])
+        try await follower.catchUp()
+        #expect(setup.registry.policy(for: "demo")?.weights == ["1.0.0": 70, "1.1.0": 30] && setup.registry.models().first?.current == "1.0.0")
+        #expect(try setup.store.latestRollouts(repository: fixture.path, environment: "production").map(\.percent) == [30])
+        for _ in 0..<5 { _ = setup.registry.rolloutTally.record("demo", version: "1.1.0", failed: false, milliseconds: 1) }
+        await setup.driver.tick()
+        #expect(setup.registry.policy(for: "demo")?.weights == ["1.0.0": 0, "1.1.0": 100])
+        for _ in 0..<5 { _ = setup.registry.rolloutTally.record("demo", version: "1.1.0", failed: false, milliseconds: 1) }
+        #expect(await setup.driver.tick(), "promoted")
+        try await follower.catchUp()
+        #expect(setup.registry.models().first?.current == "1.1.0" && setup.registry.models().first?.versions.count == 1)
+        await setup.registry.drainAll()
     }
 
     /// A step of `seconds` ends by the driver's clock, injected here: no waiting.
