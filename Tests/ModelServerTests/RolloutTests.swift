@@ -216,6 +216,33 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         await setup.registry.drainAll()
     }
 
+    /// The admin API's traffic changes are events of the audit trail, caused by `admin`.
+    @Test(.timeLimit(.minutes(2)))
+    func adminChangesAreEvents() async throws {
+        let setup = try await Self.setup(candidateFailEvery: nil)
+        var options = ServeOptions(home: URL(fileURLWithPath: setup.directory.appending("home")))
+        options.adminToken = "s3cret"
+        options.events = EventLog(store: setup.store, repository: "/r", environment: "production")
+        let app = buildApplication(registry: setup.registry, options: options)
+        try await app.test(.router) { client in
+            let auth: HTTPFields = [.authorization: "Bearer s3cret"]
+            let loaded = try await client.send(.post, "/admin/bundles", headers: auth, body: #"{"path": "\#(setup.record.bundle)", "current": false}"#)
+            #expect(loaded.status == .ok, "\(loaded.text)")
+            let traffic = try await client.send(.put, "/admin/models/demo/traffic", headers: auth, body: #"{"weights": {"1.0.0": 90, "1.1.0": 10}}"#)
+            #expect(traffic.status == .ok)
+            #expect(try await client.send(.post, "/admin/models/demo/versions/1.1.0/promote", headers: auth).status == .ok)
+            #expect(try await client.send(.delete, "/admin/models/demo/versions/1.0.0", headers: auth).status == .ok)
+            let refused = try await client.send(.put, "/admin/models/demo/traffic", headers: auth, body: #"{"weights": {"9.9.9": 1}}"#)
+            #expect(refused.status == .notFound)
+        }
+        let events = try setup.store.events(repository: "/r", environment: "production", model: "demo", before: nil, limit: 10)
+        #expect(events.map(\.kind) == [.unloaded, .promoted, .traffic], "a refused change is no event")
+        #expect(events.allSatisfy { $0.cause == "admin" })
+        #expect(events[1].fromVersion == "1.0.0" && events[1].toVersion == "1.1.0")
+        #expect(events[2].reason == "traffic for demo set by the admin API: weights {1.0.0: 90, 1.1.0: 10}, shadow none")
+        await setup.registry.drainAll()
+    }
+
     /// A step of `seconds` ends by the driver's clock, injected here: no waiting.
     @Test(.timeLimit(.minutes(2)))
     func aTimedStepEndsByTheClock() async throws {
