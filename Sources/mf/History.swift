@@ -57,6 +57,10 @@ struct History: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let location = try options.openRepository().location
+            // The store is read only when it exists: history never creates one.
+            guard FileManager.default.fileExists(atPath: options.homeURL.appendingPathComponent("factory.sqlite").path) else {
+                return options.json ? print("[]") : print("No events for \(environment).")
+            }
             let store = try options.openStore()
             if let at, let time = Self.parseTime(at) {
                 let served = try Self.serving(at: time, store: store, repository: location, environment: environment, model: model)

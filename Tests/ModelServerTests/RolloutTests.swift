@@ -190,6 +190,35 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
         await second.registry.drainAll()
     }
 
+    /// A server restarted in the middle of a rollout (a new owner, nothing loaded) loads both
+    /// releases from the store, takes over the lease once its driver's ran out, and resumes at
+    /// the recorded step; the old driver, its lease gone, only follows.
+    @Test(.timeLimit(.minutes(2)))
+    func aRestartedServerResumesTheRollout() async throws {
+        let first = try await Self.setup(candidateFailEvery: nil)
+        let plan = try Self.plan("demo: { rollout: { steps: [20, 100], step: { requests: 5 } } }")
+        #expect(try await first.driver.take(first.record, plan: plan))
+        let modelID = try first.store.modelID(repository: "/r", name: "demo")
+        try first.store.record(
+            BundleRecord(
+                modelId: modelID, version: "1.0.0", tag: "v1.0.0", ref: "refs/tags/v1.0.0", commit: String(repeating: "a", count: 40), sessionId: "s1",
+                path: first.directory.appending("bundles/demo-1.0.0"), archive: "", sha256: "", createdAt: Date()))
+        var options = ServeOptions(home: URL(fileURLWithPath: first.directory.appending("home-restarted")))
+        options.pool.workers = 1
+        let registry = ModelRegistry(options: options)
+        let later = Date().addingTimeInterval(60)
+        let restarted = RolloutDriver(registry: registry, store: first.store, repository: "/r", environment: "production", owner: "restarted", now: { later })
+        #expect(try await restarted.take(first.record, plan: plan))
+        #expect(restarted.state(of: "demo")?.driving == true, "the first driver's lease ran out")
+        #expect(registry.models().first?.current == "1.0.0" && registry.models().first?.versions.map(\.version) == ["1.0.0", "1.1.0"])
+        #expect(registry.policy(for: "demo")?.weights == ["1.0.0": 80, "1.1.0": 20])
+        await first.driver.tick()
+        #expect(first.driver.state(of: "demo")?.driving == false)
+        #expect(try first.store.events(repository: "/r", environment: "production", model: nil, before: nil, limit: 10).map(\.kind) == [.rolloutStarted])
+        await first.registry.drainAll()
+        await registry.drainAll()
+    }
+
     /// `mf serve --follow production`: the environment's new release and the `rollout` block at
     /// the production line's head start a rollout instead of a swap; the declared traffic leaves
     /// the rollout's weights alone, and looking again changes nothing until the driver decides.
