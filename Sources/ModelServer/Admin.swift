@@ -19,6 +19,7 @@ extension ModelServer {
     func adminRoutes(_ router: Router<BasicRequestContext>) {
         let registry = self.registry
         let limit = options.maxBodyBytes
+        let events = options.events
         let group = router.group("/admin").add(middleware: BearerToken(token: options.adminToken))
         group.get("/models") { _, _ in
             let models = registry.models().map { model -> JSONValue in
@@ -41,6 +42,7 @@ extension ModelServer {
             let name = try context.parameters.require("model")
             let policy = try Self.policy(from: try await Self.body(request, limit: limit))
             try registry.setPolicy(policy, for: name)
+            events?.admin(.traffic, model: name, from: nil, to: nil, reason: "traffic for \(name) set by the admin API: \(policy)")
             return jsonResponse(.ok, Self.json(policy))
         }
         group.post("/bundles") { request, _ in
@@ -55,13 +57,23 @@ extension ModelServer {
             } catch {
                 throw ServeError(.unprocessableContent, "\(error)")
             }
-            if load.current ?? true { try await registry.promote(version.name, to: version.version, drainingOthers: load.drain ?? false) }
+            if load.current ?? true {
+                let before = registry.models().first { $0.name == version.name }?.current
+                try await registry.promote(version.name, to: version.version, drainingOthers: load.drain ?? false)
+                if before != version.version {
+                    events?.admin(
+                        .promoted, model: version.name, from: before, to: version.version,
+                        reason: "\(version.version) loaded from \(load.path) and made current by the admin API")
+                }
+            }
             return jsonResponse(.ok, JSONValue.object(["name": .string(version.name), "version": .string(version.version)]))
         }
         group.post("/models/{model}/versions/{version}/promote") { _, context in
             let name = try context.parameters.require("model")
             let version = try context.parameters.require("version")
+            let before = registry.models().first { $0.name == name }?.current
             try await registry.promote(name, to: version, drainingOthers: false)
+            if before != version { events?.admin(.promoted, model: name, from: before, to: version, reason: "\(version) made current by the admin API") }
             return jsonResponse(.ok, JSONValue.object(["name": .string(name), "current": .string(version)]))
         }
         group.delete("/models/{model}/versions/{version}") { _, context in
@@ -70,6 +82,9 @@ extension ModelServer {
             try await registry.unload(name, version)
             // What serves the model now: the policy that is left and the current version agree.
             let left = registry.models().first { $0.name == name }
+            events?.admin(
+                .unloaded, model: name, from: version, to: left?.current,
+                reason: "\(version) unloaded by the admin API; \(left?.current ?? "nothing") serves \(name)")
             return jsonResponse(
                 .ok,
                 JSONValue.object([

@@ -21,6 +21,9 @@ public struct EnvironmentFollower: Service {
     let environment: String
     let interval: Duration
     let logger: Logger
+    /// Rolls a new release out step by step when `.mf/traffic.yaml` declares a `rollout` for its
+    /// model; nil swaps at once.
+    let rollouts: RolloutDriver?
     private let applied = Applied()
 
     /// The declaration applied last, and the production head it was read at (shared by the
@@ -38,8 +41,9 @@ public struct EnvironmentFollower: Service {
     /// Follows `environment` of the repository at `repository` in `store`, looking every `interval`.
     public init(
         registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
-        logger: Logger = Logger(label: "mf.serve.follow")
+        rollouts: RolloutDriver? = nil, logger: Logger = Logger(label: "mf.serve.follow")
     ) {
+        self.rollouts = rollouts
         self.registry = registry
         self.store = store
         self.repository = repository
@@ -50,9 +54,11 @@ public struct EnvironmentFollower: Service {
 
     /// Loads what the environment names now; called once before serving.
     public func catchUp() async throws {
+        let plans = try declaredRollouts()
         for record in try store.environments(repository: repository) where record.name == environment {
             let current = registry.models().first { $0.name == record.model }?.current
             guard current != record.version else { continue }
+            if let rollouts, try await rollouts.take(record, plan: plans[record.model]) { continue }
             logger.info("\(environment): \(record.model) \(current ?? "none") -> \(record.version)")
             let loaded = try await registry.load(URL(fileURLWithPath: record.bundle), makeCurrent: false)
             try await registry.promote(loaded.name, to: loaded.version, drainingOthers: true)
@@ -96,6 +102,8 @@ public struct EnvironmentFollower: Service {
                 try await registry.load(URL(fileURLWithPath: bundle.path), makeCurrent: false)
             }
             guard served.contains(name) || registry.models().contains(where: { $0.name == name }) else { continue }
+            // A rollout under way sets this model's weights itself; the declaration is applied when it ends.
+            if rollouts?.isActive(name) == true { continue }
             try registry.setPolicy(declared, for: name)
             try await registry.prune(name)
             logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: \(declared)")
@@ -103,10 +111,29 @@ public struct EnvironmentFollower: Service {
         applied.withLock { $0.declaration = declaration }
     }
 
+    // MARK: Rollouts
+
+    /// The `rollout` blocks declared at the production line's head: those applied last, else
+    /// read now (a server starting, or resuming a rollout after a restart).
+    func declaredRollouts() throws -> [String: RolloutPlan] {
+        guard rollouts != nil else { return [:] }
+        if let declaration = applied.withLock({ $0.declaration }) { return declaration.rollouts }
+        let repository = try applied.withLock { state throws -> Repository in
+            let repository = try state.repository ?? Repository.open(at: self.repository)
+            state.repository = repository
+            return repository
+        }
+        guard let head = try Flow.productionLine(of: repository)?.head,
+            let data = try? repository.file(at: TrafficDeclaration.path, in: head)
+        else { return [:] }
+        return try TrafficDeclaration.parse(String(decoding: data, as: UTF8.self)).rollouts
+    }
+
     /// Catches up, then looks again every `interval` until a graceful shutdown; a failed look is logged and tried again.
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do { try await catchUp() } catch { logger.error("following \(environment): \(error)") }
+            if let rollouts, await rollouts.tick() { applied.withLock { $0.declaration = nil } }
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
         }
     }

@@ -61,18 +61,18 @@ final class InferencePipeline: Sendable {
             let body = try await ModelServer.body(request, limit: maxBodyBytes)
             let (call, instances) = try codec.decode(body, headers: request.headers, model: primary, metrics: metrics)
             try check(instances, model: primary, prefix: codec.fieldPrefix, status: codec.checkStatus)
-            let predictions = try await primary.predict(instances)
-            primary.drift?.observe(instances)
+            let (predictions, answering) = try await predictRetryingRollout(instances, on: primary, model: name)
+            answering.drift?.observe(instances)
             if let shadow {
                 shadowed = true
                 self.shadow(instances, primary: primary, answer: predictions, candidate: shadow)
             }
             // The production loop: an id per instance; what was answered goes to the log
             // (sampled; the store is written off the request path).
-            let ids = PredictionIDs.make(for: instances, key: primary.bundle.model.monitor.key)
-            var response = try codec.answer(call, predictions: predictions, ids: ids, model: name, version: primary)
+            let ids = PredictionIDs.make(for: instances, key: answering.bundle.model.monitor.key)
+            var response = try codec.answer(call, predictions: predictions, ids: ids, model: name, version: answering)
             response.headers[ModelServer.predictionIDHeader] = ids.first
-            registry.predictionLog?.append(model: name, version: primary.version, ids: ids, instances: instances, predictions: predictions)
+            registry.predictionLog?.append(model: name, version: answering.version, ids: ids, instances: instances, predictions: predictions)
             return response
         } catch let error as ServeError {
             status = Int(error.status.code)
@@ -122,6 +122,40 @@ final class InferencePipeline: Sendable {
             let theirs = try? await candidate.predict(instances)
             let agreed = theirs.map { ModelServer.agree(answer, $0) } ?? false
             metrics.shadow(model: primary.name, primary: primary.version, candidate: candidate.version, agreed: agreed, duration: started.duration(to: .now))
+            registry.rolloutTally.recordShadow(primary.name, candidate: candidate.version, agreed: agreed)
+        }
+    }
+}
+
+// MARK: Rollout: count, and retry the new release's failures on the release in service
+
+extension InferencePipeline {
+    /// Predicts on `primary`. While `model` is under rollout the request is counted for the step
+    /// (`RolloutTally`), and when `primary` is the new release and fails (a 5xx: a worker error,
+    /// a crash, a timeout) the request is retried once on the release in service, so the client
+    /// sees the new release's failure only as latency; the failure that spends the step's error
+    /// budget sends all the traffic back at once. Returns the predictions and the version that
+    /// made them.
+    func predictRetryingRollout(_ instances: [JSONValue], on primary: ModelVersion, model: String) async throws -> ([JSONValue], ModelVersion) {
+        let tally = registry.rolloutTally
+        guard tally.isWatching(model) else { return (try await primary.predict(instances), primary) }
+        let started = ContinuousClock.now
+        func milliseconds() -> Double {
+            let elapsed = started.duration(to: .now).components
+            return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        }
+        do {
+            let predictions = try await primary.predict(instances)
+            _ = tally.record(model, version: primary.version, failed: false, milliseconds: milliseconds())
+            return (predictions, primary)
+        } catch {
+            guard !(error is CancellationError), (error as? ServeError).map({ $0.status.code >= 500 }) ?? true else { throw error }
+            if tally.record(model, version: primary.version, failed: true, milliseconds: milliseconds()) { registry.haltRollout(model) }
+            guard let served = tally.fallback(model, for: primary.version),
+                let retry = try? registry.route(model, version: served, header: { _ in nil }).primary
+            else { throw error }
+            defer { retry.leave() }
+            return (try await retry.predict(instances), retry)
         }
     }
 }

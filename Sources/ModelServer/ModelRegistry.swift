@@ -19,6 +19,8 @@ public final class ModelRegistry: Sendable {
 
     private let entries = Mutex<[String: Entry]>([:])
     let metrics: ServerMetrics
+    /// What the request path measures for models under rollout (`RolloutDriver`).
+    let rolloutTally = RolloutTally()
     let options: PoolOptions
     let home: URL
     let python: RunnableBundle.PythonPackages

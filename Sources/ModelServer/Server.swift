@@ -45,6 +45,10 @@ public struct ServeOptions: Sendable {
     /// beside the warning logged; it must return quickly (it runs off the request path).
     public var onDriftAlert: @Sendable (DriftAlert) -> Void = { _ in }
 
+    /// Where the admin API's traffic changes are recorded as events (`mf serve --follow`); nil
+    /// records none.
+    public var events: EventLog?
+
     /// The defaults, with the factory's home.
     public init(home: URL) { self.home = home }
 }

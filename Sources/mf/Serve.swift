@@ -51,6 +51,16 @@ struct Serve: AsyncParsableCommand {
             metrics (the model's own evaluate on the labelled rows, a session with trigger live) \
             are computed every --live-every labels or --live-interval seconds (mf metrics --live).
 
+            Rollout: when the file gives a model a rollout block (steps, step: {requests: N} or \
+            {seconds: T}, gates: error_rate, p99_ms, shadow_agreement, live.METRIC, psi), a new \
+            release of that model is not swapped in: it is loaded beside the one in service, gets \
+            each step's share of the traffic, is compared with the one in service over the step, \
+            and is advanced, promoted after the 100% step, or rolled back; a request it fails is \
+            retried once on the release in service. One server drives a rollout (a lease in the \
+            store), the others follow it. Each decision is an event (mf history), logged, and \
+            posted to every --notify URL. A rolled-back release stays out until another release \
+            is tagged or the rollout block changes.
+
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
             """
@@ -129,6 +139,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Compute live metrics again after this many seconds, when the labelled rows changed (0: not by time).", valueName: "seconds"))
     var liveInterval: Double = 60
 
+    @Option(
+        name: .customLong("notify"),
+        help: ArgumentHelp("An incoming-webhook URL to post rollout decisions to (repeatable; with --follow).", valueName: "url"))
+    var notify: [String] = []
+
     @OptionGroup var repository: RepositoryOptions
 
     func validate() throws {
@@ -143,6 +158,11 @@ struct Serve: AsyncParsableCommand {
         guard (0...1).contains(logSample), logMaxBytes > 0, logFlushMs > 0, liveEvery >= 0, liveInterval >= 0 else {
             throw ValidationError(
                 "--log-sample must be between 0 and 1, --log-max-bytes and --log-flush-ms positive, --live-every and --live-interval not negative")
+        }
+        for url in notify {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") else {
+                throw ValidationError("--notify \(url): expected an http or https URL")
+            }
         }
     }
 
@@ -174,9 +194,14 @@ struct Serve: AsyncParsableCommand {
             for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
             var services: [any Service] = []
             if let follow {
+                let store = try options.store ?? repository.openStore()
+                let location = try repository.openRepository().location
+                let rollouts = RolloutDriver(
+                    registry: registry, store: store, repository: location, environment: follow,
+                    notifier: notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:))))
+                options.events = EventLog(store: store, repository: location, environment: follow)
                 let follower = EnvironmentFollower(
-                    registry: registry, store: try options.store ?? repository.openStore(), repository: try repository.openRepository().location,
-                    environment: follow)
+                    registry: registry, store: store, repository: location, environment: follow, rollouts: rollouts)
                 try await follower.catchUp()
                 guard !registry.models().isEmpty else {
                     throw ServeError(.notFound, "the environment '\(follow)' names no bundle yet; run mf reconcile first")

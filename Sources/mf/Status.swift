@@ -17,7 +17,10 @@ struct Status: ParsableCommand {
             --json prints {head, configuration, production, development, features, hotfixes, \
             releases, other, latestRelease, latestReleases, ignoredTags, violations}; the branch \
             entries are {branch, commit}, `releases` are the release/* branches, and \
-            latestRelease is an object as in `mf versions --json`, or null; environments are \
+            latestRelease is an object as in `mf versions --json`, or null; rollouts are \
+            {environment, model, from, to, state, percent, serving, reason} for each release the \
+            environment wants that mf serve --follow is rolling out or rolled back (state running or \
+            rolled_back; serving is the release that serves the model there now); environments are \
             {name, model, desired, ref, current, reason}: the release each environment should run, \
             the one `mf reconcile` last set, and why they differ (in a repository of several models, \
             one per model, each with that model's own reason: its failed session or its broken \
@@ -35,18 +38,21 @@ struct Status: ParsableCommand {
             let storePath = options.homeURL.appendingPathComponent("factory.sqlite").path
             var environments: [EnvironmentStatus] = []
             var unbundled: [UnbundledRelease] = []
+            var rollouts: [RolloutStatus] = []
             if FileManager.default.fileExists(atPath: storePath) {
                 let repository = try options.openRepository()
                 let store = try options.openStore()
                 environments = try Reconciler.environments(flow: flow, repository: repository, store: store)
                 unbundled = try Reconciler.unbundled(flow: flow, repository: repository, store: store)
+                rollouts = try RolloutStatus.explaining(repository: repository.location, store: store)
             }
             if options.json {
-                try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled))
+                try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled, rollouts: rollouts))
             } else {
                 print(Status.render(flow))
                 if !environments.isEmpty { print(Status.render(environments)) }
                 for release in unbundled { print("Release \(release.tag) has no bundle: \(release.reason)") }
+                for rollout in rollouts { print(rollout.line) }
             }
         }
     }
@@ -56,12 +62,14 @@ struct Status: ParsableCommand {
         let flow: Flow
         let environments: [EnvironmentStatus]
         let unbundled: [UnbundledRelease]
-        enum Keys: String, CodingKey { case environments, unbundled }
+        let rollouts: [RolloutStatus]
+        enum Keys: String, CodingKey { case environments, unbundled, rollouts }
         func encode(to encoder: any Encoder) throws {
             try flow.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(environments, forKey: .environments)
             try container.encode(unbundled, forKey: .unbundled)
+            try container.encode(rollouts, forKey: .rollouts)
         }
     }
 

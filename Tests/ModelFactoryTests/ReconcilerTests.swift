@@ -68,6 +68,13 @@ struct TwoModels {
             environments == [
                 "churn production": "1.0.0", "upsell production": "1.1.0", "upsell staging": "1.2.0-dev.g\(failing.short)",
             ], "\(environments)")
+        // Each move is an event of the audit trail, caused by the reconcile's trigger.
+        let events = try factory.store.events(repository: repository.location, environment: "production", model: nil, before: nil, limit: 10)
+        #expect(
+            events.map { "\($0.kind) \($0.model) \($0.fromVersion ?? "none") -> \($0.toVersion ?? "none") \($0.cause)" }.sorted() == [
+                "environment churn none -> 1.0.0 reconcile", "environment upsell none -> 1.1.0 reconcile",
+            ])
+        #expect(events.first?.reason.hasPrefix("production wants") == true, "\(events)")
 
         // What status says: each model's own reason, never "run mf reconcile" (which would not help).
         let flow = try Flow.read(repository, checkingRules: false)

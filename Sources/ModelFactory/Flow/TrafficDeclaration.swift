@@ -9,6 +9,7 @@ internal import Yams
 ///   weights: { "1.0.0": 90, "1.1.0": 10 }
 ///   sticky_header: X-Customer
 ///   shadow: "1.2.0"
+///   rollout: { steps: [5, 25, 50, 100], step: { requests: 500 }, gates: { error_rate: "<= 0.01" } }
 /// ```
 public struct TrafficDeclaration: Sendable, Equatable {
     /// One model's policy (also what `mf serve`'s admin API reads and writes as JSON).
@@ -39,6 +40,10 @@ public struct TrafficDeclaration: Sendable, Equatable {
     /// By model name.
     public var models: [String: Model] = [:]
 
+    /// The `rollout:` blocks, by model name: a new production release of these models is rolled
+    /// out step by step (`RolloutPlan`) instead of swapped in at once.
+    public var rollouts: [String: RolloutPlan] = [:]
+
     /// Parses the file; throws `ManifestError` naming each problem.
     public static func parse(_ text: String) throws -> TrafficDeclaration {
         let node: Node?
@@ -53,7 +58,7 @@ public struct TrafficDeclaration: Sendable, Equatable {
         var problems: [ManifestError.Problem] = []
         for (key, value) in mapping {
             guard let name = key.string, let fields = value.mapping else {
-                problems.append(.init(path: key.string ?? "?", message: "expected a mapping with weights, shadow, sticky_header"))
+                problems.append(.init(path: key.string ?? "?", message: "expected a mapping with weights, shadow, sticky_header, rollout"))
                 continue
             }
             var model = Model()
@@ -83,8 +88,13 @@ public struct TrafficDeclaration: Sendable, Equatable {
                         continue
                     }
                     model.stickyHeader = header
+                case "rollout":
+                    let (plan, found) = RolloutPlan.parse(setting, model: name)
+                    problems += found
+                    declaration.rollouts[name] = plan
                 default:
-                    problems.append(.init(path: "\(name).\(field.string ?? "?")", message: "unknown setting; expected weights, shadow or sticky_header"))
+                    problems.append(
+                        .init(path: "\(name).\(field.string ?? "?")", message: "unknown setting; expected weights, shadow, sticky_header or rollout"))
                 }
             }
             if !model.weights.isEmpty, model.weights.values.reduce(0, +) == 0 {

@@ -180,7 +180,7 @@ public struct Reconciler: Sendable {
         for (model, releases) in bundled.sorted(by: { $0.key < $1.key }) {
             let candidates = releases.filter { $0.0.productionLine && !$0.0.version.isPrerelease }
             guard let newest = candidates.max(by: { $0.0.version < $1.0.version }) else { continue }
-            try move("production", of: model, to: newest.1, repository: repository, report: &report)
+            try move("production", of: model, to: newest.1, repository: repository, trigger: trigger, report: &report)
         }
 
         // staging: a pre-release bundle of each model at the development head, each on its own.
@@ -201,7 +201,7 @@ public struct Reconciler: Sendable {
                                     kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model,
                                     version: result.version, ref: result.ref))
                         }
-                        try move("staging", of: result.model, to: result, repository: repository, report: &report)
+                        try move("staging", of: result.model, to: result, repository: repository, trigger: trigger, report: &report)
                     case .failed(let model, let error):
                         report.actions.append(
                             .init(
@@ -224,17 +224,31 @@ public struct Reconciler: Sendable {
     }
 
     /// Points environment `name` of `model` at `bundle`, when it is not there already.
-    private func move(_ name: String, of model: String, to bundle: BundleResult, repository: Repository, report: inout ReconcileReport) throws {
+    private func move(
+        _ name: String, of model: String, to bundle: BundleResult, repository: Repository, trigger: Trigger, report: inout ReconcileReport
+    ) throws {
         let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == name }
         let record = EnvironmentRecord(
             repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag,
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
+        try recordEvent(moving: current, to: record, ref: bundle.ref, cause: trigger)
         report.actions.append(
             .init(
                 kind: "environment", target: name, outcome: "done", detail: "\(model) \(current?.version ?? "none") -> \(record.version)",
                 model: model, version: record.version, ref: bundle.ref))
+    }
+
+    /// The audit trail's event of an environment moved by this reconcile, caused by its trigger.
+    private func recordEvent(moving current: EnvironmentRecord?, to record: EnvironmentRecord, ref: String?, cause: Trigger) throws {
+        let what = record.tag ?? ref ?? String(record.commit.prefix(8))
+        try pipeline.store.record(
+            Event(
+                time: record.updatedAt, repository: record.repository, environment: record.name, model: record.model, fromVersion: current?.version,
+                toVersion: record.version, kind: .environment,
+                reason: "\(record.name) wants \(record.model) \(record.version) (\(what)) instead of \(current?.version ?? "nothing")",
+                cause: cause.rawValue))
     }
 
     /// The file whose lock serialises runs on the repository at `location`.

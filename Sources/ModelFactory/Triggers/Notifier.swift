@@ -10,6 +10,12 @@ public struct Notification: Sendable, Equatable, Encodable {
         case releaseBundled = "release-bundled"
         case environmentChanged = "environment-changed"
         case jobFailed = "job-failed"
+        /// A rollout began or passed a step (`mf serve --follow`).
+        case rolloutStep = "rollout-step"
+        /// A rollout promoted its new release.
+        case promoted
+        /// A rollout rolled its new release back.
+        case rolledBack = "rolled-back"
     }
 
     /// What happened: a failed session, a release bundled, an environment changed, or a job given up.
@@ -18,6 +24,14 @@ public struct Notification: Sendable, Equatable, Encodable {
     public var repository: String
     /// One line a person reads in the channel.
     public var text: String
+
+    /// A notification of `kind` about `repository`, saying `text` (`mf serve --follow` tells its
+    /// rollout decisions this way).
+    public init(kind: Kind, repository: String, text: String) {
+        self.kind = kind
+        self.repository = repository
+        self.text = text
+    }
 
     /// What a team hears about the work done on `repository` since `date` (when the job was
     /// first taken, so the work of an attempt whose worker was killed is told too): each failed

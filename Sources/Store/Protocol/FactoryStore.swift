@@ -142,6 +142,28 @@ public protocol FactoryStore: Sendable {
     /// Live evaluations of `model` (of `version` when given), newest first, at most `limit`.
     func liveEvaluations(model: String, version: String?, limit: Int) throws(StoreError) -> [LiveEvaluation]
 
+    // MARK: Audit and rollouts
+
+    /// Records an event of the audit trail; returns it with its id.
+    @discardableResult
+    func record(_ event: Event) throws(StoreError) -> Event
+    /// The events of `environment` of the repository `repository`, newest first: of `model` or
+    /// of every model, at or before `before` when given, at most `limit`.
+    func events(repository: String, environment: String, model: String?, before: Date?, limit: Int) throws(StoreError) -> [Event]
+    /// Begins `rollout` leased to `owner` for `lease` seconds, unless a rollout of the same
+    /// model, environment, new release and plan is running: then that one is returned (`began`
+    /// false; another server drives it, or this one did before a restart). Any other rollout of
+    /// the model and environment still running ends as superseded.
+    func begin(_ rollout: Rollout, owner: String, lease: TimeInterval, now: Date) throws(StoreError) -> (rollout: Rollout, began: Bool)
+    /// Records a rollout's new state (its step, its end) when `owner` holds its lease; false,
+    /// and nothing written, otherwise.
+    func update(_ rollout: Rollout, owner: String, now: Date) throws(StoreError) -> Bool
+    /// Takes (when free or run out) or renews the lease on rollout `id` for `owner`: true when
+    /// `owner` holds it now.
+    func leaseRollout(_ id: Int64, owner: String, lease: TimeInterval, now: Date) throws(StoreError) -> Bool
+    /// The newest rollout of each model of `environment` of the repository `repository`, by model.
+    func latestRollouts(repository: String, environment: String) throws(StoreError) -> [Rollout]
+
     // MARK: Change signal
 
     /// Where the store is now, to wait for a change after it.
@@ -169,4 +191,9 @@ extension FactoryStore {
 
     /// Jobs, newest first (at most 100).
     public func jobs() throws(StoreError) -> [Job] { try jobs(limit: 100) }
+
+    /// The newest rollout of `model` in `environment` of the repository `repository`.
+    public func latestRollout(repository: String, environment: String, model: String) throws(StoreError) -> Rollout? {
+        try latestRollouts(repository: repository, environment: environment).first { $0.model == model }
+    }
 }

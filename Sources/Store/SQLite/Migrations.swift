@@ -208,6 +208,45 @@ extension SQLiteStore {
             }
             try db.create(index: "liveSessionsByModel", on: "liveSessions", columns: ["model"])
         }
+
+        migrator.registerMigration("v8: events and rollouts") { db in
+            // The audit trail: every environment change, rollout decision, admin change and alert.
+            try db.create(table: "events") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("time", .datetime).notNull()
+                table.column("repository", .text).notNull()
+                table.column("environment", .text).notNull()
+                table.column("model", .text).notNull()
+                table.column("fromVersion", .text)
+                table.column("toVersion", .text)
+                table.column("kind", .text).notNull()
+                table.column("reason", .text).notNull()
+                table.column("cause", .text).notNull()
+                table.column("details", .text)
+            }
+            try db.create(index: "eventsByEnvironment", on: "events", columns: ["repository", "environment", "time"])
+            // Progressive rollouts, each with the lease of the server that drives it.
+            try db.create(table: "rollouts") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("repository", .text).notNull()
+                table.column("environment", .text).notNull()
+                table.column("model", .text).notNull()
+                table.column("fromVersion", .text).notNull()
+                table.column("toVersion", .text).notNull()
+                table.column("bundle", .text).notNull()
+                table.column("planDigest", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("step", .integer).notNull()
+                table.column("percent", .integer).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("stepStartedAt", .datetime).notNull()
+                table.column("endedAt", .datetime)
+                table.column("reason", .text)
+                table.column("leaseOwner", .text)
+                table.column("leaseExpiresAt", .datetime)
+            }
+            try db.create(index: "rolloutsByModel", on: "rollouts", columns: ["repository", "environment", "model"])
+        }
         return migrator
     }
 }
