@@ -189,17 +189,25 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(
                 Data("mf: warning: serving without the prediction log and feedback: the store in \(repository.homeURL.path) cannot be opened: \(error)\n".utf8))
         }
-        let registry = ModelRegistry(options: options)
         try await reportingErrors {
-            for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
-            var services: [any Service] = []
+            let notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
+            // Following an environment: its store and repository, where decisions and alerts are events.
+            var followed: (store: any FactoryStore, location: String)?
             if let follow {
                 let store = try options.store ?? repository.openStore()
                 let location = try repository.openRepository().location
+                followed = (store, location)
+                options.events = EventLog(store: store, repository: location, environment: follow)
+            }
+            let drift = DriftAlertSink(events: options.events, notifier: notifier, repository: followed?.location ?? "")
+            options.onDriftAlert = { drift.receive($0) }
+            let registry = ModelRegistry(options: options)
+            for bundle in bundles { try await registry.load(URL(fileURLWithPath: bundle)) }
+            var services: [any Service] = []
+            if let follow, let (store, location) = followed {
                 let rollouts = RolloutDriver(
                     registry: registry, store: store, repository: location, environment: follow,
-                    notifier: notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:))))
-                options.events = EventLog(store: store, repository: location, environment: follow)
+                    signals: LoopRolloutSignals(registry: registry, store: store), notifier: notifier)
                 let follower = EnvironmentFollower(
                     registry: registry, store: store, repository: location, environment: follow, rollouts: rollouts)
                 try await follower.catchUp()

@@ -20,7 +20,9 @@ struct Status: ParsableCommand {
             latestRelease is an object as in `mf versions --json`, or null; rollouts are \
             {environment, model, from, to, state, percent, serving, reason} for each release the \
             environment wants that mf serve --follow is rolling out or rolled back (state running or \
-            rolled_back; serving is the release that serves the model there now); environments are \
+            rolled_back; serving is the release that serves the model there now); drift lists \
+            {environment, model, version, field, psi, threshold, since} for each input drift alert \
+            mf serve --follow raised and has not cleared (model.yaml's monitor.psi); environments are \
             {name, model, desired, ref, current, reason}: the release each environment should run, \
             the one `mf reconcile` last set, and why they differ (in a repository of several models, \
             one per model, each with that model's own reason: its failed session or its broken \
@@ -39,20 +41,23 @@ struct Status: ParsableCommand {
             var environments: [EnvironmentStatus] = []
             var unbundled: [UnbundledRelease] = []
             var rollouts: [RolloutStatus] = []
+            var drift: [DriftStatus] = []
             if FileManager.default.fileExists(atPath: storePath) {
                 let repository = try options.openRepository()
                 let store = try options.openStore()
                 environments = try Reconciler.environments(flow: flow, repository: repository, store: store)
                 unbundled = try Reconciler.unbundled(flow: flow, repository: repository, store: store)
                 rollouts = try RolloutStatus.explaining(repository: repository.location, store: store)
+                drift = try DriftStatus.open(repository: repository.location, store: store)
             }
             if options.json {
-                try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled, rollouts: rollouts))
+                try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled, rollouts: rollouts, drift: drift))
             } else {
                 print(Status.render(flow))
                 if !environments.isEmpty { print(Status.render(environments)) }
                 for release in unbundled { print("Release \(release.tag) has no bundle: \(release.reason)") }
                 for rollout in rollouts { print(rollout.line) }
+                for alert in drift { print(alert.line) }
             }
         }
     }
@@ -63,13 +68,15 @@ struct Status: ParsableCommand {
         let environments: [EnvironmentStatus]
         let unbundled: [UnbundledRelease]
         let rollouts: [RolloutStatus]
-        enum Keys: String, CodingKey { case environments, unbundled, rollouts }
+        let drift: [DriftStatus]
+        enum Keys: String, CodingKey { case environments, unbundled, rollouts, drift }
         func encode(to encoder: any Encoder) throws {
             try flow.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(environments, forKey: .environments)
             try container.encode(unbundled, forKey: .unbundled)
             try container.encode(rollouts, forKey: .rollouts)
+            try container.encode(drift, forKey: .drift)
         }
     }
 

@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ModelKit
+import SQLiteStore
+import Store
 import Synchronization
 import TestSupport
 import Testing
@@ -147,14 +149,18 @@ final class HeardAlerts: Sendable {
 /// 1.0.0 has a profile (x over [0, 5), kind a and b), 1.1.0 was made before profiles.
 @Suite(.serialized) struct DriftRouteTests {
     static func withServer<Value>(
-        driftWindow: Int = 200, heard: HeardAlerts = HeardAlerts(), _ body: @Sendable (any TestClientProtocol, ModelRegistry) async throws -> Value
+        driftWindow: Int = 200, heard: HeardAlerts = HeardAlerts(), sink: DriftAlertSink? = nil,
+        _ body: @Sendable (any TestClientProtocol, ModelRegistry) async throws -> Value
     ) async throws -> Value {
         let directory = TemporaryDirectory("drift-routes")
         var options = ServeOptions(home: URL(fileURLWithPath: directory.appending("home")))
         options.pool.workers = 1
         options.pool.callTimeout = 10
         options.driftWindow = driftWindow
-        options.onDriftAlert = heard.hear
+        options.onDriftAlert = { alert in
+            heard.hear(alert)
+            sink?.receive(alert)
+        }
         let registry = ModelRegistry(options: options)
         try await registry.load(try HandMadeBundle(version: "1.1.0", in: directory).folder)
         let profiled = try HandMadeBundle(version: "1.0.0", in: directory).folder
@@ -224,6 +230,44 @@ final class HeardAlerts: Sendable {
             #expect((psi ?? 0) > 0.2, "\(metrics)")
             #expect(metricValue(metrics, #"mf_input_missing_share{model="demo",version="1.0.0",field="x"}"#) == 0, "\(metrics)")
             #expect(!metrics.contains(#"version="1.1.0",field"#), "\(metrics)")
+        }
+    }
+
+    /// How `mf serve --follow` wires the loop: a drift alert becomes an event of the audit trail
+    /// (with its field and numbers), and a rollout's `psi` and `live.METRIC` gates read the
+    /// version's drift window and its newest live evaluation in the store.
+    @Test(.timeLimit(.minutes(2)))
+    func alertsAreEventsAndRolloutSignals() async throws {
+        let store = try SQLiteStore.inMemory()
+        let sink = DriftAlertSink(events: EventLog(store: store, repository: "/src/demo", environment: "production"), notifier: nil, repository: "/src/demo")
+        try await Self.withServer(sink: sink) { client, registry in
+            let signals = LoopRolloutSignals(registry: registry, store: store)
+            #expect(signals.psi(model: "demo", version: "1.0.0") == nil)
+            for start in [0, 50, 100] {
+                let answer = try await client.send(.post, "/v1/models/demo:predict", body: Self.predict((start..<start + 50).map { 100 + Double($0) }))
+                #expect(answer.status == .ok, "\(answer.text)")
+            }
+            #expect((signals.psi(model: "demo", version: "1.0.0") ?? 0) > 0.2)
+            #expect(signals.psi(model: "demo", version: "1.1.0") == nil)  // a bundle without a profile
+            let recorded = { try store.events(repository: "/src/demo", environment: "production", model: "demo", before: nil, limit: 10) }
+            #expect(try await eventually { try !recorded().isEmpty })
+            let events = try recorded()
+            #expect(events.map(\.kind) == [.driftAlert] && events[0].fromVersion == "1.0.0" && events[0].cause == "drift", "\(events)")
+            let details = try JSONValue(json: Data((events[0].details ?? "").utf8))
+            #expect(details["field"]?.stringValue == "x" && (details["psi"]?.numberValue ?? 0) > 0.2 && details["threshold"]?.numberValue == 0.2)
+
+            #expect(signals.liveMetric("auc", model: "demo", version: "1.0.0") == nil)
+            let model = try store.modelID(repository: "/src/demo", name: "demo")
+            let now = Date()
+            let live = Session(
+                id: "live-1", modelId: model, commit: "c", tree: "t", recipe: "r", version: "1.0.0", trigger: .live, status: .passed, startedAt: now,
+                endedAt: now)
+            try store.record(
+                live: LiveEvaluation(
+                    session: live, model: "demo", liveOf: "release", rows: 40,
+                    metrics: [Metric(sessionId: "live-1", modelId: model, name: "auc", split: "live", value: 0.81)]))
+            #expect(signals.liveMetric("auc", model: "demo", version: "1.0.0") == 0.81)
+            #expect(signals.liveMetric("auc", model: "demo", version: "1.1.0") == nil)
         }
     }
 

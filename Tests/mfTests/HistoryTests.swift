@@ -81,4 +81,40 @@ import Testing
         #expect(rollouts.first?["state"] as? String == "rolled_back" && rollouts.first?["serving"] as? String == "1.0.0")
         #expect(rollouts.first?["reason"] as? String == reason)
     }
+
+    /// Drift alerts `mf serve --follow` recorded: `mf status` shows each one not cleared since,
+    /// and `mf history --at` is not misled by them (they change no version).
+    @Test func statusShowsTheOpenDriftAlerts() async throws {
+        let fixture = try GitFixture("drift-status")
+        try fixture.commit("initial")
+        let home = TemporaryDirectory("drift-status-home")
+        let location = try Repository.open(at: fixture.path).location
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
+        try store.record(
+            EnvironmentRecord(
+                repository: location, model: "churn", name: "production", version: "1.0.1", tag: "v1.0.1", commit: try fixture.id("HEAD"), bundle: "/b",
+                updatedAt: start))
+        func event(_ seconds: Double, _ kind: Event.Kind, field: String? = nil, psi: Double = 0, cause: String = "drift") throws {
+            try store.record(
+                Event(
+                    time: start.addingTimeInterval(seconds), repository: location, environment: "production", model: "churn", fromVersion: "1.0.1",
+                    toVersion: "1.0.1", kind: kind, reason: "\(kind)", cause: cause,
+                    details: field.map { #"{"field": "\#($0)", "psi": \#(psi), "threshold": 0.2, "window": 1000}"# }))
+        }
+        try event(0, .environment, cause: "hook")
+        try event(100, .driftAlert, field: "tenure", psi: 0.31)
+        try event(200, .driftAlert, field: "monthly_charges", psi: 0.52)
+        try event(300, .driftCleared, field: "tenure", psi: 0.12)
+        let arguments = ["--repo", fixture.path, "--home", home.path]
+        let status = try await mf(["status"] + arguments)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("Drift in production (churn 1.0.1): monthly_charges PSI 0.520 > 0.2 since \(time(200))"), "\(status.stdout)")
+        #expect(!status.stdout.contains("tenure PSI"), "\(status.stdout)")
+        let statusJSON = try #require(try json(try await mf(["status", "--json"] + arguments)) as? [String: Any])
+        let drift = try #require(statusJSON["drift"] as? [[String: Any]])
+        #expect(drift.count == 1 && drift.first?["field"] as? String == "monthly_charges" && drift.first?["psi"] as? Double == 0.52, "\(drift)")
+        let history = try await mf(["history", "production", "--at", time(250), "--json"] + arguments)
+        let served = try #require(try json(history) as? [[String: Any]])
+        #expect(served.first?["version"] as? String == "1.0.1" && served.first?["kind"] as? String == "environment", "\(history.stdout)")
+    }
 }

@@ -16,6 +16,8 @@ public struct Notification: Sendable, Equatable, Encodable {
         case promoted
         /// A rollout rolled its new release back.
         case rolledBack = "rolled-back"
+        /// A served version's inputs drifted past model.yaml's `monitor.psi`, or came back.
+        case drift
     }
 
     /// What happened: a failed session, a release bundled, an environment changed, or a job given up.

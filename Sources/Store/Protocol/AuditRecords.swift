@@ -28,6 +28,8 @@ public struct Event: Codable, Sendable, Equatable {
         public static let unloaded = Kind(rawValue: "unloaded")
         /// Inputs drifted past a threshold of model.yaml (`monitor: {psi}`).
         public static let driftAlert = Kind(rawValue: "drift_alert")
+        /// A field's drift went back within the threshold after an alert.
+        public static let driftCleared = Kind(rawValue: "drift_cleared")
     }
 
     /// Given by the store when recorded.

@@ -1,0 +1,45 @@
+import Foundation
+import ModelKit
+import Store
+
+/// An input drift alert still open in an environment (`mf status`): the newest drift event of a
+/// model's version and field is a raised alert, not its clearing.
+struct DriftStatus: Encodable {
+    var environment: String
+    var model: String
+    var version: String
+    var field: String
+    var psi: Double?
+    var threshold: Double?
+    var since: Date
+
+    /// The open alerts of the repository's environments, among their newest `limit` events each.
+    static func open(repository: String, store: any FactoryStore, limit: Int = 1000) throws -> [DriftStatus] {
+        var found: [DriftStatus] = []
+        for environment in Set(try store.environments(repository: repository).map(\.name)).sorted() {
+            var newest: [String: Event] = [:]
+            for event in try store.events(repository: repository, environment: environment, model: nil, before: nil, limit: limit)
+            where event.kind == .driftAlert || event.kind == .driftCleared {
+                let details = event.details.flatMap { try? JSONValue(json: Data($0.utf8)) }
+                guard let field = details?["field"]?.stringValue else { continue }
+                let key = "\(event.model)\u{0}\(event.fromVersion ?? "")\u{0}\(field)"
+                if newest[key] == nil { newest[key] = event }  // events come newest first
+            }
+            for event in newest.values where event.kind == .driftAlert {
+                let details = event.details.flatMap { try? JSONValue(json: Data($0.utf8)) }
+                found.append(
+                    DriftStatus(
+                        environment: environment, model: event.model, version: event.fromVersion ?? "?", field: details?["field"]?.stringValue ?? "?",
+                        psi: details?["psi"]?.numberValue, threshold: details?["threshold"]?.numberValue, since: event.time))
+            }
+        }
+        return found.sorted { ($0.environment, $0.model, $0.field) < ($1.environment, $1.model, $1.field) }
+    }
+
+    /// One line: `Drift in production (churn 1.0.1): monthly_charges PSI 0.412 > 0.2 since 2026-12-07T10:02:11Z`.
+    var line: String {
+        let psi = self.psi.map { String(format: "%.3f", $0) } ?? "?"
+        let threshold = self.threshold.map { "\($0)" } ?? "?"
+        return "Drift in \(environment) (\(model) \(version)): \(field) PSI \(psi) > \(threshold) since \(since.formatted(.iso8601))"
+    }
+}
