@@ -82,8 +82,36 @@ final class PredictionLog: Sendable {
     private let written: Counter
 
     private struct State {
-        var entries = CircularBuffer<LoggedPrediction>()
+        var entries = CircularBuffer<Entry>()
         var bytes = 0
+    }
+
+    /// A prediction as the request answered it: its instance and prediction are written as JSON
+    /// text only when it is taken for the store, off the request path.
+    struct Entry: Sendable {
+        var id: String
+        var model: String
+        var version: String
+        var time: Date
+        var instance: JSONValue
+        var prediction: JSONValue
+        /// What the entry is counted for against `LoopOptions.maxBytes`: about its JSON text,
+        /// and a little for the rest.
+        var size: Int
+
+        init(id: String, model: String, version: String, time: Date, instance: JSONValue, prediction: JSONValue) {
+            (self.id, self.model, self.version, self.time, self.instance, self.prediction) = (id, model, version, time, instance, prediction)
+            size =
+                PredictionLog.approximateSize(instance) + PredictionLog.approximateSize(prediction) + id.utf8.count + model.utf8.count + version.utf8.count
+                + 64
+        }
+
+        /// The entry as the store keeps it.
+        var logged: LoggedPrediction {
+            LoggedPrediction(
+                id: id, model: model, version: version, time: time, inputs: String(decoding: instance.jsonData(), as: UTF8.self),
+                outputs: String(decoding: prediction.jsonData(), as: UTF8.self))
+        }
     }
 
     /// The most predictions one transaction writes.
@@ -101,10 +129,17 @@ final class PredictionLog: Sendable {
                 namespace: "mf", metricName: "prediction_log_written", unitName: "total", helpText: "Predictions written to the store's log."))
     }
 
-    /// The memory one entry is counted for: its text, and a little for the rest.
-    static func size(_ prediction: LoggedPrediction) -> Int {
-        prediction.inputs.utf8.count + prediction.outputs.utf8.count + prediction.id.utf8.count + prediction.model.utf8.count
-            + prediction.version.utf8.count + 64
+    /// About the bytes `value` takes as JSON text, without writing it: strings and keys by
+    /// their UTF-8 length (plus quotes), numbers at 12, punctuation at one per item.
+    static func approximateSize(_ value: JSONValue) -> Int {
+        switch value {
+        case .null: 4
+        case .bool: 5
+        case .number: 12
+        case .string(let text): text.utf8.count + 2
+        case .array(let items): items.reduce(2) { $0 + approximateSize($1) + 1 }
+        case .object(let fields): fields.reduce(2) { $0 + $1.key.utf8.count + 4 + approximateSize($1.value) }
+        }
     }
 
     /// Entries waiting for the store.
@@ -116,20 +151,17 @@ final class PredictionLog: Sendable {
         let sample = options.sample
         guard sample > 0, ids.count == instances.count, predictions.count == instances.count else { return }
         let now = Date()
-        var batch: [LoggedPrediction] = []
+        var batch: [Entry] = []
+        batch.reserveCapacity(instances.count)
         for index in instances.indices where sample >= 1 || Double.random(in: 0..<1) < sample {
-            batch.append(
-                LoggedPrediction(
-                    id: ids[index], model: model, version: version, time: now,
-                    inputs: String(decoding: instances[index].jsonData(), as: UTF8.self),
-                    outputs: String(decoding: predictions[index].jsonData(), as: UTF8.self)))
+            batch.append(Entry(id: ids[index], model: model, version: version, time: now, instance: instances[index], prediction: predictions[index]))
         }
         add(batch, atFront: false)
     }
 
     /// Adds entries at the end (new ones) or the front (a batch the store refused, to be tried
     /// again first), then drops the oldest while the buffer is over its bound.
-    func add(_ entries: [LoggedPrediction], atFront: Bool) {
+    func add(_ entries: [Entry], atFront: Bool) {
         guard !entries.isEmpty else { return }
         let limit = options.maxBytes
         let drops: Int = state.withLock { state in
@@ -138,10 +170,10 @@ final class PredictionLog: Sendable {
             } else {
                 state.entries.append(contentsOf: entries)
             }
-            state.bytes += entries.reduce(0) { $0 + Self.size($1) }
+            state.bytes += entries.reduce(0) { $0 + $1.size }
             var drops = 0
             while state.bytes > limit, let oldest = state.entries.popFirst() {
-                state.bytes -= Self.size(oldest)
+                state.bytes -= oldest.size
                 drops += 1
             }
             return drops
@@ -150,11 +182,11 @@ final class PredictionLog: Sendable {
     }
 
     /// Takes at most `limit` of the oldest entries.
-    func take(_ limit: Int) -> [LoggedPrediction] {
+    func take(_ limit: Int) -> [Entry] {
         state.withLock { state in
             let taken = Array(state.entries.prefix(limit))
             state.entries.removeFirst(taken.count)
-            state.bytes -= taken.reduce(0) { $0 + Self.size($1) }
+            state.bytes -= taken.reduce(0) { $0 + $1.size }
             return taken
         }
     }
@@ -165,7 +197,7 @@ final class PredictionLog: Sendable {
         while true {
             let batch = take(Self.batchSize)
             if batch.isEmpty { return }
-            do { try store.record(predictions: batch) } catch {
+            do { try store.record(predictions: batch.map(\.logged)) } catch {
                 add(batch, atFront: true)
                 throw error
             }

@@ -214,16 +214,17 @@ struct LoopBundle {
         let metrics = ServerMetrics()
         var options = LoopOptions()
         let entry = { (index: Int) in
-            LoggedPrediction(id: "p\(index)", model: "m", version: "1", time: Date(), inputs: #"{"x":\#(index)}"#, outputs: "{}")
+            PredictionLog.Entry(id: "p\(index)", model: "m", version: "1", time: Date(), instance: ["x": .number(Double(index))], prediction: [:])
         }
-        options.maxBytes = PredictionLog.size(entry(10)) * 10
+        options.maxBytes = entry(10).size * 10
         let bounded = PredictionLog(store: store, options: options, metrics: metrics)
         bounded.add((10..<40).map(entry), atFront: false)
         #expect(bounded.count == 10)
         #expect(String(decoding: metrics.render(), as: UTF8.self).contains("mf_prediction_log_dropped_total 20"))
         try bounded.flush()
-        let flushed = try store.predictions(model: "m", version: nil, since: nil, limit: 100).map(\.id)
-        #expect(bounded.count == 0 && flushed == (30..<40).map { "p\($0)" })
+        let flushed = try store.predictions(model: "m", version: nil, since: nil, limit: 100)
+        #expect(bounded.count == 0 && flushed.map(\.id) == (30..<40).map { "p\($0)" })
+        #expect(flushed.first?.inputs == #"{"x":30}"# && flushed.first?.outputs == "{}")  // written as JSON when flushed
 
         let instances = (0..<2000).map { JSONValue.object(["x": .number(Double($0))]) }
         let ids = (0..<2000).map { "i\($0)" }
@@ -257,7 +258,7 @@ struct LoopBundle {
         try holder.run()
         #expect(String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "locked")
         let log = PredictionLog(store: store, options: LoopOptions(), metrics: ServerMetrics())
-        log.add((0..<3).map { LoggedPrediction(id: "p\($0)", model: "m", version: "1", time: Date(), inputs: "{}", outputs: "{}") }, atFront: false)
+        log.add((0..<3).map { PredictionLog.Entry(id: "p\($0)", model: "m", version: "1", time: Date(), instance: [:], prediction: [:]) }, atFront: false)
         #expect(throws: StoreError.self) { try log.flush() }
         #expect(log.count == 3)
         try input.fileHandleForWriting.close()
