@@ -10,6 +10,10 @@
 # bundled by `mf demo`; Flask and BentoML (benchmarks/bentoml_service.py) load the very same
 # model.py and artifacts from the bundle.
 #
+# `mf serve` runs with its defaults, so with the production loop on (every prediction logged to
+# the store, drift over a window of 1,000), and once more with it off (--log-sample 0
+# --drift-window 0), to show what the loop costs.
+#
 # MF=/path/to/mf measures another build of mf (default: the one users install, scripts/build-release).
 # MF_BASELINE=/path/to/mf also measures that build, each load right after the same load of MF, so
 # a before/after pair comes from the same moment of a busy machine.
@@ -69,7 +73,9 @@ cp benchmarks/bentoml_service.py "$work/"
 # One Python worker: adaptive batching gives it twice the instances per call, and the core it
 # leaves free goes to the server.
 "$mf" serve "$bundle" --port 18083 --workers 1 > "$work/serve1.out" 2>/dev/null &
-outs=("$work/serve.out" "$work/serve1.out")
+# The production loop (prediction log, drift) is on by default; this one has it off, to show its cost.
+"$mf" serve "$bundle" --port 18088 --workers "$cores" --log-sample 0 --drift-window 0 --home "$work/home-off" > "$work/serve-off.out" 2>/dev/null &
+outs=("$work/serve.out" "$work/serve1.out" "$work/serve-off.out")
 if [ -n "$baseline" ]; then
   # The baseline serves a bundle it made itself (an older mf may not read a newer bundle.json).
   "$baseline" demo --path "$work/story-base" --json > /dev/null
@@ -119,6 +125,7 @@ for c in $connections; do
   run "bentoml batching (workers $cores)" http://127.0.0.1:18085/predict "$c"
   run "mf serve (--workers $cores)" http://127.0.0.1:18082/v1/models/churn:predict "$c"
   batches 18082
+  run "mf serve loop off (--workers $cores)" http://127.0.0.1:18088/v1/models/churn:predict "$c"
   [ -n "$baseline" ] && { run "baseline mf (--workers $cores)" http://127.0.0.1:18086/v1/models/churn:predict "$c"; batches 18086; }
   run "mf serve (--workers 1)" http://127.0.0.1:18083/v1/models/churn:predict "$c"
   batches 18083
@@ -140,4 +147,7 @@ for connections in dict.fromkeys(c for c, _ in rows):
             if c == connections and r.startswith(name):
                 label, value = r.split("  ")[0].strip(), float(re.search(r"answered ([\d.]+)/s", r).group(1))
                 print(f"{connections} connections: {label:32} {value / best:5.2f}x the best of Flask and BentoML ({best:.0f} answered/s)")
+    on, off = rps("mf serve (--workers"), rps("mf serve loop off")
+    if on and off:
+        print(f"{connections} connections: mf serve with the loop on (log, drift) {on / off:5.2f}x the same with it off")
 PY
