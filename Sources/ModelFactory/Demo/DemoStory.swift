@@ -137,6 +137,33 @@ extension DemoStory {
     }
 }
 
+extension DemoStory {
+    /// How the next release of `model` is to reach production: a `rollout` block in
+    /// `.mf/traffic.yaml`, committed on development so that the next release carries it to the
+    /// production line. The new release gets 10 %, 50 %, then 100 % of the traffic, 100 of its
+    /// requests a step, each step gated on its error rate and p99 latency.
+    public func declareRollout(_ repository: Repository, model: String, narrate: (Step) -> Void) throws {
+        let git = WorkTree(repository: repository)
+        let text = """
+            # How a new release of \(model) reaches production: step by step, beside the release in
+            # service, compared with it over each step (mf serve --follow production).
+            \(model):
+              rollout:
+                steps: [10, 50, 100]
+                step: { requests: 100 }
+                gates: { error_rate: "<= 0.01", p99_ms: "<= 1000" }
+
+            """
+        let message = "Roll new releases of \(model) out step by step"
+        let commit = try git.commit(message, on: "development", adding: ".mf/traffic.yaml", text: text)
+        narrate(
+            Step(
+                title: "Declare a progressive rollout on development: the next release serves 10%, 50%, then 100% of production's traffic, gated",
+                commands: ["git checkout development", "$EDITOR .mf/traffic.yaml", "git add .mf/traffic.yaml", "git commit -m '\(message)'"],
+                commit: commit.hex))
+    }
+}
+
 /// Git on a work tree through GitKit, the way the demo's data scientist uses it.
 struct WorkTree {
     let repository: Repository
@@ -174,6 +201,23 @@ struct WorkTree {
             throw ScaffoldError.io(path: file.path, problem: "the demo's edit does not apply to this template")
         }
         try Data(after.utf8).write(to: file)
+        return try commitWorkTree(message, on: branch)
+    }
+
+    /// Adds the new file `path` holding `text` to the work tree on `branch` and commits the work tree.
+    func commit(_ message: String, on branch: String, adding path: String, text: String) throws -> ObjectID {
+        try checkout(branch)
+        let file = URL(fileURLWithPath: folder).appendingPathComponent(path)
+        guard !FileManager.default.fileExists(atPath: file.path) else {
+            throw ScaffoldError.io(path: file.path, problem: "the demo adds this file, but the template already has it")
+        }
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+        return try commitWorkTree(message, on: branch)
+    }
+
+    /// Commits the work tree (ignore rules honoured) on `branch`, which is checked out.
+    private func commitWorkTree(_ message: String, on branch: String) throws -> ObjectID {
         let tree = try repository.writeTree(fromDirectory: folder, honoringIgnoreRules: true)
         let commit = try repository.commit(tree: tree, parents: [try head(branch)], message: message + "\n", author: person(), updating: "refs/heads/" + branch)
         try repository.checkoutHead(force: true)
