@@ -169,8 +169,8 @@ struct Demo: AsyncParsableCommand {
             traffic, field: "monthly_charges", factor: 4, server: server, model: model, version: before, repository: repository.location, store: store,
             shown: shown, transcript: transcript)
 
-        // The next release, rolled out as .mf/traffic.yaml declares once the release carries it to master.
-        try story.declareRollout(repository, model: model, narrate: transcript.narrate)
+        // The next release, rolled out as .mf/traffic.yaml (on development since the story began
+        // the feature) declares, once the release carries it to master.
         let declaration = "traffic for \(model) as \(TrafficDeclaration.path) declares"
         let applied = server.occurrences(of: declaration)
         try story.releaseNext(repository, narrate: transcript.narrate)

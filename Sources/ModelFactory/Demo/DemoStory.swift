@@ -38,8 +38,9 @@ public struct DemoStory: Sendable {
         }
     }
 
-    /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
-    /// is done.
+    /// Runs the git part of the story (up to the open feature, with a rollout declared on
+    /// development for the next release) and returns the repository; `narrate` hears each step
+    /// as it is done.
     public func walk(narrate: (Step) -> Void) async throws -> Repository {
         if FileManager.default.fileExists(atPath: workspace.path) {
             throw ScaffoldError.outputExists(path: workspace.path)
@@ -100,6 +101,10 @@ public struct DemoStory: Sendable {
                 ],
                 commit: "\(fix.short) on the hotfix, \(hotfixed.short) tagged, \(back.short) on development"))
 
+        // Declared before the feature forks, so that v1.1.0 (the feature merged) has the tree the
+        // feature's session was built and gated on, and reuses it.
+        try declareRollout(repository, model: "churn", narrate: narrate)
+
         try git.branch("feature/balanced-classes", from: "development")
         let open = try git.commit("Weigh the classes equally", on: "feature/balanced-classes", editing: "model.py") {
             $0.replacingOccurrences(
@@ -140,9 +145,9 @@ extension DemoStory {
 extension DemoStory {
     /// How the next release of `model` is to reach production: a `rollout` block in
     /// `.mf/traffic.yaml`, committed on development so that the next release carries it to the
-    /// production line. The new release gets 10 %, 50 %, then 100 % of the traffic, 100 of its
+    /// production line (which reads it from there only). The new release gets 10 %, 50 %, then 100 % of the traffic, 100 of its
     /// requests a step, each step gated on its error rate and p99 latency.
-    public func declareRollout(_ repository: Repository, model: String, narrate: (Step) -> Void) throws {
+    func declareRollout(_ repository: Repository, model: String, narrate: (Step) -> Void) throws {
         let git = WorkTree(repository: repository)
         let text = """
             # How a new release of \(model) reaches production: step by step, beside the release in
@@ -158,7 +163,7 @@ extension DemoStory {
         let commit = try git.commit(message, on: "development", adding: ".mf/traffic.yaml", text: text)
         narrate(
             Step(
-                title: "Declare a progressive rollout on development: the next release serves 10%, 50%, then 100% of production's traffic, gated",
+                title: "Declare on development how the next release reaches production: 10%, 50%, then 100% of the traffic, gated",
                 commands: ["git checkout development", "$EDITOR .mf/traffic.yaml", "git add .mf/traffic.yaml", "git commit -m '\(message)'"],
                 commit: commit.hex))
     }
