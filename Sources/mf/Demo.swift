@@ -179,13 +179,11 @@ struct Demo: AsyncParsableCommand {
         }
         let bodies = try traffic.instances.map { try DemoTraffic.predictBody([$0]) }
         var decisions: [Event] = []
-        let swap = try await server.watchSwap(
-            to: next, path: requests.v1Path, bodies: bodies,
-            until: {
-                decisions = try Self.rollout(of: model, to: next, repository: repository.location, store: store, log: log.path) ?? []
-                return !decisions.isEmpty
-            }
-        ) {
+        let promoted = { () throws -> Bool in
+            decisions = try Self.rollout(of: model, to: next, repository: repository.location, store: store, log: log.path) ?? []
+            return !decisions.isEmpty
+        }
+        let swap = try await server.watchSwap(to: next, path: requests.v1Path, bodies: bodies, until: promoted) {
             _ = try await reconcile("Reconcile while a client keeps asking: production rolls \(next) out step by step and promotes it, no request failed")
         }
         if !json {

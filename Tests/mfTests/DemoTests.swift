@@ -101,7 +101,7 @@ import Testing
         for line in [
             "== 4. Release v1.0.0", "$ mf reconcile", "Environment production: desired 1.0.1 (v1.0.1), current 1.0.1", "churn 1.0.1: intact",
             "churn v1.0.0: train", "churn feature/balanced-classes: build", "$ curl -s http://127.0.0.1:", "/v1/models/churn:predict",
-            "/v2/models/churn/infer", "{\"predictions\":[{\"churn_probability\":", "/v1/models/churn/feedback", "\"joined\":\(rows),",
+            "/v2/models/churn/infer", "{\"predictions\":[{\"churn_probability\":", "/v1/models/churn/feedback", "\"joined\":\(rows)",
             "$ mf metrics --compare 1.0.0 1.0.1", "DIFFERENCE", "$ mf metrics --live --model churn", "/v2/models/churn/stats",
             "Drift in production (churn 1.0.1): monthly_charges PSI", "Declare on development how the next release reaches production", "Release v1.1.0",
             "environment production: done churn 1.0.1 -> 1.1.0", "0 failed", "$ mf history production --model churn", "rollout_started", "promoted",
