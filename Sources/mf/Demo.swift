@@ -24,9 +24,9 @@ struct Demo: AsyncParsableCommand {
             feedback, and the live metrics mf serve computes from them (--live-every 50) beside the \
             offline ones (mf metrics --compare, mf metrics --live); the same rows with \
             monthly_charges ×4, the drift of every input field (GET /v2/models/churn/stats) and the \
-            alert mf status shows; and a rollout block committed in .mf/traffic.yaml, so that \
-            v1.1.0 serves 10%, 50%, then 100% of the traffic before it is promoted (mf history \
-            production). Every git step goes through libgit2; the commands a \
+            alert mf status shows; and, as the rollout block the story committed in \
+            .mf/traffic.yaml on development before the open feature declares, v1.1.0 serving 10%, \
+            50%, then 100% of the traffic before it is promoted (mf history production). Every git step goes through libgit2; the commands a \
             person would type are printed beside each. The first run installs scikit-learn from \
             PyPI into the factory's shared environment (about 30 s).
 
