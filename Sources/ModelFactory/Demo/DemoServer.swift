@@ -230,10 +230,15 @@ public enum DemoError: Error, CustomStringConvertible {
     case serverDidNotStart(log: String, why: String)
     case noSwap(version: String, log: String)
     case noExample(model: String)
+    /// The evaluation data cannot be sent as labelled traffic (unreadable, or without the label column).
     case badData(data: String, why: String)
+    /// The server answered a request of the loop other than it should.
     case unexpectedAnswer(request: String, status: Int, body: String, log: String)
+    /// What the demo waited for did not happen in time, or the server stopped meanwhile.
     case gaveUp(waitingFor: String, why: String, log: String)
+    /// The live session the labels made failed.
     case liveMetricsFailed(model: String, version: String, why: String, log: String)
+    /// The rollout of the next release was rolled back instead of promoted.
     case rolledBack(reason: String, log: String)
 
     /// The sentence the demo prints: what failed and, for the server, where its log is.
