@@ -19,7 +19,14 @@ struct Demo: AsyncParsableCommand {
             loopback port), asks it for one v1 prediction and one v2 inference (shown as curl \
             lines to copy), releases v1.1.0 through the flow, reconciles while a client keeps \
             sending requests, shows the server swapping to 1.1.0 with none failed, and stops the \
-            server (also on an error or ^C). Every git step goes through libgit2; the commands a \
+            server (also on an error or ^C). Between the two releases it shows the production loop: \
+            the rows of data/test.csv sent to production, their true churned labels posted back as \
+            feedback, and the live metrics mf serve computes from them (--live-every 50) beside the \
+            offline ones (mf metrics --compare, mf metrics --live); the same rows with \
+            monthly_charges ×4, the drift of every input field (GET /v2/models/churn/stats) and the \
+            alert mf status shows; and, as the rollout block the story committed in \
+            .mf/traffic.yaml on development before the open feature declares, v1.1.0 serving 10%, \
+            50%, then 100% of the traffic before it is promoted (mf history production). Every git step goes through libgit2; the commands a \
             person would type are printed beside each. The first run installs scikit-learn from \
             PyPI into the factory's shared environment (about 30 s).
 
@@ -27,7 +34,11 @@ struct Demo: AsyncParsableCommand {
             --path and shows mf versions and mf status for it.
 
             --json prints {workspace, repository, home, steps, reconcile, bundles, environments, \
-            serve: {url, v1, v2, swap: {requests, failed, versions}}}; reconcile is the first run's.
+            serve: {url, v1, v2, swap: {requests, failed, versions}, loop: {feedback: {received, \
+            joined, unknown}, live: {session, time, version, rows, status, failure, metrics}, \
+            drift: the /stats answer {model, version, threshold, window, fields: [{name, psi, \
+            missing_share, out_of_schema_share, alert}], …}, rollout: [{id, time, model, kind, from, \
+            to, reason, cause, details}] (oldest first)}}}; reconcile is the first run's.
             """
     )
 
@@ -91,8 +102,8 @@ struct Demo: AsyncParsableCommand {
                 print("   \(manifest.model) \(manifest.version): \(differences.isEmpty ? "intact" : "DIFFERS") (\(counted(manifest.files.count, "file")))\n")
             }
             let served = try await serve(
-                story: story, repository: repository, home: home, bundle: URL(fileURLWithPath: bundle.path), transcript: transcript,
-                reconcile: reconcile)
+                story: story, repository: repository, home: home, bundle: URL(fileURLWithPath: bundle.path), version: bundle.version, store: store,
+                transcript: transcript, reconcile: reconcile)
             if json {
                 try printJSON(
                     Report(
@@ -106,15 +117,18 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
-    /// The served part of the story: production served, asked on both APIs, swapped to the next
-    /// release under a client that never pauses, then stopped.
+    /// The served part of the story: production served and asked on both APIs; its answers
+    /// labelled (live metrics), its inputs shifted (a drift alert); the next release rolled out
+    /// step by step under a client that never pauses and promoted; then the server stopped.
     func serve(
-        story: DemoStory, repository: Repository, home: URL, bundle: URL, transcript: Transcript,
+        story: DemoStory, repository: Repository, home: URL, bundle: URL, version: String, store: any FactoryStore, transcript: Transcript,
         reconcile: (String) async throws -> ReconcileReport
     ) async throws -> Served {
         let executable = Bundle.main.executableURL?.path ?? CommandLine.arguments[0]
         let log = URL(fileURLWithPath: repository.location).deletingLastPathComponent().appendingPathComponent("serve.log")
-        let server = try await DemoServer.start(mf: executable, repository: repository.location, home: home, log: log)
+        // Live metrics soon after labels arrive (every 50 labels, or each second the labelled rows changed).
+        let server = try await DemoServer.start(
+            mf: executable, repository: repository.location, home: home, options: ["--live-every", "50", "--live-interval", "1"], log: log)
         // Whatever happens from here (an error, ^C), the server is stopped before the demo ends.
         let interrupts = StopOnSignals { server.beginStopping() }
         defer {
@@ -141,17 +155,46 @@ struct Demo: AsyncParsableCommand {
             print("   \(v2.body)\n")
         }
         if !json { print() }
+
+        // The loop: labelled feedback and live metrics, then drifted inputs.
+        let manifest = try Manifest.parse(
+            String(contentsOf: bundle.appendingPathComponent("model.yaml"), encoding: .utf8), file: bundle.appendingPathComponent("model.yaml").path)
+        let traffic = try DemoTraffic(manifest: manifest, data: URL(fileURLWithPath: repository.location).appendingPathComponent(manifest.evaluate.data))
+        let (model, before, next) = (manifest.name, version, "1.1.0")
+        let shown = "--repo \(repository.location) --home \(home.path)"
+        let (feedback, live) = try await showFeedback(
+            traffic, server: server, model: model, version: before, previous: "1.0.0", data: manifest.evaluate.data, repository: repository.location,
+            store: store, shown: shown, home: home, transcript: transcript)
+        let drift = try await showDrift(
+            traffic, field: "monthly_charges", factor: 4, server: server, model: model, version: before, repository: repository.location, store: store,
+            shown: shown, transcript: transcript)
+
+        // The next release, rolled out as .mf/traffic.yaml (on development since the story began
+        // the feature) declares, once the release carries it to master.
+        let declaration = "traffic for \(model) as \(TrafficDeclaration.path) declares"
+        let applied = server.occurrences(of: declaration)
         try story.releaseNext(repository, narrate: transcript.narrate)
-        let before = v1.version ?? "?"
-        let next = "1.1.0"
-        let swap = try await server.watchSwap(to: next, path: requests.v1Path, body: requests.v1) {
-            _ = try await reconcile("Reconcile while a client keeps asking: production moves to \(next) with no failed request")
+        try await server.wait(for: "the server to read \(TrafficDeclaration.path) at the new head of master", timeout: 60) {
+            server.occurrences(of: declaration) > applied
+        }
+        let bodies = try traffic.instances.map { try DemoTraffic.predictBody([$0]) }
+        var decisions: [Event] = []
+        let promoted = { () throws -> Bool in
+            decisions = try Self.rollout(of: model, to: next, repository: repository.location, store: store, log: log.path) ?? []
+            return !decisions.isEmpty
+        }
+        let swap = try await server.watchSwap(to: next, path: requests.v1Path, bodies: bodies, until: promoted) {
+            _ = try await reconcile("Reconcile while a client keeps asking: production rolls \(next) out step by step and promotes it, no request failed")
         }
         if !json {
             let counts = swap.versions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             print("   client: \(counted(swap.requests, "request")) while production moved \(before) -> \(next), \(swap.failed) failed (answered by \(counts))")
             if let failure = swap.firstFailure { print("   first failure: \(failure)") }
+            let events = try store.events(repository: repository.location, environment: "production", model: model, before: nil, limit: 50)
+            print("\n   $ mf history production --model \(model) \(shown)")
+            print(indented(History.render(events)))
         }
+        transcript.record(commands: ["mf history production --model \(model) \(shown)"])
         await server.stop()
         if !json { print("\n   server stopped (SIGTERM: it finished what it had in hand)") }
         guard swap.failed == 0 else {
@@ -159,7 +202,7 @@ struct Demo: AsyncParsableCommand {
         }
         return Served(
             url: server.url.absoluteString, v1: try? JSONValue(json: Data(v1.body.utf8)), v2: try? JSONValue(json: Data(v2.body.utf8)),
-            swap: swap)
+            swap: swap, loop: Loop(feedback: feedback, live: LiveRow(live), drift: drift, rollout: decisions.map(EventSummary.init)))
     }
 
     /// The story's steps as they are told: numbered, with their commands, on stdout unless quiet.
@@ -189,6 +232,14 @@ struct Demo: AsyncParsableCommand {
             guard let last = steps.indices.last else { return }
             steps[last] = DemoStory.Step(title: steps[last].title, commands: steps[last].commands + commands, commit: steps[last].commit)
         }
+
+        /// A command of the current step, printed with its output below it.
+        func show(_ command: String, output: String) {
+            record(commands: [command])
+            guard !quiet else { return }
+            print("   $ \(command)")
+            print(indented(output) + "\n")
+        }
     }
 
     struct Served: Encodable {
@@ -196,6 +247,7 @@ struct Demo: AsyncParsableCommand {
         let v1: JSONValue?
         let v2: JSONValue?
         let swap: DemoServer.Swap
+        let loop: Loop
     }
 
     struct Report: Encodable {

@@ -75,15 +75,20 @@ struct History: ParsableCommand {
             let events = try store.events(repository: location, environment: environment, model: model, before: nil, limit: limit)
             if options.json { return try printJSON(events.map(EventSummary.init)) }
             guard !events.isEmpty else { return print("No events for \(environment).") }
-            var rows = [["TIME", "MODEL", "KIND", "FROM", "TO", "CAUSE", "REASON"]]
-            for event in events {
-                rows.append([
-                    ISO8601DateFormatter().string(from: event.time), event.model, event.kind.rawValue, event.fromVersion ?? "-", event.toVersion ?? "-",
-                    event.cause, event.reason,
-                ])
-            }
-            print(formatTable(rows))
+            print(Self.render(events))
         }
+    }
+
+    /// Events as the table `mf history` prints, in the order given.
+    static func render(_ events: [Event]) -> String {
+        var rows = [["TIME", "MODEL", "KIND", "FROM", "TO", "CAUSE", "REASON"]]
+        for event in events {
+            rows.append([
+                ISO8601DateFormatter().string(from: event.time), event.model, event.kind.rawValue, event.fromVersion ?? "-", event.toVersion ?? "-",
+                event.cause, event.reason,
+            ])
+        }
+        return formatTable(rows)
     }
 
     /// What served a model at a time, as `--at` reports it.

@@ -56,18 +56,9 @@ struct Metrics: ParsableCommand {
             if live, let model {
                 try showLive(store.liveEvaluations(model: model, version: nil, limit: 10_000).reversed())
             } else if compare.count == 2 {
-                let a = try store.findSession(compare[0], model: model, repository: repository)
-                let b = try store.findSession(compare[1], model: model, repository: repository)
-                // The newest live values of each version beside its session's train and evaluate.
-                func newestLive(_ found: NamedSession) throws -> [Metric] {
-                    guard let version = found.session.version else { return [] }
-                    return try store.liveEvaluations(model: found.model, version: version, limit: 1).first?.metrics ?? []
-                }
-                try show(
-                    MetricComparison(
-                        a: a.session, b: b.session, left: store.metrics(session: a.session.id) + newestLive(a),
-                        right: store.metrics(session: b.session.id) + newestLive(b)),
-                    names: compare)
+                let comparison = try Self.comparison(compare[0], compare[1], model: model, repository: repository, store: store)
+                if options.json { return try printJSON(comparison) }
+                print(Self.render(comparison, names: compare))
             } else if let session {
                 let found = try store.findSession(session, model: model, repository: repository)
                 let metrics = try store.metrics(session: found.session.id)
@@ -87,6 +78,11 @@ struct Metrics: ParsableCommand {
     func showLive(_ evaluations: [LiveEvaluation]) throws {
         if options.json { return try printJSON(evaluations.map(LiveRow.init)) }
         guard !evaluations.isEmpty else { return print("No live sessions of \(model ?? "?") yet.") }
+        print(Self.renderLive(evaluations))
+    }
+
+    /// Live sessions as `--live` lists them: when, which version, how many rows, what they measured.
+    static func renderLive(_ evaluations: [LiveEvaluation]) -> String {
         var rows = [["TIME", "VERSION", "ROWS", "STATUS", "METRICS"]]
         for evaluation in evaluations {
             let measured = evaluation.metrics.map { "\($0.name)=\(format($0.value))" }.joined(separator: " ")
@@ -95,16 +91,30 @@ struct Metrics: ParsableCommand {
                 evaluation.session.status.rawValue, evaluation.session.failure ?? measured,
             ])
         }
-        print(formatTable(rows))
+        return formatTable(rows)
     }
 
-    func show(_ comparison: MetricComparison, names: [String]) throws {
-        if options.json { return try printJSON(comparison) }
+    /// Two sessions or versions (as `mf metrics` names them) side by side: each one's train and
+    /// evaluate metrics, and each version's newest live values.
+    static func comparison(_ a: String, _ b: String, model: String?, repository: String?, store: any FactoryStore) throws -> MetricComparison {
+        let first = try store.findSession(a, model: model, repository: repository)
+        let second = try store.findSession(b, model: model, repository: repository)
+        func newestLive(_ found: NamedSession) throws -> [Metric] {
+            guard let version = found.session.version else { return [] }
+            return try store.liveEvaluations(model: found.model, version: version, limit: 1).first?.metrics ?? []
+        }
+        return MetricComparison(
+            a: first.session, b: second.session, left: try store.metrics(session: first.session.id) + newestLive(first),
+            right: try store.metrics(session: second.session.id) + newestLive(second))
+    }
+
+    /// A comparison as `--compare` shows it, its columns headed by the `names` it was asked with.
+    static func render(_ comparison: MetricComparison, names: [String]) -> String {
         var rows = [["METRIC", "SPLIT", names[0], names[1], "DIFFERENCE"]]
         for row in comparison.rows {
             rows.append([row.name, row.split, format(row.a), format(row.b), row.difference.map { String(format: "%+.4g", $0) } ?? "-"])
         }
-        print(formatTable(rows))
+        return formatTable(rows)
     }
 }
 

@@ -3,7 +3,8 @@ import TestSupport
 import Testing
 
 /// The README's main job, end to end: `mf demo` scaffolds, walks the flow, reconciles, shows
-/// bundles and environments, serves production, and swaps it to the next release under load.
+/// bundles and environments, serves production, shows the production loop (labelled feedback
+/// and live metrics, a drift alert), and rolls the next release out under load until promoted.
 /// Installs scikit-learn from PyPI once (pip's cache makes reruns quick).
 @Suite struct DemoTests {
     @Test func theWholeStoryRuns() async throws {
@@ -58,6 +59,31 @@ import Testing
         let versions = try #require(swap["versions"] as? [String: Int])
         #expect((swap["requests"] as? Int ?? 0) >= 50 && (versions["1.1.0"] ?? 0) >= 50 && (versions["1.0.1"] ?? 0) > 0, "\(swap)")
         #expect(try await mf(["bundles", "--home", home, "--json"]).stdout.contains("\"1.1.0\""))
+
+        // The production loop: every row of data/test.csv predicted and labelled, each label joined.
+        let loop = try #require(serve["loop"] as? [String: Any], "\(serve)")
+        let rows = try String(contentsOfFile: repository + "/data/test.csv", encoding: .utf8).split(separator: "\n").count - 1
+        let feedback = try #require(loop["feedback"] as? [String: Int], "\(loop)")
+        #expect(rows > 0 && feedback == ["received": rows, "joined": rows, "unknown": 0], "\(feedback)")
+        // A live session of 1.0.1 on those rows, its metrics under split live beside the offline ones.
+        let live = try #require(loop["live"] as? [String: Any], "\(loop)")
+        #expect(live["version"] as? String == "1.0.1" && live["rows"] as? Int == rows && live["status"] as? String == "passed", "\(live)")
+        #expect((live["metrics"] as? [String: Any])?["auc"] is Double, "\(live)")
+        let compared = try await mf(["metrics", "--compare", "1.0.0", "1.0.1", "--home", home, "--json"])
+        let comparison = try #require((try json(compared) as? [String: Any])?["metrics"] as? [[String: Any]])
+        #expect(comparison.contains { $0["name"] as? String == "auc" && $0["split"] as? String == "live" && $0["b"] is Double }, "\(compared.stdout)")
+        #expect(comparison.contains { $0["name"] as? String == "auc" && $0["split"] as? String == "evaluate" && $0["b"] is Double }, "\(compared.stdout)")
+        // monthly_charges ×4 raised the alert of that field alone.
+        let fields = try #require((loop["drift"] as? [String: Any])?["fields"] as? [[String: Any]], "\(loop)")
+        let alerts = Dictionary(uniqueKeysWithValues: fields.map { ($0["name"] as? String ?? "?", $0["alert"] as? Bool ?? false) })
+        #expect(alerts == ["tenure": false, "contract": false, "monthly_charges": true], "\(fields)")
+        // The rollout's decisions: started, each step passed, promoted; all in the audit trail too.
+        let rollout = try #require(loop["rollout"] as? [[String: Any]], "\(loop)")
+        #expect(rollout.map { $0["kind"] as? String } == ["rollout_started", "rollout_step", "rollout_step", "promoted"], "\(rollout)")
+        #expect(rollout.allSatisfy { $0["from"] as? String == "1.0.1" && $0["to"] as? String == "1.1.0" && $0["cause"] as? String == "rollout" }, "\(rollout)")
+        let history = try await mf(["history", "production", "--repo", repository, "--home", home, "--json"])
+        let kinds = try #require(try json(history) as? [[String: Any]]).compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("drift_alert") && kinds.contains("promoted") && kinds.contains("rollout_started"), "\(history.stdout)")
         let status = try await mf(["status", "--repo", repository, "--home", home])
         #expect(status.stdout.contains("Environment production: desired 1.1.0 (v1.1.0), current 1.1.0"), "\(status.stdout)")
         // The server is stopped: nothing listens on its port any more.
@@ -75,8 +101,11 @@ import Testing
         for line in [
             "== 4. Release v1.0.0", "$ mf reconcile", "Environment production: desired 1.0.1 (v1.0.1), current 1.0.1", "churn 1.0.1: intact",
             "churn v1.0.0: train", "churn feature/balanced-classes: build", "$ curl -s http://127.0.0.1:", "/v1/models/churn:predict",
-            "/v2/models/churn/infer", "{\"predictions\":[{\"churn_probability\":", "Release v1.1.0", "environment production: done churn 1.0.1 -> 1.1.0",
-            "0 failed", "server stopped",
+            "/v2/models/churn/infer", "{\"predictions\":[{\"churn_probability\":", "/v1/models/churn/feedback", "\"joined\":\(rows)",
+            "$ mf metrics --compare 1.0.0 1.0.1", "DIFFERENCE", "$ mf metrics --live --model churn", "/v2/models/churn/stats",
+            "Drift in production (churn 1.0.1): monthly_charges PSI", "Declare on development how the next release reaches production", "Release v1.1.0",
+            "environment production: done churn 1.0.1 -> 1.1.0", "0 failed", "$ mf history production --model churn", "rollout_started", "promoted",
+            "server stopped",
         ] {
             #expect(text.stdout.contains(line), "\(line) missing from\n\(text.stdout)")
         }

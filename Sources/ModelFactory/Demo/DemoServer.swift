@@ -24,15 +24,15 @@ public final class DemoServer: Sendable {
         self.process = process
     }
 
-    /// Starts `mf serve --follow ENVIRONMENT` on a free loopback port and waits (up to `timeout`
-    /// seconds: a first start makes the bundle's Python environment from its requirements.lock,
-    /// which takes pip's time) until it listens. `mf` is the path of the executable to run.
+    /// Starts `mf serve --follow ENVIRONMENT` (with `options` added) on a free loopback port and
+    /// waits (up to `timeout` seconds: a first start makes the bundle's Python environment from
+    /// its requirements.lock, which takes pip's time) until it listens. `mf` is the path of the
+    /// executable to run.
     public static func start(
-        mf: String, repository: String, home: URL, environment: String = "production", log: URL, timeout: Double = 600
+        mf: String, repository: String, home: URL, environment: String = "production", options: [String] = [], log: URL, timeout: Double = 600
     ) async throws -> DemoServer {
-        let command = [
-            mf, "serve", "--follow", environment, "--repo", repository, "--home", home.path, "--port", "0", "--workers", "1",
-        ]
+        let command =
+            [mf, "serve", "--follow", environment, "--repo", repository, "--home", home.path, "--port", "0", "--workers", "1"] + options
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = try RunningProcess(command: command, outputFile: log.path)
         let deadline = Date().addingTimeInterval(timeout)
@@ -82,6 +82,28 @@ public final class DemoServer: Sendable {
         return Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self), version: answer.wantedValue)
     }
 
+    /// Sends `path` a GET.
+    public func get(_ path: String) async throws -> Answer {
+        let answer = try await HTTPExchange.send(HTTPExchange.Request(method: "GET", url: url.appendingPathComponent(path), timeout: 30))
+        return Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self), version: nil)
+    }
+
+    /// How many times the server's log holds `text` so far.
+    public func occurrences(of text: String) -> Int {
+        FileContents.text(atPath: log.path).components(separatedBy: text).count - 1
+    }
+
+    /// Looks at `condition` every 50 ms until it holds. Throws `DemoError.gaveUp` naming `what`
+    /// once `timeout` seconds pass or the server stops, and what `condition` throws at once.
+    public func wait(for what: String, timeout: Double, until condition: () throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try !condition() {
+            if let termination = process.termination { throw DemoError.gaveUp(waitingFor: what, why: "mf serve \(termination)", log: log.path) }
+            guard Date() < deadline else { throw DemoError.gaveUp(waitingFor: what, why: "not within \(Int(timeout)) s", log: log.path) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// What a client saw while the server swapped versions.
     public struct Swap: Sendable, Encodable {
         /// Requests sent while the swap happened.
@@ -95,17 +117,21 @@ public final class DemoServer: Sendable {
     }
 
     /// Runs `change` (which moves the environment to `version`) while one client keeps sending
-    /// `path` requests without pause, and goes on until `version` has answered `settle` requests
-    /// (or `timeout` seconds pass: an error). Returns what the client saw.
+    /// `path` requests without pause (the `bodies` in turn), and goes on until `version` has
+    /// answered `settle` requests and `settled` holds (or `timeout` seconds pass: an error; what
+    /// `settled` throws ends it at once). Returns what the client saw.
     public func watchSwap(
-        to version: String, path: String, body: Data, settle: Int = 50, timeout: Double = 600,
+        to version: String, path: String, bodies: [Data], settle: Int = 50, timeout: Double = 600, until settled: () throws -> Bool = { true },
         during change: () async throws -> Void
     ) async throws -> Swap {
         let state = SwapClient()
         let client = Task { [self] in
+            var sent = 0
             while !state.stopping.withLock({ $0 }) {
                 var answer: Answer?
                 var failure: String?
+                let body = bodies[sent % bodies.count]
+                sent += 1
                 do {
                     answer = try await post(path, json: body)
                     if answer?.status != 200 { failure = "\(answer?.status ?? 0) \(answer?.body ?? "")" }
@@ -127,7 +153,7 @@ public final class DemoServer: Sendable {
         do {
             try await change()
             let deadline = Date().addingTimeInterval(timeout)
-            while state.seen.withLock({ $0.versions[version] ?? 0 }) < settle {
+            while try state.seen.withLock({ $0.versions[version] ?? 0 }) < settle || !settled() {
                 guard Date() < deadline else { throw DemoError.noSwap(version: version, log: log.path) }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -204,6 +230,16 @@ public enum DemoError: Error, CustomStringConvertible {
     case serverDidNotStart(log: String, why: String)
     case noSwap(version: String, log: String)
     case noExample(model: String)
+    /// The evaluation data cannot be sent as labelled traffic (unreadable, or without the label column).
+    case badData(data: String, why: String)
+    /// The server answered a request of the loop other than it should.
+    case unexpectedAnswer(request: String, status: Int, body: String, log: String)
+    /// What the demo waited for did not happen in time, or the server stopped meanwhile.
+    case gaveUp(waitingFor: String, why: String, log: String)
+    /// The live session the labels made failed.
+    case liveMetricsFailed(model: String, version: String, why: String, log: String)
+    /// The rollout of the next release was rolled back instead of promoted.
+    case rolledBack(reason: String, log: String)
 
     /// The sentence the demo prints: what failed and, for the server, where its log is.
     public var description: String {
@@ -211,6 +247,12 @@ public enum DemoError: Error, CustomStringConvertible {
         case .serverDidNotStart(let log, let why): "mf serve did not start: \(why) (log: \(log))"
         case .noSwap(let version, let log): "the server did not swap to \(version) in time (log: \(log))"
         case .noExample(let model): "\(model)'s model.yaml has no examples to ask the server with"
+        case .badData(let data, let why): "cannot send \(data) to the server as feedback: \(why)"
+        case .unexpectedAnswer(let request, let status, let body, let log):
+            "the server answered \(request) with \(status): \(body.prefix(300)) (log: \(log))"
+        case .gaveUp(let what, let why, let log): "the demo gave up waiting for \(what): \(why) (log: \(log))"
+        case .liveMetricsFailed(let model, let version, let why, let log): "the live metrics of \(model) \(version) failed: \(why) (log: \(log))"
+        case .rolledBack(let reason, let log): "the rollout did not promote: \(reason) (log: \(log))"
         }
     }
 }

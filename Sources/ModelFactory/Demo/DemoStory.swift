@@ -38,8 +38,9 @@ public struct DemoStory: Sendable {
         }
     }
 
-    /// Runs the git part of the story and returns the repository; `narrate` hears each step as it
-    /// is done.
+    /// Runs the git part of the story (up to the open feature, with a rollout declared on
+    /// development for the next release) and returns the repository; `narrate` hears each step
+    /// as it is done.
     public func walk(narrate: (Step) -> Void) async throws -> Repository {
         if FileManager.default.fileExists(atPath: workspace.path) {
             throw ScaffoldError.outputExists(path: workspace.path)
@@ -100,6 +101,10 @@ public struct DemoStory: Sendable {
                 ],
                 commit: "\(fix.short) on the hotfix, \(hotfixed.short) tagged, \(back.short) on development"))
 
+        // Declared before the feature forks, so that v1.1.0 (the feature merged) has the tree the
+        // feature's session was built and gated on, and reuses it.
+        try declareRollout(repository, model: "churn", narrate: narrate)
+
         try git.branch("feature/balanced-classes", from: "development")
         let open = try git.commit("Weigh the classes equally", on: "feature/balanced-classes", editing: "model.py") {
             $0.replacingOccurrences(
@@ -134,6 +139,33 @@ extension DemoStory {
                     "git checkout master", "git merge --no-ff development -m 'Release 1.1.0'", "git tag -a v1.1.0 -m 'Release 1.1.0'",
                 ],
                 commit: "\(developed.short) on development, \(released.short) tagged"))
+    }
+}
+
+extension DemoStory {
+    /// How the next release of `model` is to reach production: a `rollout` block in
+    /// `.mf/traffic.yaml`, committed on development so that the next release carries it to the
+    /// production line (which reads it from there only). The new release gets 10 %, 50 %, then 100 % of the traffic, 100 of its
+    /// requests a step, each step gated on its error rate and p99 latency.
+    func declareRollout(_ repository: Repository, model: String, narrate: (Step) -> Void) throws {
+        let git = WorkTree(repository: repository)
+        let text = """
+            # How a new release of \(model) reaches production: step by step, beside the release in
+            # service, compared with it over each step (mf serve --follow production).
+            \(model):
+              rollout:
+                steps: [10, 50, 100]
+                step: { requests: 100 }
+                gates: { error_rate: "<= 0.01", p99_ms: "<= 1000" }
+
+            """
+        let message = "Roll new releases of \(model) out step by step"
+        let commit = try git.commit(message, on: "development", adding: ".mf/traffic.yaml", text: text)
+        narrate(
+            Step(
+                title: "Declare on development how the next release reaches production: 10%, 50%, then 100% of the traffic, gated",
+                commands: ["git checkout development", "$EDITOR .mf/traffic.yaml", "git add .mf/traffic.yaml", "git commit -m '\(message)'"],
+                commit: commit.hex))
     }
 }
 
@@ -174,6 +206,23 @@ struct WorkTree {
             throw ScaffoldError.io(path: file.path, problem: "the demo's edit does not apply to this template")
         }
         try Data(after.utf8).write(to: file)
+        return try commitWorkTree(message, on: branch)
+    }
+
+    /// Adds the new file `path` holding `text` to the work tree on `branch` and commits the work tree.
+    func commit(_ message: String, on branch: String, adding path: String, text: String) throws -> ObjectID {
+        try checkout(branch)
+        let file = URL(fileURLWithPath: folder).appendingPathComponent(path)
+        guard !FileManager.default.fileExists(atPath: file.path) else {
+            throw ScaffoldError.io(path: file.path, problem: "the demo adds this file, but the template already has it")
+        }
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+        return try commitWorkTree(message, on: branch)
+    }
+
+    /// Commits the work tree (ignore rules honoured) on `branch`, which is checked out.
+    private func commitWorkTree(_ message: String, on branch: String) throws -> ObjectID {
         let tree = try repository.writeTree(fromDirectory: folder, honoringIgnoreRules: true)
         let commit = try repository.commit(tree: tree, parents: [try head(branch)], message: message + "\n", author: person(), updating: "refs/heads/" + branch)
         try repository.checkoutHead(force: true)
