@@ -1,6 +1,7 @@
 public import Foundation
 internal import HTTPTypes
 internal import Hummingbird
+internal import ModelFactory
 internal import ModelKit
 public import Store
 
@@ -74,7 +75,9 @@ extension ModelServer {
                 Result { () throws(StoreError) -> FeedbackCounts in try store.record(labels: labels, unknownLimit: Feedback.unknownIDsShown) }
             }.value
             switch counts {
-            case .success(let counts): return jsonResponse(.ok, counts)
+            case .success(let counts):
+                // Keys in a fixed order (received, joined, unknown, unknown_ids), as /stats has them.
+                return jsonResponse(.ok, data: Data((try? ModelFactory.JSONText.encodeBytes(counts)) ?? Array("{}".utf8)))
             case .failure(let error): throw ServeError(.serviceUnavailable, "the feedback was not kept: \(error)")
             }
         }

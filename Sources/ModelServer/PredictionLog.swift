@@ -4,8 +4,8 @@ internal import Logging
 internal import ModelKit
 internal import NIOCore
 internal import Prometheus
-public import ServiceLifecycle
-public import Store
+internal import ServiceLifecycle
+internal import Store
 internal import Synchronization
 
 /// How `mf serve` keeps its production loop (DESIGN.md "Production loop"): the prediction log,
@@ -227,7 +227,7 @@ struct ProductionLoopService: Service {
 
     func run() async throws {
         let (log, live, logger) = (self.log, self.live, self.logger)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var failing = false

@@ -155,6 +155,10 @@ struct LoopBundle {
                 #"{"feedback": [{"id": "c1", "label": 0}, {"id": "c2", "label": 1, "time": "2999-01-01T00:00:00Z"}, {"id": "nope", "label": "x"}, {"id": "c2", "label": true, "time": "2001-01-01T00:00:00.5Z"}]}"#
             )
             #expect(counts.status == .ok)
+            let keys = ["received", "joined", "unknown", "unknown_ids"].map {
+                String(decoding: counts.body.readableBytesView, as: UTF8.self).range(of: "\"\($0)\"")?.lowerBound
+            }
+            #expect(keys.allSatisfy { $0 != nil } && keys == keys.sorted { $0! < $1! }, "the answer's keys come in a fixed order")
             let object = try Self.object(counts)
             #expect(object["received"] as? Int == 4 && object["joined"] as? Int == 2 && object["unknown"] as? Int == 2)
             #expect(object["unknown_ids"] as? [String] == ["nope", "c2"], "a label older than its prediction joins nothing")
