@@ -1,7 +1,6 @@
 public import Foundation
 internal import HTTPTypes
 internal import Hummingbird
-internal import ModelFactory
 internal import ModelKit
 public import Store
 
@@ -76,8 +75,11 @@ extension ModelServer {
             }.value
             switch counts {
             case .success(let counts):
-                // Keys in a fixed order (received, joined, unknown, unknown_ids), as /stats has them.
-                return jsonResponse(.ok, data: Data((try? ModelFactory.JSONText.encodeBytes(counts)) ?? Array("{}".utf8)))
+                // Compact, keys in a fixed order: {"received":4,"joined":2,"unknown":2,"unknown_ids":[…]}.
+                var body = Data(#"{"received":\#(counts.received),"joined":\#(counts.joined),"unknown":\#(counts.unknown),"unknown_ids":"#.utf8)
+                body.append(JSONValue.array(counts.unknownIDs.map(JSONValue.string)).jsonData())
+                body.append(0x7D)
+                return jsonResponse(.ok, data: body)
             case .failure(let error): throw ServeError(.serviceUnavailable, "the feedback was not kept: \(error)")
             }
         }
