@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Store
 import TestSupport
 import Testing
@@ -83,5 +84,14 @@ import Testing
             id: "", modelId: model, commit: "c1", tree: "t1", recipe: "r", trigger: .cli, status: .passed, startedAt: start.addingTimeInterval(500))
         try store.insertNumbered(&next, model: "churn")
         #expect(next.id == Session.id(model: "churn", commit: "c1", recipe: "r", ordinal: 1))
+    }
+}
+
+/// The prediction log writes its times itself, exactly as GRDB writes a `Date`.
+@Suite struct StoredTimeTests {
+    @Test(arguments: [0, 1_796_000_000.123_9, 1_796_000_000.999_9, -1.5, -86_400.000_4, 951_782_400.5, 4_102_444_799.999])
+    func writesWhatGRDBWrites(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(StoredTime.text(date) == String.fromDatabaseValue(date.databaseValue))
     }
 }

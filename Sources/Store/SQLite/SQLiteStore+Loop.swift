@@ -22,7 +22,7 @@ extension SQLiteStore {
                 sql: "INSERT INTO predictions (model, version, id, repository, time, inputs, outputs) VALUES (?, ?, ?, ?, ?, ?, ?)")
             for prediction in predictions {
                 try statement.execute(arguments: [
-                    prediction.model, prediction.version, prediction.id, prediction.repository, prediction.time, prediction.inputs,
+                    prediction.model, prediction.version, prediction.id, prediction.repository, StoredTime.text(prediction.time), prediction.inputs,
                     prediction.outputs,
                 ])
             }
@@ -49,8 +49,9 @@ extension SQLiteStore {
             let known = try db.cachedStatement(sql: "SELECT 1 FROM predictions WHERE model = ? AND id = ? AND time <= ? LIMIT 1")
             var counts = FeedbackCounts(received: labels.count, joined: 0, unknown: 0, unknownIDs: [])
             for label in labels {
-                try insert.execute(arguments: [label.model, label.id, label.label, label.time])
-                if try Bool.fetchOne(known, arguments: [label.model, label.id, label.time]) != nil {
+                let time = StoredTime.text(label.time)
+                try insert.execute(arguments: [label.model, label.id, label.label, time])
+                if try Bool.fetchOne(known, arguments: [label.model, label.id, time]) != nil {
                     counts.joined += 1
                 } else {
                     counts.unknown += 1
@@ -127,5 +128,49 @@ extension SQLiteStore {
         LoggedPrediction(
             id: row["id"], model: row["model"], version: row["version"], repository: row["repository"], time: row["time"], inputs: row["inputs"],
             outputs: row["outputs"])
+    }
+}
+
+/// A date as GRDB stores one (`yyyy-MM-dd HH:mm:ss.SSS`, UTC, to the nearest millisecond), written
+/// directly: GRDB formats each `Date` argument with a `DateFormatter`, which costs more than the
+/// rest of logging a prediction, and the prediction log writes thousands a second. Rows written
+/// either way read back, compare and sort alike.
+enum StoredTime {
+    static func text(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds.quotient(dividingBy: 1000))
+        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var bytes = [UInt8](repeating: 0, count: 23)
+        func put(_ value: Int, at start: Int, digits: Int) {
+            var value = value
+            for index in stride(from: start + digits - 1, through: start, by: -1) {
+                bytes[index] = UInt8(48 + value % 10)
+                value /= 10
+            }
+        }
+        put(Int(parts.tm_year) + 1900, at: 0, digits: 4)
+        bytes[4] = 0x2D
+        put(Int(parts.tm_mon) + 1, at: 5, digits: 2)
+        bytes[7] = 0x2D
+        put(Int(parts.tm_mday), at: 8, digits: 2)
+        bytes[10] = 0x20
+        put(Int(parts.tm_hour), at: 11, digits: 2)
+        bytes[13] = 0x3A
+        put(Int(parts.tm_min), at: 14, digits: 2)
+        bytes[16] = 0x3A
+        put(Int(parts.tm_sec), at: 17, digits: 2)
+        bytes[19] = 0x2E
+        put(millis, at: 20, digits: 3)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Int64 {
+    /// Division rounded towards minus infinity (so a date before 1970 keeps a positive millisecond part).
+    fileprivate func quotient(dividingBy divisor: Int64) -> Int64 {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? quotient - 1 : quotient
     }
 }
