@@ -69,19 +69,18 @@ extension ModelServer {
             guard let store else { throw ServeError(.serviceUnavailable, "this server has no store, so it cannot keep feedback") }
             let body = try await ModelServer.body(request, limit: limit)
             let labels = try Feedback.labels(body, model: model, now: Date())
-            // SQLite blocks: off the request's executor.
-            let counts = await Task.detached { () -> Result<FeedbackCounts, StoreError> in
-                Result { () throws(StoreError) -> FeedbackCounts in try store.record(labels: labels, unknownLimit: Feedback.unknownIDsShown) }
-            }.value
-            switch counts {
-            case .success(let counts):
-                // Compact, keys in a fixed order: {"received":4,"joined":2,"unknown":2,"unknown_ids":[…]}.
-                var body = Data(#"{"received":\#(counts.received),"joined":\#(counts.joined),"unknown":\#(counts.unknown),"unknown_ids":"#.utf8)
-                body.append(JSONValue.array(counts.unknownIDs.map(JSONValue.string)).jsonData())
-                body.append(0x7D)
-                return jsonResponse(.ok, data: body)
-            case .failure(let error): throw ServeError(.serviceUnavailable, "the feedback was not kept: \(error)")
+            // SQLite blocks: on the store's thread, not the pool's.
+            let counts: FeedbackCounts
+            do {
+                counts = try await StoreThread.run { () throws(StoreError) in try store.record(labels: labels, unknownLimit: Feedback.unknownIDsShown) }
+            } catch {
+                throw ServeError(.serviceUnavailable, "the feedback was not kept: \(error)")
             }
+            // Compact, keys in a fixed order: {"received":4,"joined":2,"unknown":2,"unknown_ids":[…]}.
+            var answer = Data(#"{"received":\#(counts.received),"joined":\#(counts.joined),"unknown":\#(counts.unknown),"unknown_ids":"#.utf8)
+            answer.append(JSONValue.array(counts.unknownIDs.map(JSONValue.string)).jsonData())
+            answer.append(0x7D)
+            return jsonResponse(.ok, data: answer)
         }
     }
 }

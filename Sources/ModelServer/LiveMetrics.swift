@@ -58,7 +58,10 @@ final class LiveMetrics: Sendable {
         next.at = .now
         next.labels = labels
         defer { marks.withLock { $0[key] = next } }
-        guard let rows = try? store.labelledPredictions(model: version.name, version: version.version), !rows.isEmpty else { return }
+        let store = self.store
+        let (name, number) = (version.name, version.version)
+        guard let rows = try? await StoreThread.run({ () throws(StoreError) in try store.labelledPredictions(model: name, version: number) }), !rows.isEmpty
+        else { return }
         guard byCount || rows.count != mark.rows || labels != mark.labels else { return }
         next.rows = rows.count
         guard let release = try? store.session(id: version.bundle.manifest.session) else {
@@ -96,7 +99,9 @@ final class LiveMetrics: Sendable {
         }
         session.endedAt = Date()
         do {
-            try store.record(live: LiveEvaluation(session: session, model: version.name, liveOf: release.id, rows: rows.count, metrics: metrics))
+            let store = self.store
+            let live = LiveEvaluation(session: session, model: version.name, liveOf: release.id, rows: rows.count, metrics: metrics)
+            try await StoreThread.run { () throws(StoreError) in try store.record(live: live) }
         } catch {
             logger.warning("\(version.name) \(version.version): the live session could not be recorded: \(error)")
         }

@@ -46,12 +46,25 @@ enum PredictionIDs {
         }
     }
 
-    /// UUID-shaped: 48 bits of milliseconds since 1970 (so ids sort by time), then 80 random bits.
-    static func newID() -> String {
+    /// This process's random part of every id: drawn once, so an id costs no system call.
+    private static let seed: (UInt64, UInt16) = {
         var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+    /// How many ids this process made.
+    private static let made = Atomic<UInt64>(0)
+
+    /// UUID-shaped: 48 bits of milliseconds since 1970 (so ids sort by time), then 80 bits that
+    /// look random: SplitMix64 of this process's count of ids plus a random seed (a bijection, so
+    /// no two ids of one process are alike), and 16 random bits of the process. Two servers'
+    /// ids of the same millisecond differ unless their 80-bit parts collide (one in 2^64 for a pair).
+    static func newID() -> String {
         let millis = UInt64(Date().timeIntervalSince1970 * 1000)
-        let random: UInt64 = generator.next()
-        let more: UInt16 = generator.next()
+        var mixed = made.wrappingAdd(1, ordering: .relaxed).newValue &+ seed.0
+        mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
+        let random = mixed ^ (mixed >> 31)
+        let more = seed.1
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16)
         for shift in stride(from: 40, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: millis >> UInt64(shift))) }
@@ -233,7 +246,7 @@ struct ProductionLoopService: Service {
                     var failing = false
                     while (try? await Task.sleep(for: log.options.flushInterval)) != nil {
                         do {
-                            try log.flush()
+                            try await StoreThread.run { () throws(StoreError) in try log.flush() }
                             if failing { logger.info("the prediction log reaches the store again") }
                             failing = false
                         } catch {
@@ -249,7 +262,9 @@ struct ProductionLoopService: Service {
                 }
             }
         }
-        do { try log.flush() } catch { logger.error("the last predictions could not be logged: \(error)") }
+        do { try await StoreThread.run { () throws(StoreError) in try log.flush() } } catch {
+            logger.error("the last predictions could not be logged: \(error)")
+        }
     }
 }
 
