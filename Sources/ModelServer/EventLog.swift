@@ -21,13 +21,22 @@ public struct EventLog: Sendable {
     /// Records an admin API change of `model`; a store that fails is logged, and the change
     /// (already made) stands.
     func admin(_ kind: Event.Kind, model: String, from: String?, to: String?, reason: String) {
+        record(kind, model: model, from: from, to: to, reason: reason, cause: "admin", what: "the admin API's \(kind) of \(model)")
+    }
+
+    /// Records an event of this environment; a store that fails is logged naming `what`, and
+    /// whatever the event tells (already done) stands.
+    func record(
+        _ kind: Event.Kind, time: Date = Date(), model: String, from: String?, to: String?, reason: String, cause: String, details: String? = nil,
+        what: @autoclosure () -> String
+    ) {
         do {
             try store.record(
                 Event(
-                    time: Date(), repository: repository, environment: environment, model: model, fromVersion: from, toVersion: to, kind: kind,
-                    reason: reason, cause: "admin"))
+                    time: time, repository: repository, environment: environment, model: model, fromVersion: from, toVersion: to, kind: kind,
+                    reason: reason, cause: cause, details: details))
         } catch {
-            logger.error("could not record the admin API's \(kind) of \(model): \(error)")
+            logger.error("could not record \(what()): \(error)")
         }
     }
 }

@@ -50,7 +50,9 @@ final class LiveMetrics: Sendable {
     private func look(at version: ModelVersion) async {
         let key = version.name + "\n" + version.version
         let mark = marks.withLock { $0[key] } ?? Mark()
-        guard !mark.warned, let labels = try? store.labelCount(model: version.name) else { return }
+        let store = self.store
+        let name = version.name
+        guard !mark.warned, let labels = try? await StoreThread.run({ () throws(StoreError) in try store.labelCount(model: name) }) else { return }
         let byCount = options.liveEvery > 0 && labels - mark.labels >= options.liveEvery
         let byTime = options.liveInterval > .zero && mark.at.duration(to: .now) >= options.liveInterval
         guard byCount || byTime else { return }
@@ -58,8 +60,7 @@ final class LiveMetrics: Sendable {
         next.at = .now
         next.labels = labels
         defer { marks.withLock { $0[key] = next } }
-        let store = self.store
-        let (name, number) = (version.name, version.version)
+        let number = version.version
         guard let rows = try? await StoreThread.run({ () throws(StoreError) in try store.labelledPredictions(model: name, version: number) }), !rows.isEmpty
         else { return }
         guard byCount || rows.count != mark.rows || labels != mark.labels else { return }

@@ -39,15 +39,9 @@ extension EventLog {
         let details: JSONValue = .object([
             "field": .string(alert.field), "psi": .number(alert.psi), "threshold": .number(alert.threshold), "window": .number(Double(alert.window)),
         ])
-        do {
-            try store.record(
-                Event(
-                    time: alert.date, repository: repository, environment: environment, model: alert.model, fromVersion: alert.version,
-                    toVersion: alert.version, kind: alert.change == .raised ? .driftAlert : .driftCleared, reason: alert.description, cause: "drift",
-                    details: String(decoding: details.jsonData(), as: UTF8.self)))
-        } catch {
-            logger.error("could not record \(alert): \(error)")
-        }
+        record(
+            alert.change == .raised ? .driftAlert : .driftCleared, time: alert.date, model: alert.model, from: alert.version, to: alert.version,
+            reason: alert.description, cause: "drift", details: String(decoding: details.jsonData(), as: UTF8.self), what: "\(alert)")
     }
 }
 
@@ -77,11 +71,7 @@ public struct DriftAlertSink: Sendable {
     /// Records and notifies one alert.
     public func receive(_ alert: DriftAlert) {
         events?.drift(alert)
-        guard let notifier else { return }
-        let notification = alert.notification(repository: repository)
         let logger = self.logger
-        Task.detached {
-            for warning in await notifier.send([notification]) { logger.warning("\(warning)") }
-        }
+        notifier?.post(alert.notification(repository: repository)) { logger.warning("\($0)") }
     }
 }

@@ -460,9 +460,7 @@ public final class RolloutDriver: Sendable {
             kind: notificationKind, repository: repository,
             text: "\(kind == .rolledBack ? "↩️" : "🚦") \(URL(fileURLWithPath: repository).lastPathComponent): \(environment) \(rollout.model) \(reason)")
         let logger = self.logger
-        Task.detached {
-            for warning in await notifier.send([notification]) { logger.warning("\(warning)") }
-        }
+        notifier.post(notification) { logger.warning("\($0)") }
     }
 }
 

@@ -17,20 +17,20 @@ struct DriftStatus: Encodable {
     static func open(repository: String, store: any FactoryStore, limit: Int = 1000) throws -> [DriftStatus] {
         var found: [DriftStatus] = []
         for environment in Set(try store.environments(repository: repository).map(\.name)).sorted() {
-            var newest: [String: Event] = [:]
+            var newest: [String: (event: Event, field: String, details: JSONValue)] = [:]
             for event in try store.events(repository: repository, environment: environment, model: nil, before: nil, limit: limit)
             where event.kind == .driftAlert || event.kind == .driftCleared {
-                let details = event.details.flatMap { try? JSONValue(json: Data($0.utf8)) }
-                guard let field = details?["field"]?.stringValue else { continue }
+                guard let details = event.details.flatMap({ try? JSONValue(json: Data($0.utf8)) }), let field = details["field"]?.stringValue else {
+                    continue
+                }
                 let key = "\(event.model)\u{0}\(event.fromVersion ?? "")\u{0}\(field)"
-                if newest[key] == nil { newest[key] = event }  // events come newest first
+                if newest[key] == nil { newest[key] = (event, field, details) }  // events come newest first
             }
-            for event in newest.values where event.kind == .driftAlert {
-                let details = event.details.flatMap { try? JSONValue(json: Data($0.utf8)) }
+            for (event, field, details) in newest.values where event.kind == .driftAlert {
                 found.append(
                     DriftStatus(
-                        environment: environment, model: event.model, version: event.fromVersion ?? "?", field: details?["field"]?.stringValue ?? "?",
-                        psi: details?["psi"]?.numberValue, threshold: details?["threshold"]?.numberValue, since: event.time))
+                        environment: environment, model: event.model, version: event.fromVersion ?? "?", field: field, psi: details["psi"]?.numberValue,
+                        threshold: details["threshold"]?.numberValue, since: event.time))
             }
         }
         return found.sorted { ($0.environment, $0.model, $0.field) < ($1.environment, $1.model, $1.field) }

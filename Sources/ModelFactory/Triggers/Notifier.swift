@@ -94,6 +94,14 @@ public struct Notifier: Sendable {
         return warnings
     }
 
+    /// Posts `notification` off the caller's path (a detached task), handing each failed
+    /// delivery's warning to `warn`: for a server, whose decisions must never wait on a channel.
+    public func post(_ notification: Notification, warn: @escaping @Sendable (String) -> Void) {
+        Task.detached {
+            for warning in await send([notification]) { warn(warning) }
+        }
+    }
+
     struct Payload: Encodable {
         var text: String
         /// What a program listening on the webhook (not a chat) can use.
