@@ -231,13 +231,18 @@ private final class GroupLeader: Sendable {
     }
     private let state = Mutex(State())
     private let grace: Duration
+    /// Where time limits and heartbeats fire: a queue of their own. Dispatch's global queue runs
+    /// at most about one thread per core on Linux (it cannot see a thread block), so a blocking
+    /// call queued there (an HTTP request, a wait for a process) could hold a time limit back
+    /// for as long as it blocks; a serial queue gets a thread of its own when it needs one.
+    private static let clocks = DispatchQueue(label: "mf.child-process.clocks")
 
     /// The clocks start now, just before the spawn (which happens in the calling task), not when
     /// swift-subprocess hands over the id: that comes on the cooperative pool, which may be busy.
     init(timeLimit: Duration?, grace: Duration, heartbeat: ChildProcess.Heartbeat?) {
         self.grace = grace
         let start = DispatchTime.now()
-        if let timeLimit { DispatchQueue.global().asyncAfter(deadline: start + timeLimit.timeInterval) { self.limitPassed() } }
+        if let timeLimit { Self.clocks.asyncAfter(deadline: start + timeLimit.timeInterval) { self.limitPassed() } }
         if let heartbeat { scheduleBeat(heartbeat, after: start, count: 1) }
     }
 
@@ -265,7 +270,7 @@ private final class GroupLeader: Sendable {
 
     private func scheduleBeat(_ heartbeat: ChildProcess.Heartbeat, after start: DispatchTime, count: Int) {
         let interval = heartbeat.interval * count
-        DispatchQueue.global().asyncAfter(deadline: start + interval.timeInterval) {
+        Self.clocks.asyncAfter(deadline: start + interval.timeInterval) {
             guard !self.state.withLock({ $0.ended }) else { return }
             heartbeat.report(interval)
             self.scheduleBeat(heartbeat, after: start, count: count + 1)
@@ -286,7 +291,7 @@ private final class GroupLeader: Sendable {
             return true
         }
         guard stopping else { return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + grace.timeInterval) {
+        Self.clocks.asyncAfter(deadline: .now() + grace.timeInterval) {
             self.state.withLock { state in
                 if let pid = state.pid { _ = kill(-pid, SIGKILL) }
             }
