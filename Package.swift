@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
@@ -69,11 +70,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The dashboard (`mf ui`, `mf serve --ui`): read-only pages over the store, from mustache
+        // templates embedded in the binary (Templates/), each page also as JSON.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "ModelFactory", "Store", "GitKit", "SystemKit", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.embedInCode("Templates")]
+        ),
         // The HTTP serving runtime: bundles behind the Open Inference Protocol v2 and v1 APIs.
         .target(
             name: "ModelServer",
             dependencies: [
-                "ModelFactory", "Store", "ModelKit", "GitKit", "SystemKit", .product(name: "Hummingbird", package: "hummingbird"),
+                "ModelFactory", "Store", "ModelKit", "GitKit", "SystemKit", "Dashboard", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -83,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "mf",
             dependencies: [
-                "ModelFactory", "Store", "ModelServer", "ModelKit", "Jinja", "SystemKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ModelFactory", "Store", "ModelServer", "Dashboard", "ModelKit", "Jinja", "SystemKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -105,6 +117,11 @@ let package = Package(
             name: "ModelServerTests",
             dependencies: [
                 "ModelServer", "ModelFactory", "Store", "SQLiteStore", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Dashboard", "ModelFactory", "Store", "SQLiteStore", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.

@@ -1,3 +1,4 @@
+public import Dashboard
 public import Foundation
 internal import HTTPTypes
 public import Hummingbird
@@ -45,6 +46,9 @@ public struct ServeOptions: Sendable {
     /// beside the warning logged; it must return quickly (it runs off the request path).
     public var onDriftAlert: @Sendable (DriftAlert) -> Void = { _ in }
 
+    /// The dashboard mounted under `/ui` (`mf serve --ui`); nil mounts none.
+    public var dashboard: Dashboard?
+
     /// Where the admin API's traffic changes are recorded as events (`mf serve --follow`); nil
     /// records none.
     public var events: EventLog?
@@ -66,6 +70,7 @@ public func buildApplication(
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: JSONErrors())
     ModelServer(registry: registry, options: options).addRoutes(to: router)
+    options.dashboard?.addRoutes(to: router)
     return Application(
         router: router,
         server: HTTPParseErrors.server(),

@@ -24,7 +24,7 @@ struct MF: AsyncParsableCommand {
             Scaffold.self, Versions.self, Status.self, Check.self, Build.self, Sessions.self, Metrics.self, Predict.self, BundleCommand.self, Bundles.self,
             Verify.self, Reconcile.self, Serve.self, FeedbackCommand.self, ReplayCommand.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self,
             Webhook.self, Watch.self, Report.self,
-            ModelKitCommand.self, Demo.self, History.self,
+            ModelKitCommand.self, Demo.self, History.self, UI.self,
         ]
     )
 

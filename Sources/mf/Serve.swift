@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import ModelFactory
 import ModelServer
@@ -92,6 +93,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The admin API's bearer token (default: $MF_ADMIN_TOKEN; none: the admin API is off).", valueName: "token"))
     var adminToken: String?
+
+    @Flag(help: "Also serve the dashboard (the pages of mf ui) under /ui.")
+    var ui = false
+
+    @Option(
+        help: ArgumentHelp(
+            "The dashboard's token (default: $MF_UI_TOKEN); required when --host is not a loopback address.", valueName: "token"))
+    var uiToken: String?
 
     @Option(
         help: ArgumentHelp(
@@ -198,6 +207,12 @@ struct Serve: AsyncParsableCommand {
                 let location = try repository.openRepository().location
                 followed = (store, location)
                 options.events = EventLog(store: store, repository: location, environment: follow)
+            }
+            if ui {
+                let token = uiToken ?? ProcessInfo.processInfo.environment["MF_UI_TOKEN"]
+                try Dashboard.check(host: host, token: token)
+                options.dashboard = Dashboard(
+                    store: try options.store ?? repository.openStore(), options: .init(home: repository.homeURL, token: token))
             }
             let drift = DriftAlertSink(events: options.events, notifier: notifier, repository: followed?.location ?? "")
             options.onDriftAlert = { drift.receive($0) }

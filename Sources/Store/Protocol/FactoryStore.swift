@@ -18,6 +18,8 @@ public protocol FactoryStore: Sendable {
     func modelID(repository path: String, name: String) throws(StoreError) -> Int64
     /// The model with `id`, if there is one.
     func model(id: Int64) throws(StoreError) -> ModelRecord?
+    /// Every model with the repository it belongs to, by repository and name.
+    func models() throws(StoreError) -> [RegisteredModel]
 
     // MARK: Sessions
 
@@ -71,6 +73,8 @@ public protocol FactoryStore: Sendable {
     func record(_ metrics: [Metric]) throws(StoreError)
     /// The metrics of `session`, by split and name.
     func metrics(session: String) throws(StoreError) -> [Metric]
+    /// The metrics of each of `sessions` in one read, by session, split and name.
+    func metrics(sessions: [String]) throws(StoreError) -> [Metric]
     /// Records the files a session produced.
     func record(_ artifacts: [Artifact]) throws(StoreError)
     /// The files of `session`, by path.
@@ -141,6 +145,12 @@ public protocol FactoryStore: Sendable {
     func record(live: LiveEvaluation) throws(StoreError)
     /// Live evaluations of `model` (of `version` when given), newest first, at most `limit`.
     func liveEvaluations(model: String, version: String?, limit: Int) throws(StoreError) -> [LiveEvaluation]
+
+    /// Records drift samples, in one transaction.
+    func record(drift: [DriftSample]) throws(StoreError)
+    /// Drift samples of `model` (of `version` when given) taken at or after `since`, oldest
+    /// first; the newest `limit` when there are more.
+    func driftSamples(model: String, version: String?, since: Date?, limit: Int) throws(StoreError) -> [DriftSample]
 
     // MARK: Audit and rollouts
 

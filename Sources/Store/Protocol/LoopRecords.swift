@@ -119,3 +119,39 @@ public struct LiveEvaluation: Sendable, Equatable {
         self.metrics = metrics
     }
 }
+
+/// One field's drift at one moment, as `mf serve` measured it on its window of live inputs
+/// against the bundle's training profile (DESIGN.md "Production loop"): the history the
+/// dashboard charts per field.
+public struct DriftSample: Codable, Sendable, Equatable {
+    /// When it was measured.
+    public var time: Date
+    /// The model.
+    public var model: String
+    /// The version served.
+    public var version: String
+    /// The schema input.
+    public var field: String
+    /// Population stability index against the training profile; nil when the field has no bins.
+    public var psi: Double?
+    /// The share of instances missing the field.
+    public var missingShare: Double
+    /// The share of instances whose value the schema does not allow.
+    public var outOfSchemaShare: Double
+    /// The instances in the window.
+    public var count: Int
+
+    /// A sample with every field.
+    public init(
+        time: Date, model: String, version: String, field: String, psi: Double?, missingShare: Double, outOfSchemaShare: Double, count: Int
+    ) {
+        self.time = time
+        self.model = model
+        self.version = version
+        self.field = field
+        self.psi = psi
+        self.missingShare = missingShare
+        self.outOfSchemaShare = outOfSchemaShare
+        self.count = count
+    }
+}

@@ -276,6 +276,26 @@ public struct ModelRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// A model as the store knows it, with the repository it belongs to (`models()`).
+public struct RegisteredModel: Codable, Sendable, Equatable {
+    /// The model's id.
+    public var id: Int64
+    /// Its name in its repository's model.yaml.
+    public var name: String
+    /// The repository's id.
+    public var repositoryId: Int64
+    /// The repository, as the store names it (its path).
+    public var repository: String
+
+    /// A model with every field.
+    public init(id: Int64, name: String, repositoryId: Int64, repository: String) {
+        self.id = id
+        self.name = name
+        self.repositoryId = repositoryId
+        self.repository = repository
+    }
+}
+
 /// One gate of a session and how it went: a row of the store, a field of `bundle.json`.
 public struct GateResult: Sendable, Equatable, Codable {
     /// The gate as the manifest states it (`auc >= 0.75`, `auc within 0.02 of 1.1.0`).

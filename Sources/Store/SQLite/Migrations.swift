@@ -247,6 +247,22 @@ extension SQLiteStore {
             }
             try db.create(index: "rolloutsByModel", on: "rollouts", columns: ["repository", "environment", "model"])
         }
+
+        migrator.registerMigration("v9: drift samples") { db in
+            // Each field's drift as mf serve measured it, now and then: the dashboard's history.
+            try db.create(table: "driftSamples") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("time", .datetime).notNull()
+                table.column("model", .text).notNull()
+                table.column("version", .text).notNull()
+                table.column("field", .text).notNull()
+                table.column("psi", .double)
+                table.column("missingShare", .double).notNull()
+                table.column("outOfSchemaShare", .double).notNull()
+                table.column("count", .integer).notNull()
+            }
+            try db.create(index: "driftSamplesByModel", on: "driftSamples", columns: ["model", "version", "time"])
+        }
         return migrator
     }
 }

@@ -124,6 +124,43 @@ extension SQLiteStore {
         }
     }
 
+    /// Records drift samples, in one transaction.
+    public func record(drift samples: [DriftSample]) throws(StoreError) {
+        if samples.isEmpty { return }
+        try write("record \(samples.count) drift samples") { db in
+            for sample in samples {
+                try db.execute(
+                    sql: """
+                        INSERT INTO driftSamples (time, model, version, field, psi, missingShare, outOfSchemaShare, count)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        StoredTime.text(sample.time), sample.model, sample.version, sample.field, sample.psi, sample.missingShare,
+                        sample.outOfSchemaShare, sample.count,
+                    ])
+            }
+        }
+    }
+
+    /// Drift samples of `model` (of `version` when given) at or after `since`, oldest first.
+    public func driftSamples(model: String, version: String?, since: Date?, limit: Int) throws(StoreError) -> [DriftSample] {
+        try read("read the drift samples of \(model)") { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM (
+                        SELECT * FROM driftSamples WHERE model = ? AND (? IS NULL OR version = ?) AND (? IS NULL OR time >= ?)
+                        ORDER BY time DESC, id DESC LIMIT ?
+                    ) ORDER BY time, id
+                    """, arguments: [model, version, version, since.map(StoredTime.text), since.map(StoredTime.text), limit])
+            return rows.map { row in
+                DriftSample(
+                    time: row["time"], model: row["model"], version: row["version"], field: row["field"], psi: row["psi"],
+                    missingShare: row["missingShare"], outOfSchemaShare: row["outOfSchemaShare"], count: row["count"])
+            }
+        }
+    }
+
     private static func prediction(_ row: Row) -> LoggedPrediction {
         LoggedPrediction(
             id: row["id"], model: row["model"], version: row["version"], repository: row["repository"], time: row["time"], inputs: row["inputs"],

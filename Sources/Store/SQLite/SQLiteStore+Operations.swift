@@ -20,6 +20,19 @@ extension SQLiteStore {
         try read("read model \(id)") { db in try ModelRecord.fetchOne(db, key: id) }
     }
 
+    /// Every model with the repository it belongs to, by repository and name.
+    public func models() throws(StoreError) -> [RegisteredModel] {
+        try read("read the models") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT models.id, models.name, models.repositoryId, repositories.path FROM models
+                    JOIN repositories ON repositories.id = models.repositoryId ORDER BY repositories.path, models.name
+                    """
+            ).map { RegisteredModel(id: $0["id"], name: $0["name"], repositoryId: $0["repositoryId"], repository: $0["path"]) }
+        }
+    }
+
     /// Records a new session as it is.
     public func insert(_ session: Session) throws(StoreError) {
         try write("record session \(session.id)") { db in try session.insert(db) }
@@ -233,6 +246,14 @@ extension SQLiteStore {
     public func metrics(session: String) throws(StoreError) -> [Metric] {
         try read("read the metrics of session \(session)") { db in
             try Metric.filter(Column("sessionId") == session).order(Column("split"), Column("name")).fetchAll(db)
+        }
+    }
+
+    /// The metrics of each of `sessions` in one read, by session, split and name.
+    public func metrics(sessions: [String]) throws(StoreError) -> [Metric] {
+        if sessions.isEmpty { return [] }
+        return try read("read the metrics of \(sessions.count) sessions") { db in
+            try Metric.filter(sessions.contains(Column("sessionId"))).order(Column("sessionId"), Column("split"), Column("name")).fetchAll(db)
         }
     }
 

@@ -1,20 +1,27 @@
-import Foundation
-import ModelKit
-import Store
+public import Foundation
+internal import ModelKit
+public import Store
 
 /// An input drift alert still open in an environment (`mf status`): the newest drift event of a
 /// model's version and field is a raised alert, not its clearing.
-struct DriftStatus: Encodable {
-    var environment: String
-    var model: String
-    var version: String
-    var field: String
-    var psi: Double?
-    var threshold: Double?
-    var since: Date
+public struct DriftStatus: Encodable, Sendable {
+    /// The environment (`production`, `staging`).
+    public var environment: String
+    /// The model.
+    public var model: String
+    /// The version it concerns.
+    public var version: String
+    /// The schema input that drifted.
+    public var field: String
+    /// Its population stability index when the alert was raised.
+    public var psi: Double?
+    /// model.yaml's `monitor.psi`.
+    public var threshold: Double?
+    /// When the alert was raised.
+    public var since: Date
 
     /// The open alerts of the repository's environments, among their newest `limit` events each.
-    static func open(repository: String, store: any FactoryStore, limit: Int = 1000) throws -> [DriftStatus] {
+    public static func open(repository: String, store: any FactoryStore, limit: Int = 1000) throws -> [DriftStatus] {
         var found: [DriftStatus] = []
         for environment in Set(try store.environments(repository: repository).map(\.name)).sorted() {
             var newest: [String: (event: Event, field: String, details: JSONValue)] = [:]
@@ -37,7 +44,7 @@ struct DriftStatus: Encodable {
     }
 
     /// One line: `Drift in production (churn 1.0.1): monthly_charges PSI 0.412 > 0.2 since 2026-12-07T10:02:11Z`.
-    var line: String {
+    public var line: String {
         let psi = self.psi.map { String(format: "%.3f", $0) } ?? "?"
         let threshold = self.threshold.map { "\($0)" } ?? "?"
         return "Drift in \(environment) (\(model) \(version)): \(field) PSI \(psi) > \(threshold) since \(since.formatted(.iso8601))"

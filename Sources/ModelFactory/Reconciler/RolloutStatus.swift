@@ -1,22 +1,29 @@
-import Foundation
-import Store
+public import Foundation
+public import Store
 
 /// Why an environment serves another release than it wants: a rollout under way or rolled back
 /// (`mf status`).
-struct RolloutStatus: Encodable {
-    var environment: String
-    var model: String
-    var from: String
-    var to: String
-    var state: String
-    var percent: Int
+public struct RolloutStatus: Encodable, Sendable {
+    /// The environment (`production`, `staging`).
+    public var environment: String
+    /// The model.
+    public var model: String
+    /// The release in service before.
+    public var from: String
+    /// The release being rolled out.
+    public var to: String
+    /// `running` or `rolled_back`.
+    public var state: String
+    /// The new release's share of traffic, in percent.
+    public var percent: Int
     /// The release that serves the model now.
-    var serving: String
-    var reason: String?
+    public var serving: String
+    /// Why it is where it is (the failed gate, when rolled back).
+    public var reason: String?
 
     /// The rollouts of the repository's environments that still explain them: the newest of
     /// each model, running or rolled back, of the release the environment wants.
-    static func explaining(repository: String, store: any FactoryStore) throws -> [RolloutStatus] {
+    public static func explaining(repository: String, store: any FactoryStore) throws -> [RolloutStatus] {
         let records = try store.environments(repository: repository)
         var found: [RolloutStatus] = []
         for environment in Set(records.map(\.name)).sorted() {
@@ -33,7 +40,7 @@ struct RolloutStatus: Encodable {
     }
 
     /// One line: `Rollout in production (churn): 1.1.0 rolled back at step 25%: error rate 0.051 > 0.01 over 1,200 requests; 1.0.0 serves`.
-    var line: String {
+    public var line: String {
         let head = "Rollout in \(environment) (\(model)): "
         if state == Rollout.State.rolledBack.rawValue {
             return head + (reason ?? "\(to) rolled back") + "; \(from) serves until another release is tagged or the rollout block changes"
