@@ -80,10 +80,22 @@ public struct Dashboard: Sendable {
     func answer<Page: DashboardPage>(_ request: Request, status: HTTPResponse.Status = .ok, build: @escaping @Sendable () throws -> Page) async throws
         -> Response
     {
-        let page = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Page, any Error>) in
-            queue.async { continuation.resume(with: Result { try build() }) }
+        let json = Self.wantsJSON(request)
+        let renderer = PageRenderer(base: options.base)
+        // Built and rendered together, so Server-Timing tells how long the server took for the page.
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+            queue.async {
+                let started = ContinuousClock.now
+                continuation.resume(
+                    with: Result {
+                        var response = try renderer.response(try build(), status: status, json: json)
+                        let took = ContinuousClock.now - started
+                        let milliseconds = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
+                        response.headers[HTTPField.Name("Server-Timing")!] = String(format: "page;dur=%.2f", milliseconds)
+                        return response
+                    })
+            }
         }
-        return try PageRenderer(base: options.base).response(page, status: status, json: Self.wantsJSON(request))
     }
 
     /// Whether the request asks for JSON: `?format=json`, or an Accept header naming JSON and
