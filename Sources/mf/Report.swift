@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import ModelFactory
 import Store
@@ -39,12 +40,12 @@ struct Report: ParsableCommand {
         let written = try reportingErrors {
             let store = try options.openStore()
             let found = try store.findSession(session, model: model)
-            let page = SessionPage(store: store)
+            let page = SessionReports(store: store, home: options.homeURL)
             if output == "-" {
                 FileHandle.standardOutput.write(Data(try page.render(session: found.session.id).utf8))
                 return Written(session: found.session.id, model: found.model, path: "-")
             }
-            let file = output.map { URL(fileURLWithPath: $0) } ?? SessionPage.path(home: options.homeURL, session: found.session.id)
+            let file = output.map { URL(fileURLWithPath: $0) } ?? SessionReports.path(home: options.homeURL, session: found.session.id)
             try page.write(session: found.session.id, to: file)
             return Written(session: found.session.id, model: found.model, path: file.path)
         }

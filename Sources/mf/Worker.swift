@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import GitKit
 import ModelFactory
@@ -74,6 +75,8 @@ struct WorkerCommand: AsyncParsableCommand {
         options.poll = poll
         options.untilIdle = untilIdle
         options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
+        let reports = SessionReports(store: store, home: homeURL)
+        options.writeReport = { session in try reports.write(session: session, to: SessionReports.path(home: homeURL, session: session)) }
         let worker = FactoryWorker(
             pipeline: Pipeline(store: store, home: homeURL, modelKit: Installation.modelKit), queue: JobQueue(store: store, maxAttempts: maxAttempts),
             options: options,

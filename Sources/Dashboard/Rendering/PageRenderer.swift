@@ -18,6 +18,9 @@ struct PageEnvelope<Page: DashboardPage>: Encodable {
     var page: String
     var title: String
     var base: String
+    /// True in a page written as one file (a session's report): no links to the dashboard,
+    /// its stylesheet inlined; absent otherwise.
+    var standalone: Bool?
     var data: Page
 }
 
@@ -25,6 +28,8 @@ struct PageEnvelope<Page: DashboardPage>: Encodable {
 struct PageRenderer {
     /// Where the dashboard is mounted.
     var base: String
+    /// Whether pages are rendered as files of their own (`PageEnvelope.standalone`).
+    var standalone = false
 
     /// Headers on every HTML answer: nothing loaded from elsewhere, no scripts, no framing.
     static let securityHeaders: HTTPFields = [
@@ -43,7 +48,7 @@ struct PageRenderer {
     }()
 
     func json<Page: DashboardPage>(_ page: Page) throws -> Data {
-        try Self.encoder.encode(PageEnvelope(page: Page.template, title: page.title, base: base, data: page))
+        try Self.encoder.encode(PageEnvelope(page: Page.template, title: page.title, base: base, standalone: standalone ? true : nil, data: page))
     }
 
     /// The page rendered as HTML from its JSON.

@@ -14,6 +14,12 @@ enum PageTemplates {
         "login": PackageResources.login_mustache,
         "badge": PackageResources.badge_mustache,
         "chart": PackageResources.chart_mustache,
+        "session": PackageResources.session_mustache,
+        "style": PackageResources.style_css,
+        "jobs": PackageResources.jobs_mustache,
+        "history": PackageResources.history_mustache,
+        "environment": PackageResources.environment_mustache,
+        "event": PackageResources.event_mustache,
     ]
 
     /// The stylesheet, served at `/ui/style.css` (and inlined in a written session report).

@@ -12,8 +12,8 @@ public protocol FactoryWorkerObserver: Sendable {
 
 /// Takes jobs from the queue and runs the reconciler on each (DESIGN.md "GitOps"): up to
 /// `concurrency` repositories at once, one job per repository at a time, each job under a lease
-/// renewed while it runs. After a job it writes a report page for every session the job ran and
-/// sends the notifications. `stop()` (SIGTERM) ends it gracefully: no new job is taken, and the
+/// renewed while it runs. After a job it writes a report for every session the job ran (through
+/// `Options.writeReport`) and sends the notifications. `stop()` (SIGTERM) ends it gracefully: no new job is taken, and the
 /// jobs in hand are finished.
 public final class FactoryWorker: Sendable {
     /// How the worker runs: how many repositories at once, its lease and poll times, when it ends, and where it notifies.
@@ -29,6 +29,9 @@ public final class FactoryWorker: Sendable {
         public var untilIdle = false
         /// Where to send notifications after each job; nil to send none.
         public var notifier: Notifier?
+        /// Writes the report of a session the job ran (`mf worker` writes the dashboard's session
+        /// page to `reports/SESSION.html` in the home); nil to write none.
+        public var writeReport: (@Sendable (_ session: String) throws -> Void)?
 
         /// The defaults: two repositories at once, a 60 s lease, a 1 s poll, running until stopped, no notifications.
         public init() {}
@@ -157,10 +160,10 @@ public final class FactoryWorker: Sendable {
             failure = (String(describing: error), true)
         }
 
-        for session in (try? pipeline.store.sessions(repository: location, since: started)) ?? [] {
+        let sessions = options.writeReport == nil ? [] : (try? pipeline.store.sessions(repository: location, since: started)) ?? []
+        for session in sessions {
             do {
-                try SessionPage(store: pipeline.store).write(
-                    session: session.session.id, to: SessionPage.path(home: pipeline.home, session: session.session.id))
+                try options.writeReport?(session.session.id)
             } catch {
                 observer?.warning("the report of session \(session.session.id) could not be written: \(error)")
             }
