@@ -33,7 +33,7 @@ import Testing
             #expect(json.status == .ok)
             let jobs = try #require((try json.object()["data"] as? [String: Any])?["jobs"] as? [[String: Any]])
             // Work still to do first.
-            #expect(jobs.map { $0["id"] as? Int64 } == [second.job, first.job])
+            #expect(jobs.map { ($0["id"] as? NSNumber)?.int64Value } == [second.job, first.job])
             #expect(jobs.map { ($0["state"] as? [String: Any])?["text"] as? String } == ["queued", "failed"])
             #expect(jobs[1]["attempts"] as? String == "1/3" && jobs[1]["error"] as? String == "boom <script>alert(1)</script>")
             #expect(jobs[0]["refs"] as? [String] == ["refs/tags/v1.0.0"] && jobs[0]["trigger"] as? String == "webhook")

@@ -42,7 +42,8 @@ import Testing
         #expect(!page.contains("<script"))
         // One file: the stylesheet inlined, no links anywhere (to the dashboard or elsewhere), no scripts.
         #expect(page.contains("<style>") && page.contains(PageTemplates.stylesheet.prefix(40)))
-        for loader in ["href=", "src=", "url(", "@import", "http://", "https://"] { #expect(!page.contains(loader), "the report has \(loader)") }
+        let markup = page.replacingOccurrences(of: "&lt;img src=x", with: "")
+        for loader in ["href=", "src=", "url(", "@import", "http://", "https://"] { #expect(!markup.contains(loader), "the report has \(loader)") }
 
         let failed = try reports.render(session: "s-3")
         #expect(failed.contains("gates: auc &lt;script&gt;alert(1)&lt;/script&gt;") && !failed.contains("<script"))

@@ -76,9 +76,8 @@ import Testing
                 #expect(!refused.text.contains("not the factory's") && !refused.text.contains("root:"))
             }
             let unknown = try await client.get("/ui/sessions/nosuch-session/logs/train", json: true)
-            #expect(
-                unknown.status == .notFound
-                    && (try unknown.object()["data"] as? [String: Any])?["message"] as? String == "there is no session nosuch-session in this factory's store")
+            let message = try unknown.object()["data"] as? [String: Any]
+            #expect(unknown.status == .notFound && message?["message"] as? String == "there is no session nosuch-session in this factory's store")
         }
     }
 
@@ -91,9 +90,8 @@ import Testing
             #expect(json.status == .found && json.headers[.location] == "/ui/sessions/\(Self.id)?format=json")
             // Two sessions begin with 5e55; three characters are too few; an unknown id is not found.
             let ambiguous = try await client.get("/ui/sessions/5e55", json: true)
-            #expect(
-                ambiguous.status == .notFound
-                    && (try ambiguous.object()["data"] as? [String: Any])?["message"] as? String == "2 sessions begin with 5e55: give more of the id")
+            let message = try ambiguous.object()["data"] as? [String: Any]
+            #expect(ambiguous.status == .notFound && message?["message"] as? String == "2 sessions begin with 5e55: give more of the id")
             #expect(try await client.get("/ui/sessions/5e5").status == .notFound)
             let unknown = try await client.get("/ui/sessions/ffffffff")
             #expect(unknown.status == .notFound && unknown.text.contains("there is no session ffffffff"))

@@ -143,7 +143,7 @@ extension Dashboard {
     func addJobsAndHistoryRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
         group.get("/jobs") { request, _ in try await self.answer(request) { try JobsPage.build(self.catalog()) } }
         group.get("/history") { request, _ in try await self.answer(request) { try HistoryPage.build(self.catalog()) } }
-        group.get("/repositories/:repository/environments/:environment") { request, context in
+        group.get("/repositories/:repository/environments/:environment") { request, context -> Response in
             let repository = try Self.segment("repository", context)
             let environment = try Self.segment("environment", context)
             let model = request.uri.queryParameters.get("model").flatMap { $0.isEmpty ? nil : $0 }

@@ -33,7 +33,7 @@ enum SessionLog {
 extension Dashboard {
     /// Adds the session page and its logs to `group`.
     func addSessionRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        group.get("/sessions/:id") { request, context in
+        group.get("/sessions/:id") { request, context -> Response in
             let id = try Self.segment("id", context)
             let full = try await self.read { try self.session(named: id) }
             if full != id {
@@ -46,7 +46,7 @@ extension Dashboard {
                 return try SessionPage.build(session: id, catalog: catalog, links: catalog.links)
             }
         }
-        group.get("/sessions/:id/logs/:step") { _, context in
+        group.get("/sessions/:id/logs/:step") { _, context -> Response in
             let id = try Self.segment("id", context)
             let step = try Self.segment("step", context)
             let path = try await self.read { () throws -> String in

@@ -1,6 +1,6 @@
-internal import Foundation
+public import Foundation
 internal import ModelFactory
-internal import Store
+public import Store
 internal import SystemKit
 
 /// A session: what ran (model, version, commit, trigger, outcome), its steps with timings, its
@@ -67,7 +67,8 @@ struct SessionPage: DashboardPage {
 
     var id: String
     var model: String
-    var repository: String
+    /// The repository's short name; nil when the store no longer lists the model.
+    var repository: String?
     var modelHref: String?
     /// `v1.2.0`, or the commit's first eight characters for a session of no release.
     var label: String
@@ -97,20 +98,21 @@ struct SessionPage: DashboardPage {
         guard let session = try store.session(id: id) else { throw DashboardError.notFound("session \(id)") }
         let registered = catalog.models.first { $0.id == session.modelId }
         let model = try registered?.name ?? store.model(id: session.modelId)?.name ?? "model"
-        let repository = registered.map { catalog.short($0.repository) } ?? ""
+        let repository = registered.map { catalog.short($0.repository) }
         let steps = try store.steps(session: id)
         let metrics = try store.metrics(session: id)
         let work = session.reusedFrom ?? id
-        let workSteps = work == id ? steps : try store.steps(session: work)
+        let workSteps = try work == id ? steps : store.steps(session: work)
         let gatesStep = workSteps.last { $0.name == "gates" }
         let named = { (other: String) in Named(id: other, href: links?.session(other)) }
         var outcome = ModelsPage.sessionBadge(session, links: links ?? Links(base: ""))
         outcome.text = session.status.rawValue
         if links == nil { outcome.href = nil }
         let artifacts = try store.artifacts(session: work)
+        let gateResults = try gatesStep == nil ? [] : store.gates(session: work)
         return SessionPage(
             id: session.id, model: model, repository: repository,
-            modelHref: registered.flatMap { registered in links?.model(repository: repository, name: registered.name) },
+            modelHref: repository.flatMap { repository in links?.model(repository: repository, name: model) },
             label: session.version.map { "v\($0)" } ?? String(session.commit.prefix(8)), version: session.version, commit: session.commit,
             ref: session.ref, trigger: session.trigger.rawValue, outcome: outcome, started: Format.time(session.startedAt),
             took: session.endedAt.map { String(format: "%.1f s", $0.timeIntervalSince(session.startedAt)) },
@@ -121,8 +123,7 @@ struct SessionPage: DashboardPage {
             metrics: metrics.map { MetricRow(name: $0.name, split: $0.split, value: Format.number($0.value)) },
             gates: Gates(
                 checked: gatesStep != nil, held: gatesStep?.status == .passed, of: work == id ? nil : named(work),
-                rows: gatesStep == nil
-                    ? [] : try store.gates(session: work).map { GateRow(detail: $0.detail, outcome: $0.passed ? "passed" : "failed") }),
+                rows: gateResults.map { GateRow(detail: $0.detail, outcome: $0.passed ? "passed" : "failed") }),
             artifacts: artifacts.map { ArtifactRow(path: $0.path, size: Self.size($0.size), bytes: $0.size, sha256: $0.sha256) },
             artifactsOf: work == id ? nil : named(work),
             charts: try charts(session: session, metrics: metrics, store: store),
@@ -148,7 +149,7 @@ struct SessionPage: DashboardPage {
         let versions = newest.keys.sorted { (Version($0) ?? Version(major: 0)) < (Version($1) ?? Version(major: 0)) }
         let others = newest.values.filter { $0.id != session.id }.map(\.id)
         let measured = Dictionary(grouping: try store.metrics(sessions: others) + metrics, by: \.sessionId)
-        func value(_ name: String, _ version: String) -> Double? {
+        func measuredValue(_ name: String, _ version: String) -> Double? {
             measured[newest[version]!.id]?.first { $0.split == "evaluate" && $0.name == name }?.value
         }
         let names = Set((measured.values.joined()).filter { $0.split == "evaluate" && $0.value != nil }.map(\.name)).sorted()
@@ -157,7 +158,7 @@ struct SessionPage: DashboardPage {
             var releases = LineChart.Line(name: name, values: [])
             var mine = LineChart.Line(name: failed ? "this session (failed)" : "this session", values: [])
             for (index, version) in versions.enumerated() {
-                guard let value = value(name, version) else { continue }
+                guard let value = measuredValue(name, version) else { continue }
                 let isMine = newest[version]!.id == session.id
                 if !isMine || !failed { releases.values.append((Double(index), value, "v\(version): \(Format.number(value))")) }
                 if isMine {
