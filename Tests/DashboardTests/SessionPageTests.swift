@@ -96,6 +96,8 @@ import Testing
         let reused = try reports.render(session: "r-4")
         #expect(reused.contains("All gates held.") && reused.contains("<tr><td>auc &gt;= 0.8: 0.84</td><td class=\"passed\">passed</td></tr>"), "\(reused)")
         #expect(reused.contains("Checked by session <span class=\"mono\">p-2</span>"))
+        // It measured nothing itself, and the work it reused made no files.
+        #expect(reused.components(separatedBy: "<p class=\"empty\">None recorded.</p>").count - 1 == 2, "\(reused)")
         // A session of no release charts the releases that passed, none of them its own.
         #expect(reused.components(separatedBy: "<circle").count - 1 == 2 && !reused.contains("this session"))
     }
