@@ -9,9 +9,11 @@ struct Report: ParsableCommand {
         commandName: "report",
         abstract: "Write a session's report: one self-contained HTML page.",
         discussion: """
-            The page shows the session (model, version, commit, trigger, outcome), its steps with \
-            timings, its metrics, its gates, a chart of each evaluation metric across the model's \
-            releases, and the end of each step's log. It has no scripts and loads nothing. SESSION \
+            The page is the dashboard's session page (mf ui, /ui/sessions/SESSION) as one file: the \
+            session (model, version, commit, trigger, outcome), its steps with timings, its metrics, \
+            its gates, its artifacts, a chart of each evaluation metric across the model's releases, \
+            and the end of each step's log. Its stylesheet is inlined; it has no scripts, no links \
+            and loads nothing. SESSION \
             is a session id (or a unique prefix of at least four characters) or a version. mf worker \
             writes one per session it runs to $MF_HOME/reports/SESSION.html.
 
