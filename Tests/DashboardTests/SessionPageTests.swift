@@ -102,6 +102,23 @@ import Testing
         #expect(reused.components(separatedBy: "<circle").count - 1 == 2 && !reused.contains("this session"))
     }
 
+    /// A long log shows its last 64 KiB, saying how much was left out.
+    @Test func aLongLogShowsItsEnd() throws {
+        let home = TemporaryDirectory("report")
+        let store = try SQLiteStore.inMemory()
+        try ReleaseSessions(store: store)("l-1", version: "1.0.0", auc: 0.8, at: 1000)
+        let lines = (1...10_000).map { "line \($0)\n" }.joined()
+        try home.write("sessions/l-1/build.log", lines)
+        try store.record(
+            Step(
+                id: nil, sessionId: "l-1", name: "build", status: .passed, startedAt: Date(timeIntervalSince1970: 1000), seconds: 1,
+                logPath: home.appending("sessions/l-1/build.log")))
+        let page = try SessionReports(store: store, home: URL(fileURLWithPath: home.path)).render(session: "l-1")
+        #expect(page.contains("<details><summary>build"))
+        #expect(page.contains("… (the first \(lines.utf8.count - 64 * 1024) bytes left out)") && page.contains("line 10000\n</pre>"))
+        #expect(!page.contains("line 1\n") && !page.contains("line 1000\n"))
+    }
+
     /// The file is written where asked; a folder or a file in the way is named in one sentence.
     @Test func writesTheFileAndNamesWhatIsInTheWay() throws {
         let home = TemporaryDirectory("report")

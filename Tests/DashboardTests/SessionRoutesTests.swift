@@ -81,6 +81,28 @@ import Testing
         }
     }
 
+    /// A path that is not percent-encoded text is a bad request, not a crash.
+    @Test func aBadlyEncodedIdIsABadRequest() async throws {
+        let factory = try Self.factory()
+        try await factory.withClient { client in
+            let bad = try await client.get("/ui/sessions/%ZZ")
+            #expect(bad.status == .badRequest)
+            let badStep = try await client.get("/ui/sessions/\(Self.id)/logs/%FF%FE")
+            #expect(badStep.status == .badRequest)
+        }
+    }
+
+    /// With a token, a log is read only by who presents it.
+    @Test func theLogNeedsTheToken() async throws {
+        let factory = try Self.factory()
+        try await factory.withClient(token: "sesame") { client in
+            let refused = try await client.get("/ui/sessions/\(Self.id)/logs/train")
+            #expect(refused.status != .ok && !refused.text.contains("epoch 1"))
+            let log = try await client.get("/ui/sessions/\(Self.id)/logs/train", headers: [.authorization: "Bearer sesame"])
+            #expect(log.status == .ok && log.text.hasPrefix("epoch 1"))
+        }
+    }
+
     @Test func aUniquePrefixLeadsToTheSession() async throws {
         let factory = try Self.factory()
         try await factory.withClient { client in
