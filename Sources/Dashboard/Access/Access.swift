@@ -77,9 +77,9 @@ struct Access {
         }
     }
 
-    /// The login form's address, sending on to `uri` (its path and query, as one parameter).
-    static func login(next uri: URI, base: String) -> String {
-        let page = uri.path + (uri.query.map { "?\($0)" } ?? "")
+    /// The login form's address, sending on to the page at `path` with `query` (as one parameter).
+    static func login(path: String, query: String?, base: String) -> String {
+        let page = path + (query.map { "?\($0)" } ?? "")
         let next = page.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#"))) ?? base
         return "\(base)/login?next=\(next)"
     }
@@ -105,7 +105,7 @@ struct Access {
             if Dashboard.wantsJSON(request) || request.headers[.authorization] != nil {
                 throw DashboardError(.unauthorized, "the dashboard needs its token: send Authorization: Bearer TOKEN, or log in at \(base)/login")
             }
-            return Response.redirect(to: Access.login(next: request.uri, base: base), type: .found)
+            return Response.redirect(to: Access.login(path: request.uri.path, query: request.uri.query, base: base), type: .found)
         }
     }
 }
