@@ -56,6 +56,7 @@ import Testing
                 let data = try #require(try Self.object(answer)["data"] as? [String: Any])
                 let message = try #require(data["message"] as? String)
                 #expect(message.contains("Authorization: Bearer") && message.contains("/ui/login") && data["status"] as? Int == 401, "\(message)")
+                #expect(answer.headers[.wwwAuthenticate] == "Bearer")
                 #expect(!Self.text(answer).contains(Self.token))
             }
         }
@@ -69,7 +70,7 @@ import Testing
             #expect(lower.status == .ok, "the scheme of Authorization is case-insensitive")
             for wrong in ["Bearer \(Self.token)x", "Bearer ", "Bearer \(Self.token.dropLast())", "Basic \(Self.token)"] {
                 let refused = try await client.access(.get, "/ui", headers: [.authorization: wrong, .accept: "text/html"])
-                #expect(refused.status == .unauthorized, "\(wrong): \(refused.status)")
+                #expect(refused.status == .unauthorized && refused.headers[.wwwAuthenticate] == "Bearer", "\(wrong): \(refused.status)")
                 #expect(refused.headers[.contentSecurityPolicy] != nil && !Self.text(refused).contains("<h1>Models</h1>"))
             }
         }

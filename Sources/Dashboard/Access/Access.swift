@@ -69,7 +69,9 @@ struct Access {
             let next = Self.destination(form["next"] ?? request.uri.queryParameters.get("next"), base: base)
             guard let token = dashboard.options.token else { return Response.redirect(to: next, type: .found) }
             guard let given = form["token"], Self.same(given, token) else {
-                return try await dashboard.answer(request, status: .unauthorized) { LoginPage(next: next, required: true, failed: true) }
+                var response = try await dashboard.answer(request, status: .unauthorized) { LoginPage(next: next, required: true, failed: true) }
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
             }
             var response = Response.redirect(to: next, type: .found)
             response.setCookie(Cookie(name: Self.cookie, value: Self.cookieValue(token), path: base, httpOnly: true, sameSite: .strict))
@@ -95,7 +97,7 @@ struct Access {
     }
 
     /// Lets a request in when it presents the token; sends a person to the login form and a
-    /// script a 401 otherwise.
+    /// script a 401 (with its challenge, `WWW-Authenticate: Bearer`) otherwise.
     struct Required<Context: RequestContext>: RouterMiddleware {
         let token: String?
         let base: String
@@ -103,7 +105,11 @@ struct Access {
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
             if Access.admits(request, token: token) { return try await next(request, context) }
             if Dashboard.wantsJSON(request) || request.headers[.authorization] != nil {
-                throw DashboardError(.unauthorized, "the dashboard needs its token: send Authorization: Bearer TOKEN, or log in at \(base)/login")
+                let message = "the dashboard needs its token: send Authorization: Bearer TOKEN, or log in at \(base)/login"
+                let page = ErrorPage(status: 401, reason: HTTPResponse.Status.unauthorized.reasonPhrase, message: message)
+                var response = try PageRenderer(base: base).response(page, status: .unauthorized, json: Dashboard.wantsJSON(request))
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
             }
             return Response.redirect(to: Access.login(path: request.uri.path, query: request.uri.query, base: base), type: .found)
         }
