@@ -3,6 +3,7 @@ internal import Logging
 internal import ModelFactory
 internal import ModelKit
 internal import Prometheus
+internal import Store
 internal import Synchronization
 
 /// A field's input drift crossing model.yaml's threshold (`monitor: {psi: 0.2}`), up or down:
@@ -136,6 +137,8 @@ final class DriftMonitor: Sendable {
         var counts: [[Int]]
         var outOfSchema: [Int]
         var sinceEvaluation = 0
+        /// Every instance appended since the version was loaded (`count` stops at the capacity).
+        var observed = 0
 
         /// Adds the codes of whole instances, each `width` codes, dropping the oldest past
         /// `capacity`; true when `every` instances came since the last computation.
@@ -160,6 +163,7 @@ final class DriftMonitor: Sendable {
                 offset += width
             }
             sinceEvaluation += new.count / width
+            observed += new.count / width
             guard sinceEvaluation >= every else { return false }
             sinceEvaluation = 0
             return true
@@ -282,6 +286,21 @@ final class DriftMonitor: Sendable {
             onAlert(change)
         }
         return stats
+    }
+
+    /// The instances seen since the version was loaded.
+    var observed: Int { window.withLock { $0.observed } }
+
+    /// The window as it is now, as one sample per field for the store's drift history (taken at
+    /// `time`); none while it holds fewer instances than an alert needs.
+    func samples(at time: Date) -> [DriftSample] {
+        let stats = stats()
+        guard stats.window >= alertFrom else { return [] }
+        return stats.fields.map {
+            DriftSample(
+                time: time, model: model, version: version, field: $0.name, psi: $0.psi, missingShare: $0.missingShare ?? 0,
+                outOfSchemaShare: $0.outOfSchemaShare ?? 0, count: stats.window)
+        }
     }
 
     /// Takes the version's gauges out of `/metrics` (it was unloaded); its window stays readable.

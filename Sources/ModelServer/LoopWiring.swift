@@ -48,7 +48,8 @@ extension EventLog {
 extension DriftAlert {
     /// The alert as a notification to the team's channel (`mf serve --notify`).
     public func notification(repository: String) -> ModelFactory.Notification {
-        ModelFactory.Notification(kind: .drift, repository: repository, text: (change == .raised ? "📈 " : "✅ ") + description)
+        ModelFactory.Notification(
+            kind: .drift, repository: repository, text: (change == .raised ? "📈 " : "✅ ") + description, page: ModelFactory.Notification.modelPage(model))
     }
 }
 

@@ -45,6 +45,10 @@ public struct ServeOptions: Sendable {
     /// Hears each drift alert raised or cleared (once per crossing of model.yaml's `monitor.psi`),
     /// beside the warning logged; it must return quickly (it runs off the request path).
     public var onDriftAlert: @Sendable (DriftAlert) -> Void = { _ in }
+    /// How often each loaded version's drift is recorded in `store` as `DriftSample`s (one per
+    /// field, when its window holds enough instances to alert on and saw new ones); zero records
+    /// none. Nothing is recorded without a store.
+    public var driftSampleInterval: Duration = .seconds(60)
 
     /// The dashboard mounted under `/ui` (`mf serve --ui`); nil mounts none.
     public var dashboard: Dashboard?
@@ -75,7 +79,8 @@ public func buildApplication(
         router: router,
         server: HTTPParseErrors.server(),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "model-factory"),
-        services: [WorkersService(registry: registry)] + ProductionLoopService.services(registry: registry, logger: logger) + services,
+        services: [WorkersService(registry: registry)] + ProductionLoopService.services(registry: registry, logger: logger)
+            + DriftHistoryService.services(registry: registry, options: options, logger: logger) + services,
         onServerRunning: { channel in
             logger.info("listening on \(channel.localAddress?.description ?? "?")")
             await onListening(channel.localAddress?.port ?? 0)

@@ -126,9 +126,12 @@ struct Demo: AsyncParsableCommand {
     ) async throws -> Served {
         let executable = Bundle.main.executableURL?.path ?? CommandLine.arguments[0]
         let log = URL(fileURLWithPath: repository.location).deletingLastPathComponent().appendingPathComponent("serve.log")
-        // Live metrics soon after labels arrive (every 50 labels, or each second the labelled rows changed).
+        // Live metrics soon after labels arrive (every 50 labels, or each second the labelled rows
+        // changed); drift recorded every second, for the dashboard's charts.
         let server = try await DemoServer.start(
-            mf: executable, repository: repository.location, home: home, options: ["--live-every", "50", "--live-interval", "1"], log: log)
+            mf: executable, repository: repository.location, home: home,
+            options: ["--live-every", "50", "--live-interval", "1", "--drift-sample-seconds", "1"],
+            log: log)
         // Whatever happens from here (an error, ^C), the server is stopped before the demo ends.
         let interrupts = StopOnSignals { server.beginStopping() }
         defer {

@@ -112,6 +112,11 @@ extension Demo {
             alerts = try DriftStatus.open(repository: repository, store: store)
             return alerts.contains { $0.model == model && $0.version == version && $0.field == field }
         }
+        // The server records each field's drift every second (--drift-sample-seconds 1): the
+        // dashboard's drift charts of this home have a history to draw.
+        try await server.wait(for: "the drift history of \(model) \(version) in the store", timeout: 60) {
+            try store.driftSamples(model: model, version: version, since: nil, limit: 1).contains { $0.field == field && ($0.psi ?? 0) > 0 }
+        }
         transcript.show("mf status \(shown)", output: (["…"] + alerts.map(\.line)).joined(separator: "\n"))
         return stats
     }

@@ -27,7 +27,9 @@ struct Serve: AsyncParsableCommand {
             its bundle's training profile (profile.json): PSI per input field, missing and \
             out-of-schema shares, in GET /v2/models/M[/versions/V]/stats and the gauges \
             mf_input_drift_psi and mf_input_missing_share; a field whose PSI passes model.yaml's \
-            monitor.psi (default 0.2) over at least 100 instances logs a warning once.
+            monitor.psi (default 0.2) over at least 100 instances logs a warning once. Every \
+            --drift-sample-seconds the figures of each window holding at least 100 instances (and \
+            seeing new ones) are recorded in the store, for the dashboard's drift charts.
 
             Traffic: --ab churn=1.0.0:90,1.1.0:10 splits by weight (sticky on --sticky-header), \
             --shadow churn=1.1.0 copies every request to a candidate whose answers are only \
@@ -59,8 +61,9 @@ struct Serve: AsyncParsableCommand {
             and is advanced, promoted after the 100% step, or rolled back; a request it fails is \
             retried once on the release in service. One server drives a rollout (a lease in the \
             store), the others follow it. Each decision is an event (mf history), logged, and \
-            posted to every --notify URL. A rolled-back release stays out until another release \
-            is tagged or the rollout block changes.
+            posted to every --notify URL (with a link to the model's dashboard page when --ui-url \
+            or $MF_UI_URL names the dashboard). A rolled-back release stays out until another \
+            release is tagged or the rollout block changes.
 
             The server prints "listening on http://HOST:PORT" when it accepts requests (--port 0 \
             picks a free port), and stops gracefully on SIGTERM or SIGINT.
@@ -127,6 +130,13 @@ struct Serve: AsyncParsableCommand {
             "Live instances per served version whose inputs are compared with the training profile (PSI per field, GET /v2/models/M/stats); 0 turns drift off.",
             valueName: "n"))
     var driftWindow = 1000
+
+    @Option(
+        help: ArgumentHelp(
+            "How often each served version's drift (PSI, missing and out-of-schema shares per field) is recorded in the store, in seconds; 0 records none.",
+            valueName: "seconds"))
+    var driftSampleSeconds: Double = 60
+
     @Option(help: ArgumentHelp("The share of predicted instances kept in the prediction log, 0 to 1.", valueName: "share"))
     var logSample = 1.0
 
@@ -153,6 +163,13 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("An incoming-webhook URL to post rollout decisions to (repeatable; with --follow).", valueName: "url"))
     var notify: [String] = []
 
+    @Option(
+        name: .customLong("ui-url"),
+        help: ArgumentHelp(
+            "The dashboard's address (default: $MF_UI_URL), e.g. https://factory.example/ui: each notification links to its model's page.",
+            valueName: "url"))
+    var uiURL: String?
+
     @OptionGroup var repository: RepositoryOptions
 
     func validate() throws {
@@ -164,6 +181,9 @@ struct Serve: AsyncParsableCommand {
         guard (0...1_000_000).contains(driftWindow) else {
             throw ValidationError("--drift-window takes a number of instances from 1 to 1,000,000, or 0 to turn drift off")
         }
+        guard driftSampleSeconds >= 0, driftSampleSeconds <= 86_400 else {
+            throw ValidationError("--drift-sample-seconds takes a number of seconds up to 86,400, or 0 to record no drift history")
+        }
         guard (0...1).contains(logSample), logMaxBytes > 0, logFlushMs > 0, liveEvery >= 0, liveInterval >= 0 else {
             throw ValidationError(
                 "--log-sample must be between 0 and 1, --log-max-bytes and --log-flush-ms positive, --live-every and --live-interval not negative")
@@ -173,6 +193,7 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--notify \(url): expected an http or https URL")
             }
         }
+        try DashboardAddress.validate(uiURL)
     }
 
     func run() async throws {
@@ -187,6 +208,7 @@ struct Serve: AsyncParsableCommand {
         options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MF_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.python = python == "system" ? .system : .lock
         options.driftWindow = driftWindow
+        options.driftSampleInterval = .milliseconds(Int64(driftSampleSeconds * 1000))
         options.loop.sample = logSample
         options.loop.maxBytes = logMaxBytes
         options.loop.flushInterval = .milliseconds(logFlushMs)
@@ -199,7 +221,7 @@ struct Serve: AsyncParsableCommand {
                 Data("mf: warning: serving without the prediction log and feedback: the store in \(repository.homeURL.path) cannot be opened: \(error)\n".utf8))
         }
         try await reportingErrors {
-            let notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
+            let notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)), dashboard: DashboardAddress.resolve(uiURL))
             // Following an environment: its store and repository, where decisions and alerts are events.
             var followed: (store: any FactoryStore, location: String)?
             if let follow {

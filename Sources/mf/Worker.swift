@@ -22,8 +22,10 @@ struct WorkerCommand: AsyncParsableCommand {
             After each job the worker writes an HTML report of every session it ran to \
             $MF_HOME/reports/SESSION.html and posts notifications (failed sessions, new release \
             bundles, environment changes, a job given up) to each --notify URL as \
-            {"text": ...}, the shape Slack and Teams incoming webhooks take. A notification that \
-            cannot be sent is a warning, never a failed job.
+            {"text": ...}, the shape Slack and Teams incoming webhooks take. With --ui-url (or \
+            $MF_UI_URL), the dashboard's address, each one links to its page (a session, a model, \
+            the jobs) in its text and in "mf": {"url": ...}. A notification that cannot be sent \
+            is a warning, never a failed job.
 
             SIGTERM or SIGINT: no new job is taken; the jobs in hand are finished, then it exits 0.
             --json prints one JSON object per line: {event: took|finished|warning, job, ...}.
@@ -48,6 +50,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("notify"), help: ArgumentHelp("An incoming-webhook URL to post notifications to (repeatable).", valueName: "url"))
     var notify: [String] = []
 
+    @Option(
+        name: .customLong("ui-url"),
+        help: ArgumentHelp(
+            "The dashboard's address (default: $MF_UI_URL), e.g. https://factory.example/ui: each notification links to its page.", valueName: "url"))
+    var uiURL: String?
+
     @Flag(name: .customLong("until-idle"), help: "Exit once no job is queued or running (for cron and tests).")
     var untilIdle = false
 
@@ -64,6 +72,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 throw ValidationError("--notify \(url): expected an http or https URL")
             }
         }
+        try DashboardAddress.validate(uiURL)
     }
 
     func run() async throws {
@@ -74,7 +83,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.lease = lease
         options.poll = poll
         options.untilIdle = untilIdle
-        options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)))
+        options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)), dashboard: DashboardAddress.resolve(uiURL))
         let reports = SessionReports(store: store, home: homeURL)
         options.writeReport = { session in try reports.write(session: session, to: SessionReports.path(home: homeURL, session: session)) }
         let worker = FactoryWorker(

@@ -149,14 +149,16 @@ final class HeardAlerts: Sendable {
 /// 1.0.0 has a profile (x over [0, 5), kind a and b), 1.1.0 was made before profiles.
 @Suite(.serialized) struct DriftRouteTests {
     static func withServer<Value>(
-        driftWindow: Int = 200, heard: HeardAlerts = HeardAlerts(), sink: DriftAlertSink? = nil,
-        _ body: @Sendable (any TestClientProtocol, ModelRegistry) async throws -> Value
+        driftWindow: Int = 200, heard: HeardAlerts = HeardAlerts(), sink: DriftAlertSink? = nil, store: (any FactoryStore)? = nil,
+        driftSampleInterval: Duration = .zero, _ body: @Sendable (any TestClientProtocol, ModelRegistry) async throws -> Value
     ) async throws -> Value {
         let directory = TemporaryDirectory("drift-routes")
         var options = ServeOptions(home: URL(fileURLWithPath: directory.appending("home")))
         options.pool.workers = 1
         options.pool.callTimeout = 10
         options.driftWindow = driftWindow
+        options.store = store
+        options.driftSampleInterval = driftSampleInterval
         options.onDriftAlert = { alert in
             heard.hear(alert)
             sink?.receive(alert)
@@ -268,6 +270,52 @@ final class HeardAlerts: Sendable {
                     metrics: [Metric(sessionId: "live-1", modelId: model, name: "auc", split: "live", value: 0.81)]))
             #expect(signals.liveMetric("auc", model: "demo", version: "1.0.0") == 0.81)
             #expect(signals.liveMetric("auc", model: "demo", version: "1.1.0") == nil)
+        }
+    }
+
+    /// With a store, the server records each field's drift every interval once the window holds
+    /// enough instances to alert on: the shifted field's PSI is high in the history, the other's
+    /// low, and a version without a profile records nothing.
+    @Test(.timeLimit(.minutes(2)))
+    func driftIsRecordedInTheStoreEveryInterval() async throws {
+        let store = try SQLiteStore.inMemory()
+        try await Self.withServer(store: store, driftSampleInterval: .milliseconds(20)) { client, _ in
+            for start in [0, 50, 100] {
+                let answer = try await client.send(.post, "/v1/models/demo:predict", body: Self.predict((start..<start + 50).map { 100 + Double($0) }))
+                #expect(answer.status == .ok, "\(answer.text)")
+            }
+            _ = try await client.send(.post, "/v2/models/demo/versions/1.1.0/infer", body: RouteTests.v2Request)
+            let samples = { try store.driftSamples(model: "demo", version: nil, since: nil, limit: 100) }
+            #expect(try await eventually { try samples().count >= 2 })
+            let recorded = try samples()
+            #expect(recorded.allSatisfy { $0.version == "1.0.0" && $0.count == 150 }, "\(recorded)")
+            let x = try #require(recorded.first { $0.field == "x" })
+            let kind = try #require(recorded.first { $0.field == "kind" })
+            #expect((x.psi ?? 0) > 0.2 && (kind.psi ?? 1) < 0.2 && x.missingShare == 0 && kind.outOfSchemaShare == 0, "\(recorded)")
+        }
+    }
+
+    /// What one round of sampling takes: nothing below the alert minimum, one sample per field
+    /// once the window holds it, nothing again until new instances arrive; no store, no service.
+    @Test(.timeLimit(.minutes(2)))
+    func samplingTakesWindowsThatHoldEnoughAndChanged() async throws {
+        var options = ServeOptions(home: URL(fileURLWithPath: "/nonexistent"))
+        #expect(DriftHistoryService.services(registry: ModelRegistry(options: options), options: options, logger: Logger(label: "drift-tests")).isEmpty)
+        options.store = try SQLiteStore.inMemory()
+        options.driftSampleInterval = .zero
+        #expect(DriftHistoryService.services(registry: ModelRegistry(options: options), options: options, logger: Logger(label: "drift-tests")).isEmpty)
+
+        try await Self.withServer { client, registry in
+            var last: [String: Int] = [:]
+            let now = Date()
+            _ = try await client.send(.post, "/v1/models/demo:predict", body: Self.predict((0..<50).map { 100 + Double($0) }))
+            #expect(DriftHistoryService.take(registry, after: &last, at: now).isEmpty, "50 instances are fewer than an alert needs")
+            _ = try await client.send(.post, "/v1/models/demo:predict", body: Self.predict((50..<150).map { 100 + Double($0) }))
+            let taken = DriftHistoryService.take(registry, after: &last, at: now)
+            #expect(taken.map(\.field) == ["x", "kind"] && taken.allSatisfy { $0.count == 150 && $0.time == now && $0.model == "demo" }, "\(taken)")
+            #expect(DriftHistoryService.take(registry, after: &last, at: now).isEmpty, "an idle window says nothing new")
+            _ = try await client.send(.post, "/v1/models/demo:predict", body: Self.predict([1, 2]))
+            #expect(DriftHistoryService.take(registry, after: &last, at: now).map(\.count) == [152, 152])
         }
     }
 

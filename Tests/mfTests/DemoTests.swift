@@ -1,4 +1,6 @@
 import Foundation
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -77,6 +79,9 @@ import Testing
         let fields = try #require((loop["drift"] as? [String: Any])?["fields"] as? [[String: Any]], "\(loop)")
         let alerts = Dictionary(uniqueKeysWithValues: fields.map { ($0["name"] as? String ?? "?", $0["alert"] as? Bool ?? false) })
         #expect(alerts == ["tenure": false, "contract": false, "monthly_charges": true], "\(fields)")
+        // The server recorded the drift every second: the dashboard has a history to chart.
+        let samples = try SQLiteStore(path: home + "/factory.sqlite").driftSamples(model: "churn", version: nil, since: nil, limit: 1000)
+        #expect(samples.contains { $0.field == "monthly_charges" && ($0.psi ?? 0) > 0.2 }, "\(samples.count) drift samples")
         // The rollout's decisions: started, each step passed, promoted; all in the audit trail too.
         let rollout = try #require(loop["rollout"] as? [[String: Any]], "\(loop)")
         #expect(rollout.map { $0["kind"] as? String } == ["rollout_started", "rollout_step", "rollout_step", "promoted"], "\(rollout)")

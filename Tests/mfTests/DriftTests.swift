@@ -1,4 +1,6 @@
 import Foundation
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -79,7 +81,7 @@ func profiledModel() throws -> GitFixture {
         let fixture = try profiledModel()
         let home = TemporaryDirectory("home")
         let folder = try #require(try bundled(fixture, ["v1.0.0"], home: home).first)
-        let server = try ServerProcess([folder, "--home", home.path, "--workers", "1", "--drift-window", "200"])
+        let server = try ServerProcess([folder, "--home", home.path, "--workers", "1", "--drift-window", "200", "--drift-sample-seconds", "0.2"])
         let port = server.port
 
         // x far above the training data's [0, 20); kind a and b in turn, as in training.
@@ -106,6 +108,15 @@ func profiledModel() throws -> GitFixture {
         _ = try http("GET", port: port, "/v2/models/demo/versions/1.0.0/stats")
         #expect(server.log.components(separatedBy: "input drift on demo").count == 2, "\(server.log)")
         #expect(server.log.contains("is past the threshold 0.25 over"), "\(server.log)")
+
+        // The drift history (--drift-sample-seconds): one sample per field of the window, in the store.
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
+        // (A round may have fallen between two requests, over 100 of the 150 instances.)
+        let history = { try store.driftSamples(model: "demo", version: "1.0.0", since: nil, limit: 100).filter { $0.count == 150 } }
+        #expect(try pollUntil(seconds: 30) { try Set(history().map(\.field)) == ["x", "kind"] }, "\(server.log)")
+        let sampled = try history()
+        #expect(sampled.contains { $0.field == "x" && ($0.psi ?? 0) > 0.25 }, "\(sampled)")
+        #expect(sampled.contains { $0.field == "kind" && ($0.psi ?? 1) < 0.25 }, "\(sampled)")
         #expect(server.stop() == 0)
     }
 

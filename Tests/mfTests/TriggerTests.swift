@@ -283,7 +283,7 @@ final class Listener: @unchecked Sendable {
         let listener = try Listener(directory: fixture.directory)
         let second = try await mf([
             "worker", "--home", home.path, "--poll", "0.2", "--lease", "2", "--until-idle",
-            "--notify", "http://127.0.0.1:\(listener.port)/hook", "--notify", "http://127.0.0.1:1/down",
+            "--notify", "http://127.0.0.1:\(listener.port)/hook", "--notify", "http://127.0.0.1:1/down", "--ui-url", "https://factory.example/ui",
         ])
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
         #expect(second.stderr.contains("notification to 127.0.0.1 failed"), "\(second.stderr)")
@@ -311,6 +311,11 @@ final class Listener: @unchecked Sendable {
         let kinds = Set(listener.received.compactMap { ($0["mf"] as? [String: Any])?["kind"] as? String })
         #expect(kinds.isSuperset(of: ["release-bundled", "environment-changed", "session-failed"]), "\(texts)")
         #expect(texts.contains { $0.contains("1.0.0") && $0.contains("v1.0.0") }, "\(texts)")
+        // Each links to its page of the dashboard (--ui-url).
+        let urls = listener.received.compactMap { ($0["mf"] as? [String: Any])?["url"] as? String }
+        let failed = try #require(try store.sessions(limit: 50).map(\.session).first { $0.failedForGood })
+        #expect(urls.count == listener.received.count && urls.contains("https://factory.example/ui/sessions/\(failed.id)"), "\(urls)")
+        #expect(urls.contains("https://factory.example/ui/models/\(bundles[0].model)/versions/1.0.0"), "\(urls)")
 
         // A report of each session the second worker ran, and one on demand.
         let passed = try #require(sessions.first { $0.status == .passed })
@@ -433,10 +438,11 @@ final class Listener: @unchecked Sendable {
         for fixture in [locked, broken] { #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0) }
 
         let listener = try Listener(directory: locked.directory)
-        let worked = try await mf([
-            "worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
-            "--notify", "http://127.0.0.1:\(listener.port)/hook",
-        ])
+        let worked = try await mf(
+            [
+                "worker", "--home", home.path, "--poll", "0.2", "--until-idle", "--max-attempts", "2",
+                "--notify", "http://127.0.0.1:\(listener.port)/hook",
+            ], environment: ["MF_UI_URL": "http://127.0.0.1:8090/ui"])
         #expect(worked.status == 0, "\(worked.stdout)\(worked.stderr)")
         let jobs = try JobQueue(store: try SQLiteStore(path: home.appending("factory.sqlite"))).jobs()
         let retried = try #require(jobs.first { $0.repository == location })
@@ -446,6 +452,9 @@ final class Listener: @unchecked Sendable {
         let gaveUp = listener.received.filter { ($0["mf"] as? [String: Any])?["kind"] as? String == "job-failed" }
         #expect(gaveUp.count == 2, "\(listener.received)")
         #expect(gaveUp.contains { ($0["text"] as? String)?.contains("after 2 attempts") == true }, "\(gaveUp)")
+        // $MF_UI_URL names the dashboard: a job given up links to the queue.
+        #expect(gaveUp.allSatisfy { ($0["mf"] as? [String: Any])?["url"] as? String == "http://127.0.0.1:8090/ui/jobs" }, "\(gaveUp)")
+        #expect(gaveUp.allSatisfy { ($0["text"] as? String)?.hasSuffix(" http://127.0.0.1:8090/ui/jobs") == true }, "\(gaveUp)")
     }
 
     /// Deliveries as GitHub, GitLab and Gitea send them: a good one is fetched into a mirror and
@@ -566,6 +575,10 @@ final class Listener: @unchecked Sendable {
         #expect(noSecret.status != 0 && noSecret.stderr.contains("no secret"), "\(noSecret.stderr)")
         let badURL = try await mf(["worker", "--home", home.path, "--notify", "ftp://x"])
         #expect(badURL.status == 64 && badURL.stderr.contains("--notify"), "\(badURL.stderr)")
+        let badUI = try await mf(["worker", "--home", home.path, "--ui-url", "factory.example/ui"])
+        #expect(badUI.status == 64 && badUI.stderr.contains("--ui-url factory.example/ui"), "\(badUI.stderr)")
+        let badEnvironment = try await mf(["worker", "--home", home.path], environment: ["MF_UI_URL": "ftp://x"])
+        #expect(badEnvironment.status == 64 && badEnvironment.stderr.contains("$MF_UI_URL ftp://x"), "\(badEnvironment.stderr)")
     }
 }
 

@@ -1,6 +1,7 @@
 internal import Foundation
 internal import HTTPTypes
 internal import Hummingbird
+internal import NIOCore
 internal import SystemKit
 
 /// Who may see the dashboard: everyone on loopback when no token is set; otherwise a request
@@ -10,6 +11,8 @@ struct Access {
     let dashboard: Dashboard
 
     static let cookie = "mf_ui"
+    /// The most bytes a login form's body may have.
+    static let largestForm = 16 * 1024
 
     /// The cookie's value for `token`.
     static func cookieValue(_ token: String) -> String { HexDigest.sha256("model-factory dashboard\n\(token)") }
@@ -27,16 +30,23 @@ struct Access {
     /// Whether `request` presents `token`.
     static func admits(_ request: Request, token: String?) -> Bool {
         guard let token else { return true }
-        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+        // The scheme's name is case-insensitive (RFC 9110).
+        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             return same(String(authorization.dropFirst("Bearer ".count)), token)
         }
         if let value = request.cookies[cookie]?.value { return same(value, cookieValue(token)) }
         return false
     }
 
-    /// Where to go after logging in: a path of the dashboard's own, else its front page.
+    /// Where to go after logging in: a page of the dashboard's own (a path under `base`, with its
+    /// query), else its front page. Nothing that a browser could read as another site (`//host`,
+    /// a backslash), climb out of `base` with (`..`, encoded or not) or split a header with.
     static func destination(_ next: String?, base: String) -> String {
-        guard let next, next == base || next.hasPrefix(base + "/"), !next.contains("//"), !next.contains("\\") else { return base }
+        guard let next, next == base || next.hasPrefix(base + "/") || next.hasPrefix(base + "?") else { return base }
+        guard let decoded = String(next.prefix { $0 != "?" }).removingPercentEncoding,
+            next.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }), !next.contains("//"), !decoded.contains("\\"),
+            !decoded.split(separator: "/").contains(where: { $0 == ".." || $0 == "." })
+        else { return base }
         return next
     }
 
@@ -50,17 +60,30 @@ struct Access {
         }
         group.post("/login") { request, context in
             var request = request
-            let body = try await request.collectBody(upTo: 16 * 1024)
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: Self.largestForm) } catch is NIOTooManyBytesError {
+                throw DashboardError(.contentTooLarge, "the login form sent more than \(Self.largestForm / 1024) KB; it holds a token and a page")
+            }
             let form = Self.form(String(buffer: body))
-            let next = Self.destination(form["next"], base: base)
+            // The form carries `next` in a hidden field; a script may name it in the query instead.
+            let next = Self.destination(form["next"] ?? request.uri.queryParameters.get("next"), base: base)
             guard let token = dashboard.options.token else { return Response.redirect(to: next, type: .found) }
             guard let given = form["token"], Self.same(given, token) else {
-                return try await dashboard.answer(request, status: .unauthorized) { LoginPage(next: next, required: true, failed: true) }
+                var response = try await dashboard.answer(request, status: .unauthorized) { LoginPage(next: next, required: true, failed: true) }
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
             }
             var response = Response.redirect(to: next, type: .found)
             response.setCookie(Cookie(name: Self.cookie, value: Self.cookieValue(token), path: base, httpOnly: true, sameSite: .strict))
             return response
         }
+    }
+
+    /// The login form's address, sending on to the page at `path` with `query` (as one parameter).
+    static func login(path: String, query: String?, base: String) -> String {
+        let page = path + (query.map { "?\($0)" } ?? "")
+        let next = page.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?#"))) ?? base
+        return "\(base)/login?next=\(next)"
     }
 
     /// An `application/x-www-form-urlencoded` body's fields.
@@ -74,7 +97,7 @@ struct Access {
     }
 
     /// Lets a request in when it presents the token; sends a person to the login form and a
-    /// script a 401 otherwise.
+    /// script a 401 (with its challenge, `WWW-Authenticate: Bearer`) otherwise.
     struct Required<Context: RequestContext>: RouterMiddleware {
         let token: String?
         let base: String
@@ -82,11 +105,13 @@ struct Access {
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
             if Access.admits(request, token: token) { return try await next(request, context) }
             if Dashboard.wantsJSON(request) || request.headers[.authorization] != nil {
-                throw DashboardError(.unauthorized, "the dashboard needs its token: send Authorization: Bearer TOKEN, or log in at \(base)/login")
+                let message = "the dashboard needs its token: send Authorization: Bearer TOKEN, or log in at \(base)/login"
+                let page = ErrorPage(status: 401, reason: HTTPResponse.Status.unauthorized.reasonPhrase, message: message)
+                var response = try PageRenderer(base: base).response(page, status: .unauthorized, json: Dashboard.wantsJSON(request))
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
             }
-            let path = request.uri.path
-            let next = path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?"))) ?? base
-            return Response.redirect(to: "\(base)/login?next=\(next)", type: .found)
+            return Response.redirect(to: Access.login(path: request.uri.path, query: request.uri.query, base: base), type: .found)
         }
     }
 }

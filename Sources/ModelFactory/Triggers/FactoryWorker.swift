@@ -196,8 +196,8 @@ public final class FactoryWorker: Sendable {
                 Notification(
                     kind: .jobFailed, repository: job.repository,
                     text:
-                        "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")"
-                )
+                        "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")",
+                    page: "jobs")
             ]
         }
     }

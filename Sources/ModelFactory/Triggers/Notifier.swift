@@ -26,13 +26,48 @@ public struct Notification: Sendable, Equatable, Encodable {
     public var repository: String
     /// One line a person reads in the channel.
     public var text: String
+    /// The dashboard page it is about, as a path under the dashboard (`sessions/ID`,
+    /// `models/MODEL`, `models/MODEL/versions/VERSION`, `jobs`), its segments percent-encoded;
+    /// nil when there is none.
+    public var page: String?
+    /// The page's address, when the notifier knows where the dashboard is (`--ui-url`).
+    public var url: String?
 
-    /// A notification of `kind` about `repository`, saying `text` (`mf serve --follow` tells its
-    /// rollout decisions this way).
-    public init(kind: Kind, repository: String, text: String) {
+    /// A notification of `kind` about `repository`, saying `text`, about the dashboard's `page`
+    /// (`mf serve --follow` tells its rollout decisions this way).
+    public init(kind: Kind, repository: String, text: String, page: String? = nil) {
         self.kind = kind
         self.repository = repository
         self.text = text
+        self.page = page
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, repository, text, url
+    }
+
+    /// The dashboard page of session `id`.
+    public static func sessionPage(_ id: String) -> String { "sessions/\(segment(id))" }
+
+    /// The dashboard page of `model`, or of its `version`.
+    public static func modelPage(_ model: String, version: String? = nil) -> String {
+        "models/\(segment(model))" + (version.map { "/versions/\(segment($0))" } ?? "")
+    }
+
+    /// `text` as one path segment.
+    static func segment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/;?#%"))) ?? text
+    }
+
+    /// The same notification with the address of its page under `dashboard` (the dashboard's
+    /// own address, `…/ui`), which the text ends with too so that a person can follow it.
+    public func linked(to dashboard: String?) -> Notification {
+        guard let dashboard, let page else { return self }
+        var linked = self
+        let base = dashboard.hasSuffix("/") ? String(dashboard.dropLast()) : dashboard
+        linked.url = "\(base)/\(page)"
+        linked.text += " \(base)/\(page)"
+        return linked
     }
 
     /// What a team hears about the work done on `repository` since `date` (when the job was
@@ -48,21 +83,23 @@ public struct Notification: Sendable, Equatable, Encodable {
             notifications.append(
                 Notification(
                     kind: .sessionFailed, repository: repository,
-                    text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))"))
+                    text: "❌ \(name): the session of \(what) failed — \(session.failure ?? "failed") (session \(session.id.prefix(8)))",
+                    page: sessionPage(session.id)))
         }
         for (bundle, model) in try store.bundles(repository: repository, since: date) {
             guard let tag = bundle.tag else { continue }
             notifications.append(
                 Notification(
                     kind: .releaseBundled, repository: repository,
-                    text: "📦 \(name): \(model) \(bundle.version) is bundled from \(tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)"))
+                    text: "📦 \(name): \(model) \(bundle.version) is bundled from \(tag) (\(bundle.commit.prefix(8))) — \(bundle.archive)",
+                    page: modelPage(model, version: bundle.version)))
         }
         for environment in try store.environments(repository: repository) where environment.updatedAt >= date {
             notifications.append(
                 Notification(
                     kind: .environmentChanged, repository: repository,
                     text: "🚀 \(name): \(environment.name) now runs \(environment.model) \(environment.version)"
-                        + (environment.tag.map { " (\($0))" } ?? "")))
+                        + (environment.tag.map { " (\($0))" } ?? ""), page: modelPage(environment.model)))
         }
         return notifications
     }
@@ -76,17 +113,22 @@ public struct Notifier: Sendable {
     public var urls: [URL]
     /// How long one delivery may take, in seconds.
     public var timeout: TimeInterval
+    /// The dashboard's address (`--ui-url`, `$MF_UI_URL`: `https://factory.example/ui`): each
+    /// notification then carries the address of the page it is about; nil for none.
+    public var dashboard: String?
 
-    /// A notifier posting to `urls`, each delivery given `timeout` seconds (5 by default).
-    public init(urls: [URL], timeout: TimeInterval = 5) {
+    /// A notifier posting to `urls`, each delivery given `timeout` seconds (5 by default),
+    /// linking to pages of the dashboard at `dashboard` when given.
+    public init(urls: [URL], timeout: TimeInterval = 5, dashboard: String? = nil) {
         self.urls = urls
         self.timeout = timeout
+        self.dashboard = dashboard.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Posts each notification to each URL; returns one warning per delivery that failed.
     public func send(_ notifications: [Notification]) async -> [String] {
         var warnings: [String] = []
-        for notification in notifications {
+        for notification in notifications.map({ $0.linked(to: dashboard) }) {
             for url in urls {
                 if let problem = await post(notification, to: url) { warnings.append("notification to \(url.host ?? url.absoluteString) failed: \(problem)") }
             }
