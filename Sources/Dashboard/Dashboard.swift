@@ -70,6 +70,7 @@ public struct Dashboard: Sendable {
         Access(dashboard: self).addRoutes(to: group)
         let pages = group.add(middleware: Access.Required<Context>(token: options.token, base: options.base))
         pages.get("/") { request, _ in try await self.answer(request) { try ModelsPage.build(self.catalog()) } }
+        addModelPages(to: pages)
     }
 
     /// A catalog of the store's models, read now.

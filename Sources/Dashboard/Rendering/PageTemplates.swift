@@ -14,6 +14,11 @@ enum PageTemplates {
         "login": PackageResources.login_mustache,
         "badge": PackageResources.badge_mustache,
         "chart": PackageResources.chart_mustache,
+        // A model, a version, two versions compared, and a short link's choices.
+        "model": PackageResources.model_mustache,
+        "version": PackageResources.version_mustache,
+        "compare": PackageResources.compare_mustache,
+        "choices": PackageResources.choices_mustache,
     ]
 
     /// The stylesheet, served at `/ui/style.css` (and inlined in a written session report).
