@@ -324,6 +324,33 @@ private func expectEscaped(_ html: String, sourceLocation: SourceLocation = #_so
         }
     }
 
+    @Test func aLongDriftHistoryShowsTheHighestPSIOfEachStretchOfTime() throws {
+        let start = ModelPagesFixture.start
+        let samples = (0..<1000).map { index in
+            DriftSample(
+                time: start.addingTimeInterval(Double(index) * 60), model: "churn", version: "1.0.0", field: "tenure", psi: index == 500 ? 0.9 : 0.1,
+                missingShare: 0, outOfSchemaShare: 0, count: 10)
+        }
+        let line = try #require(ModelHistory.driftLines(samples).first)
+        #expect(line.values.count == ModelHistory.pointsPerLine)
+        #expect(line.values.filter { $0.y == 0.9 }.count == 1)
+        #expect(line.values.first { $0.y == 0.9 }?.title.contains("PSI up to 0.9") == true)
+        // A short history keeps every sample.
+        #expect(ModelHistory.driftLines(Array(samples.prefix(50))).first?.values.count == 50)
+    }
+
+    @Test func templatesSeeJSONBooleansNumbersAndNullsAsThemselves() throws {
+        let json = Data(#"{"t": true, "f": false, "i": 3, "d": 2.5, "n": null, "s": "<b>", "a": [1, false]}"#.utf8)
+        let value = try #require(try TemplateValue.mustache(json: json) as? [String: Any])
+        #expect(value["t"] as? Bool == true && value["f"] as? Bool == false)
+        #expect(value["i"] as? Int == 3 && value["d"] as? Double == 2.5 && value["s"] as? String == "<b>")
+        #expect(value["n"] is TemplateValue.Null)
+        #expect((value["a"] as? [Any])?.last as? Bool == false)
+        // null opens no section: the badge without a link is a span, its values escaped.
+        let badge = try PageRenderer.html(json: Data(#"{"href": null, "tone": "good", "detail": "<b>", "text": "x"}"#.utf8), template: "badge")
+        #expect(badge.trimmingCharacters(in: .whitespacesAndNewlines) == #"<span class="badge good" title="&lt;b&gt;">x</span>"#)
+    }
+
     @Test func schemaChangesNameEveryAddedRemovedAndRetypedField() {
         let a = Manifest.Schema(inputs: [.init(name: "x", type: .double), .init(name: "gone", type: .string)], outputs: [.init(name: "y", type: .int)])
         let b = Manifest.Schema(inputs: [.init(name: "x", type: .string), .init(name: "new", type: .bool)], outputs: [.init(name: "y", type: .int)])

@@ -134,16 +134,41 @@ struct ModelHistory {
         }
     }
 
-    /// One line per input field: its PSI over time, from `samples`.
+    /// At most this many points per line of a chart over time: a chart 460 pixels wide shows no
+    /// more, and the page stays small and quick however long the history grows.
+    static let pointsPerLine = 120
+
+    /// `items` (oldest first) in runs of equal time span, at most `limit` of them, oldest first;
+    /// each item a run of its own when there are no more than `limit`.
+    static func runs<Item>(_ items: [Item], time: (Item) -> Date, limit: Int = pointsPerLine) -> [[Item]] {
+        guard items.count > limit, let first = items.first.map(time), let last = items.last.map(time), last > first else {
+            return items.map { [$0] }
+        }
+        let span = last.timeIntervalSince(first)
+        var runs: [[Item]] = []
+        var current = -1
+        for item in items {
+            let index = min(limit - 1, Int(time(item).timeIntervalSince(first) / span * Double(limit)))
+            if index == current { runs[runs.count - 1].append(item) } else { runs.append([item]) }
+            current = index
+        }
+        return runs
+    }
+
+    /// One line per input field: its PSI over time, from `samples` (oldest first). A long
+    /// history shows the highest PSI of each stretch of time, which is what an alert looks at.
     static func driftLines(_ samples: [DriftSample]) -> [LineChart.Line] {
         Dictionary(grouping: samples.filter { $0.psi != nil }, by: \.field).sorted { $0.key < $1.key }.map { field, samples in
             LineChart.Line(
                 name: field,
-                values: samples.map { sample in
-                    (
-                        x: sample.time.timeIntervalSince1970, y: sample.psi!,
-                        title: "\(field) PSI \(Format.number(sample.psi)) · \(sample.version) · \(Format.time(sample.time)) · \(sample.count) inputs"
-                    )
+                values: runs(samples, time: \.time).map { run in
+                    let worst = run.max { $0.psi! < $1.psi! }!
+                    let title =
+                        run.count == 1
+                        ? "\(field) PSI \(Format.number(worst.psi)) · \(worst.version) · \(Format.time(worst.time)) · \(worst.count) inputs"
+                        : "\(field) PSI up to \(Format.number(worst.psi)) (\(worst.version), \(Format.time(worst.time))) over \(run.count) samples from "
+                            + "\(Format.time(run.first!.time)) to \(Format.time(run.last!.time))"
+                    return (x: worst.time.timeIntervalSince1970, y: worst.psi!, title: title)
                 })
         }
     }

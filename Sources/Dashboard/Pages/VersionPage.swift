@@ -84,19 +84,28 @@ struct VersionPage: DashboardPage {
             sessions: history.sessions.filter { $0.version == version }.map { ModelsPage.sessionBadge($0, links: links) })
     }
 
-    /// One line per live metric over time, from `evaluations` (oldest first); nil when none measured.
+    /// One line per live metric over time, from `evaluations` (oldest first); nil when none
+    /// measured. A long history shows the newest evaluation of each stretch of time.
     static func liveChart(_ evaluations: [LiveEvaluation]) -> LineChart? {
-        var lines: [String: [(x: Double, y: Double, title: String)]] = [:]
+        var measured: [String: [(time: Date, value: Double, rows: Int)]] = [:]
         for evaluation in evaluations {
-            let time = evaluation.session.startedAt
             for metric in evaluation.metrics {
                 guard let value = metric.value, value.isFinite else { continue }
-                lines[metric.name, default: []].append(
-                    (x: time.timeIntervalSince1970, y: value, title: "\(metric.name) \(Format.number(value)) on \(evaluation.rows) rows · \(Format.time(time))")
-                )
+                measured[metric.name, default: []].append((evaluation.session.startedAt, value, evaluation.rows))
             }
         }
-        if lines.isEmpty { return nil }
-        return LineChart.time(title: "Live metrics", lines: lines.sorted { $0.key < $1.key }.map { LineChart.Line(name: $0.key, values: $0.value) })
+        if measured.isEmpty { return nil }
+        let lines = measured.sorted { $0.key < $1.key }.map { name, values in
+            LineChart.Line(
+                name: name,
+                values: ModelHistory.runs(values, time: \.time).map { run in
+                    let newest = run.last!
+                    let title =
+                        "\(name) \(Format.number(newest.value)) on \(newest.rows) rows · \(Format.time(newest.time))"
+                        + (run.count == 1 ? "" : " (the newest of \(run.count) evaluations since \(Format.time(run.first!.time)))")
+                    return (x: newest.time.timeIntervalSince1970, y: newest.value, title: title)
+                })
+        }
+        return LineChart.time(title: "Live metrics", lines: lines)
     }
 }
