@@ -77,7 +77,8 @@ struct ComparePage: DashboardPage {
         return ComparePage(
             repository: repository, name: history.model.name, modelHref: catalog.links.model(repository: repository, name: history.model.name),
             a: try side(first, schema: schemaA, history), b: try side(second, schema: schemaB, history),
-            metrics: comparison.rows.map(row), schemaKnown: schemaA != nil && schemaB != nil, schemaChanges: changes)
+            metrics: comparison.rows.sorted { ModelHistory.splitOrder($0.split, $1.split) || ($0.split == $1.split && $0.name < $1.name) }.map(row),
+            schemaKnown: schemaA != nil && schemaB != nil, schemaChanges: changes)
     }
 
     /// The two versions asked for: both named; one named (a alone: against the newest release;

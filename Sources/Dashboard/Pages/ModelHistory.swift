@@ -89,6 +89,12 @@ struct ModelHistory {
         return try? Manifest.parse(String(decoding: data, as: UTF8.self), file: file.path)
     }
 
+    /// Splits in the order the pages show them: train, evaluate, any other (by name), live.
+    static func splitOrder(_ a: String, _ b: String) -> Bool {
+        let rank = ["train": 0, "evaluate": 1, "live": 3]
+        return (rank[a] ?? 2, a) < (rank[b] ?? 2, b)
+    }
+
     /// The link to `version`'s page.
     func href(_ version: String) -> String { links.version(repository: repository, name: model.name, version: version) }
 

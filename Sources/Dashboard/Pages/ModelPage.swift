@@ -134,9 +134,8 @@ struct ModelPage: DashboardPage {
                 values[metric.name, default: [:]][metric.split, default: [:]][index] = value
             }
         }
-        let order = ["train": 0, "evaluate": 1, "live": 3]
         return values.keys.sorted().map { name in
-            let splits = values[name]!.keys.sorted { (order[$0] ?? 2, $0) < (order[$1] ?? 2, $1) }
+            let splits = values[name]!.keys.sorted(by: ModelHistory.splitOrder)
             let lines = splits.map { split in
                 LineChart.Line(
                     name: split,

@@ -9,12 +9,16 @@ struct VersionPage: DashboardPage {
     static let template = "version"
     var title: String { "\(name) \(version)" }
 
-    /// One metric of one split.
+    /// One metric's values: a cell per split of `metricSplits`.
     struct MetricRow: Encodable, Sendable {
-        var split: String
+        /// Its value in one split; `shown` is `—` when it has none.
+        struct Cell: Encodable, Sendable {
+            var split: String
+            var shown: String
+            var value: Double?
+        }
         var metric: String
-        var shown: String
-        var value: Double?
+        var cells: [Cell]
     }
 
     var repository: String
@@ -36,6 +40,8 @@ struct VersionPage: DashboardPage {
     var serving: [Badge]
     var gates: [ModelHistory.GateRow]
     var gatesOutcome: Badge
+    /// The table's columns: train, evaluate, any other split, and live (the newest live evaluation's).
+    var metricSplits: [String]
     var metrics: [MetricRow]
     var liveChart: LineChart?
     var driftChart: LineChart?
@@ -58,12 +64,7 @@ struct VersionPage: DashboardPage {
         let gates = try history.gates(of: session)
 
         let evaluations = try store.liveEvaluations(model: model.name, version: version, limit: liveLimit)
-        var metrics = try store.metrics(session: session.id).map {
-            MetricRow(split: $0.split, metric: $0.name, shown: Format.number($0.value), value: $0.value)
-        }
-        metrics += (evaluations.first?.metrics ?? []).map {
-            MetricRow(split: $0.split, metric: $0.name, shown: Format.number($0.value), value: $0.value)
-        }
+        let (splits, metrics) = table(try store.metrics(session: session.id) + (evaluations.first?.metrics ?? []))
         let samples = try store.driftSamples(model: model.name, version: version, since: nil, limit: 5000)
         let driftLines = ModelHistory.driftLines(samples)
         let previous = history.previousRelease(found)
@@ -77,11 +78,25 @@ struct VersionPage: DashboardPage {
             created: Format.time(found.bundle?.createdAt ?? session.startedAt), bundlePath: found.bundle?.path, sha256: found.bundle?.sha256,
             session: ModelsPage.sessionBadge(session, links: links), sessionID: session.id, reusedFrom: session.reusedFrom,
             failure: session.failure, serving: history.servingBadges(records, version: version), gates: gates.map(ModelHistory.GateRow.init),
-            gatesOutcome: ModelHistory.gatesBadge(gates), metrics: metrics,
+            gatesOutcome: ModelHistory.gatesBadge(gates), metricSplits: splits, metrics: metrics,
             liveChart: liveChart(evaluations.reversed()),
             driftChart: driftLines.isEmpty ? nil : LineChart.time(title: "Drift per input field (PSI)", lines: driftLines),
             previous: previous?.version, compareHref: previous.map { history.compareHref($0.version, version) },
             sessions: history.sessions.filter { $0.version == version }.map { ModelsPage.sessionBadge($0, links: links) })
+    }
+
+    /// `metrics` as a table: a row per name, a column per split.
+    static func table(_ metrics: [Metric]) -> (splits: [String], rows: [MetricRow]) {
+        let splits = Set(metrics.map(\.split)).sorted(by: ModelHistory.splitOrder)
+        let rows = Dictionary(grouping: metrics, by: \.name).sorted { $0.key < $1.key }.map { name, measured in
+            MetricRow(
+                metric: name,
+                cells: splits.map { split in
+                    let value = measured.first { $0.split == split }?.value ?? nil
+                    return MetricRow.Cell(split: split, shown: Format.number(value), value: value)
+                })
+        }
+        return (splits, rows)
     }
 
     /// One line per live metric over time, from `evaluations` (oldest first); nil when none
