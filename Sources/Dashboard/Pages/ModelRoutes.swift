@@ -4,22 +4,22 @@ internal import Hummingbird
 internal import Store
 
 extension Dashboard {
-    /// The model, version and compare pages under `/repositories/{repo}/models/{model}`, and
+    /// The model, version and compare pages under `/repositories/{repository}/models/{model}`, and
     /// their short links under `/models/{model}`, which lead there when one repository has the
     /// model (302, the query kept), list the choices when several do (300), and answer 404 when
     /// none does.
     func addModelPages<Context: RequestContext>(to pages: RouterGroup<Context>) {
-        pages.get("/repositories/{repo}/models/{model}") { request, context in
-            let (repository, model) = (try Self.segment("repo", context), try Self.segment("model", context))
+        pages.get("/repositories/{repository}/models/{model}") { request, context in
+            let (repository, model) = (try Self.segment("repository", context), try Self.segment("model", context))
             return try await self.answer(request) { try ModelPage.build(self.catalog(), repository: repository, name: model) }
         }
-        pages.get("/repositories/{repo}/models/{model}/versions/{version}") { request, context in
-            let (repository, model) = (try Self.segment("repo", context), try Self.segment("model", context))
+        pages.get("/repositories/{repository}/models/{model}/versions/{version}") { request, context in
+            let (repository, model) = (try Self.segment("repository", context), try Self.segment("model", context))
             let version = try Self.segment("version", context)
             return try await self.answer(request) { try VersionPage.build(self.catalog(), repository: repository, name: model, version: version) }
         }
-        pages.get("/repositories/{repo}/models/{model}/compare") { request, context in
-            let (repository, model) = (try Self.segment("repo", context), try Self.segment("model", context))
+        pages.get("/repositories/{repository}/models/{model}/compare") { request, context in
+            let (repository, model) = (try Self.segment("repository", context), try Self.segment("model", context))
             let a = request.uri.queryParameters.get("a")
             let b = request.uri.queryParameters.get("b")
             return try await self.answer(request) { try ComparePage.build(self.catalog(), repository: repository, name: model, a: a, b: b) }
