@@ -72,6 +72,7 @@ public struct Dashboard: Sendable {
         pages.get("/") { request, _ in try await self.answer(request) { try ModelsPage.build(self.catalog()) } }
         addSessionRoutes(to: pages)
         addJobsAndHistoryRoutes(to: pages)
+        addModelPages(to: pages)
     }
 
     /// A catalog of the store's models, read now.

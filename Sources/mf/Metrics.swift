@@ -99,13 +99,9 @@ struct Metrics: ParsableCommand {
     static func comparison(_ a: String, _ b: String, model: String?, repository: String?, store: any FactoryStore) throws -> MetricComparison {
         let first = try store.findSession(a, model: model, repository: repository)
         let second = try store.findSession(b, model: model, repository: repository)
-        func newestLive(_ found: NamedSession) throws -> [Metric] {
-            guard let version = found.session.version else { return [] }
-            return try store.liveEvaluations(model: found.model, version: version, limit: 1).first?.metrics ?? []
-        }
         return MetricComparison(
-            a: first.session, b: second.session, left: try store.metrics(session: first.session.id) + newestLive(first),
-            right: try store.metrics(session: second.session.id) + newestLive(second))
+            a: first.session, b: second.session, left: try MetricComparison.metrics(of: first.session, model: first.model, store: store),
+            right: try MetricComparison.metrics(of: second.session, model: second.model, store: store))
     }
 
     /// A comparison as `--compare` shows it, its columns headed by the `names` it was asked with.
@@ -140,54 +136,6 @@ struct SessionMetrics: Encodable {
             try item.encode(metric.split, forKey: .split)
             try item.encode(metric.value, forKey: .value)
         }
-    }
-}
-
-/// Two sessions' metrics, matched by name and split.
-struct MetricComparison: Encodable {
-    struct Row: Encodable {
-        var name: String
-        var split: String
-        var a: Double?
-        var b: Double?
-        var difference: Double? { if let a, let b { b - a } else { nil } }
-
-        enum Keys: String, CodingKey { case name, split, a, b, difference }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(split, forKey: .split)
-            try container.encode(a, forKey: .a)
-            try container.encode(b, forKey: .b)
-            try container.encode(difference, forKey: .difference)
-        }
-    }
-
-    var a: Session
-    var b: Session
-    var rows: [Row]
-
-    init(a: Session, b: Session, left: [Metric], right: [Metric]) {
-        self.a = a
-        self.b = b
-        var keys: [String: (String, String)] = [:]
-        for metric in left + right { keys[metric.split + "/" + metric.name] = (metric.name, metric.split) }
-        rows = keys.values.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map { name, split in
-            Row(
-                name: name, split: split,
-                a: left.first { $0.name == name && $0.split == split }?.value ?? nil,
-                b: right.first { $0.name == name && $0.split == split }?.value ?? nil)
-        }
-    }
-
-    enum Keys: String, CodingKey { case a, b, metrics }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(a.id, forKey: .a)
-        try container.encode(b.id, forKey: .b)
-        try container.encode(rows, forKey: .metrics)
     }
 }
 

@@ -58,8 +58,7 @@ struct PageRenderer {
 
     /// Renders `template` over the JSON `json` (an envelope).
     static func html(json: Data, template: String) throws -> String {
-        let value = try JSONDecoder().decode(TemplateValue.self, from: json)
-        guard let html = PageTemplates.library.render(value.mustache, withTemplate: template) else {
+        guard let html = PageTemplates.library.render(try TemplateValue.mustache(json: json), withTemplate: template) else {
             throw DashboardError(.internalServerError, "the dashboard has no template named \(template)")
         }
         return html

@@ -20,6 +20,11 @@ enum PageTemplates {
         "history": PackageResources.history_mustache,
         "environment": PackageResources.environment_mustache,
         "event": PackageResources.event_mustache,
+        // A model, a version, two versions compared, and a short link's choices.
+        "model": PackageResources.model_mustache,
+        "version": PackageResources.version_mustache,
+        "compare": PackageResources.compare_mustache,
+        "choices": PackageResources.choices_mustache,
     ]
 
     /// The stylesheet, served at `/ui/style.css` (and inlined in a written session report).

@@ -5,44 +5,30 @@ internal import Mustache
 /// numbers, strings and booleans as themselves, and `null` as a value that is empty and false.
 /// The dashboard renders a page from its JSON, never from the Swift value, so the JSON a script
 /// gets (`?format=json`) is exactly what the template saw.
-enum TemplateValue: Decodable {
-    case object([String: TemplateValue])
-    case array([TemplateValue])
-    case string(String)
-    case integer(Int)
-    case number(Double)
-    case bool(Bool)
-    case null
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let integer = try? container.decode(Int.self) {
-            self = .integer(integer)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([TemplateValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: TemplateValue].self))
-        }
+enum TemplateValue {
+    /// The JSON text `json` as the template sees it. JSONSerialization reads it in one pass (a
+    /// `Decodable` tree that tries each JSON type in turn throws an error per failed try, which
+    /// cost a page with a few thousand chart points most of its time).
+    static func mustache(json: Data) throws -> Any {
+        mustache(try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]))
     }
 
-    /// The value as the template sees it.
-    var mustache: Any {
-        switch self {
-        case .object(let members): members.mapValues(\.mustache)
-        case .array(let items): items.map(\.mustache)
-        case .string(let string): string
-        case .integer(let integer): integer
-        case .number(let number): number
-        case .bool(let bool): bool
-        case .null: Null()
+    /// A value JSONSerialization read, as the template sees it: a number that JSON wrote as
+    /// `true` or `false` is a Bool (a section opens on true only), a whole number an Int, any
+    /// other number a Double, and null `Null`.
+    static func mustache(_ value: Any) -> Any {
+        switch value {
+        case let object as [String: Any]: return object.mapValues(mustache)
+        case let array as [Any]: return array.map(mustache)
+        case let string as String: return string
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": return number.boolValue
+            case "f", "d": return number.doubleValue
+            default: return number.intValue
+            }
+        case is NSNull: return Null()
+        default: return value
         }
     }
 
