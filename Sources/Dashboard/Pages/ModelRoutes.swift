@@ -38,7 +38,7 @@ extension Dashboard {
 
     /// A path segment the router matched, percent-decoded.
     static func segment(_ name: String, _ context: some RequestContext) throws(DashboardError) -> String {
-        guard let raw = context.parameters.get(name), let decoded = raw.removingPercentEncoding else {
+        guard let raw = context.parameters.get(name), let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
             throw DashboardError(.badRequest, "the \(name) in the page's path is not valid percent-encoded text")
         }
         return decoded

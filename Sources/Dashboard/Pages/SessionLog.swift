@@ -85,12 +85,4 @@ extension Dashboard {
             queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
-
-    /// The path parameter `name`, percent-decoded.
-    static func segment<Context: RequestContext>(_ name: String, _ context: Context) throws(DashboardError) -> String {
-        guard let raw = context.parameters.get(name), let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
-            throw DashboardError(.badRequest, "the path's \(name) is not valid percent-encoded text")
-        }
-        return decoded
-    }
 }
