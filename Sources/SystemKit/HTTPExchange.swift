@@ -61,10 +61,7 @@ public enum HTTPExchange {
     /// Sends `request` on a thread of its own (libcurl blocks; the cooperative pool does not
     /// wait for it) and returns the answer, whatever its status; throws when no answer came.
     public static func send(_ request: Request) async throws(SystemError) -> Answer {
-        let result: Result<Answer, SystemError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: exchange(request)) }
-        }
-        return try result.get()
+        try await BlockingWork.run { exchange(request) }.get()
     }
 
     private static func exchange(_ request: Request) -> Result<Answer, SystemError> {

@@ -129,15 +129,10 @@ public final class RunningProcess: @unchecked Sendable {
         _ = kill(-pid, signal)
     }
 
-    /// The same as `stop(grace:)` for a task: the wait runs on a Dispatch thread, never on the
-    /// cooperative pool.
+    /// The same as `stop(grace:)` for a task: the wait runs on a thread of its own, never on
+    /// the cooperative pool (`BlockingWork`).
     public func stopped(grace: Double) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.stop(grace: grace)
-                continuation.resume()
-            }
-        }
+        await BlockingWork.run { self.stop(grace: grace) }
     }
 
     /// Stops the group: SIGTERM, then SIGKILL after `grace` seconds; returns once reaped.
