@@ -112,7 +112,7 @@ struct Demo: AsyncParsableCommand {
                 return
             }
             print(
-                "\nEverything is kept in \(target.path): try `mf sessions \(shown)`, `mf metrics --compare 1.0.1 1.1.0 \(shown)`, or `mf serve --follow production \(shown)`."
+                "\nEverything is kept in \(target.path): try `mf sessions \(shown)`, `mf metrics --compare 1.0.1 1.1.0 \(shown)`, `mf serve --follow production \(shown)`, or the dashboard: `mf ui --home \(home.path)` (http://127.0.0.1:8090/ui)."
             )
         }
     }

@@ -53,13 +53,20 @@ struct LineChart: Encodable, Sendable {
     /// A chart whose x axis is time.
     static func time(title: String, lines: [Line], threshold: (value: Double, label: String)? = nil) -> LineChart {
         let all = lines.flatMap { $0.values.map(\.x) }
-        let low = all.min() ?? 0
-        let high = max(all.max() ?? 1, low + 1)
+        // One moment alone sits in the middle of a minute.
+        var low = all.min() ?? 0
+        var high = all.max() ?? 1
+        if high - low < 1 {
+            low -= 30
+            high += 30
+        }
         var chart = frame(title: title, xRange: (low, high), lines: lines, threshold: threshold, xLabel: nil)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = high - low > 3 * 86_400 ? "MM-dd" : (high - low > 86_400 ? "MM-dd HH:mm" : "HH:mm")
+        // Ticks a quarter of the span apart: as precise as needed for no two to read the same.
+        let span = high - low
+        formatter.dateFormat = span > 3 * 86_400 ? "MM-dd" : span > 86_400 ? "MM-dd HH:mm" : span > 3_600 ? "HH:mm" : "HH:mm:ss"
         chart.xTicks = (0...4).map { step in
             let value = low + (high - low) * Double(step) / 4
             return chart.xTick(at: chart.x(value), label: formatter.string(from: Date(timeIntervalSince1970: value)))
