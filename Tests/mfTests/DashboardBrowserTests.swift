@@ -21,6 +21,9 @@ final class DashboardProcess: @unchecked Sendable {
     /// Where its standard error (the log) goes.
     let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("mf-ui-\(UUID().uuidString).log").path
 
+    /// Its log so far.
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
     init(home: String) throws {
         process.executableURL = URL(fileURLWithPath: mfBinary)
         process.arguments = ["ui", "--home", home, "--port", "0"]
@@ -40,14 +43,17 @@ final class DashboardProcess: @unchecked Sendable {
         }
         guard port != 0 else {
             stop()
-            let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
             throw HTTPClientError(description: "mf ui did not start: \(String(decoding: buffer, as: UTF8.self)) \(log)")
         }
     }
 
-    func stop() {
+    /// Stops it with SIGTERM; returns its exit status (an AddressSanitizer build exits non-zero
+    /// when it leaked).
+    @discardableResult
+    func stop() -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         process.waitUntilExit()
+        return process.terminationStatus
     }
 
     deinit {
@@ -174,6 +180,7 @@ struct Chromium {
             let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
             #expect(size > 1000, "\(page.path): no screenshot at \(screenshot)")
         }
+        #expect(server.stop() == 0, "mf ui did not stop cleanly: \(server.log)")
         print(
             "dashboard browser test: \(pages.count) pages of kinds \(kinds.sorted()), \(charts) charts; screenshots in \(screenshots)"
                 + (unrouted.isEmpty ? "" : "; no route serves \(unrouted.count) linked paths: \(unrouted.prefix(5))"))
