@@ -190,7 +190,9 @@ struct HomeWriter {
                     let quality = 0.7 + 0.2 * Double(released) / Double(max(1, share)) + random.value(-0.02...0.02)
                     for split in ["train", "evaluate"] {
                         for name in names {
-                            let value = name == "log_loss" ? 1 - quality : min(0.999, quality + (split == "train" ? 0.03 : 0) + random.value(-0.05...0.05))
+                            let value =
+                                name == "log_loss"
+                                ? 1 - quality - (split == "train" ? 0.02 : 0) : min(0.999, quality + (split == "train" ? 0.03 : 0) + random.value(-0.05...0.05))
                             metrics.append(Metric(sessionId: session.id, modelId: model.id, name: name, split: split, value: value))
                         }
                     }
