@@ -157,7 +157,8 @@ struct HomeWriter {
         // Each model's share of releases and live evaluations; the rest are development sessions.
         let liveCount = 2 * count
         let development = sessions - releases - liveCount
-        let evaluated = releases + development
+        // Each model's newest development session is still running: it has no metrics.
+        let evaluated = max(1, releases + development - count)
         // Names per split, so train and evaluate rows over every evaluated session (and the live
         // ones) reach `metricRows`.
         let perSplit = max(Self.baseMetrics.count, Int((Double(metricRows - liveCount * Self.baseMetrics.count) / Double(2 * evaluated)).rounded(.up)))

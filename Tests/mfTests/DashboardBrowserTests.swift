@@ -1,4 +1,6 @@
 import Foundation
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -184,6 +186,41 @@ struct Chromium {
         print(
             "dashboard browser test: \(pages.count) pages of kinds \(kinds.sorted()), \(charts) charts; screenshots in \(screenshots)"
                 + (unrouted.isEmpty ? "" : "; no route serves \(unrouted.count) linked paths: \(unrouted.prefix(5))"))
+    }
+
+    /// The fixture writes what it says, through the store: the counts asked for, two
+    /// repositories with a churn, jobs in every state, a running and a rolled-back rollout, a
+    /// drift alert, and bundles whose schema changes.
+    @Test func fixtureWritesARichHome() async throws {
+        let folder = TemporaryDirectory("ui-fixture")
+        let home = folder.appending("home")
+        let made = try await runProcess(
+            dashboardFixtureBinary, ["--home", home, "--models", "4", "--releases", "12", "--sessions", "30", "--metric-rows", "600", "--hostile"])
+        try #require(made.status == 0, "dashboard-fixture failed: \(made.stderr)")
+        let store = try SQLiteStore(path: home + "/factory.sqlite")
+        let models = try store.models()
+        #expect(models.count == 4 && models.filter { $0.name == "churn" }.count == 2 && Set(models.map(\.repository)).count == 3)
+        #expect(models.contains { $0.name == Self.hostile })
+        let sessions = try store.sessions(limit: 1000)
+        #expect(sessions.count == 30)
+        #expect(Set(sessions.map(\.session.status)) == [.passed, .failed, .running])
+        let metrics = try store.metrics(sessions: sessions.map(\.session.id))
+        #expect(metrics.count >= 600 && Set(metrics.map(\.split)) == ["train", "evaluate", "live"])
+        let bundles = try store.bundles()
+        #expect(bundles.count == 12)
+        let schemas = Set(
+            try bundles.map {
+                try String(contentsOfFile: $0.bundle.path + "/model.yaml", encoding: .utf8).split(separator: "\n").filter { $0.contains("- { name:") }
+            })
+        #expect(schemas.count > 1, "every bundle has the same schema")
+        #expect(Set(try store.jobs().map(\.state)) == [.queued, .running, .done, .failed])
+        let churn = try #require(models.first { $0.name == "churn" })
+        let rollouts = try store.latestRollouts(repository: churn.repository, environment: "production")
+        #expect(rollouts.first?.state == .running)
+        let events = try store.events(repository: churn.repository, environment: "production", model: nil, before: nil, limit: 1000)
+        #expect(Set(events.map(\.kind)).isSuperset(of: [.environment, .rolloutStarted, .rolloutStep, .driftAlert]))
+        #expect(!(try store.driftSamples(model: "churn", version: nil, since: nil, limit: 1000)).isEmpty)
+        #expect(made.stdout.contains("4 models, 12 releases, 30 sessions"))
     }
 
     /// A page found by the crawl: its path, its kind (the JSON's `page`) and whether it shows the
