@@ -29,6 +29,9 @@ final class DashboardProcess: @unchecked Sendable {
     init(home: String) throws {
         process.executableURL = URL(fileURLWithPath: mfBinary)
         process.arguments = ["ui", "--home", home, "--port", "0"]
+        // Without Swift's backtracer: after a crash it keeps the standard output open (and the
+        // wait for the start line with it); the crash's message is in the log all the same.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
