@@ -99,6 +99,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A synthetic factory home for the dashboard's browser test and benchmark (not a product).
+        .executableTarget(
+            name: "dashboard-fixture",
+            dependencies: ["ModelFactory", "Store", "SQLiteStore", "SystemKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Plugins/MFCommand (`swift package mf …`) is not a target here: a Swift model depends
         // on ModelKit alone, and `mf` ships the plugin inside the ModelKit package it
         // materialises for them (ModelKitPackage).
@@ -125,7 +130,7 @@ let package = Package(
             ]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], exclude: ["cases.txt", "context.json", "make_cases.py"]),
         // End-to-end tests run the built `mf` binary.
-        .testTarget(name: "mfTests", dependencies: ["mf", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),
+        .testTarget(name: "mfTests", dependencies: ["mf", "dashboard-fixture", "GitKit", "ModelFactory", "Store", "SQLiteStore", "TestSupport"]),
     ]
 )
 
