@@ -15,58 +15,6 @@ let dashboardFixtureBinary: String = {
         ?? root.appendingPathComponent(".build/debug/dashboard-fixture").path
 }()
 
-/// `mf ui` as a child process on a free port, stopped when the test ends (even when it fails).
-final class DashboardProcess: @unchecked Sendable {
-    let process = Process()
-    let output = Pipe()
-    var port = 0
-    /// Where its standard error (the log) goes.
-    let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("mf-ui-\(UUID().uuidString).log").path
-
-    /// Its log so far.
-    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
-
-    init(home: String) throws {
-        process.executableURL = URL(fileURLWithPath: mfBinary)
-        process.arguments = ["ui", "--home", home, "--port", "0"]
-        // Without Swift's backtracer: after a crash it keeps the standard output open (and the
-        // wait for the start line with it); the crash's message is in the log all the same.
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
-        process.standardOutput = output
-        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
-        try process.run()
-        var buffer = Data()
-        while port == 0 {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: #"dashboard on http://127\.0\.0\.1:(\d+)/ui"#, options: .regularExpression) {
-                port = Int(text[range].split(separator: ":").last!.split(separator: "/").first!)!
-            }
-        }
-        guard port != 0 else {
-            stop()
-            throw HTTPClientError(description: "mf ui did not start: \(String(decoding: buffer, as: UTF8.self)) \(log)")
-        }
-    }
-
-    /// Stops it with SIGTERM; returns its exit status (an AddressSanitizer build exits non-zero
-    /// when it leaked).
-    @discardableResult
-    func stop() -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(atPath: logFile)
-    }
-}
-
 /// What headless Chromium saw of one page.
 struct BrowsedPage {
     var dom: String
@@ -152,12 +100,14 @@ struct Chromium {
         try? FileManager.default.removeItem(atPath: screenshots)
         try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
 
-        let server = try DashboardProcess(home: home)
+        let server = try DashboardProcess(["--home", home])
         defer { server.stop() }
         let origin = "http://127.0.0.1:\(server.port)"
         let (pages, unrouted) = try crawl(port: server.port)
         let kinds = Set(pages.map(\.kind))
-        #expect(kinds.contains("models"), "the crawl reached \(kinds.sorted())")
+        #expect(unrouted.isEmpty, "no route serves these linked paths: \(unrouted.prefix(5))")
+        let every: Set = ["models", "model", "version", "compare", "session", "jobs", "history", "environment"]
+        #expect(kinds.isSuperset(of: every), "the crawl reached \(kinds.sorted()), not \(every.subtracting(kinds).sorted())")
         #expect(pages.contains { $0.hostile }, "no page shows the hostile model, log or message")
 
         let browser = Chromium(path: chromium, folder: folder.path)

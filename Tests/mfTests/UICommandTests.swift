@@ -2,44 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `mf ui` as a child process on a free port; stopped with SIGTERM when the test ends, pass or fail.
-final class DashboardProcess: @unchecked Sendable {
-    let process = Process()
-    let output = Pipe()
-    var port = 0
-
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: mfBinary)
-        process.arguments = ["ui", "--port", "0"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["MF_UI_TOKEN": ""].merging(environment) { $1 }) { $1 }
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var buffer = Data()
-        while port == 0 {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: #"dashboard on http://127\.0\.0\.1:\d+/ui"#, options: .regularExpression) {
-                port = Int(text[range].dropLast("/ui".count).split(separator: ":").last!)!
-            }
-        }
-        guard port != 0 else {
-            _ = stop()
-            throw HTTPClientError(description: "mf ui did not start: \(String(decoding: buffer, as: UTF8.self))")
-        }
-    }
-
-    func stop() -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit { _ = stop() }
-}
-
 /// `mf ui` and `mf serve --ui` as people start them: where they refuse to listen, and that they
 /// answer the dashboard (HTML and JSON) beside inference.
 @Suite(.serialized) struct UICommandTests {

@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+
+/// `mf ui` as a child process on a free port, stopped when the test ends (even when it fails).
+final class DashboardProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+    var port = 0
+    /// Where its standard error (the log) goes.
+    let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("mf-ui-\(UUID().uuidString).log").path
+
+    /// Its log so far.
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// Starts `mf ui --port 0 ARGUMENTS` (with no `$MF_UI_TOKEN` unless `environment` sets one)
+    /// and waits for the line that says where it listens.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: mfBinary)
+        process.arguments = ["ui", "--port", "0"] + arguments
+        // Without Swift's backtracer: after a crash it keeps the standard output open (and the
+        // wait for the start line with it); the crash's message is in the log all the same.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no", "MF_UI_TOKEN": ""].merging(environment) { $1 }) {
+            $1
+        }
+        process.standardOutput = output
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
+        try process.run()
+        var buffer = Data()
+        while port == 0 {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let range = text.range(of: #"dashboard on http://127\.0\.0\.1:(\d+)/ui"#, options: .regularExpression) {
+                port = Int(text[range].split(separator: ":").last!.split(separator: "/").first!)!
+            }
+        }
+        guard port != 0 else {
+            stop()
+            throw HTTPClientError(description: "mf ui did not start: \(String(decoding: buffer, as: UTF8.self)) \(log)")
+        }
+    }
+
+    /// Stops it with SIGTERM; returns its exit status (an AddressSanitizer build exits non-zero
+    /// when it leaked).
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: logFile)
+    }
+}
