@@ -53,10 +53,12 @@ struct ModelPage: DashboardPage {
     var driftLimit: Double
     var driftLimitSource: String
     var timeline: [Moment]
+    /// Whether older moments were left out (each environment's page has them all).
+    var timelineTruncated: Bool
     var sessions: [Badge]
 
-    /// How many events of each environment the timeline shows.
-    static let eventsPerEnvironment = 100
+    /// How many moments the timeline shows, newest first; an environment's page shows the rest.
+    static let timelineLength = 40
 
     static func build(_ catalog: Catalog, repository: String, name: String) throws -> ModelPage {
         let history = try ModelHistory(catalog: catalog, repository: repository, name: name)
@@ -71,8 +73,9 @@ struct ModelPage: DashboardPage {
         var events: [Event] = []
         for environment in Set(allRecords.map(\.name)).sorted() {
             rollouts += try store.latestRollouts(repository: path, environment: environment).filter { $0.model == model.name }
-            events += try store.events(repository: path, environment: environment, model: model.name, before: nil, limit: eventsPerEnvironment)
+            events += try store.events(repository: path, environment: environment, model: model.name, before: nil, limit: timelineLength + 1)
         }
+        let moments = timeline(events: events, rollouts: rollouts, links: links, repository: repository)
         let desired = (catalog.desired(repository: path) ?? []).filter { $0.model == nil || $0.model == model.name }
         let drift = try DriftStatus.open(repository: path, store: store).filter { $0.model == model.name }
 
@@ -119,7 +122,7 @@ struct ModelPage: DashboardPage {
             driftChart: driftLines.isEmpty
                 ? nil : LineChart.time(title: "Drift per input field (PSI)", lines: driftLines, threshold: (limit, "PSI threshold \(Format.number(limit))")),
             driftLimit: limit, driftLimitSource: source,
-            timeline: timeline(events: events, rollouts: rollouts, links: links, repository: repository),
+            timeline: Array(moments.prefix(timelineLength)), timelineTruncated: moments.count > timelineLength,
             sessions: try store.newestSessions(model: model.name, repository: path, limit: 20).map { ModelsPage.sessionBadge($0.session, links: links) })
     }
 
