@@ -23,7 +23,7 @@ struct UI: AsyncParsableCommand {
             pages in the model server.
 
             It prints "dashboard on http://HOST:PORT/ui" when it accepts requests (--port 0 \
-            picks a free port), and stops on SIGTERM or SIGINT.
+            picks a free port; --json prints {url, home} instead), and stops on SIGTERM or SIGINT.
             """
     )
 
@@ -38,6 +38,10 @@ struct UI: AsyncParsableCommand {
 
     @OptionGroup var options: HomeOptions
 
+    struct Started: Encodable {
+        let url, home: String
+    }
+
     func run() async throws {
         try await reportingErrors {
             let token = token ?? ProcessInfo.processInfo.environment["MF_UI_TOKEN"]
@@ -49,9 +53,12 @@ struct UI: AsyncParsableCommand {
             }
             let dashboard = Dashboard(store: try options.openStore(), options: .init(home: home, token: token))
             let host = self.host
+            let json = options.json
             let application = dashboard.buildApplication(host: host, port: port) { port in
                 let shown = host.contains(":") ? "[\(host)]" : host
-                FileHandle.standardOutput.write(Data("dashboard on http://\(shown):\(port)\(dashboard.options.base)\n".utf8))
+                let url = "http://\(shown):\(port)\(dashboard.options.base)"
+                let line = json ? jsonLine(Started(url: url, home: home.path)) : "dashboard on \(url)"
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
             try await runUntilSignalled(application, shutdownGrace: .seconds(5))
         }

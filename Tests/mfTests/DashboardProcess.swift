@@ -6,6 +6,8 @@ final class DashboardProcess: @unchecked Sendable {
     let process = Process()
     let output = Pipe()
     var port = 0
+    /// The line it printed when it began to listen.
+    var started = ""
     /// Where its standard error (the log) goes.
     let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("mf-ui-\(UUID().uuidString).log").path
 
@@ -32,8 +34,10 @@ final class DashboardProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: #"dashboard on http://127\.0\.0\.1:(\d+)/ui"#, options: .regularExpression) {
-                port = Int(text[range].split(separator: ":").last!.split(separator: "/").first!)!
+            // `dashboard on http://127.0.0.1:PORT/ui`, or with --json `{"url":"http://127.0.0.1:PORT/ui",…}`.
+            if let range = text.range(of: #"http:(\\?/){2}127\.0\.0\.1:(\d+)\\?/ui"#, options: .regularExpression), text.contains("\n") {
+                port = Int(text[range].split(separator: ":").last!.prefix { $0.isNumber })!
+                started = String(text.prefix { $0 != "\n" })
             }
         }
         guard port != 0 else {

@@ -29,7 +29,13 @@ import Testing
         let models = (json["data"] as? [String: Any])?["models"] as? [[String: Any]]
         #expect(models?.map { $0["name"] as? String } == ["demo"] && json["page"] as? String == "models", "\(json)")
         #expect(try http("GET", port: dashboard.port, "/").headers["location"] == "/ui")
+        #expect(dashboard.started == "dashboard on http://127.0.0.1:\(dashboard.port)/ui")
         #expect(dashboard.stop() == 0)
+
+        let scripted = try DashboardProcess(["--home", home.path, "--json"])
+        let started = try JSONSerialization.jsonObject(with: Data(scripted.started.utf8)) as? [String: String]
+        #expect(started == ["url": "http://127.0.0.1:\(scripted.port)/ui", "home": home.path], "\(scripted.started)")
+        #expect(scripted.stop() == 0)
 
         let guarded = try DashboardProcess(["--home", home.path, "--token", "s3cret"])
         #expect(try http("GET", port: guarded.port, "/ui", headers: ["Accept": "text/html"]).status == 302)
