@@ -12,7 +12,8 @@ struct Build: AsyncParsableCommand {
             Exports the tree at REF (never the work tree) into the home folder's build cache, runs \
             model.yaml's build, starts a worker, and calls describe, train, evaluate and predict \
             (the examples); then applies the gates. A tree and recipe that passed before are not \
-            built or trained again (the session says which it reused) unless --force. What a \
+            built or trained again (the session says which it reused) unless --force; their metrics \
+            are gated again all the same, max_regression against the release before this one. What a \
             worker is asked and must answer: docs/worker-protocol.md; a step the worker fails \
             names the worker's log and quotes its last lines.
 
@@ -54,7 +55,7 @@ struct Build: AsyncParsableCommand {
                 if !metrics.isEmpty {
                     print("  metrics: " + metrics.map { "\($0.name) \($0.value.map { String(format: "%.4g", $0) } ?? "-")" }.joined(separator: ", "))
                 }
-                for gate in report.gates where gate.gate != "reuse" { print("  \(gate.passed ? "ok  " : "FAIL") \(gate.detail)") }
+                for gate in report.gates { print("  \(gate.passed ? "ok  " : "FAIL") \(gate.detail)") }
                 print("  session \(report.session.id)")
             }
         }

@@ -74,7 +74,9 @@ struct Factory {
 
         let second = try await factory.build(repository)
         #expect(second.session.status == .passed && second.session.reusedFrom == first.session.id)
-        #expect(second.steps.map(\.name) == ["reuse"])
+        #expect(second.steps.map(\.name) == ["reuse", "gates"])
+        // Its gates are checked again, on the metrics it reused.
+        #expect(try second.gates == first.gates && factory.store.gates(session: second.session.id) == first.gates)
         #expect(second.metrics.count == first.metrics.count)
 
         let forced = try await factory.build(repository, BuildRequest(force: true))
@@ -280,6 +282,37 @@ struct Factory {
         #expect(
             report.session.failure?.contains("accuracy within 0.1 of 1.0.0: 0.3333 against 1, a regression of 0.6667") == true,
             "\(report.session.failure ?? "")")
+    }
+
+    /// A feature built before any release passes max_regression (it has nothing to compare
+    /// with); the release that later carries the feature's tree reuses its work, but its gates
+    /// are checked again for its own version, against the release before it.
+    @Test func aReleaseThatReusesAFeaturesWorkIsStillComparedWithThePreviousRelease() async throws {
+        let folder = TemporaryDirectory("pipeline")
+        let yaml = thresholdYAML.replacingOccurrences(of: "gates: { auc: \">= 0.9\", accuracy: \">= 0.6\" }", with: "gates: { max_regression: 0.1 }")
+        let repository = try pluginRepository(yaml, at: folder)
+        let author = Signature(name: "T", email: "t@example.com")
+        let first = try repository.resolveCommit("master")
+        var files = try ["model.yaml", "model.py", "mf_runner.py", "data/train.csv"].map { path in
+            FileEntry(path: path, contents: try repository.file(at: path, in: first))
+        }
+        files.append(FileEntry(path: "data/test.csv", text: "x,y\n1.5,1\n3.5,1\n2.6,0\n"))
+        let feature = try repository.commit(files: files, parents: [first], message: "harder test data", author: author, updating: "refs/heads/feature/harder")
+        let factory = try Factory()
+        let early = try await factory.build(repository, BuildRequest(revision: "feature/harder"))
+        #expect(early.session.status == .passed && early.gates.isEmpty, "\(early.session.failure ?? "")")
+
+        try repository.createTag("v1.0.0", at: first)
+        #expect(try await factory.build(repository, BuildRequest(revision: "v1.0.0")).session.status == .passed)
+        let merged = try repository.commit(files: files, parents: [first, feature], message: "merge", author: author, updating: "refs/heads/master")
+        try repository.createTag("v1.1.0", at: merged)
+        let release = try await factory.build(repository, BuildRequest(revision: "v1.1.0"))
+        #expect(release.session.reusedFrom == early.session.id)
+        #expect(release.session.status == .failed)
+        #expect(
+            release.session.failure?.contains("accuracy within 0.1 of 1.0.0: 0.3333 against 1, a regression of 0.6667") == true,
+            "\(release.session.failure ?? "")")
+        #expect(try factory.store.gates(session: release.session.id).contains { !$0.passed && $0.metric == "accuracy" })
     }
 
     @Test func sessionsOfTaggedCommitsCarryTheVersionWithTheFlowsPrefix() async throws {

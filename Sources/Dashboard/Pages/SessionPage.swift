@@ -102,14 +102,16 @@ struct SessionPage: DashboardPage {
         let steps = try store.steps(session: id)
         let metrics = try store.metrics(session: id)
         let work = session.reusedFrom ?? id
-        let workSteps = try work == id ? steps : store.steps(session: work)
-        let gatesStep = workSteps.last { $0.name == "gates" }
+        // A session checks its gates also when it reuses work; one that reused work before that
+        // was so shows the gates of the session it reused.
+        let gatesOf = steps.contains { $0.name == "gates" } ? id : work
+        let gatesStep = try (gatesOf == id ? steps : store.steps(session: gatesOf)).last { $0.name == "gates" }
         let named = { (other: String) in Named(id: other, href: links?.session(other)) }
         var outcome = ModelsPage.sessionBadge(session, links: links ?? Links(base: ""))
         outcome.text = session.status.rawValue
         if links == nil { outcome.href = nil }
         let artifacts = try store.artifacts(session: work)
-        let gateResults = try gatesStep == nil ? [] : store.gates(session: work)
+        let gateResults = try gatesStep == nil ? [] : store.gates(session: gatesOf)
         return SessionPage(
             id: session.id, model: model, repository: repository,
             modelHref: repository.flatMap { repository in links?.model(repository: repository, name: model) },
@@ -122,7 +124,7 @@ struct SessionPage: DashboardPage {
             },
             metrics: metrics.map { MetricRow(name: $0.name, split: $0.split, value: Format.number($0.value)) },
             gates: Gates(
-                checked: gatesStep != nil, held: gatesStep?.status == .passed, of: work == id ? nil : named(work),
+                checked: gatesStep != nil, held: gatesStep?.status == .passed, of: gatesOf == id ? nil : named(gatesOf),
                 rows: gateResults.map { GateRow(detail: $0.detail, outcome: $0.passed ? "passed" : "failed") }),
             artifacts: artifacts.map { ArtifactRow(path: $0.path, size: Self.size($0.size), bytes: $0.size, sha256: $0.sha256) },
             artifactsOf: work == id ? nil : named(work),

@@ -374,8 +374,10 @@ public struct Bundler: Sendable {
         contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 
         let metrics = try pipeline.store.metrics(session: session.id).filter { $0.split == "evaluate" }
-        // A reused session's gates are those of the session it reused.
-        let gates = try pipeline.store.gates(session: session.reusedFrom ?? session.id)
+        // A session checks its gates also when it reuses another's work; one recorded before that
+        // was so has those of the session it reused.
+        let own = try pipeline.store.gates(session: session.id)
+        let gates = try own.isEmpty && session.reusedFrom != nil ? pipeline.store.gates(session: session.reusedFrom!) : own
         let field = { (field: Manifest.Field) in
             BundleManifest.Field(name: field.name, type: field.type.rawValue, min: field.min, max: field.max, values: field.values)
         }

@@ -73,7 +73,7 @@ struct SessionRun {
         do {
             guard let manifest else { throw StepFailure(step: "manifest", message: manifestProblem ?? "unreadable") }
             if !request.force, let earlier = try store.reusableSession(modelID: modelID, tree: tree.hex, recipe: recipe) {
-                try reuse(earlier)
+                try reuse(earlier, manifest: manifest)
             } else {
                 try await run(manifest, recipe: recipe)
             }
@@ -122,8 +122,11 @@ struct SessionRun {
         observer?.finished(record, model: shownName)
     }
 
-    /// The earlier session's build, artifacts and metrics stand for this one.
-    mutating func reuse(_ earlier: Session) throws {
+    /// The earlier session's build, artifacts and metrics stand for this one, and its gates are
+    /// checked again for this one: the same thresholds, but `max_regression` against the release
+    /// before this session's version, which the earlier session (a feature's, built before that
+    /// release existed) may never have been compared with.
+    mutating func reuse(_ earlier: Session, manifest: Manifest) throws {
         session.reusedFrom = earlier.id
         let metrics = try store.metrics(session: earlier.id).map {
             Metric(sessionId: session.id, modelId: $0.modelId, name: $0.name, split: $0.split, value: $0.value)
@@ -137,7 +140,22 @@ struct SessionRun {
             id: nil, sessionId: session.id, name: "reuse", status: .passed, startedAt: Date(), seconds: 0,
             message: "tree \(tree.short) with this recipe passed in session \(earlier.id): nothing built or trained")
         finish(record)
-        gates = [GateResult(gate: "reuse", passed: true, detail: "gates held in session \(earlier.id)")]
+        try checkGates(manifest)
+    }
+
+    /// Checks the manifest's gates on this session's evaluation metrics, records them, and adds
+    /// the `gates` step.
+    mutating func checkGates(_ manifest: Manifest) throws {
+        let measured = Dictionary(
+            try store.metrics(session: session.id).filter { $0.split == "evaluate" }.compactMap { metric in metric.value.map { (metric.name, $0) } },
+            uniquingKeysWith: { $1 })
+        gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: session.version)
+        try store.record(gates: gates, session: session.id)
+        let failedGates = gates.filter { !$0.passed }
+        let record = Step(
+            id: nil, sessionId: session.id, name: "gates", status: failedGates.isEmpty ? .passed : .failed, startedAt: Date(),
+            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))  // for people: the gates themselves are rows
+        finish(record)
     }
 
     mutating func run(_ manifest: Manifest, recipe: String) async throws {
@@ -196,16 +214,7 @@ struct SessionRun {
             throw Self.naming(workerLog, in: error)
         }
         try await step("artifacts") { run in try run.recordArtifacts(in: artifacts) }
-        let measured = Dictionary(
-            try store.metrics(session: session.id).filter { $0.split == "evaluate" }.compactMap { metric in metric.value.map { (metric.name, $0) } },
-            uniquingKeysWith: { $1 })
-        gates = try Gatekeeper(manifest: manifest, store: store).check(measured, modelID: session.modelId, version: session.version)
-        try store.record(gates: gates, session: session.id)
-        let failedGates = gates.filter { !$0.passed }
-        let record = Step(
-            id: nil, sessionId: session.id, name: "gates", status: failedGates.isEmpty ? .passed : .failed, startedAt: Date(),
-            seconds: 0, message: gates.map(\.detail).joined(separator: "; "))  // for people: the gates themselves are rows
-        finish(record)
+        try checkGates(manifest)
     }
 
     func workerEnvironment() -> [String: String] {

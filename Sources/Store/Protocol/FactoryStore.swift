@@ -81,8 +81,9 @@ public protocol FactoryStore: Sendable {
     func artifacts(session: String) throws(StoreError) -> [Artifact]
     /// Records the gates `session` checked, in order (replacing any recorded before).
     func record(gates: [GateResult], session: String) throws(StoreError)
-    /// The gates `session` checked, in the order they were checked; empty when it checked none
-    /// (it ended before, or it reused another session's work: ask that one).
+    /// The gates `session` checked, in the order they were checked (a session that reused
+    /// another's work checks them again for its own version); empty when it checked none (it
+    /// ended before, or it reused work before sessions did that: ask the one it reused).
     func gates(session: String) throws(StoreError) -> [GateResult]
 
     // MARK: Bundles and environments
