@@ -75,7 +75,9 @@ final class ServerProcess: @unchecked Sendable {
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: mfBinary)
         process.arguments = ["serve", "--port", "0"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Without Swift's backtracer: after a crash its child keeps the standard output open, and
+        // the wait for the start line would hang instead of failing with the log.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"].merging(environment) { $1 }) { $1 }
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
