@@ -86,19 +86,20 @@ public struct Dashboard: Sendable {
         let json = Self.wantsJSON(request)
         let renderer = PageRenderer(base: options.base)
         // Built and rendered together, so Server-Timing tells how long the server took for the page.
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
-            queue.async {
-                let started = ContinuousClock.now
-                continuation.resume(
-                    with: Result {
-                        var response = try renderer.response(try build(), status: status, json: json)
-                        let took = ContinuousClock.now - started
-                        let milliseconds = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
-                        response.headers[HTTPField.Name("Server-Timing")!] = String(format: "page;dur=%.2f", milliseconds)
-                        return response
-                    })
-            }
+        return try await onQueue {
+            let started = ContinuousClock.now
+            var response = try renderer.response(try build(), status: status, json: json)
+            let took = ContinuousClock.now - started
+            let milliseconds = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
+            response.headers[HTTPField.Name("Server-Timing")!] = String(format: "page;dur=%.2f", milliseconds)
+            return response
         }
+    }
+
+    /// Runs `body` on the dashboard's queue, where store reads belong (off Swift's cooperative
+    /// threads), and returns what it returns.
+    func onQueue<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in queue.async { continuation.resume(with: Result { try body() }) } }
     }
 
     /// Whether the request asks for JSON: `?format=json`, or an Accept header naming JSON and

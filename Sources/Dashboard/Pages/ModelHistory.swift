@@ -72,13 +72,8 @@ struct ModelHistory {
         return releases.last { $0.createdAt < found.session.startedAt && $0.version != found.version }
     }
 
-    /// The gates that decided `session`: its own, or, for a session that reused work before
-    /// reusing sessions checked their own, those of the session whose work it reused.
-    func gates(of session: Session) throws -> [GateResult] {
-        let own = try store.gates(session: session.id)
-        guard own.isEmpty, let earlier = session.reusedFrom else { return own }
-        return try store.gates(session: earlier)
-    }
+    /// The gates that decided `session` (`FactoryStore.decidingGates`).
+    func gates(of session: Session) throws -> [GateResult] { try store.decidingGates(of: session).gates }
 
     /// The newest live evaluation's metrics of `version` (split `live`).
     func newestLive(_ version: String) throws -> [Metric] {

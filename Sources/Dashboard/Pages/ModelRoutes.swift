@@ -60,11 +60,6 @@ extension Dashboard {
         if choices.isEmpty { throw DashboardError.notFound("model \(model)") }
         return try await answer(request, status: .multipleChoices) { ChoicesPage(name: model, choices: choices) }
     }
-
-    /// Runs `body` on the dashboard's queue, where store reads belong.
-    func onQueue<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in queue.async { continuation.resume(with: Result { try body() }) } }
-    }
 }
 
 /// The page a short link answers with (status 300) when several repositories have the model:

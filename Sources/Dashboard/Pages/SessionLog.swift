@@ -35,7 +35,7 @@ extension Dashboard {
     func addSessionRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
         group.get("/sessions/:id") { request, context -> Response in
             let id = try Self.segment("id", context)
-            let full = try await self.read { try self.session(named: id) }
+            let full = try await self.onQueue { try self.session(named: id) }
             if full != id {
                 var location = Links(base: self.options.base).session(full)
                 if request.uri.queryParameters.get("format") == "json" { location += "?format=json" }
@@ -49,7 +49,7 @@ extension Dashboard {
         group.get("/sessions/:id/logs/:step") { _, context -> Response in
             let id = try Self.segment("id", context)
             let step = try Self.segment("step", context)
-            let path = try await self.read { () throws -> String in
+            let path = try await self.onQueue { () throws -> String in
                 guard try self.store.session(id: id) != nil else { throw DashboardError.notFound("session \(id)") }
                 guard let logged = try self.store.steps(session: id).last(where: { $0.name == step && $0.logPath != nil })?.logPath else {
                     throw DashboardError.notFound("log of a step \(step) in session \(id)")
@@ -77,12 +77,5 @@ extension Dashboard {
                     : "\(found.count) sessions begin with \(name): give more of the id")
         }
         return found[0].session.id
-    }
-
-    /// Runs a store read on the dashboard's queue.
-    func read<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
     }
 }

@@ -102,16 +102,13 @@ struct SessionPage: DashboardPage {
         let steps = try store.steps(session: id)
         let metrics = try store.metrics(session: id)
         let work = session.reusedFrom ?? id
-        // A session checks its gates also when it reuses work; one that reused work before that
-        // was so shows the gates of the session it reused.
-        let gatesOf = steps.contains { $0.name == "gates" } ? id : work
+        let (gatesOf, gateResults) = try store.decidingGates(of: session)
         let gatesStep = try (gatesOf == id ? steps : store.steps(session: gatesOf)).last { $0.name == "gates" }
         let named = { (other: String) in Named(id: other, href: links?.session(other)) }
         var outcome = ModelsPage.sessionBadge(session, links: links ?? Links(base: ""))
         outcome.text = session.status.rawValue
         if links == nil { outcome.href = nil }
         let artifacts = try store.artifacts(session: work)
-        let gateResults = try gatesStep == nil ? [] : store.gates(session: gatesOf)
         return SessionPage(
             id: session.id, model: model, repository: repository,
             modelHref: repository.flatMap { repository in links?.model(repository: repository, name: model) },

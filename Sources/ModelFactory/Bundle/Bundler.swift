@@ -374,10 +374,7 @@ public struct Bundler: Sendable {
         contents.file("deploy/service.yaml", Data(Deployment.service(model: manifest.name, version: version).utf8))
 
         let metrics = try pipeline.store.metrics(session: session.id).filter { $0.split == "evaluate" }
-        // A session checks its gates also when it reuses another's work; one recorded before that
-        // was so has those of the session it reused.
-        let own = try pipeline.store.gates(session: session.id)
-        let gates = try own.isEmpty && session.reusedFrom != nil ? pipeline.store.gates(session: session.reusedFrom!) : own
+        let gates = try pipeline.store.decidingGates(of: session).gates
         let field = { (field: Manifest.Field) in
             BundleManifest.Field(name: field.name, type: field.type.rawValue, min: field.min, max: field.max, values: field.values)
         }

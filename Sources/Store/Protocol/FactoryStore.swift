@@ -195,6 +195,15 @@ public struct ChangeToken: Sendable, Equatable {
 }
 
 extension FactoryStore {
+    /// The gates that decided `session`, with the session that checked them: its own (a session
+    /// that reuses another's work checks them again), or, for one that reused work before that
+    /// was so and has none, those of the session it reused.
+    public func decidingGates(of session: Session) throws(StoreError) -> (session: String, gates: [GateResult]) {
+        let own = try gates(session: session.id)
+        guard own.isEmpty, let earlier = session.reusedFrom else { return (session.id, own) }
+        return (earlier, try gates(session: earlier))
+    }
+
     /// Sessions, newest first (`newestSessions`), of every model and repository unless named.
     public func sessions(model: String? = nil, repository: String? = nil, limit: Int = 100) throws(StoreError) -> [NamedSession] {
         try newestSessions(model: model, repository: repository, limit: limit)
