@@ -41,7 +41,9 @@ struct Serve: AsyncParsableCommand {
             started and warmed before traffic moves, and the old one drains. It also applies the \
             policy .mf/traffic.yaml declares at the head of the production line (per model: \
             weights, sticky_header, shadow), loading the versions it names from their bundles; a \
-            commit that changes or removes the file changes or ends the policy.
+            commit that changes or removes the file changes or ends the policy. A bundle whose \
+            folder is not on this host is fetched from the store (its archive's blob, every chunk \
+            and the whole checked against SHA-256) into --home's bundles/ and verified first.
 
             The production loop: every predicted instance gets an id (v1 answers carry "ids" \
             beside "predictions", v2 answers "prediction_ids" in their parameters, and \

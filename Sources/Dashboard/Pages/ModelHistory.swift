@@ -80,10 +80,14 @@ struct ModelHistory {
         try store.liveEvaluations(model: model.name, version: version, limit: 1).first?.metrics ?? []
     }
 
-    /// The model.yaml a bundle folder holds; nil when the folder is gone or it cannot be read.
-    static func manifest(of bundle: BundleRecord) -> Manifest? {
-        let file = URL(fileURLWithPath: bundle.path).appendingPathComponent("model.yaml")
-        guard let data = try? Data(contentsOf: file) else { return nil }
+    /// The model.yaml a bundle holds: in its folder when that is on this host, else in the copy
+    /// fetched from the store's blob into the home (`BundleCache`); nil when neither can be read.
+    func manifest(of bundle: BundleRecord) -> Manifest? {
+        let folder =
+            FileManager.default.fileExists(atPath: URL(fileURLWithPath: bundle.path).appendingPathComponent("model.yaml").path)
+            ? URL(fileURLWithPath: bundle.path)
+            : (try? BundleCache(store: store, home: catalog.options.home).folder(for: bundle, model: model.name))?.folder
+        guard let file = folder?.appendingPathComponent("model.yaml"), let data = try? Data(contentsOf: file) else { return nil }
         return try? Manifest.parse(String(decoding: data, as: UTF8.self), file: file.path)
     }
 
