@@ -68,7 +68,7 @@ import Testing
         #expect(differences.isEmpty && manifest.commit == released.record.commit)
         #expect(FileManager.default.fileExists(atPath: released.home("other").path + "/bundles/threshold/threshold-1.0.0.tar.gz"))
         let again = try cache.folder(for: released.record, model: "threshold")
-        #expect(again.folder == fetched.folder && again.source == .local)
+        #expect(again.folder.path == fetched.folder.path && again.source == .local)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: released.home("other").path + "/bundles").filter { $0.hasPrefix(".building") }
         #expect(leftovers.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: released.record.path), "the home that made it is left as it was")
