@@ -128,7 +128,8 @@ import Testing
             id: "s1", modelId: model, commit: "c1", tree: "t1", recipe: "r", ref: "refs/tags/v1.0.0", version: "1.0.0", trigger: .cli, status: .passed,
             startedAt: start, endedAt: start.addingTimeInterval(3), failure: nil, reusedFrom: nil)
         try source.insert(session)
-        try source.record(gates: [GateResult(gate: "auc >= 0.7", passed: true, detail: "auc >= 0.7: 0.8", metric: "auc", value: 0.8, limit: 0.7)], session: "s1")
+        try source.record(
+            gates: [GateResult(gate: "auc >= 0.7", passed: true, detail: "auc >= 0.7: 0.8", metric: "auc", value: 0.8, limit: 0.7)], session: "s1")
         try source.record(
             BundleRecord(
                 modelId: model, version: "1.0.0", tag: "v1.0.0", ref: "refs/tags/v1.0.0", commit: "c1", sessionId: "s1", path: "/h/bundles/churn/1.0.0",

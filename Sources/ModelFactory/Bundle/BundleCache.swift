@@ -53,7 +53,8 @@ public struct BundleCache: Sendable {
     /// and whole against the record's SHA-256; nothing is left there when a check fails).
     public func fetchArchive(of record: BundleRecord, to destination: URL) throws(StoreError) {
         guard try store.blob(record.sha256) != nil else {
-            throw StoreError.blob(digest: record.sha256, reason: "the store has no archive of this bundle (\(record.archive)); run mf reconcile where it was made")
+            throw StoreError.blob(
+                digest: record.sha256, reason: "the store has no archive of this bundle (\(record.archive)); run mf reconcile where it was made")
         }
         try BlobStore(store).write(record.sha256, to: destination)
     }
@@ -101,7 +102,9 @@ public struct BundleCache: Sendable {
         guard manifest.commit == record.commit, manifest.version == record.version else {
             throw BundleError.notABundle(
                 path: record.archive,
-                reason: "the store's copy is \(manifest.model) \(manifest.version) at \(manifest.commit.prefix(8)), not the recorded \(record.version) at \(record.commit.prefix(8))")
+                reason:
+                    "the store's copy is \(manifest.model) \(manifest.version) at \(manifest.commit.prefix(8)), not the recorded \(record.version) at \(record.commit.prefix(8))"
+            )
         }
         let finalArchive = modelFolder.appendingPathComponent(name + ".tar.gz")
         if !manager.fileExists(atPath: finalArchive.path) { _ = rename(archive.path, finalArchive.path) }
