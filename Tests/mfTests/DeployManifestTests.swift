@@ -31,7 +31,7 @@ import Testing
             print(json.dumps(out))
             """
         let read = try runProcess(tools.appendingPathComponent("python").path, ["-c", reader] + files)
-        let containers = try #require(try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [[String: Any]], read.stderr)
+        let containers = try #require(try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [[String: Any]], "\(read.stderr)")
         #expect(containers.compactMap { $0["name"] as? String }.sorted() == ["mf-dashboard", "mf-webhook", "mf-worker"])
         for container in containers {
             let name = container["name"] as? String ?? "?"
