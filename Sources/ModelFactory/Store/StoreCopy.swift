@@ -29,8 +29,6 @@ public struct StoreCopyReport: Sendable, Encodable {
 public enum StoreCopyError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The destination holds records already (`table`, `rows`): a copy goes into an empty store.
     case notEmpty(store: String, table: String, rows: Int)
-    /// The store's name is neither `sqlite:PATH` nor a store URL the factory knows.
-    case unknownStore(String)
     /// The store to copy from does not exist (a `sqlite:` path with no file).
     case noStore(String)
 
@@ -39,7 +37,6 @@ public enum StoreCopyError: Error, Sendable, CustomStringConvertible, Equatable 
         switch self {
         case .notEmpty(let store, let table, let rows):
             "\(store) is not empty (\(rows) rows in \(table)); mf store copy writes only into an empty store"
-        case .unknownStore(let store): "'\(store)' names no store the factory knows: give sqlite:PATH or postgres://user@host/db"
         case .noStore(let store): "there is no store at \(store) to copy from"
         }
     }
