@@ -124,7 +124,7 @@ struct Verify: ParsableCommand {
             let store = FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path) ? try Home.store(homeURL) : nil
             let found = try store?.bundles().first { [$0.bundle.path, $0.bundle.archive].contains(url.path) }
             if let store, let found, !FileManager.default.fileExists(atPath: url.path) {
-                let (manifest, differences) = try Self.verifyFromStore(found.bundle, model: found.model, store: store, home: homeURL)
+                let (manifest, differences) = try Self.verifyFromStore(found.bundle, model: found.model, store: store)
                 return (manifest, differences, true, .store)
             }
             let (manifest, differences) = try BundleVerifier.verify(url, published: found?.bundle.sha256)
@@ -145,14 +145,14 @@ struct Verify: ParsableCommand {
     }
 
     /// Verifies the store's copy of `record`: its archive streamed from the blob into a
-    /// temporary folder of the home (removed after), checked as `BundleVerifier` checks an archive.
+    /// temporary folder (removed after), checked as `BundleVerifier` checks an archive.
     static func verifyFromStore(
-        _ record: BundleRecord, model: String, store: any FactoryStore, home: URL
+        _ record: BundleRecord, model: String, store: any FactoryStore
     ) throws -> (manifest: BundleManifest, differences: [BundleDifference]) {
-        let folder = home.appendingPathComponent("verify-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mf-verify-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let archive = folder.appendingPathComponent("\(model)-\(record.version).tar.gz")
-        try BundleCache(store: store, home: home).fetchArchive(of: record, to: archive)
+        try BundleCache(store: store, home: folder).fetchArchive(of: record, to: archive)
         return try BundleVerifier.verify(archive, published: record.sha256)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import SQLiteStore
+import Store
 import TestSupport
 import Testing
 
@@ -46,6 +48,17 @@ import Testing
         let verdict = try #require(try json(verified) as? [String: Any])
         #expect(verdict["intact"] as? Bool == true && verdict["published"] as? Bool == true && verdict["source"] as? String == "store", "\(verdict)")
         #expect(try mf(["verify", path, "--home", fresh.path]).stdout.contains("intact (") && !FileManager.default.fileExists(atPath: path))
+
+        // The store's copy damaged: verify says which chunk of which blob, and fails.
+        let store = try SQLiteStore(path: fresh.appending("factory.sqlite"))
+        let digest = try #require(listed.first { $0["version"] as? String == "1.0.0" }?["sha256"] as? String)
+        let chunk = try #require(try store.chunk(of: digest, index: 0))
+        var bytes = chunk.bytes
+        bytes[bytes.startIndex] ^= 0xFF
+        try store.putChunk(BlobChunk(digest: digest, index: 0, sha256: chunk.sha256, bytes: bytes))
+        let damagedPath = try #require(listed.first { $0["version"] as? String == "1.0.0" }?["path"] as? String)
+        let damaged = try mf(["verify", damagedPath, "--home", fresh.path])
+        #expect(damaged.status == 2 && damaged.stderr.contains("blob \(digest.prefix(16))") && damaged.stderr.contains("chunk 0 of"), "\(damaged.stderr)")
 
         let server = try ServerProcess(["--follow", "production", "--repo", fixture.path, "--home", fresh.path, "--workers", "1"])
         defer { _ = server.stop() }
