@@ -194,7 +194,10 @@ public protocol FactoryStore: Sendable {
     // MARK: Copying a whole store (`mf store copy`)
 
     /// Every table of records with all its rows, a table before those that refer to it; not the
-    /// blobs (`blobs()` and `chunk(of:index:)` give those, a chunk at a time).
+    /// blobs (`blobs()` and `chunk(of:index:)` give those, a chunk at a time). Tables and columns
+    /// are named as the SQLite schema names them (`SQLiteStore`; names compare without case),
+    /// with no column only one engine has (an ordering column); dates are `.date`, flags
+    /// `.boolean`, so any engine imports what any other exported.
     func exportTables() throws(StoreError) -> [StoreTable]
     /// Writes `tables` (as `exportTables()` of this engine or another gave them) in one
     /// transaction, ids as they are.
