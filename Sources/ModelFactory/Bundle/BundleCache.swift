@@ -93,7 +93,9 @@ public struct BundleCache: Sendable {
         let archive = aside.appendingPathComponent(name + ".tar.gz")
         try fetchArchive(of: record, to: archive)
         let unpacked = aside.appendingPathComponent(name)
-        try RunnableBundle.unpack(archive, to: unpacked)
+        do { try Archive.extract(tarGz: archive, to: unpacked) } catch {
+            throw BundleError.notABundle(path: record.archive, reason: "the store's copy cannot be unpacked: \(error)")
+        }
         let (manifest, differences) = try BundleVerifier.verify(unpacked)
         guard differences.isEmpty else {
             throw BundleError.notABundle(

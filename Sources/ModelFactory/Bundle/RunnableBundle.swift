@@ -74,33 +74,10 @@ public struct RunnableBundle: Sendable {
         let digest = HexDigest.sha256(data)
         let target = cache.appendingPathComponent(String(digest.prefix(32)))
         if FileManager.default.fileExists(atPath: target.appendingPathComponent(BundleManifest.fileName).path) { return target }
-        let lock = try AsideFolders.enter(cache)
-        let aside = cache.appendingPathComponent(".building-\(UUID().uuidString)")
-        defer {
-            try? FileManager.default.removeItem(at: aside)
-            lock.unlock()
-        }
-        try write(tarGz: data, of: archive, to: aside)
-        if rename(aside.path, target.path) != 0, !FileManager.default.fileExists(atPath: target.path) {
-            throw BundleError.io(what: target.path, problem: "the unpacked bundle cannot be put in place (errno \(errno))")
-        }
-        return target
-    }
-
-    /// Unpacks the bundle archive at `archive` into `folder` (which must not exist yet).
-    static func unpack(_ archive: URL, to folder: URL) throws {
-        guard let data = try? FileContents.read(atPath: archive.path) else { throw BundleError.unreadable(archive.path) }
-        try write(tarGz: data, of: archive, to: folder)
-    }
-
-    /// Writes the entries of the bundle archive `data` (read from `archive`) under `folder`;
-    /// symbolic links are refused.
-    private static func write(tarGz data: Data, of archive: URL, to folder: URL) throws {
         let read: Result<[Archive.Entry], Archive.Failure> = Result { () throws(Archive.Failure) in try Archive.read(tarGz: data) }
-        let entries: [Archive.Entry]
-        switch read {
-        case .success(let read): entries = read
-        case .failure(let failure): throw BundleError.notABundle(path: archive.path, reason: failure.problem)
+        guard case .success(let entries) = read else {
+            if case .failure(let failure) = read { throw BundleError.notABundle(path: archive.path, reason: failure.problem) }
+            return target
         }
         // `Archive.read` takes the top folder (`churn-1.0.0/`) off and refuses paths that leave it.
         var contents = BundleContents()
@@ -108,8 +85,17 @@ public struct RunnableBundle: Sendable {
             guard entry.kind != .symlink else { throw BundleError.notABundle(path: archive.path, reason: "it holds a symbolic link '\(entry.path)'") }
             if entry.kind == .folder { contents.folder(entry.path) } else { contents.file(entry.path, entry.contents, executable: entry.executable) }
         }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for entry in contents.sorted { try entry.write(to: folder.appendingPathComponent(entry.path)) }
+        let lock = try AsideFolders.enter(cache)
+        let aside = cache.appendingPathComponent(".building-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: aside)
+            lock.unlock()
+        }
+        for entry in contents.sorted { try entry.write(to: aside.appendingPathComponent(entry.path)) }
+        if rename(aside.path, target.path) != 0, !FileManager.default.fileExists(atPath: target.path) {
+            throw BundleError.io(what: target.path, problem: "the unpacked bundle cannot be put in place (errno \(errno))")
+        }
+        return target
     }
 
     /// The shared environment for a bundle's requirements.lock.
