@@ -98,6 +98,9 @@ struct Verify: ParsableCommand {
         completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     @Flag(help: "Print JSON: {model, version, intact, published, differences: [{kind, path}]}; published is whether the store recorded it.")
     var json = false
 
@@ -112,11 +115,11 @@ struct Verify: ParsableCommand {
     func run() throws {
         let (manifest, differences, published) = try reportingErrors {
             let url = URL(fileURLWithPath: path).standardizedFileURL
-            // The store is read only when it exists: verify never creates one.
+            // The store is read only when it exists (or is named): verify never creates one.
             let homeURL = Home.url(home)
             let record =
-                FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path)
-                ? try Home.store(homeURL).bundles().map(\.bundle).first { [$0.path, $0.archive].contains(url.path) } : nil
+                Home.hasStore(homeURL, store)
+                ? try Home.store(homeURL, store).bundles().map(\.bundle).first { [$0.path, $0.archive].contains(url.path) } : nil
             let (manifest, differences) = try BundleVerifier.verify(url, published: record?.sha256)
             return (manifest, differences, record != nil)
         }

@@ -12,6 +12,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The database failed while doing `operation` (I/O, a full disk, a damaged file, a
     /// constraint): the engine's own description.
     case database(operation: String, reason: String)
+    /// The database server at `server` (host:port/database, never a password) could not be
+    /// reached while doing `operation`, after trying again for as long as the store waits.
+    case unavailable(operation: String, server: String, reason: String)
 
     /// The sentence a user reads.
     public var description: String {
@@ -21,6 +24,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
         case .ambiguous(let name, let options): "'\(name)' names more than one session: \(options.joined(separator: ", "))"
         case .busy(let operation): "the store is busy (another process holds it) and cannot \(operation) now; try again"
         case .database(let operation, let reason): "the store cannot \(operation): \(reason)"
+        case .unavailable(let operation, let server, let reason): "the store cannot \(operation): the database server at \(server) is unreachable (\(reason))"
         }
     }
 }
