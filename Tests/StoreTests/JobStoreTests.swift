@@ -72,6 +72,7 @@ import Testing
         #expect(try store.claimJob(worker: "w3", lease: 60, busy: [], maxAttempts: 3, now: start.addingTimeInterval(4)).job == nil, "/c is not due")
         #expect(try store.finishJob(b.job, worker: "w1", end: JobEnd(summary: "ok"), maxAttempts: 3, now: start.addingTimeInterval(5))?.state == .done)
         #expect(try store.claimJob(worker: "w3", lease: 60, busy: [], maxAttempts: 3, now: start.addingTimeInterval(6)).job?.id == b2.job)
+        #expect(try store.finishJob(a.job, worker: "w2", end: JobEnd(), maxAttempts: 3, now: start.addingTimeInterval(7))?.state == .done)
         #expect(try store.claimJob(worker: "w3", lease: 60, busy: [], maxAttempts: 3, now: start.addingTimeInterval(100)).job?.id == c.job)
         #expect(try store.hasPendingJobs())
     }

@@ -1,8 +1,33 @@
 import Foundation
-import PostgresStore
 import Store
+import Synchronization
 import TestSupport
 import Testing
+
+@testable import PostgresStore
+
+/// Runs `body` on `count` threads of their own at once (the store blocks its caller, as the
+/// processes of several hosts would), and returns what each gave, in order.
+func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    let results = Mutex<[Int: Result<T, any Error>]>([:])
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        Thread.detachNewThread {
+            let result = Result { try body(index) }
+            results.withLock { $0[index] = result }
+            group.leave()
+        }
+    }
+    group.wait()
+    return try results.withLock { results in try (0..<count).map { try results[$0]!.get() } }
+}
+
+/// A job a worker holds, as a round of claims gives it back.
+struct Held: Sendable {
+    var worker: String
+    var job: Job
+}
 
 /// What only the PostgreSQL store has to show: many processes on one database at once, the
 /// queue claimed concurrently, notifications across store objects, and a server restart.
@@ -10,16 +35,9 @@ import Testing
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// Eight stores opening a brand-new database at once migrate it once.
-    @Test func manyStoresOpeningANewDatabaseMigrateItOnce() async throws {
+    @Test func manyStoresOpeningANewDatabaseMigrateItOnce() throws {
         let url = try TestPostgres.freshDatabase("migrate")
-        let opened = try await withThrowingTaskGroup(of: Int64.self) { group in
-            for index in 0..<8 {
-                group.addTask { try PostgresStore(url: url).modelID(repository: "/r\(index % 2)", name: "m") }
-            }
-            var ids: [Int64] = []
-            for try await id in group { ids.append(id) }
-            return ids
-        }
+        let opened = try onThreads(8) { index in try PostgresStore(url: url).modelID(repository: "/r\(index % 2)", name: "m") }
         #expect(opened.count == 8 && Set(opened).count == 2)
         #expect(try TestPostgres.psql(url, "SELECT COUNT(*) FROM schema_migrations") == "\(PostgresStore.migrations.count)")
         #expect(try TestPostgres.psql(url, "SELECT version FROM schema_migrations ORDER BY version") == "1")
@@ -27,7 +45,7 @@ import Testing
 
     /// Four stores claiming at once from 50 jobs of 10 repositories never take one job twice,
     /// nor two jobs of one repository at a time.
-    @Test func concurrentClaimsTakeEachJobOnceAndOneJobPerRepository() async throws {
+    @Test func concurrentClaimsTakeEachJobOnceAndOneJobPerRepository() throws {
         let url = try TestPostgres.freshDatabase("claims")
         let seeding = try PostgresStore(url: url)
         // Five jobs per repository: the second and later are queued after the first is taken, so
@@ -46,22 +64,17 @@ import Testing
         // Each round, the four claim at once until nothing is left to take, finishing nothing: at
         // most one job of each repository can be held, so a round takes one per repository.
         for _ in 0..<5 {
-            let round = try await withThrowingTaskGroup(of: [(worker: String, job: Job)].self) { group in
-                for (index, store) in stores.enumerated() {
-                    group.addTask {
-                        var held: [(worker: String, job: Job)] = []
-                        while let job = try store.claimJob(worker: "w\(index)", lease: 600, busy: [], maxAttempts: 3, now: later).job {
-                            held.append(("w\(index)", job))
-                        }
-                        return held
-                    }
+            let round = try onThreads(4) { index in
+                var held: [Held] = []
+                while let job = try stores[index].claimJob(worker: "w\(index)", lease: 600, busy: [], maxAttempts: 3, now: later).job {
+                    held.append(Held(worker: "w\(index)", job: job))
                 }
-                return try await group.reduce(into: []) { $0 += $1 }
-            }
+                return held
+            }.flatMap { $0 }
             #expect(round.count == 10 && Set(round.map(\.job.repository)).count == 10, "one job of each repository at a time")
             taken += round.map { $0.job.id! }
-            for (worker, job) in round {
-                #expect(try stores[0].finishJob(job.id!, worker: worker, end: JobEnd(summary: "done"), maxAttempts: 3, now: later)?.state == .done)
+            for held in round {
+                #expect(try stores[0].finishJob(held.job.id!, worker: held.worker, end: JobEnd(summary: "done"), maxAttempts: 3, now: later)?.state == .done)
             }
         }
         #expect(taken.count == 50 && Set(taken).count == 50, "every job taken once")
@@ -75,13 +88,12 @@ import Testing
         let waiting = try PostgresStore(url: url)
         let writing = try PostgresStore(url: url)
         _ = try writing.modelID(repository: "/r", name: "m")
+        let token = try waiting.changeToken()
         try TestPostgres.restart()
         #expect(try writing.enqueue(repository: "/r", refs: [], trigger: .hook, delivery: nil, maxAttempts: 3, now: start).outcome == .queued)
-        // The listening connection comes back in the background and moves the token when it does.
-        let token = try waiting.changeToken()
-        let woken = Task { await waiting.waitForChange(after: token, timeout: .seconds(60)) }
-        #expect(try await eventually(seconds: 60) { try waiting.changeToken() != token })
-        #expect(await woken.value)
+        // The listening connection comes back in the background and moves the token when it does
+        // (a change may have been missed while it was away).
+        #expect(await waiting.waitForChange(after: token, timeout: .seconds(60)))
         let settled = try waiting.changeToken()
         let again = Task { await waiting.waitForChange(after: settled, timeout: .seconds(60)) }
         _ = try writing.enqueue(repository: "/other", refs: [], trigger: .hook, delivery: nil, maxAttempts: 3, now: start)

@@ -93,7 +93,7 @@ final class ChangeSignal: Sendable {
             }
             return (state.listener, Array(state.waiters.values))
         }
-        _ = listener?.close()
+        listener?.closeSoon()
         for waiter in woken { waiter.resume(returning: false) }
     }
 
@@ -108,6 +108,10 @@ final class ChangeSignal: Sendable {
             connection.addListener(channel: "mf_changes") { [weak self] _, _ in self?.bump() }
             // The listener sends its own LISTEN first; this one returns once both are done.
             return connection.query("LISTEN mf_changes", logger: logger).map { _ in connection }
+                .flatMapErrorThrowing { error in
+                    connection.closeSoon()
+                    throw error
+                }
         }
     }
 
@@ -118,7 +122,7 @@ final class ChangeSignal: Sendable {
             return state.closed
         }
         if closed {
-            _ = connection.close()
+            connection.closeSoon()
             return
         }
         connection.closeFuture.whenComplete { [weak self] _ in self?.relisten(after: .milliseconds(100)) }

@@ -126,7 +126,7 @@ extension PostgresStore {
     func migrate() throws(StoreError) {
         try run("migrate the store at \(server)") { () throws -> Void in
             let connection = try acquire()
-            defer { _ = connection.close() }
+            defer { connection.closeSoon() }
             let transaction = Transaction(connection: connection, logger: logger)
             try transaction.execute("SELECT pg_advisory_lock(\(Self.migrationLock))")
             try transaction.execute(

@@ -91,7 +91,7 @@ public final class PostgresStore: FactoryStore {
             defer { idle = [] }
             return idle
         }) {
-            _ = connection.close()
+            connection.closeSoon()
         }
     }
 
@@ -117,7 +117,7 @@ public final class PostgresStore: FactoryStore {
                 if !transaction.committing, !connection.isClosed, (try? transaction.execute("ROLLBACK")) != nil {
                     release(connection)
                 } else {
-                    _ = connection.close()
+                    connection.closeSoon()
                 }
                 if transaction.committing { throw CommitUnknown(underlying: error) }
                 throw error
@@ -310,4 +310,13 @@ extension Date {
 extension Optional where Wrapped == Date {
     /// The date as the store keeps it, if set.
     var stored: Double? { map(\.stored) }
+}
+
+extension PostgresConnection {
+    /// Closes the connection without waiting (the future API, not the async one); the
+    /// connection is kept until it is closed (the driver asserts one is never dropped open).
+    func closeSoon() {
+        let closed: EventLoopFuture<Void> = close()
+        closed.whenComplete { _ in withExtendedLifetime(self) {} }
+    }
 }
