@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ModelFactory", targets: ["ModelFactory"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libgit2 as Debian ships it (1.5); `scripts/setup` installs libgit2-dev.
@@ -58,15 +61,23 @@ let package = Package(
         // The factory's record, as every part sees it: the `FactoryStore` protocol, its records
         // and `StoreError`. No database driver: an implementation sits beside it.
         .target(name: "Store", dependencies: ["SystemKit"], path: "Sources/Store/Protocol"),
-        // The default store, SQLite through GRDB: the only code that imports GRDB. (A
-        // PostgreSQL store will sit beside it, the only code that imports its driver.)
+        // The default store, SQLite through GRDB: the only code that imports GRDB.
         .target(name: "SQLiteStore", dependencies: ["Store", "SystemKit", .product(name: "GRDB", package: "GRDB.swift")], path: "Sources/Store/SQLite"),
+        // The store on PostgreSQL through postgres-nio: the only code that imports PostgresNIO.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Store", "SystemKit", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Store/PostgreSQL"
+        ),
         // The framework: flow, manifest, worker client, pipeline, bundles, scaffold, reconciler,
         // triggers; it talks to the store through `FactoryStore` and opens the default one.
         .target(
             name: "ModelFactory",
             dependencies: [
-                "GitKit", "ModelKit", "Jinja", "CZlib", "SystemKit", "Store", "SQLiteStore", .product(name: "Yams", package: "Yams"),
+                "GitKit", "ModelKit", "Jinja", "CZlib", "SystemKit", "Store", "SQLiteStore", "PostgresStore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -118,6 +129,8 @@ let package = Package(
         // only to open a second connection that holds a lock).
         .testTarget(
             name: "SQLiteStoreTests", dependencies: ["Store", "SQLiteStore", "SystemKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The store protocol's tests, run on both engines (SQLite and PostgreSQL).
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteStore", "PostgresStore", "SystemKit", "TestSupport"]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         .testTarget(
             name: "ModelServerTests",

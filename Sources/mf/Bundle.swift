@@ -100,6 +100,9 @@ struct Verify: ParsableCommand {
         completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     @Flag(
         help: """
             Print JSON: {model, version, intact, published, source, differences: [{kind, path}]}; published is whether the store \
@@ -119,9 +122,9 @@ struct Verify: ParsableCommand {
     func run() throws {
         let (manifest, differences, published, source) = try reportingErrors { () throws -> (BundleManifest, [BundleDifference], Bool, BundleCache.Source) in
             let url = URL(fileURLWithPath: path).standardizedFileURL
-            // The store is read only when it exists: verify never creates one.
+            // The store is read only when it exists (or is named): verify never creates one.
             let homeURL = Home.url(home)
-            let store = FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path) ? try Home.store(homeURL) : nil
+            let store = Home.hasStore(homeURL, store) ? try Home.store(homeURL, store) : nil
             let found = try store?.bundles().first { [$0.bundle.path, $0.bundle.archive].contains(url.path) }
             if let store, let found, !FileManager.default.fileExists(atPath: url.path) {
                 let (manifest, differences) = try Self.verifyFromStore(found.bundle, model: found.model, store: store)

@@ -58,7 +58,7 @@ struct History: ParsableCommand {
         try reportingErrors {
             let location = try options.openRepository().location
             // The store is read only when it exists: history never creates one.
-            guard FileManager.default.fileExists(atPath: options.homeURL.appendingPathComponent("factory.sqlite").path) else {
+            guard options.hasStore else {
                 return options.json ? print("[]") : print("No events for \(environment).")
             }
             let store = try options.openStore()

@@ -21,6 +21,9 @@ struct RepositoryOptions: ParsableArguments {
         completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     func openRepository() throws -> Repository {
         try Repository.open(at: repo ?? ".")
     }
@@ -35,8 +38,11 @@ struct RepositoryOptions: ParsableArguments {
     /// The home folder: --home, else $MF_HOME, else ~/.mf.
     var homeURL: URL { Home.url(home) }
 
-    /// Opens the factory's store in the home folder.
-    func openStore() throws -> any FactoryStore { try Home.store(homeURL) }
+    /// Opens the factory's store: --store, else $MF_STORE, else SQLite in the home folder.
+    func openStore() throws -> any FactoryStore { try Home.store(homeURL, store) }
+
+    /// Whether there is a store to read (commands that never create one look first).
+    var hasStore: Bool { Home.hasStore(homeURL, store) }
 
     /// Where commit graphs are kept between runs.
     var cacheURL: URL { homeURL.appendingPathComponent("cache") }
@@ -52,13 +58,22 @@ struct HomeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     @Flag(name: .long, help: "Print JSON for scripts instead of text.")
     var json = false
 
     var homeURL: URL { Home.url(home) }
 
-    func openStore() throws -> any FactoryStore { try Home.store(homeURL) }
+    func openStore() throws -> any FactoryStore { try Home.store(homeURL, store) }
+
+    /// Whether there is a store to read (commands that never create one look first).
+    var hasStore: Bool { Home.hasStore(homeURL, store) }
 }
+
+/// The help of every command's --store.
+let storeHelp = "The factory's store: postgres://user@host/db or sqlite:PATH (default: $MF_STORE, else SQLite in the home)."
 
 /// Runs a command body; any error is printed as one sentence on stderr and exits with 2.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {

@@ -37,12 +37,11 @@ struct Status: ParsableCommand {
         try reportingErrors {
             let flow = try options.readFlow()
             // The store is read only when it exists: status never creates one.
-            let storePath = options.homeURL.appendingPathComponent("factory.sqlite").path
             var environments: [EnvironmentStatus] = []
             var unbundled: [UnbundledRelease] = []
             var rollouts: [RolloutStatus] = []
             var drift: [DriftStatus] = []
-            if FileManager.default.fileExists(atPath: storePath) {
+            if options.hasStore {
                 let repository = try options.openRepository()
                 let store = try options.openStore()
                 environments = try Reconciler.environments(flow: flow, repository: repository, store: store)

@@ -47,7 +47,7 @@ struct UI: AsyncParsableCommand {
             let token = token ?? ProcessInfo.processInfo.environment["MF_UI_TOKEN"]
             try Dashboard.check(host: host, token: token)
             let home = options.homeURL
-            guard FileManager.default.fileExists(atPath: home.appendingPathComponent("factory.sqlite").path) else {
+            guard options.hasStore else {
                 throw ValidationError(
                     "there is no factory store in \(home.path) (factory.sqlite): build or reconcile a repository first, or name another --home")
             }

@@ -48,6 +48,9 @@ struct Webhook: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     func run() async throws {
         try await reportingErrors {
             let secret = try Self.secret(file: secretFile)
@@ -59,7 +62,8 @@ struct Webhook: AsyncParsableCommand {
             }
             let homeURL = Home.url(home)
             let receiver = WebhookReceiver(
-                verifier: WebhookVerifier(secret: secret), queue: JobQueue(store: try Home.store(homeURL)), mirrors: Mirrors(home: homeURL), remotes: remotes)
+                verifier: WebhookVerifier(secret: secret), queue: JobQueue(store: try Home.store(homeURL, store)), mirrors: Mirrors(home: homeURL),
+                remotes: remotes)
             let host = self.host
             try await WebhookServer(receiver: receiver, host: host, port: port).run { port in
                 FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)/webhook\n".utf8))
@@ -112,6 +116,9 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     @Flag(help: "Print JSON lines for scripts instead of text.")
     var json = false
 
@@ -131,7 +138,7 @@ struct Watch: AsyncParsableCommand {
         let mirrors = Mirrors(home: homeURL)
         let mirrorName = name ?? Self.name(of: remote)
         let path = mirrors.path(for: mirrorName)
-        let queue = try reportingErrors { JobQueue(store: try Home.store(homeURL)) }
+        let queue = try reportingErrors { JobQueue(store: try Home.store(homeURL, store)) }
         let watched = URL(fileURLWithPath: path + ".watched")
         while true {
             do {

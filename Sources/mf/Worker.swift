@@ -35,6 +35,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The factory's home folder (default: $MF_HOME, else ~/.mf).", valueName: "path"), completion: .directory)
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(storeHelp, valueName: "url"))
+    var store: String?
+
     @Option(help: "How many repositories to reconcile at once.")
     var concurrency = 2
 
@@ -77,7 +80,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let homeURL = Home.url(home)
-        let store = try reportingErrors { try Home.store(homeURL) }
+        let store = try reportingErrors { try Home.store(homeURL, self.store) }
         var options = FactoryWorker.Options()
         options.concurrency = concurrency
         options.lease = lease
@@ -150,7 +153,13 @@ enum Home {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".mf")
     }
 
-    static func store(_ home: URL) throws -> any FactoryStore { try openStore(home: home) }
+    static func store(_ home: URL, _ store: String? = nil) throws -> any FactoryStore { try openStore(home: home, store: store) }
+
+    /// Whether there is a store to read: one is named (--store, $MF_STORE), or the home holds factory.sqlite.
+    static func hasStore(_ home: URL, _ store: String?) -> Bool {
+        let named = store ?? ProcessInfo.processInfo.environment["MF_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+        return named != nil || FileManager.default.fileExists(atPath: home.appendingPathComponent("factory.sqlite").path)
+    }
 }
 
 struct Enqueue: ParsableCommand {

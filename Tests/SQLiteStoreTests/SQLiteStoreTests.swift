@@ -9,32 +9,6 @@ import Testing
 @Suite struct SQLiteStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    /// A job is leased to one worker, renewed by it alone, taken up by another when the lease runs
-    /// out, and ended only by the worker holding it.
-    @Test func jobsAreClaimedUnderALeaseRenewedAndFinished() throws {
-        let store: any FactoryStore = try SQLiteStore.inMemory()
-        let queued = try store.enqueue(repository: "/a", refs: ["refs/heads/x", "refs/heads/x"], trigger: .webhook, delivery: "d1", maxAttempts: 3, now: start)
-        #expect(try queued.outcome == .queued && store.seen(delivery: "d1") && store.hasPendingJobs())
-        let job = try #require(try store.claimJob(worker: "w1", lease: 10, busy: [], maxAttempts: 3, now: start).job)
-        #expect(job.state == .running && job.leaseOwner == "w1" && job.leaseExpiresAt == start.addingTimeInterval(10) && job.refList == ["refs/heads/x"])
-        #expect(job.trigger == .webhook && job.attempts == 1 && job.startedAt == start)
-        #expect(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(5)).job == nil)
-        #expect(try store.renewJob(job.id!, worker: "w1", lease: 10, now: start.addingTimeInterval(8)))
-        #expect(try !store.renewJob(job.id!, worker: "w2", lease: 10, now: start.addingTimeInterval(8)))
-        #expect(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(17)).job == nil, "renewed until 18")
-        let again = try #require(try store.claimJob(worker: "w2", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(19)).job)
-        #expect(again.id == job.id && again.attempts == 2 && again.lastError == "the lease of w1 ran out" && again.startedAt == start)
-        #expect(try store.finishJob(job.id!, worker: "w1", end: JobEnd(), maxAttempts: 3, now: start.addingTimeInterval(20)) == nil)
-        let failed = try #require(
-            try store.finishJob(
-                job.id!, worker: "w2", end: JobEnd(error: "boom", retry: true, summary: "tried"), maxAttempts: 3, now: start.addingTimeInterval(20)))
-        #expect(failed.state == .queued && failed.notBefore == start.addingTimeInterval(20 + Job.backoff(attempt: 2)) && failed.summary == "tried")
-        let third = try #require(try store.claimJob(worker: "w3", lease: 10, busy: [], maxAttempts: 3, now: start.addingTimeInterval(30)).job)
-        let done = try #require(try store.finishJob(third.id!, worker: "w3", end: JobEnd(notifiedAt: start), maxAttempts: 3, now: start.addingTimeInterval(31)))
-        #expect(done.state == .done && done.endedAt == start.addingTimeInterval(31) && done.notifiedAt == start && done.leaseOwner == nil)
-        #expect(try store.job(id: job.id!) == done && store.jobs(limit: 10) == [done] && !store.hasPendingJobs())
-    }
-
     /// A waiter wakes as soon as another connection (another process's store) commits, and not
     /// before: the token it waits after is where the store was.
     @Test func theChangeSignalWakesAWaiterWhenAnotherConnectionWrites() async throws {
@@ -85,28 +59,6 @@ import Testing
             return
         }
         #expect(operation == "y" && reason.contains("full"))
-    }
-
-    /// Gates are rows, in the order checked; recording them again replaces them; they follow a
-    /// session that a stopped run left behind to its new id.
-    @Test func gatesAreRowsInOrder() throws {
-        let store: any FactoryStore = try SQLiteStore.inMemory()
-        let model = try store.modelID(repository: "/r", name: "churn")
-        try store.insert(
-            Session(
-                id: "s-1", modelId: model, commit: "c", tree: "t", recipe: "r", trigger: .hook, status: .running, startedAt: start))
-        let gates = [
-            GateResult(gate: "auc >= 0.8", passed: true, detail: "auc >= 0.8: 0.9", metric: "auc", value: 0.9, limit: 0.8),
-            GateResult(gate: "accuracy >= 0.7", passed: false, detail: "accuracy >= 0.7: the model reported no accuracy", metric: "accuracy", limit: 0.7),
-            GateResult(gate: "reuse", passed: true, detail: "gates held in session s-0"),
-        ]
-        try store.record(gates: gates, session: "s-1")
-        #expect(try store.gates(session: "s-1") == gates && store.gates(session: "other").isEmpty)
-        try store.record(gates: Array(gates.reversed()), session: "s-1")
-        #expect(try store.gates(session: "s-1") == gates.reversed())
-        let moved = try store.interruptStaleSessions(repository: "/r", triggers: Trigger.reconciling)
-        #expect(moved.count == 1 && moved[0].old == "s-1")
-        #expect(try store.gates(session: moved[0].new) == gates.reversed() && store.gates(session: "s-1").isEmpty)
     }
 
     /// A home made before gates were rows, tags were NULL and triggers an enum opens as it was:

@@ -50,8 +50,22 @@ public final class PostgresServer: Sendable {
         guard !folder.isEmpty else {
             throw TestPostgres.Failure(description: "the test server's folder is unknown: set MF_TEST_POSTGRES_DIR beside MF_TEST_POSTGRES_URL")
         }
-        let result = try runProcess(TestPostgres.script, ["restart", folder])
-        guard result.status == 0 else { throw TestPostgres.Failure(description: "scripts/postgres-cluster restart: \(result.stderr)") }
+        // Spawned and waited for directly: Foundation's Process, used while the store's
+        // connections are being cut, was seen to leave this child unreaped (waitUntilExit hung).
+        let log = folder + "/restart.log"
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", "exec \"$0\" restart \"$1\" >/dev/null 2>\"$2\"", TestPostgres.script, folder, log]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else {
+            throw TestPostgres.Failure(description: "cannot run scripts/postgres-cluster restart")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else {
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw TestPostgres.Failure(description: "scripts/postgres-cluster restart exited \(status): \(said)")
+        }
     }
 
     /// Stops the cluster and removes its folder (only one this value started).

@@ -3,7 +3,8 @@ public import Foundation
 /// The factory's record of every run, as every part sees it: repositories, models, sessions
 /// with their steps, metrics, gates and artifacts; bundles, environments, and the job queue.
 /// Each operation is one transaction. The engine behind it is the implementation's business
-/// (`SQLiteStore` is the default; a PostgreSQL store follows): nothing here names a database,
+/// (`SQLiteStore` is the default; `PostgresStore` keeps the same schema on PostgreSQL for a
+/// factory on several hosts): nothing here names a database,
 /// and every failure is a `StoreError`.
 ///
 /// ```swift

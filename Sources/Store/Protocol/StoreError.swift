@@ -15,6 +15,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A blob (`BlobStore`) cannot be put or read: it is missing, a chunk is damaged, or a file
     /// beside it cannot be read or written.
     case blob(digest: String, reason: String)
+    /// The database server at `server` (host:port/database, never a password) could not be
+    /// reached while doing `operation`, after trying again for as long as the store waits.
+    case unavailable(operation: String, server: String, reason: String)
 
     /// The sentence a user reads.
     public var description: String {
@@ -25,6 +28,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
         case .busy(let operation): "the store is busy (another process holds it) and cannot \(operation) now; try again"
         case .database(let operation, let reason): "the store cannot \(operation): \(reason)"
         case .blob(let digest, let reason): "blob \(digest.prefix(16)) in the store: \(reason)"
+        case .unavailable(let operation, let server, let reason): "the store cannot \(operation): the database server at \(server) is unreachable (\(reason))"
         }
     }
 }

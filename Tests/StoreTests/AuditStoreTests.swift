@@ -2,8 +2,6 @@ import Foundation
 import Store
 import Testing
 
-@testable import SQLiteStore
-
 /// The audit trail (`events`) and rollouts with their lease.
 @Suite struct AuditStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -14,8 +12,8 @@ import Testing
             toVersion: to, kind: kind, reason: "\(kind) at \(minute)", cause: "test", details: #"{"percent": 25}"#)
     }
 
-    @Test func eventsAreListedNewestFirstByEnvironmentModelAndTime() throws {
-        let store: any FactoryStore = try SQLiteStore.inMemory()
+    @Test(arguments: Engine.allCases) func eventsAreListedNewestFirstByEnvironmentModelAndTime(engine: Engine) throws {
+        let store = try engine.store()
         let first = try store.record(event(0, kind: .environment, from: nil, to: "1.0.0"))
         #expect(first.id != nil)
         try store.record(event(1, model: "fraud", kind: .environment, from: nil, to: "2.0.0"))
@@ -37,8 +35,8 @@ import Testing
     /// One server drives a rollout under a lease; another joins the same rollout instead of
     /// beginning its own, takes the lease only when it runs out, and cannot write while it does
     /// not hold it. A new release supersedes a running rollout.
-    @Test func aRolloutIsDrivenUnderALease() throws {
-        let store: any FactoryStore = try SQLiteStore.inMemory()
+    @Test(arguments: Engine.allCases) func aRolloutIsDrivenUnderALease(engine: Engine) throws {
+        let store = try engine.store()
         let planned = Rollout(
             repository: "/r", environment: "production", model: "churn", fromVersion: "1.0.0", toVersion: "1.1.0", bundle: "/b/1.1.0", planDigest: "d1",
             percent: 5, now: start)
