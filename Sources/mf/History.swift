@@ -56,7 +56,7 @@ struct History: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let location = try options.openRepository().location
+            let location = try RepositoryIdentity(options.openRepository()).name
             // The store is read only when it exists: history never creates one.
             guard FileManager.default.fileExists(atPath: options.homeURL.appendingPathComponent("factory.sqlite").path) else {
                 return options.json ? print("[]") : print("No events for \(environment).")
