@@ -6,11 +6,6 @@ internal import SystemKit
 
 // MARK: Repositories across hosts
 
-extension TrafficRecord: FetchableRecord, PersistableRecord {
-    /// The table of these records.
-    public static let databaseTableName = "traffic"
-}
-
 extension SQLiteStore {
     /// Records the repository `identity`, re-keying what an older home keeps under `location`.
     public func registerRepository(identity: String, location: String) throws(StoreError) {
