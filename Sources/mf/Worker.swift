@@ -28,7 +28,7 @@ struct WorkerCommand: AsyncParsableCommand {
             is a warning, never a failed job.
 
             SIGTERM or SIGINT: no new job is taken; the jobs in hand are finished, then it exits 0.
-            --json prints one JSON object per line: {event: took|finished|warning, job, ...}.
+            --json prints one JSON object per line: {event: took|finished|warning, job, ...}; a first attempt's took says how long the job waited in the queue (waited, seconds).
             """
     )
 
@@ -109,9 +109,12 @@ struct WorkerPrinter: FactoryWorkerObserver {
     let json: Bool
 
     func took(_ job: Job) {
-        line(
-            ["event": "took", "job": job.id.map(String.init) ?? "", "repository": job.repository, "attempt": String(job.attempts)],
-            text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
+        var fields = ["event": "took", "job": job.id.map(String.init) ?? "", "repository": job.repository, "attempt": String(job.attempts)]
+        // How long a first attempt waited in the queue, from its enqueue to this claim (both the store's times).
+        if job.attempts == 1, let started = job.startedAt {
+            fields["waited"] = String(format: "%.3f", started.timeIntervalSince(job.createdAt))
+        }
+        line(fields, text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
     }
 
     func finished(_ job: Job, report: ReconcileReport?, error: String?) {

@@ -422,6 +422,10 @@ final class Listener: @unchecked Sendable {
         let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         #expect(try await eventually(seconds: 20) { try store.bundles().contains { $0.bundle.tag == "v1.0.0" } }, "\(worker.output)")
         #expect(worker.terminate() == 0)
+        // Each first attempt says how long its job waited in the queue, in seconds.
+        let took = worker.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            .filter { $0["event"] == "took" }
+        #expect(took.count == 2 && took.allSatisfy { ($0["waited"].flatMap(Double.init) ?? -1) >= 0 }, "\(took)")
     }
 
     /// A failure that may pass (here: the repository's lock cannot be opened) is tried again after
