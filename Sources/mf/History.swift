@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelFactory
 import ModelKit
 import Store
 

@@ -1,5 +1,5 @@
-public import Foundation
-public import GitKit
+internal import Foundation
+internal import GitKit
 
 /// Why a job's repository could not be found on this host: its identity, and what stood in the way.
 public struct UnresolvedRepository: Error, CustomStringConvertible, Sendable {
