@@ -41,19 +41,12 @@ extension Repository {
         }
     }
 
-    /// The URL of the remote `name` (`origin`) as the repository's configuration gives it (with
-    /// `insteadOf` not applied), nil when there is no such remote or it has no URL.
+    /// The URL of the remote `name` (`origin`) as the configuration gives it, nil when there is
+    /// no such remote or it has no URL. Read from `remote.NAME.url` rather than through
+    /// `git_remote_lookup`, which applies this host's `url.*.insteadOf` (a repository's URL must
+    /// not depend on the host reading it) with libgit2 1.5's leaking regex iterator.
     public func remoteURL(named name: String = "origin") throws(GitError) -> String? {
-        try withHandle { handle throws(GitError) in
-            var remote: OpaquePointer?
-            let result = git_remote_lookup(&remote, handle, name)
-            if result == GIT_ENOTFOUND.rawValue || result == GIT_EINVALIDSPEC.rawValue { return nil }
-            guard result == 0, let remote else {
-                throw lastError(code: result, function: "git_remote_lookup", operation: "cannot read remote '\(name)'", repository: location)
-            }
-            defer { git_remote_free(remote) }
-            return git_remote_url(remote).map { lenientString($0) }
-        }
+        try configValue("remote.\(name).url")
     }
 
     /// `url` with git's `url.<base>.insteadOf` rewriting applied (the longest match wins).

@@ -86,7 +86,7 @@ import Testing
         #expect(try store.repositories().map(\.location) == ["/src/churn"])
         #expect(try store.models().map { "\($0.repository) \($0.name)" } == ["\(url) churn", "\(url) upsell"])
         #expect(try store.sessions(repository: url).map(\.session.id).sorted() == ["s1", "s2", "s3"])
-        #expect(try store.metrics(sessions: ["s1", "s2"]).map(\.modelId).sorted() == [churn, try store.modelID(repository: url, name: "upsell")])
+        #expect(try store.metrics(sessions: ["s1", "s2"]).map(\.modelId) == [churn, try store.modelID(repository: url, name: "upsell")])
         #expect(try store.bundles().map { "\($0.model) \($0.bundle.version)" } == ["churn 1.0.0", "churn 1.1.0"])
         #expect(try store.environments(repository: url).map { "\($0.model) \($0.version)" } == ["churn 1.1.0", "upsell 1.0.0"])
         #expect(try store.environments(repository: "/src/churn").isEmpty)

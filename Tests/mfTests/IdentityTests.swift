@@ -87,7 +87,7 @@ import Testing
         let origin = try triggerRepository("forge-origin")
         let home = TemporaryDirectory("home")
         let configuration = TemporaryDirectory("xdg")
-        try configuration.write("git/config", "[url \"\(origin.path)\"]\n\tinsteadOf = https://forge.example/team/churn\n")
+        try configuration.write("git/config", "[url \"\(origin.path)\"]\n\tinsteadOf = https://forge.example/team/churn.git\n")
         let identity = "https://forge.example/team/churn.git"
         let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let queue = JobQueue(store: store)
