@@ -80,7 +80,8 @@ import Testing
         #expect(try factory.store.traffic(repository: repository.location, environment: "production")?.recordedAt == recorded.recordedAt)
 
         let files = [FileEntry(path: "README", text: "no declaration\n")]
-        let next = try repository.commit(files: files, parents: [head], message: "drop it", author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
+        let next = try repository.commit(
+            files: files, parents: [head], message: "drop it", author: Signature(name: "T", email: "t@example.com"), updating: "refs/heads/master")
         _ = try await reconciler.reconcile(repository)
         let now = try #require(try factory.store.traffic(repository: repository.location, environment: "production"))
         #expect(now.commit == next.hex && now.declaration == nil)

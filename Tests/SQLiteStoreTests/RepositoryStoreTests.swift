@@ -29,7 +29,8 @@ import Testing
                         sql: """
                             INSERT INTO sessions (id, modelId, "commit", tree, recipe, trigger, status, startedAt) VALUES (?, ?, 'c', 't', 'r', 'reconcile', 'passed', ?)
                             """, arguments: [id, model, start])
-                    try db.execute(sql: "INSERT INTO metrics (sessionId, modelId, name, split, value) VALUES (?, ?, 'auc', 'evaluate', 0.9)", arguments: [id, model])
+                    try db.execute(
+                        sql: "INSERT INTO metrics (sessionId, modelId, name, split, value) VALUES (?, ?, 'auc', 'evaluate', 0.9)", arguments: [id, model])
                 }
                 try db.execute(
                     sql: """
