@@ -29,6 +29,9 @@ import Testing
         let identity = try RepositoryIdentity(Repository.open(at: fixture.path))
         #expect(identity.name == "https://forge.example/team/churn.git")
         #expect(identity.shortName == "churn" && identity.mirrorName == "forge.example/team/churn.git" && identity.localPath == nil)
+        // A file:// origin is the folder it names.
+        try fixture.git(["remote", "set-url", "origin", "file:///srv/git/churn.git"])
+        #expect(try RepositoryIdentity(Repository.open(at: fixture.path)).name == "/srv/git/churn.git")
     }
 
     @Test func shortNamesAndLocalPaths() {

@@ -16,10 +16,12 @@ public struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
     /// The name the store keys the repository by.
     public let name: String
 
-    /// The identity of `repository`: its `origin` URL without credentials, else its location.
+    /// The identity of `repository`: its `origin` URL without credentials (a `file://` URL as
+    /// the path it names, so both spellings of one folder are one repository), else its location.
     public init(_ repository: Repository) throws(GitError) {
         if let url = try repository.remoteURL(named: "origin"), !url.isEmpty {
-            name = Self.withoutCredentials(url)
+            let identity = RepositoryIdentity(name: Self.withoutCredentials(url))
+            name = identity.localPath ?? identity.name
         } else {
             name = repository.location
         }
