@@ -34,15 +34,16 @@ extension FactoryWorker {
         if let registered, registered.hasPrefix(mirrors.folder.path + "/"), FileManager.default.fileExists(atPath: registered) {
             path = registered
         }
-        // A mirror made from a URL with credentials keeps it as its origin: fetch with that.
-        let url = (try? Repository.open(at: path).remoteURL(named: "origin")) ?? identity.name
+        // A mirror made from a URL with credentials keeps it as its origin: fetch with that (when
+        // it is this repository's), and never tell it (a job's error is kept in the store).
+        let configured = try? Repository.open(at: path).remoteURL(named: "origin")
+        let url = configured.flatMap { RepositoryIdentity.withoutCredentials($0) == identity.name ? $0 : nil } ?? identity.name
+        func told(_ error: any Error) -> String { String(describing: error).replacingOccurrences(of: url, with: identity.name) }
         do {
             let mirror = try await mirrors.update(path, from: url)
             return try Repository.open(at: mirror.location)
-        } catch let error as WebhookError {
-            throw UnresolvedRepository(identity: identity.name, reason: error.description, retry: true)
         } catch {
-            throw UnresolvedRepository(identity: identity.name, reason: String(describing: error), retry: true)
+            throw UnresolvedRepository(identity: identity.name, reason: told(error), retry: true)
         }
     }
 }
