@@ -49,13 +49,15 @@ import Testing
         try fixture.git(["commit", "-q", "-m", "A/B test 1.0.0 against 1.1.0"], in: moved)
         try fixture.git(["tag", "-a", "-m", "release", "v1.1.0"], in: moved)
         #expect(try mf(["reconcile", "--repo", moved, "--home", home.path]).status == 0)
+        // (The swap drains 1.0.0, then the declaration loads it again beside 1.1.0.)
         var seen: Set<String> = []
+        var loaded: Set<String> = []
         _ = try pollUntil(seconds: 60) {
+            loaded = Set((try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] ?? [])
             seen = try versions()
-            return seen == ["1.0.0", "1.1.0"]
+            return loaded == ["1.0.0", "1.1.0"] && seen == loaded
         }
-        #expect(seen == ["1.0.0", "1.1.0"], "\(server.log)")
-        #expect((try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.0.0", "1.1.0"])
+        #expect(loaded == ["1.0.0", "1.1.0"] && seen == loaded, "\(seen) \(loaded) \(server.log)")
         #expect(try store.traffic(repository: identity, environment: "production")?.declaration?.contains("\"1.1.0\": 50") == true)
         #expect(try store.repositories().map(\.location) == [moved])
     }
