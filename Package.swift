@@ -116,12 +116,14 @@ let package = Package(
             exclude: ["make_binary_cases.py"]),
         // The SQLite store's own tests: its migrations, error mapping and change signal (GRDB
         // only to open a second connection that holds a lock).
-        .testTarget(name: "SQLiteStoreTests", dependencies: ["Store", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "SQLiteStoreTests", dependencies: ["Store", "SQLiteStore", "SystemKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ModelKitTests", dependencies: ["ModelKit", "TestSupport"]),
         .testTarget(
             name: "ModelServerTests",
             dependencies: [
                 "ModelServer", "ModelFactory", "Store", "SQLiteStore", "ModelKit", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "SystemKit",
             ]),
         .testTarget(
             name: "DashboardTests",

@@ -68,7 +68,8 @@ public struct EnvironmentFollower: Service {
             guard current != record.version else { continue }
             if let rollouts, try await rollouts.take(record, plan: plans[record.model]) { continue }
             logger.info("\(environment): \(record.model) \(current ?? "none") -> \(record.version)")
-            let loaded = try await registry.load(URL(fileURLWithPath: record.bundle), makeCurrent: false)
+            let loaded = try await registry.load(
+                record.model, version: record.version, repository: repository, store: store, path: record.bundle, makeCurrent: false)
             try await registry.promote(loaded.name, to: loaded.version, drainingOthers: true)
         }
         try await apply(declaration)
@@ -98,7 +99,7 @@ public struct EnvironmentFollower: Service {
                 guard let bundle = try store.bundle(modelID: modelID, version: version) else {
                     throw ServeError(.notFound, "\(TrafficDeclaration.path) names \(name) \(version), which has no bundle; run mf reconcile")
                 }
-                try await registry.load(URL(fileURLWithPath: bundle.path), makeCurrent: false)
+                try await registry.load(name, version: version, repository: self.repository, store: store, path: bundle.path, makeCurrent: false)
             }
             guard served.contains(name) || registry.models().contains(where: { $0.name == name }) else { continue }
             // A rollout under way sets this model's weights itself; the declaration is applied when it ends.

@@ -1,7 +1,9 @@
 public import Foundation
 public import Logging
 public import ModelFactory
+public import Store
 internal import Synchronization
+internal import SystemKit
 
 /// How one model's traffic is split between its loaded versions: the same policy
 /// `.mf/traffic.yaml` declares (weights for A/B, a shadow, a sticky header), as the admin API's
@@ -65,6 +67,31 @@ public final class ModelRegistry: Sendable {
         }
         logger.info("serving \(bundle.name) \(bundle.version) from \(bundle.folder.path)")
         return version
+    }
+
+    /// Loads `version` of `model` of `repository` as `store` recorded its bundle: from its folder
+    /// when an intact copy is on this host, else fetched from the store's blob into this
+    /// server's home first (`BundleCache`), so a host without the builds serves it. A version
+    /// the store has no bundle record of is loaded from `path`. An already loaded version is
+    /// left as it is.
+    @discardableResult
+    public func load(
+        _ model: String, version: String, repository: String, store: any FactoryStore, path: String, makeCurrent: Bool = true
+    ) async throws -> ModelVersion {
+        if let loaded = self.version(model, version) {
+            if makeCurrent { entries.withLock { $0[model]?.current = version } }
+            return loaded
+        }
+        let home = self.home
+        let found: Result<(folder: URL, source: BundleCache.Source)?, any Error> = await BlockingWork.run {
+            Result {
+                guard let record = try store.bundle(modelID: store.modelID(repository: repository, name: model), version: version) else { return nil }
+                return try BundleCache(store: store, home: home).folder(for: record, model: model)
+            }
+        }
+        guard let bundle = try found.get() else { return try await load(URL(fileURLWithPath: path), makeCurrent: makeCurrent) }
+        if bundle.source == .store { logger.info("fetched \(model) \(version) from the store into \(bundle.folder.path)") }
+        return try await load(bundle.folder, makeCurrent: makeCurrent)
     }
 
     /// Takes a version out of service: no new requests reach it, queued ones finish, its

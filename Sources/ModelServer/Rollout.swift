@@ -168,7 +168,8 @@ public final class RolloutDriver: Sendable {
     /// Loads both releases, sets the step's weights and starts measuring.
     private func join(_ rollout: Rollout, plan: RolloutPlan) async throws {
         try await loadServed(rollout.model, rollout.fromVersion)
-        try await registry.load(URL(fileURLWithPath: rollout.bundle), makeCurrent: false)
+        try await registry.load(
+            rollout.model, version: rollout.toVersion, repository: repository, store: store, path: rollout.bundle, makeCurrent: false)
         var driving = rollout.leaseOwner == owner && (rollout.leaseExpiresAt ?? .distantPast) >= now()
         if !driving, let id = rollout.id { driving = try store.leaseRollout(id, owner: owner, lease: lease, now: now()) }
         active.withLock { $0[rollout.model] = Active(rollout: rollout, plan: plan, driving: driving) }
@@ -189,7 +190,7 @@ public final class RolloutDriver: Sendable {
         guard let bundle = try store.bundle(modelID: store.modelID(repository: repository, name: model), version: version) else {
             throw ServeError(.notFound, "\(model) \(version), the release in service of a rollout, has no bundle; run mf reconcile")
         }
-        try await registry.load(URL(fileURLWithPath: bundle.path), makeCurrent: true)
+        try await registry.load(model, version: version, repository: repository, store: store, path: bundle.path, makeCurrent: true)
     }
 
     /// Applies what the driving server recorded.

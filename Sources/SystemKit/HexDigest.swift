@@ -36,3 +36,17 @@ public enum HexDigest {
         return String(decoding: text, as: UTF8.self)
     }
 }
+
+/// A SHA-256 over bytes given a piece at a time (a file streamed in chunks), in hex when done.
+public struct StreamingSHA256 {
+    private var hasher = SHA256()
+
+    /// A digest of nothing yet.
+    public init() {}
+
+    /// Adds `data` to what the digest covers.
+    public mutating func update(_ data: some DataProtocol) { hasher.update(data: data) }
+
+    /// The SHA-256 of every byte given so far, in lowercase hex.
+    public var hex: String { HexDigest.hex(hasher.finalize()) }
+}

@@ -85,12 +85,14 @@ struct Verify: ParsableCommand {
             Every file bundle.json lists must be there with its SHA-256, and no other file may be. \
             When the home's store recorded this bundle (by its folder or archive path), the bundle \
             must also be, as a whole, the archive the factory published, so a changed bundle.json \
-            is found too (kind "unpublished"). \
+            is found too (kind "unpublished"). A recorded bundle that is not on this host (made \
+            on another host, or its folder deleted) is checked from the store: its archive is \
+            streamed from the store's blob (every chunk and the whole checked) and verified. \
             Exit status: 0 intact, 1 it differs (each difference printed), 2 not a bundle.
             """
     )
 
-    @Argument(help: "A bundle folder or .tar.gz.", completion: .file())
+    @Argument(help: "A bundle folder or .tar.gz, on this host or as the store recorded it.", completion: .file())
     var path: String
 
     @Option(
@@ -99,7 +101,11 @@ struct Verify: ParsableCommand {
         completion: .directory)
     var home: String?
 
-    @Flag(help: "Print JSON: {model, version, intact, published, differences: [{kind, path}]}; published is whether the store recorded it.")
+    @Flag(
+        help: """
+            Print JSON: {model, version, intact, published, source, differences: [{kind, path}]}; published is whether the store \
+            recorded it, source is "local" (the path on this host) or "store" (the store's copy).
+            """)
     var json = false
 
     struct Report: Encodable {
@@ -107,28 +113,48 @@ struct Verify: ParsableCommand {
         let version: String
         let intact: Bool
         let published: Bool
+        let source: BundleCache.Source
         let differences: [BundleDifference]
     }
 
     func run() throws {
-        let (manifest, differences, published) = try reportingErrors {
+        let (manifest, differences, published, source) = try reportingErrors { () throws -> (BundleManifest, [BundleDifference], Bool, BundleCache.Source) in
             let url = URL(fileURLWithPath: path).standardizedFileURL
             // The store is read only when it exists: verify never creates one.
             let homeURL = Home.url(home)
-            let record =
-                FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path)
-                ? try Home.store(homeURL).bundles().map(\.bundle).first { [$0.path, $0.archive].contains(url.path) } : nil
-            let (manifest, differences) = try BundleVerifier.verify(url, published: record?.sha256)
-            return (manifest, differences, record != nil)
+            let store = FileManager.default.fileExists(atPath: homeURL.appendingPathComponent("factory.sqlite").path) ? try Home.store(homeURL) : nil
+            let found = try store?.bundles().first { [$0.bundle.path, $0.bundle.archive].contains(url.path) }
+            if let store, let found, !FileManager.default.fileExists(atPath: url.path) {
+                let (manifest, differences) = try Self.verifyFromStore(found.bundle, model: found.model, store: store)
+                return (manifest, differences, true, .store)
+            }
+            let (manifest, differences) = try BundleVerifier.verify(url, published: found?.bundle.sha256)
+            return (manifest, differences, found != nil, .local)
         }
+        let origin = source == .store ? ", from the store" : ""
         if json {
-            try printJSON(Report(model: manifest.model, version: manifest.version, intact: differences.isEmpty, published: published, differences: differences))
+            try printJSON(
+                Report(
+                    model: manifest.model, version: manifest.version, intact: differences.isEmpty, published: published, source: source,
+                    differences: differences))
         } else if differences.isEmpty {
-            print("\(manifest.model) \(manifest.version): intact (\(counted(manifest.files.count, "file"))\(published ? ", as published" : ""))")
+            print("\(manifest.model) \(manifest.version): intact (\(counted(manifest.files.count, "file"))\(published ? ", as published" : "")\(origin))")
         } else {
-            for difference in differences { print(difference.description) }
+            for difference in differences { print(difference.description + origin) }
         }
         if !differences.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Verifies the store's copy of `record`: its archive streamed from the blob into a
+    /// temporary folder (removed after), checked as `BundleVerifier` checks an archive.
+    static func verifyFromStore(
+        _ record: BundleRecord, model: String, store: any FactoryStore
+    ) throws -> (manifest: BundleManifest, differences: [BundleDifference]) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mf-verify-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let archive = folder.appendingPathComponent("\(model)-\(record.version).tar.gz")
+        try BundleCache(store: store, home: folder).fetchArchive(of: record, to: archive)
+        return try BundleVerifier.verify(archive, published: record.sha256)
     }
 }
 
@@ -137,8 +163,10 @@ struct Bundles: ParsableCommand {
         commandName: "bundles",
         abstract: "List the published bundles.",
         discussion: """
-            --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256}; tag is null for \
-            a staging bundle (a pre-release of the development head, ref refs/heads/development).
+            --json prints an array of {model, version, tag, ref, commit, session, path, archive, sha256, source}; tag is null for \
+            a staging bundle (a pre-release of the development head, ref refs/heads/development); source is "local" when the \
+            bundle's folder is on this host, "store" when only the store's copy is (made on another host, or the folder \
+            deleted: mf serve fetches it), "missing" when neither is.
             """
     )
 
@@ -149,17 +177,21 @@ struct Bundles: ParsableCommand {
         /// Nil for a staging bundle (a pre-release of a branch head).
         let tag: String?
         let ref, commit, session, path, archive, sha256: String
+        /// Where the bundle is: `local`, `store` or `missing`.
+        let source: String
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             for (key, value) in [(CodingKeys.model, model), (.version, version)] { try container.encode(value, forKey: key) }
             try container.encode(tag, forKey: .tag)
-            for (key, value) in [(CodingKeys.ref, ref), (.commit, commit), (.session, session), (.path, path), (.archive, archive), (.sha256, sha256)] {
+            for (key, value) in [
+                (CodingKeys.ref, ref), (.commit, commit), (.session, session), (.path, path), (.archive, archive), (.sha256, sha256), (.source, source),
+            ] {
                 try container.encode(value, forKey: key)
             }
         }
 
-        enum CodingKeys: String, CodingKey { case model, version, tag, ref, commit, session, path, archive, sha256 }
+        enum CodingKeys: String, CodingKey { case model, version, tag, ref, commit, session, path, archive, sha256, source }
     }
 
     func run() throws {
@@ -173,17 +205,19 @@ struct Bundles: ParsableCommand {
 
     static func rows(_ store: any FactoryStore) throws -> [Row] {
         try store.bundles().map {
-            Row(
+            let source =
+                FileManager.default.fileExists(atPath: $0.bundle.path) ? "local" : try store.blob($0.bundle.sha256) != nil ? "store" : "missing"
+            return Row(
                 model: $0.model, version: $0.bundle.version, tag: $0.bundle.tag, ref: $0.bundle.ref,
                 commit: $0.bundle.commit, session: $0.bundle.sessionId,
-                path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256)
+                path: $0.bundle.path, archive: $0.bundle.archive, sha256: $0.bundle.sha256, source: source)
         }
     }
 
     static func render(_ rows: [Row]) -> String {
         guard !rows.isEmpty else { return "No bundles." }
         return rows.map { row in
-            "\(row.model)  \(row.version)  \(row.tag ?? row.ref.replacingOccurrences(of: "refs/heads/", with: ""))  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)"
+            "\(row.model)  \(row.version)  \(row.tag ?? row.ref.replacingOccurrences(of: "refs/heads/", with: ""))  \(row.commit.prefix(8))  \(row.sha256.prefix(12))  \(row.path)\(row.source == "local" ? "" : row.source == "store" ? " (not on this host: from the store)" : " (missing)")"
         }.joined(separator: "\n")
     }
 }

@@ -25,6 +25,7 @@ struct MF: AsyncParsableCommand {
             Verify.self, Reconcile.self, Serve.self, FeedbackCommand.self, ReplayCommand.self, WorkerCommand.self, Jobs.self, Enqueue.self, Hook.self,
             Webhook.self, Watch.self, Report.self,
             ModelKitCommand.self, Demo.self, History.self, UI.self,
+            StoreCommand.self,
         ]
     )
 

@@ -44,7 +44,9 @@ struct Serve: AsyncParsableCommand {
             commit that changes or removes the file changes or ends the policy once mf reconcile \
             records it. It reads the store only: --repo is a repository on this host (its identity \
             is followed) or the identity the store knows it by (its origin URL, else its path), \
-            which need not exist here.
+            which need not exist here. A bundle whose folder is not on this host is fetched from \
+            the store (its archive's blob, every chunk and the whole checked against SHA-256) into \
+            --home's bundles/ and verified first.
 
             The production loop: every predicted instance gets an id (v1 answers carry "ids" \
             beside "predictions", v2 answers "prediction_ids" in their parameters, and \

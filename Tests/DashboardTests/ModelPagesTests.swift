@@ -309,6 +309,45 @@ private func expectEscaped(_ html: String, sourceLocation: SourceLocation = #_so
         }
     }
 
+    /// A release whose folder is not on this host (made on another one) has its schema read from
+    /// the copy the dashboard fetches from the store's blob into its home.
+    @Test func compareReadsTheSchemaFromTheStoreWhenABundleFolderIsNotHere() async throws {
+        let fixture = try ModelPagesFixture()
+        let churn = try fixture.store.modelID(repository: fixture.churnPath, name: "churn")
+        let commit = String(repeating: "d", count: 40)
+        let time = ModelPagesFixture.start.addingTimeInterval(9000)
+        try fixture.store.insert(
+            Session(
+                id: "s-1.3.0", modelId: churn, commit: commit, tree: "t", recipe: "r", ref: "refs/tags/v1.3.0", version: "1.3.0", trigger: .reconcile,
+                status: .passed, startedAt: time, endedAt: time))
+        let manifest = ModelPagesFixture.manifest(
+            inputs: "[{ name: tenure, type: int }, { name: region, type: string }, { name: age, type: double }]",
+            outputs: "[{ name: label, type: int }, { name: score, type: double }]", psi: 0.25)
+        try fixture.directory.write("elsewhere/churn-1.3.0/model.yaml", manifest)
+        let folder = URL(fileURLWithPath: fixture.directory.appending("elsewhere/churn-1.3.0"))
+        let described = BundleManifest(
+            model: "churn", version: "1.3.0", tag: "v1.3.0", ref: "refs/tags/v1.3.0", commit: commit, tree: "t", session: "s-1.3.0", runtime: "command",
+            run: ["python3", "-u", "worker.py"], toolchain: SortedMap([:]), schema: .init(inputs: [], outputs: []), metrics: SortedMap([:]), gates: [],
+            files: BundleManifest.files(of: try Archive.entries(of: folder)))
+        try JSONEncoder().encode(described).write(to: folder.appendingPathComponent(BundleManifest.fileName))
+        let archive = fixture.directory.appending("elsewhere/churn-1.3.0.tar.gz")
+        try Archive.tarGz(try Archive.entries(of: folder), prefix: "churn-1.3.0").write(to: URL(fileURLWithPath: archive))
+        let digest = String(try await runProcess("/usr/bin/sha256sum", [archive]).stdout.prefix(64))
+        try BlobStore(fixture.store).put(fileAt: archive, digest: digest)
+        try fixture.store.record(
+            BundleRecord(
+                modelId: churn, version: "1.3.0", tag: "v1.3.0", ref: "refs/tags/v1.3.0", commit: commit, sessionId: "s-1.3.0", path: folder.path,
+                archive: archive, sha256: digest, createdAt: time))
+        try FileManager.default.removeItem(atPath: fixture.directory.appending("elsewhere"))
+        try await fixture.withClient { client in
+            let data = try await json(client, "/ui/repositories/churn/models/churn/compare?a=1.1.0&b=1.3.0")
+            #expect(data["schemaKnown"] as? Bool == true, "\(data)")
+            let lines = Set(((data["schemaChanges"] as? [[String: Any]]) ?? []).compactMap { $0["line"] as? String })
+            #expect(lines == ["input age (double) added"], "\(lines)")
+        }
+        #expect(FileManager.default.fileExists(atPath: fixture.directory.appending("home/bundles/churn/1.3.0/model.yaml")))
+    }
+
     @Test func shortLinksRedirectOrOfferTheChoices() async throws {
         let fixture = try ModelPagesFixture()
         try await fixture.withClient { client in

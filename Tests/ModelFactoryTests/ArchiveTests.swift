@@ -48,6 +48,41 @@ import Testing
         #expect(listing.stdout.contains("1970-01-01"))
     }
 
+    /// Streamed extraction writes what `read(tarGz:)` reads: files larger than a piece of the
+    /// stream, long paths, empty files and modes; links, truncated and damaged archives are
+    /// errors naming what is wrong.
+    @Test func extractionStreamsWhatReadReads() throws {
+        let folder = try makeFolder()
+        try FileManager.default.removeItem(atPath: folder.appending("link"))
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }).write(to: URL(fileURLWithPath: folder.appending("b/big.bin")))
+        try folder.write("empty", "")
+        let entries = try Archive.entries(of: URL(fileURLWithPath: folder.path))
+        let data = try Archive.tarGz(entries, prefix: "bundle")
+        let scratch = TemporaryDirectory("extract")
+        let archive = URL(fileURLWithPath: scratch.appending("b.tar.gz"))
+        try data.write(to: archive)
+        try Archive.extract(tarGz: archive, to: URL(fileURLWithPath: scratch.appending("out")))
+        #expect(try Archive.entries(of: URL(fileURLWithPath: scratch.appending("out"))) == entries)
+        #expect(try Archive.read(tarGz: data) == entries)
+
+        let linked = URL(fileURLWithPath: scratch.appending("linked.tar.gz"))
+        let withLink = try makeFolder()
+        try Archive.tarGz(try Archive.entries(of: URL(fileURLWithPath: withLink.path)), prefix: "bundle").write(to: linked)
+        #expect {
+            try Archive.extract(tarGz: linked, to: URL(fileURLWithPath: scratch.appending("linked")))
+        } throws: { error in
+            (error as? Archive.Failure)?.path == "bundle/link"
+        }
+        let cut = URL(fileURLWithPath: scratch.appending("cut.tar.gz"))
+        try data.prefix(data.count / 2).write(to: cut)
+        #expect(throws: Archive.Failure.self) { try Archive.extract(tarGz: cut, to: URL(fileURLWithPath: scratch.appending("cut"))) }
+        var damaged = data
+        damaged[damaged.count / 2] ^= 0xFF
+        let broken = URL(fileURLWithPath: scratch.appending("broken.tar.gz"))
+        try damaged.write(to: broken)
+        #expect(throws: Archive.Failure.self) { try Archive.extract(tarGz: broken, to: URL(fileURLWithPath: scratch.appending("broken"))) }
+    }
+
     @Test func damagedArchivesAreErrors() throws {
         #expect(throws: Archive.Failure.self) { try Archive.read(tarGz: Data("not gzip".utf8)) }
         let data = try Archive.tarGz([Archive.Entry(path: "x", kind: .file, executable: false, contents: Data(count: 2000), linkTarget: "")], prefix: "p")

@@ -70,6 +70,10 @@ import Testing
         try folder.write("f", text)
         let file = try HexDigest.sha256(fileAtPath: folder.appending("f"))
         #expect(file.hex == hex && file.size == Int64(text.utf8.count))
+        // Given a piece at a time (a blob's chunks), the digest is the same.
+        var streamed = StreamingSHA256()
+        for piece in Array(text.utf8).chunked(by: 5) { streamed.update(piece) }
+        #expect(streamed.hex == hex)
     }
 
     @Test func aFileLargerThanOneChunk() throws {
@@ -86,5 +90,12 @@ import Testing
         #expect(error == .cannotRead(path: "/nonexistent/file", code: ENOENT))
         #expect("\(error!)" == "cannot read /nonexistent/file: No such file or directory")
         #expect(FileContents.text(atPath: "/nonexistent/file") == "")
+    }
+}
+
+extension Array {
+    /// The array in consecutive pieces of at most `size` elements.
+    fileprivate func chunked(by size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -71,8 +71,8 @@ struct ComparePage: DashboardPage {
         let comparison = MetricComparison(
             a: first.session, b: second.session, left: try MetricComparison.metrics(of: first.session, model: history.model.name, store: store),
             right: try MetricComparison.metrics(of: second.session, model: history.model.name, store: store))
-        let schemaA = first.bundle.flatMap(ModelHistory.manifest(of:))?.schema
-        let schemaB = second.bundle.flatMap(ModelHistory.manifest(of:))?.schema
+        let schemaA = first.bundle.flatMap(history.manifest(of:))?.schema
+        let schemaB = second.bundle.flatMap(history.manifest(of:))?.schema
         let changes = schemaA.flatMap { a in schemaB.map { b in schemaChanges(from: a, to: b) } } ?? []
         return ComparePage(
             repository: repository, name: history.model.name, modelHref: catalog.links.model(repository: repository, name: history.model.name),
@@ -103,7 +103,7 @@ struct ComparePage: DashboardPage {
             if schema != nil {
                 nil
             } else if let bundle = found.bundle {
-                "schema unknown: the bundle folder \(bundle.path) is gone or its model.yaml cannot be read"
+                "schema unknown: the bundle folder \(bundle.path) is gone and the store has no intact copy, or its model.yaml cannot be read"
             } else {
                 "schema unknown: \(found.version) has no bundle"
             }

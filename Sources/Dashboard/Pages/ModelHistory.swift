@@ -80,11 +80,18 @@ struct ModelHistory {
         try store.liveEvaluations(model: model.name, version: version, limit: 1).first?.metrics ?? []
     }
 
-    /// The model.yaml a bundle folder holds; nil when the folder is gone or it cannot be read.
-    static func manifest(of bundle: BundleRecord) -> Manifest? {
-        let file = URL(fileURLWithPath: bundle.path).appendingPathComponent("model.yaml")
-        guard let data = try? Data(contentsOf: file) else { return nil }
-        return try? Manifest.parse(String(decoding: data, as: UTF8.self), file: file.path)
+    /// The model.yaml a bundle holds: in its folder when that is on this host, else in the copy
+    /// fetched from the store's blob into the home (`BundleCache`; once: a page shown again
+    /// reads that copy, which appeared whole and verified); nil when none can be read.
+    func manifest(of bundle: BundleRecord) -> Manifest? {
+        let cache = BundleCache(store: store, home: catalog.options.home)
+        let here = [URL(fileURLWithPath: bundle.path), cache.cachedFolder(for: bundle, model: model.name)].first {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent("model.yaml").path)
+        }
+        guard let folder = here ?? (try? cache.folder(for: bundle, model: model.name))?.folder,
+            let data = try? Data(contentsOf: folder.appendingPathComponent("model.yaml"))
+        else { return nil }
+        return try? Manifest.parse(String(decoding: data, as: UTF8.self), file: folder.appendingPathComponent("model.yaml").path)
     }
 
     /// Splits in the order the pages show them: train, evaluate, any other (by name), live.

@@ -101,7 +101,7 @@ struct ModelPage: DashboardPage {
         }
 
         let samples = try store.driftSamples(model: model.name, version: nil, since: nil, limit: 5000)
-        let (limit, source) = driftLimit(newest: releases.last, events: events)
+        let (limit, source) = driftLimit(newest: releases.last.map { ($0, history.manifest(of: $0)) }, events: events)
         let driftLines = ModelHistory.driftLines(samples)
 
         return ModelPage(
@@ -152,9 +152,9 @@ struct ModelPage: DashboardPage {
 
     /// The PSI past which drift alerts: model.yaml's `monitor.psi` of the newest release when its
     /// bundle is readable, else the threshold the newest drift alert recorded, else 0.2.
-    static func driftLimit(newest: BundleRecord?, events: [Event]) -> (Double, String) {
-        if let newest, let manifest = ModelHistory.manifest(of: newest) {
-            return (manifest.monitor.psi, "model.yaml of \(newest.version)")
+    static func driftLimit(newest: (bundle: BundleRecord, manifest: Manifest?)?, events: [Event]) -> (Double, String) {
+        if let newest, let manifest = newest.manifest {
+            return (manifest.monitor.psi, "model.yaml of \(newest.bundle.version)")
         }
         struct Details: Decodable { var threshold: Double? }
         for event in events.sorted(by: { $0.time > $1.time }) where event.kind == .driftAlert {

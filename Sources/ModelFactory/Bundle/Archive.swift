@@ -236,3 +236,150 @@ extension Archive.Entry {
         }
     }
 }
+
+extension Archive {
+    /// Unpacks the `.tar.gz` at `archive` into `folder` (made when missing) as `read(tarGz:)`
+    /// reads it (the top folder taken off, paths that leave it refused), streaming: the file is
+    /// read 1 MiB at a time and each file written as its bytes arrive, so a large archive is never
+    /// held whole in memory. Symbolic links are refused (a fetched bundle holds none).
+    public static func extract(tarGz archive: URL, to folder: URL) throws(Failure) {
+        let input: FileHandle
+        do { input = try FileHandle(forReadingFrom: archive) } catch {
+            throw Failure(path: archive.path, problem: "the archive cannot be read (\(error.localizedDescription))")
+        }
+        defer { try? input.close() }
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw Failure(path: "", problem: "zlib could not start")
+        }
+        defer { inflateEnd(&stream) }
+        var writer = TarWriter(root: folder)
+        writer.makeFolder(folder)
+        var output = [UInt8](repeating: 0, count: 1 << 16)
+        var status: Int32 = Z_OK
+        while status != Z_STREAM_END {
+            let chunk: Data
+            do { chunk = try input.read(upToCount: 1 << 20) ?? Data() } catch {
+                throw Failure(path: archive.path, problem: "the archive cannot be read (\(error.localizedDescription))")
+            }
+            guard !chunk.isEmpty else { throw Failure(path: archive.path, problem: "the archive ends before its gzip stream does") }
+            var bytes = [UInt8](chunk)
+            try bytes.withUnsafeMutableBufferPointer { source throws(Failure) in
+                stream.next_in = source.baseAddress
+                stream.avail_in = uInt(source.count)
+                repeat {
+                    let produced = output.withUnsafeMutableBufferPointer { target in
+                        stream.next_out = target.baseAddress
+                        stream.avail_out = uInt(target.count)
+                        status = inflate(&stream, Z_NO_FLUSH)
+                        return target.count - Int(stream.avail_out)
+                    }
+                    guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+                        throw Failure(path: archive.path, problem: "not a gzip stream, or a damaged one")
+                    }
+                    try writer.write(output[0..<produced])
+                } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
+            }
+        }
+        try writer.finish(archive: archive.path)
+    }
+
+    /// Writes a tar stream's entries under `root` as its bytes arrive.
+    struct TarWriter {
+        let root: URL
+        private var header: [UInt8] = []
+        private var file: FileHandle?
+        private var current = ""
+        private var executable = false
+        private var remaining = 0
+        private var padding = 0
+        private var ended = false
+
+        init(root: URL) { self.root = root }
+
+        func makeFolder(_ url: URL) { try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+
+        /// Takes the next bytes of the tar stream.
+        mutating func write(_ bytes: ArraySlice<UInt8>) throws(Failure) {
+            var bytes = bytes
+            while !bytes.isEmpty, !ended {
+                if remaining > 0 {
+                    let count = min(remaining, bytes.count)
+                    do { try file?.write(contentsOf: bytes.prefix(count)) } catch {
+                        throw Failure(path: current, problem: "it cannot be written (\(error.localizedDescription))")
+                    }
+                    remaining -= count
+                    bytes = bytes.dropFirst(count)
+                    if remaining == 0 { try closeFile() }
+                } else if padding > 0 {
+                    let count = min(padding, bytes.count)
+                    padding -= count
+                    bytes = bytes.dropFirst(count)
+                } else {
+                    let count = min(512 - header.count, bytes.count)
+                    header += bytes.prefix(count)
+                    bytes = bytes.dropFirst(count)
+                    if header.count == 512 {
+                        try begin(header)
+                        header = []
+                    }
+                }
+            }
+        }
+
+        /// Checks that the stream ended between entries.
+        func finish(archive: String) throws(Failure) {
+            guard remaining == 0, header.isEmpty else { throw Failure(path: current.isEmpty ? archive : current, problem: "the archive ends inside this file") }
+        }
+
+        private mutating func begin(_ block: [UInt8]) throws(Failure) {
+            if block.allSatisfy({ $0 == 0 }) {
+                ended = true
+                return
+            }
+            func field(_ start: Int, _ width: Int) -> String {
+                String(decoding: block[start..<(start + width)].prefix { $0 != 0 }, as: UTF8.self)
+            }
+            var name = field(0, 100)
+            let prefix = field(345, 155)
+            if !prefix.isEmpty { name = prefix + "/" + name }
+            let size = Int(field(124, 12).trimmingCharacters(in: .whitespaces), radix: 8) ?? 0
+            let mode = Int(field(100, 8).trimmingCharacters(in: .whitespaces), radix: 8) ?? 0o644
+            let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+            if parts.contains("..") || name.hasPrefix("/") { throw Failure(path: name, problem: "an archive path that leaves its folder") }
+            let relative = parts.dropFirst().joined(separator: "/")
+            let url = root.appendingPathComponent(relative)
+            current = name
+            switch block[156] {
+            case UInt8(ascii: "5"):
+                makeFolder(url)
+            case UInt8(ascii: "2"):
+                throw Failure(path: name, problem: "a symbolic link, which a fetched bundle may not hold")
+            case UInt8(ascii: "0"), 0:
+                guard !relative.isEmpty else { throw Failure(path: name, problem: "a file in the place of the archive's top folder") }
+                makeFolder(url.deletingLastPathComponent())
+                guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = FileHandle(forWritingAtPath: url.path) else {
+                    throw Failure(path: name, problem: "it cannot be written under \(root.path)")
+                }
+                file = handle
+                current = url.path
+                executable = mode & 0o111 != 0
+                remaining = size
+                padding = (size + 511) / 512 * 512 - size
+                if size == 0 { try closeFile() }
+            default:
+                throw Failure(path: name, problem: "an archive entry that is not a file, folder or link")
+            }
+        }
+
+        private mutating func closeFile() throws(Failure) {
+            do {
+                try file?.close()
+                try FileManager.default.setAttributes([.posixPermissions: executable ? 0o755 : 0o644], ofItemAtPath: current)
+            } catch {
+                throw Failure(path: current, problem: "it cannot be written (\(error.localizedDescription))")
+            }
+            file = nil
+        }
+    }
+}

@@ -248,7 +248,7 @@ public struct Bundler: Sendable {
             let version = versionOf(manifest.name).description
             let modelID = try pipeline.store.modelID(repository: RepositoryIdentity(repository).name, name: manifest.name)
             let need: Need
-            if let existing = try pipeline.store.bundle(modelID: modelID, version: version), FileManager.default.fileExists(atPath: existing.path) {
+            if let existing = try pipeline.store.bundle(modelID: modelID, version: version), try published(existing) {
                 need = .done(.bundled(BundleResult(existing, model: manifest.name, created: false)))
             } else if let session = try pipeline.store.firstPassedSession(modelID: modelID, commit: source.commit.hex) {
                 need = .session(session)
@@ -393,6 +393,9 @@ public struct Bundler: Sendable {
         let archiveData = try Archive.tarGz(entries, prefix: name)
         let digest = HexDigest.sha256(archiveData)
         try archiveData.write(to: aside.appendingPathComponent(name + ".tar.gz"))
+        // The archive goes to the store before anything names it, so a host without this
+        // folder can fetch every bundle the store records (`BundleCache`).
+        try BlobStore(pipeline.store).put(fileAt: aside.appendingPathComponent(name + ".tar.gz").path, digest: digest)
 
         // Publish: the archive, then the folder, each by one rename; never over an existing one.
         let modelFolder = bundlesFolder.appendingPathComponent(manifest.name)
@@ -420,6 +423,21 @@ public struct Bundler: Sendable {
             path: finalFolder.path, archive: finalArchive.path, sha256: digest, createdAt: Date())
         try pipeline.store.record(record)
         return BundleResult(record, model: manifest.name, created: created)
+    }
+
+    /// Whether `record`'s bundle needs no more work: its folder is on this host (its archive then
+    /// put into the store when a bundle published before blobs has none there: cheap when it
+    /// has), or the store holds its archive (another host made it; `BundleCache` fetches it).
+    private func published(_ record: BundleRecord) throws(StoreError) -> Bool {
+        let blobs = BlobStore(pipeline.store)
+        guard FileManager.default.fileExists(atPath: record.path) else { return try blobs.store.blob(record.sha256) != nil }
+        guard FileManager.default.fileExists(atPath: record.archive) else { return true }
+        do { try blobs.put(fileAt: record.archive, digest: record.sha256) } catch {
+            // An archive that is not the recorded bytes stays out of the store (`mf verify` says
+            // what differs); the store's own failures stop the run.
+            guard case .blob = error else { throw error }
+        }
+        return true
     }
 
     /// The plugin's files under `plugin/`: everything but build caches, environments and the

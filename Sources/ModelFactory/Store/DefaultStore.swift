@@ -2,9 +2,20 @@ public import Foundation
 internal import SQLiteStore
 public import Store
 
-/// The store of the factory whose home folder is `home`: SQLite at `home/factory.sqlite`, created
-/// and migrated when new. Everything else takes an `any FactoryStore`, so another engine is a
-/// change here only.
-public func openStore(home: URL) throws(StoreError) -> any FactoryStore {
-    try SQLiteStore(path: home.appendingPathComponent("factory.sqlite").path)
+/// The store of the factory whose home folder is `home`: the one `store` names, else
+/// `$MF_STORE`, else SQLite at `home/factory.sqlite`, created and migrated when new. `store` is
+/// `sqlite:PATH` (the PostgreSQL store adds `postgres://` URLs). Everything else takes an
+/// `any FactoryStore`, so another engine is a change here only.
+public func openStore(home: URL, store: String? = nil) throws(StoreError) -> any FactoryStore {
+    let environment = ProcessInfo.processInfo.environment["MF_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    guard let location = store ?? environment else {
+        return try SQLiteStore(path: home.appendingPathComponent("factory.sqlite").path)
+    }
+    if location.hasPrefix("sqlite:") {
+        let path = String(location.dropFirst("sqlite:".count))
+        guard !path.isEmpty else { throw StoreError.database(operation: "open the store", reason: "sqlite: names no file (sqlite:PATH)") }
+        return try SQLiteStore(path: URL(fileURLWithPath: path).path)
+    }
+    throw StoreError.database(
+        operation: "open the store at \(location)", reason: "it is not sqlite:PATH\(store == nil ? " (from $MF_STORE)" : "")")
 }

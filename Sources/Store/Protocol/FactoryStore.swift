@@ -195,6 +195,36 @@ public protocol FactoryStore: Sendable {
     /// The traffic declaration last recorded for `environment` of the repository `repository`.
     func traffic(repository: String, environment: String) throws(StoreError) -> TrafficRecord?
 
+    // MARK: Blobs (content-addressed, chunked; `BlobStore` chunks, checks and streams them)
+
+    /// The blob `digest` when the store holds it whole; nil otherwise (never put, or its upload
+    /// did not finish).
+    func blob(_ digest: String) throws(StoreError) -> BlobRecord?
+    /// Keeps one chunk of a blob being put, replacing whatever an upload that did not finish left
+    /// at its place.
+    func putChunk(_ chunk: BlobChunk) throws(StoreError)
+    /// Records `blob` as whole once its chunks `0..<blob.chunks` are all kept (else fails naming
+    /// the blob); a blob recorded before stays as it is, so the same bytes are stored once.
+    func putBlob(_ blob: BlobRecord) throws(StoreError)
+    /// Chunk `index` of the blob `digest` as kept (unchecked: `BlobStore` checks it); nil when missing.
+    func chunk(of digest: String, index: Int) throws(StoreError) -> BlobChunk?
+    /// Every blob held whole, by digest.
+    func blobs() throws(StoreError) -> [BlobRecord]
+
+    // MARK: Copying a whole store (`mf store copy`)
+
+    /// Every table of records with all its rows, a table before those that refer to it; not the
+    /// blobs (`blobs()` and `chunk(of:index:)` give those, a chunk at a time). Tables and columns
+    /// are named as the SQLite schema names them (`SQLiteStore`; names compare without case),
+    /// with no column only one engine has (an ordering column); dates are `.date`, flags
+    /// `.boolean`, so any engine imports what any other exported.
+    func exportTables() throws(StoreError) -> [StoreTable]
+    /// Writes `tables` (as `exportTables()` of this engine or another gave them) in one
+    /// transaction, ids as they are.
+    func importTables(_ tables: [StoreTable]) throws(StoreError)
+    /// How many rows each table holds, blobs and their chunks included, by table name.
+    func rowCounts() throws(StoreError) -> [String: Int]
+
     // MARK: Change signal
 
     /// Where the store is now, to wait for a change after it.

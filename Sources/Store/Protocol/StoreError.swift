@@ -12,6 +12,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The database failed while doing `operation` (I/O, a full disk, a damaged file, a
     /// constraint): the engine's own description.
     case database(operation: String, reason: String)
+    /// A blob (`BlobStore`) cannot be put or read: it is missing, a chunk is damaged, or a file
+    /// beside it cannot be read or written.
+    case blob(digest: String, reason: String)
 
     /// The sentence a user reads.
     public var description: String {
@@ -21,6 +24,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
         case .ambiguous(let name, let options): "'\(name)' names more than one session: \(options.joined(separator: ", "))"
         case .busy(let operation): "the store is busy (another process holds it) and cannot \(operation) now; try again"
         case .database(let operation, let reason): "the store cannot \(operation): \(reason)"
+        case .blob(let digest, let reason): "blob \(digest.prefix(16)) in the store: \(reason)"
         }
     }
 }

@@ -279,6 +279,24 @@ extension SQLiteStore {
                 table.primaryKey(["repository", "environment"])
             }
         }
+
+        migrator.registerMigration("v11-blobs") { db in
+            // Content-addressed blobs (bundles' archives), kept as chunks each with its SHA-256.
+            // A chunk is written before its blob's row; a blob is read only once its row says whole.
+            try db.create(table: "blobs") { table in
+                table.primaryKey("digest", .text)
+                table.column("size", .integer).notNull()
+                table.column("chunks", .integer).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "blobChunks") { table in
+                table.column("digest", .text).notNull()
+                table.column("position", .integer).notNull()
+                table.column("sha256", .text).notNull()
+                table.column("bytes", .blob).notNull()
+                table.primaryKey(["digest", "position"])
+            }
+        }
         return migrator
     }
 }
