@@ -4,7 +4,9 @@ public import Foundation
 /// with their steps, metrics, gates and artifacts; bundles, environments, and the job queue.
 /// Each operation is one transaction. The engine behind it is the implementation's business
 /// (`SQLiteStore` is the default; a PostgreSQL store follows): nothing here names a database,
-/// and every failure is a `StoreError`.
+/// and every failure is a `StoreError`. A repository is named by its identity, the same on every
+/// host (its `origin` URL without credentials, else the path it was registered from): every
+/// `repository` argument and field is that name.
 ///
 /// ```swift
 /// let store: any FactoryStore = try SQLiteStore.inMemory()
