@@ -41,6 +41,14 @@ extension Repository {
         }
     }
 
+    /// The URL of the remote `name` (`origin`) as the configuration gives it, nil when there is
+    /// no such remote or it has no URL. Read from `remote.NAME.url` rather than through
+    /// `git_remote_lookup`, which applies this host's `url.*.insteadOf` (a repository's URL must
+    /// not depend on the host reading it) with libgit2 1.5's leaking regex iterator.
+    public func remoteURL(named name: String = "origin") throws(GitError) -> String? {
+        try configValue("remote.\(name).url")
+    }
+
     /// `url` with git's `url.<base>.insteadOf` rewriting applied (the longest match wins).
     func rewritingInsteadOf(_ url: String) throws(GitError) -> String {
         var best: (prefix: String, base: String)?

@@ -1,5 +1,4 @@
 internal import Foundation
-internal import GitKit
 public import Logging
 internal import ModelFactory
 public import ServiceLifecycle
@@ -12,8 +11,10 @@ internal import Synchronization
 /// version until the new one is ready, so a swap fails none.
 ///
 /// It also applies the traffic policy declared in git (`.mf/traffic.yaml` at the head of the
-/// production line, see `TrafficDeclaration`): the versions it names are loaded from their
-/// bundles, the policy is set, and versions no longer named (nor current) are drained.
+/// production line, see `TrafficDeclaration`), as the reconciler recorded it in the store: the
+/// versions it names are loaded from their bundles, the policy is set, and versions no longer
+/// named (nor current) are drained. It reads the store only, never a repository: the server's
+/// host need not have one (DESIGN.md "Scale-out").
 public struct EnvironmentFollower: Service {
     let registry: ModelRegistry
     let store: any FactoryStore
@@ -26,19 +27,21 @@ public struct EnvironmentFollower: Service {
     let rollouts: RolloutDriver?
     private let applied = Applied()
 
-    /// The declaration applied last, and the production head it was read at (shared by the
-    /// copies of this service).
+    /// The declaration applied last, and the record it was read from (shared by the copies of
+    /// this service).
     final class Applied: Sendable {
         struct State {
             var declaration: TrafficDeclaration?
-            var watch = ProductionLineWatch()
-            var repository: Repository?
+            /// The recorded declaration `parsed` was read from: parsed again only when it changes.
+            var record: TrafficRecord?
+            var parsed = TrafficDeclaration()
         }
         let value = Mutex(State())
         func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T { try value.withLock { try body(&$0) } }
     }
 
-    /// Follows `environment` of the repository at `repository` in `store`, looking every `interval`.
+    /// Follows `environment` of the repository whose identity is `repository` in `store`,
+    /// looking every `interval`.
     public init(
         registry: ModelRegistry, store: any FactoryStore, repository: String, environment: String, interval: Duration = .seconds(1),
         rollouts: RolloutDriver? = nil, logger: Logger = Logger(label: "mf.serve.follow")
@@ -52,10 +55,15 @@ public struct EnvironmentFollower: Service {
         self.logger = logger
     }
 
-    /// Loads what the environment names now; called once before serving.
+    /// Loads what the environment names now, with the traffic declared at the production line's
+    /// head (read first, so a release that arrives with a `rollout` block is rolled out, not
+    /// swapped); called once before serving.
     public func catchUp() async throws {
-        let plans = try declaredRollouts()
-        for record in try store.environments(repository: repository) where record.name == environment {
+        let records = try store.environments(repository: repository).filter { $0.name == environment }
+        // Read after the environments: the reconciler records it before it moves one.
+        let declaration = try declaredTraffic()
+        let plans = rollouts == nil ? [:] : declaration.rollouts
+        for record in records {
             let current = registry.models().first { $0.name == record.model }?.current
             guard current != record.version else { continue }
             if let rollouts, try await rollouts.take(record, plan: plans[record.model]) { continue }
@@ -64,33 +72,24 @@ public struct EnvironmentFollower: Service {
                 record.model, version: record.version, repository: repository, store: store, path: record.bundle, makeCurrent: false)
             try await registry.promote(loaded.name, to: loaded.version, drainingOthers: true)
         }
-        try await applyDeclaredTraffic()
+        try await apply(declaration)
     }
 
-    /// Reads `.mf/traffic.yaml` at the head of the production line and applies it when it
-    /// changed. A look while the head stays where it was resolves that one branch and reads
-    /// nothing else.
-    func applyDeclaredTraffic() async throws {
-        let look = try applied.withLock { state throws -> (head: ObjectID?, moved: Bool, repository: Repository) in
-            let repository = try state.repository ?? Repository.open(at: self.repository)
-            state.repository = repository
-            let look = try state.watch.look(at: repository)
-            return (look.head, look.moved || state.declaration == nil, repository)
-        }
-        guard look.moved else { return }
-        do {
-            try await apply(declarationAt: look.head, in: look.repository)
-        } catch {
-            applied.withLock { $0.watch = ProductionLineWatch() }  // not applied: look again next time
-            throw error
+    /// The `.mf/traffic.yaml` the reconciler recorded for the production line's head: empty when
+    /// it recorded none or the head has none. Parsed only when the record changed.
+    func declaredTraffic() throws -> TrafficDeclaration {
+        let record = try store.traffic(repository: repository, environment: TrafficDeclaration.environment)
+        return try applied.withLock { state throws -> TrafficDeclaration in
+            if state.record == record { return state.parsed }
+            let parsed = try record?.declaration.map { try TrafficDeclaration.parse($0) } ?? TrafficDeclaration()
+            state.record = record
+            state.parsed = parsed
+            return parsed
         }
     }
 
-    private func apply(declarationAt head: ObjectID?, in repository: Repository) async throws {
-        var declaration = TrafficDeclaration()
-        if let head, let data = try? repository.file(at: TrafficDeclaration.path, in: head) {
-            declaration = try TrafficDeclaration.parse(String(decoding: data, as: UTF8.self))
-        }
+    /// Applies `declaration` when it is not the one applied last.
+    private func apply(_ declaration: TrafficDeclaration) async throws {
         guard applied.withLock({ $0.declaration }) != declaration else { return }
         let served = Set(registry.models().map(\.name))
         for name in served.union(declaration.models.keys).sorted() {
@@ -110,24 +109,6 @@ public struct EnvironmentFollower: Service {
             logger.info("\(environment): traffic for \(name) as \(TrafficDeclaration.path) declares: \(declared)")
         }
         applied.withLock { $0.declaration = declaration }
-    }
-
-    // MARK: Rollouts
-
-    /// The `rollout` blocks declared at the production line's head: those applied last, else
-    /// read now (a server starting, or resuming a rollout after a restart).
-    func declaredRollouts() throws -> [String: RolloutPlan] {
-        guard rollouts != nil else { return [:] }
-        if let declaration = applied.withLock({ $0.declaration }) { return declaration.rollouts }
-        let repository = try applied.withLock { state throws -> Repository in
-            let repository = try state.repository ?? Repository.open(at: self.repository)
-            state.repository = repository
-            return repository
-        }
-        guard let head = try Flow.productionLine(of: repository)?.head,
-            let data = try? repository.file(at: TrafficDeclaration.path, in: head)
-        else { return [:] }
-        return try TrafficDeclaration.parse(String(decoding: data, as: UTF8.self)).rollouts
     }
 
     /// Catches up, then looks again every `interval` until a graceful shutdown; a failed look is logged and tried again.

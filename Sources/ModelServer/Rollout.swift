@@ -459,7 +459,7 @@ public final class RolloutDriver: Sendable {
             }
         let notification = ModelFactory.Notification(
             kind: notificationKind, repository: repository,
-            text: "\(kind == .rolledBack ? "↩️" : "🚦") \(URL(fileURLWithPath: repository).lastPathComponent): \(environment) \(rollout.model) \(reason)",
+            text: "\(kind == .rolledBack ? "↩️" : "🚦") \(RepositoryIdentity(name: repository).shortName): \(environment) \(rollout.model) \(reason)",
             page: ModelFactory.Notification.modelPage(rollout.model))
         let logger = self.logger
         notifier.post(notification) { logger.warning("\($0)") }

@@ -40,6 +40,7 @@ struct Build: AsyncParsableCommand {
         let reports = try await reportingErrors {
             let repository = try options.openRepository()
             let pipeline = Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit)
+            try RepositoryIdentity.register(repository, in: pipeline.store)
             let request = BuildRequest(
                 revision: ref, force: force, buildTimeLimit: buildTimeout, callTimeLimit: callTimeout, label: ref == "HEAD" ? nil : ref)
             return try await pipeline.build(repository, request, observer: options.json ? nil : StepPrinter())

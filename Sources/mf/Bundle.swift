@@ -34,6 +34,7 @@ struct BundleCommand: AsyncParsableCommand {
         do {
             let repository = try options.openRepository()
             let bundler = Bundler(pipeline: Pipeline(store: try options.openStore(), home: options.homeURL, modelKit: Installation.modelKit))
+            try RepositoryIdentity.register(repository, in: bundler.pipeline.store)
             outcomes = try await bundler.bundleEach(repository, tag: tag, observer: options.json ? nil : StepPrinter())
         } catch let error as BundleError {
             printError(error)

@@ -164,26 +164,23 @@ struct Demo: AsyncParsableCommand {
             String(contentsOf: bundle.appendingPathComponent("model.yaml"), encoding: .utf8), file: bundle.appendingPathComponent("model.yaml").path)
         let traffic = try DemoTraffic(manifest: manifest, data: URL(fileURLWithPath: repository.location).appendingPathComponent(manifest.evaluate.data))
         let (model, before, next) = (manifest.name, version, "1.1.0")
+        let identity = try RepositoryIdentity(repository).name
         let shown = "--repo \(repository.location) --home \(home.path)"
         let (feedback, live) = try await showFeedback(
-            traffic, server: server, model: model, version: before, previous: "1.0.0", data: manifest.evaluate.data, repository: repository.location,
+            traffic, server: server, model: model, version: before, previous: "1.0.0", data: manifest.evaluate.data, repository: identity,
             store: store, shown: shown, home: home, transcript: transcript)
         let drift = try await showDrift(
-            traffic, field: "monthly_charges", factor: 4, server: server, model: model, version: before, repository: repository.location, store: store,
+            traffic, field: "monthly_charges", factor: 4, server: server, model: model, version: before, repository: identity, store: store,
             shown: shown, transcript: transcript)
 
         // The next release, rolled out as .mf/traffic.yaml (on development since the story began
-        // the feature) declares, once the release carries it to master.
-        let declaration = "traffic for \(model) as \(TrafficDeclaration.path) declares"
-        let applied = server.occurrences(of: declaration)
+        // the feature) declares, once the release carries it to master: the reconcile records
+        // the declaration in the store before it moves production, and the server reads both.
         try story.releaseNext(repository, narrate: transcript.narrate)
-        try await server.wait(for: "the server to read \(TrafficDeclaration.path) at the new head of master", timeout: 60) {
-            server.occurrences(of: declaration) > applied
-        }
         let bodies = try traffic.instances.map { try DemoTraffic.predictBody([$0]) }
         var decisions: [Event] = []
         let promoted = { () throws -> Bool in
-            decisions = try Self.rollout(of: model, to: next, repository: repository.location, store: store, log: log.path) ?? []
+            decisions = try Self.rollout(of: model, to: next, repository: identity, store: store, log: log.path) ?? []
             return !decisions.isEmpty
         }
         let swap = try await server.watchSwap(to: next, path: requests.v1Path, bodies: bodies, until: promoted) {
@@ -193,7 +190,7 @@ struct Demo: AsyncParsableCommand {
             let counts = swap.versions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             print("   client: \(counted(swap.requests, "request")) while production moved \(before) -> \(next), \(swap.failed) failed (answered by \(counts))")
             if let failure = swap.firstFailure { print("   first failure: \(failure)") }
-            let events = try store.events(repository: repository.location, environment: "production", model: model, before: nil, limit: 50)
+            let events = try store.events(repository: identity, environment: "production", model: model, before: nil, limit: 50)
             print("\n   $ mf history production --model \(model) \(shown)")
             print(indented(History.render(events)))
         }

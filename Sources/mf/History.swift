@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelFactory
 import ModelKit
 import Store
 
@@ -56,7 +57,7 @@ struct History: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let location = try options.openRepository().location
+            let location = try RepositoryIdentity(options.openRepository()).name
             // The store is read only when it exists: history never creates one.
             guard options.hasStore else {
                 return options.json ? print("[]") : print("No events for \(environment).")

@@ -28,11 +28,11 @@ struct RepositoryOptions: ParsableArguments {
         try Repository.open(at: repo ?? ".")
     }
 
-    /// The repository as the store names it, when --repo was given; nil: every repository of
-    /// the home.
+    /// The repository as the store names it (its identity), when --repo was given; nil: every
+    /// repository of the home.
     func repositoryFilter() throws -> String? {
         guard repo != nil else { return nil }
-        return try openRepository().location
+        return try RepositoryIdentity(openRepository()).name
     }
 
     /// The home folder: --home, else $MF_HOME, else ~/.mf.

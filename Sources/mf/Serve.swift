@@ -41,9 +41,12 @@ struct Serve: AsyncParsableCommand {
             started and warmed before traffic moves, and the old one drains. It also applies the \
             policy .mf/traffic.yaml declares at the head of the production line (per model: \
             weights, sticky_header, shadow), loading the versions it names from their bundles; a \
-            commit that changes or removes the file changes or ends the policy. A bundle whose \
-            folder is not on this host is fetched from the store (its archive's blob, every chunk \
-            and the whole checked against SHA-256) into --home's bundles/ and verified first.
+            commit that changes or removes the file changes or ends the policy once mf reconcile \
+            records it. It reads the store only: --repo is a repository on this host (its identity \
+            is followed) or the identity the store knows it by (its origin URL, else its path), \
+            which need not exist here. A bundle whose folder is not on this host is fetched from \
+            the store (its archive's blob, every chunk and the whole checked against SHA-256) into \
+            --home's bundles/ and verified first.
 
             The production loop: every predicted instance gets an id (v1 answers carry "ids" \
             beside "predictions", v2 answers "prediction_ids" in their parameters, and \
@@ -228,7 +231,7 @@ struct Serve: AsyncParsableCommand {
             var followed: (store: any FactoryStore, location: String)?
             if let follow {
                 let store = try options.store ?? repository.openStore()
-                let location = try repository.openRepository().location
+                let location = try FollowedRepository.identity(repository, store: store)
                 followed = (store, location)
                 options.events = EventLog(store: store, repository: location, environment: follow)
             }

@@ -46,8 +46,9 @@ struct Status: ParsableCommand {
                 let store = try options.openStore()
                 environments = try Reconciler.environments(flow: flow, repository: repository, store: store)
                 unbundled = try Reconciler.unbundled(flow: flow, repository: repository, store: store)
-                rollouts = try RolloutStatus.explaining(repository: repository.location, store: store)
-                drift = try DriftStatus.open(repository: repository.location, store: store)
+                let identity = try RepositoryIdentity(repository).name
+                rollouts = try RolloutStatus.explaining(repository: identity, store: store)
+                drift = try DriftStatus.open(repository: identity, store: store)
             }
             if options.json {
                 try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled, rollouts: rollouts, drift: drift))

@@ -15,8 +15,9 @@ struct Webhook: AsyncParsableCommand {
             time: GitHub's X-Hub-Signature-256 and Gitea's X-Gitea-Signature (HMAC-SHA256 of the \
             body), GitLab's X-Gitlab-Token. A bad or missing signature is 401 and nothing is \
             queued. A push is then fetched through libgit2 into a bare mirror, \
-            $MF_HOME/mirrors/NAME.git, and a reconcile of the mirror is queued for mf worker: 202 \
-            {outcome: queued|merged, job, repository}. A delivery id seen before (X-GitHub-Delivery, \
+            $MF_HOME/mirrors/NAME.git, and a reconcile of the repository is queued for mf worker: 202 \
+            {outcome: queued|merged, job, repository}, where repository is its identity, the URL \
+            it is fetched from without credentials (a worker on any host finds it by that). A delivery id seen before (X-GitHub-Delivery, \
             X-Gitea-Delivery, GitLab's Idempotency-Key or X-Gitlab-Event-UUID) does nothing: 200 \
             {outcome: duplicate}. Events that are not pushes (a ping) are 200 {outcome: ignored}. A \
             fetch that fails is 502, so the forge shows it and can redeliver. The answer comes \
@@ -92,8 +93,9 @@ struct Watch: AsyncParsableCommand {
         discussion: """
             For teams without webhooks: every --interval seconds the remote is fetched through \
             libgit2 into a bare mirror ($MF_HOME/mirrors/NAME.git, NAME from --name or the URL), \
-            and when any branch or tag moved since what was last queued, a reconcile of the mirror \
-            is queued for mf worker, as a webhook would. What was queued is kept beside the mirror \
+            and when any branch or tag moved since what was last queued, a reconcile of the \
+            repository (named by the remote's URL without credentials) is queued for mf worker, as \
+            a webhook would. What was queued is kept beside the mirror \
             (NAME.git.watched), so a run stopped between fetching and queueing queues the change \
             next time. --once fetches and queues once, then exits. SIGTERM stops it.
 
@@ -145,10 +147,11 @@ struct Watch: AsyncParsableCommand {
                 let known = (try? JSONDecoder().decode([String: String].self, from: FileContents.read(atPath: watched.path))) ?? [:]
                 let mirror = try await mirrors.update(path, from: remote)
                 let changed = Set(mirror.refs.keys).union(known.keys).filter { mirror.refs[$0] != known[$0] }.sorted()
-                var look = Look(repository: mirror.location, changed: changed, job: nil, outcome: nil)
+                var look = Look(repository: mirror.identity, changed: changed, job: nil, outcome: nil)
                 if !changed.isEmpty {
-                    let enqueued = try queue.enqueue(repository: mirror.location, refs: changed, trigger: .watch)
-                    look = Look(repository: mirror.location, changed: changed, job: enqueued.job, outcome: enqueued.outcome.rawValue)
+                    try queue.store.registerRepository(identity: mirror.identity, location: mirror.location)
+                    let enqueued = try queue.enqueue(repository: mirror.identity, refs: changed, trigger: .watch)
+                    look = Look(repository: mirror.identity, changed: changed, job: enqueued.job, outcome: enqueued.outcome.rawValue)
                     // Only once the job is queued: a run stopped before then sees the change again.
                     try JSONEncoder().encode(mirror.refs).write(to: watched, options: .atomic)
                 }

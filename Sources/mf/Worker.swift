@@ -209,10 +209,12 @@ struct Enqueue: ParsableCommand {
             pushed += PushedRefs.parse(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self))
         }
         let output = try reportingErrors {
-            let location = try options.openRepository().location
-            let enqueued = try JobQueue(store: try options.openStore()).enqueue(
-                repository: location, refs: pushed, trigger: Trigger(rawValue: trigger) ?? .enqueue, delivery: delivery)
-            return Output(job: enqueued.job, outcome: enqueued.outcome, repository: location)
+            let store = try options.openStore()
+            // The job names the repository's identity: clones of one remote share one job.
+            let identity = try RepositoryIdentity.register(try options.openRepository(), in: store).name
+            let enqueued = try JobQueue(store: store).enqueue(
+                repository: identity, refs: pushed, trigger: Trigger(rawValue: trigger) ?? .enqueue, delivery: delivery)
+            return Output(job: enqueued.job, outcome: enqueued.outcome, repository: identity)
         }
         if options.json { try printJSON(output) } else { print("job \(output.job): \(output.outcome.rawValue) for \(output.repository)") }
     }

@@ -20,6 +20,17 @@ import Testing
         #expect(try repository.head().commit?.hex == first)
     }
 
+    /// A remote's URL as the repository's configuration gives it: this host's `insteadOf`
+    /// rewriting is not applied (a repository's name must not depend on the host reading it).
+    @Test func aRemotesURLIsTheConfiguredOne() throws {
+        let fixture = try GitFixture("remote")
+        try fixture.commit("first")
+        #expect(try Repository.open(at: fixture.path).remoteURL(named: "origin") == nil)
+        try fixture.git(["remote", "add", "origin", "https://forge.example/team/churn.git"])
+        try fixture.git(["config", "url./srv/mirror/.insteadOf", "https://forge.example/"])
+        #expect(try Repository.open(at: fixture.path).remoteURL(named: "origin") == "https://forge.example/team/churn.git")
+    }
+
     @Test func notARepositoryIsANotFoundErrorNamingThePath() throws {
         let folder = TemporaryDirectory("plain")
         let error = #expect(throws: GitError.self) { try Repository.open(at: folder.path) }

@@ -222,19 +222,24 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
     /// `mf serve --follow production`: the environment's new release and the `rollout` block at
     /// the production line's head start a rollout instead of a swap; the declared traffic leaves
     /// the rollout's weights alone, and looking again changes nothing until the driver decides.
+    /// The declaration is the one the reconciler recorded in the store: no repository is read
+    /// (the one named here exists nowhere).
     @Test(.timeLimit(.minutes(2)))
     func theFollowerRollsOutWhatTheProductionLineDeclares() async throws {
-        let fixture = try GitFixture("rollout-follow")
-        try fixture.commit("traffic", file: ".mf/traffic.yaml", content: "demo:\n  rollout: { steps: [30, 100], step: { requests: 5 } }\n")
-        let setup = try await Self.setup(candidateFailEvery: nil, repository: fixture.path)
+        let identity = "https://forge.example/team/rollout-follow.git"
+        let setup = try await Self.setup(candidateFailEvery: nil, repository: identity)
+        try setup.store.record(
+            traffic: TrafficRecord(
+                repository: identity, environment: "production", commit: String(repeating: "b", count: 40),
+                declaration: "demo:\n  rollout: { steps: [30, 100], step: { requests: 5 } }\n", recordedAt: Date()))
         try setup.store.record(setup.record)
         let follower = EnvironmentFollower(
-            registry: setup.registry, store: setup.store, repository: fixture.path, environment: "production", rollouts: setup.driver)
+            registry: setup.registry, store: setup.store, repository: identity, environment: "production", rollouts: setup.driver)
         try await follower.catchUp()
         #expect(setup.driver.isActive("demo") && setup.registry.policy(for: "demo")?.weights == ["1.0.0": 70, "1.1.0": 30])
         try await follower.catchUp()
         #expect(setup.registry.policy(for: "demo")?.weights == ["1.0.0": 70, "1.1.0": 30] && setup.registry.models().first?.current == "1.0.0")
-        #expect(try setup.store.latestRollouts(repository: fixture.path, environment: "production").map(\.percent) == [30])
+        #expect(try setup.store.latestRollouts(repository: identity, environment: "production").map(\.percent) == [30])
         for _ in 0..<5 { _ = setup.registry.rolloutTally.record("demo", version: "1.1.0", failed: false, milliseconds: 1) }
         await setup.driver.tick()
         #expect(setup.registry.policy(for: "demo")?.weights == ["1.0.0": 0, "1.1.0": 100])

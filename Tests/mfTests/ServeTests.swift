@@ -678,7 +678,8 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
     }
 
     /// An A/B test declared in git: a commit of `.mf/traffic.yaml` on the production line starts
-    /// it under `--follow`, a commit removing it ends it (the extra version drains).
+    /// it under `--follow` once reconciled (the reconciler records it in the store, which is all
+    /// the server reads), a commit removing it ends it (the extra version drains).
     @Test(.timeLimit(.minutes(3)))
     func trafficDeclaredInGitIsApplied() throws {
         let fixture = try servedModel()
@@ -700,6 +701,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         try fixture.directory.write("repo/.mf/traffic.yaml", "demo:\n  weights: { \"1.0.0\": 50, \"1.1.0\": 50 }\n  sticky_header: X-Customer\n")
         try fixture.git(["add", "-A"])
         try fixture.git(["commit", "-q", "-m", "A/B test 1.0.0 against 1.1.0"])
+        #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
         var seen: [String: String] = [:]
         _ = try pollUntil(seconds: 30) {
             seen = try versions()
@@ -712,6 +714,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
 
         try fixture.git(["rm", "-q", ".mf/traffic.yaml"])
         try fixture.git(["commit", "-q", "-m", "end the A/B test"])
+        #expect(try mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
         _ = try pollUntil(seconds: 30) {
             (try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"]
         }

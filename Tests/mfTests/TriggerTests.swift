@@ -437,7 +437,7 @@ final class Listener: @unchecked Sendable {
         let location = try Repository.open(at: locked.path).location
         // A folder where the lock file belongs: opening it fails on every attempt.
         try FileManager.default.createDirectory(
-            at: Reconciler.lockFile(home: URL(fileURLWithPath: home.path), repository: location), withIntermediateDirectories: true)
+            atPath: SQLiteStore.lockFile(database: home.appending("factory.sqlite"), repository: location), withIntermediateDirectories: true)
         let broken = try triggerRepository("broken", files: [".mf/flow.yaml": "production: [not, a, branch]\n"], tag: nil)
         for fixture in [locked, broken] { #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", home.path]).status == 0) }
 
@@ -501,8 +501,9 @@ final class Listener: @unchecked Sendable {
             #expect(good.status == 202, "\(forge): \(good.text)")
             let answer = try #require(try JSONSerialization.jsonObject(with: good.body) as? [String: Any])
             #expect(["queued", "merged"].contains(answer["outcome"] as? String), "\(answer)")
-            let mirror = try #require(answer["repository"] as? String)
-            #expect(mirror.hasPrefix(home.appending("mirrors/team/churn.git")))
+            // The job names the repository's identity, the URL it is fetched from (here a path).
+            #expect(answer["repository"] as? String == origin.path, "\(answer)")
+            let mirror = home.appending("mirrors/team/churn.git")
             #expect(try Repository.open(at: mirror).resolveCommit("v1.0.0").hex == origin.id("v1.0.0^{commit}"))
 
             let again = try http(

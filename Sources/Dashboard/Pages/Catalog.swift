@@ -10,7 +10,7 @@ struct Catalog {
     let options: Dashboard.Options
     /// Every model, by repository and name.
     let models: [RegisteredModel]
-    /// Each repository's short name, by the store's name for it (its path).
+    /// Each repository's short name, by the store's name for it (its identity).
     let shortNames: [String: String]
     /// The links to pages.
     let links: Links
@@ -32,14 +32,14 @@ struct Catalog {
     }
 
     /// The short name of the repository the store names `path`.
-    func short(_ path: String) -> String { shortNames[path] ?? Self.slug(URL(fileURLWithPath: path).lastPathComponent) }
+    func short(_ path: String) -> String { shortNames[path] ?? Self.slug(RepositoryIdentity(name: path).shortName) }
 
-    /// Short names for `paths` (sorted, so the same home always gives the same names): a
-    /// folder's name without `.git`; two that clash take their parent folder's name in front
-    /// (`team-a-churn`), and any that still clash a number after (`churn-2`).
+    /// Short names for `paths` (repository identities, sorted, so the same home always gives the
+    /// same names): the last part of a path or URL without `.git`; two that clash take their
+    /// parent's name in front (`team-a-churn`), and any that still clash a number after (`churn-2`).
     static func shortNames(_ paths: [String]) -> [String: String] {
         func name(_ path: String, parents: Int) -> String {
-            var components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents.filter { $0 != "/" }
+            var components = RepositoryIdentity(name: path).pathComponents
             if components.last == ".git" { components.removeLast() }
             if let last = components.last, last.hasSuffix(".git") { components[components.count - 1] = String(last.dropLast(4)) }
             return slug(components.suffix(parents + 1).joined(separator: "-"))
@@ -72,11 +72,12 @@ struct Catalog {
         return slug.isEmpty || slug == "." || slug == ".." ? "repository" : slug
     }
 
-    /// What each environment of the repository at `path` should run, from its refs, when the
-    /// repository is on this host and readable; nil otherwise (the dashboard then shows only
-    /// what the store says runs).
-    func desired(repository path: String) -> [EnvironmentStatus]? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+    /// What each environment of the repository `identity` should run, from its refs, when the
+    /// repository is on this host (its path, else where it was last registered from) and
+    /// readable; nil otherwise (the dashboard then shows only what the store says runs).
+    func desired(repository identity: String) -> [EnvironmentStatus]? {
+        let registered = { (try? store.repositories())?.first { $0.identity == identity }?.location }
+        guard let path = RepositoryIdentity(name: identity).localPath ?? registered(), FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             let repository = try Repository.open(at: path)
             let flow = try Flow.read(repository, checkingRules: false, cache: options.home.appendingPathComponent("cache"))

@@ -246,7 +246,7 @@ public struct Bundler: Sendable {
                 continue
             }
             let version = versionOf(manifest.name).description
-            let modelID = try pipeline.store.modelID(repository: repository.location, name: manifest.name)
+            let modelID = try pipeline.store.modelID(repository: RepositoryIdentity(repository).name, name: manifest.name)
             let need: Need
             if let existing = try pipeline.store.bundle(modelID: modelID, version: version), try published(existing) {
                 need = .done(.bundled(BundleResult(existing, model: manifest.name, created: false)))

@@ -88,11 +88,6 @@ public final class DemoServer: Sendable {
         return Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self), version: nil)
     }
 
-    /// How many times the server's log holds `text` so far.
-    public func occurrences(of text: String) -> Int {
-        FileContents.text(atPath: log.path).components(separatedBy: text).count - 1
-    }
-
     /// Looks at `condition` every 50 ms until it holds. Throws `DemoError.gaveUp` naming `what`
     /// once `timeout` seconds pass or the server stops, and what `condition` throws at once.
     public func wait(for what: String, timeout: Double, until condition: () throws -> Bool) async throws {

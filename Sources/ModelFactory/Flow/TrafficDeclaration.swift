@@ -36,6 +36,9 @@ public struct TrafficDeclaration: Sendable, Equatable {
 
     /// The file's path inside the repository, read from the production line's head.
     public static let path = ".mf/traffic.yaml"
+    /// The environment whose head's declaration the reconciler records in the store
+    /// (`FactoryStore.record(traffic:)`), for the servers that follow it.
+    public static let environment = "production"
 
     /// By model name.
     public var models: [String: Model] = [:]

@@ -155,9 +155,11 @@ public struct Pipeline: Sendable {
     }
 
     /// The name of a model whose `model.yaml` cannot be read: its folder's, or at the root the
-    /// repository's.
+    /// repository's short name (from its identity, so a clone and a mirror give the same name,
+    /// and its sessions the same ids).
     static func fallbackName(folder: String, repository: Repository) -> String {
-        folder.isEmpty ? URL(fileURLWithPath: repository.location).lastPathComponent : String(folder.dropFirst("models/".count))
+        guard folder.isEmpty else { return String(folder.dropFirst("models/".count)) }
+        return (try? RepositoryIdentity(repository))?.shortName ?? URL(fileURLWithPath: repository.location).lastPathComponent
     }
 
     /// `model.yaml` at the root, else `models/<name>/model.yaml` for each folder that has one.

@@ -105,7 +105,7 @@ extension Pipeline {
             // (and fails) as before.
             guard let manifest else { return nil }
             let recipe = recipe(manifest, folder: folder)
-            let modelID = try store.modelID(repository: repository.location, name: manifest.name)
+            let modelID = try store.modelID(repository: RepositoryIdentity(repository).name, name: manifest.name)
             guard let session = try store.reusableSession(modelID: modelID, tree: tree.hex, recipe: recipe),
                 FileManager.default.fileExists(atPath: buildFolder(tree: tree.hex, recipe: recipe).appendingPathComponent(".mf-build-complete").path)
             else { return nil }

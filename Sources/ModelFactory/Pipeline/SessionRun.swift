@@ -63,7 +63,7 @@ struct SessionRun {
         }
         modelName = manifest?.name ?? Pipeline.fallbackName(folder: folder, repository: repository)
         let recipe = pipeline.recipe(manifest, folder: folder)
-        let modelID = try store.modelID(repository: repository.location, name: modelName)
+        let modelID = try store.modelID(repository: RepositoryIdentity(repository).name, name: modelName)
         let version = versions[modelName] ?? versions[nil] ?? nil
         session = Session(
             id: "", modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,

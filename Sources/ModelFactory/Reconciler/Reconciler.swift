@@ -79,8 +79,8 @@ public struct ReconcileReport: Sendable, Encodable {
 /// The level-triggered reconciler (DESIGN.md "GitOps"): from the refs it derives what should
 /// exist — a session for each feature and hotfix head, a bundle for each release tag whose
 /// session passes, `production` on the newest bundled release of the production line — and does
-/// only what is missing. Runs on one repository are serialised by a lock file in the home folder,
-/// so two at once do each piece of work once; everything it makes is published atomically, so a
+/// only what is missing. Runs on one repository are serialised by the store's lock on its
+/// identity (`FactoryStore.lockRepository`), so two at once, on any hosts, do each piece of work once; everything it makes is published atomically, so a
 /// run killed at any moment is finished by the next.
 public struct Reconciler: Sendable {
     /// The pipeline that runs the sessions, with the store and home folder the reconciler works in.
@@ -96,12 +96,15 @@ public struct Reconciler: Sendable {
     public func reconcile(
         _ repository: Repository, cache: URL? = nil, trigger: Trigger = .reconcile, observer: (any BuildObserver)? = nil
     ) async throws -> ReconcileReport {
-        let lock = try FileLock.acquire(path: Self.lockFile(home: pipeline.home, repository: repository.location).path)
+        // Runs on one repository are serialised across every host that shares the store.
+        let identity = try RepositoryIdentity(repository)
+        let lock = try pipeline.store.lockRepository(identity.name)
         defer { lock.unlock() }
+        try pipeline.store.registerRepository(identity: identity.name, location: repository.location)
         // What a killed run left half-made goes first (only when no one else is making anything):
         // folders set aside, and sessions still marked running (their work is done again).
         for parent in [pipeline.buildsFolder, pipeline.home.appendingPathComponent("bundles")] { try AsideFolders.enter(parent).unlock() }
-        for (old, new) in try pipeline.store.interruptStaleSessions(repository: repository.location, triggers: Self.triggers) {
+        for (old, new) in try pipeline.store.interruptStaleSessions(repository: identity.name, triggers: Self.triggers) {
             // Their logs and partial artifacts go with them (the record already names the new folder).
             let folder = pipeline.sessionsFolder.appendingPathComponent(old)
             if FileManager.default.fileExists(atPath: folder.path) {
@@ -119,7 +122,7 @@ public struct Reconciler: Sendable {
             guard let commit = head.commit else { continue }
             var missing: Set<String> = []
             for model in try Pipeline.models(repository, commit: commit) {
-                let modelID = try pipeline.store.modelID(repository: repository.location, name: model.name)
+                let modelID = try pipeline.store.modelID(repository: identity.name, name: model.name)
                 if try pipeline.store.firstPassedSession(modelID: modelID, commit: commit.hex) != nil { continue }
                 if let latest = try pipeline.store.latestSession(modelID: modelID, commit: commit.hex), latest.failedForGood {
                     report.actions.append(
@@ -176,11 +179,14 @@ public struct Reconciler: Sendable {
             }
         }
 
+        // The declared traffic first: a server that sees production move sees its rollout plan too.
+        try recordTraffic(of: flow, repository: repository, identity: identity)
+
         // production: the newest bundled release on the production line, per model.
         for (model, releases) in bundled.sorted(by: { $0.key < $1.key }) {
             let candidates = releases.filter { $0.0.productionLine && !$0.0.version.isPrerelease }
             guard let newest = candidates.max(by: { $0.0.version < $1.0.version }) else { continue }
-            try move("production", of: model, to: newest.1, repository: repository, trigger: trigger, report: &report)
+            try move("production", of: model, to: newest.1, repository: identity, trigger: trigger, report: &report)
         }
 
         // staging: a pre-release bundle of each model at the development head, each on its own.
@@ -201,7 +207,7 @@ public struct Reconciler: Sendable {
                                     kind: "bundle", target: development.branch, outcome: "done", detail: result.archive, model: result.model,
                                     version: result.version, ref: result.ref))
                         }
-                        try move("staging", of: result.model, to: result, repository: repository, trigger: trigger, report: &report)
+                        try move("staging", of: result.model, to: result, repository: identity, trigger: trigger, report: &report)
                     case .failed(let model, let error):
                         report.actions.append(
                             .init(
@@ -213,7 +219,7 @@ public struct Reconciler: Sendable {
                 report.actions.append(.init(kind: "bundle", target: development.branch, outcome: "failed", detail: String(describing: error), ref: ref))
             }
         }
-        report.environments = try pipeline.store.environments(repository: repository.location)
+        report.environments = try pipeline.store.environments(repository: identity.name)
         return report
     }
 
@@ -223,13 +229,25 @@ public struct Reconciler: Sendable {
         references.first { ($0.kind == .branch || $0.kind == .remoteBranch) && $0.shortName == head.branch }?.name ?? "refs/heads/" + head.branch
     }
 
+    /// Records the `.mf/traffic.yaml` at the head of the production line, when that head is not
+    /// the one recorded before: a server following production reads it from the store.
+    private func recordTraffic(of flow: Flow, repository: Repository, identity: RepositoryIdentity) throws {
+        let head = flow.production?.commit
+        let recorded = try pipeline.store.traffic(repository: identity.name, environment: TrafficDeclaration.environment)
+        if let recorded, recorded.commit == head?.hex { return }
+        let declaration = head.flatMap { try? repository.file(at: TrafficDeclaration.path, in: $0) }.map { String(decoding: $0, as: UTF8.self) }
+        try pipeline.store.record(
+            traffic: TrafficRecord(
+                repository: identity.name, environment: TrafficDeclaration.environment, commit: head?.hex, declaration: declaration, recordedAt: Date()))
+    }
+
     /// Points environment `name` of `model` at `bundle`, when it is not there already.
     private func move(
-        _ name: String, of model: String, to bundle: BundleResult, repository: Repository, trigger: Trigger, report: inout ReconcileReport
+        _ name: String, of model: String, to bundle: BundleResult, repository: RepositoryIdentity, trigger: Trigger, report: inout ReconcileReport
     ) throws {
-        let current = try pipeline.store.environments(repository: repository.location).first { $0.model == model && $0.name == name }
+        let current = try pipeline.store.environments(repository: repository.name).first { $0.model == model && $0.name == name }
         let record = EnvironmentRecord(
-            repository: repository.location, model: model, name: name, version: bundle.version, tag: bundle.tag,
+            repository: repository.name, model: model, name: name, version: bundle.version, tag: bundle.tag,
             commit: bundle.commit, bundle: bundle.path, updatedAt: Date())
         guard current?.version != record.version || current?.bundle != record.bundle else { return }
         try pipeline.store.record(record)
@@ -249,11 +267,6 @@ public struct Reconciler: Sendable {
                 toVersion: record.version, kind: .environment,
                 reason: "\(record.name) wants \(record.model) \(record.version) (\(what)) instead of \(current?.version ?? "nothing")",
                 cause: cause.rawValue))
-    }
-
-    /// The file whose lock serialises runs on the repository at `location`.
-    public static func lockFile(home: URL, repository location: String) -> URL {
-        home.appendingPathComponent("locks/reconcile-\(HexDigest.sha256(location).prefix(16)).lock")
     }
 }
 
@@ -306,8 +319,9 @@ extension Reconciler {
     /// bundle, and why. Per model, as the bundler decides (a `model@version` tag names one).
     public static func unbundled(flow: Flow, repository: Repository, store: any FactoryStore) throws -> [UnbundledRelease] {
         var unbundled: [UnbundledRelease] = []
+        let identity = try RepositoryIdentity(repository).name
         for release in flow.releases {
-            for (session, model) in try store.latestSessions(repository: repository.location, commit: release.commit.hex)
+            for (session, model) in try store.latestSessions(repository: identity, commit: release.commit.hex)
             where release.model == nil || release.model == model {
                 guard session.failedForGood, try store.bundle(modelID: session.modelId, version: release.version.description) == nil,
                     try store.firstPassedSession(modelID: session.modelId, commit: release.commit.hex) == nil
@@ -324,7 +338,8 @@ extension Reconciler {
     /// `production` and `staging` for each model: what the refs want against what the store says
     /// runs, and why they differ (the model's own failed session, or no reconcile yet).
     public static func environments(flow: Flow, repository: Repository, store: any FactoryStore) throws -> [EnvironmentStatus] {
-        let records = try store.environments(repository: repository.location)
+        let identity = try RepositoryIdentity(repository).name
+        let records = try store.environments(repository: identity)
         func current(_ name: String, model: String?) -> EnvironmentRecord? {
             records.first { $0.name == name && (model == nil || $0.model == model) }
         }
@@ -339,7 +354,7 @@ extension Reconciler {
         /// latest session's failure when that failure stands; else it is still to be made.
         func reason(_ what: String, model: Model, commit: ObjectID) throws -> String {
             if let problem = model.problem { return "\(what) has no bundle: \(problem)" }
-            let latest = try store.latestSessions(repository: repository.location, commit: commit.hex)
+            let latest = try store.latestSessions(repository: identity, commit: commit.hex)
             if let session = latest.first(where: { $0.model == model.name })?.session, session.failedForGood {
                 return "\(what) has no bundle: its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
             }

@@ -144,12 +144,15 @@ public final class FactoryWorker: Sendable {
         defer { renewal.cancel() }
         var report: ReconcileReport?
         var failure: (message: String, retry: Bool)?
-        var location = job.repository
+        // The repository as the store names it (a job queued before identities may name its path).
+        var repositoryName = job.repository
         do {
-            let repository = try Repository.open(at: job.repository)
-            location = repository.location
+            let repository = try await resolve(RepositoryIdentity(name: job.repository))
+            repositoryName = try RepositoryIdentity(repository).name
             report = try await Reconciler(pipeline: pipeline).reconcile(
                 repository, cache: pipeline.home.appendingPathComponent("cache"), trigger: job.trigger)
+        } catch let error as UnresolvedRepository {
+            failure = (error.description, error.retry)
         } catch let error as GitError {
             // A repository that is not there (or not one) will not become one by waiting.
             failure = (String(describing: error), error.code != .notFound)
@@ -160,7 +163,7 @@ public final class FactoryWorker: Sendable {
             failure = (String(describing: error), true)
         }
 
-        let sessions = options.writeReport == nil ? [] : (try? pipeline.store.sessions(repository: location, since: started)) ?? []
+        let sessions = options.writeReport == nil ? [] : (try? pipeline.store.sessions(repository: repositoryName, since: started)) ?? []
         for session in sessions {
             do {
                 try options.writeReport?(session.session.id)
@@ -175,7 +178,7 @@ public final class FactoryWorker: Sendable {
             return
         }
         let told = Date()
-        await notify { try Notification.since(job.notifiedAt ?? started, repository: location, store: pipeline.store) }
+        await notify { try Notification.since(job.notifiedAt ?? started, repository: repositoryName, store: pipeline.store) }
         let summary = report.map { report in
             report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
         }
@@ -196,7 +199,7 @@ public final class FactoryWorker: Sendable {
                 Notification(
                     kind: .jobFailed, repository: job.repository,
                     text:
-                        "❌ \(URL(fileURLWithPath: job.repository).lastPathComponent): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")",
+                        "❌ \(RepositoryIdentity(name: job.repository).shortName): the factory gave up after \(counted(job.attempts, "attempt")) — \(job.lastError ?? "")",
                     page: "jobs")
             ]
         }

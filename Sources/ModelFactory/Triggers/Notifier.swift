@@ -75,7 +75,7 @@ public struct Notification: Sendable, Equatable, Encodable {
     /// session (not one cut short by a killed run), each new release bundle, each environment
     /// that moved. Read from the store, not from one attempt's report.
     public static func since(_ date: Date, repository: String, store: any FactoryStore) throws -> [Notification] {
-        let name = URL(fileURLWithPath: repository).lastPathComponent
+        let name = RepositoryIdentity(name: repository).shortName
         var notifications: [Notification] = []
         for (session, model) in try store.sessions(repository: repository, since: date)
         where session.failedForGood {

@@ -193,13 +193,17 @@ public struct Mirrors: Sendable {
         return folder.appendingPathComponent(relative.hasSuffix(".git") ? relative : relative + ".git").path
     }
 
-    /// Fetches every branch and tag of `url` into the mirror at `path` (made when new), under a
-    /// lock so two deliveries never fetch into one mirror at once. Returns the mirror's location
-    /// (as the store names repositories) and its refs (name → target) after the fetch. Runs on a
-    /// thread of its own: a fetch blocks.
-    public func update(_ path: String, from url: String) async throws(WebhookError) -> (location: String, refs: [String: String]) {
+    /// What a fetch into a mirror left: where it is, the repository's identity (the URL it
+    /// mirrors, without credentials: its `origin`), and its refs (name → target).
+    public typealias Updated = (location: String, identity: String, refs: [String: String])
+
+    /// Fetches every branch and tag of `url` into the mirror at `path` (made when new, with `url`
+    /// as its `origin`), under a lock so two deliveries never fetch into one mirror at once.
+    /// Returns the mirror's location, its identity (as the store names repositories) and its refs
+    /// after the fetch. Runs on a thread of its own: a fetch blocks.
+    public func update(_ path: String, from url: String) async throws(WebhookError) -> Updated {
         let folder = self.folder
-        let result: Result<(location: String, refs: [String: String]), WebhookError> = await withCheckedContinuation { continuation in
+        let result: Result<Updated, WebhookError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(returning: Result { () throws(WebhookError) in try Self.fetch(path, from: url, within: folder.path) })
             }
@@ -210,7 +214,7 @@ public struct Mirrors: Sendable {
     /// A failed first fetch leaves nothing behind: the repository (removed by the git layer),
     /// its lock file and the folders made for it up to `root` go; a mirror that was there
     /// before stays as it was.
-    static func fetch(_ path: String, from url: String, within root: String) throws(WebhookError) -> (location: String, refs: [String: String]) {
+    static func fetch(_ path: String, from url: String, within root: String) throws(WebhookError) -> Updated {
         let manager = FileManager.default
         // The folders this fetch makes, innermost first, to take away again if it fails.
         var made: [String] = []
@@ -225,11 +229,13 @@ public struct Mirrors: Sendable {
         let existed = manager.fileExists(atPath: path)
         do {
             let repository = try Repository.mirror(from: url, to: path)
+            // The mirror is the repository at `url` on every host: its origin says so.
+            if try repository.remoteURL(named: "origin") != url { try repository.setConfigValue("remote.origin.url", url) }
             var refs: [String: String] = [:]
             for reference in try repository.references(readingTagObjects: false) {
                 if let target = reference.target { refs[reference.name] = target.hex }
             }
-            return (repository.location, refs)
+            return (repository.location, try RepositoryIdentity(repository).name, refs)
         } catch {
             if !existed {
                 // Unlinked while held: a delivery waiting for it sees the file is gone and takes a new one.
@@ -265,7 +271,7 @@ public struct WebhookAnswer: Sendable, Encodable {
     public var outcome: String
     /// The job that does the work (new, merged into, or queued by the first delivery of a duplicate); nil when none is known (ignored, refused, a duplicate seen before fetching).
     public var job: Int64?
-    /// The repository: the mirror's location as the store names it once fetched, the forge's name for a duplicate; nil when unknown.
+    /// The repository: its identity as the store names it once fetched (the URL it is fetched from, without credentials), the forge's name for a duplicate; nil when unknown.
     public var repository: String?
     /// Why the delivery was refused, as a user reads it; nil when it was not.
     public var error: String?
@@ -337,9 +343,11 @@ public struct WebhookReceiver: Sendable {
             }
             let mirror = try await mirrors.update(path, from: url)
             do {
-                let enqueued = try queue.enqueue(repository: mirror.location, refs: push.refs, trigger: .webhook, delivery: delivery)
+                // The job names the repository's identity, so a worker on any host can find it.
+                try queue.store.registerRepository(identity: mirror.identity, location: mirror.location)
+                let enqueued = try queue.enqueue(repository: mirror.identity, refs: push.refs, trigger: .webhook, delivery: delivery)
                 return WebhookAnswer(
-                    status: enqueued.outcome == .duplicate ? 200 : 202, outcome: enqueued.outcome.rawValue, job: enqueued.job, repository: mirror.location)
+                    status: enqueued.outcome == .duplicate ? 200 : 202, outcome: enqueued.outcome.rawValue, job: enqueued.job, repository: mirror.identity)
             } catch {
                 return WebhookAnswer(status: 503, outcome: "refused", error: "the job could not be queued: \(error)")
             }

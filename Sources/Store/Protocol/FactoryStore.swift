@@ -4,8 +4,10 @@ public import Foundation
 /// with their steps, metrics, gates and artifacts; bundles, environments, and the job queue.
 /// Each operation is one transaction. The engine behind it is the implementation's business
 /// (`SQLiteStore` is the default; `PostgresStore` keeps the same schema on PostgreSQL for a
-/// factory on several hosts): nothing here names a database,
-/// and every failure is a `StoreError`.
+/// factory on several hosts): nothing here names a database, and every failure is a
+/// `StoreError`. A repository is named by its identity, the same on every host (its `origin`
+/// URL without credentials, else the path it was registered from): every `repository` argument
+/// and field is that name.
 ///
 /// ```swift
 /// let store: any FactoryStore = try SQLiteStore.inMemory()
@@ -175,6 +177,26 @@ public protocol FactoryStore: Sendable {
     func leaseRollout(_ id: Int64, owner: String, lease: TimeInterval, now: Date) throws(StoreError) -> Bool
     /// The newest rollout of each model of `environment` of the repository `repository`, by model.
     func latestRollouts(repository: String, environment: String) throws(StoreError) -> [Rollout]
+
+    // MARK: Repositories across hosts (DESIGN.md "Scale-out")
+
+    /// Records the repository `identity` (its `origin` URL without credentials, else its
+    /// location), last seen at `location` on this host; called whenever the factory opens a
+    /// repository for work. When `identity` is not `location` and records are still keyed by
+    /// `location` (a home from before identities, or a repository that gained an origin), they
+    /// are re-keyed to `identity` in one transaction — in every table that holds a repository —
+    /// merged with records already under `identity` where a key is unique. Idempotent.
+    func registerRepository(identity: String, location: String) throws(StoreError)
+    /// Every repository the store knows, by identity.
+    func repositories() throws(StoreError) -> [RepositoryRecord]
+    /// Waits until this caller alone holds the lock on the repository `identity` (across every
+    /// process, and every host, that shares the store), and returns it held: the reconciler's
+    /// lock, so two runs on one repository never make the same thing at once.
+    func lockRepository(_ identity: String) throws(StoreError) -> any RepositoryLock
+    /// Records the traffic declaration of an environment's head (replacing the one before).
+    func record(traffic: TrafficRecord) throws(StoreError)
+    /// The traffic declaration last recorded for `environment` of the repository `repository`.
+    func traffic(repository: String, environment: String) throws(StoreError) -> TrafficRecord?
 
     // MARK: Blobs (content-addressed, chunked; `BlobStore` chunks, checks and streams them)
 

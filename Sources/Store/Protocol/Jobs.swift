@@ -15,7 +15,8 @@ public struct Job: Codable, Sendable, Equatable {
 
     /// Given by the store when the job is queued.
     public var id: Int64?
-    /// The repository to reconcile (its location, as `Repository.location` gives it).
+    /// The repository to reconcile: its identity (its origin URL without credentials, else its
+    /// path), which a worker on any host resolves to a repository of its own.
     public var repository: String
     /// What asked for it: `hook`, `webhook`, `watch`, `enqueue`; its sessions carry it.
     public var trigger: Trigger

@@ -264,6 +264,22 @@ extension SQLiteStore {
             try db.create(index: "driftSamplesByModel", on: "driftSamples", columns: ["model", "version", "time"])
         }
 
+        migrator.registerMigration("v10: repository identities and traffic declarations") { db in
+            // `repositories.path` holds each repository's identity (its origin URL, else its
+            // path); where it was last registered from is kept beside it.
+            try db.alter(table: "repositories") { table in table.add(column: "location", .text) }
+            try db.execute(sql: "UPDATE repositories SET location = path WHERE path LIKE '/%'")
+            // The `.mf/traffic.yaml` of each environment's head, as the reconciler last read it.
+            try db.create(table: "traffic") { table in
+                table.column("repository", .text).notNull()
+                table.column("environment", .text).notNull()
+                table.column("commit", .text)
+                table.column("declaration", .text)
+                table.column("recordedAt", .datetime).notNull()
+                table.primaryKey(["repository", "environment"])
+            }
+        }
+
         migrator.registerMigration("v11-blobs") { db in
             // Content-addressed blobs (bundles' archives), kept as chunks each with its SHA-256.
             // A chunk is written before its blob's row; a blob is read only once its row says whole.

@@ -38,6 +38,11 @@ extension BundleRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "bundles"
 }
 
+extension TrafficRecord: FetchableRecord, PersistableRecord {
+    /// The table of these records.
+    public static let databaseTableName = "traffic"
+}
+
 extension EnvironmentRecord: FetchableRecord, PersistableRecord {
     /// The table of these records.
     public static let databaseTableName = "environments"

@@ -11,7 +11,7 @@ internal import SystemKit
 ///
 /// | table | columns |
 /// | --- | --- |
-/// | `repositories` | `id`, `path` (unique), `createdAt` |
+/// | `repositories` | `id`, `path` (unique: the repository's identity, its origin URL without credentials, else its path), `createdAt`, `location` (the path it was last registered from) |
 /// | `models` | `id`, `repositoryId`, `name` (unique per repository) |
 /// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`, `live`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
@@ -24,6 +24,7 @@ internal import SystemKit
 /// | `deliveries` | `key` (a forge's delivery id, else a digest of the delivery's body), `jobId`, `receivedAt` |
 /// | `predictions` | `model`, `version`, `id` (the server's id or the business key), `repository` (NULL when unknown), `time`, `inputs` and `outputs` (JSON text) |
 /// | `labels` | `model`, `id`, `label` (JSON text of a scalar), `time` (joined at read time with the newest prediction of that model and id at or before it) |
+/// | `traffic` | `repository`, `environment`, `commit` (of the environment's head; NULL when there is none), `declaration` (the text of `.mf/traffic.yaml` there, NULL when it has none), `recordedAt` |
 /// | `liveSessions` | `sessionId` (a session with trigger `live`), `model`, `liveOf` (the release session it watches), `rows` (labelled rows evaluated) |
 /// | `blobs` | `digest` (the SHA-256 of the whole blob, a bundle's `.tar.gz`), `size`, `chunks`, `createdAt` (a row only once every chunk is kept) |
 /// | `blobChunks` | `digest`, `position` (from 0), `sha256` (of this chunk), `bytes` (1 MiB but the last) |
@@ -37,6 +38,8 @@ public struct SQLiteStore: FactoryStore {
     /// This store's own commits that changed a row, counted: an in-memory store has no other
     /// connection to read `data_version` on.
     let commits = Counter()
+    /// Where `lockRepository` takes its locks.
+    let locks: RepositoryLocks
 
     /// Opens (creating and migrating) the store at `path`; a writer waits up to `busyTimeout`
     /// seconds for another to finish before failing with `StoreError.busy`.
@@ -54,6 +57,7 @@ public struct SQLiteStore: FactoryStore {
             try Self.migrator.migrate(pool)
             writer = pool
             watcher = try DatabaseQueue(path: path, configuration: configuration)
+            locks = .files(database: path)
         } catch {
             throw Self.storeError(error, operation: "open \(path)")
         }
@@ -73,6 +77,7 @@ public struct SQLiteStore: FactoryStore {
     private init(writer: any DatabaseWriter) {
         self.writer = writer
         watcher = nil
+        locks = .memory(MemoryLocks())
     }
 
     /// SQLite's own check of the file (`PRAGMA integrity_check`): `ok`, else what is damaged.
