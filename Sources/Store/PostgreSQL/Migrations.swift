@@ -118,7 +118,28 @@ extension PostgresStore {
                     count BIGINT NOT NULL)
                 """,
                 "CREATE INDEX driftSamplesByModel ON driftSamples (model, version, time)",
-            ])
+            ]),
+        PostgresMigration(
+            version: 2, name: "v10: repository identities and traffic declarations",
+            statements: [
+                // `repositories.path` holds each repository's identity; where it was last registered from beside it.
+                "ALTER TABLE repositories ADD COLUMN location TEXT",
+                "UPDATE repositories SET location = path WHERE path LIKE '/%'",
+                """
+                CREATE TABLE traffic (
+                    repository TEXT NOT NULL, environment TEXT NOT NULL, "commit" TEXT, declaration TEXT,
+                    recordedAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (repository, environment))
+                """,
+            ]),
+        PostgresMigration(
+            version: 3, name: "v11: blobs",
+            statements: [
+                "CREATE TABLE blobs (digest TEXT PRIMARY KEY, size BIGINT NOT NULL, chunks BIGINT NOT NULL, createdAt DOUBLE PRECISION NOT NULL)",
+                """
+                CREATE TABLE blobChunks (
+                    digest TEXT NOT NULL, position BIGINT NOT NULL, sha256 TEXT NOT NULL, bytes BYTEA NOT NULL, PRIMARY KEY (digest, position))
+                """,
+            ]),
     ]
 
     /// Applies the migrations this database has not had, each in its own transaction, under the

@@ -13,6 +13,12 @@ enum LockSpace: Int32 {
     case deliveries = 3
     /// A model's rollouts in an environment, while one begins.
     case rollouts = 4
+    /// A repository's records, while they are re-keyed to its identity.
+    case repositoryIdentity = 5
+    /// A repository's work (the reconciler's lock, held on a connection of its own for a whole run).
+    case repositoryWork = 6
+    /// A blob, while it is recorded whole.
+    case blobs = 7
 }
 
 extension Transaction {

@@ -25,7 +25,7 @@ internal import Synchronization
 /// | table | columns |
 /// | --- | --- |
 /// | `schema_migrations` | `version`, `name`, `applied_at` |
-/// | `repositories` | `id`, `path` (unique), `createdAt` |
+/// | `repositories` | `id`, `path` (unique: the repository's identity), `createdAt`, `location` (the path it was last registered from) |
 /// | `models` | `id`, `repositoryId`, `name` (unique per repository) |
 /// | `sessions` | `seq`, `id`, `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger`, `status`, `startedAt`, `endedAt`, `failure`, `reusedFrom` |
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
@@ -42,6 +42,9 @@ internal import Synchronization
 /// | `events` | `id`, `time`, `repository`, `environment`, `model`, `fromVersion`, `toVersion`, `kind`, `reason`, `cause`, `details` |
 /// | `rollouts` | `id`, `repository`, `environment`, `model`, `fromVersion`, `toVersion`, `bundle`, `planDigest`, `state`, `step`, `percent`, `startedAt`, `stepStartedAt`, `endedAt`, `reason`, `leaseOwner`, `leaseExpiresAt` |
 /// | `driftSamples` | `id`, `time`, `model`, `version`, `field`, `psi`, `missingShare`, `outOfSchemaShare`, `count` |
+/// | `traffic` | `repository`, `environment`, `commit`, `declaration`, `recordedAt` |
+/// | `blobs` | `digest` (SHA-256 of the whole), `size`, `chunks`, `createdAt` |
+/// | `blobChunks` | `digest`, `position`, `sha256` (of the chunk), `bytes` |
 ///
 /// ```swift
 /// let store = try PostgresStore(url: "postgres://mf@db.internal/factory")
@@ -56,7 +59,7 @@ public final class PostgresStore: FactoryStore {
     let logger: Logger
     /// Idle connections, reused by the next operation.
     private let idle = Mutex<[PostgresConnection]>([])
-    private let nextConnectionID = Atomic<Int>(1)
+    let nextConnectionID = Atomic<Int>(1)
     let signal: ChangeSignal
 
     /// Opens (migrating when needed) the store at `url`, `postgres://user:password@host:port/database`
