@@ -55,20 +55,27 @@ public enum TestPostgres {
         guard !server.folder.isEmpty else {
             throw Failure(description: "the test server's folder is unknown: set MF_TEST_POSTGRES_DIR beside MF_TEST_POSTGRES_URL")
         }
-        // Spawned and waited for directly: Foundation's Process, used while the store's
-        // connections are being cut, was seen to leave this child unreaped (waitUntilExit hung).
-        let log = server.folder + "/restart.log"
-        var pid: pid_t = 0
-        let arguments = ["/bin/sh", "-c", "exec \"$0\" restart \"$1\" >/dev/null 2>\"$2\"", script, server.folder, log]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { throw Failure(description: "cannot run scripts/postgres-cluster restart") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else {
-            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw Failure(description: "scripts/postgres-cluster restart exited \(status): \(said)")
-        }
+        try runCluster(["restart", server.folder])
+    }
+
+    /// A server of its own, for a test that restarts it: restarting the shared one would cut
+    /// every other test's connections. Stop it when done (`defer { cluster.stop() }`).
+    public struct PrivateCluster: Sendable {
+        /// Its `postgres` database: empty, as the cluster is new.
+        public let url: String
+        let folder: String
+
+        /// Restarts it (fast shutdown: every connection is cut) on the same port.
+        public func restart() throws { try TestPostgres.runCluster(["restart", folder]) }
+
+        /// Stops it and removes its folder.
+        public func stop() { _ = try? TestPostgres.runCluster(["stop", folder]) }
+    }
+
+    /// Starts a new cluster on a free loopback port.
+    public static func privateCluster() throws -> PrivateCluster {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mf-postgres-own-\(getpid())-\(UUID().uuidString.prefix(6))").path
+        return PrivateCluster(url: try runCluster(["start", folder]), folder: folder)
     }
 
     /// Runs one SQL statement with `psql` (for setting up and looking at a database from outside the store).
@@ -91,11 +98,7 @@ public enum TestPostgres {
                 return started
             }
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mf-postgres-\(getpid())-\(UUID().uuidString.prefix(6))").path
-            let result = try runProcess(script, ["start", folder])
-            guard result.status == 0 else {
-                throw Failure(description: "scripts/postgres-cluster start \(folder) exited \(result.status): \(result.stderr)")
-            }
-            let started = Cluster(url: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), folder: folder, owned: true)
+            let started = Cluster(url: try TestPostgres.runCluster(["start", folder]), folder: folder, owned: true)
             cluster = started
             atexit { TestPostgres.stopOwned() }
             return started
@@ -105,6 +108,33 @@ public enum TestPostgres {
     /// Stops the cluster this process started (called at exit).
     static func stopOwned() {
         guard let started = cluster.withLock({ $0 }), started.owned else { return }
-        _ = try? runProcess(script, ["stop", started.folder])
+        _ = try? runCluster(["stop", started.folder])
+    }
+
+    /// Runs `scripts/postgres-cluster` with `arguments` and returns what it printed. Spawned and
+    /// waited for directly, its output through files: Foundation's Process was seen to leave it
+    /// unreaped once it had started or restarted a server (waitUntilExit hung on a zombie).
+    @discardableResult
+    static func runCluster(_ arguments: [String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("mf-postgres-cluster-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: output + ".out")
+            try? FileManager.default.removeItem(atPath: output + ".err")
+        }
+        let command = ["/bin/sh", "-c", "out=$1; shift; exec \"$@\" >\"$out.out\" 2>\"$out.err\" </dev/null", "sh", output, script] + arguments
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else {
+            throw Failure(description: "cannot run scripts/postgres-cluster \(arguments.joined(separator: " "))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let said = (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let error = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
+            throw Failure(description: "scripts/postgres-cluster \(arguments.joined(separator: " ")) exited \(status): \(error)")
+        }
+        return said.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
