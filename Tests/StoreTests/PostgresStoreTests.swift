@@ -84,12 +84,14 @@ struct Held: Sendable {
     /// After the server restarts (every connection cut), an operation succeeds again on a new
     /// connection, and a waiter still wakes on another store object's write.
     @Test func aRestartedServerIsReconnectedTo() async throws {
-        let url = try TestPostgres.freshDatabase("restart")
+        let cluster = try TestPostgres.privateCluster()
+        defer { cluster.stop() }
+        let url = cluster.url
         let waiting = try PostgresStore(url: url)
         let writing = try PostgresStore(url: url)
         _ = try writing.modelID(repository: "/r", name: "m")
         let token = try waiting.changeToken()
-        try TestPostgres.restart()
+        try cluster.restart()
         #expect(try writing.enqueue(repository: "/r", refs: [], trigger: .hook, delivery: nil, maxAttempts: 3, now: start).outcome == .queued)
         // The listening connection comes back in the background and moves the token when it does
         // (a change may have been missed while it was away).

@@ -28,11 +28,7 @@ public final class PostgresServer: Sendable {
     /// Starts a new cluster (initdb, pg_ctl) in a new temporary folder.
     public static func start(_ label: String = "test") throws -> PostgresServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mf-postgres-\(label)-\(UUID().uuidString.prefix(8))").path
-        let result = try runProcess(TestPostgres.script, ["start", folder])
-        guard result.status == 0 else {
-            throw TestPostgres.Failure(description: "scripts/postgres-cluster start \(folder) exited \(result.status): \(result.stderr)")
-        }
-        return PostgresServer(url: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), folder: folder, owned: true)
+        return PostgresServer(url: try TestPostgres.runCluster(["start", folder]), folder: folder, owned: true)
     }
 
     deinit { if owned { stop() } }
@@ -50,28 +46,13 @@ public final class PostgresServer: Sendable {
         guard !folder.isEmpty else {
             throw TestPostgres.Failure(description: "the test server's folder is unknown: set MF_TEST_POSTGRES_DIR beside MF_TEST_POSTGRES_URL")
         }
-        // Spawned and waited for directly: Foundation's Process, used while the store's
-        // connections are being cut, was seen to leave this child unreaped (waitUntilExit hung).
-        let log = folder + "/restart.log"
-        var pid: pid_t = 0
-        let arguments = ["/bin/sh", "-c", "exec \"$0\" restart \"$1\" >/dev/null 2>\"$2\"", TestPostgres.script, folder, log]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else {
-            throw TestPostgres.Failure(description: "cannot run scripts/postgres-cluster restart")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else {
-            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw TestPostgres.Failure(description: "scripts/postgres-cluster restart exited \(status): \(said)")
-        }
+        try TestPostgres.runCluster(["restart", folder])
     }
 
     /// Stops the cluster and removes its folder (only one this value started).
     public func stop() {
         guard owned else { return }
-        _ = try? runProcess(TestPostgres.script, ["stop", folder])
+        _ = try? TestPostgres.runCluster(["stop", folder])
     }
 }
 
@@ -138,5 +119,32 @@ public enum TestPostgres {
     /// Stops the shared server when this process started it (at exit).
     static func stopShared() {
         shared.withLock { $0 }?.stop()
+    }
+
+    /// Runs `scripts/postgres-cluster` with `arguments` and returns what it printed. Spawned and
+    /// waited for directly, its output through files: Foundation's Process was seen to leave it
+    /// unreaped once it had started or restarted a server (waitUntilExit hung on a zombie).
+    @discardableResult
+    static func runCluster(_ arguments: [String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("mf-postgres-cluster-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: output + ".out")
+            try? FileManager.default.removeItem(atPath: output + ".err")
+        }
+        let command = ["/bin/sh", "-c", "out=$1; shift; exec \"$@\" >\"$out.out\" 2>\"$out.err\" </dev/null", "sh", output, script] + arguments
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else {
+            throw Failure(description: "cannot run scripts/postgres-cluster \(arguments.joined(separator: " "))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let said = (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let error = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
+            throw Failure(description: "scripts/postgres-cluster \(arguments.joined(separator: " ")) exited \(status): \(error)")
+        }
+        return said.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

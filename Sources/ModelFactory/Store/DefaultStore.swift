@@ -17,10 +17,10 @@ public func openStore(home: URL, store: String? = nil) throws(StoreError) -> any
     }
     if location.hasPrefix("sqlite:") {
         let path = String(location.dropFirst("sqlite:".count))
-        guard !path.isEmpty else { throw StoreError.database(operation: "open the store", reason: "sqlite: names no file (sqlite:PATH)") }
+        guard !path.isEmpty else { throw StoreError.database(operation: "open sqlite:", reason: "it names no file (sqlite:PATH)") }
         return try SQLiteStore(path: URL(fileURLWithPath: path).path)
     }
     throw StoreError.database(
-        operation: "open the store at \(PostgresLocation.redacted(location))",
+        operation: "open \(PostgresLocation.redacted(location))",
         reason: "it is neither a postgres:// URL nor sqlite:PATH\(store == nil ? " (from $MF_STORE)" : "")")
 }

@@ -145,7 +145,7 @@ extension PostgresStore {
     /// Applies the migrations this database has not had, each in its own transaction, under the
     /// advisory lock (held by this connection until it is done).
     func migrate() throws(StoreError) {
-        try run("migrate the store at \(server)") { () throws -> Void in
+        try run("create or update its tables") { () throws -> Void in
             let connection = try acquire()
             defer { connection.closeSoon() }
             let transaction = Transaction(connection: connection, logger: logger)

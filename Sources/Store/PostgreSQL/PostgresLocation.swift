@@ -34,10 +34,10 @@ public struct PostgresLocation: Sendable, Equatable {
     public init(_ url: String) throws(StoreError) {
         let shown = Self.redacted(url)
         guard let components = URLComponents(string: url), let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme) else {
-            throw .database(operation: "open the store at \(shown)", reason: "it is not a postgres:// URL")
+            throw .database(operation: "open \(shown)", reason: "it is not a postgres:// URL")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw .database(operation: "open the store at \(shown)", reason: "the URL names no host")
+            throw .database(operation: "open \(shown)", reason: "the URL names no host")
         }
         self.host = host
         port = components.port ?? 5432
@@ -47,7 +47,7 @@ public struct PostgresLocation: Sendable, Equatable {
         database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
         let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
         guard let tls = TLSMode(rawValue: mode) else {
-            throw .database(operation: "open the store at \(shown)", reason: "sslmode '\(mode)' is not one of disable, prefer, require, verify-full")
+            throw .database(operation: "open \(shown)", reason: "sslmode '\(mode)' is not one of disable, prefer, require, verify-full")
         }
         self.tls = tls
     }

@@ -78,11 +78,11 @@ public final class PostgresStore: FactoryStore {
         do {
             configuration = try location.configuration()
         } catch {
-            throw .database(operation: "open the store at \(location.server)", reason: "its TLS settings: \(error)")
+            throw .database(operation: "open \(location.server)", reason: "its TLS settings: \(error)")
         }
         signal = ChangeSignal(configuration: configuration, logger: logger)
         try migrate()
-        try run("listen for changes at \(server)") { () throws -> Void in try signal.start() }
+        try run("listen for changes") { () throws -> Void in try signal.start() }
     }
 
     deinit { close() }
