@@ -70,13 +70,14 @@ import Testing
             return !jobs.isEmpty && jobs.allSatisfy { $0["state"] as? String == "done" }
         }
         #expect(finished, "\(workers.map(\.output).joined(separator: "\n"))")
-        for fixture in repositories {
+        for (index, fixture) in repositories.enumerated() {
             for home in homes {
                 let sessions = try releaseSessions(fixture, home: home, store: store)
                 #expect(sessions.filter { $0["status"] as? String == "passed" && $0["reusedFrom"] is NSNull }.count == 1, "\(sessions)")
                 #expect(!sessions.contains { $0["status"] as? String == "failed" }, "\(sessions)")
-                let bundles = try listed(["bundles", "--repo", fixture.path], home: home, store: store)
-                #expect(bundles.filter { $0["tag"] as? String == "v1.0.0" }.count == 1, "\(bundles)")
+                // Each home sees the one bundle of each release, wherever it was made.
+                let bundles = try listed(["bundles"], home: home, store: store).filter { $0["model"] as? String == "spread\(index + 1)" }
+                #expect(bundles.map { $0["tag"] as? String } == ["v1.0.0"], "\(bundles)")
             }
         }
         for worker in workers { #expect(worker.terminate() == 0, "\(worker.output)") }
@@ -104,8 +105,8 @@ import Testing
         let sessions = try releaseSessions(fixture, home: second, store: store)
         #expect(sessions.filter { $0["status"] as? String == "passed" }.count == 1, "\(sessions)")
         #expect(sessions.filter { ($0["failure"] as? String)?.hasPrefix("interrupted") == true }.count == 1, "\(sessions)")
-        let bundles = try listed(["bundles", "--repo", fixture.path], home: second, store: store)
-        #expect(bundles.filter { $0["tag"] as? String == "v1.0.0" }.count == 1, "\(bundles)")
+        let bundles = try listed(["bundles"], home: second, store: store)
+        #expect(bundles.map { $0["tag"] as? String } == ["v1.0.0"], "\(bundles)")
     }
 
     /// PostgreSQL restarted while the workers wait, then while one runs a job: they reconnect,
