@@ -17,13 +17,11 @@ import Testing
         #expect(try writing.claimJob(worker: "w", lease: 10, busy: [], maxAttempts: 5, now: start).job == nil)
         let quiet = await waiting.waitForChange(after: token, timeout: .milliseconds(200))
         #expect(!quiet, "nothing was written")
-        let woken = Task { await waiting.waitForChange(after: token, timeout: .seconds(60)) }
-        let clock = ContinuousClock()
-        let started = clock.now
+        let woken = Task { await waiting.waitForChange(after: token, timeout: .seconds(120)) }
         _ = try writing.enqueue(repository: "/a", refs: [], trigger: .hook, delivery: nil, maxAttempts: 5, now: start)
+        // True only when woken by a change (a timeout answers false), however loaded the machine.
         let changed = await woken.value
-        #expect(changed)
-        #expect(clock.now - started < .seconds(30), "woken by the write, not by the timeout")
+        #expect(changed, "woken by the write, not by the timeout")
         // A store's own write moves its own token.
         let before = try writing.changeToken()
         _ = try writing.modelID(repository: "/r", name: "m")

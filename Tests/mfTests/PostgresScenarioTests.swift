@@ -37,8 +37,11 @@ import Testing
 
     /// A worker on `home` waiting on `store`: it looks again only when the store says something
     /// changed (LISTEN/NOTIFY), or after `poll` seconds.
-    func worker(_ home: TemporaryDirectory, _ store: String, lease: Int = 10, poll: Int = 600) throws -> BackgroundMF {
-        try BackgroundMF(["worker", "--home", home.path, "--store", store, "--poll", String(poll), "--lease", String(lease), "--json"])
+    /// `hold`: a model that sleeps waits in training until that file exists (`writeTriggerModel`).
+    func worker(_ home: TemporaryDirectory, _ store: String, lease: Int = 10, poll: Int = 600, hold: String? = nil) throws -> BackgroundMF {
+        try BackgroundMF(
+            ["worker", "--home", home.path, "--store", store, "--poll", String(poll), "--lease", String(lease), "--json"],
+            environment: hold.map { ["MF_TEST_HOLD": $0] } ?? [:])
     }
 
     /// The sessions of `fixture`'s tagged commit, by status (and the interrupted ones).
@@ -89,13 +92,14 @@ import Testing
     func aKilledWorkersJobIsFinishedOnAnotherHome() async throws {
         let store = try TestPostgres.freshDatabase("killed")
         let (first, second) = (TemporaryDirectory("home-a"), TemporaryDirectory("home-b"))
-        let fixture = try repository("killed", sleep: 4)
+        let fixture = try repository("killed", sleep: 0.1)
         #expect(try await mf(["enqueue", "--repo", fixture.path, "--home", first.path, "--store", store, "--ref", "refs/tags/v1.0.0"]).status == 0)
-        let doomed = try worker(first, store, lease: 3)
-        let running = try await eventually(seconds: 120, every: .milliseconds(300)) {
-            try releaseSessions(fixture, home: first, store: store).contains { $0["status"] as? String == "running" }
-        }
-        #expect(running, "\(doomed.output)")
+        let hold = first.appending("hold")
+        let doomed = try worker(first, store, lease: 3, hold: hold)
+        let training = try await eventually(seconds: 120) { FileManager.default.fileExists(atPath: hold + ".held") }
+        #expect(training, "\(doomed.output)")
+        #expect(try releaseSessions(fixture, home: first, store: store).contains { $0["status"] as? String == "running" })
+        // Its plugin, held in training, exits when it finds its worker gone.
         _ = doomed.terminate(signal: SIGKILL)
 
         let rescuer = try await mf(["worker", "--home", second.path, "--store", store, "--lease", "3", "--poll", "1", "--until-idle", "--json"])
@@ -117,7 +121,8 @@ import Testing
         defer { server.stop() }
         let store = try server.freshDatabase("restart")
         let homes = [TemporaryDirectory("home-a"), TemporaryDirectory("home-b")]
-        let workers = try homes.map { try worker($0, store, lease: 10) }
+        let hold = homes[0].appending("hold")
+        let workers = try homes.map { try worker($0, store, lease: 10, hold: hold) }
         defer { for worker in workers { _ = worker.terminate() } }
         // Both have looked at the (empty) queue and wait.
         for worker in workers { try await worker.wait(seconds: 60) { $0.contains("\"started\"") } }
@@ -130,13 +135,12 @@ import Testing
         }
         #expect(woke, "no waiting worker took the job after the restart: \(workers.map(\.output).joined(separator: "\n"))")
 
-        let busy = try repository("busy", sleep: 4)
+        let busy = try repository("busy", sleep: 0.1)
         #expect(try await mf(["enqueue", "--repo", busy.path, "--home", homes[1].path, "--store", store, "--ref", "refs/tags/v1.0.0"]).status == 0)
-        let running = try await eventually(seconds: 120, every: .milliseconds(300)) {
-            try releaseSessions(busy, home: homes[1], store: store).contains { $0["status"] as? String == "running" }
-        }
-        #expect(running)
+        // Restarted while the job's training is held, then let go.
+        #expect(try await eventually(seconds: 120) { FileManager.default.fileExists(atPath: hold + ".held") })
         try server.restart()
+        try Data().write(to: URL(fileURLWithPath: hold))
         let done = try await eventually(seconds: 180, every: .milliseconds(300)) {
             try listed(["jobs"], home: homes[1], store: store).allSatisfy { $0["state"] as? String == "done" }
         }

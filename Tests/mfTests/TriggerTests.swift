@@ -6,7 +6,8 @@ import Store
 import TestSupport
 import Testing
 
-/// A quick pure-Python model. `train` sleeps as long as `sleep.txt` says (to kill a worker under),
+/// A quick pure-Python model. `train` sleeps as long as `sleep.txt` says, and then (when it
+/// slept) waits while `$MF_TEST_HOLD` names a file that does not exist yet (to kill a worker under),
 /// and `evaluate` reports the AUC written in `auc.txt` (to fail a gate on purpose).
 func writeTriggerModel(in folder: String) throws {
     let manager = FileManager.default
@@ -21,6 +22,17 @@ func writeTriggerModel(in folder: String) throws {
         class Model:
             def train(self, data, artifacts, seed):
                 time.sleep(float(read("sleep.txt", "0")))
+                # A test that kills a worker mid-training holds a model that sleeps here: HOLD.held
+                # says training is under way; it goes on once HOLD exists (or after two minutes),
+                # and ends at once when its worker is gone (killed), as a plugin left alone should.
+                hold = os.environ.get("MF_TEST_HOLD")
+                if hold and float(read("sleep.txt", "0")) > 0:
+                    parent = os.getppid()
+                    open(hold + ".held", "w").close()
+                    deadline = time.time() + 120
+                    while not os.path.exists(hold) and time.time() < deadline:
+                        if os.getppid() != parent: os._exit(1)
+                        time.sleep(0.05)
                 with open(os.path.join(artifacts, "weights.txt"), "w") as handle: handle.write("2.5\\n")
                 self.threshold = 2.5
                 return {"loss": 0.1}
@@ -256,7 +268,7 @@ final class Listener: @unchecked Sendable {
         let fixture = try GitFixture("killed")
         let home = TemporaryDirectory("home")
         try writeTriggerModel(in: fixture.path)
-        try fixture.directory.write("repo/sleep.txt", "4")
+        try fixture.directory.write("repo/sleep.txt", "0.1")
         try fixture.git(["add", "-A"])
         try fixture.git(["commit", "-q", "-m", "model"])
         try fixture.git(["tag", "-a", "-m", "release", "v1.0.0"])
@@ -274,9 +286,12 @@ final class Listener: @unchecked Sendable {
         #expect(queued.status == 0, "\(queued.stderr)")
         #expect((try json(queued) as? [String: Any])?["outcome"] as? String == "queued")
         let store = try SQLiteStore(path: home.appending("factory.sqlite"))
-        let first = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "2"])
-        // Killed while the release's session trains (it sleeps four seconds).
-        #expect(try await eventually(seconds: 60) { try store.sessions(limit: 10).contains { $0.session.commit == tagged && $0.session.status == .running } })
+        let hold = fixture.directory.appending("hold")
+        let first = try BackgroundMF(["worker", "--home", home.path, "--poll", "0.2", "--lease", "2"], environment: ["MF_TEST_HOLD": hold])
+        // Killed while the release's session trains (held until the file `hold` exists).
+        #expect(try await eventually(seconds: 120) { FileManager.default.fileExists(atPath: hold + ".held") }, "\(first.output)")
+        #expect(try store.sessions(limit: 10).contains { $0.session.commit == tagged && $0.session.status == .running })
+        // Its plugin, held in training, exits when it finds its worker gone.
         _ = first.terminate(signal: SIGKILL)
         #expect(try JobQueue(store: store).jobs().first?.state == .running, "the killed worker's job is still held")
 
