@@ -148,7 +148,7 @@ extension PostgresStore {
         try run("create or update its tables") { () throws -> Void in
             let connection = try acquire()
             defer { connection.closeSoon() }
-            let transaction = Transaction(connection: connection, logger: logger)
+            let transaction = Transaction(connection: connection, logger: logger, explicit: true)
             try transaction.execute("SELECT pg_advisory_lock(\(Self.migrationLock))")
             try transaction.execute(
                 """

@@ -106,7 +106,7 @@ extension PostgresStore {
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger
             ).wait()
             do {
-                let holder = Transaction(connection: connection, logger: logger)
+                let holder = Transaction(connection: connection, logger: logger, explicit: true)
                 try holder.execute("SELECT pg_advisory_lock(\(LockSpace.repositoryWork.rawValue), hashtext(\(identity)))")
                 return HeldAdvisoryLock(connection: connection)
             } catch {

@@ -101,23 +101,29 @@ public final class PostgresStore: FactoryStore {
     // MARK: Transactions
 
     /// Runs `body` in one transaction on a pooled connection; sends `NOTIFY mf_changes` before
-    /// COMMIT when it changed rows. Tried again on a new connection while the server cannot be
+    /// COMMIT when it changed rows. BEGIN is sent just before the first statement that writes or
+    /// takes a lock: plain reads before it run on their own, which under READ COMMITTED (each
+    /// statement its own snapshot) is what they would see inside, and an operation that only
+    /// reads costs one round trip a statement instead of two more for BEGIN and COMMIT. Tried again on a new connection while the server cannot be
     /// reached (the COMMIT not sent yet); any failure becomes a `StoreError` naming `operation`.
     func transaction<T>(_ operation: @autoclosure () -> String, _ body: (Transaction) throws -> T) throws(StoreError) -> T {
         let (value, changed) = try run(operation()) { () throws -> (T, Bool) in
             let connection = try acquire()
             let transaction = Transaction(connection: connection, logger: logger)
             do {
-                try transaction.execute("BEGIN")
                 let value = try body(transaction)
                 let changed = transaction.changed > 0
-                if changed { try transaction.execute("NOTIFY mf_changes") }
-                transaction.committing = true
-                try transaction.execute("COMMIT")
+                if transaction.began {
+                    if changed { try transaction.execute("NOTIFY mf_changes") }
+                    transaction.committing = true
+                    try transaction.execute("COMMIT")
+                }
                 release(connection)
                 return (value, changed)
             } catch {
-                if !transaction.committing, !connection.isClosed, (try? transaction.execute("ROLLBACK")) != nil {
+                if !transaction.began, !connection.isClosed {
+                    release(connection)
+                } else if !transaction.committing, !connection.isClosed, (try? transaction.execute("ROLLBACK")) != nil {
                     release(connection)
                 } else {
                     connection.closeSoon()
@@ -241,10 +247,15 @@ final class Transaction {
     var changed = 0
     /// Set once COMMIT is sent: a failure after it is not tried again.
     var committing = false
+    /// Set once BEGIN is sent (before the first statement that writes or locks).
+    var began = false
 
-    init(connection: PostgresConnection, logger: Logger) {
+    /// A transaction on `connection`; `explicit`: its statements are sent as they are (the
+    /// caller sends its own BEGIN and COMMIT, or none).
+    init(connection: PostgresConnection, logger: Logger, explicit: Bool = false) {
         self.connection = connection
         self.logger = logger
+        began = explicit
     }
 
     /// Runs `query`; returns how many rows it changed (or returned).
@@ -267,9 +278,25 @@ final class Transaction {
     }
 
     private func result(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        if !began, !Self.plainRead(query.sql) {
+            began = true
+            _ = try connection.query("BEGIN", logger: logger).wait()
+        }
         let result = try connection.query(query, logger: logger).wait()
         if ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(result.metadata.command) { changed += result.metadata.rows ?? 0 }
         return result
+    }
+}
+
+extension Transaction {
+    /// Whether `sql` only reads and takes no lock (a SELECT without FOR UPDATE/SHARE and without
+    /// an advisory lock), so it may run before the transaction begins.
+    static func plainRead(_ sql: String) -> Bool {
+        let text = sql.drop { $0.isWhitespace }.uppercased()
+        guard text.hasPrefix("SELECT") || text.hasPrefix("WITH") else { return false }
+        return !text.contains("FOR UPDATE") && !text.contains("FOR SHARE") && !text.contains("FOR NO KEY") && !text.contains("FOR KEY SHARE")
+            && !text.contains("PG_ADVISORY") && !text.contains("PG_TRY_ADVISORY") && !text.contains("INSERT ") && !text.contains("UPDATE ")
+            && !text.contains("DELETE ") && !text.contains("SETVAL") && !text.contains("NEXTVAL")
     }
 }
 
