@@ -62,7 +62,7 @@ import Testing
         #expect((received.first?["mf"] as? [String: Any])?["kind"] as? String == "drift")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func withoutTheDashboardsAddressNothingIsLinked() async throws {
         let notification = Self.alert.notification(repository: "/src/team/churn")
         let received = try await Self.posted([notification], dashboard: nil)
