@@ -135,7 +135,7 @@ func isGone(_ pid: Int32) async throws -> Bool {
         #expect(missingFolder?.description.contains("does not exist") == true)
         #expect(throws: WorkerError.self) { try WorkerClient(command: []) }
         let missingProgram = try WorkerClient(command: ["/nonexistent/worker"], directory: folder.path)
-        let error = await #expect(throws: WorkerError.self) { try await missingProgram.call("describe", timeout: 10) }
+        let error = await #expect(throws: WorkerError.self) { try await missingProgram.call("describe", timeout: 120) }
         guard case .exited(_, let status, _) = error else {
             Issue.record("expected exited, got \(String(describing: error))")
             return
