@@ -14,6 +14,19 @@ public func eventually(
     return try condition()
 }
 
+/// `eventually` for a condition that awaits (one that runs a process off the cooperative pool,
+/// as `runProcess`'s async form does), so the look never holds one of the pool's threads.
+public func eventuallyAwaiting(
+    seconds: Double = 120, every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
+
 /// The same for synchronous tests: blocks the calling thread between looks.
 public func pollUntil(
     seconds: Double = 120, every interval: Duration = .milliseconds(50), _ condition: () throws -> Bool

@@ -29,8 +29,8 @@ import Testing
     }
 
     /// `mf … --json` on `store` from `home`, parsed.
-    func listed(_ command: [String], home: TemporaryDirectory, store: String) throws -> [[String: Any]] {
-        let result = try mf(command + ["--home", home.path, "--store", store, "--json"])
+    func listed(_ command: [String], home: TemporaryDirectory, store: String) async throws -> [[String: Any]] {
+        let result = try await mf(command + ["--home", home.path, "--store", store, "--json"])
         #expect(result.status == 0, "mf \(command): \(result.stderr)")
         return try #require(try json(result) as? [[String: Any]], "\(result.stdout)")
     }
@@ -45,9 +45,9 @@ import Testing
     }
 
     /// The sessions of `fixture`'s tagged commit, by status (and the interrupted ones).
-    func releaseSessions(_ fixture: GitFixture, home: TemporaryDirectory, store: String) throws -> [[String: Any]] {
+    func releaseSessions(_ fixture: GitFixture, home: TemporaryDirectory, store: String) async throws -> [[String: Any]] {
         let tagged = try fixture.id("v1.0.0^{commit}")
-        return try listed(["sessions", "--repo", fixture.path], home: home, store: store).filter { $0["commit"] as? String == tagged }
+        return try await listed(["sessions", "--repo", fixture.path], home: home, store: store).filter { $0["commit"] as? String == tagged }
     }
 
     /// Pushes to several repositories, each announced from both homes, are reconciled once by
@@ -68,18 +68,18 @@ import Testing
                 #expect(queued.status == 0, "\(queued.stderr)")
             }
         }
-        let finished = try await eventually(seconds: 300, every: .milliseconds(300)) {
-            let jobs = try listed(["jobs"], home: homes[0], store: store)
+        let finished = try await eventuallyAwaiting(seconds: 300, every: .milliseconds(300)) {
+            let jobs = try await listed(["jobs"], home: homes[0], store: store)
             return !jobs.isEmpty && jobs.allSatisfy { $0["state"] as? String == "done" }
         }
         #expect(finished, "\(workers.map(\.output).joined(separator: "\n"))")
         for (index, fixture) in repositories.enumerated() {
             for home in homes {
-                let sessions = try releaseSessions(fixture, home: home, store: store)
+                let sessions = try await releaseSessions(fixture, home: home, store: store)
                 #expect(sessions.filter { $0["status"] as? String == "passed" && $0["reusedFrom"] is NSNull }.count == 1, "\(sessions)")
                 #expect(!sessions.contains { $0["status"] as? String == "failed" }, "\(sessions)")
                 // Each home sees the one bundle of each release, wherever it was made.
-                let bundles = try listed(["bundles"], home: home, store: store).filter { $0["model"] as? String == "spread\(index + 1)" }
+                let bundles = try await listed(["bundles"], home: home, store: store).filter { $0["model"] as? String == "spread\(index + 1)" }
                 #expect(bundles.map { $0["tag"] as? String } == ["v1.0.0"], "\(bundles)")
             }
         }
@@ -98,18 +98,18 @@ import Testing
         let doomed = try worker(first, store, lease: 3, hold: hold)
         let training = try await eventually(seconds: 120) { FileManager.default.fileExists(atPath: hold + ".held") }
         #expect(training, "\(doomed.output)")
-        #expect(try releaseSessions(fixture, home: first, store: store).contains { $0["status"] as? String == "running" })
+        #expect(try await releaseSessions(fixture, home: first, store: store).contains { $0["status"] as? String == "running" })
         // Its plugin, held in training, exits when it finds its worker gone.
         _ = doomed.terminate(signal: SIGKILL)
 
         let rescuer = try await mf(["worker", "--home", second.path, "--store", store, "--lease", "3", "--poll", "1", "--until-idle", "--json"])
         #expect(rescuer.status == 0, "\(rescuer.stdout)\(rescuer.stderr)")
-        let job = try #require(try listed(["jobs"], home: second, store: store).first)
+        let job = try #require(try await listed(["jobs"], home: second, store: store).first)
         #expect(job["state"] as? String == "done" && job["attempts"] as? Int == 2, "\(job)")
-        let sessions = try releaseSessions(fixture, home: second, store: store)
+        let sessions = try await releaseSessions(fixture, home: second, store: store)
         #expect(sessions.filter { $0["status"] as? String == "passed" }.count == 1, "\(sessions)")
         #expect(sessions.filter { ($0["failure"] as? String)?.hasPrefix("interrupted") == true }.count == 1, "\(sessions)")
-        let bundles = try listed(["bundles"], home: second, store: store)
+        let bundles = try await listed(["bundles"], home: second, store: store)
         #expect(bundles.map { $0["tag"] as? String } == ["v1.0.0"], "\(bundles)")
     }
 
@@ -130,8 +130,8 @@ import Testing
         try server.restart()
         let waited = try repository("waited")
         #expect(try await mf(["enqueue", "--repo", waited.path, "--home", homes[0].path, "--store", store, "--ref", "refs/tags/v1.0.0"]).status == 0)
-        let woke = try await eventually(seconds: 120, every: .milliseconds(300)) {
-            try listed(["jobs"], home: homes[0], store: store).first?["state"] as? String == "done"
+        let woke = try await eventuallyAwaiting(seconds: 120, every: .milliseconds(300)) {
+            try await listed(["jobs"], home: homes[0], store: store).first?["state"] as? String == "done"
         }
         #expect(woke, "no waiting worker took the job after the restart: \(workers.map(\.output).joined(separator: "\n"))")
 
@@ -141,11 +141,11 @@ import Testing
         #expect(try await eventually(seconds: 120) { FileManager.default.fileExists(atPath: hold + ".held") })
         try server.restart()
         try Data().write(to: URL(fileURLWithPath: hold))
-        let done = try await eventually(seconds: 180, every: .milliseconds(300)) {
-            try listed(["jobs"], home: homes[1], store: store).allSatisfy { $0["state"] as? String == "done" }
+        let done = try await eventuallyAwaiting(seconds: 180, every: .milliseconds(300)) {
+            try await listed(["jobs"], home: homes[1], store: store).allSatisfy { $0["state"] as? String == "done" }
         }
         #expect(done, "\(workers.map(\.output).joined(separator: "\n"))")
-        let sessions = try releaseSessions(busy, home: homes[1], store: store)
+        let sessions = try await releaseSessions(busy, home: homes[1], store: store)
         #expect(sessions.filter { $0["status"] as? String == "passed" }.count == 1, "\(sessions)")
         for worker in workers { #expect(worker.terminate() == 0, "\(worker.output)") }
     }
