@@ -234,8 +234,9 @@ func twoModelRepository() throws -> GitFixture {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let reached = pollUntil(seconds: 60, every: .microseconds(500)) { !process.isRunning || moment.isReached(in: home.path) }
-        #expect(reached, "\(moment) was not reached within a minute")
+        // The guard is long: a loaded machine may take minutes to build, train and bundle.
+        let reached = pollUntil(seconds: 600, every: .microseconds(500)) { !process.isRunning || moment.isReached(in: home.path) }
+        #expect(reached, "\(moment) was not reached within ten minutes")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         if moment != .bundleAside { #expect(process.terminationReason == .uncaughtSignal, "the run ended before \(moment)") }
