@@ -248,25 +248,20 @@ struct LoopBundle {
         let directory = TemporaryDirectory("busy-log")
         let path = directory.appending("factory.sqlite")
         let store = try SQLiteStore(path: path, busyTimeout: 0.05)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = [
-            "python3", "-c",
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()",
-            path,
-        ]
-        let input = Pipe()
-        let output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        try holder.run()
-        #expect(String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "locked")
+        let holder = try Spawned(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()",
+                path,
+            ], input: .pipe, output: .pipe, error: .null)
+        #expect(String(decoding: holder.output!.readData(ofLength: 6), as: UTF8.self) == "locked")
         let log = PredictionLog(store: store, options: LoopOptions(), metrics: ServerMetrics())
         log.add((0..<3).map { PredictionLog.Entry(id: "p\($0)", model: "m", version: "1", time: Date(), instance: [:], prediction: [:]) }, atFront: false)
         #expect(throws: StoreError.self) { try log.flush() }
         #expect(log.count == 3)
-        try input.fileHandleForWriting.close()
-        holder.waitUntilExit()
+        try holder.input!.close()
+        holder.wait()
         try log.flush()
         let written = try store.predictions(model: "m", version: nil, since: nil, limit: 10).map(\.id)
         #expect(log.count == 0 && written == ["p0", "p1", "p2"])

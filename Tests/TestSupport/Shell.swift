@@ -22,39 +22,35 @@ public struct CommandFailed: Error, CustomStringConvertible {
     public var description: String { "\(command) exited \(result.status): \(result.stderr)" }
 }
 
-/// Runs an executable to the end and collects its output.
+/// Runs an executable to the end and collects its output (started with `Spawned`, never
+/// Foundation's `Process`: see there why).
 @discardableResult
 public func runProcess(
     _ executable: String, _ arguments: [String], in directory: String? = nil,
     environment: [String: String]? = nil, input: Data? = nil
 ) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    if let environment { process.environment = environment }
-    let out = Pipe()
-    let err = Pipe()
-    let stdin = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(input) }
-    try stdin.fileHandleForWriting.close()
-    // Read both pipes before waiting, so a chatty process never blocks on a full pipe.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
+    let child = try Spawned(executable, arguments, in: directory, environment: environment, input: input == nil ? .null : .pipe)
+    // Write and read on threads of their own, so a chatty process never blocks on a full pipe.
+    let done = DispatchGroup()
+    if let input, let handle = child.input {
+        done.enter()
+        Thread.detachNewThread {
+            try? handle.write(contentsOf: input)
+            try? handle.close()
+            done.leave()
+        }
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
+    nonisolated(unsafe) var errData = Data()
+    done.enter()
+    Thread.detachNewThread {
+        errData = (try? child.error?.readToEnd()) ?? Data()
+        done.leave()
+    }
+    let outData = (try? child.output?.readToEnd()) ?? Data()
+    done.wait()
+    let ended = child.wait()
     return ProcessResult(
-        status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+        status: ended.status, signalled: ended.signalled,
         stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 

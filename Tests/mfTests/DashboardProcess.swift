@@ -3,8 +3,7 @@ import TestSupport
 
 /// `mf ui` as a child process on a free port, stopped when the test ends (even when it fails).
 final class DashboardProcess: @unchecked Sendable {
-    let process = Process()
-    let output = Pipe()
+    let process: Spawned
     var port = 0
     /// The line it printed when it began to listen.
     var started = ""
@@ -17,20 +16,18 @@ final class DashboardProcess: @unchecked Sendable {
     /// Starts `mf ui --port 0 ARGUMENTS` (with no `$MF_UI_TOKEN` unless `environment` sets one)
     /// and waits for the line that says where it listens.
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: mfBinary)
-        process.arguments = ["ui", "--port", "0"] + arguments
         // Without Swift's backtracer: after a crash it keeps the standard output open (and the
         // wait for the start line with it); the crash's message is in the log all the same.
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no", "MF_UI_TOKEN": ""].merging(environment) { $1 }) {
-            $1
-        }
-        process.standardOutput = output
-        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
-        try process.run()
+        process = try Spawned(
+            mfBinary, ["ui", "--port", "0"] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no", "MF_UI_TOKEN": ""].merging(environment) { $1 }) {
+                $1
+            },
+            output: .pipe, error: .file(logFile))
+        let output = process.output!
         var buffer = Data()
         while port == 0 {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = output.availableData
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
@@ -50,9 +47,9 @@ final class DashboardProcess: @unchecked Sendable {
     /// when it leaked).
     @discardableResult
     func stop() -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.signal(SIGTERM)
+        let ended = process.wait()
+        return ended.signalled ? 128 + ended.status : ended.status
     }
 
     deinit {

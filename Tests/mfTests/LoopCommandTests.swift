@@ -101,9 +101,8 @@ import Testing
         let joined = (try feedback.json() as? [String: Any])?["joined"] as? Int
         #expect(feedback.status == 200 && joined == 1, "\(feedback.text)")
         for x in 0..<40 { _ = try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": Double(x % 5), "kind": "a"]])) }
-        kill(server.process.processIdentifier, SIGKILL)
-        server.process.waitUntilExit()
-        #expect(server.process.terminationReason == .uncaughtSignal)
+        server.process.signal(SIGKILL)
+        #expect(server.process.wait().signalled)
         #expect(try integrityCheck(home.path) == "ok")
         let reopened = try SQLiteStore(path: home.appending("factory.sqlite"))
         #expect(try reopened.integrityCheck() == "ok")

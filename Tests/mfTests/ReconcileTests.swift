@@ -228,18 +228,13 @@ func twoModelRepository() throws -> GitFixture {
     func killedMidwayTheNextRunFinishes(at moment: KillMoment) throws {
         let fixture = try reconcileRepository()
         let home = TemporaryDirectory("home")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mfBinary)
-        process.arguments = ["reconcile", "--repo", fixture.path, "--home", home.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Spawned(mfBinary, ["reconcile", "--repo", fixture.path, "--home", home.path], output: .null, error: .null)
         // The guard is long: a loaded machine may take minutes to build, train and bundle.
         let reached = pollUntil(seconds: 600, every: .microseconds(500)) { !process.isRunning || moment.isReached(in: home.path) }
         #expect(reached, "\(moment) was not reached within ten minutes")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        if moment != .bundleAside { #expect(process.terminationReason == .uncaughtSignal, "the run ended before \(moment)") }
+        process.signal(SIGKILL)
+        let ended = process.wait()
+        if moment != .bundleAside { #expect(ended.signalled, "the run ended before \(moment)") }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: home.appending("bundles/demo"))) ?? [] {
             #expect(try mf(["verify", home.appending("bundles/demo/\(name)")]).status == 0, "a partial bundle is visible at \(name)")
         }

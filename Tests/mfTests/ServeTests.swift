@@ -62,8 +62,7 @@ func servedModel() throws -> GitFixture {
 
 /// `mf serve` as a child process, on a free port.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    let output = Pipe()
+    let process: Spawned
     var port = 0
     private var lines: [String] = []
     /// Where its standard error (the log) goes.
@@ -73,19 +72,17 @@ final class ServerProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: mfBinary)
-        process.arguments = ["serve", "--port", "0"] + arguments
         // Without Swift's backtracer: after a crash its child keeps the standard output open, and
         // the wait for the start line would hang instead of failing with the log.
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"].merging(environment) { $1 }) { $1 }
-        process.standardOutput = output
-        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logFile) ?? FileHandle.nullDevice
-        try process.run()
+        process = try Spawned(
+            mfBinary, ["serve", "--port", "0"] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"].merging(environment) { $1 }) { $1 },
+            output: .pipe, error: .file(logFile))
+        let output = process.output!
         var buffer = Data()
         let deadline = Date().addingTimeInterval(120)
         while port == 0, Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = output.availableData
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
@@ -94,28 +91,27 @@ final class ServerProcess: @unchecked Sendable {
             }
         }
         guard port != 0 else {
-            process.terminate()
+            process.signal(SIGTERM)
+            process.wait()
             throw HTTPClientError(description: "mf serve did not start: \(String(decoding: buffer, as: UTF8.self))")
         }
     }
 
     /// The worker processes (children of the server).
     var workers: [Int32] {
-        let listed = (try? runProcess("/usr/bin/pgrep", ["-P", String(process.processIdentifier)]))?.stdout ?? ""
+        let listed = (try? runProcess("/usr/bin/pgrep", ["-P", String(process.pid)]))?.stdout ?? ""
         return listed.split(separator: "\n").compactMap { Int32($0) }
     }
 
     func stop() -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.signal(SIGTERM)
+        let ended = process.wait()
+        return ended.signalled ? 128 + ended.status : ended.status
     }
 
     deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.signal(SIGTERM)
+        process.wait()
         try? FileManager.default.removeItem(atPath: logFile)
     }
 }

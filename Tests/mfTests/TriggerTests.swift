@@ -71,20 +71,15 @@ func triggerRepository(_ name: String, files: [String: String] = [:], tag: Strin
 
 /// `mf` running in the background, its standard output collected line by line.
 final class BackgroundMF: @unchecked Sendable {
-    let process = Process()
+    let process: Spawned
     private let lock = NSLock()
     private var text = ""
     private let closed = DispatchSemaphore(value: 0)
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: mfBinary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let handle = output.fileHandleForReading
+        process = try Spawned(
+            mfBinary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, output: .pipe, error: .sameAsOutput)
+        let handle = process.output!
         Thread.detachNewThread { [self] in
             while true {
                 let chunk = handle.availableData
@@ -108,24 +103,22 @@ final class BackgroundMF: @unchecked Sendable {
 
     /// Signals the process and waits for it to end and for the last of its output.
     func terminate(signal number: Int32 = SIGTERM) -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, number) }
-        process.waitUntilExit()
+        process.signal(number)
+        let ended = process.wait()
         // A killed worker's Python workers may hold the pipe a little longer; do not wait for them.
         _ = closed.wait(timeout: .now() + (number == SIGKILL ? 0 : 10))
-        return process.terminationStatus
+        return ended.signalled ? 128 + ended.status : ended.status
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.signal(SIGKILL)
+        process.wait()
     }
 }
 
 /// A tiny HTTP listener (Python's http.server) that records every POST body, one per line.
 final class Listener: @unchecked Sendable {
-    let process = Process()
+    let process: Spawned
     let file: String
     var port = 0
 
@@ -143,14 +136,11 @@ final class Listener: @unchecked Sendable {
             print(server.server_port, flush=True)
             server.serve_forever()
             """
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, file]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
+        process = try Spawned("/usr/bin/env", ["python3", "-c", script, file], output: .pipe, error: .null)
+        let output = process.output!
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = output.availableData
             if chunk.isEmpty { break }
             line.append(chunk)
         }
@@ -164,8 +154,8 @@ final class Listener: @unchecked Sendable {
 
     // SIGKILL: the listener was seen to outlive SIGTERM when started from the test runner.
     deinit {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 }
 
