@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// One data file a session checked against its model's `expect:` rules (the `validate` step):
 /// which data, how many rows, whether every rule held, and the whole result as JSON text (every
