@@ -43,7 +43,8 @@ public struct DataChecker: Sendable {
     /// Throws only when the file cannot be read at all; a malformed row fails the `format` rule.
     public func check(path: String, named: String? = nil, dataset: Manifest.Expectations.Dataset) throws(DataError) -> DataCheckReport {
         let shown = named ?? path
-        let reader = try DataReader(path: path)
+        let reader: DataReader
+        do { reader = try DataReader(path: path) } catch { throw Self.renamed(error, shown) }
         var columns = rules.columns.map { ColumnTally(rules: $0, index: reader.index(of: $0.name), baseline: baseline) }
         var format = Offences()
         var unique = Offences()
