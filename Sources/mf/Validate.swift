@@ -3,8 +3,6 @@ import Foundation
 import ModelFactory
 import SystemKit
 
-extension Manifest.Expectations.Dataset: ExpressibleByArgument {}
-
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
@@ -31,7 +29,14 @@ struct Validate: ParsableCommand {
     @Option(help: ArgumentHelp("The data file to check (default: the file model.yaml names for --dataset).", valueName: "file"))
     var data: String?
 
-    @Option(help: "Which data's rules apply: train, evaluate or score.")
+    @Option(
+        name: .customLong("dataset"), help: ArgumentHelp("Which data's rules apply: train, evaluate or score.", valueName: "dataset"),
+        transform: { text in
+            guard let dataset = Manifest.Expectations.Dataset(rawValue: text) else {
+                throw ValidationError("--dataset must be train, evaluate or score, not '\(text)'")
+            }
+            return dataset
+        })
     var dataset: Manifest.Expectations.Dataset = .train
 
     @Option(

@@ -1,5 +1,5 @@
 internal import Foundation
-internal import Store
+public import Store
 
 extension SessionRun {
     /// The `validate` step: checks the data file `data` (relative to the model's folder) against
