@@ -84,7 +84,8 @@ struct Validate: ParsableCommand {
     func baseline() throws -> DataBaseline {
         guard let profile else { return .none(reason: "no --profile given") }
         var isFolder: ObjCBool = false
-        let file = FileManager.default.fileExists(atPath: profile, isDirectory: &isFolder) && isFolder.boolValue
+        let file =
+            FileManager.default.fileExists(atPath: profile, isDirectory: &isFolder) && isFolder.boolValue
             ? URL(fileURLWithPath: profile).appendingPathComponent(TrainingProfile.fileName).path : profile
         let bytes = try InputFile.read(file, option: "--profile")
         do {

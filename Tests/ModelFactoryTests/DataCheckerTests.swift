@@ -155,7 +155,7 @@ import Testing
                       columns:
                         tenure: { type: integer, min: x, missing: 2, psi: "about 0.2", required: maybe }
                         contract: { type: string, min: 1, colour: red }
-                      scoring: {}
+                      socre: {}
                     """)
         }
         let problems = bad?.problems.map(\.description) ?? []
@@ -168,6 +168,6 @@ import Testing
         #expect(problems.contains("expect.columns.tenure.required: expected true or false, got 'maybe'"))
         #expect(problems.contains("expect.columns.contract.min: only int and double columns take bounds"))
         #expect(problems.contains { $0.hasPrefix("expect.columns.contract: unknown key 'colour'") })
-        #expect(problems.contains("expect: unknown key 'scoring'; did you mean 'score'?"))
+        #expect(problems.contains("expect: unknown key 'socre'; did you mean 'score'?"))
     }
 }

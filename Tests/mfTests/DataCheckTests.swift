@@ -100,7 +100,8 @@ func expectingModel(data: String, expect: String) throws -> GitFixture {
         let report = try #require(try json(second) as? [String: Any])
         let failed = stringActions(report).first { $0["kind"] == "bundle" && $0["target"] == "v1.1.0" }
         #expect(failed?["outcome"] == "failed")
-        #expect(failed?["detail"]?.contains("churn at v1.1.0 is blocked by data: its session failed (validate: 1 rule failed on data.csv: x psi <= 0.2:") == true)
+        #expect(
+            failed?["detail"]?.contains("churn at v1.1.0 is blocked by data: its session failed (validate: 1 rule failed on data.csv: x psi <= 0.2:") == true)
         #expect(failed?["detail"]?.contains("against the training data of release 1.0.0") == true)
         let status = try await mf(["status", "--repo", fixture.path], environment: environment)
         #expect(status.stdout.contains("Release v1.1.0 has no bundle: blocked by data: its session"), "\(status.stdout)")

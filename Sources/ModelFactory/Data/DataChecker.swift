@@ -254,7 +254,8 @@ struct ColumnTally {
         var results: [DataRuleResult] = []
         if rules.required {
             results.append(
-                DataRuleResult(rule: "present", column: name, name: "\(name) present", status: .passed, measured: nil, offendingRows: 0, examples: [], note: nil))
+                DataRuleResult(
+                    rule: "present", column: name, name: "\(name) present", status: .passed, measured: nil, offendingRows: 0, examples: [], note: nil))
         }
         for (rule, shown) in declared {
             switch rule {

@@ -153,7 +153,7 @@ public final class DataReader {
         if try refill(), filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
         if format == .csv {
             while let record = try csvRecord() {
-                if record.cells.count == 1, record.cells[0] == nil { continue }
+                if record.blank { continue }
                 columns = record.cells.map { $0?.description ?? "" }
                 break
             }
@@ -183,7 +183,7 @@ public final class DataReader {
 
     private func nextCSV() throws(DataError) -> DataRow? {
         while let record = try csvRecord() {
-            if record.cells.count == 1, record.cells[0] == nil, !record.unclosed { continue }  // a blank line
+            if record.blank { continue }
             rowsRead += 1
             if record.unclosed {
                 throw .malformed(path: path, row: rowsRead, line: record.line, reason: "a quoted field is not closed before the end of the file")
@@ -199,8 +199,8 @@ public final class DataReader {
     }
 
     /// The next record's cells and the line it starts on; nil at the end of the file.
-    /// `unclosed`: the file ended inside a quoted field.
-    private func csvRecord() throws(DataError) -> (cells: [DataValue?], line: Int, unclosed: Bool)? {
+    /// `unclosed`: the file ended inside a quoted field; `blank`: the line is empty (no row).
+    private func csvRecord() throws(DataError) -> (cells: [DataValue?], line: Int, unclosed: Bool, blank: Bool)? {
         let quote: UInt8 = 0x22
         let comma: UInt8 = 0x2C
         let newline: UInt8 = 0x0A
@@ -219,7 +219,7 @@ public final class DataReader {
             if position == filled, try !refill() {
                 if cells.isEmpty, field.isEmpty, !quoted { return nil }
                 cells.append(Self.cell(field))
-                return (cells, startLine, inQuotes)
+                return (cells, startLine, inQuotes, false)
             }
             var index = position
             let end = filled
@@ -251,9 +251,10 @@ public final class DataReader {
                     quoted = false
                 case newline:
                     line += 1
+                    let blank = cells.isEmpty && field.isEmpty && !quoted
                     cells.append(Self.cell(field))
                     position = index
-                    return (cells, startLine, false)
+                    return (cells, startLine, false, blank)
                 case carriageReturn:
                     continue
                 case quote where field.isEmpty && !quoted:

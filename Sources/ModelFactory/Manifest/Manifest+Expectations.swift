@@ -188,7 +188,11 @@ extension Reader {
             if let psi = column.psi, psi.value < 0 { problem(join(path, "psi"), "expected a PSI of at least 0") }
         }
         if let node = fields["required"] {
-            if let flag = node.bool { column.required = flag } else { problem(join(path, "required"), "expected true or false, got '\(node.scalar?.string ?? "")'") }
+            if let flag = node.bool {
+                column.required = flag
+            } else {
+                problem(join(path, "required"), "expected true or false, got '\(node.scalar?.string ?? "")'")
+            }
         }
         return column
     }

@@ -148,7 +148,7 @@ extension PostgresStore {
                     sessionId TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE, position BIGINT NOT NULL,
                     dataset TEXT NOT NULL, path TEXT NOT NULL, rows BIGINT NOT NULL, passed BOOLEAN NOT NULL, result TEXT NOT NULL,
                     PRIMARY KEY (sessionId, position))
-                """,
+                """
             ]),
     ]
 
