@@ -18,14 +18,16 @@ mf=${MF:-$(scripts/build-release)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# About 47 bytes a row.
-rows=$((megabytes * 1000000 / 47))
+# About 31 bytes a row. The ids are a permutation of 0..rows-1 (i * 1000003 mod rows, the
+# multiplier a prime that does not divide rows), so keys arrive in no order, as real keys do.
+rows=$((megabytes * 1000000 / 31))
+[ $((rows % 1000003)) -eq 0 ] && rows=$((rows + 1))
 awk -v rows="$rows" 'BEGIN {
     srand(7)
     print "customer_id,tenure,contract,monthly_charges,churned"
     split("monthly,yearly,two_year", contracts, ",")
-    for (i = 1; i <= rows; i++) {
-        printf "C%09d,%d,%s,%.2f,%d\n", i, int(rand() * 120), contracts[1 + int(rand() * 3)], 20 + rand() * 100, rand() < 0.25
+    for (i = 0; i < rows; i++) {
+        printf "C%09d,%d,%s,%.2f,%d\n", (i * 1000003) % rows, int(rand() * 120), contracts[1 + int(rand() * 3)], 20 + rand() * 100, rand() < 0.25
     }
 }' > "$work/data.csv"
 bytes=$(stat -c %s "$work/data.csv")
@@ -47,7 +49,7 @@ $([ "$2" = key ] && echo "  unique: [customer_id]")
     tenure:          { type: int, min: 0, max: 120, missing: "<= 0.01" }
     contract:        { values: [monthly, yearly, two_year] }
     monthly_charges: { type: double, min: 0 }
-    churned:         { type: int, values: ["0", "1"] }
+    churned:         { type: int, min: 0, max: 1 }
 YAML
 }
 model "$work/columns" columns
@@ -56,7 +58,7 @@ model "$work/key" key
 measure() {  # label, command…: prints peak RSS and MB/s
     local label=$1
     shift
-    /usr/bin/time -v "$@" > "$work/out" 2> "$work/time" || [ $? -eq 1 ]
+    /usr/bin/time -v "$@" > "$work/out" 2> "$work/time" || { echo "$label failed:"; cat "$work/time"; exit 1; }
     python3 - "$label" "$bytes" "$work/time" <<'PY'
 import re, sys
 label, size, text = sys.argv[1], int(sys.argv[2]), open(sys.argv[3]).read()

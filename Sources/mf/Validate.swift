@@ -72,10 +72,12 @@ struct Validate: ParsableCommand {
             try printJSON(report)
         } else if report.passed {
             print(report.summary)
-            for rule in report.rules where rule.status == .skipped { print("  skip \(rule.description)") }
+            for rule in report.rules where rule.status == .skipped { print("  skip \(rule.name): \(rule.note ?? "")") }
         } else {
             print("\(report.path): \(report.rows) rows, \(report.failed.count) of \(report.rules.count) rules failed")
-            for rule in report.rules where rule.status != .passed { print("  \(rule.status == .failed ? "FAIL" : "skip") \(rule.description)") }
+            for rule in report.rules where rule.status != .passed {
+                print(rule.status == .failed ? "  FAIL \(rule.description)" : "  skip \(rule.name): \(rule.note ?? "")")
+            }
         }
         if !report.passed { throw ExitCode(1) }
     }

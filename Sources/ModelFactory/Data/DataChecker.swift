@@ -215,11 +215,15 @@ struct ColumnTally {
             let typed = value.typed(as: bins.field.type) ?? .string(value.description)
             counts[bins.place(typed).bin] += 1
         }
-        if let kind = rules.type, value.typed(as: kind) == nil {
-            type.add(row, value.description)
-            return
+        var number: Double?
+        if let kind = rules.type {
+            guard let typed = value.typed(as: kind) else {
+                type.add(row, value.description)
+                return
+            }
+            if case .number(let typedNumber) = typed { number = typedNumber }
         }
-        if rules.min != nil || rules.max != nil, let number = value.number {
+        if rules.min != nil || rules.max != nil, let number = number ?? value.number {
             if let minimum = rules.min, number < minimum { below.add(row, value.description) }
             if let maximum = rules.max, number > maximum { above.add(row, value.description) }
         }

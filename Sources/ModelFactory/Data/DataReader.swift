@@ -30,6 +30,8 @@ public enum DataValue: Sendable, Equatable, CustomStringConvertible {
     public var number: Double? {
         switch self {
         case .text(let text):
+            // Most cells are numbers as written; only the others are trimmed (which is slow) and read again.
+            if let number = Double(text) { return number.isFinite ? number : nil }
             guard let number = Double(text.trimmingCharacters(in: .whitespaces)), number.isFinite else { return nil }
             return number
         case .json(let value):
@@ -47,7 +49,7 @@ public enum DataValue: Sendable, Equatable, CustomStringConvertible {
             return number.map(JSONValue.number)
         case .int:
             guard let number, number == number.rounded(), abs(number) < 9.2e18 else { return nil }
-            if case .text(let text) = self, text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { return nil }
+            if case .text(let text) = self, text.utf8.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) { return nil }
             return .number(number)
         case .bool:
             switch self {
