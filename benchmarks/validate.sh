@@ -64,7 +64,7 @@ import re, sys
 label, size, text = sys.argv[1], int(sys.argv[2]), open(sys.argv[3]).read()
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024
 clock = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text).group(1).split(":")
-seconds = sum(float(part) * 60 ** index for index, part in enumerate(reversed(clock)))
+seconds = max(0.01, sum(float(part) * 60 ** index for index, part in enumerate(reversed(clock))))
 print(f"{label:<34} {seconds:8.1f} s {size / 1e6 / seconds:8.1f} MB/s {rss:8.1f} MB peak RSS")
 PY
 }
