@@ -11,7 +11,9 @@ struct Build: AsyncParsableCommand {
         discussion: """
             Exports the tree at REF (never the work tree) into the home folder's build cache, runs \
             model.yaml's build, starts a worker, and calls describe, train, evaluate and predict \
-            (the examples); then applies the gates. A tree and recipe that passed before are not \
+            (the examples); then applies the gates. With expect: rules in model.yaml, a validate step \
+            checks the training data before train and the evaluation data before evaluate (as mf \
+            validate does), and a failed rule fails the session naming its rows and values. A tree and recipe that passed before are not \
             built or trained again (the session says which it reused) unless --force; their metrics \
             are gated again all the same, max_regression against the release before this one. What a \
             worker is asked and must answer: docs/worker-protocol.md; a step the worker fails \
@@ -57,6 +59,10 @@ struct Build: AsyncParsableCommand {
                     print("  metrics: " + metrics.map { "\($0.name) \($0.value.map { String(format: "%.4g", $0) } ?? "-")" }.joined(separator: ", "))
                 }
                 for gate in report.gates { print("  \(gate.passed ? "ok  " : "FAIL") \(gate.detail)") }
+                for check in report.dataChecks where !check.passed {
+                    print("  data \(check.path) (\(check.dataset), \(check.rows) rows): \(check.failed.count) of \(check.rules.count) rules failed")
+                    for rule in check.failed { print("  FAIL \(rule.description)") }
+                }
                 print("  session \(report.session.id)")
             }
         }

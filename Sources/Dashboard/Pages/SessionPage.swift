@@ -47,6 +47,27 @@ struct SessionPage: DashboardPage {
         var outcome: String
     }
 
+    /// One data file the `validate` step checked against model.yaml's `expect:`.
+    struct DataCheckView: Encodable, Sendable {
+        var dataset: String
+        var path: String
+        var rows: Int
+        var outcome: String
+        var summary: String
+        var rules: [DataRuleRow]
+    }
+
+    /// One `expect:` rule's outcome, with the first offending rows and their values.
+    struct DataRuleRow: Encodable, Sendable {
+        var rule: String
+        var outcome: String
+        var measured: String?
+        var offending: Int
+        var rows: String
+        var values: String
+        var note: String?
+    }
+
     struct ArtifactRow: Encodable, Sendable {
         var path: String
         var size: String
@@ -84,6 +105,8 @@ struct SessionPage: DashboardPage {
     var steps: [StepRow]
     var metrics: [MetricRow]
     var gates: Gates
+    /// The data files the session's `validate` steps checked; empty when model.yaml has no `expect:`.
+    var dataChecks: [DataCheckView]
     var artifacts: [ArtifactRow]
     var artifactsOf: Named?
     var charts: [LineChart]
@@ -123,6 +146,7 @@ struct SessionPage: DashboardPage {
             gates: Gates(
                 checked: gatesStep != nil, held: gatesStep?.status == .passed, of: gatesOf == id ? nil : named(gatesOf),
                 rows: gateResults.map { GateRow(detail: $0.detail, outcome: $0.passed ? "passed" : "failed") }),
+            dataChecks: try store.dataChecks(session: id).map(Self.dataCheck),
             artifacts: artifacts.map { ArtifactRow(path: $0.path, size: Self.size($0.size), bytes: $0.size, sha256: $0.sha256) },
             artifactsOf: work == id ? nil : named(work),
             charts: try charts(session: session, metrics: metrics, store: store),
@@ -132,6 +156,23 @@ struct SessionPage: DashboardPage {
                 return LogTail(
                     step: step.name, path: path, open: step.status == .failed, text: readable.map { tail(of: $0) } ?? SessionLog.unreadable(path),
                     href: readable == nil ? nil : links?.log(session: session.id, step: step.name))
+            })
+    }
+
+    /// A recorded data check as the page shows it: every rule from its result (the path and
+    /// outcome alone when the result cannot be read).
+    static func dataCheck(_ record: DataCheckRecord) -> DataCheckView {
+        let outcome = record.passed ? "passed" : "failed"
+        guard let report = try? JSONDecoder().decode(DataCheckReport.self, from: Data(record.result.utf8)) else {
+            return DataCheckView(dataset: record.dataset, path: record.path, rows: record.rows, outcome: outcome, summary: "", rules: [])
+        }
+        return DataCheckView(
+            dataset: record.dataset, path: record.path, rows: record.rows, outcome: outcome, summary: report.summary,
+            rules: report.rules.map { rule in
+                DataRuleRow(
+                    rule: rule.name, outcome: rule.status.rawValue, measured: rule.measured.map { Format.number($0) }, offending: rule.offendingRows,
+                    rows: rule.examples.map { String($0.row) }.joined(separator: ", ") + (rule.offendingRows > rule.examples.count ? ", …" : ""),
+                    values: rule.examples.map(\.value).joined(separator: ", "), note: rule.note)
             })
     }
 

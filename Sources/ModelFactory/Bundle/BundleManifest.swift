@@ -263,14 +263,18 @@ public enum BundleError: Error, Sendable, CustomStringConvertible {
         return .notABundle(path: path, reason: "it cannot be read (\(reason.prefix(1).lowercased() + reason.dropFirst()))")
     }
 
+    /// "is blocked by data" when a session's `failure` is its `validate` step's (its data broke
+    /// an `expect:` rule), else "gets no bundle".
+    static func blocked(_ failure: String) -> String { failure.hasPrefix("validate: ") ? "is blocked by data" : "gets no bundle" }
+
     /// The error as a user reads it: what failed and why, with the model, tag or path concerned.
     public var description: String {
         switch self {
         case .notABundle(let path, let reason): "\(path) is not a bundle: \(reason)"
         case .notAVersionTag(let tag): "'\(tag)' is not a version tag of this repository"
-        case .gatesFailed(let model, let tag, let failure): "\(model) at \(tag) gets no bundle: its session failed (\(failure))"
+        case .gatesFailed(let model, let tag, let failure): "\(model) at \(tag) \(Self.blocked(failure)): its session failed (\(failure))"
         case .failedBefore(let model, let tag, let session, let failure):
-            "\(model) at \(tag) gets no bundle: its session \(session.prefix(8)) failed (\(failure)); `mf build --force \(tag)` runs it again"
+            "\(model) at \(tag) \(Self.blocked(failure)): its session \(session.prefix(8)) failed (\(failure)); `mf build --force \(tag)` runs it again"
         case .taken(let path, let model, let version, let commit):
             "\(path) already holds \(model) \(version) from commit \(commit.prefix(8)), another commit (a model name and version are one bundle per MF_HOME)"
         case .noModel(let tag, let model): "\(tag) names the model '\(model)', which has no model.yaml at that commit"

@@ -23,7 +23,7 @@ extension Manifest {
 }
 
 /// Walks the YAML tree, keeping the path of where it is for each problem it finds.
-private struct Reader {
+struct Reader {
     var problems: [ManifestError.Problem] = []
     /// Keys a misspelt key was taken for: what is wrong there (it is missing) is the typo's
     /// consequence, already reported with the typo, so it is not reported again.
@@ -129,7 +129,7 @@ private struct Reader {
     }
 
     mutating func manifest(_ node: Node) -> Manifest? {
-        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples", "system_packages", "monitor"]
+        let keys = ["name", "runtime", "build", "run", "train", "evaluate", "schema", "gates", "examples", "system_packages", "monitor", "expect"]
         guard let fields = mapping(node, "", allowed: keys) else { return nil }
         let name = string(fields["name"], "name")
         if let name, !name.utf8.allSatisfy({ isNameByte($0) }) {
@@ -154,10 +154,11 @@ private struct Reader {
         let examples = self.examples(fields["examples"], schema: schema)
         let systemPackages = self.systemPackages(fields["system_packages"])
         let monitor = self.monitor(fields["monitor"], schema: schema)
+        let expect = expectations(fields["expect"])
         guard let name, let runtime, let run, let train, let evaluate, let schema, let gates else { return nil }
         return Manifest(
             name: name, runtime: runtime, build: build, run: run, train: train, evaluate: evaluate,
-            schema: schema, gates: gates, examples: examples, systemPackages: systemPackages, monitor: monitor)
+            schema: schema, gates: gates, examples: examples, systemPackages: systemPackages, monitor: monitor, expect: expect)
     }
 
     /// `monitor: {key, label, psi}`: the key must be an input of the schema; the label must not

@@ -14,6 +14,7 @@
 /// examples: [{ tenure: 12, contract: monthly }]
 /// system_packages: [libgomp1]      # Debian packages the worker needs at run time
 /// monitor: { key: customer_id, label: churned, psi: 0.2 }   # the production loop
+/// expect: { rows: ">= 500", unique: [customer_id], columns: { tenure: { type: int, min: 0 } } }
 /// ```
 public struct Manifest: Sendable, Equatable {
     /// How a plugin is built and run.
@@ -46,6 +47,9 @@ public struct Manifest: Sendable, Equatable {
     /// How the served model is watched in production (`monitor:`): its business key, its label
     /// column and its drift threshold; all defaults when the key is left out.
     public var monitor = Monitor()
+    /// What the training, evaluation and scoring data must look like (`expect:`), checked by
+    /// the session's `validate` step and before scoring; no rules when the key is left out.
+    public var expect = Expectations()
 
     /// The build of a Swift plugin that gives the same executable from the same commit in any
     /// folder (DESIGN.md "Bundles"): a release build with the Swift runtime linked in statically,

@@ -59,6 +59,8 @@ public struct SessionReport: Sendable {
     public var metrics: [Metric]
     /// Each gate with whether it held (`auc >= 0.75: 0.81`).
     public var gates: [GateResult]
+    /// Each data file the `validate` steps checked against `expect:`, with every rule's outcome.
+    public var dataChecks: [DataCheckReport] = []
 }
 
 /// Hears about steps as they happen, to show progress.
@@ -226,7 +228,7 @@ public struct Pipeline: Sendable {
 }
 
 extension SessionReport: Encodable {
-    private enum Keys: String, CodingKey { case session, model, status, commit, version, failure, reusedFrom, steps, metrics, gates }
+    private enum Keys: String, CodingKey { case session, model, status, commit, version, failure, reusedFrom, steps, metrics, gates, dataChecks }
     private enum StepKeys: String, CodingKey { case name, status, seconds, message, log }
 
     /// The `mf build --json` shape of one session.
@@ -256,6 +258,7 @@ extension SessionReport: Encodable {
             }
         }
         try container.encode(gates, forKey: .gates)
+        try container.encode(dataChecks, forKey: .dataChecks)
     }
 }
 

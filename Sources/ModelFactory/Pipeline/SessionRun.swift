@@ -30,6 +30,8 @@ struct SessionRun {
     var modelName = ""
     var steps: [Step] = []
     var gates: [GateResult] = []
+    /// The data files the `validate` steps checked, in order.
+    var dataChecks: [DataCheckReport] = []
 
     init(
         pipeline: Pipeline, repository: Repository, commit: ObjectID, tree: ObjectID, folder: String,
@@ -88,7 +90,8 @@ struct SessionRun {
         session.endedAt = Date()
         try store.update(session)
         return SessionReport(
-            session: session, model: modelName, steps: steps, metrics: try store.metrics(session: session.id), gates: gates)
+            session: session, model: modelName, steps: steps, metrics: try store.metrics(session: session.id), gates: gates,
+            dataChecks: dataChecks)
     }
 
     /// The model as progress names it: with what is built when the request says
@@ -170,6 +173,7 @@ struct SessionRun {
 
         let buildFolder = try await step("build", log: buildLog) { run in try await run.prepareBuild(manifest, recipe: recipe, log: buildLog) }
         let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
+        try await validate(manifest, .train, data: manifest.train.data, in: modelFolder)
         let worker = try await step("start", log: workerLog) { run in
             try WorkerClient(
                 command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)
@@ -185,6 +189,7 @@ struct SessionRun {
                 return try WorkerAnswer.metrics(answer, method: "train")
             }
             try record(trained, split: "train")
+            try await validate(manifest, .evaluate, data: manifest.evaluate.data, in: modelFolder)
             let evaluated = try await step("evaluate") { _ in
                 let answer = try await worker.call(
                     "evaluate", ["data": .string(modelFolder.appendingPathComponent(manifest.evaluate.data).path)], timeout: limit)

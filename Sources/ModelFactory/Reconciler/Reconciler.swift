@@ -329,7 +329,8 @@ extension Reconciler {
                 unbundled.append(
                     UnbundledRelease(
                         tag: release.tag, version: release.version.description, model: model, session: session.id,
-                        reason: "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"))
+                        reason: (session.blockedByData ? "blocked by data: " : "")
+                            + "its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"))
             }
         }
         return unbundled
@@ -356,7 +357,8 @@ extension Reconciler {
             if let problem = model.problem { return "\(what) has no bundle: \(problem)" }
             let latest = try store.latestSessions(repository: identity, commit: commit.hex)
             if let session = latest.first(where: { $0.model == model.name })?.session, session.failedForGood {
-                return "\(what) has no bundle: its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
+                return
+                    "\(what) has no bundle: \(session.blockedByData ? "blocked by data: " : "")its session \(session.id.prefix(8)) failed (\(session.failure ?? "failed"))"
             }
             return "\(what) is not bundled yet; run mf reconcile"
         }

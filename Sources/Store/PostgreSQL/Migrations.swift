@@ -140,6 +140,16 @@ extension PostgresStore {
                     digest TEXT NOT NULL, position BIGINT NOT NULL, sha256 TEXT NOT NULL, bytes BYTEA NOT NULL, PRIMARY KEY (digest, position))
                 """,
             ]),
+        PostgresMigration(
+            version: 6, name: "v14: data checks",
+            statements: [
+                """
+                CREATE TABLE dataChecks (
+                    sessionId TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE, position BIGINT NOT NULL,
+                    dataset TEXT NOT NULL, path TEXT NOT NULL, rows BIGINT NOT NULL, passed BOOLEAN NOT NULL, result TEXT NOT NULL,
+                    PRIMARY KEY (sessionId, position))
+                """
+            ]),
     ]
 
     /// Applies the migrations this database has not had, each in its own transaction, under the

@@ -71,6 +71,7 @@ extension PostgresStore {
     static let recordTables = [
         "repositories", "models", "sessions", "steps", "metrics", "gates", "artifacts", "bundles", "environments", "jobs", "deliveries",
         "predictions", "labels", "liveSessions", "events", "rollouts", "driftSamples", "traffic",
+        "dataChecks",
     ]
     /// Columns of this engine's own that another does not have (`seq`: SQLite's rowid).
     static let ownColumns: Set<String> = ["seq"]

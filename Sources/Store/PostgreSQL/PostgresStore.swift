@@ -39,6 +39,7 @@ internal import Synchronization
 /// | `predictions` | `seq`, `model`, `version`, `id`, `repository`, `time`, `inputs`, `outputs` |
 /// | `labels` | `seq`, `model`, `id`, `label`, `time` |
 /// | `liveSessions` | `sessionId`, `model`, `liveOf`, `rows` |
+/// | `dataChecks` | `sessionId`, `position`, `dataset`, `path`, `rows`, `passed`, `result` |
 /// | `events` | `id`, `time`, `repository`, `environment`, `model`, `fromVersion`, `toVersion`, `kind`, `reason`, `cause`, `details` |
 /// | `rollouts` | `id`, `repository`, `environment`, `model`, `fromVersion`, `toVersion`, `bundle`, `planDigest`, `state`, `step`, `percent`, `startedAt`, `stepStartedAt`, `endedAt`, `reason`, `leaseOwner`, `leaseExpiresAt` |
 /// | `driftSamples` | `id`, `time`, `model`, `version`, `field`, `psi`, `missingShare`, `outOfSchemaShare`, `count` |

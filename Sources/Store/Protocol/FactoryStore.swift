@@ -89,6 +89,13 @@ public protocol FactoryStore: Sendable {
     /// ended before, or it reused work before sessions did that: ask the one it reused).
     func gates(session: String) throws(StoreError) -> [GateResult]
 
+    // MARK: Data checks (the `validate` step)
+
+    /// Records the check of one data file by a session (replacing one at the same position).
+    func record(dataCheck: DataCheckRecord) throws(StoreError)
+    /// The data files `session` checked, in the order it checked them; empty when it checked none.
+    func dataChecks(session: String) throws(StoreError) -> [DataCheckRecord]
+
     // MARK: Bundles and environments
 
     /// Records a published bundle (a model and version already recorded stays as it is).

@@ -297,6 +297,18 @@ extension SQLiteStore {
                 table.primaryKey(["digest", "position"])
             }
         }
+
+        migrator.registerMigration("v14-data-checks") { db in
+            // Each data file a session's `validate` step checked, with its whole result as JSON
+            // text; it follows its session when an interrupted one is renamed.
+            try db.execute(
+                sql: """
+                    CREATE TABLE dataChecks (
+                        sessionId TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+                        position INTEGER NOT NULL, dataset TEXT NOT NULL, path TEXT NOT NULL, rows INTEGER NOT NULL,
+                        passed BOOLEAN NOT NULL, result TEXT NOT NULL, PRIMARY KEY (sessionId, position))
+                    """)
+        }
         return migrator
     }
 }

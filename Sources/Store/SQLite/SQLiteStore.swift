@@ -26,6 +26,7 @@ internal import SystemKit
 /// | `labels` | `model`, `id`, `label` (JSON text of a scalar), `time` (joined at read time with the newest prediction of that model and id at or before it) |
 /// | `traffic` | `repository`, `environment`, `commit` (of the environment's head; NULL when there is none), `declaration` (the text of `.mf/traffic.yaml` there, NULL when it has none), `recordedAt` |
 /// | `liveSessions` | `sessionId` (a session with trigger `live`), `model`, `liveOf` (the release session it watches), `rows` (labelled rows evaluated) |
+/// | `dataChecks` | `sessionId`, `position` (the order the session checked its data in), `dataset` (`train`, `evaluate`, `score`), `path` (as model.yaml names it), `rows`, `passed`, `result` (JSON text: every `expect:` rule with its outcome and offending rows) |
 /// | `blobs` | `digest` (the SHA-256 of the whole blob, a bundle's `.tar.gz`), `size`, `chunks`, `createdAt` (a row only once every chunk is kept) |
 /// | `blobChunks` | `digest`, `position` (from 0), `sha256` (of this chunk), `bytes` (1 MiB but the last) |
 ///
