@@ -123,7 +123,7 @@ struct Score: AsyncParsableCommand {
             let place = summary.output ?? "the store (run \(summary.run))"
             var line = "\(summary.model) \(summary.version): \(counted(summary.rowsScored, "row")) scored into \(place)"
             if summary.rowsRejected > 0 { line += ", \(counted(summary.rowsRejected, "row")) rejected (\(summary.rejects))" }
-            line += String(format: " in %.1f s, %.0f rows/s; run %@", summary.seconds, summary.rowsPerSecond, summary.run)
+            line += String(format: " in %.1f s, %.0f rows/s", summary.seconds, summary.rowsPerSecond) + "; run \(summary.run)"
             print(line)
         }
     }

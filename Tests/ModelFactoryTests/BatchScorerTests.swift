@@ -105,7 +105,8 @@ private struct ScoringFixture {
         #expect(try fixture.calls() == [1, 1, 2])
         let stored = try #require(try fixture.store.scoreRun(id: run.id))
         #expect(stored.status == .done && stored.rowsRead == 9 && stored.rowsScored == 3 && stored.rowsRejected == 6)
-        #expect(stored.endedAt != nil && stored.outputOffset == Int64(try fixture.text("out.csv").utf8.count))
+        let written = try fixture.text("out.csv").utf8.count
+        #expect(stored.endedAt != nil && stored.outputOffset == Int64(written))
     }
 
     /// JSON Lines in and out: the key from each object, the row number when no key is named;

@@ -64,8 +64,8 @@ struct RowCheck {
             let text = fields[column]
             guard !text.isEmpty else { continue }  // missing: the schema check names it
             switch Self.value(text, as: field.type) {
-            case .success(let value): instance[field.name] = value
-            case .failure(let problem): problems.append("\(field.name): \(problem.message)")
+            case .value(let value): instance[field.name] = value
+            case .problem(let problem): problems.append("\(field.name): \(problem)")
             }
         }
         let key = keyColumn.map { fields[$0] } ?? String(row)
@@ -94,21 +94,28 @@ struct RowCheck {
         return .instance(key: key, .object(instance))
     }
 
+    /// A CSV cell read as a schema field's type.
+    enum Cell {
+        case value(JSONValue)
+        /// The text is no value of the type: why.
+        case problem(String)
+    }
+
     /// A CSV cell's text as a value of `kind`; text that is no such value is a problem.
-    static func value(_ text: String, as kind: Manifest.Field.Kind) -> Result<JSONValue, ManifestError.Problem> {
+    static func value(_ text: String, as kind: Manifest.Field.Kind) -> Cell {
         switch kind {
-        case .string: return .success(.string(text))
+        case .string: return .value(.string(text))
         case .int, .double:
             let trimmed = text.trimmingCharacters(in: .whitespaces)
-            if let whole = Int(trimmed) { return .success(.number(Double(whole))) }
+            if let whole = Int(trimmed) { return .value(.number(Double(whole))) }
             // A fraction for an int is named by the schema check ("expected an int").
-            if let number = Double(trimmed) { return .success(.number(number)) }
-            return .failure(.init(path: "", message: "'\(text)' is not a number"))
+            if let number = Double(trimmed) { return .value(.number(number)) }
+            return .problem("'\(text)' is not a number")
         case .bool:
             switch text.trimmingCharacters(in: .whitespaces).lowercased() {
-            case "true": return .success(.bool(true))
-            case "false": return .success(.bool(false))
-            default: return .failure(.init(path: "", message: "'\(text)' is not true or false"))
+            case "true": return .value(.bool(true))
+            case "false": return .value(.bool(false))
+            default: return .problem("'\(text)' is not true or false")
             }
         }
     }
