@@ -40,6 +40,7 @@ WEIGHTS = {"tenure": -0.04, "monthly_charges": 0.02, "contract": {"monthly": 0.9
 class Model:
     def train(self, data, artifacts, seed):
         with open(os.path.join(artifacts, "weights.json"), "w") as handle: json.dump(WEIGHTS, handle)
+        self.w = WEIGHTS
         return {}
     def load(self, artifacts):
         with open(os.path.join(artifacts, "weights.json")) as handle: self.w = json.load(handle)

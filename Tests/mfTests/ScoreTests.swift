@@ -17,6 +17,7 @@ func scoringModel() async throws -> (fixture: GitFixture, home: TemporaryDirecto
         class Model:
             def train(self, data, artifacts, seed):
                 with open(os.path.join(artifacts, "cut.txt"), "w") as handle: handle.write("2.5\\n")
+                self.cut = 2.5
                 return {}
             def load(self, artifacts): self.cut = float(open(os.path.join(artifacts, "cut.txt")).read())
             def evaluate(self, data): return {"auc": 1.0}

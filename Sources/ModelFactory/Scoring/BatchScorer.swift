@@ -1,7 +1,6 @@
-public import Foundation
-public import ModelKit
+internal import Foundation
+internal import ModelKit
 public import Store
-internal import Synchronization
 
 /// How a scoring run goes: the rows a worker call carries and the workers that score.
 public struct ScoreOptions: Sendable {

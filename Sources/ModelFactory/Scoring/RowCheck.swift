@@ -60,17 +60,20 @@ struct RowCheck {
         guard fields.count == width else { return .rejected("it has \(counted(fields.count, "field")); the header has \(width)") }
         var instance: [String: JSONValue] = [:]
         var problems: [String] = []
+        var unread: Set<String> = []
         for (field, column) in zip(schema.inputs, columns) {
             let text = fields[column]
             guard !text.isEmpty else { continue }  // missing: the schema check names it
             switch Self.value(text, as: field.type) {
             case .value(let value): instance[field.name] = value
-            case .problem(let problem): problems.append("\(field.name): \(problem)")
+            case .problem(let problem):
+                problems.append("\(field.name): \(problem)")
+                unread.insert(field.name)
             }
         }
         let key = keyColumn.map { fields[$0] } ?? String(row)
         if let keyColumn, fields[keyColumn].isEmpty { problems.append("\(self.key ?? ""): the key is empty") }
-        return outcome(instance, key: key, problems: problems)
+        return outcome(instance, key: key, problems: problems, unread: unread)
     }
 
     private func check(object: [String: JSONValue], row: Int) -> Outcome {
@@ -88,8 +91,10 @@ struct RowCheck {
         return outcome(instance, key: keyText, problems: problems)
     }
 
-    private func outcome(_ instance: [String: JSONValue], key: String, problems: [String]) -> Outcome {
-        let found = problems + schema.check(instance).map(\.description)
+    /// The record's outcome; the schema check does not name again as missing a field whose
+    /// text could not be read (`unread`).
+    private func outcome(_ instance: [String: JSONValue], key: String, problems: [String], unread: Set<String> = []) -> Outcome {
+        let found = problems + schema.check(instance).filter { !unread.contains($0.path) }.map(\.description)
         guard found.isEmpty else { return .rejected(found.joined(separator: "; ")) }
         return .instance(key: key, .object(instance))
     }
