@@ -62,21 +62,21 @@ func scoringModel() async throws -> (fixture: GitFixture, home: TemporaryDirecto
         let (_, home) = try await scoringModel()
         try home.write("data/in.csv", "id,x,note\na,1,first\nb,-2,negative\nc,4,\"with, comma\"\nd,oops,text\ne,2.5,last\n")
         let csv = try await mf(
-            ["score", "scorer@1.0.0", "--input", home.appending("data/in.csv"), "--output", home.appending("out/scores.csv"), "--key", "id", "--json",
+            ["score", "scorer@1.0.0", "--input", home.appending("data/in.csv"), "--output", home.appending("data/scores.csv"), "--key", "id", "--json",
              "--home", home.path, "--batch", "2"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let summary = try #require(try json(csv) as? [String: Any])
         #expect(summary["model"] as? String == "scorer" && summary["version"] as? String == "1.0.0" && summary["status"] as? String == "done")
         #expect(summary["rowsScored"] as? Int == 3 && summary["rowsRejected"] as? Int == 2 && summary["store"] as? Bool == false)
-        #expect(summary["rejects"] as? String == home.appending("out/scores.rejects.csv") && summary["rowsPerSecond"] is Double)
-        #expect(try String(contentsOfFile: home.appending("out/scores.csv"), encoding: .utf8) == "id,label,double\na,0,2\nc,1,8\ne,0,5\n")
-        let rejects = try String(contentsOfFile: home.appending("out/scores.rejects.csv"), encoding: .utf8)
+        #expect(summary["rejects"] as? String == home.appending("data/scores.rejects.csv") && summary["rowsPerSecond"] is Double)
+        #expect(try String(contentsOfFile: home.appending("data/scores.csv"), encoding: .utf8) == "id,label,double\na,0,2\nc,1,8\ne,0,5\n")
+        let rejects = try String(contentsOfFile: home.appending("data/scores.rejects.csv"), encoding: .utf8)
         #expect(rejects == "row,reason,record\n2,x: -2 is below the minimum 0,\"b,-2,negative\"\n4,x: 'oops' is not a number,\"d,oops,text\"\n")
 
-        let jsonl = try await mf(["score", "scorer", "--input", home.appending("data/in.csv"), "--output", home.appending("out/rows.jsonl"), "--home", home.path])
+        let jsonl = try await mf(["score", "scorer", "--input", home.appending("data/in.csv"), "--output", home.appending("data/rows.jsonl"), "--home", home.path])
         #expect(jsonl.status == 0 && jsonl.stdout.contains("3 rows scored into"), "\(jsonl.stdout)\(jsonl.stderr)")
         #expect(
-            try String(contentsOfFile: home.appending("out/rows.jsonl"), encoding: .utf8)
+            try String(contentsOfFile: home.appending("data/rows.jsonl"), encoding: .utf8)
                 == #"{"row":1,"label":0,"double":2}"# + "\n" + #"{"row":3,"label":1,"double":8}"# + "\n" + #"{"row":5,"label":0,"double":5}"# + "\n")
 
         let stored = try await mf(["score", "scorer@v1.0.0", "--input", home.appending("data/in.csv"), "--key", "id", "--json", "--home", home.path])
