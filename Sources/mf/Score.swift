@@ -48,7 +48,8 @@ struct Score: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The bundle: MODEL, MODEL@VERSION or MODEL@ENV.", valueName: "model"))
     var model: String?
 
-    @Option(help: ArgumentHelp("The rows to score: a .csv (with a header row) or .jsonl file.", valueName: "file"), completion: .file(extensions: ["csv", "jsonl"]))
+    @Option(
+        help: ArgumentHelp("The rows to score: a .csv (with a header row) or .jsonl file.", valueName: "file"), completion: .file(extensions: ["csv", "jsonl"]))
     var input: String?
 
     @Option(help: ArgumentHelp("Where the scores go: a .csv or .jsonl file (default: the store's scores table).", valueName: "file"), completion: .file())

@@ -62,8 +62,10 @@ func scoringModel() async throws -> (fixture: GitFixture, home: TemporaryDirecto
         let (_, home) = try await scoringModel()
         try home.write("data/in.csv", "id,x,note\na,1,first\nb,-2,negative\nc,4,\"with, comma\"\nd,oops,text\ne,2.5,last\n")
         let csv = try await mf(
-            ["score", "scorer@1.0.0", "--input", home.appending("data/in.csv"), "--output", home.appending("data/scores.csv"), "--key", "id", "--json",
-             "--home", home.path, "--batch", "2"])
+            [
+                "score", "scorer@1.0.0", "--input", home.appending("data/in.csv"), "--output", home.appending("data/scores.csv"), "--key", "id", "--json",
+                "--home", home.path, "--batch", "2",
+            ])
         #expect(csv.status == 0, "\(csv.stderr)")
         let summary = try #require(try json(csv) as? [String: Any])
         #expect(summary["model"] as? String == "scorer" && summary["version"] as? String == "1.0.0" && summary["status"] as? String == "done")
@@ -73,7 +75,9 @@ func scoringModel() async throws -> (fixture: GitFixture, home: TemporaryDirecto
         let rejects = try String(contentsOfFile: home.appending("data/scores.rejects.csv"), encoding: .utf8)
         #expect(rejects == "row,reason,record\n2,x: -2 is below the minimum 0,\"b,-2,negative\"\n4,x: 'oops' is not a number,\"d,oops,text\"\n")
 
-        let jsonl = try await mf(["score", "scorer", "--input", home.appending("data/in.csv"), "--output", home.appending("data/rows.jsonl"), "--home", home.path])
+        let jsonl = try await mf([
+            "score", "scorer", "--input", home.appending("data/in.csv"), "--output", home.appending("data/rows.jsonl"), "--home", home.path,
+        ])
         #expect(jsonl.status == 0 && jsonl.stdout.contains("3 rows scored into"), "\(jsonl.stdout)\(jsonl.stderr)")
         #expect(
             try String(contentsOfFile: home.appending("data/rows.jsonl"), encoding: .utf8)
@@ -86,7 +90,9 @@ func scoringModel() async throws -> (fixture: GitFixture, home: TemporaryDirecto
         #expect(storedSummary["rejects"] as? String == home.appending("data/in.rejects.csv"))
         let store = try SQLiteStore(path: home.appending("factory.sqlite"))
         let scores = try store.scores(run: try #require(storedSummary["run"] as? String), after: 0, limit: 100)
-        #expect(scores.map(\.key) == ["a", "c", "e"] && scores.map(\.outputs) == [#"{"label":0,"double":2}"#, #"{"label":1,"double":8}"#, #"{"label":0,"double":5}"#])
+        #expect(
+            scores.map(\.key) == ["a", "c", "e"]
+                && scores.map(\.outputs) == [#"{"label":0,"double":2}"#, #"{"label":1,"double":8}"#, #"{"label":0,"double":5}"#])
     }
 
     /// Input that cannot be scored is one sentence on stderr and exit status 2.

@@ -511,7 +511,9 @@ final class Committer: @unchecked Sendable {
             var seen = try store.scoredKeys(run: run.id, among: scores.map(\.key))
             scores = scores.filter { score in
                 guard seen.insert(score.key).inserted else {
-                    rejected.append(.init(row: score.row, reason: "\(rows.keyName): the key '\(score.key)' was scored before in this run", record: records[score.row] ?? []))
+                    rejected.append(
+                        .init(row: score.row, reason: "\(rows.keyName): the key '\(score.key)' was scored before in this run", record: records[score.row] ?? [])
+                    )
                     return false
                 }
                 return true

@@ -30,7 +30,8 @@ struct RowCheck {
         let missing = schema.inputs.map(\.name).filter { !header.contains($0) }
         guard missing.isEmpty else {
             throw .input(
-                path: input, reason: "its header has no column \(missing.joined(separator: ", ")), which the schema needs (it has \(header.joined(separator: ", ")))")
+                path: input,
+                reason: "its header has no column \(missing.joined(separator: ", ")), which the schema needs (it has \(header.joined(separator: ", ")))")
         }
         columns = schema.inputs.map { field in header.firstIndex(of: field.name)! }
         if let key {

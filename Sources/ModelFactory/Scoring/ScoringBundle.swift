@@ -23,13 +23,15 @@ extension FactoryStore {
         let holders = Set(candidates.map(\.modelId))
         guard holders.count == 1 else {
             let repositories = registered.filter { holders.contains($0.id) }.map(\.repository).sorted()
-            throw ScoreError.noBundle(name, reason: "models named \(model) in several repositories have bundles (\(repositories.joined(separator: ", "))); name one with --repo")
+            throw ScoreError.noBundle(
+                name, reason: "models named \(model) in several repositories have bundles (\(repositories.joined(separator: ", "))); name one with --repo")
         }
         let versions = candidates.map(\.version).sorted { (Version($0) ?? Version(major: 0)) < (Version($1) ?? Version(major: 0)) }
         guard let qualifier else {
             let releases = candidates.filter { $0.tag != nil }
             guard let newest = releases.max(by: { (Version($0.version) ?? Version(major: 0)) < (Version($1.version) ?? Version(major: 0)) }) else {
-                throw ScoreError.noBundle(name, reason: "\(model) has no release bundle, only \(versions.joined(separator: ", ")); name one as \(model)@VERSION")
+                throw ScoreError.noBundle(
+                    name, reason: "\(model) has no release bundle, only \(versions.joined(separator: ", ")); name one as \(model)@VERSION")
             }
             return (newest, model)
         }
