@@ -73,4 +73,25 @@ import Testing
         try store.advance(run("run-2"), scores: scores("run-2", rows: 1...5))
         #expect(try store.scores(run: "run-2", after: 0, limit: 100).count == 5)
     }
+
+    /// `mf store copy` takes scoring runs and their scores from one engine to the other as they
+    /// were (dates, nulls, the position).
+    @Test(arguments: [(Engine.sqlite, Engine.postgres), (Engine.postgres, Engine.sqlite)])
+    func runsAndScoresCopyAcrossEngines(from: Engine, to: Engine) async throws {
+        let source = try from.store()
+        var scoring = run("run-1")
+        try source.insert(scoring)
+        scoring.rowsRead = 3
+        scoring.rowsScored = 3
+        scoring.inputOffset = 60
+        scoring.status = .done
+        scoring.endedAt = start.addingTimeInterval(2)
+        try source.advance(scoring, scores: scores("run-1", rows: 1...3))
+        try source.insert(run("run-2", output: "/data/out.jsonl"))
+        let destination = try to.store()
+        try destination.importTables(try source.exportTables())
+        #expect(try destination.scoreRun(id: "run-1") == scoring && destination.scoreRun(id: "run-2") == run("run-2", output: "/data/out.jsonl"))
+        #expect(try destination.scores(run: "run-1", after: 0, limit: 10) == scores("run-1", rows: 1...3))
+        #expect(try destination.rowCounts()["scores"] == 3 && destination.rowCounts()["scoreRuns"] == 2)
+    }
 }
