@@ -112,9 +112,12 @@ struct RowCheck {
         switch kind {
         case .string: return .value(.string(text))
         case .int, .double:
+            // The text as it is first (the common case); spaces around it are allowed.
+            if let whole = Int(text) { return .value(.number(Double(whole))) }
+            // A fraction for an int is named by the schema check ("expected an int").
+            if let number = Double(text) { return .value(.number(number)) }
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if let whole = Int(trimmed) { return .value(.number(Double(whole))) }
-            // A fraction for an int is named by the schema check ("expected an int").
             if let number = Double(trimmed) { return .value(.number(number)) }
             return .problem("'\(text)' is not a number")
         case .bool:

@@ -59,10 +59,17 @@ struct ScoreRows {
     /// The schema's outputs, in order.
     let outputs: [String]
 
+    /// Each output's name as JSON text and a colon (`"label":`), made once.
+    private let outputNames: [[UInt8]]
+    /// The key's name as JSON text and a colon.
+    private let keyNameJSON: [UInt8]
+
     init(key: String?, outputs: [String]) {
         keyName = key ?? "row"
         keyIsRow = key == nil
         self.outputs = outputs
+        outputNames = outputs.map { Array(JSONValue.string($0).jsonData()) + [0x3A] }
+        keyNameJSON = Array(JSONValue.string(key ?? "row").jsonData()) + [0x3A]
     }
 
     /// The header line of a CSV output (nothing for JSON Lines).
@@ -85,9 +92,8 @@ struct ScoreRows {
             }
         case .jsonl:
             out.append(0x7B)
-            out.append(contentsOf: JSONValue.string(keyName).jsonData())
-            out.append(0x3A)
-            out.append(contentsOf: keyIsRow ? Array(key.utf8) : Array(JSONValue.string(key).jsonData()))
+            out.append(contentsOf: keyNameJSON)
+            if keyIsRow { out.append(contentsOf: key.utf8) } else { out.append(contentsOf: JSONValue.string(key).jsonData()) }
             appendOutputs(prediction, into: &out, leadingComma: true)
             out.append(0x7D)
         }
@@ -105,8 +111,7 @@ struct ScoreRows {
     private func appendOutputs(_ prediction: JSONValue, into out: inout [UInt8], leadingComma: Bool) {
         for (index, name) in outputs.enumerated() {
             if leadingComma || index > 0 { out.append(0x2C) }
-            out.append(contentsOf: JSONValue.string(name).jsonData())
-            out.append(0x3A)
+            out.append(contentsOf: outputNames[index])
             out.append(contentsOf: (prediction[name] ?? .null).jsonData())
         }
     }
