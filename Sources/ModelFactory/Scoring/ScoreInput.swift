@@ -54,7 +54,8 @@ final class InputReader {
     /// Where the unread part of `buffer` begins.
     private var start = 0
     private var finished = false
-    private static let chunk = 1 << 20
+    /// What one read fills; kept, so a read does not allocate and clear a megabyte.
+    private var chunk = [UInt8](repeating: 0, count: 1 << 20)
 
     /// Opens `path`; reading continues after `offset` (a record boundary another reader
     /// reported), whose records up to it were rows `1...row`.
@@ -117,19 +118,25 @@ final class InputReader {
         var scanned = start
         var quoted = false
         while true {
-            while scanned < buffer.count {
-                let byte = buffer[scanned]
-                if csv, byte == 0x22 {
-                    quoted.toggle()
-                } else if byte == 0x0A, !quoted {
-                    var end = scanned
-                    if end > start, buffer[end - 1] == 0x0D { end -= 1 }
-                    let line = Array(buffer[start..<end])
-                    offset += Int64(scanned + 1 - start)
-                    start = scanned + 1
-                    return line
+            // The scan runs over the buffer's memory: no bounds or exclusivity check a byte.
+            let newline: Int? = buffer.withUnsafeBufferPointer { bytes in
+                var index = scanned
+                defer { scanned = index }
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte == 0x0A, !quoted { return index }
+                    if csv, byte == 0x22 { quoted.toggle() }
+                    index += 1
                 }
-                scanned += 1
+                return nil
+            }
+            if let newline {
+                var end = newline
+                if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+                let line = Array(buffer[start..<end])
+                offset += Int64(newline + 1 - start)
+                start = newline + 1
+                return line
             }
             if finished {
                 guard start < buffer.count else { return nil }
@@ -146,15 +153,12 @@ final class InputReader {
                 scanned -= start
                 start = 0
             }
-            let old = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: Self.chunk))
-            let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress! + old, Self.chunk) }
+            let count = chunk.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, raw.count) }
             if count < 0 {
-                buffer.removeSubrange(old...)
                 if errno == EINTR { continue }
                 throw .input(path: path, reason: Self.reason(errno))
             }
-            buffer.removeSubrange((old + count)...)
+            buffer.append(contentsOf: chunk[0..<count])
             if count == 0 { finished = true }
         }
     }
