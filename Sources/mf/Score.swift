@@ -121,7 +121,7 @@ struct Score: AsyncParsableCommand {
         if options.json {
             try printJSON(summary)
         } else {
-            let place = summary.output ?? "the store (run \(summary.run))"
+            let place = summary.output ?? "the store"
             var line = "\(summary.model) \(summary.version): \(counted(summary.rowsScored, "row")) scored into \(place)"
             if summary.rowsRejected > 0 { line += ", \(counted(summary.rowsRejected, "row")) rejected (\(summary.rejects))" }
             line += String(format: " in %.1f s, %.0f rows/s", summary.seconds, summary.rowsPerSecond) + "; run \(summary.run)"
