@@ -176,6 +176,20 @@ private struct ScoringFixture {
         #expect(throws: ScoreError.self) { try scorer.resumable(changed) }
     }
 
+    /// Two large batches in flight on one worker (each request line far past a pipe's atomic
+    /// write) reach it whole: every row is scored once, in order.
+    @Test func largeBatchesInFlightTogetherReachTheWorkerWhole() async throws {
+        let fixture = try ScoringFixture()
+        let count = 24_000
+        try fixture.folder.write("in.csv", "id,x,c\n" + (1...count).map { "row-number-\($0),\($0 % 7 + 20).125,b" }.joined(separator: "\n") + "\n")
+        let scorer = try fixture.scorer(batch: 6_000, workers: 1)
+        let run = try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("out.csv"), key: "id")
+        let summary = try await scorer.score(run)
+        #expect(summary.rowsScored == count && summary.rowsRejected == 0)
+        let keys = try fixture.text("out.csv").split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
+        #expect(keys == (1...count).map { "row-number-\($0)" })
+    }
+
     /// Inputs that cannot be scored are one error each, before any row is.
     @Test func unusableInputsAreRefused() async throws {
         let fixture = try ScoringFixture()
