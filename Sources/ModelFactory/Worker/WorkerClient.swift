@@ -18,6 +18,9 @@ internal import SystemKit
 public final class WorkerClient: @unchecked Sendable {
     private let process: RunningProcess
     private let lock = NSLock()
+    /// Held while a request line is written: a line longer than a pipe's atomic write (4 KiB)
+    /// goes in several writes, and two calls in flight at once must not interleave their bytes.
+    private let writing = NSLock()
     private var nextID = 1
     private var pending: [Int: Pending] = [:]
     private var broken: WorkerError?
@@ -104,7 +107,7 @@ public final class WorkerClient: @unchecked Sendable {
                     return nil
                 }
                 if let failure { return continuation.resume(throwing: failure) }
-                if !writeAll(line) {
+                if !writing.withLock({ writeAll(line) }) {
                     // The worker has gone (or is going): give the waiter a moment to say how.
                     waitForLastWords()
                     fail(.exited(method: method, status: process.termination.map(WorkerError.Ending.terminated) ?? .closedInput, log: recentLog))

@@ -141,6 +141,25 @@ extension PostgresStore {
                 """,
             ]),
         PostgresMigration(
+            version: 4, name: "v12-scores",
+            statements: [
+                """
+                CREATE TABLE scoreRuns (
+                    id TEXT PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, input TEXT NOT NULL, inputSize BIGINT NOT NULL,
+                    inputModifiedAt DOUBLE PRECISION NOT NULL, output TEXT, rejects TEXT NOT NULL, key TEXT, batchSize BIGINT NOT NULL,
+                    status TEXT NOT NULL, startedAt DOUBLE PRECISION NOT NULL, endedAt DOUBLE PRECISION, failure TEXT, rowsRead BIGINT NOT NULL,
+                    rowsScored BIGINT NOT NULL, rowsRejected BIGINT NOT NULL, inputOffset BIGINT NOT NULL, outputOffset BIGINT NOT NULL,
+                    rejectsOffset BIGINT NOT NULL)
+                """,
+                "CREATE INDEX scoreRunsByModel ON scoreRuns (model, startedAt)",
+                """
+                CREATE TABLE scores (
+                    runId TEXT NOT NULL REFERENCES scoreRuns (id) ON DELETE CASCADE, key TEXT NOT NULL,
+                    "row" BIGINT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (runId, key))
+                """,
+                "CREATE INDEX scoresByRow ON scores (runId, \"row\")",
+            ]),
+        PostgresMigration(
             version: 6, name: "v14: data checks",
             statements: [
                 """

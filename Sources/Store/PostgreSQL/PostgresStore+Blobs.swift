@@ -71,6 +71,7 @@ extension PostgresStore {
     static let recordTables = [
         "repositories", "models", "sessions", "steps", "metrics", "gates", "artifacts", "bundles", "environments", "jobs", "deliveries",
         "predictions", "labels", "liveSessions", "events", "rollouts", "driftSamples", "traffic",
+        "scoreRuns", "scores",
         "dataChecks",
     ]
     /// Columns of this engine's own that another does not have (`seq`: SQLite's rowid).
@@ -78,7 +79,7 @@ extension PostgresStore {
     /// The columns that hold dates (seconds since 1970 here, as `DOUBLE PRECISION`), by their folded names.
     static let dateColumns: Set<String> = [
         "createdat", "updatedat", "startedat", "endedat", "notbefore", "leaseexpiresat", "notifiedat", "receivedat", "time", "recordedat",
-        "stepstartedat",
+        "stepstartedat", "inputmodifiedat",
     ]
 
     /// The columns of `table` and their types, in order.

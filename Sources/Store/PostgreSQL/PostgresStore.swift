@@ -46,6 +46,8 @@ internal import Synchronization
 /// | `traffic` | `repository`, `environment`, `commit`, `declaration`, `recordedAt` |
 /// | `blobs` | `digest` (SHA-256 of the whole), `size`, `chunks`, `createdAt` |
 /// | `blobChunks` | `digest`, `position`, `sha256` (of the chunk), `bytes` |
+/// | `scoreRuns` | `id`, `model`, `version`, `input`, `inputSize`, `inputModifiedAt`, `output`, `rejects`, `key`, `batchSize`, `status`, `startedAt`, `endedAt`, `failure`, `rowsRead`, `rowsScored`, `rowsRejected`, `inputOffset`, `outputOffset`, `rejectsOffset` |
+/// | `scores` | `runId`, `key` (unique per run), `row`, `outputs` |
 ///
 /// ```swift
 /// let store = try PostgresStore(url: "postgres://mf@db.internal/factory")

@@ -235,6 +235,22 @@ public protocol FactoryStore: Sendable {
     /// How many rows each table holds, blobs and their chunks included, by table name.
     func rowCounts() throws(StoreError) -> [String: Int]
 
+    // MARK: Batch scoring (`mf score`)
+
+    /// Records a new scoring run as it is.
+    func insert(_ run: ScoreRun) throws(StoreError)
+    /// The scoring run with `id`, if there is one.
+    func scoreRun(id: String) throws(StoreError) -> ScoreRun?
+    /// Scoring runs, newest first, of `model` or of every model, at most `limit`.
+    func scoreRuns(model: String?, limit: Int) throws(StoreError) -> [ScoreRun]
+    /// Keeps `scores` and records `run`'s new state (its position, counts, status) in one
+    /// transaction: a row whose run and key the store has already fails the whole call.
+    func advance(_ run: ScoreRun, scores: [ScoredRow]) throws(StoreError)
+    /// Which of `keys` the run `run` has scores for already.
+    func scoredKeys(run: String, among keys: [String]) throws(StoreError) -> Set<String>
+    /// The scores of run `run` with a row number after `row`, by row number, at most `limit`.
+    func scores(run: String, after row: Int, limit: Int) throws(StoreError) -> [ScoredRow]
+
     // MARK: Change signal
 
     /// Where the store is now, to wait for a change after it.

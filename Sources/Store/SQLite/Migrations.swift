@@ -298,6 +298,42 @@ extension SQLiteStore {
             }
         }
 
+        migrator.registerMigration("v12-scores") { db in
+            // Batch scoring (mf score): each run with its position, and the scores of runs that
+            // write to the store. A batch's scores and the run's new position are one transaction.
+            try db.create(table: "scoreRuns") { table in
+                table.primaryKey("id", .text)
+                table.column("model", .text).notNull()
+                table.column("version", .text).notNull()
+                table.column("input", .text).notNull()
+                table.column("inputSize", .integer).notNull()
+                table.column("inputModifiedAt", .datetime).notNull()
+                table.column("output", .text)
+                table.column("rejects", .text).notNull()
+                table.column("key", .text)
+                table.column("batchSize", .integer).notNull()
+                table.column("status", .text).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("endedAt", .datetime)
+                table.column("failure", .text)
+                table.column("rowsRead", .integer).notNull()
+                table.column("rowsScored", .integer).notNull()
+                table.column("rowsRejected", .integer).notNull()
+                table.column("inputOffset", .integer).notNull()
+                table.column("outputOffset", .integer).notNull()
+                table.column("rejectsOffset", .integer).notNull()
+            }
+            try db.create(index: "scoreRunsByModel", on: "scoreRuns", columns: ["model", "startedAt"])
+            try db.create(table: "scores") { table in
+                table.column("runId", .text).notNull().references("scoreRuns", onDelete: .cascade)
+                table.column("key", .text).notNull()
+                table.column("row", .integer).notNull()
+                table.column("outputs", .text).notNull()
+                table.primaryKey(["runId", "key"])
+            }
+            try db.create(index: "scoresByRow", on: "scores", columns: ["runId", "row"])
+        }
+
         migrator.registerMigration("v14-data-checks") { db in
             // Each data file a session's `validate` step checked, with its whole result as JSON
             // text; it follows its session when an interrupted one is renamed.

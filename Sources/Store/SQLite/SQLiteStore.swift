@@ -29,6 +29,8 @@ internal import SystemKit
 /// | `dataChecks` | `sessionId`, `position` (the order the session checked its data in), `dataset` (`train`, `evaluate`, `score`), `path` (as model.yaml names it), `rows`, `passed`, `result` (JSON text: every `expect:` rule with its outcome and offending rows) |
 /// | `blobs` | `digest` (the SHA-256 of the whole blob, a bundle's `.tar.gz`), `size`, `chunks`, `createdAt` (a row only once every chunk is kept) |
 /// | `blobChunks` | `digest`, `position` (from 0), `sha256` (of this chunk), `bytes` (1 MiB but the last) |
+/// | `scoreRuns` | `id` (UUID text), `model`, `version`, `input`, `inputSize`, `inputModifiedAt`, `output` (NULL: the scores are in `scores`), `rejects`, `key` (NULL: the row number), `batchSize`, `status` (`running`, `done`, `failed`), `startedAt`, `endedAt`, `failure`, the position: `rowsRead`, `rowsScored`, `rowsRejected`, `inputOffset`, `outputOffset`, `rejectsOffset` (bytes) |
+/// | `scores` | `runId`, `key` (unique per run), `row` (1-based), `outputs` (JSON text of the schema outputs) |
 ///
 /// Migrations are registered by name and never edited once released.
 public struct SQLiteStore: FactoryStore {

@@ -1,0 +1,243 @@
+import Foundation
+import SQLiteStore
+import Store
+import TestSupport
+import Testing
+
+@testable import ModelFactory
+
+/// A Python plugin that scores x: it logs each call's size, raises on x == 13, and exits (as a
+/// crashed worker) on x == 99 while `crash` exists beside it.
+private let scoringModel = """
+    import os
+    HERE = os.path.dirname(os.path.abspath(__file__))
+    class Model:
+        def load(self, artifacts): pass
+        def predict(self, instances):
+            with open(os.path.join(HERE, "calls.log"), "a") as log: log.write(f"{len(instances)}\\n")
+            out = []
+            for i in instances:
+                if i["x"] == 13: raise ValueError("unlucky 13")
+                if i["x"] == 99 and os.path.exists(os.path.join(HERE, "crash")): os._exit(3)
+                out.append({"label": int(i["x"] > 2.5), "score": i["x"] * 2, "extra": "not in the schema"})
+            return out
+    """
+
+private let scoringSchema = """
+    name: scorer
+    runtime: python
+    train: { data: data.csv }
+    evaluate: { data: data.csv }
+    schema:
+      inputs: [{ name: x, type: double, min: 0 }, { name: c, type: string, values: [a, b] }]
+      outputs: [{ name: label, type: int }, { name: score, type: double }]
+    examples: [{ x: 1, c: a }]
+    """
+
+/// A scorer of the plugin above, in a folder of its own, with an in-memory store.
+private struct ScoringFixture {
+    let folder = TemporaryDirectory("scorer")
+    let store: SQLiteStore
+
+    init() throws {
+        store = try SQLiteStore.inMemory()
+        try folder.write("plugin/model.py", scoringModel)
+        try FileManager.default.copyItem(
+            atPath: pythonRunner.path, toPath: folder.appending("plugin/mf_runner.py"))
+        try FileManager.default.createDirectory(atPath: folder.appending("artifacts"), withIntermediateDirectories: true)
+    }
+
+    func scorer(batch: Int, workers: Int = 1) throws -> BatchScorer {
+        let manifest = try Manifest.parse(scoringSchema, file: "model.yaml")
+        var options = ScoreOptions()
+        options.batchSize = batch
+        options.workers = workers
+        let model = BatchScorer.Model(
+            name: "scorer", version: "1.0.0", schema: manifest.schema, command: ["/usr/bin/python3", "-u", "mf_runner.py"],
+            directory: URL(fileURLWithPath: folder.appending("plugin")), artifacts: URL(fileURLWithPath: folder.appending("artifacts")))
+        return BatchScorer(store: store, model: model, options: options)
+    }
+
+    func text(_ path: String) throws -> String { try String(contentsOfFile: folder.appending(path), encoding: .utf8) }
+
+    /// The sizes of the worker calls so far.
+    func calls() throws -> [Int] { try text("plugin/calls.log").split(separator: "\n").map { Int($0)! } }
+}
+
+@Suite struct BatchScorerTests {
+    /// Good rows are scored in batches (the key column first, then each schema output); bad rows
+    /// go to the reject file with their row number, reason and record, and the run goes on; a
+    /// row the model raises on is rejected alone, its batch's other rows scored.
+    @Test func csvRowsAreScoredInBatchesAndBadRowsRejected() async throws {
+        let fixture = try ScoringFixture()
+        try fixture.folder.write(
+            "in.csv",
+            """
+            id,c,x,other
+            k1,a,1,z
+            k2,b,-1,z
+            k3,a,abc,z
+            k4,zz,3,z
+            k5,a,4
+            k6,b,13,z
+            k7,"b",2.5,"quoted, with a comma"
+            k8,a,,z
+
+            k9,b,5,z
+
+            """)
+        let scorer = try fixture.scorer(batch: 3)
+        let run = try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("out.csv"), key: "id")
+        #expect(run.rejects == fixture.folder.appending("out.rejects.csv"))
+        let summary = try await scorer.score(run)
+        #expect(summary.rowsScored == 3 && summary.rowsRejected == 6 && summary.status == "done" && !summary.store)
+        #expect(try fixture.text("out.csv") == "id,label,score\nk1,0,2\nk7,0,5\nk9,1,10\n")
+        let rejects = try fixture.text("out.rejects.csv").split(separator: "\n").map(String.init)
+        #expect(rejects.first == "row,reason,record")
+        #expect(rejects.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" } == ["2", "3", "4", "5", "6", "8"])
+        #expect(rejects[1] == "2,x: -1 is below the minimum 0,\"k2,b,-1,z\"")
+        #expect(rejects[2] == "3,x: 'abc' is not a number,\"k3,a,abc,z\"")
+        #expect(rejects[3].hasPrefix("4,\"c: 'zz' is not one of a, b\","))
+        #expect(rejects[4].hasPrefix("5,it has 3 fields; the header has 4,"))
+        #expect(rejects[5].hasPrefix("6,the model failed on it: ValueError: unlucky 13,"), "\(rejects[5])")
+        #expect(rejects[6].hasPrefix("8,x: missing; expected a double,"), "\(rejects[6])")
+        // Batches of three input records: rows 1-3 (one good), 4-6 (k6 alone, which raises), 7-9 (two good).
+        #expect(try fixture.calls() == [1, 1, 2])
+        let stored = try #require(try fixture.store.scoreRun(id: run.id))
+        #expect(stored.status == .done && stored.rowsRead == 9 && stored.rowsScored == 3 && stored.rowsRejected == 6)
+        let written = try fixture.text("out.csv").utf8.count
+        #expect(stored.endedAt != nil && stored.outputOffset == Int64(written))
+    }
+
+    /// JSON Lines in and out: the key from each object, the row number when no key is named;
+    /// a line that is not an object is a reject.
+    @Test func jsonLinesAreScoredWithTheirKeyOrRowNumber() async throws {
+        let fixture = try ScoringFixture()
+        try fixture.folder.write(
+            "in.jsonl", #"{"id": "a", "x": 1, "c": "a"}"# + "\n" + #"[1, 2]"# + "\n" + #"{"id": 7, "x": 4.5, "c": "b", "more": {"y": 1}}"# + "\n")
+        let keyed = try fixture.scorer(batch: 10)
+        let run = try keyed.begin(input: fixture.folder.appending("in.jsonl"), output: fixture.folder.appending("out.jsonl"), key: "id")
+        _ = try await keyed.score(run)
+        #expect(try fixture.text("out.jsonl") == #"{"id":"a","label":0,"score":2}"# + "\n" + #"{"id":"7","label":1,"score":9}"# + "\n")
+        #expect(try fixture.text("out.rejects.csv").contains("\n2,the line is not a JSON object,\"[1, 2]\"\n"))
+        let numbered = try fixture.scorer(batch: 10)
+        let second = try numbered.begin(input: fixture.folder.appending("in.jsonl"), output: fixture.folder.appending("rows.csv"))
+        _ = try await numbered.score(second)
+        #expect(try fixture.text("rows.csv") == "row,label,score\n1,0,2\n3,1,9\n")
+    }
+
+    /// Without an output the scores go to the store, one per key: a key seen again is rejected.
+    /// The reject file defaults to beside the input.
+    @Test func scoresGoToTheStoreOncePerKey() async throws {
+        let fixture = try ScoringFixture()
+        try fixture.folder.write("in.csv", "id,x,c\na,1,a\nb,3,b\na,4,a\nc,5,a\n")
+        let scorer = try fixture.scorer(batch: 2, workers: 2)
+        let run = try scorer.begin(input: fixture.folder.appending("in.csv"), key: "id")
+        #expect(run.output == nil && run.rejects == fixture.folder.appending("in.rejects.csv"))
+        let summary = try await scorer.score(run)
+        #expect(summary.store && summary.rowsScored == 3 && summary.rowsRejected == 1)
+        let scores = try fixture.store.scores(run: run.id, after: 0, limit: 100)
+        #expect(scores.map(\.key) == ["a", "b", "c"] && scores.map(\.row) == [1, 2, 4])
+        #expect(scores.first?.outputs == #"{"label":0,"score":2}"#)
+        #expect(try fixture.text("in.rejects.csv").contains("\n3,id: the key 'a' was scored before in this run,\"a,4,a\"\n"))
+    }
+
+    /// A run whose worker dies stops at the last batch the store has, recorded as failed; resumed,
+    /// it cuts the output back to the recorded length (a torn line written after goes) and
+    /// writes every row once.
+    @Test func aStoppedRunResumesWithEveryRowOnce() async throws {
+        let fixture = try ScoringFixture()
+        let rows = (1...20).map { "r\($0),\($0 == 15 ? 99 : $0 + 20),a" }
+        try fixture.folder.write("in.csv", "id,x,c\n" + rows.joined(separator: "\n") + "\n")
+        try fixture.folder.write("plugin/crash", "")
+        let scorer = try fixture.scorer(batch: 4)
+        let run = try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("out.csv"), key: "id")
+        await #expect(throws: ScoreError.self) { try await scorer.score(run) }
+        let stopped = try #require(try fixture.store.scoreRun(id: run.id))
+        #expect(stopped.status == .failed && stopped.failure != nil)
+        #expect(stopped.rowsRead % 4 == 0 && stopped.rowsRead < 15, "\(stopped.rowsRead)")
+        // A torn line after the position, as a kill in the middle of a write leaves.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: fixture.folder.appending("out.csv")))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("r99,1,".utf8))
+        try handle.close()
+        try FileManager.default.removeItem(atPath: fixture.folder.appending("plugin/crash"))
+        let resumed = try scorer.resumable(stopped)
+        let summary = try await scorer.score(resumed)
+        #expect(summary.resumed && summary.rowsScored == 20 && summary.status == "done")
+        let keys = try fixture.text("out.csv").split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
+        #expect(keys == (1...20).map { "r\($0)" })
+        // A done run does not resume; a changed input neither.
+        let done = try #require(try fixture.store.scoreRun(id: run.id))
+        #expect(throws: ScoreError.self) { try scorer.resumable(done) }
+        var changed = done
+        changed.status = .failed
+        try fixture.folder.write("in.csv", "id,x,c\n")
+        #expect(throws: ScoreError.self) { try scorer.resumable(changed) }
+    }
+
+    /// Two large batches in flight on one worker (each request line far past a pipe's atomic
+    /// write) reach it whole: every row is scored once, in order.
+    @Test func largeBatchesInFlightTogetherReachTheWorkerWhole() async throws {
+        let fixture = try ScoringFixture()
+        let count = 24_000
+        try fixture.folder.write("in.csv", "id,x,c\n" + (1...count).map { "row-number-\($0),\($0 % 7 + 20).125,b" }.joined(separator: "\n") + "\n")
+        let scorer = try fixture.scorer(batch: 6_000, workers: 1)
+        let run = try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("out.csv"), key: "id")
+        let summary = try await scorer.score(run)
+        #expect(summary.rowsScored == count && summary.rowsRejected == 0)
+        let keys = try fixture.text("out.csv").split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
+        #expect(keys == (1...count).map { "row-number-\($0)" })
+    }
+
+    /// Inputs that cannot be scored are one error each, before any row is.
+    @Test func unusableInputsAreRefused() async throws {
+        let fixture = try ScoringFixture()
+        try fixture.folder.write("in.csv", "id,x\n1,2\n")
+        try fixture.folder.write("ok.csv", "id,x,c\n1,2,a\n")
+        let scorer = try fixture.scorer(batch: 2)
+        #expect(throws: ScoreError.input(path: fixture.folder.appending("none.csv"), reason: "there is no such file")) {
+            try scorer.begin(input: fixture.folder.appending("none.csv"))
+        }
+        #expect(throws: ScoreError.self) { try scorer.begin(input: fixture.folder.appending("in.csv")) }
+        #expect(throws: ScoreError.unknownKey("nope", input: fixture.folder.appending("ok.csv"), columns: ["id", "x", "c"])) {
+            try scorer.begin(input: fixture.folder.appending("ok.csv"), key: "nope")
+        }
+        #expect(throws: ScoreError.outputFormat(path: "out.txt")) { try scorer.begin(input: fixture.folder.appending("ok.csv"), output: "out.txt") }
+        #expect(try fixture.store.scoreRuns(model: nil, limit: 10).isEmpty)
+    }
+}
+
+/// How `mf score` names a bundle: a version, an environment, or the newest release.
+@Suite struct ScoringBundleTests {
+    @Test func versionsEnvironmentsAndTheNewestReleaseNameBundles() async throws {
+        let store = try SQLiteStore.inMemory()
+        let model = try store.modelID(repository: "/src/churn", name: "churn")
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        for (version, tag) in [("1.2.0", "v1.2.0"), ("1.10.0", "v1.10.0"), ("1.11.0-rc.1", nil as String?)] {
+            try store.record(
+                BundleRecord(
+                    modelId: model, version: version, tag: tag, ref: tag.map { "refs/tags/\($0)" } ?? "refs/heads/development", commit: "c-\(version)",
+                    sessionId: "s-\(version)", path: "/b/\(version)", archive: "/b/\(version).tar.gz", sha256: "0", createdAt: date))
+        }
+        try store.record(
+            EnvironmentRecord(
+                repository: "/src/churn", model: "churn", name: "production", version: "1.2.0", tag: "v1.2.0", commit: "c-1.2.0", bundle: "/b/1.2.0",
+                updatedAt: date))
+        #expect(try store.scoringBundle("churn", repository: nil).bundle.version == "1.10.0")
+        #expect(try store.scoringBundle("churn@v1.2", repository: nil).bundle.version == "1.2.0")
+        #expect(try store.scoringBundle("churn@1.11.0-rc.1", repository: "/src/churn").bundle.version == "1.11.0-rc.1")
+        #expect(try store.scoringBundle("churn@production", repository: nil).bundle.version == "1.2.0")
+        #expect(throws: ScoreError.self) { try store.scoringBundle("churn@staging", repository: nil) }
+        #expect(throws: ScoreError.self) { try store.scoringBundle("churn@3.0.0", repository: nil) }
+        #expect(throws: ScoreError.self) { try store.scoringBundle("churn", repository: "/src/other") }
+        // The same model name bundled in a second repository needs --repo.
+        let other = try store.modelID(repository: "/src/fork", name: "churn")
+        try store.record(
+            BundleRecord(
+                modelId: other, version: "9.0.0", tag: "v9.0.0", ref: "refs/tags/v9.0.0", commit: "c9", sessionId: "s9", path: "/f/9",
+                archive: "/f/9.tar.gz", sha256: "0", createdAt: date))
+        #expect(throws: ScoreError.self) { try store.scoringBundle("churn", repository: nil) }
+        #expect(try store.scoringBundle("churn", repository: "/src/fork").bundle.version == "9.0.0")
+    }
+}
