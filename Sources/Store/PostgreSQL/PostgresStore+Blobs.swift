@@ -71,13 +71,14 @@ extension PostgresStore {
     static let recordTables = [
         "repositories", "models", "sessions", "steps", "metrics", "gates", "artifacts", "bundles", "environments", "jobs", "deliveries",
         "predictions", "labels", "liveSessions", "events", "rollouts", "driftSamples", "traffic",
+        "scheduleFires",
     ]
     /// Columns of this engine's own that another does not have (`seq`: SQLite's rowid).
     static let ownColumns: Set<String> = ["seq"]
     /// The columns that hold dates (seconds since 1970 here, as `DOUBLE PRECISION`), by their folded names.
     static let dateColumns: Set<String> = [
         "createdat", "updatedat", "startedat", "endedat", "notbefore", "leaseexpiresat", "notifiedat", "receivedat", "time", "recordedat",
-        "stepstartedat",
+        "stepstartedat", "scheduledat", "firedat",
     ]
 
     /// The columns of `table` and their types, in order.

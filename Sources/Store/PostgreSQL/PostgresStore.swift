@@ -45,6 +45,7 @@ internal import Synchronization
 /// | `traffic` | `repository`, `environment`, `commit`, `declaration`, `recordedAt` |
 /// | `blobs` | `digest` (SHA-256 of the whole), `size`, `chunks`, `createdAt` |
 /// | `blobChunks` | `digest`, `position`, `sha256` (of the chunk), `bytes` |
+/// | `scheduleFires` | `id`, `repository`, `entry`, `model`, `action`, `scheduledAt`, `firedAt`, `worker`, `missed`, `state`, `jobId`, `session`, `candidate`, `dataSha256`, `proposed`, `result`, `endedAt` (unique: `repository`, `entry`, `scheduledAt`) |
 ///
 /// ```swift
 /// let store = try PostgresStore(url: "postgres://mf@db.internal/factory")

@@ -13,7 +13,7 @@ internal import SystemKit
 /// | --- | --- |
 /// | `repositories` | `id`, `path` (unique: the repository's identity, its origin URL without credentials, else its path), `createdAt`, `location` (the path it was last registered from) |
 /// | `models` | `id`, `repositoryId`, `name` (unique per repository) |
-/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`, `live`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
+/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`, `live`, `schedule`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
 /// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`, `live`), `value` |
 /// | `gates` | `sessionId`, `position` (the order they were checked), `gate`, `passed`, `detail`, `metric`, `value`, `limit` (the bound the value is held to) |
@@ -28,6 +28,7 @@ internal import SystemKit
 /// | `liveSessions` | `sessionId` (a session with trigger `live`), `model`, `liveOf` (the release session it watches), `rows` (labelled rows evaluated) |
 /// | `blobs` | `digest` (the SHA-256 of the whole blob, a bundle's `.tar.gz`), `size`, `chunks`, `createdAt` (a row only once every chunk is kept) |
 /// | `blobChunks` | `digest`, `position` (from 0), `sha256` (of this chunk), `bytes` (1 MiB but the last) |
+/// | `scheduleFires` | `id`, `repository`, `entry`, `model`, `action` (JSON), `scheduledAt`, `firedAt`, `worker`, `missed`, `state` (`skipped`, `queued`, `done`, `failed`), `jobId`, `session`, `candidate`, `dataSha256`, `proposed`, `result`, `endedAt`; unique per `repository`, `entry`, `scheduledAt` |
 ///
 /// Migrations are registered by name and never edited once released.
 public struct SQLiteStore: FactoryStore {
