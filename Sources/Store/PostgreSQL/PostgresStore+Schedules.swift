@@ -31,9 +31,9 @@ extension PostgresStore {
             guard
                 let id = try db.value(
                     """
-                    INSERT INTO scheduleFires (repository, entry, model, action, scheduledAt, firedAt, worker, missed, state, proposed)
+                    INSERT INTO scheduleFires (repository, entry, model, action, scheduledAt, firedAt, worker, missed, state, proposed, result)
                     VALUES (\(fire.repository), \(fire.entry), \(fire.model), \(fire.action), \(fire.scheduledAt.stored), \(fire.firedAt.stored),
-                    \(fire.worker), \(fire.missed), \(fire.state.rawValue), FALSE)
+                    \(fire.worker), \(fire.missed), \(fire.state.rawValue), FALSE, \(fire.result))
                     ON CONFLICT (repository, entry, scheduledAt) DO NOTHING RETURNING id
                     """, as: Int64.self)
             else { return nil }
