@@ -36,7 +36,7 @@ import Testing
         return found
     }
 
-    @Test func everyFifteenMinutesAcrossTheSpringGapFiresOnceAtItsEnd() throws {
+    @Test func everyFifteenMinutesAcrossTheSpringGapFiresOnceAtItsEnd() async throws {
         // Berlin local 01:45 CET = 00:45 UTC; 02:00-02:59 does not exist; 03:00 CEST = 01:00 UTC.
         #expect(
             try fires("*/15 * * * *", after: "2026-03-29 00:30", in: berlin, count: 4) == [
@@ -47,7 +47,7 @@ import Testing
             try fires("*/15 * * * *", after: "2026-03-08 06:30", in: newYork, count: 3) == ["2026-03-08 06:45", "2026-03-08 07:00", "2026-03-08 07:15"])
     }
 
-    @Test func aFixedTimeInsideTheSpringGapFiresOnceJustAfterIt() throws {
+    @Test func aFixedTimeInsideTheSpringGapFiresOnceJustAfterIt() async throws {
         // 02:30 does not exist on 29 March in Berlin: it fires at 03:00 CEST (01:00 UTC), once;
         // the day before and after at 02:30 local (01:30 UTC CET, 00:30 UTC CEST).
         #expect(
@@ -57,7 +57,7 @@ import Testing
         #expect(try fires("0 2 * * *", after: "2026-03-08 00:00", in: newYork, count: 2) == ["2026-03-08 07:00", "2026-03-09 06:00"])
     }
 
-    @Test func aFixedTimeInsideTheRepeatedHourFiresOnceAtItsFirstOccurrence() throws {
+    @Test func aFixedTimeInsideTheRepeatedHourFiresOnceAtItsFirstOccurrence() async throws {
         // 25 October in Berlin: 02:30 happens at 00:30 UTC (CEST) and again at 01:30 UTC (CET).
         #expect(
             try fires("30 2 * * *", after: "2026-10-24 12:00", in: berlin, count: 3) == [
@@ -69,7 +69,7 @@ import Testing
         #expect(try fires("30 1 * * *", after: "2026-11-01 00:00", in: newYork, count: 2) == ["2026-11-01 05:30", "2026-11-02 06:30"])
     }
 
-    @Test func everyFifteenMinutesThroughTheRepeatedHourFiresEachLocalTimeOnce() throws {
+    @Test func everyFifteenMinutesThroughTheRepeatedHourFiresEachLocalTimeOnce() async throws {
         // Berlin 02:00-02:59 CEST (00:00-00:59 UTC), then 02:00-02:59 CET (01:00-01:59 UTC)
         // repeats the same local times: none of them fires again; 03:00 CET is 02:00 UTC.
         #expect(
@@ -78,7 +78,7 @@ import Testing
             ])
     }
 
-    @Test func monthEndsAndTheTwentyNinthOfFebruary() throws {
+    @Test func monthEndsAndTheTwentyNinthOfFebruary() async throws {
         #expect(
             try fires("0 12 31 * *", after: "2026-01-01 00:00", in: utc, count: 4) == [
                 "2026-01-31 12:00", "2026-03-31 12:00", "2026-05-31 12:00", "2026-07-31 12:00",
@@ -89,7 +89,7 @@ import Testing
         #expect(try fires("0 0 1 3 *", after: "2026-01-01 00:00", in: berlin, count: 1) == ["2026-02-28 23:00"])
     }
 
-    @Test func bothDayFieldsRestrictedMatchEitherDay() throws {
+    @Test func bothDayFieldsRestrictedMatchEitherDay() async throws {
         // The 10th (a Tuesday) or any Friday, in March 2026 (Fridays: 6, 13, 20, 27).
         #expect(
             try fires("0 9 10 * FRI", after: "2026-03-01 00:00", in: utc, count: 4) == [
@@ -103,7 +103,7 @@ import Testing
         #expect(try fires("0 0 * * 0", after: "2026-01-01 00:00", in: utc, count: 1) == ["2026-01-04 00:00"])
     }
 
-    @Test func listsRangesStepsAndMacros() throws {
+    @Test func listsRangesStepsAndMacros() async throws {
         #expect(try fires("5,35 8-9 * * *", after: "2026-06-01 00:00", in: utc, count: 5) == [
             "2026-06-01 08:05", "2026-06-01 08:35", "2026-06-01 09:05", "2026-06-01 09:35", "2026-06-02 08:05",
         ])
@@ -116,7 +116,7 @@ import Testing
         ("* * 0 * *", "the day-of-month field"), ("* * * FOO *", "the month field"), ("* * * * 8", "the day-of-week field"),
         ("*/0 * * * *", "the step"), ("5-1 * * * *", "runs backwards"),
     ])
-    func aBrokenExpressionNamesItsField(expression: String, expected: String) {
+    func aBrokenExpressionNamesItsField(expression: String, expected: String) async {
         #expect {
             _ = try CronExpression(expression)
         } throws: { error in
@@ -124,7 +124,7 @@ import Testing
         }
     }
 
-    @Test func theNewestFireBeforeAnInstantIsFoundWithoutWalkingFromTheStart() throws {
+    @Test func theNewestFireBeforeAnInstantIsFoundWithoutWalkingFromTheStart() async throws {
         let cron = try CronExpression("*/5 * * * *")
         let newest = cron.last(after: at("2025-01-01 00:00"), through: at("2026-06-01 10:07"), in: utc)
         #expect(newest == at("2026-06-01 10:05"))
