@@ -128,7 +128,8 @@ struct WorkerPrinter: FactoryWorkerObserver {
         if job.attempts == 1, let started = job.startedAt {
             fields["waited"] = String(format: "%.3f", started.timeIntervalSince(job.createdAt))
         }
-        line(fields, text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
+        let work = job.trigger == .schedule ? "\(job.refList.joined(separator: ", ")) of" : "reconciling"
+        line(fields, text: "job \(job.id ?? 0): \(work) \(job.repository) (attempt \(job.attempts))")
     }
 
     func finished(_ job: Job, report: ReconcileReport?, error: String?) {

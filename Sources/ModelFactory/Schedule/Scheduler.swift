@@ -151,7 +151,9 @@ public struct Scheduler: Sendable {
                 repository: source.repository, entry: entry.name, model: model, action: entry.action.json, scheduledAt: newest, firedAt: now,
                 worker: worker, missed: missed, state: fires ? .queued : .skipped)
             if !fires { fire.result = "missed: no worker ran at \(Self.format(newest, in: entry.timeZone)); catch_up: skip" }
-            guard let recorded = try store.record(fire: fire, maxAttempts: maxAttempts, now: now) else { continue }
+            // The job is due at once on the queue's clock (the system's: workers claim by it),
+            // whatever this scheduler's clock says.
+            guard let recorded = try store.record(fire: fire, maxAttempts: maxAttempts, now: Date()) else { continue }
             if fires { round.fired.append(recorded) } else { round.skipped.append(recorded) }
         }
         return round

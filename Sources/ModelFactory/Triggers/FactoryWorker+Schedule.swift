@@ -3,7 +3,7 @@ public import GitKit
 public import Store
 
 extension FactoryWorkerObserver {
-    /// A schedule's instant this worker fired (queued its job) or skipped by its catch-up policy.
+    /// By default, nothing is told of a schedule's fires.
     public func scheduled(_ fire: ScheduleFire) {}
 }
 

@@ -8,6 +8,8 @@ public protocol FactoryWorkerObserver: Sendable {
     func took(_ job: Job)
     func finished(_ job: Job, report: ReconcileReport?, error: String?)
     func warning(_ text: String)
+    /// A schedule's instant this worker fired (queued its job) or skipped by its catch-up policy.
+    func scheduled(_ fire: ScheduleFire)
 }
 
 /// Takes jobs from the queue and runs the reconciler on each (DESIGN.md "GitOps"): up to
