@@ -75,7 +75,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: home.appending("bundles/churn/\(candidate)/bundle.json")))
 
         let status = try await mf(["status", "--repo", fixture.path, "--home", home.path])
-        #expect(status.stdout.contains("candidate \(candidate) (from schedule nightly, data sha256 \(digest.prefix(12))…): gates passed — tag v1.0.1 to release"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("candidate \(candidate) (from schedule nightly, data sha256 \(digest.prefix(12))…): gates passed — tag v1.0.1 to release"),
+            "\(status.stdout)")
         let report = try #require(try json(try await mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
         #expect((report["candidates"] as? [[String: Any]])?.first?["version"] as? String == candidate)
         // Production still serves the release: environments follow git, and a reconcile changes nothing.
@@ -154,7 +156,8 @@ import Testing
         async let second = mf(["worker", "--home", homes[1].path, "--store", url, "--until-idle", "--json"])
         let results = try await [first, second]
         for result in results { #expect(result.status == 0, "\(result.stderr)") }
-        let listed = try #require(try json(try await mf(["schedule", "--repo", fixture.path, "--home", homes[1].path, "--store", url, "--json"])) as? [String: Any])
+        let listed = try #require(
+            try json(try await mf(["schedule", "--repo", fixture.path, "--home", homes[1].path, "--store", url, "--json"])) as? [String: Any])
         let entry = try #require((listed["entries"] as? [[String: Any]])?.first)
         let last = try #require(entry["last"] as? [String: Any])
         #expect(last["state"] as? String == "done" && (last["result"] as? String)?.hasPrefix("evaluated churn 1.0.0") == true, "\(entry)")

@@ -74,7 +74,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         var values: Set<Int> = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count <= 2, !parts[0].isEmpty else { throw Problem(description: "the \(name) field '\(text)': '\(item)' is not a value, range or step") }
+            guard parts.count <= 2, !parts[0].isEmpty else {
+                throw Problem(description: "the \(name) field '\(text)': '\(item)' is not a value, range or step")
+            }
             var step = 1
             if parts.count == 2 {
                 guard let number = Int(parts[1]), number > 0 else {

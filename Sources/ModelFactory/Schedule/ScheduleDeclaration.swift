@@ -243,7 +243,8 @@ public struct ScheduleDeclaration: Sendable, Equatable {
                 continue
             }
             guard let text = value.string, text.hasPrefix("/") else {
-                problems.append(.init(path: "\(path).\(field)", message: "expected an absolute path on the worker's host (data is not read from the repository)"))
+                problems.append(
+                    .init(path: "\(path).\(field)", message: "expected an absolute path on the worker's host (data is not read from the repository)"))
                 continue
             }
             values[field] = text
@@ -277,7 +278,7 @@ public struct ScheduleDeclaration: Sendable, Equatable {
         let data: Data
         do {
             data = try repository.file(at: path, in: commit)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return ScheduleDeclaration()
         } catch {
             throw error

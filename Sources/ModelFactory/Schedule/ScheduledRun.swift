@@ -1,7 +1,7 @@
 internal import Foundation
 public import GitKit
-public import Store
 internal import ModelKit
+public import Store
 internal import SystemKit
 
 /// Why a fire's work could not be done: which entry, and why. `retry` says whether trying again
@@ -165,7 +165,11 @@ public struct ScheduledRun: Sendable {
         let kept = folder.appendingPathComponent(digest + suffix)
         if !FileManager.default.fileExists(atPath: kept.path) {
             let aside = folder.appendingPathComponent(".copy-\(UUID().uuidString.prefix(8))")
-            if let written { try FileManager.default.moveItem(at: written, to: aside) } else { try FileManager.default.copyItem(atPath: source, toPath: aside.path) }
+            if let written {
+                try FileManager.default.moveItem(at: written, to: aside)
+            } else {
+                try FileManager.default.copyItem(atPath: source, toPath: aside.path)
+            }
             if rename(aside.path, kept.path) != 0 { try? FileManager.default.removeItem(at: aside) }
         } else if let written {
             try? FileManager.default.removeItem(at: written)

@@ -74,14 +74,17 @@ public struct ScheduleSource: Sendable {
         if let model = entry.model {
             guard models.contains(model) else {
                 throw ManifestError(
-                    file: file, problems: [.init(path: "\(entry.name).model", message: "no model '\(model)' at the production head (\(models.joined(separator: ", ")))")])
+                    file: file,
+                    problems: [.init(path: "\(entry.name).model", message: "no model '\(model)' at the production head (\(models.joined(separator: ", ")))")])
             }
             return model
         }
         guard models.count == 1 else {
             throw ManifestError(
                 file: file,
-                problems: [.init(path: "\(entry.name).model", message: "missing; the repository holds \(models.count) models (\(models.joined(separator: ", ")))")])
+                problems: [
+                    .init(path: "\(entry.name).model", message: "missing; the repository holds \(models.count) models (\(models.joined(separator: ", ")))")
+                ])
         }
         return models[0]
     }

@@ -73,7 +73,8 @@ extension FactoryWorker {
                 [
                     Notification(
                         kind: .candidate, repository: ended.repository,
-                        text: "🧪 \(RepositoryIdentity(name: ended.repository).shortName): \(ended.result ?? "candidate \(ended.model) \(candidate) passed its gates")",
+                        text:
+                            "🧪 \(RepositoryIdentity(name: ended.repository).shortName): \(ended.result ?? "candidate \(ended.model) \(candidate) passed its gates")",
                         page: Notification.modelPage(ended.model, version: candidate))
                 ]
             }

@@ -205,9 +205,11 @@ public final class FactoryWorker: Sendable {
         }
         let told = Date()
         await notify { try Notification.since(job.notifiedAt ?? started, repository: repositoryName, store: pipeline.store) }
-        let summary = fireSummary ?? report.map { report in
-            report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
-        }
+        let summary =
+            fireSummary
+            ?? report.map { report in
+                report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
+            }
         var ended: Job?
         do {
             ended = try queue.finish(id, worker: identity, error: failure?.message, retry: failure?.retry ?? false, summary: summary, notifiedAt: told)

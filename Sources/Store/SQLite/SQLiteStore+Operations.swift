@@ -357,8 +357,7 @@ extension SQLiteStore {
                 Column("repository") == repository && Column("state") == Job.State.queued.rawValue && Column("attempts") == 0
                     && Column("trigger") != Trigger.schedule.rawValue
             )
-            .order(Column("id")).fetchOne(db)
-            {
+            .order(Column("id")).fetchOne(db) {
                 waiting.merge(refs: refs)
                 try waiting.update(db)
                 result = Enqueued(job: waiting.id!, outcome: .merged)
