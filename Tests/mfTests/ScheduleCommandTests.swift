@@ -57,7 +57,8 @@ import Testing
         #expect(before.first?["name"] as? String == "nightly" && before.first?["status"] as? String == "never fired")
         #expect((before.first?["next"] as? [String: Any])?["local"] as? String != nil)
 
-        let worker = try await mf(["worker", "--home", home.path, "--until-idle", "--json"])
+        let listener = try Listener(directory: data)
+        let worker = try await mf(["worker", "--home", home.path, "--until-idle", "--json", "--notify", "http://127.0.0.1:\(listener.port)/"])
         #expect(worker.status == 0, "\(worker.stdout)\n\(worker.stderr)")
         #expect(worker.stdout.contains("\"event\":\"scheduled\""), "\(worker.stdout)")
 
@@ -78,6 +79,8 @@ import Testing
         #expect(
             status.stdout.contains("candidate \(candidate) (from schedule nightly, data sha256 \(digest.prefix(12))…): gates passed — tag v1.0.1 to release"),
             "\(status.stdout)")
+        let proposed = listener.received.compactMap { $0["mf"] as? [String: Any] }.filter { $0["kind"] as? String == "candidate-proposed" }
+        #expect(proposed.count == 1 && (proposed.first?["text"] as? String)?.contains("candidate \(candidate)") == true, "\(listener.received)")
         let report = try #require(try json(try await mf(["status", "--repo", fixture.path, "--home", home.path, "--json"])) as? [String: Any])
         #expect((report["candidates"] as? [[String: Any]])?.first?["version"] as? String == candidate)
         // Production still serves the release: environments follow git, and a reconcile changes nothing.
