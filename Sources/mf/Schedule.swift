@@ -69,7 +69,8 @@ struct ScheduleCommand: ParsableCommand {
                 }
                 return
             }
-            let store = try options.openStore()
+            // The store is read only when it exists: listing never creates one.
+            let store = options.hasStore ? try options.openStore() : nil
             let entries = try ScheduleEntryStatus.read(source, store: store, now: clock.now)
             if options.json {
                 try printJSON(Listing(repository: source.repository, commit: source.commit.hex, entries: entries))

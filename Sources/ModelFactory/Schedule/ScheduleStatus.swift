@@ -6,7 +6,7 @@ public import Store
 public struct ScheduleEntryStatus: Sendable, Encodable {
     /// An instant in the entry's zone and in UTC.
     public struct Instant: Sendable, Encodable {
-        /// `2026-03-29 03:00 CEST`.
+        /// `2026-03-29 03:00 +02:00`.
         public var local: String
         /// ISO 8601 in UTC.
         public var utc: Date
@@ -33,11 +33,12 @@ public struct ScheduleEntryStatus: Sendable, Encodable {
     /// The entry's state in a few words: `never fired`, `queued`, `done: …`, `failed: …`, `skipped: …`.
     public var status: String
 
-    /// The status of every entry of `source`, from the fires `store` recorded, `now` being what it is.
-    public static func read(_ source: ScheduleSource, store: any FactoryStore, now: Date) throws(StoreError) -> [ScheduleEntryStatus] {
+    /// The status of every entry of `source`, from the fires `store` recorded (none without a
+    /// store), `now` being what it is.
+    public static func read(_ source: ScheduleSource, store: (any FactoryStore)?, now: Date) throws(StoreError) -> [ScheduleEntryStatus] {
         var list: [ScheduleEntryStatus] = []
         for entry in source.declaration.entries {
-            let fires = try store.scheduleFires(repository: source.repository, entry: entry.name, model: nil, limit: 1000)
+            let fires = try store?.scheduleFires(repository: source.repository, entry: entry.name, model: nil, limit: 1000) ?? []
             let skipped = fires.reduce(0) { $0 + $1.missed + ($1.state == .skipped ? 1 : 0) }
             let last = fires.first
             let status =
@@ -56,12 +57,12 @@ public struct ScheduleEntryStatus: Sendable, Encodable {
         return list
     }
 
-    /// `2026-03-29 03:00 CEST`.
+    /// `2026-03-29 03:00 +02:00`.
     static func local(_ instant: Date, in zone: TimeZone) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        formatter.dateFormat = "yyyy-MM-dd HH:mm xxx"
         return formatter.string(from: instant)
     }
 }

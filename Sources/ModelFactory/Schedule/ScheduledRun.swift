@@ -84,7 +84,8 @@ public struct ScheduledRun: Sendable {
         if let earlier = fires.first(where: { $0.id != fireID && $0.candidate == name && $0.state == .done }) {
             fire.session = earlier.session
             fire.proposed = earlier.proposed
-            fire.result = "candidate \(candidate) was made from the same data by the fire of \(earlier.entry) at \(earlier.scheduledAt): nothing to do"
+            fire.result =
+                "candidate \(candidate) was made from the same data by the fire of \(earlier.entry) at \(ISO8601DateFormatter().string(from: earlier.scheduledAt)): nothing to do"
             return
         }
         let identity = try RepositoryIdentity(repository).name

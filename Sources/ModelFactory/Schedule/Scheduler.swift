@@ -165,12 +165,12 @@ public struct Scheduler: Sendable {
     /// The most missed instants a record counts (`missed` says "at least" past it).
     public static let missedLimit = 10_000
 
-    /// `2026-03-29 03:00 CEST (01:00 UTC)`: an instant as a person in the entry's zone reads it.
+    /// `2026-03-29 03:00 +02:00 (01:00 UTC)`: an instant as a person in the entry's zone reads it.
     public static func format(_ instant: Date, in zone: TimeZone) -> String {
         let local = DateFormatter()
         local.locale = Locale(identifier: "en_US_POSIX")
         local.timeZone = zone
-        local.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        local.dateFormat = "yyyy-MM-dd HH:mm xxx"
         let utc = DateFormatter()
         utc.locale = Locale(identifier: "en_US_POSIX")
         utc.timeZone = TimeZone(identifier: "UTC")

@@ -79,7 +79,7 @@ extension FactoryWorker {
                 ]
             }
         }
-        return "schedule \(ended.entry) at \(ended.scheduledAt): \(ended.result ?? ended.state.rawValue)"
+        return "schedule \(ended.entry) at \(ISO8601DateFormatter().string(from: ended.scheduledAt)): \(ended.result ?? ended.state.rawValue)"
     }
 
     /// Records that a fire's job was given up.
