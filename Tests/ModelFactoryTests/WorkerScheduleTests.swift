@@ -49,4 +49,29 @@ import Testing
         #expect(later.map(\.scheduledAt) == [next, first.scheduledAt] && later.first?.missed == 0)
         #expect(try store.jobs(limit: 10).filter { $0.trigger == .schedule }.count == 2)
     }
+
+    /// Fresh data from a file or from a command writing `$MF_DATA_FILE` is kept under its
+    /// SHA-256, so the same bytes name the same candidate; a failing command says why.
+    @Test func freshDataIsKeptUnderItsDigest() async throws {
+        let folder = TemporaryDirectory("fresh-data")
+        let store = try SQLiteStore.inMemory()
+        let pipeline = Pipeline(store: store, home: URL(fileURLWithPath: folder.appending("home")))
+        let fire = ScheduleFire(
+            repository: "/r", entry: "nightly", model: "churn", action: "{}", scheduledAt: Date(), firedAt: Date(), worker: "w", state: .queued)
+        let run = ScheduledRun(pipeline: pipeline, fire: fire)
+        let source = folder.appending("latest.csv")
+        try Data("x,y\n1,0\n4,1\n".utf8).write(to: URL(fileURLWithPath: source))
+        let fromFile = try await run.freshData(.init(kind: .train, data: source), extension: "csv")
+        let fromCommand = try await run.freshData(.init(kind: .train, command: ["sh", "-c", "cp \(source) \"$MF_DATA_FILE\""]), extension: "csv")
+        #expect(fromFile.digest == "8d5c9d7b772eeefa5c6612029db95263b7e050e54240ef273af3ddff663b48e1")
+        #expect(fromCommand == fromFile && fromFile.path.hasSuffix("/schedule-data/\(fromFile.digest).csv"))
+        #expect(FileManager.default.fileExists(atPath: fromFile.path))
+        await #expect {
+            _ = try await run.freshData(.init(kind: .train, command: ["sh", "-c", "echo no source here >&2; exit 3"]), extension: "csv")
+        } throws: { error in
+            let failure = error as? ScheduleError
+            return failure?.retry == true && failure?.description.contains("no source here") == true
+        }
+        await #expect(throws: ScheduleError.self) { _ = try await run.freshData(.init(kind: .train, data: folder.appending("missing.csv")), extension: "csv") }
+    }
 }
