@@ -12,7 +12,7 @@ import Testing
 /// Who gets in, and what every answer carries: the token as a bearer or through the login form's
 /// cookie, where a person is sent without it, where login may send them on, the security headers,
 /// the JSON twin of a page, and escaping of what the store holds.
-@Suite struct AccessTests {
+@Suite(.onTestThreads) struct AccessTests {
     static let token = "t0ken with spaces & symbols"
     static let hostile = "<script>alert(1)</script>"
 

@@ -7,7 +7,7 @@ import Testing
 @testable import Dashboard
 
 /// `/ui/jobs`, `/ui/history` and each environment's audit trail.
-@Suite struct JobsAndHistoryTests {
+@Suite(.onTestThreads) struct JobsAndHistoryTests {
     @Test func theQueueShowsWorkToDoFirstWithStateBadges() async throws {
         let factory = try DashboardRoutes()
         let repository = factory.home.appending("repos/churn<i>")

@@ -156,7 +156,7 @@ private func expectEscaped(_ html: String, sourceLocation: SourceLocation = #_so
     #expect(html.contains("&lt;script&gt;"), sourceLocation: sourceLocation)
 }
 
-@Suite struct ModelPagesTests {
+@Suite(.onTestThreads) struct ModelPagesTests {
     @Test func modelPageShowsReleasesChartsDriftAndHistory() async throws {
         let fixture = try ModelPagesFixture()
         try await fixture.withClient { client in

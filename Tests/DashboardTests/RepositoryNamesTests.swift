@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Dashboard
 
-@Suite struct RepositoryNamesTests {
+@Suite(.onTestThreads) struct RepositoryNamesTests {
     @Test func aFolderNameIsTheShortNameAndClashesTakeTheirParent() {
         let names = Catalog.shortNames(["/src/team-a/churn", "/src/team-b/churn", "/src/fraud.git", "/x/team-a/churn/.git"])
         #expect(names["/src/fraud.git"] == "fraud")

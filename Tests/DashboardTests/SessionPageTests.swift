@@ -8,7 +8,7 @@ import Testing
 
 /// The session's page as `mf report` and the worker write it: one file, no links, the dashboard's
 /// template and stylesheet.
-@Suite struct SessionPageTests {
+@Suite(.onTestThreads) struct SessionPageTests {
     /// What a model or its log says is text on the page, never markup; the chart has a point per
     /// release, this session's a point of its own.
     @Test func escapesEverythingAndChartsTheReleases() throws {

@@ -7,7 +7,7 @@ import Testing
 @testable import Dashboard
 
 /// `/ui/sessions/ID` and its logs.
-@Suite struct SessionRoutesTests {
+@Suite(.onTestThreads) struct SessionRoutesTests {
     static let id = "5e55a0aa-0000-4000-8000-000000000001"
 
     /// A home with one failed release session whose train step logged a hostile line, a step whose

@@ -27,7 +27,7 @@ func tangledHistory() throws -> GitFixture {
     return fixture
 }
 
-@Suite struct CommitGraphTests {
+@Suite(.onTestThreads) struct CommitGraphTests {
     @Test func agreesWithLibgit2AndGit() throws {
         let fixture = try tangledHistory()
         let repository = try Repository.open(at: fixture.path)
@@ -171,7 +171,7 @@ func tangledHistory() throws -> GitFixture {
     }
 }
 
-@Suite struct GitCommitGraphFileTests {
+@Suite(.onTestThreads) struct GitCommitGraphFileTests {
     /// A history with an octopus merge (parents past the second live in git's EDGE chunk).
     func octopus() throws -> GitFixture {
         let fixture = try GitFixture("octopus")

@@ -3,7 +3,7 @@ import GitKit
 import TestSupport
 import Testing
 
-@Suite struct ExportTests {
+@Suite(.onTestThreads) struct ExportTests {
     func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? 0) & 0o777
     }

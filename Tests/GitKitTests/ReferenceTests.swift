@@ -3,7 +3,7 @@ import GitKit
 import TestSupport
 import Testing
 
-@Suite struct ReferenceTests {
+@Suite(.onTestThreads) struct ReferenceTests {
     func reference(_ references: [Reference], _ name: String) -> Reference? {
         references.first { $0.name == name }
     }
@@ -122,7 +122,7 @@ import Testing
     }
 }
 
-@Suite struct PackedTagTests {
+@Suite(.onTestThreads) struct PackedTagTests {
     @Test func packedAnnotatedTagsPeelWithoutReadingTagObjects() throws {
         let fixture = try GitFixture()
         let head = try fixture.commit("first", file: "a.txt")

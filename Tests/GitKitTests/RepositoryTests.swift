@@ -3,7 +3,7 @@ import GitKit
 import TestSupport
 import Testing
 
-@Suite struct OpeningTests {
+@Suite(.onTestThreads) struct OpeningTests {
     @Test func opensWorkTreeSubfolderGitFolderAndBare() throws {
         let fixture = try GitFixture()
         let first = try fixture.commit("first", file: "src/a.txt")
@@ -67,7 +67,7 @@ import Testing
     }
 }
 
-@Suite struct CommitTests {
+@Suite(.onTestThreads) struct CommitTests {
     @Test func readsCommitFields() throws {
         let fixture = try GitFixture()
         let first = try fixture.commit("first line\n\nbody")
@@ -154,7 +154,7 @@ import Testing
     }
 }
 
-@Suite struct FileTests {
+@Suite(.onTestThreads) struct FileTests {
     @Test func readsFilesAtACommit() throws {
         let fixture = try GitFixture()
         let first = try fixture.commit("first", file: "data/train.csv", content: "a,b\n1,2\n")

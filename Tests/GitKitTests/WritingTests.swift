@@ -3,7 +3,7 @@ import GitKit
 import TestSupport
 import Testing
 
-@Suite struct WritingTests {
+@Suite(.onTestThreads) struct WritingTests {
     let author = Signature(name: "Writer", email: "w@example.com", time: Date(timeIntervalSince1970: 1_767_225_600))
 
     @Test func createsRepositoryCommitsBranchesAndTagsThatGitReads() throws {
@@ -174,7 +174,7 @@ import Testing
     }
 }
 
-@Suite struct FetchTests {
+@Suite(.onTestThreads) struct FetchTests {
     @Test(arguments: [false, true])
     func mirrorsALocalRepositoryOffline(fileURL: Bool) throws {
         let origin = try GitFixture("origin")

@@ -4,7 +4,7 @@ import Testing
 
 @testable import ModelFactory
 
-@Suite struct ArchiveTests {
+@Suite(.onTestThreads) struct ArchiveTests {
     func makeFolder() throws -> TemporaryDirectory {
         let folder = TemporaryDirectory("archive")
         try folder.write("b/data.csv", "a,b\n1,2\n")

@@ -2,11 +2,12 @@
 // Every expected value is what the real `binaryornot.check.is_binary` (cookiecutter's test for
 // "copy without rendering") or CPython's `bytes.decode` said.
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelFactory
 
-@Suite struct BinaryTests {
+@Suite(.onTestThreads) struct BinaryTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String
         let binary: Bool

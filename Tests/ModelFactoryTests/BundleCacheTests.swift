@@ -10,7 +10,7 @@ import Testing
 
 /// Bundles as blobs: published into the store with their folder, fetched from it into another
 /// home, and copied with the records into another store.
-@Suite struct BundleCacheTests {
+@Suite(.onTestThreads) struct BundleCacheTests {
     /// A home that reconciled a repository of one model with a release `v1.0.0`.
     struct Released {
         let folder = TemporaryDirectory("bundle-cache")

@@ -6,7 +6,7 @@ import Testing
 
 @testable import ModelFactory
 
-@Suite struct BundleManifestTests {
+@Suite(.onTestThreads) struct BundleManifestTests {
     /// A bundle.json with `gates` as given, listing the one file `plugin/model.py`.
     func manifestJSON(gates: String, file: Data) -> String {
         """

@@ -1,7 +1,8 @@
 import ModelFactory
+import TestSupport
 import Testing
 
-@Suite struct CountedTests {
+@Suite(.onTestThreads) struct CountedTests {
     @Test func singularOnlyForOne() {
         #expect(counted(1, "file") == "1 file")
         #expect(counted(0, "file") == "0 files")

@@ -1,8 +1,9 @@
+import TestSupport
 import Testing
 
 @testable import ModelFactory
 
-@Suite struct DeploymentTests {
+@Suite(.onTestThreads) struct DeploymentTests {
     /// The image runs the Python minor version the build had (the lock's hashed wheels are for
     /// it), with the C libraries mf links; without a recorded version it falls back to 3.11.
     @Test(arguments: [

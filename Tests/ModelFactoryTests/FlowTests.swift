@@ -45,7 +45,7 @@ func readFlow(_ path: String) throws -> Flow {
 
 func rules(_ flow: Flow) -> [Violation.Rule] { flow.violations.map(\.rule) }
 
-@Suite struct FlowTests {
+@Suite(.onTestThreads) struct FlowTests {
     @Test func gitFlowRepositoryMadeWithGit() throws {
         let fixture = try gitFlowFixture()
         let flow = try readFlow(fixture.path)
@@ -141,7 +141,7 @@ func rules(_ flow: Flow) -> [Violation.Rule] { flow.violations.map(\.rule) }
     }
 }
 
-@Suite struct ConfigurationTests {
+@Suite(.onTestThreads) struct ConfigurationTests {
     @Test func detectsMainAndDevelop() throws {
         let fixture = try GitFixture(initialBranch: "main")
         try fixture.commit("one")

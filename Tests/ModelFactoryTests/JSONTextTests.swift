@@ -1,10 +1,11 @@
 import Foundation
 import GitKit
+import TestSupport
 import Testing
 
 @testable import ModelFactory
 
-@Suite struct JSONTextTests {
+@Suite(.onTestThreads) struct JSONTextTests {
     struct Sample: Encodable {
         var name = "churn \"model\"\n\t\u{01}ü/"
         var count: Int32 = -3

@@ -7,7 +7,7 @@ import Testing
 
 @testable import ModelFactory
 
-@Suite struct JobQueueTests {
+@Suite(.onTestThreads) struct JobQueueTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func aWaitingJobTakesLaterPushesAndADeliveryCountsOnce() throws {
@@ -100,7 +100,7 @@ import Testing
     }
 }
 
-@Suite struct WebhookVerifierTests {
+@Suite(.onTestThreads) struct WebhookVerifierTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/webhooks")
 
     func payload(_ forge: Forge) throws -> Data { try Data(contentsOf: Self.fixtures.appendingPathComponent("\(forge.rawValue)-push.json")) }

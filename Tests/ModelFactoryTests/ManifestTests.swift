@@ -1,7 +1,8 @@
 import ModelFactory
+import TestSupport
 import Testing
 
-@Suite struct ManifestTests {
+@Suite(.onTestThreads) struct ManifestTests {
     let full = """
         name: churn
         runtime: swift

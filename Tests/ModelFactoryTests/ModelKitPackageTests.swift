@@ -8,7 +8,7 @@ private let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 private let modelKit = ModelKitPackage(
     sources: checkout.appendingPathComponent("Sources/ModelKit"), commandPlugin: checkout.appendingPathComponent("Plugins/MFCommand"))
 
-@Suite struct ModelKitPackageTests {
+@Suite(.onTestThreads) struct ModelKitPackageTests {
     @Test func packageHoldsModelKitAloneWithThePlugin() throws {
         let paths = try modelKit.files().map(\.path)
         #expect(paths.first == "Package.swift")

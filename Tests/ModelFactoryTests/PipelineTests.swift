@@ -56,7 +56,7 @@ struct Factory {
     }
 }
 
-@Suite struct PipelineTests {
+@Suite(.onTestThreads) struct PipelineTests {
     @Test func buildsTrainsEvaluatesAndReuses() async throws {
         let folder = TemporaryDirectory("pipeline")
         let repository = try pluginRepository(thresholdYAML, at: folder)

@@ -44,7 +44,7 @@ let thresholdModel = """
             return [{"label": int(i["x"] > self.cut)} for i in instances]
     """
 
-@Suite struct PythonRunnerTests {
+@Suite(.onTestThreads) struct PythonRunnerTests {
     @Test func servesAModelThroughTheInterface() async throws {
         let plugin = try pythonPlugin(thresholdModel)
         let artifacts = plugin.appending("artifacts")

@@ -42,7 +42,7 @@ struct TwoModels {
     }
 }
 
-@Suite struct ReconcilerTests {
+@Suite(.onTestThreads) struct ReconcilerTests {
     /// churn fails its gates from the second commit on; upsell never does. Every model is
     /// reconciled on its own: upsell gets its release and staging bundles and its environments,
     /// churn's failure is reported for churn alone, and `environments` gives churn's own reason.

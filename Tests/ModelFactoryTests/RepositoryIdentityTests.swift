@@ -6,7 +6,7 @@ import Store
 import TestSupport
 import Testing
 
-@Suite struct RepositoryIdentityTests {
+@Suite(.onTestThreads) struct RepositoryIdentityTests {
     @Test(arguments: [
         ("https://deploy:s3cret@github.com/team/churn.git", "https://github.com/team/churn.git"),
         ("https://ghp_token@github.com/team/churn.git/", "https://github.com/team/churn.git"),

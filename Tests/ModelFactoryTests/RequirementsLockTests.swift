@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelFactory
 
-@Suite struct RequirementsLockTests {
+@Suite(.onTestThreads) struct RequirementsLockTests {
     /// A report as `pip install --report` (pip 23) writes it, trimmed to what the lock reads.
     func report(_ items: [(name: String, version: String, sha256: String?)]) -> Data {
         let install = items.map { item -> [String: Any] in

@@ -1,7 +1,8 @@
 import ModelFactory
+import TestSupport
 import Testing
 
-@Suite struct RolloutPlanTests {
+@Suite(.onTestThreads) struct RolloutPlanTests {
     static let block = """
         churn:
           weights: { "1.0.0": 100 }

@@ -4,7 +4,7 @@ import ModelFactory
 import TestSupport
 import Testing
 
-@Suite struct RuleTests {
+@Suite(.onTestThreads) struct RuleTests {
     @Test func releaseOffTheProductionLine() throws {
         let fixture = try GitFixture()
         try fixture.commit("one")

@@ -5,7 +5,7 @@ import Testing
 
 @testable import ModelFactory
 
-@Suite struct ScaffoldUnitTests {
+@Suite(.onTestThreads) struct ScaffoldUnitTests {
     @Test func fnmatchIsPythons() {
         #expect(fnmatch("*.html", "docs/index.html"))  // * crosses /
         #expect(fnmatch("docs/*", "docs/a/b.md"))

@@ -1,11 +1,12 @@
 import Foundation
 import SQLiteStore
 import Store
+import TestSupport
 import Testing
 
 @testable import ModelFactory
 
-@Suite struct StoreTests {
+@Suite(.onTestThreads) struct StoreTests {
     /// Two repositories in one home: /r/one with churn, /r/two with upsell, each with 1.0.0 and 1.1.0.
     func twoRepositories() throws -> any FactoryStore {
         let store = try SQLiteStore.inMemory()

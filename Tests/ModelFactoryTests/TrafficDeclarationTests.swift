@@ -1,7 +1,8 @@
 import ModelFactory
+import TestSupport
 import Testing
 
-@Suite struct TrafficDeclarationTests {
+@Suite(.onTestThreads) struct TrafficDeclarationTests {
     @Test func parsesWeightsShadowAndStickyHeader() throws {
         let declaration = try TrafficDeclaration.parse(
             """

@@ -1,12 +1,13 @@
 import Foundation
 import ModelKit
+import TestSupport
 import Testing
 
 @testable import ModelFactory
 
 /// The training profile (`profile.json`) and the PSI a server computes against it, with values
 /// worked out by hand.
-@Suite struct TrainingProfileTests {
+@Suite(.onTestThreads) struct TrainingProfileTests {
     static let schema = Manifest.Schema(
         inputs: [
             Manifest.Field(name: "x", type: .double), Manifest.Field(name: "kind", type: .string),

@@ -1,8 +1,9 @@
 import GitKit
 import ModelFactory
+import TestSupport
 import Testing
 
-@Suite struct VersionTests {
+@Suite(.onTestThreads) struct VersionTests {
     @Test(arguments: [
         ("1", 1, 0, 0, 1, [String]()), ("2.1", 2, 1, 0, 2, []), ("2.1.3", 2, 1, 3, 3, []),
         ("1.0.0-rc.1", 1, 0, 0, 3, ["rc", "1"]), ("3.2-beta", 3, 2, 0, 2, ["beta"]),
@@ -52,7 +53,7 @@ import Testing
 
 /// The hotfix rule over whole release histories: each case lists tags in the order they arrived
 /// (`~` marks a tag off the production line) and the tags that are hotfixes.
-@Suite struct HotfixRuleTests {
+@Suite(.onTestThreads) struct HotfixRuleTests {
     @Test(arguments: [
         // git-flow's own numbering: only the three-part tags patch a release.
         ("0.1 0.2 0.2.1 0.3 0.4 0.4.1", "0.2.1 0.4.1"),
@@ -94,7 +95,7 @@ import Testing
     private struct VersionTagError: Error { var name: String }
 }
 
-@Suite struct VersionTagTests {
+@Suite(.onTestThreads) struct VersionTagTests {
     @Test(arguments: [
         ("v1.2.0", nil as String?, nil as String?, "1.2.0"), ("1.2", nil, nil, "1.2"), ("v2", nil, nil, "2"),
         ("churn@v1.2.0", nil, "churn", "1.2.0"), ("churn@3", nil, "churn", "3"),

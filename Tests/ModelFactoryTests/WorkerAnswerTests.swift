@@ -1,8 +1,9 @@
 import ModelFactory
 import ModelKit
+import TestSupport
 import Testing
 
-@Suite struct WorkerAnswerTests {
+@Suite(.onTestThreads) struct WorkerAnswerTests {
     @Test func metricsAreNumbersOrNull() throws {
         let metrics = try WorkerAnswer.metrics(["metrics": ["auc": 0.8, "f1": nil]], method: "evaluate")
         #expect(metrics == ["auc": 0.8, "f1": nil] && metrics.count == 2)

@@ -40,7 +40,7 @@ func isGone(_ pid: Int32) async throws -> Bool {
     }
 }
 
-@Suite struct WorkerClientTests {
+@Suite(.onTestThreads) struct WorkerClientTests {
     @Test func matchesConcurrentAnswersToTheirCalls() async throws {
         let folder = TemporaryDirectory("worker")
         let worker = try startTestWorker(folder)

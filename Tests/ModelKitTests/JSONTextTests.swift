@@ -1,8 +1,9 @@
 import Foundation
 import ModelKit
+import TestSupport
 import Testing
 
-@Suite struct JSONTextTests {
+@Suite(.onTestThreads) struct JSONTextTests {
     @Test func readsWhatFoundationReads() throws {
         let documents = [
             #"{"a": [1, 2.5, -3e2, 0, -0.125, 1E+3], "b": {"c": null, "d": true, "e": false}, "s": "x\"y\\z\/\n\t\u00e9\ud83d\ude00"}"#,

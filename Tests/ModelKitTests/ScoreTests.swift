@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelKit
 
 /// Expected values are scikit-learn's documented examples.
-@Suite struct ScoreTests {
+@Suite(.onTestThreads) struct ScoreTests {
     func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-9 }
 
     @Test func classification() {
@@ -43,7 +44,7 @@ import Testing
     }
 }
 
-@Suite struct TableTests {
+@Suite(.onTestThreads) struct TableTests {
     @Test func readsQuotedCSV() throws {
         let table = try Table(csv: "name,note,score\r\nann,\"likes \"\"a,b\"\"\",1.5\nbob,\"two\nlines\",2\n")
         #expect(table.columns == ["name", "note", "score"])
@@ -105,7 +106,7 @@ struct MeanModel: Model {
     }
 }
 
-@Suite struct ModelWorkerTests {
+@Suite(.onTestThreads) struct ModelWorkerTests {
     @Test func answersEachMethod() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelServer
 
 /// The admin API's edges a careless client reaches: the Authorization header, the policy's JSON,
 /// and what is left of a policy when a version it names is unloaded.
-@Suite struct AdminTests {
+@Suite(.onTestThreads) struct AdminTests {
     /// RFC 9110: the scheme is case-insensitive, and one or more spaces follow it.
     @Test func theBearerSchemeIsMatchedInAnyCase() {
         for header in ["Bearer s3cret", "bearer s3cret", "BEARER s3cret", "Bearer   s3cret", "  bEaReR s3cret"] {

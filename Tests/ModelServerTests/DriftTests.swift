@@ -22,7 +22,7 @@ final class HeardAlerts: Sendable {
 
 /// Live inputs compared with the training profile: the monitor on its own (windows, PSI,
 /// alerts once per crossing, gauges), then `/stats` through the router.
-@Suite struct DriftMonitorTests {
+@Suite(.onTestThreads) struct DriftMonitorTests {
     static let schema = Manifest.Schema(
         inputs: [Manifest.Field(name: "x", type: .double, min: 0), Manifest.Field(name: "kind", type: .string, values: ["a", "b"])],
         outputs: [Manifest.Field(name: "label", type: .int)])
@@ -147,7 +147,7 @@ final class HeardAlerts: Sendable {
 
 /// `/v2/models/M[/versions/V]/stats` and the gauges, through the router, against real workers:
 /// 1.0.0 has a profile (x over [0, 5), kind a and b), 1.1.0 was made before profiles.
-@Suite(.serialized) struct DriftRouteTests {
+@Suite(.serialized, .onTestThreads) struct DriftRouteTests {
     static func withServer<Value>(
         driftWindow: Int = 200, heard: HeardAlerts = HeardAlerts(), sink: DriftAlertSink? = nil, store: (any FactoryStore)? = nil,
         driftSampleInterval: Duration = .zero, _ body: @Sendable (any TestClientProtocol, ModelRegistry) async throws -> Value

@@ -13,7 +13,7 @@ import Testing
 
 /// `mf serve --follow` on a host without the bundle's folder: the server fetches the bundle
 /// from the store's blob into its own home, verifies it and serves it.
-@Suite(.serialized) struct FollowFromStoreTests {
+@Suite(.serialized, .onTestThreads) struct FollowFromStoreTests {
     /// A home that published `demo 1.0.0` (folder, archive, blob, bundle record and production),
     /// then lost the folder and the archive.
     struct Published {

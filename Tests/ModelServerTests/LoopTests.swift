@@ -66,7 +66,7 @@ struct LoopBundle {
 }
 
 /// The production loop through the router: ids, the prediction log, feedback, live metrics.
-@Suite(.serialized) struct LoopTests {
+@Suite(.serialized, .onTestThreads) struct LoopTests {
     /// A store in memory that knows the bundle's release session (of model `loop` of `/src/loop`).
     static func storeWithRelease() throws -> (store: SQLiteStore, model: Int64) {
         let store = try SQLiteStore.inMemory()

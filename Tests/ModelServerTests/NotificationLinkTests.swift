@@ -11,7 +11,7 @@ import Testing
 /// Notifications link to the dashboard page they are about when the notifier knows where the
 /// dashboard is (`--ui-url`): the posted JSON carries the address in `mf.url` and at the end of
 /// its text; without it nothing changes.
-@Suite struct NotificationLinkTests {
+@Suite(.onTestThreads) struct NotificationLinkTests {
     static let alert = DriftAlert(
         model: "churn", version: "1.0.0", field: "x", psi: 0.5, threshold: 0.2, window: 150, change: .raised, date: Date(timeIntervalSince1970: 0))
 

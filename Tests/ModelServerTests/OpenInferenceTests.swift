@@ -1,5 +1,6 @@
 import Foundation
 import ModelKit
+import TestSupport
 import Testing
 
 @testable import ModelFactory
@@ -26,7 +27,7 @@ func tensor(_ name: String, _ datatype: String, _ data: Any, shape: [Int]? = nil
     ["name": name, "datatype": datatype, "shape": shape ?? [(data as? [Any])?.count ?? 1], "data": data]
 }
 
-@Suite struct OpenInferenceTests {
+@Suite(.onTestThreads) struct OpenInferenceTests {
     @Test func tensorsBecomeInstances() throws {
         let request = try OpenInference.parse(
             body([

@@ -48,7 +48,7 @@ func rolloutBundle(version: String, failEvery: Int?, in directory: TemporaryDire
 
 /// Progressive rollout in the server: a registry serving 1.0.0, a store in memory, the driver
 /// taking production's move to 1.1.0, and requests through the router (no sockets).
-@Suite(.serialized) struct RolloutTests {
+@Suite(.serialized, .onTestThreads) struct RolloutTests {
     struct Setup: @unchecked Sendable {
         let registry: ModelRegistry
         let store: any FactoryStore

@@ -65,7 +65,7 @@ struct HandMadeBundle {
 
 /// The routes of `mf serve`, driven through the router without sockets (`app.test(.router)`),
 /// against real workers of hand-made bundles.
-@Suite(.serialized) struct RouteTests {
+@Suite(.serialized, .onTestThreads) struct RouteTests {
     /// The registry with 1.0.0 (and 1.1.0 when asked) loaded, 1.0.0 current, and the
     /// application built on it as `mf serve` builds it.
     static func withServer<Value>(

@@ -7,7 +7,7 @@ import Testing
 
 @testable import SQLiteStore
 
-@Suite struct BlobStoreTests {
+@Suite(.onTestThreads) struct BlobStoreTests {
     /// Bytes that differ at every offset, so a chunk put at the wrong place changes the whole.
     static func bytes(_ count: Int) -> Data { Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }) }
 

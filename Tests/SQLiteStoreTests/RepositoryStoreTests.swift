@@ -8,7 +8,7 @@ import Testing
 
 /// Repositories by identity (DESIGN.md "Scale-out"): registering re-keys an older home, the
 /// reconcile lock, and the traffic declarations a server follows.
-@Suite struct RepositoryStoreTests {
+@Suite(.onTestThreads) struct RepositoryStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
     let url = "https://forge.example/team/churn.git"
 

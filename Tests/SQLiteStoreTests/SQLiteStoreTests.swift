@@ -6,7 +6,7 @@ import Testing
 
 @testable import SQLiteStore
 
-@Suite struct SQLiteStoreTests {
+@Suite(.onTestThreads) struct SQLiteStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// In memory there is no other connection to read `data_version` on: the store's own writes

@@ -1,9 +1,10 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// The audit trail (`events`) and rollouts with their lease.
-@Suite struct AuditStoreTests {
+@Suite(.onTestThreads) struct AuditStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func event(_ minute: Int, model: String = "churn", kind: Event.Kind, from: String?, to: String?, environment: String = "production") -> Event {

@@ -5,7 +5,7 @@ import Testing
 
 /// The change signal on every engine: a waiter wakes when another store object (another
 /// process's) commits a change, and not for a look at the queue that changed nothing.
-@Suite struct ChangeSignalTests {
+@Suite(.onTestThreads) struct ChangeSignalTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test(arguments: Engine.allCases) func aWaiterWakesWhenAnotherStoreObjectWrites(engine: Engine) async throws {

@@ -1,9 +1,10 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// The job queue on every engine: deliveries, merges, leases, backoff and attempts.
-@Suite struct JobStoreTests {
+@Suite(.onTestThreads) struct JobStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// A job is leased to one worker, renewed by it alone, taken up by another when the lease runs

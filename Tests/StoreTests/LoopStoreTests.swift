@@ -1,10 +1,11 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// The production loop in the store: the prediction log, labels joined at read time, and live
 /// sessions that no session lookup ever picks.
-@Suite struct LoopStoreTests {
+@Suite(.onTestThreads) struct LoopStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func prediction(_ id: String, version: String = "1.0.0", at seconds: Double, x: Int) -> LoggedPrediction {
@@ -84,7 +85,7 @@ import Testing
 }
 
 /// Drift samples and the prediction log's own reads, on every engine.
-@Suite struct DriftStoreTests {
+@Suite(.onTestThreads) struct DriftStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// Samples are read oldest first, by model and version, since a time; the newest `limit`.

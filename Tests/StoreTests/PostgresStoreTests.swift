@@ -31,7 +31,7 @@ struct Held: Sendable {
 
 /// What only the PostgreSQL store has to show: many processes on one database at once, the
 /// queue claimed concurrently, notifications across store objects, and a server restart.
-@Suite struct PostgresStoreTests {
+@Suite(.onTestThreads) struct PostgresStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// Eight stores opening a brand-new database at once migrate it once.

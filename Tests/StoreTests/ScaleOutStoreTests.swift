@@ -8,7 +8,7 @@ import Testing
 
 /// What a factory on several hosts needs of the store, on every engine: repository identities,
 /// traffic declarations, blobs, and copying a whole store from one engine to the other.
-@Suite struct ScaleOutStoreTests {
+@Suite(.onTestThreads) struct ScaleOutStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000.25)
 
     /// Records an older home kept under a repository's path move to its identity when it is

@@ -1,9 +1,10 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// Models, sessions and what they did, on every engine.
-@Suite struct SessionStoreTests {
+@Suite(.onTestThreads) struct SessionStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func session(_ id: String, model: Int64, commit: String = "c1", tree: String = "t1", version: String? = nil, at seconds: Double = 0) -> Session {

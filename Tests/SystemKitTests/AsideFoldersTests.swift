@@ -3,7 +3,7 @@ import SystemKit
 import TestSupport
 import Testing
 
-@Suite struct AsideFoldersTests {
+@Suite(.onTestThreads) struct AsideFoldersTests {
     /// Orphans are swept when no one is assembling; while someone is, nothing is touched.
     @Test func sweepsOrphansOnlyWhenNoOneIsAssembling() throws {
         let directory = TemporaryDirectory("aside")

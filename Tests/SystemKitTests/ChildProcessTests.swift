@@ -3,7 +3,7 @@ import SystemKit
 import TestSupport
 import Testing
 
-@Suite struct ChildProcessTests {
+@Suite(.onTestThreads) struct ChildProcessTests {
     @Test(arguments: [0, 3, 127])
     func anExitCodeIsTyped(code: Int32) async throws {
         let completion = try await ChildProcess(["/bin/sh", "-c", "exit \(code)"]).run()

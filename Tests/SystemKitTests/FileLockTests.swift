@@ -3,7 +3,7 @@ import SystemKit
 import TestSupport
 import Testing
 
-@Suite struct FileLockTests {
+@Suite(.onTestThreads) struct FileLockTests {
     @Test func anExclusiveLockExcludesAnotherDescriptor() throws {
         let folder = TemporaryDirectory("lock")
         let path = folder.appending("locks/a.lock")
@@ -57,7 +57,7 @@ import Testing
     }
 }
 
-@Suite struct FileContentsAndDigestTests {
+@Suite(.onTestThreads) struct FileContentsAndDigestTests {
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),

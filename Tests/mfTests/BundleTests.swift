@@ -39,7 +39,7 @@ func releasedModel(gate: String = ">= 0.9") throws -> GitFixture {
     return fixture
 }
 
-@Suite struct BundleTests {
+@Suite(.onTestThreads) struct BundleTests {
     /// The same tag in two fresh homes gives the same archive; bundling again makes nothing new;
     /// the folder and the archive verify; `mf bundles` lists it.
     @Test func bundlesAreReproducibleAndVerify() throws {

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite struct VersionsCommandTests {
+@Suite(.onTestThreads) struct VersionsCommandTests {
     @Test func jsonListsReleasesOldestFirst() throws {
         let fixture = try releasedRepository()
         let result = try mf(["versions", "--repo", fixture.path, "--json"])
@@ -59,7 +59,7 @@ import Testing
     }
 }
 
-@Suite struct StatusCommandTests {
+@Suite(.onTestThreads) struct StatusCommandTests {
     @Test func jsonHasEveryRole() throws {
         let fixture = try releasedRepository()
         try fixture.git(["branch", "hotfix/1.0.2", "v1.0.1"])
@@ -137,7 +137,7 @@ import Testing
     }
 }
 
-@Suite struct CheckCommandTests {
+@Suite(.onTestThreads) struct CheckCommandTests {
     @Test func exitsZeroWhenTheRulesHold() throws {
         let fixture = try releasedRepository()
         let result = try mf(["check", "--repo", fixture.path])
@@ -191,7 +191,7 @@ import Testing
     }
 }
 
-@Suite struct BadInputTests {
+@Suite(.onTestThreads) struct BadInputTests {
     @Test(arguments: ["versions", "status", "check"])
     func notARepository(command: String) throws {
         let folder = TemporaryDirectory("plain")
@@ -239,7 +239,7 @@ import Testing
     }
 }
 
-@Suite struct HelpAndDemoTests {
+@Suite(.onTestThreads) struct HelpAndDemoTests {
     @Test func helpExplains() throws {
         let root = try mf(["--help"])
         #expect(root.status == 0)
@@ -270,7 +270,7 @@ import Testing
     }
 }
 
-@Suite struct BuildCommandTests {
+@Suite(.onTestThreads) struct BuildCommandTests {
     /// A Python model repository made with git, from the runner in runtimes/python.
     func modelRepository(gate: String = ">= 0.9") throws -> GitFixture {
         let fixture = try GitFixture("model")
@@ -396,7 +396,7 @@ import Testing
     }
 }
 
-@Suite struct MetricsCommandTests {
+@Suite(.onTestThreads) struct MetricsCommandTests {
     @Test func showsAndComparesVersions() throws {
         let fixture = try BuildCommandTests().modelRepository(gate: ">= 0")
         let home = TemporaryDirectory("home")
@@ -479,7 +479,7 @@ import Testing
     }
 }
 
-@Suite struct PredictCommandTests {
+@Suite(.onTestThreads) struct PredictCommandTests {
     @Test func predictsChecksTheSchemaAndRefusesFailedModels() throws {
         let fixture = try BuildCommandTests().modelRepository()
         let home = TemporaryDirectory("home")
@@ -515,7 +515,7 @@ import Testing
 
 /// Shell completion: the generated scripts offer the values of options that take a fixed set,
 /// and TEMPLATE completes to the built-in templates through mf itself.
-@Suite struct CompletionTests {
+@Suite(.onTestThreads) struct CompletionTests {
     @Test(arguments: ["bash", "zsh", "fish"])
     func scriptsOfferOptionValues(shell: String) throws {
         let result = try mf(["--generate-completion-script", shell])

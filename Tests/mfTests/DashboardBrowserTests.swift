@@ -84,7 +84,7 @@ struct Chromium {
 /// drift past its threshold, a rollout, jobs, and markup in a model name, a log and messages),
 /// crawled from `/ui` by the links its pages' JSON holds, each kind of page loaded in headless
 /// Chromium.
-@Suite(.serialized) struct DashboardBrowserTests {
+@Suite(.serialized, .onTestThreads) struct DashboardBrowserTests {
     static let hostile = "<script>alert(1)"
 
     @Test(.timeLimit(.minutes(3)))

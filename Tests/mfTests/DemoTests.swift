@@ -8,7 +8,7 @@ import Testing
 /// bundles and environments, serves production, shows the production loop (labelled feedback
 /// and live metrics, a drift alert), and rolls the next release out under load until promoted.
 /// Installs scikit-learn from PyPI once (pip's cache makes reruns quick).
-@Suite struct DemoTests {
+@Suite(.onTestThreads) struct DemoTests {
     @Test func theWholeStoryRuns() async throws {
         let folder = TemporaryDirectory("demo")
         let workspace = folder.appending("story")

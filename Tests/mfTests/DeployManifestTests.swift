@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The factory's own Kubernetes manifests (`deploy/`): valid, and saying what `mf` understands.
-@Suite struct DeployManifestTests {
+@Suite(.onTestThreads) struct DeployManifestTests {
     /// Every manifest passes kubernetes-validate --strict (unknown fields are errors); every
     /// container runs an `mf` command with flags that command's `--help` lists, and reads the
     /// store from the Secret `mf-store` (PostgreSQL is an external dependency).

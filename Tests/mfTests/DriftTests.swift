@@ -45,7 +45,7 @@ func profiledModel() throws -> GitFixture {
 
 /// The training profile through `mf`: bundled, verified, reproducible; then served, with
 /// shifted inputs read back from `/stats`, `/metrics` and the log.
-@Suite(.serialized) struct DriftEndToEndTests {
+@Suite(.serialized, .onTestThreads) struct DriftEndToEndTests {
     @Test func theProfileIsBundledReproduciblyAndVerified() throws {
         let fixture = try profiledModel()
         let one = TemporaryDirectory("home")

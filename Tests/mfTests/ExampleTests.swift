@@ -16,7 +16,7 @@ func exampleRepository(_ name: String) throws -> GitFixture {
     return fixture
 }
 
-@Suite struct ExampleTests {
+@Suite(.onTestThreads) struct ExampleTests {
     @Test func examplesAndTemplatesShipTheCurrentPythonRunner() throws {
         let runner = try Data(contentsOf: repositoryRoot.appendingPathComponent("runtimes/python/mf_runner.py"))
         #expect(try Data(contentsOf: repositoryRoot.appendingPathComponent("examples/churn-python/mf_runner.py")) == runner)

@@ -7,7 +7,7 @@ import Testing
 
 /// `mf history` and `mf status` over an audit trail and a rollout recorded in the store, as the
 /// reconciler and `mf serve --follow` record them.
-@Suite struct HistoryTests {
+@Suite(.onTestThreads) struct HistoryTests {
     let start = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-30T00:53:20Z
 
     func time(_ seconds: Double) -> String { ISO8601DateFormatter().string(from: start.addingTimeInterval(seconds)) }

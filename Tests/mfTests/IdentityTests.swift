@@ -7,7 +7,7 @@ import Testing
 
 /// A repository has one identity on every host (DESIGN.md "Scale-out"): its origin URL without
 /// credentials, else its path. Jobs, servers and the store's records name it by that.
-@Suite struct IdentityTests {
+@Suite(.onTestThreads) struct IdentityTests {
     /// `mf serve --follow production --repo IDENTITY` on a host where the repository is not
     /// (moved away after `mf reconcile`) serves production and the declared traffic from the
     /// store alone, and swaps in a release reconciled later from where the repository is now.

@@ -21,7 +21,7 @@ func boundSocket(at path: String) throws -> Int32 {
 
 /// Every file a command is given: missing, a folder where a file belongs, or unreadable, it is one
 /// sentence naming the path and why, never Foundation's error dump.
-@Suite struct InputFileTests {
+@Suite(.onTestThreads) struct InputFileTests {
     @Test func predictInput() throws {
         let fixture = try BuildCommandTests().modelRepository()
         let home = TemporaryDirectory("home")

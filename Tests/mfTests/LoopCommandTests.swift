@@ -6,7 +6,7 @@ import Testing
 
 /// The production loop through the real `mf`: `mf feedback`, `mf metrics --live` and
 /// `--compare` with live values, a server killed with `kill -9` while it logs, and `mf replay`.
-@Suite(.serialized) struct LoopCommandTests {
+@Suite(.serialized, .onTestThreads) struct LoopCommandTests {
     /// Before any test runs (labels without a time are stamped now, and join what came before).
     let start = Date(timeIntervalSince1970: 1_700_000_000)
 

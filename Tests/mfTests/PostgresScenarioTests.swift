@@ -6,7 +6,7 @@ import Testing
 /// a server with neither the repository nor the builds, all on one PostgreSQL store, driven
 /// through `mf` as an operator would. Each test has a database of its own; the one that restarts
 /// PostgreSQL has a server of its own.
-@Suite struct PostgresScenarioTests {
+@Suite(.onTestThreads) struct PostgresScenarioTests {
     /// A repository whose model is called `name` (so that repositories reconciled in one home do
     /// not share bundle folders), tagged v1.0.0; `sleep` seconds of training.
     func repository(_ name: String, sleep: Double = 0) throws -> GitFixture {

@@ -75,7 +75,7 @@ func twoModelRepository() throws -> GitFixture {
     return fixture
 }
 
-@Suite struct ReconcileTests {
+@Suite(.onTestThreads) struct ReconcileTests {
     /// Sessions for feature heads, bundles for releases, production on the newest (the hotfix);
     /// a second run does nothing; a release whose gates fail gets no bundle and says why.
     @Test func convergesAndThenDoesNothing() throws {

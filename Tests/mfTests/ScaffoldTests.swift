@@ -58,7 +58,7 @@ func renderBoth(_ template: String, extra: [String] = []) throws -> (cookiecutte
     return (expected, rendered)
 }
 
-@Suite struct ScaffoldTests {
+@Suite(.onTestThreads) struct ScaffoldTests {
     static let fixtures = ((try? FileManager.default.contentsOfDirectory(atPath: fixtureTemplates.path)) ?? [])
         .filter { !$0.hasSuffix(".md") && !$0.hasPrefix(".") }.sorted()
 

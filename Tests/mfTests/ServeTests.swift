@@ -140,7 +140,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
     metricValue(try http("GET", port: port, "/metrics").text, #"mf_batch_size_count{model="demo",version="\#(version)"}"#) ?? 0
 }
 
-@Suite(.serialized) struct ServeTests {
+@Suite(.serialized, .onTestThreads) struct ServeTests {
     /// Every endpoint, every bad input, a hung worker, a killed worker, and SIGTERM, through real HTTP.
     @Test(.timeLimit(.minutes(5)))
     func endpointsFaultsAndShutdown() throws {

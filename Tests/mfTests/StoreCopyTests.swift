@@ -6,7 +6,7 @@ import Testing
 
 /// `mf store copy`, and a home that has only the store: bundles listed, verified and served from
 /// the store's blobs when their folders are not on the host.
-@Suite struct StoreCopyTests {
+@Suite(.onTestThreads) struct StoreCopyTests {
     /// A home's records and bundles copied into an empty store; the old home's bundle folders
     /// deleted; a fresh home over the copy lists the bundles as in the store, verifies one from
     /// the store, and `mf serve --follow production` fetches the release and answers predictions.

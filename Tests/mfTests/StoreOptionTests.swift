@@ -4,7 +4,7 @@ import Testing
 
 /// `--store` and `$MF_STORE`: the same commands on a PostgreSQL store, and a store URL mf cannot
 /// use refused in one sentence.
-@Suite struct StoreOptionTests {
+@Suite(.onTestThreads) struct StoreOptionTests {
     /// A build recorded in a fresh PostgreSQL database through --store is listed by
     /// `mf sessions --store` and through $MF_STORE, and nothing is written to the home's SQLite.
     @Test func buildAndSessionsUseAPostgresStore() throws {

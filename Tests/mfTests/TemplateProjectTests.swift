@@ -4,7 +4,7 @@ import Testing
 
 /// The built-in templates give projects that work with no edits: their own tests pass and
 /// `mf build` trains, evaluates and gates them.
-@Suite struct TemplateProjectTests {
+@Suite(.onTestThreads) struct TemplateProjectTests {
     /// python-model: pytest in a virtual environment from requirements-dev.txt, then `mf build`.
     @Test(.timeLimit(.minutes(15)))
     func pythonModelPassesItsTestsAndBuild() async throws {

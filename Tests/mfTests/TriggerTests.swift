@@ -169,7 +169,7 @@ final class Listener: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized) struct TriggerTests {
+@Suite(.serialized, .onTestThreads) struct TriggerTests {
     /// A bare repository with the hook installed, pushed to with `git push` from a clone: a
     /// feature push gives a session, a merge to development a staging bundle, a pushed tag a
     /// release bundle and production, all by a worker running in the background.

@@ -4,7 +4,7 @@ import Testing
 
 /// `mf ui` and `mf serve --ui` as people start them: where they refuse to listen, and that they
 /// answer the dashboard (HTML and JSON) beside inference.
-@Suite(.serialized) struct UICommandTests {
+@Suite(.serialized, .onTestThreads) struct UICommandTests {
     @Test(.timeLimit(.minutes(1)))
     func mfUIRefusesAnOpenAddressWithoutATokenAndAHomeWithoutAStore() async throws {
         let home = TemporaryDirectory("home")

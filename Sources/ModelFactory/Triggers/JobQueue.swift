@@ -37,8 +37,11 @@ public struct JobQueue: Sendable {
     /// `busy`), leasing it to `worker` for `lease` seconds. A job whose lease ran out is taken
     /// again; one that has used its attempts that way (this queue's `maxAttempts`: the worker's
     /// policy) fails for good instead.
-    public func claim(worker: String, lease: TimeInterval, busy: Set<String> = [], now: Date = Date()) throws(StoreError) -> Claim {
-        try store.claimJob(worker: worker, lease: lease, busy: busy, maxAttempts: maxAttempts, now: now)
+    /// `now` is read inside the store's transaction, once it holds what it needs.
+    public func claim(
+        worker: String, lease: TimeInterval, busy: Set<String> = [], now: @autoclosure () -> Date = Date()
+    ) throws(StoreError) -> Claim {
+        try store.claimJob(worker: worker, lease: lease, busy: busy, maxAttempts: maxAttempts, now: now())
     }
 
     /// Extends `worker`'s lease on `job`; false when the lease is no longer its own.

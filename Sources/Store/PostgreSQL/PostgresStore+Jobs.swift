@@ -75,8 +75,12 @@ extension PostgresStore {
     /// Each candidate is taken under its repository's advisory lock (skipped when another
     /// transaction holds it) and locked `FOR UPDATE SKIP LOCKED` after the repository is looked
     /// at again, so two workers never take one job, nor two jobs of one repository.
-    public func claimJob(worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: Date) throws(StoreError) -> Claim {
+    public func claimJob(
+        worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: @autoclosure () -> Date
+    ) throws(StoreError) -> Claim {
         try transaction("take a job for \(worker)") { db in
+            // Read in the transaction, as on SQLite (a retried transaction reads it again).
+            let now = now()
             let at = now.stored
             let candidates = try db.all(
                 """

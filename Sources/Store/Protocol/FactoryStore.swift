@@ -117,7 +117,7 @@ public protocol FactoryStore: Sendable {
     /// Takes the oldest job that is due, whose repository no live lease holds (and that is not in
     /// `busy`), leasing it to `worker` for `lease` seconds. A job whose lease ran out is taken
     /// again; one that has used `maxAttempts` that way fails for good instead (`Job.take`).
-    func claimJob(worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: Date) throws(StoreError) -> Claim
+    func claimJob(worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: @autoclosure () -> Date) throws(StoreError) -> Claim
     /// Extends `worker`'s lease on job `id`; false when the lease is no longer its own.
     func renewJob(_ id: Int64, worker: String, lease: TimeInterval, now: Date) throws(StoreError) -> Bool
     /// Records the end of `worker`'s attempt at job `id` (`Job.end`); nil, and nothing done,

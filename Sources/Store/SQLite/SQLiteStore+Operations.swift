@@ -381,8 +381,13 @@ extension SQLiteStore {
     }
 
     /// Takes the oldest due job whose repository no live lease holds, leasing it to `worker`.
-    public func claimJob(worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: Date) throws(StoreError) -> Claim {
+    public func claimJob(
+        worker: String, lease: TimeInterval, busy: Set<String>, maxAttempts: Int, now: @autoclosure () -> Date
+    ) throws(StoreError) -> Claim {
         try write("take a job for \(worker)") { db in
+            // Read under the write lock, so a job's start is never before the end of one
+            // that held its repository until this transaction could begin.
+            let now = now()
             let candidates = try Job.fetchAll(
                 db,
                 sql: """
