@@ -1,11 +1,12 @@
 import Foundation
 import ModelFactory
+import TestSupport
 import Testing
 
 /// The cron engine: fields, the day rule, month ends, and the 2026 daylight-saving days of
 /// Europe/Berlin (29 March, 02:00 → 03:00; 25 October, 03:00 → 02:00) and America/New_York
 /// (8 March, 02:00 → 03:00; 1 November, 02:00 → 01:00).
-@Suite struct CronExpressionTests {
+@Suite(.onTestThreads) struct CronExpressionTests {
     let berlin = TimeZone(identifier: "Europe/Berlin")!
     let newYork = TimeZone(identifier: "America/New_York")!
     let utc = TimeZone(identifier: "UTC")!

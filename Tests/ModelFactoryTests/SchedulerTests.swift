@@ -4,6 +4,7 @@ import ModelFactory
 import SQLiteStore
 import Store
 import Synchronization
+import TestSupport
 import Testing
 
 /// A clock the test moves: `sleep(until:)` moves it there at once.
@@ -21,7 +22,7 @@ final class TestClock: ScheduleClock {
 
 /// `.mf/schedule.yaml` as read, and `Scheduler` firing it with an injected clock: on time,
 /// after a missed stretch (`catch_up: skip` and `once`), and once per instant across workers.
-@Suite struct SchedulerTests {
+@Suite(.onTestThreads) struct SchedulerTests {
     /// An instant written in UTC: `2026-03-29 01:00`.
     func at(_ text: String) -> Date {
         let formatter = DateFormatter()

@@ -9,7 +9,7 @@ import Testing
 
 /// `FactoryWorker` and schedules, with an injected clock: it fires what is due in every
 /// repository the store knows, and knows when to wake for the next fire.
-@Suite struct WorkerScheduleTests {
+@Suite(.onTestThreads) struct WorkerScheduleTests {
     @Test func theWorkerFiresDueEntriesAndWakesForTheNext() async throws {
         let folder = TemporaryDirectory("worker-schedule")
         let repository = try pluginRepository(

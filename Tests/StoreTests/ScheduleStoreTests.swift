@@ -1,10 +1,11 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// A schedule's fires on every engine: one record per repository, entry and instant, whichever
 /// store object (process, host) records it first; its job queued with it and never merged.
-@Suite struct ScheduleStoreTests {
+@Suite(.onTestThreads) struct ScheduleStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func fire(_ minute: Int, entry: String = "nightly", worker: String = "w1", state: ScheduleFire.State = .queued) -> ScheduleFire {

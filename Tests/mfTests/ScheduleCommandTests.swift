@@ -11,7 +11,7 @@ import Testing
 /// proposed candidate that production does not serve, and an entry fires once across workers on
 /// both stores. The repositories' commits are dated 1 January 2026, so every entry has missed
 /// instants since then: `catch_up: once` fires the newest of them.
-@Suite(.serialized) struct ScheduleCommandTests {
+@Suite(.serialized, .onTestThreads) struct ScheduleCommandTests {
     /// The trigger model, its gates with the no-regression gate, `.mf/schedule.yaml` as given, tagged v1.0.0.
     func repository(_ name: String, schedule: String) throws -> GitFixture {
         try triggerRepository(
