@@ -20,7 +20,8 @@ struct Check: ParsableCommand {
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let flow = try reportingErrors { try options.readFlow() }
+        var flow = try reportingErrors { try options.readFlow() }
+        flow.violations += flow.scheduleViolations(try reportingErrors { try options.openRepository() })
         if options.json {
             try printJSON(flow.violations)
         } else if flow.violations.isEmpty {

@@ -26,6 +26,7 @@ struct MF: AsyncParsableCommand {
             Webhook.self, Watch.self, Report.self,
             ModelKitCommand.self, Demo.self, History.self, UI.self,
             StoreCommand.self,
+            ScheduleCommand.self,
             Score.self,
             Validate.self,
         ]

@@ -26,7 +26,9 @@ struct Status: ParsableCommand {
             {name, model, desired, ref, current, reason}: the release each environment should run, \
             the one `mf reconcile` last set, and why they differ (in a repository of several models, \
             one per model, each with that model's own reason: its failed session or its broken \
-            model.yaml); unbundled lists {tag, version, model, session, reason} for every release \
+            model.yaml); candidates lists {model, version, entry, dataSha256, session, releaseTag, \
+            firedAt} for each scheduled retrain (.mf/schedule.yaml) that passed its gates and is \
+            proposed, never served until releaseTag is pushed; unbundled lists {tag, version, model, session, reason} for every release \
             tag whose session failed (it gets no bundle).
             """
     )
@@ -41,6 +43,7 @@ struct Status: ParsableCommand {
             var unbundled: [UnbundledRelease] = []
             var rollouts: [RolloutStatus] = []
             var drift: [DriftStatus] = []
+            var candidates: [ProposedCandidate] = []
             if options.hasStore {
                 let repository = try options.openRepository()
                 let store = try options.openStore()
@@ -49,15 +52,18 @@ struct Status: ParsableCommand {
                 let identity = try RepositoryIdentity(repository).name
                 rollouts = try RolloutStatus.explaining(repository: identity, store: store)
                 drift = try DriftStatus.open(repository: identity, store: store)
+                candidates = try ProposedCandidate.read(store: store, repository: identity, flow: flow)
             }
             if options.json {
-                try printJSON(Report(flow: flow, environments: environments, unbundled: unbundled, rollouts: rollouts, drift: drift))
+                try printJSON(
+                    Report(flow: flow, environments: environments, unbundled: unbundled, rollouts: rollouts, drift: drift, candidates: candidates))
             } else {
                 print(Status.render(flow))
                 if !environments.isEmpty { print(Status.render(environments)) }
                 for release in unbundled { print("Release \(release.tag) has no bundle: \(release.reason)") }
                 for rollout in rollouts { print(rollout.line) }
                 for alert in drift { print(alert.line) }
+                for candidate in candidates { print("Model \(candidate.model): \(candidate.summary)") }
             }
         }
     }
@@ -69,7 +75,8 @@ struct Status: ParsableCommand {
         let unbundled: [UnbundledRelease]
         let rollouts: [RolloutStatus]
         let drift: [DriftStatus]
-        enum Keys: String, CodingKey { case environments, unbundled, rollouts, drift }
+        let candidates: [ProposedCandidate]
+        enum Keys: String, CodingKey { case environments, unbundled, rollouts, drift, candidates }
         func encode(to encoder: any Encoder) throws {
             try flow.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
@@ -77,6 +84,7 @@ struct Status: ParsableCommand {
             try container.encode(unbundled, forKey: .unbundled)
             try container.encode(rollouts, forKey: .rollouts)
             try container.encode(drift, forKey: .drift)
+            try container.encode(candidates, forKey: .candidates)
         }
     }
 

@@ -27,8 +27,15 @@ struct WorkerCommand: AsyncParsableCommand {
             the jobs) in its text and in "mf": {"url": ...}. A notification that cannot be sent \
             is a warning, never a failed job.
 
+            Schedules: the worker fires the entries of .mf/schedule.yaml on the production line of \
+            every repository the store knows (see mf schedule --help), each instant exactly once \
+            across workers; it wakes for the next due entry, and looks at the files again every \
+            60 s and after each job. --no-schedules fires none. MF_CLOCK_OFFSET=SECONDS (a test \
+            and operations aid) makes the worker's schedule clock that many seconds ahead.
+
             SIGTERM or SIGINT: no new job is taken; the jobs in hand are finished, then it exits 0.
-            --json prints one JSON object per line: {event: took|finished|warning, job, ...}; a first attempt's took says how long the job waited in the queue (waited, seconds).
+            --json prints one JSON object per line: {event: took|finished|scheduled|warning, job, ...} \
+            (scheduled: {entry, repository, scheduledAt, state: queued|skipped, job}); a first attempt's took says how long the job waited in the queue (waited, seconds).
             """
     )
 
@@ -65,6 +72,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line instead of text.")
     var json = false
 
+    @Flag(name: .customLong("no-schedules"), help: "Fire no .mf/schedule.yaml entries (take queued jobs only).")
+    var noSchedules = false
+
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
@@ -86,6 +96,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.lease = lease
         options.poll = poll
         options.untilIdle = untilIdle
+        if !noSchedules { options.scheduleClock = try reportingErrors { try ClockOption.clock() } }
         options.notifier = notify.isEmpty ? nil : Notifier(urls: notify.compactMap(URL.init(string:)), dashboard: DashboardAddress.resolve(uiURL))
         let reports = SessionReports(store: store, home: homeURL)
         options.writeReport = { session in try reports.write(session: session, to: SessionReports.path(home: homeURL, session: session)) }
@@ -117,7 +128,8 @@ struct WorkerPrinter: FactoryWorkerObserver {
         if job.attempts == 1, let started = job.startedAt {
             fields["waited"] = String(format: "%.3f", started.timeIntervalSince(job.createdAt))
         }
-        line(fields, text: "job \(job.id ?? 0): reconciling \(job.repository) (attempt \(job.attempts))")
+        let work = job.trigger == .schedule ? "\(job.refList.joined(separator: ", ")) of" : "reconciling"
+        line(fields, text: "job \(job.id ?? 0): \(work) \(job.repository) (attempt \(job.attempts))")
     }
 
     func finished(_ job: Job, report: ReconcileReport?, error: String?) {
@@ -129,6 +141,18 @@ struct WorkerPrinter: FactoryWorkerObserver {
             ],
             text: "job \(job.id ?? 0): \(job.state.rawValue)" + (error.map { " — \($0)" } ?? "")
                 + (actions.isEmpty ? "" : "\n  " + actions.joined(separator: "\n  ")))
+    }
+
+    func scheduled(_ fire: ScheduleFire) {
+        let when = ISO8601DateFormatter().string(from: fire.scheduledAt)
+        line(
+            [
+                "event": "scheduled", "entry": fire.entry, "repository": fire.repository, "scheduledAt": when, "state": fire.state.rawValue,
+                "job": fire.jobId.map(String.init) ?? "",
+            ],
+            text: fire.state == .skipped
+                ? "schedule \(fire.entry) at \(when): skipped (\(fire.result ?? "missed"))"
+                : "schedule \(fire.entry) at \(when): fired as job \(fire.jobId ?? 0)" + (fire.missed > 0 ? " (\(fire.missed) missed before it)" : ""))
     }
 
     func warning(_ text: String) {

@@ -199,6 +199,33 @@ private func expectEscaped(_ html: String, sourceLocation: SourceLocation = #_so
         }
     }
 
+    /// A scheduled retrain's candidate that passed its gates is proposed on the model's page
+    /// until a release overtakes it; one that failed is not.
+    @Test func modelPageShowsProposedCandidates() async throws {
+        let fixture = try ModelPagesFixture()
+        for (minute, version, proposed) in [(0, "1.0.1-data.00000000", true), (10, "1.1.1-data.ab12cd34", false), (20, "1.1.1-data.cd34ef56", true)] {
+            var fire = ScheduleFire(
+                repository: fixture.churnPath, entry: "nightly", model: "churn", action: #"{"data":"/d.csv","kind":"train"}"#,
+                scheduledAt: ModelPagesFixture.start.addingTimeInterval(Double(minute) * 60), firedAt: ModelPagesFixture.start, worker: "w", state: .queued)
+            fire = try #require(try fixture.store.record(fire: fire, maxAttempts: 1, now: ModelPagesFixture.start))
+            fire.state = .done
+            fire.candidate = version
+            fire.dataSha256 = String(version.suffix(8)) + String(repeating: "0", count: 56)
+            fire.proposed = proposed
+            try fixture.store.update(fire: fire)
+        }
+        try await fixture.withClient { client in
+            let data = try await json(client, "/ui/repositories/churn/models/churn")
+            #expect(
+                data["candidates"] as? [String] == [
+                    "candidate 1.1.1-data.cd34ef56 (from schedule nightly, data sha256 cd34ef560000…): gates passed — tag v1.1.1 to release"
+                ])
+            let page = try await get(client, "/ui/repositories/churn/models/churn")
+            #expect(page.text.contains("candidate 1.1.1-data.cd34ef56 (from schedule nightly"))
+            #expect(!page.text.contains("1.0.1-data.00000000") && !page.text.contains("1.1.1-data.ab12cd34"))
+        }
+    }
+
     @Test func versionPageShowsFactsGatesMetricsAndLiveValues() async throws {
         let fixture = try ModelPagesFixture()
         try await fixture.withClient { client in

@@ -98,6 +98,6 @@ import Testing
         #expect(try store.environments(repository: "/r").map(\.tag) == ["v1.0.0", nil])
         #expect(try store.integrityCheck() == "ok")
         // Every trigger reads back from the text it was always stored as.
-        #expect(Trigger.allCases.map(\.rawValue) == ["cli", "bundle", "reconcile", "enqueue", "hook", "webhook", "watch", "live"])
+        #expect(Trigger.allCases.map(\.rawValue) == ["cli", "bundle", "reconcile", "enqueue", "hook", "webhook", "watch", "live", "schedule"])
     }
 }

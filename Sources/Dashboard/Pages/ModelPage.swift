@@ -56,6 +56,8 @@ struct ModelPage: DashboardPage {
     /// Whether older moments were left out (each environment's page has them all).
     var timelineTruncated: Bool
     var sessions: [Badge]
+    /// Scheduled retrains that passed their gates and wait for a tag (`ProposedCandidate.summary`).
+    var candidates: [String]
 
     /// How many moments the timeline shows, newest first; an environment's page shows the rest.
     static let timelineLength = 40
@@ -123,7 +125,10 @@ struct ModelPage: DashboardPage {
                 ? nil : LineChart.time(title: "Drift per input field (PSI)", lines: driftLines, threshold: (limit, "PSI threshold \(Format.number(limit))")),
             driftLimit: limit, driftLimitSource: source,
             timeline: Array(moments.prefix(timelineLength)), timelineTruncated: moments.count > timelineLength,
-            sessions: try store.newestSessions(model: model.name, repository: path, limit: 20).map { ModelsPage.sessionBadge($0.session, links: links) })
+            sessions: try store.newestSessions(model: model.name, repository: path, limit: 20).map { ModelsPage.sessionBadge($0.session, links: links) },
+            candidates: try ProposedCandidate.read(store: store, repository: path, model: model.name, tagPrefix: "v") { _ in
+                releases.compactMap { Version($0.version) }.filter { !$0.isPrerelease }.max()
+            }.map(\.summary))
     }
 
     /// One chart per metric across `releases` (oldest first), a line per split: train, evaluate,

@@ -314,7 +314,7 @@ public struct Bundler: Sendable {
         return named.compactMap { outcomes[$0.folder] }
     }
 
-    private func assemble(
+    func assemble(
         manifest: Manifest, folder: String, session: Session, modelID: Int64, version: String, origin: Source, tree: String
     ) async throws -> BundleResult {
         let commit = origin.commit.hex

@@ -22,6 +22,8 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case nestedTag = "nested-tag"
         /// A reference is dangling, unreadable, badly named, or leads to a tree or blob.
         case brokenReference = "broken-reference"
+        /// `.mf/schedule.yaml` on the production line cannot be used (a field, a zone, a model).
+        case brokenSchedule = "broken-schedule"
     }
 
     /// The rule broken, which scripts match on (its raw value is the kebab-case name printed).

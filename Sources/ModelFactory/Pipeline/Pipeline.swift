@@ -29,6 +29,9 @@ public struct BuildRequest: Sendable {
     /// for a plain tag), when the caller read them already from `Flow` (the reconciler does);
     /// nil: the pipeline resolves the revision and reads the references itself.
     public var known: (commit: ObjectID, versions: [String?: String])?
+    /// A data file on this host that `train` reads instead of model.yaml's `train.data` (a
+    /// schedule's fresh data); nil: the file model.yaml names in the tree.
+    public var trainingData: String?
 
     /// A request to build `revision` (see each property).
     public init(
@@ -44,6 +47,17 @@ public struct BuildRequest: Sendable {
         self.ref = ref
         self.folders = folders
         self.known = known
+    }
+
+    /// A request to train `commit` afresh on `data` (a file on this host), as a schedule's
+    /// candidate `version` of the model in `folder`: never reusing an earlier session.
+    public static func candidate(
+        commit: ObjectID, folder: String, model: String, version: String, data: String, ref: String?, label: String
+    ) -> BuildRequest {
+        var request = BuildRequest(
+            revision: commit.hex, force: true, trigger: .schedule, label: label, ref: ref, folders: [folder], known: (commit, [model: version]))
+        request.trainingData = data
+        return request
     }
 }
 

@@ -70,7 +70,14 @@ struct SessionRun {
         session = Session(
             id: "", modelId: modelID, commit: commit.hex, tree: tree.hex, recipe: recipe,
             ref: request.ref, version: version, trigger: request.trigger, status: .running, startedAt: Date())
-        try store.insertNumbered(&session, model: modelName)
+        if request.trigger == .schedule {
+            // A schedule's session is not one of the numbered sessions of this commit and recipe
+            // (those give a release its session id in every home): it gets an id of its own.
+            session.id = UUID().uuidString.lowercased()
+            try store.insert(session)
+        } else {
+            try store.insertNumbered(&session, model: modelName)
+        }
 
         do {
             guard let manifest else { throw StepFailure(step: "manifest", message: manifestProblem ?? "unreadable") }
@@ -181,7 +188,7 @@ struct SessionRun {
         let limit = request.callTimeLimit
         do {
             _ = try await step("describe") { _ in try await worker.call("describe", timeout: limit) }
-            let dataPath = modelFolder.appendingPathComponent(manifest.train.data).path
+            let dataPath = request.trainingData ?? modelFolder.appendingPathComponent(manifest.train.data).path
             let trained = try await step("train") { _ in
                 let answer = try await worker.call(
                     "train", ["data": .string(dataPath), "artifacts": .string(artifacts.path), "seed": .number(Double(manifest.train.seed ?? 0))],

@@ -8,6 +8,8 @@ public protocol FactoryWorkerObserver: Sendable {
     func took(_ job: Job)
     func finished(_ job: Job, report: ReconcileReport?, error: String?)
     func warning(_ text: String)
+    /// A schedule's instant this worker fired (queued its job) or skipped by its catch-up policy.
+    func scheduled(_ fire: ScheduleFire)
 }
 
 /// Takes jobs from the queue and runs the reconciler on each (DESIGN.md "GitOps"): up to
@@ -32,6 +34,12 @@ public final class FactoryWorker: Sendable {
         /// Writes the report of a session the job ran (`mf worker` writes the dashboard's session
         /// page to `reports/SESSION.html` in the home); nil to write none.
         public var writeReport: (@Sendable (_ session: String) throws -> Void)?
+        /// The clock schedules are fired by (`.mf/schedule.yaml` on each known repository's
+        /// production line; see `Scheduler`); nil fires none.
+        public var scheduleClock: (any ScheduleClock)?
+        /// Seconds between looks at the repositories' schedules (a changed `.mf/schedule.yaml` is
+        /// seen this long after at most); the worker also looks when an entry is due and after each job.
+        public var scheduleRefresh: TimeInterval = 60
 
         /// The defaults: two repositories at once, a 60 s lease, a 1 s poll, running until stopped, no notifications.
         public init() {}
@@ -45,8 +53,10 @@ public final class FactoryWorker: Sendable {
     public let options: Options
     /// Who this worker is in the queue's leases: host, process and a random part.
     public let identity: String
-    private let observer: (any FactoryWorkerObserver)?
+    let observer: (any FactoryWorkerObserver)?
     private let stopping = Mutex(false)
+    /// When the schedules are to be looked at next (on the schedule clock); nil: at once.
+    let scheduleLook = Mutex<Date?>(nil)
 
     /// A worker taking jobs from `queue` and reconciling through `pipeline`, telling `observer` what happens.
     public init(pipeline: Pipeline, queue: JobQueue, options: Options, observer: (any FactoryWorkerObserver)? = nil) {
@@ -73,6 +83,7 @@ public final class FactoryWorker: Sendable {
                 // Taken before the queue is read, so a job queued after the read wakes the wait.
                 let token = try? queue.store.changeToken()
                 do {
+                    if !isStopping { await fireSchedules() }
                     if !isStopping {
                         while busy.count < max(1, options.concurrency) {
                             let claim = try queue.claim(worker: identity, lease: options.lease, busy: busy)
@@ -97,21 +108,29 @@ public final class FactoryWorker: Sendable {
                 // Wake when a job ends or at the next look at the queue, whichever comes first.
                 if !ticking {
                     ticking = true
+                    let untilSchedule = nextScheduleLook().map { max(0.05, $0) }
                     group.addTask {
-                        await self.waitForWork(after: token)
+                        await self.waitForWork(after: token, atMost: untilSchedule)
                         return nil
                     }
                 }
                 guard let next = await group.next() else { return }
-                if let repository = next { busy.remove(repository) } else { ticking = false }
+                if let repository = next {
+                    busy.remove(repository)
+                    // The job may have been a push that changed the schedule.
+                    scheduleLook.withLock { $0 = nil }
+                } else {
+                    ticking = false
+                }
             }
         }
     }
 
-    /// Returns after `poll` seconds, or sooner when the store changed after `token` (another
-    /// process may have queued work: a push is picked up at once), or on a stop (SIGTERM).
-    func waitForWork(after token: ChangeToken?) async {
-        let deadline = ContinuousClock.now + .seconds(options.poll)
+    /// Returns after `poll` seconds (or `atMost`, when sooner: a schedule is due), or sooner when
+    /// the store changed after `token` (another process may have queued work: a push is picked
+    /// up at once), or on a stop (SIGTERM).
+    func waitForWork(after token: ChangeToken?, atMost: TimeInterval? = nil) async {
+        let deadline = ContinuousClock.now + .seconds(min(options.poll, atMost ?? options.poll))
         while !Task.isCancelled, !isStopping, ContinuousClock.now < deadline {
             let slice = min(.milliseconds(100), deadline - ContinuousClock.now)
             if let token {
@@ -146,11 +165,18 @@ public final class FactoryWorker: Sendable {
         var failure: (message: String, retry: Bool)?
         // The repository as the store names it (a job queued before identities may name its path).
         var repositoryName = job.repository
+        var fireSummary: String?
         do {
             let repository = try await resolve(RepositoryIdentity(name: job.repository))
             repositoryName = try RepositoryIdentity(repository).name
-            report = try await Reconciler(pipeline: pipeline).reconcile(
-                repository, cache: pipeline.home.appendingPathComponent("cache"), trigger: job.trigger)
+            if job.trigger == .schedule {
+                fireSummary = try await runFire(job, repository: repository)
+            } else {
+                report = try await Reconciler(pipeline: pipeline).reconcile(
+                    repository, cache: pipeline.home.appendingPathComponent("cache"), trigger: job.trigger)
+            }
+        } catch let error as ScheduleError {
+            failure = (error.description, error.retry)
         } catch let error as UnresolvedRepository {
             failure = (error.description, error.retry)
         } catch let error as GitError {
@@ -179,9 +205,11 @@ public final class FactoryWorker: Sendable {
         }
         let told = Date()
         await notify { try Notification.since(job.notifiedAt ?? started, repository: repositoryName, store: pipeline.store) }
-        let summary = report.map { report in
-            report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
-        }
+        let summary =
+            fireSummary
+            ?? report.map { report in
+                report.actions.isEmpty ? "nothing to do" : report.actions.map { "\($0.kind) \($0.target): \($0.outcome)" }.joined(separator: "; ")
+            }
         var ended: Job?
         do {
             ended = try queue.finish(id, worker: identity, error: failure?.message, retry: failure?.retry ?? false, summary: summary, notifiedAt: told)
@@ -194,6 +222,7 @@ public final class FactoryWorker: Sendable {
 
     /// Tells the team a job was given up.
     func gaveUp(_ job: Job) async {
+        if job.trigger == .schedule { failFire(job) }
         await notify {
             [
                 Notification(
@@ -205,7 +234,7 @@ public final class FactoryWorker: Sendable {
         }
     }
 
-    private func notify(_ notifications: () throws -> [Notification]) async {
+    func notify(_ notifications: () throws -> [Notification]) async {
         guard let notifier = options.notifier else { return }
         do {
             let list = try notifications()

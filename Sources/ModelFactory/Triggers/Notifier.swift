@@ -18,6 +18,8 @@ public struct Notification: Sendable, Equatable, Encodable {
         case rolledBack = "rolled-back"
         /// A served version's inputs drifted past model.yaml's `monitor.psi`, or came back.
         case drift
+        /// A schedule's retrain made a candidate that passed its gates: proposed for release.
+        case candidate = "candidate-proposed"
     }
 
     /// What happened: a failed session, a release bundled, an environment changed, or a job given up.

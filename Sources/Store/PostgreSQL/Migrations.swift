@@ -160,6 +160,18 @@ extension PostgresStore {
                 "CREATE INDEX scoresByRow ON scores (runId, \"row\")",
             ]),
         PostgresMigration(
+            version: 5, name: "v13: schedule fires",
+            statements: [
+                """
+                CREATE TABLE scheduleFires (
+                    id BIGSERIAL PRIMARY KEY, repository TEXT NOT NULL, entry TEXT NOT NULL, model TEXT NOT NULL, action TEXT NOT NULL,
+                    scheduledAt DOUBLE PRECISION NOT NULL, firedAt DOUBLE PRECISION NOT NULL, worker TEXT NOT NULL, missed BIGINT NOT NULL,
+                    state TEXT NOT NULL, jobId BIGINT, session TEXT, candidate TEXT, dataSha256 TEXT, proposed BOOLEAN NOT NULL, result TEXT,
+                    endedAt DOUBLE PRECISION, UNIQUE (repository, entry, scheduledAt))
+                """,
+                "CREATE INDEX scheduleFiresByJob ON scheduleFires (jobId)",
+            ]),
+        PostgresMigration(
             version: 6, name: "v14: data checks",
             statements: [
                 """

@@ -73,13 +73,14 @@ extension PostgresStore {
         "predictions", "labels", "liveSessions", "events", "rollouts", "driftSamples", "traffic",
         "scoreRuns", "scores",
         "dataChecks",
+        "scheduleFires",
     ]
     /// Columns of this engine's own that another does not have (`seq`: SQLite's rowid).
     static let ownColumns: Set<String> = ["seq"]
     /// The columns that hold dates (seconds since 1970 here, as `DOUBLE PRECISION`), by their folded names.
     static let dateColumns: Set<String> = [
         "createdat", "updatedat", "startedat", "endedat", "notbefore", "leaseexpiresat", "notifiedat", "receivedat", "time", "recordedat",
-        "stepstartedat", "inputmodifiedat",
+        "stepstartedat", "inputmodifiedat", "scheduledat", "firedat",
     ]
 
     /// The columns of `table` and their types, in order.

@@ -39,7 +39,10 @@ extension PostgresStore {
             try db.lock(.repositoryJobs, repository)
             let result: Enqueued
             if var waiting = try db.one(
-                "SELECT * FROM jobs WHERE repository = \(repository) AND state = 'queued' AND attempts = 0 ORDER BY id LIMIT 1 FOR UPDATE", Job.init)
+                """
+                SELECT * FROM jobs WHERE repository = \(repository) AND state = 'queued' AND attempts = 0 AND "trigger" <> 'schedule'
+                ORDER BY id LIMIT 1 FOR UPDATE
+                """, Job.init)
             {
                 waiting.merge(refs: refs)
                 try db.execute("UPDATE jobs SET refs = \(waiting.refs) WHERE id = \(waiting.id!)")

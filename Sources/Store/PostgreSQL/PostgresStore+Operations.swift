@@ -36,8 +36,8 @@ extension Transaction {
 extension Session {
     /// A killed run's session, as SQL over `sessions`, negated (see `Session.wasInterrupted`).
     static let notInterruptedSQL = "NOT (sessions.status = 'failed' AND sessions.failure LIKE '\(interrupted)%')"
-    /// Live sessions (trigger `live`) left out, as SQL over `sessions`.
-    static let notLiveSQL = "sessions.\"trigger\" <> '\(Trigger.live.rawValue)'"
+    /// Live sessions (trigger `live`) and a schedule's (trigger `schedule`) left out, as SQL over `sessions`.
+    static let notLiveSQL = "sessions.\"trigger\" NOT IN ('\(Trigger.live.rawValue)', '\(Trigger.schedule.rawValue)')"
 
     /// The session in `row` (`sessions.*`).
     init(_ row: Columns) throws {

@@ -48,6 +48,7 @@ internal import Synchronization
 /// | `blobChunks` | `digest`, `position`, `sha256` (of the chunk), `bytes` |
 /// | `scoreRuns` | `id`, `model`, `version`, `input`, `inputSize`, `inputModifiedAt`, `output`, `rejects`, `key`, `batchSize`, `status`, `startedAt`, `endedAt`, `failure`, `rowsRead`, `rowsScored`, `rowsRejected`, `inputOffset`, `outputOffset`, `rejectsOffset` |
 /// | `scores` | `runId`, `key` (unique per run), `row`, `outputs` |
+/// | `scheduleFires` | `id`, `repository`, `entry`, `model`, `action`, `scheduledAt`, `firedAt`, `worker`, `missed`, `state`, `jobId`, `session`, `candidate`, `dataSha256`, `proposed`, `result`, `endedAt` (unique: `repository`, `entry`, `scheduledAt`) |
 ///
 /// ```swift
 /// let store = try PostgresStore(url: "postgres://mf@db.internal/factory")

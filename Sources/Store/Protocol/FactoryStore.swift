@@ -221,6 +221,21 @@ public protocol FactoryStore: Sendable {
     /// Every blob held whole, by digest.
     func blobs() throws(StoreError) -> [BlobRecord]
 
+    // MARK: Schedules (DESIGN.md "Data checks, batch scoring, schedules")
+
+    /// Records `fire` unless a fire of the same repository, entry and instant is recorded: then
+    /// nothing is written and nil comes back (another worker fired it). A `queued` fire queues its
+    /// job (trigger `schedule`, refs `fire.jobRefs`, never merged into another job) in the same
+    /// transaction. Returns the fire with its id and job.
+    func record(fire: ScheduleFire, maxAttempts: Int, now: Date) throws(StoreError) -> ScheduleFire?
+    /// Records what became of a fire (`state`, `session`, `candidate`, `dataSha256`, `proposed`,
+    /// `result`, `endedAt`), by its id.
+    func update(fire: ScheduleFire) throws(StoreError)
+    /// Fires newest instant first, at most `limit`: of `repository`, `entry` and `model` when given.
+    func scheduleFires(repository: String?, entry: String?, model: String?, limit: Int) throws(StoreError) -> [ScheduleFire]
+    /// The fire whose work job `job` does, if any.
+    func scheduleFire(job: Int64) throws(StoreError) -> ScheduleFire?
+
     // MARK: Copying a whole store (`mf store copy`)
 
     /// Every table of records with all its rows, a table before those that refer to it; not the

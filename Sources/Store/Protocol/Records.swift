@@ -21,6 +21,10 @@ public enum Trigger: String, Codable, Sendable, CaseIterable {
     /// `mf serve`'s live metrics: the model's own `evaluate` on labelled production rows (never
     /// a gate's, reuse's or `mf metrics VERSION`'s session).
     case live
+    /// A `.mf/schedule.yaml` entry fired by `mf worker`: its job, and the session it ran (a
+    /// scheduled retrain's candidate, an evaluation of the version in service); like `live`,
+    /// never a gate's, reuse's, release's or version's session.
+    case schedule
 
     /// The triggers of sessions only a reconcile makes (under the repository's lock): a reconcile
     /// run by hand, or by a worker for a job queued by one of the others.

@@ -334,6 +334,32 @@ extension SQLiteStore {
             try db.create(index: "scoresByRow", on: "scores", columns: ["runId", "row"])
         }
 
+        migrator.registerMigration("v13-schedules") { db in
+            // Each instant of a `.mf/schedule.yaml` entry, fired or skipped: unique per
+            // repository, entry and instant, so the worker whose insert makes the row fires it.
+            try db.create(table: "scheduleFires") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("repository", .text).notNull()
+                table.column("entry", .text).notNull()
+                table.column("model", .text).notNull()
+                table.column("action", .text).notNull()
+                table.column("scheduledAt", .datetime).notNull()
+                table.column("firedAt", .datetime).notNull()
+                table.column("worker", .text).notNull()
+                table.column("missed", .integer).notNull()
+                table.column("state", .text).notNull()
+                table.column("jobId", .integer)
+                table.column("session", .text)
+                table.column("candidate", .text)
+                table.column("dataSha256", .text)
+                table.column("proposed", .boolean).notNull()
+                table.column("result", .text)
+                table.column("endedAt", .datetime)
+                table.uniqueKey(["repository", "entry", "scheduledAt"])
+            }
+            try db.create(index: "scheduleFiresByJob", on: "scheduleFires", columns: ["jobId"])
+        }
+
         migrator.registerMigration("v14-data-checks") { db in
             // Each data file a session's `validate` step checked, with its whole result as JSON
             // text; it follows its session when an interrupted one is renamed.

@@ -5,12 +5,13 @@ public import Store
 // MARK: Production loop
 
 extension Session {
-    /// Live sessions (trigger `live`) left out, as SQL over `sessions`: no gate, reuse, release
-    /// or version lookup ever picks one.
-    static let notLiveSQL = "sessions.\"trigger\" <> '\(Trigger.live.rawValue)'"
+    /// Live sessions (trigger `live`) and a schedule's (trigger `schedule`: candidates and
+    /// evaluations) left out, as SQL over `sessions`: no gate, reuse, release or version lookup
+    /// ever picks one.
+    static let notLiveSQL = "sessions.\"trigger\" NOT IN ('\(Trigger.live.rawValue)', '\(Trigger.schedule.rawValue)')"
 
     /// `notLiveSQL` for GRDB's query interface.
-    static var notLive: SQLExpression { Column("trigger") != Trigger.live.rawValue }
+    static var notLive: SQLExpression { ![Trigger.live.rawValue, Trigger.schedule.rawValue].contains(Column("trigger")) }
 }
 
 extension SQLiteStore {

@@ -352,9 +352,12 @@ extension SQLiteStore {
                 return Enqueued(job: seen, outcome: .duplicate)
             }
             let result: Enqueued
-            if var waiting = try Job.filter(Column("repository") == repository && Column("state") == Job.State.queued.rawValue && Column("attempts") == 0)
-                .order(Column("id")).fetchOne(db)
-            {
+            // A schedule's job does its own work (a fire): a push is never folded into it.
+            if var waiting = try Job.filter(
+                Column("repository") == repository && Column("state") == Job.State.queued.rawValue && Column("attempts") == 0
+                    && Column("trigger") != Trigger.schedule.rawValue
+            )
+            .order(Column("id")).fetchOne(db) {
                 waiting.merge(refs: refs)
                 try waiting.update(db)
                 result = Enqueued(job: waiting.id!, outcome: .merged)

@@ -13,7 +13,7 @@ internal import SystemKit
 /// | --- | --- |
 /// | `repositories` | `id`, `path` (unique: the repository's identity, its origin URL without credentials, else its path), `createdAt`, `location` (the path it was last registered from) |
 /// | `models` | `id`, `repositoryId`, `name` (unique per repository) |
-/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`, `live`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
+/// | `sessions` | `id` (UUID text), `modelId`, `commit`, `tree`, `recipe`, `ref`, `version`, `trigger` (`cli`, `bundle`, `reconcile`, `enqueue`, `hook`, `webhook`, `watch`, `live`, `schedule`), `status` (`running`, `passed`, `failed`), `startedAt`, `endedAt`, `failure`, `reusedFrom` |
 /// | `steps` | `id`, `sessionId`, `name`, `status`, `startedAt`, `seconds`, `logPath`, `message` |
 /// | `metrics` | `sessionId`, `modelId`, `name`, `split` (`train`, `evaluate`, `live`), `value` |
 /// | `gates` | `sessionId`, `position` (the order they were checked), `gate`, `passed`, `detail`, `metric`, `value`, `limit` (the bound the value is held to) |
@@ -31,6 +31,7 @@ internal import SystemKit
 /// | `blobChunks` | `digest`, `position` (from 0), `sha256` (of this chunk), `bytes` (1 MiB but the last) |
 /// | `scoreRuns` | `id` (UUID text), `model`, `version`, `input`, `inputSize`, `inputModifiedAt`, `output` (NULL: the scores are in `scores`), `rejects`, `key` (NULL: the row number), `batchSize`, `status` (`running`, `done`, `failed`), `startedAt`, `endedAt`, `failure`, the position: `rowsRead`, `rowsScored`, `rowsRejected`, `inputOffset`, `outputOffset`, `rejectsOffset` (bytes) |
 /// | `scores` | `runId`, `key` (unique per run), `row` (1-based), `outputs` (JSON text of the schema outputs) |
+/// | `scheduleFires` | `id`, `repository`, `entry`, `model`, `action` (JSON), `scheduledAt`, `firedAt`, `worker`, `missed`, `state` (`skipped`, `queued`, `done`, `failed`), `jobId`, `session`, `candidate`, `dataSha256`, `proposed`, `result`, `endedAt`; unique per `repository`, `entry`, `scheduledAt` |
 ///
 /// Migrations are registered by name and never edited once released.
 public struct SQLiteStore: FactoryStore {
