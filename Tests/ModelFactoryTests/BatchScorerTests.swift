@@ -64,7 +64,7 @@ private struct ScoringFixture {
     func calls() throws -> [Int] { try text("plugin/calls.log").split(separator: "\n").map { Int($0)! } }
 }
 
-@Suite struct BatchScorerTests {
+@Suite(.onTestThreads) struct BatchScorerTests {
     /// Good rows are scored in batches (the key column first, then each schema output); bad rows
     /// go to the reject file with their row number, reason and record, and the run goes on; a
     /// row the model raises on is rejected alone, its batch's other rows scored.
@@ -209,7 +209,7 @@ private struct ScoringFixture {
 }
 
 /// How `mf score` names a bundle: a version, an environment, or the newest release.
-@Suite struct ScoringBundleTests {
+@Suite(.onTestThreads) struct ScoringBundleTests {
     @Test func versionsEnvironmentsAndTheNewestReleaseNameBundles() async throws {
         let store = try SQLiteStore.inMemory()
         let model = try store.modelID(repository: "/src/churn", name: "churn")

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// `DataChecker`: every `expect:` rule on a streamed file, with offending rows and values.
-@Suite struct DataCheckerTests {
+@Suite(.onTestThreads) struct DataCheckerTests {
     func check(
         _ yaml: String, _ text: String, name: String = "data.csv", dataset: Manifest.Expectations.Dataset = .train,
         baseline: DataBaseline = .none(reason: "there is no previous release")

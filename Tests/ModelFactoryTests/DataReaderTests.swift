@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// `DataReader`: CSV as RFC 4180 writes it and JSON Lines, a row at a time, with row numbers.
-@Suite struct DataReaderTests {
+@Suite(.onTestThreads) struct DataReaderTests {
     /// Every row of `text` written to a file named `name`, with the malformed ones as their errors.
     func read(_ name: String, _ text: String) throws -> (columns: [String], rows: [DataRow], errors: [DataError]) {
         let (columns, rows, errors, _) = try readWithPath(name, text)

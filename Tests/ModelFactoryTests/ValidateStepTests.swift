@@ -7,7 +7,7 @@ import Testing
 
 /// The session's `validate` step: before train on the training data, before evaluate on the
 /// evaluation data; a failed rule fails the session there, and its result is in the store.
-@Suite struct ValidateStepTests {
+@Suite(.onTestThreads) struct ValidateStepTests {
     func yaml(train: String, evaluate: String = "data/test.csv") -> String {
         thresholdYAML.replacingOccurrences(of: "train: { data: data/train.csv, seed: 1 }", with: "train: { data: \(train), seed: 1 }")
             .replacingOccurrences(of: "evaluate: { data: data/test.csv }", with: "evaluate: { data: \(evaluate) }")

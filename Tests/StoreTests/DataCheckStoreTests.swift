@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Data checks are kept per session, in order, on both engines.
-@Suite struct DataCheckStoreTests {
+@Suite(.onTestThreads) struct DataCheckStoreTests {
     @Test(arguments: Engine.allCases) func recordsAndReadsDataChecks(engine: Engine) async throws {
         let store = try engine.store()
         let modelID = try store.modelID(repository: "/r", name: "churn")

@@ -1,10 +1,11 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// Batch scoring in the store: runs with their position, scores kept with the position that
 /// passes them in one transaction, one score per run and key.
-@Suite struct ScoreStoreTests {
+@Suite(.onTestThreads) struct ScoreStoreTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func run(_ id: String, model: String = "churn", at seconds: Double = 0, output: String? = nil) -> ScoreRun {

@@ -37,7 +37,7 @@ func expectingModel(data: String, expect: String) throws -> GitFixture {
     return fixture
 }
 
-@Suite struct DataCheckTests {
+@Suite(.onTestThreads) struct DataCheckTests {
     /// `mf build` fails in `validate` naming the rule, the rows and the values (text and
     /// `--json`); train never runs; `mf report` has a Data checks section; `mf validate`
     /// checks a file without training.

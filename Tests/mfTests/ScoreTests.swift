@@ -55,7 +55,7 @@ func scoringModel() async throws -> (fixture: GitFixture, home: TemporaryDirecto
     return (fixture, home)
 }
 
-@Suite struct ScoreTests {
+@Suite(.onTestThreads) struct ScoreTests {
     /// CSV in, CSV and JSON Lines out (by extension) or the store; bad rows in the reject file
     /// beside the output (or the input) with their row number and reason; a summary as JSON.
     @Test(.timeLimit(.minutes(5))) func scoresToFilesAndTheStore() async throws {

@@ -14,7 +14,7 @@ extension SessionRun {
             : .none(reason: "there is no psi rule")
         try await step("validate") { run in
             let report = try DataChecker(rules: rules, baseline: baseline).check(
-                path: folder.appendingPathComponent(data).path, named: data, dataset: dataset)
+                path: data.hasPrefix("/") ? data : folder.appendingPathComponent(data).path, named: data, dataset: dataset)
             run.dataChecks.append(report)
             try run.store.record(
                 dataCheck: DataCheckRecord(

@@ -180,7 +180,8 @@ struct SessionRun {
 
         let buildFolder = try await step("build", log: buildLog) { run in try await run.prepareBuild(manifest, recipe: recipe, log: buildLog) }
         let modelFolder = folder.isEmpty ? buildFolder : buildFolder.appendingPathComponent(folder)
-        try await validate(manifest, .train, data: manifest.train.data, in: modelFolder)
+        // A scheduled retrain checks the fresh data it trains on (an absolute path), not the committed file.
+        try await validate(manifest, .train, data: request.trainingData ?? manifest.train.data, in: modelFolder)
         let worker = try await step("start", log: workerLog) { run in
             try WorkerClient(
                 command: Pipeline.workerCommand(manifest, in: modelFolder), directory: modelFolder.path, environment: run.workerEnvironment(), log: workerLog)

@@ -128,6 +128,10 @@ public struct BatchScorer: Sendable {
         var directory: URL
         /// The trained artifacts, for the worker's `load`.
         var artifacts: URL
+        /// The model's `expect:` rules (those for scoring data are checked before a run begins).
+        var expect = Manifest.Expectations()
+        /// The bundle's training profile, what scoring data's `psi` rules compare with.
+        var profile: TrainingProfile?
     }
 
     /// A scorer of `bundle`'s model that records in `store`.
@@ -136,7 +140,7 @@ public struct BatchScorer: Sendable {
             store: store,
             model: Model(
                 name: bundle.name, version: bundle.version, schema: bundle.model.schema, command: bundle.command, directory: bundle.directory,
-                artifacts: bundle.artifacts), options: options)
+                artifacts: bundle.artifacts, expect: bundle.model.expect, profile: try? TrainingProfile.load(bundle: bundle.folder)), options: options)
     }
 
     /// A scorer of `model` (tests start a plugin's worker without a bundle).
@@ -169,6 +173,7 @@ public struct BatchScorer: Sendable {
         guard rejectsURL.path != inputPath, rejectsURL.path != outputURL?.path else {
             throw ScoreError.output(path: rejectsURL.path, reason: "the reject file cannot be the input or the output")
         }
+        try validate(input: inputPath, named: input)
         let reader = try InputReader(path: inputPath, format: format)
         _ = try RowCheck(schema: bundle.schema, header: reader.header, format: format, key: key, input: input)
         if format == .jsonl, let key, let first = try reader.next(), case .object(let object) = first.values, object[key] == nil {
@@ -189,6 +194,18 @@ public struct BatchScorer: Sendable {
             startedAt: now(), outputOffset: outputLength, rejectsOffset: rejectsFile.length)
         try store.insert(run)
         return run
+    }
+
+    /// The `validate` step of scoring: the input against the model's `expect:` rules for
+    /// scoring data (`psi` against the bundle's own training profile), before anything is
+    /// written; a failed rule stops the run before it begins.
+    func validate(input path: String, named name: String) throws {
+        let rules = bundle.expect.rules(for: .score)
+        guard !rules.isEmpty else { return }
+        let baseline =
+            bundle.profile.map { DataBaseline.profile($0, source: "\(bundle.name) \(bundle.version)") } ?? .none(reason: "the bundle has no training profile")
+        let report = try DataChecker(rules: rules, baseline: baseline).check(path: path, named: name, dataset: .score)
+        guard report.passed else { throw ScoreError.dataChecks(input: name, summary: report.summary) }
     }
 
     /// Checks that `run` can go on from where the store has it: not done, of this bundle, its

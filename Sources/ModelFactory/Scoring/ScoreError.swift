@@ -17,6 +17,8 @@ public enum ScoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case cannotResume(run: String, reason: String)
     /// The run stopped (a worker failed, the store failed): its id and position, so it can be resumed.
     case stopped(run: String, row: Int, reason: String)
+    /// The input fails the model's `expect:` rules for scoring data (the `validate` step's summary).
+    case dataChecks(input: String, summary: String)
 
     /// The sentence a user reads.
     public var description: String {
@@ -31,6 +33,7 @@ public enum ScoreError: Error, CustomStringConvertible, Equatable, Sendable {
         case .cannotResume(let run, let reason): "cannot resume scoring run \(run): \(reason)"
         case .stopped(let run, let row, let reason):
             "scoring run \(run) stopped after row \(row): \(reason); continue it with mf score --resume \(run)"
+        case .dataChecks(let input, let summary): "cannot score the input \(input): it fails the model's expect: rules (\(summary))"
         }
     }
 }
