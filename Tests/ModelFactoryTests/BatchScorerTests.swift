@@ -47,14 +47,15 @@ private struct ScoringFixture {
         try FileManager.default.createDirectory(atPath: folder.appending("artifacts"), withIntermediateDirectories: true)
     }
 
-    func scorer(batch: Int, workers: Int = 1) throws -> BatchScorer {
-        let manifest = try Manifest.parse(scoringSchema, file: "model.yaml")
+    func scorer(batch: Int, workers: Int = 1, expect: String = "") throws -> BatchScorer {
+        let manifest = try Manifest.parse(scoringSchema + "\n" + expect, file: "model.yaml")
         var options = ScoreOptions()
         options.batchSize = batch
         options.workers = workers
         let model = BatchScorer.Model(
             name: "scorer", version: "1.0.0", schema: manifest.schema, command: ["/usr/bin/python3", "-u", "mf_runner.py"],
-            directory: URL(fileURLWithPath: folder.appending("plugin")), artifacts: URL(fileURLWithPath: folder.appending("artifacts")))
+            directory: URL(fileURLWithPath: folder.appending("plugin")), artifacts: URL(fileURLWithPath: folder.appending("artifacts")),
+            expect: manifest.expect)
         return BatchScorer(store: store, model: model, options: options)
     }
 
@@ -111,6 +112,27 @@ private struct ScoringFixture {
 
     /// JSON Lines in and out: the key from each object, the row number when no key is named;
     /// a line that is not an object is a reject.
+    /// Scoring data that breaks the model's `expect:` rules stops the run before it begins
+    /// (the `validate` step of scoring), naming the rule and the rows; nothing is written.
+    @Test func scoringDataIsValidatedBeforeARunBegins() async throws {
+        let fixture = try ScoringFixture()
+        try fixture.folder.write("in.csv", "id,c,x\nk1,a,1\nk1,b,2\nk3,a,3\n")
+        let scorer = try fixture.scorer(batch: 10, expect: "expect:\n  score: { unique: [id] }\n")
+        #expect {
+            try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("out.csv"))
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("cannot score the input \(fixture.folder.appending("in.csv")): it fails the model's expect: rules (")
+                && text.contains("row 2")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appending("out.csv")))
+        #expect(try fixture.store.scoreRuns(model: nil, limit: 5).isEmpty)
+        // The same data passes rules it keeps.
+        let lenient = try fixture.scorer(batch: 10, expect: "expect:\n  rows: \">= 3\"\n")
+        _ = try await lenient.score(try lenient.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("out.csv")))
+        #expect(try fixture.text("out.csv") == "row,label,score\n1,0,2\n2,0,4\n3,1,6\n")
+    }
+
     @Test func jsonLinesAreScoredWithTheirKeyOrRowNumber() async throws {
         let fixture = try ScoringFixture()
         try fixture.folder.write(

@@ -49,7 +49,7 @@ final class DashboardProcess: @unchecked Sendable {
     func stop() -> Int32 {
         process.signal(SIGTERM)
         let ended = process.wait()
-        return ended.signalled ? 128 + ended.status : ended.status
+        return ended.status
     }
 
     deinit {

@@ -138,6 +138,42 @@ import Testing
         #expect(try store.metrics(session: session.id).map(\.name) == ["auc"])
     }
 
+    /// A `score` entry scores its input through the production bundle into its output, as
+    /// `mf score` does, and the fire records the run.
+    @Test(.timeLimit(.minutes(5)))
+    func aScoreEntryScoresItsInputWithTheVersionInService() async throws {
+        let fixture = try repository(
+            "score-entry",
+            schedule: """
+                nightly-score:
+                  cron: "30 2 * * *"
+                  timezone: Europe/Berlin
+                  evaluate: { data: \(FileManager.default.temporaryDirectory.path)/never-read.csv }
+                """)
+        let output = fixture.directory.appending("scores.csv")
+        try fixture.directory.write(
+            "repo/.mf/schedule.yaml",
+            """
+            nightly-score:
+              cron: "30 2 * * *"
+              timezone: Europe/Berlin
+              catch_up: once
+              score: { input: \(fixture.path)/data.csv, output: \(output) }
+            """)
+        try fixture.git(["commit", "-q", "-am", "score nightly"])
+        let home = TemporaryDirectory("home")
+        #expect(try await mf(["reconcile", "--repo", fixture.path, "--home", home.path]).status == 0)
+        let worker = try await mf(["worker", "--home", home.path, "--until-idle", "--json"])
+        #expect(worker.status == 0, "\(worker.stderr)")
+        let store = try SQLiteStore(path: home.appending("factory.sqlite"))
+        let fires = try store.scheduleFires(repository: nil, entry: "nightly-score", model: nil, limit: 10)
+        #expect(fires.count == 1 && fires.first?.state == .done, "\(fires)")
+        #expect(fires.first?.result?.contains("scored 2 rows") == true, "\(fires)")
+        let scored = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(scored.first == "row,label" && scored.count == 3, "\(scored)")
+        #expect(try store.scoreRuns(model: "churn", limit: 5).first?.status == .done)
+    }
+
     /// The same on PostgreSQL: two workers on two homes (two hosts) sharing one store.
     @Test(.timeLimit(.minutes(5)))
     func twoWorkersOnPostgreSQLFireAnEntryOnce() async throws {

@@ -101,13 +101,14 @@ final class BackgroundMF: @unchecked Sendable {
         return output
     }
 
-    /// Signals the process and waits for it to end and for the last of its output.
+    /// Signals the process and waits for it to end and for the last of its output; returns its
+    /// exit status, or the number of the signal that ended it.
     func terminate(signal number: Int32 = SIGTERM) -> Int32 {
         process.signal(number)
         let ended = process.wait()
         // A killed worker's Python workers may hold the pipe a little longer; do not wait for them.
         _ = closed.wait(timeout: .now() + (number == SIGKILL ? 0 : 10))
-        return ended.signalled ? 128 + ended.status : ended.status
+        return ended.status
     }
 
     deinit {
