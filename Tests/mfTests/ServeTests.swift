@@ -357,7 +357,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
         #expect(try pollUntil(seconds: 20) { try workerCalls(port: port) > callsBeforeLast }, "the last request never reached a worker")
         let workers = server.workers
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
         done.wait()
         #expect(last?.status == 200, "\(last?.status ?? 0)")
         // The workers end with the server (looked at until a deadline: they are reaped by then).
@@ -529,7 +529,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         for _ in 0..<5 {
             #expect(try http("POST", port: port, "/v1/models/demo:predict", body: body).headers["x-model-version"] == "1.1.0")
         }
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
     }
 
     /// Adaptive batching, bad requests in a batch, and readiness: concurrent requests share worker
@@ -611,7 +611,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
         #expect(ready.status == 200, "\(ready.status) \(ready.text)")
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]])).status == 200)
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
     }
 
     /// A worker that answers `predict` in the wrong shape is named with the method and the
@@ -670,7 +670,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(objects.status == 500 && error(objects).contains("'predict' has predictions[0]: 0.5, not an object"), "\(objects.text)")
         let right = try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 4]]))
         #expect(right.status == 200 && withoutPredictionIDs(right.text) == #"{"predictions":[{"label":1}]}"#, "\(right.text)")
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
     }
 
     /// An A/B test declared in git: a commit of `.mf/traffic.yaml` on the production line starts
@@ -716,7 +716,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         }
         #expect(Set(try versions().values) == ["1.1.0"])
         #expect((try http("GET", port: port, "/v2/models/demo").json() as? [String: Any])?["versions"] as? [String] == ["1.1.0"])
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
         // The log names each policy in the file's own terms, not Swift's.
         let log = server.log
         #expect(log.contains("traffic for demo as .mf/traffic.yaml declares: weights {1.0.0: 50, 1.1.0: 50}, sticky header X-Customer, shadow none"), "\(log)")
@@ -745,7 +745,7 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         let server = try ServerProcess(arguments + ["--home", home.path])
         #expect(try http("POST", port: server.port, "/v1/models/demo:predict", body: predictBody([["x": 4, "kind": "a"]])).status == 200)
         #expect(try http("GET", port: server.port, "/v2/health/ready").status == 200)
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
     }
 
     /// `--follow production`: a release reconciled while a client sends requests without pause
@@ -803,6 +803,6 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
             return metadata?["versions"] as? [String] == ["1.1.0"]
         }
         #expect(metadata?["versions"] as? [String] == ["1.1.0"], "\(String(describing: metadata))")
-        #expect(server.stop() == 0)
+        #expect(server.stop() == 0, "\(server.log.suffix(4000))")
     }
 }
