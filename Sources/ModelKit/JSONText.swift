@@ -40,6 +40,9 @@ extension JSONValue {
         return Data(out)
     }
 
+    /// Appends the value as compact JSON (as `jsonData()` writes it) to `out`.
+    public func appendJSON(to out: inout [UInt8]) { write(into: &out) }
+
     func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)

@@ -47,13 +47,13 @@ private struct ScoringFixture {
         try FileManager.default.createDirectory(atPath: folder.appending("artifacts"), withIntermediateDirectories: true)
     }
 
-    func scorer(batch: Int, workers: Int = 1, expect: String = "") throws -> BatchScorer {
+    func scorer(batch: Int, workers: Int = 1, expect: String = "", runner: String = "mf_runner.py") throws -> BatchScorer {
         let manifest = try Manifest.parse(scoringSchema + "\n" + expect, file: "model.yaml")
         var options = ScoreOptions()
         options.batchSize = batch
         options.workers = workers
         let model = BatchScorer.Model(
-            name: "scorer", version: "1.0.0", schema: manifest.schema, command: ["/usr/bin/python3", "-u", "mf_runner.py"],
+            name: "scorer", version: "1.0.0", schema: manifest.schema, command: ["/usr/bin/python3", "-u", runner],
             directory: URL(fileURLWithPath: folder.appending("plugin")), artifacts: URL(fileURLWithPath: folder.appending("artifacts")),
             expect: manifest.expect)
         return BatchScorer(store: store, model: model, options: options)
@@ -210,6 +210,60 @@ private struct ScoringFixture {
         #expect(summary.rowsScored == count && summary.rowsRejected == 0)
         let keys = try fixture.text("out.csv").split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
         #expect(keys == (1...count).map { "row-number-\($0)" })
+    }
+
+    /// The binary predict (a pickle each way, docs/worker-protocol.md) gives the model the same
+    /// Python values as JSON does, and the same output file; a prediction that holds more than
+    /// plain values comes back as JSON, and is written the same.
+    @Test func picklesAndJSONScoreAlike() async throws {
+        let fixture = try ScoringFixture()
+        try fixture.folder.write(
+            "plugin/model.py",
+            """
+            class Wrapped(float):  # not a plain float: the runner answers such predictions as JSON
+                pass
+            class Model:
+                def load(self, artifacts): pass
+                def predict(self, instances):
+                    out = []
+                    for i in instances:
+                        kinds = "/".join(f"{k}:{type(v).__name__}" for k, v in sorted(i.items()))
+                        score = i["x"] / 3 + 0.1
+                        out.append({"label": kinds, "score": Wrapped(score) if i["x"] == 7 else score})
+                    return out
+            """)
+        // A runner that does not offer the pickle: the JSON path.
+        try fixture.folder.write(
+            "plugin/json_runner.py",
+            """
+            import mf_runner
+            plain = mf_runner._handle
+            def handle(model, request):
+                answer = plain(model, request)
+                if request.get("method") == "load":
+                    answer.pop("encodings", None)
+                return answer
+            mf_runner._handle = handle
+            mf_runner.main()
+            """)
+        let rows = ["id,x,c", "k1,1,a", "k2,2.5,b", "k3,1e-7,a", "k4,12345678901,b", "k5,7,a", "k6,0.1,b", "k7,-0,a"]
+        try fixture.folder.write("in.csv", rows.joined(separator: "\n") + "\n")
+        var outputs: [String: String] = [:]
+        for (name, runner) in [("pickle", "mf_runner.py"), ("json", "json_runner.py")] {
+            let scorer = try fixture.scorer(batch: 3, runner: runner)
+            let run = try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("\(name).csv"), key: "id")
+            let summary = try await scorer.score(run)
+            let rejects = try fixture.text("\(name).rejects.csv")
+            #expect(summary.rowsScored == 7 && summary.rowsRejected == 0, "\(name): \(rejects)")
+            outputs[name] = try fixture.text("\(name).csv")
+        }
+        #expect(outputs["pickle"] == outputs["json"])
+        let lines = try #require(outputs["pickle"]).split(separator: "\n").map(String.init)
+        #expect(lines.count == 8)
+        #expect(lines[1] == "k1,c:str/x:int,0.43333333333333335")
+        #expect(lines[2] == "k2,c:str/x:float,0.9333333333333333")
+        #expect(lines[4] == "k4,c:str/x:int,4115226300.4333334")
+        #expect(lines[5].hasPrefix("k5,c:str/x:int,2.4333333333333"))
     }
 
     /// Inputs that cannot be scored are one error each, before any row is.

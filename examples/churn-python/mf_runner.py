@@ -16,11 +16,14 @@ The metric functions and the seeded split below are the same definitions as Mode
 (Score, Table.split, SeededGenerator), so Swift and Python models measure alike.
 """
 
+import base64
 import csv
 import importlib.util
+import io
 import json
 import math
 import os
+import pickle
 import sys
 import traceback
 
@@ -159,6 +162,27 @@ def _metrics(values):
             for name, value in (values or {}).items()}
 
 
+class _NotPlain(Exception):
+    """A prediction holds something other than None, bool, int, float, str, list or dict."""
+
+
+class _PlainPickler(pickle.Pickler):
+    # Called only for objects that are not of the plain built-in types (numpy numbers, say):
+    # the factory reads plain values only, so such predictions go back as JSON instead.
+    def reducer_override(self, obj):
+        raise _NotPlain()
+
+
+def _pickled(value):
+    """value as base64 of a protocol 4 pickle of plain values, or None when it holds others."""
+    out = io.BytesIO()
+    try:
+        _PlainPickler(out, protocol=4).dump(value)
+    except _NotPlain:
+        return None
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
 def _handle(model, request):
     method, params = request.get("method"), request.get("params") or {}
     if method == "describe":
@@ -169,16 +193,26 @@ def _handle(model, request):
         return {"metrics": _metrics(model.train(params["data"], params["artifacts"], int(params.get("seed") or 0)))}
     if method == "load":
         model.load(params["artifacts"])
-        return {"loaded": True}
+        # This runner also takes predict's instances as a pickle (docs/worker-protocol.md).
+        return {"loaded": True, "encodings": ["pickle"]}
     if method == "evaluate":
         return {"metrics": _metrics(model.evaluate(params["data"]))}
     if method == "predict":
-        instances = params.get("instances")
+        packed = params.get("pickle")
+        if packed is not None:
+            # Binary predict: the factory wrote a list of dicts of plain values.
+            instances = pickle.loads(base64.b64decode(packed))
+        else:
+            instances = params.get("instances")
         if not isinstance(instances, list) or not all(isinstance(i, dict) for i in instances):
             raise ValueError("predict needs params.instances, a list of objects")
         predictions = list(model.predict(instances))
         if len(predictions) != len(instances):
             raise ValueError(f"the model gave {len(predictions)} predictions for {len(instances)} instances")
+        if packed is not None:
+            answer = _pickled(predictions)
+            if answer is not None:
+                return {"pickle": answer}
         return {"predictions": predictions}
     raise LookupError(method)
 

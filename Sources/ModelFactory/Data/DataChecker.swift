@@ -1,6 +1,5 @@
 internal import Foundation
 internal import ModelKit
-internal import SQLiteStore
 internal import Store
 
 /// What a `psi` rule compares the data with: a training profile (the previous release's, or the
@@ -14,8 +13,9 @@ public enum DataBaseline: Sendable {
 
 /// Checks a data file against `expect:` rules in one streamed pass (DESIGN.md "Data checks,
 /// batch scoring, schedules"): the file is read a chunk at a time (`DataReader`), each column's
-/// rules counted as rows go by, and a key (`unique`) kept in a temporary SQLite table on disk
-/// (`TemporaryKeyTable`), so a file of any size is checked in the same little memory.
+/// rules counted as rows go by, and a key (`unique`) kept in memory up to a million keys and
+/// past that in spill files by hash (`KeySet`), so a file of any size is checked in the same
+/// little memory.
 ///
 /// ```swift
 /// let checker = DataChecker(rules: manifest.expect.rules(for: .train))
@@ -25,8 +25,6 @@ public enum DataBaseline: Sendable {
 public struct DataChecker: Sendable {
     /// How many offending rows a failed rule names (all are counted).
     public static let shownRows = 10
-    /// How many keys go to the temporary table in one transaction.
-    static let keyBatch = 8192
 
     /// The rules to check.
     public var rules: Manifest.Expectations.Rules
@@ -50,22 +48,7 @@ public struct DataChecker: Sendable {
         var unique = Offences()
         let keyColumns = rules.unique ?? []
         var keyIndexes = keyColumns.map { reader.index(of: $0) }
-        let keys: TemporaryKeyTable?
-        do { keys = keyColumns.isEmpty ? nil : try TemporaryKeyTable() } catch { throw .unreadable(path: shown, reason: error.description) }
-        var batch: [(key: String, row: Int)] = []
-        func flush() throws(DataError) {
-            guard let keys, !batch.isEmpty else { return }
-            let duplicates: [TemporaryKeyTable.Duplicate]
-            do { duplicates = try keys.add(batch) } catch { throw .unreadable(path: shown, reason: error.description) }
-            if !duplicates.isEmpty {
-                let shownKeys = Dictionary(batch.map { ($0.row, $0.key) }, uniquingKeysWith: { first, _ in first })
-                for duplicate in duplicates {
-                    let key = shownKeys[duplicate.row].map { $0.replacingOccurrences(of: Self.keySeparator, with: ", ") } ?? ""
-                    unique.add(duplicate.row, "\(key) as row \(duplicate.first)")
-                }
-            }
-            batch.removeAll(keepingCapacity: true)
-        }
+        let keys = keyColumns.isEmpty ? nil : KeySet(shown: Self.shownRows)
         while true {
             let row: DataRow
             do {
@@ -91,11 +74,16 @@ public struct DataChecker: Sendable {
                     if position > 0 { key += Self.keySeparator }
                     key += row[index ?? Int.max]?.description ?? ""
                 }
-                batch.append((key, row.number))
-                if batch.count >= Self.keyBatch { try flush() }
+                try keys?.add(key, row: row.number)
             }
         }
-        try flush()
+        if let keys {
+            let duplicates = try keys.finish()
+            unique.count = duplicates.count
+            unique.examples = duplicates.earliest.map { duplicate in
+                .init(row: duplicate.row, value: "\(duplicate.key.replacingOccurrences(of: Self.keySeparator, with: ", ")) as row \(duplicate.first)")
+            }
+        }
 
         let rows = reader.rowsRead
         var results: [DataRuleResult] = []

@@ -248,7 +248,7 @@ public struct BatchScorer: Sendable {
         let committer = Committer(
             run: current, store: store, rows: ScoreRows(key: run.key, outputs: bundle.schema.outputs.map(\.name)),
             format: run.output.flatMap(ScoreFormat.of), output: output, rejects: rejects, started: started, progress: progress)
-        var workers: [WorkerClient] = []
+        var workers: [Lane] = []
         do {
             workers = try await startWorkers()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -268,7 +268,7 @@ public struct BatchScorer: Sendable {
             }
         } catch {
             feed.stop()
-            for worker in workers { await worker.shutdown(grace: 0.5) }
+            for worker in workers { await worker.client.shutdown(grace: 0.5) }
             var failed = committer.committed
             failed.status = .failed
             failed.endedAt = now()
@@ -276,7 +276,7 @@ public struct BatchScorer: Sendable {
             try? store.advance(failed, scores: [])
             throw ScoreError.stopped(run: run.id, row: failed.rowsRead, reason: "\(error)")
         }
-        for worker in workers { await worker.shutdown() }
+        for worker in workers { await worker.client.shutdown() }
         var done = committer.committed
         done.status = .done
         done.endedAt = now()
@@ -291,28 +291,34 @@ public struct BatchScorer: Sendable {
 
     // MARK: Workers
 
+    /// A started worker, and whether it takes `predict` as a pickle (it said so in its `load` answer).
+    struct Lane: Sendable {
+        var client: WorkerClient
+        var binary: Bool
+    }
+
     /// Starts `options.workers` workers, each loaded with the bundle's artifacts.
-    private func startWorkers() async throws -> [WorkerClient] {
+    private func startWorkers() async throws -> [Lane] {
         let bundle = self.bundle
         let timeout = options.startTimeout
-        return try await withThrowingTaskGroup(of: WorkerClient.self) { group in
+        return try await withThrowingTaskGroup(of: Lane.self) { group in
             for _ in 0..<max(1, options.workers) {
                 group.addTask {
                     let client = try WorkerClient(command: bundle.command, directory: bundle.directory.path)
                     do {
-                        _ = try await client.call("load", ["artifacts": .string(bundle.artifacts.path)], timeout: timeout)
+                        let answer = try await client.call("load", ["artifacts": .string(bundle.artifacts.path)], timeout: timeout)
+                        return Lane(client: client, binary: WorkerAnswer.takesPickle(answer))
                     } catch {
                         await client.shutdown(grace: 0.5)
                         throw WorkerStartFailure(model: bundle.name, version: bundle.version, error: error)
                     }
-                    return client
                 }
             }
-            var started: [WorkerClient] = []
+            var started: [Lane] = []
             do {
-                for try await client in group { started.append(client) }
+                for try await lane in group { started.append(lane) }
             } catch {
-                for client in started { await client.shutdown(grace: 0.5) }
+                for lane in started { await lane.client.shutdown(grace: 0.5) }
                 throw error
             }
             return started
@@ -327,16 +333,29 @@ public struct BatchScorer: Sendable {
 
     /// Predictions for `instances` in one call; when the model raises, the batch is halved until
     /// the instances it fails on are alone (they are rejected with its message, the others scored).
-    func predict(_ instances: ArraySlice<JSONValue>, on worker: WorkerClient) async throws -> [Outcome] {
+    func predict(_ instances: ArraySlice<Instance>, on lane: Lane) async throws -> [Outcome] {
         guard !instances.isEmpty else { return [] }
         do {
-            let answer = try await worker.call("predict", ["instances": .array(Array(instances))], timeout: options.callTimeout)
+            let names = bundle.schema.inputs.map(\.name)
+            let params: JSONValue
+            if lane.binary {
+                var writer = Pickle.Writer(capacity: instances.count * 64)
+                writer.start()
+                writer.beginList()
+                for instance in instances { instance.pickle(names: names, into: &writer) }
+                writer.endList()
+                writer.finish()
+                params = ["pickle": .string(Data(writer.bytes).base64EncodedString())]
+            } else {
+                params = ["instances": .array(instances.map { $0.json(names: names) })]
+            }
+            let answer = try await lane.client.call("predict", params, timeout: options.callTimeout)
             return try WorkerAnswer.predictions(answer, count: instances.count).map(Outcome.scored)
         } catch {
             guard case .remote(_, _, let message) = error else { throw error }
             if instances.count == 1 { return [.failed("the model failed on it: \(message)")] }
             let middle = instances.startIndex + instances.count / 2
-            return try await predict(instances[..<middle], on: worker) + predict(instances[middle...], on: worker)
+            return try await predict(instances[..<middle], on: lane) + predict(instances[middle...], on: lane)
         }
     }
 
@@ -375,7 +394,7 @@ struct Batch: Sendable {
     /// The rows to predict: row number, key, and the record as written (for a reject).
     var rows: [(row: Int, key: String, record: [UInt8])]
     /// Their instances, in the same order.
-    var instances: [JSONValue]
+    var instances: [Instance]
     /// Rows rejected before any worker saw them.
     var rejects: [Reject]
     /// The last row number in the batch.

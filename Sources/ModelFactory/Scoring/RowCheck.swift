@@ -1,6 +1,35 @@
 internal import Foundation
 internal import ModelKit
 
+/// An instance to predict: the schema's inputs in the schema's order (a CSV record that passed
+/// as written), or an object (any other record that passed).
+enum Instance: Sendable {
+    case inputs([JSONValue])
+    case object([String: JSONValue])
+
+    /// The instance as the JSON object a worker is sent.
+    func json(names: [String]) -> JSONValue {
+        switch self {
+        case .inputs(let values): .object(Dictionary(uniqueKeysWithValues: zip(names, values)))
+        case .object(let members): .object(members)
+        }
+    }
+
+    /// Writes the instance as a pickled dictionary.
+    func pickle(names: [String], into writer: inout Pickle.Writer) {
+        switch self {
+        case .inputs(let values):
+            writer.beginDict()
+            for (name, value) in zip(names, values) {
+                writer.key(name)
+                writer.write(value)
+            }
+            writer.endDict()
+        case .object(let members): writer.write(.object(members))
+        }
+    }
+}
+
 /// Turns input records into the instances a worker predicts: the schema's inputs only (other
 /// columns, the key among them, are not sent), each value typed as the schema says (a CSV
 /// cell is text), checked as the server checks a request (`Manifest.Schema.check`). A record
@@ -44,7 +73,7 @@ struct RowCheck {
 
     /// The outcome for one record: its key and instance, or why it is rejected.
     enum Outcome {
-        case instance(key: String, JSONValue)
+        case instance(key: String, Instance)
         case rejected(String)
     }
 
@@ -59,6 +88,10 @@ struct RowCheck {
 
     private func check(fields: [String], row: Int) -> Outcome {
         guard fields.count == width else { return .rejected("it has \(counted(fields.count, "field")); the header has \(width)") }
+        if let inputs = passing(fields) {
+            guard let keyColumn else { return .instance(key: String(row), .inputs(inputs)) }
+            if !fields[keyColumn].isEmpty { return .instance(key: fields[keyColumn], .inputs(inputs)) }
+        }
         var instance: [String: JSONValue] = [:]
         var problems: [String] = []
         var unread: Set<String> = []
@@ -98,6 +131,44 @@ struct RowCheck {
         let found = problems + schema.check(instance).filter { !unread.contains($0.path) }.map(\.description)
         guard found.isEmpty else { return .rejected(found.joined(separator: "; ")) }
         return .instance(key: key, .object(instance))
+    }
+
+    /// The schema's inputs of a CSV record, in order, when every one is there and passes the
+    /// schema as it is written (the common case, checked without a dictionary a row); nil when
+    /// any is missing or fails, or is text the full check reads in a way of its own (an int
+    /// written as `12.0`, a number with spaces around it): the full check then decides, and
+    /// names why. Never lets a record through that the full check rejects.
+    private func passing(_ fields: [String]) -> [JSONValue]? {
+        var values: [JSONValue] = []
+        values.reserveCapacity(columns.count)
+        for (field, column) in zip(schema.inputs, columns) {
+            let text = fields[column]
+            guard !text.isEmpty else { return nil }
+            switch field.type {
+            case .string:
+                if let allowed = field.values, !allowed.contains(text) { return nil }
+                values.append(.string(text))
+            case .int, .double:
+                let number: Double
+                if let whole = Int(text), whole.magnitude < 1 << 53 {
+                    number = Double(whole)
+                } else if field.type == .double, let real = Double(text), real.isFinite {
+                    number = real
+                } else {
+                    return nil
+                }
+                if let minimum = field.min, number < minimum { return nil }
+                if let maximum = field.max, number > maximum { return nil }
+                values.append(.number(number))
+            case .bool:
+                switch text {
+                case "true": values.append(.bool(true))
+                case "false": values.append(.bool(false))
+                default: return nil
+                }
+            }
+        }
+        return values
     }
 
     /// A CSV cell read as a schema field's type.

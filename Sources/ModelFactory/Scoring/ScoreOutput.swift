@@ -88,12 +88,17 @@ struct ScoreRows {
             out.append(contentsOf: Self.csvField(key).utf8)
             for name in outputs {
                 out.append(0x2C)
-                out.append(contentsOf: Self.csvValue(prediction[name]).utf8)
+                switch prediction[name] {
+                case nil, .null?: break
+                case .number(let number)?: JSONValue.number(number).appendJSON(to: &out)  // never needs quotes
+                case .bool(let flag)?: out.append(contentsOf: (flag ? "true" : "false").utf8)
+                case let other: out.append(contentsOf: Self.csvValue(other).utf8)
+                }
             }
         case .jsonl:
             out.append(0x7B)
             out.append(contentsOf: keyNameJSON)
-            if keyIsRow { out.append(contentsOf: key.utf8) } else { out.append(contentsOf: JSONValue.string(key).jsonData()) }
+            if keyIsRow { out.append(contentsOf: key.utf8) } else { JSONValue.string(key).appendJSON(to: &out) }
             appendOutputs(prediction, into: &out, leadingComma: true)
             out.append(0x7D)
         }
@@ -112,7 +117,7 @@ struct ScoreRows {
         for (index, name) in outputs.enumerated() {
             if leadingComma || index > 0 { out.append(0x2C) }
             out.append(contentsOf: outputNames[index])
-            out.append(contentsOf: (prediction[name] ?? .null).jsonData())
+            (prediction[name] ?? .null).appendJSON(to: &out)
         }
     }
 

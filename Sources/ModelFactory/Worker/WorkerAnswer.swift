@@ -39,10 +39,26 @@ public enum WorkerAnswer {
         return result
     }
 
-    /// The predictions of a `predict` answer for `count` instances: exactly that many objects.
+    /// Whether a `load` answer says the worker takes `predict` as a pickle (`"encodings":
+    /// ["pickle"]`, docs/worker-protocol.md "Binary predict").
+    public static func takesPickle(_ answer: JSONValue) -> Bool {
+        answer["encodings"]?.arrayValue?.contains(.string("pickle")) ?? false
+    }
+
+    /// The predictions of a `predict` answer for `count` instances: exactly that many objects,
+    /// as a list (`predictions`) or a pickled list (`pickle`, base64, from a worker sent a pickle).
     public static func predictions(_ answer: JSONValue, count: Int) throws(WorkerError) -> [JSONValue] {
         let expected = "\(predictionsShape) for \(count) \(count == 1 ? "instance" : "instances")"
-        guard let predictions = answer["predictions"] else {
+        var unpickled: JSONValue?
+        if case .string(let packed)? = answer["pickle"] {
+            guard let bytes = Data(base64Encoded: packed) else {
+                throw .unexpectedAnswer(method: "predict", problem: "has \"pickle\" that is not base64", expected: expected)
+            }
+            do { unpickled = try Pickle.decode([UInt8](bytes)) } catch {
+                throw .unexpectedAnswer(method: "predict", problem: "has \"pickle\" that is \(error)", expected: expected)
+            }
+        }
+        guard let predictions = unpickled ?? answer["predictions"] else {
             throw .unexpectedAnswer(method: "predict", problem: "has no \"predictions\" (it answered \(excerpt(answer)))", expected: expected)
         }
         guard let list = predictions.arrayValue else {
