@@ -61,6 +61,8 @@ let thresholdModel = """
             try await worker.call("predict", ["instances": [["x": 1], ["x": 4]]], timeout: 10)
                 == ["predictions": [["label": 0], ["label": 1]]])
         #expect(try await worker.call("health", timeout: 10) == ["status": "ok"])
+        // The log is read on a thread of its own, so it may trail the answers a little.
+        for _ in 0..<100 where !worker.recentLog.contains("trained; this line must land in the log") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(worker.recentLog.contains("trained; this line must land in the log"))
         // A second worker loads what the first trained.
         await worker.shutdown()

@@ -216,7 +216,8 @@ enum Pickle {
         var lists: [[Item]] = []
         var dicts: [[(String, Item)]] = []
         var stack: [Item] = []
-        var memo: [Int: Item] = [:]
+        /// The memo, by slot (a slot never put is nil).
+        var memo: [Item?] = []
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -363,14 +364,16 @@ enum Pickle {
                     try set(items, in: dict)
                 case Op.memoize:
                     guard let top = stack.last, !isMark(top) else { throw failure("MEMOIZE with no value") }
-                    memo[memo.count] = top
+                    memo.append(top)
                 case Op.binPut, Op.longBinPut:
                     let slot = op == Op.binPut ? Int(try byte()) : Int(try uint32())
                     guard let top = stack.last, !isMark(top) else { throw failure("PUT with no value") }
+                    guard slot <= 1 << 20 else { throw failure("a memo slot past a million") }
+                    if slot >= memo.count { memo.append(contentsOf: repeatElement(nil, count: slot + 1 - memo.count)) }
                     memo[slot] = top
                 case Op.binGet, Op.longBinGet:
                     let slot = op == Op.binGet ? Int(try byte()) : Int(try uint32())
-                    guard let item = memo[slot] else { throw failure("GET of memo \(slot), which was never put") }
+                    guard slot < memo.count, let item = memo[slot] else { throw failure("GET of memo \(slot), which was never put") }
                     stack.append(item)
                 default:
                     index -= 1

@@ -18,9 +18,12 @@ internal import SystemKit
 public final class WorkerClient: @unchecked Sendable {
     private let process: RunningProcess
     private let lock = NSLock()
-    /// Held while a request line is written: a line longer than a pipe's atomic write (4 KiB)
-    /// goes in several writes, and two calls in flight at once must not interleave their bytes.
-    private let writing = NSLock()
+    /// Writes the request lines, one after another: a line longer than a pipe's atomic write
+    /// (4 KiB) goes in several writes, and two calls in flight at once must not interleave their
+    /// bytes. A queue of its own, not the caller's thread: a write blocks while the worker is busy
+    /// with the call before (`mf score` keeps two in flight), and a blocked thread of Swift's
+    /// cooperative pool (one a core) would hold up the answers of every other worker.
+    private let writer: DispatchQueue
     private var nextID = 1
     private var pending: [Int: Pending] = [:]
     private var broken: WorkerError?
@@ -55,6 +58,7 @@ public final class WorkerClient: @unchecked Sendable {
         } else {
             logFile = nil
         }
+        writer = DispatchQueue(label: "mf-worker-stdin-\(process.pid)")
         limits = DispatchSource.makeTimerSource(queue: .global())
         limits.setEventHandler { [weak self] in self?.expire() }
         limits.activate()
@@ -107,10 +111,12 @@ public final class WorkerClient: @unchecked Sendable {
                     return nil
                 }
                 if let failure { return continuation.resume(throwing: failure) }
-                if !writing.withLock({ writeAll(line) }) {
-                    // The worker has gone (or is going): give the waiter a moment to say how.
-                    waitForLastWords()
-                    fail(.exited(method: method, status: process.termination.map(WorkerError.Ending.terminated) ?? .closedInput, log: recentLog))
+                writer.async { [self] in
+                    if !writeAll(line) {
+                        // The worker has gone (or is going): give the waiter a moment to say how.
+                        waitForLastWords()
+                        fail(.exited(method: method, status: process.termination.map(WorkerError.Ending.terminated) ?? .closedInput, log: recentLog))
+                    }
                 }
             }
         } catch let error as WorkerError {
@@ -258,7 +264,10 @@ public final class WorkerClient: @unchecked Sendable {
 /// Splits what a descriptor yields into lines, without the newline.
 private struct LineReader {
     let descriptor: Int32
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
+    /// Where the unread part of `buffer` begins, and how far it has been searched for a newline.
+    private var start = 0
+    private var scanned = 0
     private var finished = false
     /// What one read fills; kept, so a read does not allocate and clear 64 KiB.
     private var chunk = [UInt8](repeating: 0, count: 65536)
@@ -267,15 +276,27 @@ private struct LineReader {
 
     mutating func next() -> Data? {
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                return Data(line)
+            if let newline = buffer[scanned...].firstIndex(of: 0x0A) {
+                let line = Data(buffer[start..<newline])
+                start = newline + 1
+                scanned = start
+                return line
             }
+            scanned = buffer.count
             if finished {
-                guard !buffer.isEmpty else { return nil }
-                defer { buffer.removeAll() }
-                return buffer
+                guard start < buffer.count else { return nil }
+                defer {
+                    buffer.removeAll()
+                    start = 0
+                    scanned = 0
+                }
+                return Data(buffer[start...])
+            }
+            // Keep the unread part, read more after it.
+            if start > 0 {
+                buffer.removeSubrange(0..<start)
+                scanned -= start
+                start = 0
             }
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
