@@ -62,8 +62,7 @@ let thresholdModel = """
                 == ["predictions": [["label": 0], ["label": 1]]])
         #expect(try await worker.call("health", timeout: 10) == ["status": "ok"])
         // The log is read on a thread of its own, so it may trail the answers a little.
-        for _ in 0..<100 where !worker.recentLog.contains("trained; this line must land in the log") { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(worker.recentLog.contains("trained; this line must land in the log"))
+        #expect(try await eventually(seconds: 10) { worker.recentLog.contains("trained; this line must land in the log") })
         // A second worker loads what the first trained.
         await worker.shutdown()
         let second = try WorkerClient(command: ["python3", "-u", "mf_runner.py"], directory: plugin.path)

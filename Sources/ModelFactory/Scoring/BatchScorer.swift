@@ -251,23 +251,30 @@ public struct BatchScorer: Sendable {
         var workers: [Lane] = []
         do {
             workers = try await startWorkers()
+            committer.start(backlog: workers.count * 4)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for lane in 0..<(workers.count * 2) {
                     let worker = workers[lane % workers.count]
                     group.addTask {
                         while let batch = try feed.next() {
                             let outcomes = try await self.predict(batch.instances[...], on: worker)
-                            try committer.complete(batch, outcomes)
+                            try await committer.complete(batch, outcomes)
                         }
                     }
                 }
                 do { try await group.waitForAll() } catch {
+                    // The other lanes end: no batch is taken, and one waiting to be written is not.
                     feed.stop()
+                    committer.stop()
                     throw error
                 }
             }
+            try await committer.finish(batches: feed.batches)
         } catch {
             feed.stop()
+            committer.stop()
+            // The run is recorded as failed only once the writing thread is done with it.
+            committer.waitUntilEnded()
             for worker in workers { await worker.client.shutdown(grace: 0.5) }
             var failed = committer.committed
             failed.status = .failed
@@ -448,18 +455,33 @@ final class Feed: @unchecked Sendable {
         }
     }
 
+    /// How many batches it has given.
+    var batches: Int { lock.withLock { sequence } }
+
     /// No more batches (a lane failed).
     func stop() { lock.withLock { stopped = true } }
 }
 
 /// Writes finished batches in input order: the output (or the store's scores) and the reject
-/// file, then the run's new position with the batch's scores in one store transaction.
+/// file, then the run's new position with the batch's scores in one store transaction. It writes
+/// on a thread of its own, so the lanes send their next batches while a batch is written (a
+/// store transaction of a thousand scores takes milliseconds, and blocks its thread); a lane
+/// waits only when `backlog` predicted batches are waiting to be written.
 final class Committer: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var finished: [Int: (Batch, [BatchScorer.Outcome])] = [:]
     private var next = 0
-    private var draining = false
+    /// How many batches there are, once the lanes have ended.
+    private var total: Int?
+    /// Why writing ended early: a batch could not be written, or `stop()`.
     private var failure: (any Error)?
+    private var backlog = 8
+    /// Whether the writing thread runs; `ended` is signalled when it returns.
+    private var running = false
+    private let ended = DispatchSemaphore(value: 0)
+    /// Lanes waiting for the backlog to shrink, and the caller waiting for the last batch.
+    private var waitingLanes: [CheckedContinuation<Void, any Error>] = []
+    private var waitingForEnd: CheckedContinuation<Void, any Error>?
     private var state: ScoreRun
     private let store: any FactoryStore
     private let rows: ScoreRows
@@ -488,42 +510,104 @@ final class Committer: @unchecked Sendable {
     }
 
     /// The run as the store has it.
-    var committed: ScoreRun { lock.withLock { state } }
+    var committed: ScoreRun { condition.withLock { state } }
 
-    /// Takes a predicted batch; whoever finds the next batch in order ready writes it (and the
-    /// ones after it that are ready), the others return at once.
-    func complete(_ batch: Batch, _ outcomes: [BatchScorer.Outcome]) throws {
-        let drain: Bool = try lock.withLock { () throws -> Bool in
+    /// Starts the writing thread; a lane waits when `backlog` batches wait to be written.
+    func start(backlog: Int) {
+        condition.withLock {
+            self.backlog = max(1, backlog)
+            running = true
+        }
+        let thread = Thread { [self] in write() }
+        thread.name = "mf-score-commit"
+        thread.start()
+    }
+
+    /// Takes a predicted batch, to be written in its turn; waits while the backlog is full.
+    func complete(_ batch: Batch, _ outcomes: [BatchScorer.Outcome]) async throws {
+        try condition.withLock {
             if let failure { throw failure }
             finished[batch.sequence] = (batch, outcomes)
-            guard !draining else { return false }
-            draining = true
-            return true
+            condition.broadcast()
         }
-        guard drain else { return }
-        while true {
-            let ready: (Batch, [BatchScorer.Outcome])? = lock.withLock {
-                guard let ready = finished.removeValue(forKey: next) else {
-                    draining = false
-                    return nil
-                }
-                next += 1
-                return ready
-            }
-            guard let (batch, outcomes) = ready else { return }
-            do { try write(batch, outcomes) } catch {
-                lock.withLock {
-                    failure = error
-                    draining = false
-                }
-                throw error
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.withLock {
+                if let failure { return continuation.resume(throwing: failure) }
+                // Batches before this one are still to come: it is never made to wait for itself.
+                guard finished.count >= backlog, batch.sequence > next else { return continuation.resume() }
+                waitingLanes.append(continuation)
             }
         }
     }
 
-    /// Writes one batch and moves the position past it (only the draining lane calls it).
+    /// Waits until the `batches` batches the lanes took are written (or the writing fails).
+    func finish(batches: Int) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.withLock {
+                total = batches
+                condition.broadcast()
+                if let failure { return continuation.resume(throwing: failure) }
+                if next >= batches { return continuation.resume() }
+                waitingForEnd = continuation
+            }
+        }
+    }
+
+    /// Stops the writing thread after the batch it is writing (a lane failed).
+    func stop() {
+        condition.withLock {
+            if failure == nil { failure = CancellationError() }
+            condition.broadcast()
+        }
+    }
+
+    /// Waits until the writing thread (if it started) has ended: after `stop()`, at most the
+    /// length of one batch's write.
+    func waitUntilEnded() {
+        guard condition.withLock({ running }) else { return }
+        ended.wait()
+        ended.signal()
+    }
+
+    /// The writing thread: each batch in turn, until all are written, one fails, or `stop()`.
+    private func write() {
+        defer {
+            condition.withLock { running = false }
+            ended.signal()
+        }
+        while true {
+            condition.lock()
+            while finished[next] == nil, failure == nil, total.map({ next < $0 }) ?? true { condition.wait() }
+            guard failure == nil, let (batch, outcomes) = finished.removeValue(forKey: next) else {
+                // All written (or stopped): whoever waits hears it.
+                let end = waitingForEnd
+                waitingForEnd = nil
+                let lanes = waitingLanes
+                waitingLanes = []
+                let failure = self.failure
+                condition.unlock()
+                for lane in lanes { if let failure { lane.resume(throwing: failure) } else { lane.resume() } }
+                if let failure { end?.resume(throwing: failure) } else { end?.resume() }
+                return
+            }
+            condition.unlock()
+            var written: (any Error)?
+            do { try write(batch, outcomes) } catch { written = error }
+            condition.lock()
+            next += 1
+            if let written { failure = written }
+            // Room in the backlog (or a failure): the waiting lanes go on.
+            let lanes = failure != nil || finished.count < backlog ? waitingLanes : []
+            if !lanes.isEmpty { waitingLanes = [] }
+            let failure = self.failure
+            condition.unlock()
+            for lane in lanes { if let failure { lane.resume(throwing: failure) } else { lane.resume() } }
+        }
+    }
+
+    /// Writes one batch and moves the position past it (only the writing thread calls it).
     private func write(_ batch: Batch, _ outcomes: [BatchScorer.Outcome]) throws {
-        var run = lock.withLock { state }
+        var run = condition.withLock { state }
         var rejected = batch.rejects
         var lines: [UInt8] = []
         var scores: [ScoredRow] = []
@@ -571,7 +655,7 @@ final class Committer: @unchecked Sendable {
         run.outputOffset = output?.length ?? 0
         run.rejectsOffset = rejects.length
         try store.advance(run, scores: scores)
-        lock.withLock { state = run }
+        condition.withLock { state = run }
         progress(
             ScoreProgress(
                 run: run, seconds: BatchScorer.seconds(since: started), rows: run.rowsRead - startRow, bytes: run.inputOffset - startOffset))
