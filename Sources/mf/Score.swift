@@ -16,7 +16,7 @@ struct Score: AsyncParsableCommand {
             type), and a bad row goes to the reject file (row,reason,record: its 1-based row \
             number, the header and blank lines not counted) without stopping the run. Good rows \
             are predicted by --workers workers of the bundle (the standard interface's predict, \
-            two batches in flight a worker); a row the model raises on is rejected with its \
+            three batches in flight a worker); a row the model raises on is rejected with its \
             message, the rest of its batch scored.
 
             --output x.csv or x.jsonl writes one row per scored input: the --key column (else \

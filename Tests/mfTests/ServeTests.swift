@@ -318,7 +318,9 @@ func workerCalls(port: Int, version: String = "1.0.0") throws -> Double {
         #expect(hung.status == 504, "\(hung.status) \(hung.text)")
         #expect(try http("POST", port: port, "/v1/models/demo:predict", body: predictBody([["x": 1, "kind": "a"]])).status == 200)
 
-        // A worker killed mid-request: the request is answered by its replacement.
+        // A worker killed mid-request: the request is answered by its replacement. (The hung
+        // worker's replacement starts after its 504 is answered: wait for it.)
+        _ = pollUntil(seconds: 30) { server.workers.count == 2 }
         let before = server.workers
         #expect(before.count == 2, "\(before)")
         nonisolated(unsafe) var slow: HTTPAnswer?

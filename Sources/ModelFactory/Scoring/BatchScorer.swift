@@ -6,13 +6,18 @@ public import Store
 public struct ScoreOptions: Sendable {
     /// Input records per batch: one worker call (less the rejected ones).
     public var batchSize = 1000
-    /// Workers started from the bundle; each has two batches in flight, so it predicts one while
-    /// the next is read and sent.
+    /// Workers started from the bundle; each has three batches in flight (`lanesPerWorker`), so
+    /// it predicts one while the next ones are read and sent.
     public var workers = 1
     /// How long one worker call may take, in seconds.
     public var callTimeout: Double = 600
     /// How long a worker may take to start and load its artifacts, in seconds.
     public var startTimeout: Double = 120
+
+    /// How many batches a worker has in flight: one it predicts, the next waiting in its pipe,
+    /// and one more being read and checked or decoded and handed on, so a fast model does not
+    /// wait on mf between batches.
+    static let lanesPerWorker = 3
 
     /// The defaults (see each option).
     public init() {}
@@ -253,7 +258,7 @@ public struct BatchScorer: Sendable {
             workers = try await startWorkers()
             committer.start(backlog: workers.count * 4)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for lane in 0..<(workers.count * 2) {
+                for lane in 0..<(workers.count * ScoreOptions.lanesPerWorker) {
                     let worker = workers[lane % workers.count]
                     group.addTask {
                         while let batch = try feed.next() {
@@ -263,17 +268,18 @@ public struct BatchScorer: Sendable {
                     }
                 }
                 do { try await group.waitForAll() } catch {
-                    // The other lanes end: no batch is taken, and one waiting to be written is not.
+                    // The other lanes end: no batch is taken, none waits for room to be written.
                     feed.stop()
-                    committer.stop()
+                    committer.release()
                     throw error
                 }
             }
             try await committer.finish(batches: feed.batches)
         } catch {
             feed.stop()
+            // Every lane has ended: what they predicted is written up to the first gap, and the
+            // run is recorded as failed once the writing thread is done with it.
             committer.stop()
-            // The run is recorded as failed only once the writing thread is done with it.
             committer.waitUntilEnded()
             for worker in workers { await worker.client.shutdown(grace: 0.5) }
             var failed = committer.committed
@@ -475,6 +481,10 @@ final class Committer: @unchecked Sendable {
     private var total: Int?
     /// Why writing ended early: a batch could not be written, or `stop()`.
     private var failure: (any Error)?
+    /// `stop()` was called: what is ready is written, then writing ends.
+    private var stopping = false
+    /// `release()` was called: lanes do not wait for room.
+    private var released = false
     private var backlog = 8
     /// Whether the writing thread runs; `ended` is signalled when it returns.
     private var running = false
@@ -533,6 +543,7 @@ final class Committer: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.withLock {
                 if let failure { return continuation.resume(throwing: failure) }
+                if released { return continuation.resume(throwing: CancellationError()) }
                 // Batches before this one are still to come: it is never made to wait for itself.
                 guard finished.count >= backlog, batch.sequence > next else { return continuation.resume() }
                 waitingLanes.append(continuation)
@@ -553,10 +564,23 @@ final class Committer: @unchecked Sendable {
         }
     }
 
-    /// Stops the writing thread after the batch it is writing (a lane failed).
+    /// A lane failed: lanes waiting for room go on at once (and end), and none waits from now
+    /// on; the batches they finish are still taken and written in turn.
+    func release() {
+        let lanes: [CheckedContinuation<Void, any Error>] = condition.withLock {
+            released = true
+            defer { waitingLanes = [] }
+            return waitingLanes
+        }
+        for lane in lanes { lane.resume(throwing: CancellationError()) }
+    }
+
+    /// Ends writing once the lanes have ended: the batches predicted so far are written up to
+    /// the first one missing (no finished work is lost), then the writing thread ends.
     func stop() {
+        release()
         condition.withLock {
-            if failure == nil { failure = CancellationError() }
+            stopping = true
             condition.broadcast()
         }
     }
@@ -577,9 +601,10 @@ final class Committer: @unchecked Sendable {
         }
         while true {
             condition.lock()
-            while finished[next] == nil, failure == nil, total.map({ next < $0 }) ?? true { condition.wait() }
+            while finished[next] == nil, failure == nil, !stopping, total.map({ next < $0 }) ?? true { condition.wait() }
             guard failure == nil, let (batch, outcomes) = finished.removeValue(forKey: next) else {
-                // All written (or stopped): whoever waits hears it.
+                // All written, stopped, or failed: whoever waits hears it, and writing ends.
+                if stopping, failure == nil { failure = CancellationError() }
                 let end = waitingForEnd
                 waitingForEnd = nil
                 let lanes = waitingLanes
