@@ -64,8 +64,8 @@ struct Score: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Input rows per worker call.", valueName: "n"))
     var batch = 1000
 
-    @Option(help: ArgumentHelp("Workers of the bundle that score in parallel.", valueName: "n"))
-    var workers = 1
+    @Option(help: ArgumentHelp("Workers of the bundle that score in parallel (as mf serve starts two by default).", valueName: "n"))
+    var workers = 2
 
     @Option(help: ArgumentHelp("Continue the scoring run with this id from where the store has it.", valueName: "run"))
     var resume: String?
