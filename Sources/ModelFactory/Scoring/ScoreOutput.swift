@@ -4,7 +4,9 @@ internal import ModelKit
 /// A file written only at its end, whose length is known at every moment: the output and
 /// reject files of a scoring run. Opened again for a resume, it is cut back to the length the
 /// store recorded (a torn last line, and the rows of a batch whose position did not reach the
-/// store, go), so every row is in it once.
+/// store, go), so every row is in it once. It is held under an exclusive `flock` while open,
+/// taken before anything is cut: a second `mf score` on the same file (a second `--resume` of a
+/// run, or a new run onto a running one's output) stops before it touches it.
 final class AppendedFile {
     let path: String
     private let descriptor: Int32
@@ -18,6 +20,7 @@ final class AppendedFile {
         if let length {
             descriptor = open(path, O_WRONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw .output(path: path, reason: InputReader.reason(errno)) }
+            try Self.lock(descriptor, path: path)
             var info = stat()
             guard fstat(descriptor, &info) == 0, Int64(info.st_size) >= length else {
                 throw .output(path: path, reason: "it is shorter than the \(length) bytes the run wrote to it; it was changed since")
@@ -27,13 +30,38 @@ final class AppendedFile {
             }
             self.length = length
         } else {
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            // Emptied only once it is held (O_TRUNC would cut a file another run is writing).
+            descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw .output(path: path, reason: InputReader.reason(errno)) }
+            try Self.lock(descriptor, path: path)
+            guard ftruncate(descriptor, 0) == 0 else {
+                close(descriptor)
+                throw .output(path: path, reason: InputReader.reason(errno))
+            }
             self.length = 0
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { close(descriptor) }  // and with it the lock
+
+    /// Takes the file's exclusive lock; closes `descriptor` and throws when another process (or
+    /// another open of it here) holds it. It is tried for up to a second: a process being
+    /// started by this one (or a test beside it) holds every open file for the moment between
+    /// its fork and its exec, the lock of a file just closed too.
+    private static func lock(_ descriptor: Int32, path: String) throws(ScoreError) {
+        var tries = 0
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK, tries < 100 {
+                tries += 1
+                usleep(10_000)
+                continue
+            }
+            let reason = errno == EWOULDBLOCK ? "another mf score is writing it" : InputReader.reason(errno)
+            close(descriptor)
+            throw .output(path: path, reason: reason)
+        }
+    }
 
     /// Appends `bytes` (all of them, or an error).
     func append(_ bytes: [UInt8]) throws(ScoreError) {
