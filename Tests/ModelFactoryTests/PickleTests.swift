@@ -87,6 +87,41 @@ import Testing
         #expect(throws: Pickle.DecodeError.self) { try Pickle.decode([0x80, 4, 0x7D, 0x4B, 1, 0x4B, 2, 0x73, 0x2E]) }
     }
 
+    /// Predictions are read straight into their outputs: in the fields' order, null where a
+    /// dictionary lacks one, a shared dictionary read wherever it is referred to; anything but a
+    /// list of dictionaries is left to `decode`, which says what it is.
+    @Test func predictionsAreReadIntoTheirOutputs() throws {
+        let script = """
+            import pickle, sys
+            shared = {"score": 0.5, "label": 1}
+            sys.stdout.buffer.write(pickle.dumps([shared, {"label": 0, "extra": "x"}, shared, {"score": [1, 2], "label": None}], protocol=4))
+            """
+        let records = try #require(try Pickle.records(try python(script), fields: ["label", "score"]))
+        #expect(records.count == 4)
+        #expect(records.values == [1, 0.5, 0, .null, 1, 0.5, .null, [1, 2]])
+        #expect(try Pickle.records(Pickle.encode(["a": 1]), fields: ["a"]) == nil)
+        #expect(try Pickle.records(Pickle.encode([["a": 1], 2]), fields: ["a"]) == nil)
+        // The memoized names of a request: written once, referred to by slot, popped off the stack.
+        var writer = Pickle.Writer()
+        writer.start()
+        let slots = writer.memoize(["x", "c"])
+        writer.beginList()
+        for row in 0..<3 {
+            writer.beginDict()
+            writer.key(at: slots[0])
+            writer.number(Double(row))
+            writer.key(at: slots[1])
+            writer.string("a")
+            writer.endDict()
+        }
+        writer.endList()
+        writer.finish()
+        #expect(try Pickle.decode(writer.bytes) == [["x": 0, "c": "a"], ["x": 1, "c": "a"], ["x": 2, "c": "a"]])
+        let read = try JSONValue(
+            json: Data(try python("import json, pickle, sys\nsys.stdout.write(json.dumps(pickle.loads(sys.stdin.buffer.read())))", input: writer.bytes)))
+        #expect(read == [["x": 0, "c": "a"], ["x": 1, "c": "a"], ["x": 2, "c": "a"]])
+    }
+
     @Test func swiftReadsWhatSwiftWrites() throws {
         #expect(try Pickle.decode(Pickle.encode(instances)) == instances)
         #expect(try Pickle.decode(Pickle.encode([])) == [])

@@ -338,9 +338,10 @@ public struct BatchScorer: Sendable {
         }
     }
 
-    /// How each instance fared: its prediction, or why the model failed on it.
+    /// How each instance fared: its prediction's schema outputs (in the schema's order, null
+    /// where it has none), or why the model failed on it.
     enum Outcome {
-        case scored(JSONValue)
+        case scored(ArraySlice<JSONValue>)
         case failed(String)
     }
 
@@ -350,12 +351,14 @@ public struct BatchScorer: Sendable {
         guard !instances.isEmpty else { return [] }
         do {
             let names = bundle.schema.inputs.map(\.name)
+            let outputs = bundle.schema.outputs.map(\.name)
             let params: JSONValue
             if lane.binary {
                 var writer = Pickle.Writer(capacity: instances.count * 64)
                 writer.start()
+                let slots = writer.memoize(names)
                 writer.beginList()
-                for instance in instances { instance.pickle(names: names, into: &writer) }
+                for instance in instances { instance.pickle(slots: slots, into: &writer) }
                 writer.endList()
                 writer.finish()
                 params = ["pickle": .string(Data(writer.bytes).base64EncodedString())]
@@ -363,7 +366,17 @@ public struct BatchScorer: Sendable {
                 params = ["instances": .array(instances.map { $0.json(names: names) })]
             }
             let answer = try await lane.client.call("predict", params, timeout: options.callTimeout)
-            return try WorkerAnswer.predictions(answer, count: instances.count).map(Outcome.scored)
+            // A pickled list of dictionaries is read straight into the outputs; any other answer
+            // goes through the standard check, which says what is wrong with it.
+            if case .string(let packed)? = answer["pickle"], let bytes = Data(base64Encoded: packed),
+                let records = try? Pickle.records([UInt8](bytes), fields: outputs), records.count == instances.count
+            {
+                let width = outputs.count
+                return (0..<records.count).map { .scored(records.values[($0 * width)..<($0 * width + width)]) }
+            }
+            return try WorkerAnswer.predictions(answer, count: instances.count).map { prediction in
+                .scored(ArraySlice(outputs.map { prediction[$0] ?? .null }))
+            }
         } catch {
             guard case .remote(_, _, let message) = error else { throw error }
             if instances.count == 1 { return [.failed("the model failed on it: \(message)")] }
@@ -643,7 +656,7 @@ final class Committer: @unchecked Sendable {
             case .failed(let reason): rejected.append(.init(row: row, reason: reason, record: record))
             case .scored(let prediction):
                 if let format {
-                    rows.line(key: key, prediction: prediction, format: format, into: &lines)
+                    rows.line(key: key, outputs: prediction, format: format, into: &lines)
                     scored += 1
                 } else {
                     scores.append(ScoredRow(runId: run.id, key: key, row: row, outputs: rows.outputsJSON(prediction)))

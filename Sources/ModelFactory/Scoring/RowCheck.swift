@@ -15,13 +15,14 @@ enum Instance: Sendable {
         }
     }
 
-    /// Writes the instance as a pickled dictionary.
-    func pickle(names: [String], into writer: inout Pickle.Writer) {
+    /// Writes the instance as a pickled dictionary; `slots` are the memo slots of the
+    /// schema's input names (`Pickle.Writer.memoize`).
+    func pickle(slots: [UInt32], into writer: inout Pickle.Writer) {
         switch self {
         case .inputs(let values):
             writer.beginDict()
-            for (name, value) in zip(names, values) {
-                writer.key(name)
+            for (slot, value) in zip(slots, values) {
+                writer.key(at: slot)
                 writer.write(value)
             }
             writer.endDict()

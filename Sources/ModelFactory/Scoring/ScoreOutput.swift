@@ -109,43 +109,42 @@ struct ScoreRows {
     /// The reject file's header line.
     static let rejectsHeader = Array("row,reason,record\n".utf8)
 
-    /// One scored row as a line of `format`.
-    func line(key: String, prediction: JSONValue, format: ScoreFormat, into out: inout [UInt8]) {
+    /// One scored row as a line of `format`; `values` are the schema outputs, in order.
+    func line(key: String, outputs values: ArraySlice<JSONValue>, format: ScoreFormat, into out: inout [UInt8]) {
         switch format {
         case .csv:
             out.append(contentsOf: Self.csvField(key).utf8)
-            for name in outputs {
+            for value in values {
                 out.append(0x2C)
-                switch prediction[name] {
-                case nil, .null?: break
-                case .number(let number)?: JSONValue.number(number).appendJSON(to: &out)  // never needs quotes
-                case .bool(let flag)?: out.append(contentsOf: (flag ? "true" : "false").utf8)
-                case let other: out.append(contentsOf: Self.csvValue(other).utf8)
+                switch value {
+                case .null: break
+                case .number, .bool: value.appendJSON(to: &out)  // never needs quotes
+                default: out.append(contentsOf: Self.csvValue(value).utf8)
                 }
             }
         case .jsonl:
             out.append(0x7B)
             out.append(contentsOf: keyNameJSON)
             if keyIsRow { out.append(contentsOf: key.utf8) } else { JSONValue.string(key).appendJSON(to: &out) }
-            appendOutputs(prediction, into: &out, leadingComma: true)
+            appendOutputs(values, into: &out, leadingComma: true)
             out.append(0x7D)
         }
         out.append(0x0A)
     }
 
-    /// The schema outputs of `prediction` as a JSON object's text, for the store.
-    func outputsJSON(_ prediction: JSONValue) -> String {
+    /// The schema outputs (`values`, in order) as a JSON object's text, for the store.
+    func outputsJSON(_ values: ArraySlice<JSONValue>) -> String {
         var out: [UInt8] = [0x7B]
-        appendOutputs(prediction, into: &out, leadingComma: false)
+        appendOutputs(values, into: &out, leadingComma: false)
         out.append(0x7D)
         return String(decoding: out, as: UTF8.self)
     }
 
-    private func appendOutputs(_ prediction: JSONValue, into out: inout [UInt8], leadingComma: Bool) {
-        for (index, name) in outputs.enumerated() {
+    private func appendOutputs(_ values: ArraySlice<JSONValue>, into out: inout [UInt8], leadingComma: Bool) {
+        for (index, value) in values.enumerated() {
             if leadingComma || index > 0 { out.append(0x2C) }
             out.append(contentsOf: outputNames[index])
-            (prediction[name] ?? .null).appendJSON(to: &out)
+            value.appendJSON(to: &out)
         }
     }
 

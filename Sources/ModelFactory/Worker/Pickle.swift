@@ -57,6 +57,7 @@ enum Pickle {
         static let tuple2: UInt8 = 0x86
         static let tuple3: UInt8 = 0x87
         static let memoize: UInt8 = 0x94
+        static let pop: UInt8 = 0x30  // 0
         static let binPut: UInt8 = 0x71  // q
         static let longBinPut: UInt8 = 0x72  // r
         static let binGet: UInt8 = 0x68  // h
@@ -99,6 +100,26 @@ enum Pickle {
 
         /// Sets the pairs since `beginDict()`.
         mutating func endDict() { bytes.append(Op.setItems) }
+
+        /// Writes `names` once, each memoized and popped, so `key(at:)` refers to them without
+        /// looking them up: the memo slots of `names`, in order.
+        mutating func memoize(_ names: [String]) -> [UInt32] {
+            names.map { name in
+                key(name)
+                bytes.append(Op.pop)
+                return keys[name]!
+            }
+        }
+
+        /// A key `memoize` wrote, by its slot.
+        mutating func key(at slot: UInt32) {
+            if slot < 256 {
+                bytes.append(contentsOf: [Op.binGet, UInt8(slot)])
+            } else {
+                bytes.append(Op.longBinGet)
+                append(littleEndian: slot)
+            }
+        }
 
         /// A dictionary key (memoized).
         mutating func key(_ name: String) {
@@ -199,6 +220,17 @@ enum Pickle {
         }
     }
 
+    /// The fields of a pickled list of dictionaries (a worker's predictions), `fields.count`
+    /// values a dictionary, in order, null where one lacks a field: no dictionary is made per
+    /// row. Nil when the pickle holds anything but a list of dictionaries (`decode` then says
+    /// what it holds).
+    static func records(_ bytes: [UInt8], fields: [String]) throws(DecodeError) -> (count: Int, values: [JSONValue])? {
+        try bytes.withUnsafeBufferPointer { buffer throws(DecodeError) in
+            var reader = Reader(bytes: buffer)
+            return try reader.records(fields: fields)
+        }
+    }
+
     /// Reads a pickle into nodes that keep Python's reference semantics (a container memoized
     /// while empty and filled later is the filled one wherever it is referred to), then into a
     /// value.
@@ -290,6 +322,33 @@ enum Pickle {
         }
 
         mutating func read() throws(DecodeError) -> JSONValue {
+            // Read first, then convert: `value(readItem(), …)` would convert with a copy of the
+            // reader taken before the read.
+            let item = try readItem()
+            return try value(item, depth: 0)
+        }
+
+        /// The fields of a list of dictionaries, `fields.count` values a dictionary in order
+        /// (null where a dictionary lacks one); nil when the pickle is not a list of dictionaries.
+        mutating func records(fields: [String]) throws(DecodeError) -> (count: Int, values: [JSONValue])? {
+            guard case .list(let node) = try readItem() else { return nil }
+            var values: [JSONValue] = []
+            values.reserveCapacity(lists[node].count * fields.count)
+            for element in lists[node] {
+                guard case .dict(let members) = element else { return nil }
+                for field in fields {
+                    // The last pair of a key wins, as it does in Python.
+                    if let pair = dicts[members].last(where: { $0.0 == field }) {
+                        values.append(try value(pair.1, depth: 1))
+                    } else {
+                        values.append(.null)
+                    }
+                }
+            }
+            return (lists[node].count, values)
+        }
+
+        mutating func readItem() throws(DecodeError) -> Item {
             while true {
                 let op = try byte()
                 switch op {
@@ -297,8 +356,9 @@ enum Pickle {
                 case Op.frame: _ = try take(8)
                 case Op.stop:
                     guard stack.count == 1, index == bytes.count else { throw failure("STOP with \(stack.count) values left, or bytes after it") }
-                    return try value(stack[0], depth: 0)
+                    return stack[0]
                 case Op.mark: stack.append(.mark)
+                case Op.pop: _ = try pop()
                 case Op.none: stack.append(.value(.null))
                 case Op.newTrue: stack.append(.value(.bool(true)))
                 case Op.newFalse: stack.append(.value(.bool(false)))
