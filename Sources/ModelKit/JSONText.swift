@@ -79,6 +79,17 @@ extension JSONValue {
 
     static func write(_ text: String, into out: inout [UInt8]) {
         out.append(0x22)
+        // Runs of bytes that need no escape (all of a base64 text, most of any) go in at once.
+        var text = text
+        let done = text.withUTF8 { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if done {
+            out.append(0x22)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
