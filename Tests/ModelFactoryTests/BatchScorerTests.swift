@@ -234,25 +234,32 @@ private struct ScoringFixture {
                         out.append({"label": kinds, "score": Wrapped(score) if i["x"] == 7 else score})
                     return out
             """)
-        // A runner that does not offer the pickle: the JSON path.
-        try fixture.folder.write(
-            "plugin/json_runner.py",
-            """
-            import mf_runner
-            plain = mf_runner._handle
-            def handle(model, request):
-                answer = plain(model, request)
-                if request.get("method") == "load":
-                    answer.pop("encodings", None)
-                return answer
-            mf_runner._handle = handle
-            mf_runner.main()
-            """)
+        // Two runners that log how each predict went (what it was sent > what it answered); the
+        // second does not offer the pickle: the JSON path.
+        for (name, offers) in [("pickle", "True"), ("json", "False")] {
+            try fixture.folder.write(
+                "plugin/\(name)_runner.py",
+                """
+                import os, mf_runner
+                plain = mf_runner._handle
+                def handle(model, request):
+                    answer = plain(model, request)
+                    if request.get("method") == "load" and not \(offers):
+                        answer.pop("encodings", None)
+                    if request.get("method") == "predict":
+                        sent = "pickle" if "pickle" in request["params"] else "instances"
+                        with open(os.path.join(os.path.dirname(__file__), "\(name).log"), "a") as log:
+                            log.write(sent + ">" + next(iter(answer)) + "\\n")
+                    return answer
+                mf_runner._handle = handle
+                mf_runner.main()
+                """)
+        }
         let rows = ["id,x,c", "k1,1,a", "k2,2.5,b", "k3,1e-7,a", "k4,12345678901,b", "k5,7,a", "k6,0.1,b", "k7,-0,a"]
         try fixture.folder.write("in.csv", rows.joined(separator: "\n") + "\n")
         var outputs: [String: String] = [:]
-        for (name, runner) in [("pickle", "mf_runner.py"), ("json", "json_runner.py")] {
-            let scorer = try fixture.scorer(batch: 3, runner: runner)
+        for name in ["pickle", "json"] {
+            let scorer = try fixture.scorer(batch: 3, runner: "\(name)_runner.py")
             let run = try scorer.begin(input: fixture.folder.appending("in.csv"), output: fixture.folder.appending("\(name).csv"), key: "id")
             let summary = try await scorer.score(run)
             let rejects = try fixture.text("\(name).rejects.csv")
@@ -260,6 +267,9 @@ private struct ScoringFixture {
             outputs[name] = try fixture.text("\(name).csv")
         }
         #expect(outputs["pickle"] == outputs["json"])
+        // The pickle went both ways, but for the batch with k5, whose Wrapped score came back as JSON.
+        #expect(try fixture.text("plugin/pickle.log").split(separator: "\n").sorted() == ["pickle>pickle", "pickle>pickle", "pickle>predictions"])
+        #expect(try fixture.text("plugin/json.log").split(separator: "\n") == ["instances>predictions", "instances>predictions", "instances>predictions"])
         let lines = try #require(outputs["pickle"]).split(separator: "\n").map(String.init)
         #expect(lines.count == 8)
         #expect(lines[1] == "k1,c:str/x:int,0.43333333333333335")
