@@ -40,6 +40,22 @@ extension JSONValue {
         return Data(out)
     }
 
+    /// How a number is written: what a reader of the text gets back.
+    public enum NumberForm: Equatable, Sendable {
+        /// Not finite: written `null`.
+        case null
+        /// Whole and below 2^53 in size: written without a fraction (Python reads an `int`).
+        case whole(Int64)
+        /// Any other: written with a fraction or an exponent (Python reads a `float`).
+        case fraction(Double)
+    }
+
+    /// How `number` is written as JSON text (and, alike, into a pickle for a worker).
+    public static func form(of number: Double) -> NumberForm {
+        guard number.isFinite else { return .null }
+        return number == number.rounded() && abs(number) < 9_007_199_254_740_992 ? .whole(Int64(number)) : .fraction(number)
+    }
+
     /// Appends the value as compact JSON (as `jsonData()` writes it) to `out`.
     public func appendJSON(to out: inout [UInt8]) { write(into: &out) }
 
@@ -48,12 +64,10 @@ extension JSONValue {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            if !number.isFinite {
-                out.append(contentsOf: "null".utf8)
-            } else if number == number.rounded(), abs(number) < 9_007_199_254_740_992 {
-                out.append(contentsOf: String(Int64(number)).utf8)
-            } else {
-                out.append(contentsOf: number.description.utf8)
+            switch Self.form(of: number) {
+            case .null: out.append(contentsOf: "null".utf8)
+            case .whole(let whole): out.append(contentsOf: String(whole).utf8)
+            case .fraction(let real): out.append(contentsOf: real.description.utf8)
             }
         case .string(let text): Self.write(text, into: &out)
         case .array(let items):

@@ -126,5 +126,7 @@ import Testing
         #expect(try Pickle.decode(Pickle.encode(instances)) == instances)
         #expect(try Pickle.decode(Pickle.encode([])) == [])
         #expect(try Pickle.decode(Pickle.encode("é")) == "é")
+        // A number that is not finite is None, as JSON writes it null.
+        #expect(try Pickle.decode(Pickle.encode([.number(.nan), .number(-.infinity), 2.5, 3])) == [.null, .null, 2.5, 3])
     }
 }

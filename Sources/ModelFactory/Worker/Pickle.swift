@@ -141,12 +141,13 @@ enum Pickle {
 
         mutating func bool(_ flag: Bool) { bytes.append(flag ? Op.newTrue : Op.newFalse) }
 
-        /// A number as the JSON path writes it: whole and below 2^53, an int; else a float.
+        /// A number as the JSON path writes it (`JSONValue.form(of:)`): None when it is not
+        /// finite, an int when whole and below 2^53, else a float.
         mutating func number(_ number: Double) {
-            if number == number.rounded(), abs(number) < 9_007_199_254_740_992 {
-                int(Int64(number))
-            } else {
-                float(number)
+            switch JSONValue.form(of: number) {
+            case .null: null()
+            case .whole(let whole): int(whole)
+            case .fraction(let real): float(real)
             }
         }
 
